@@ -1,7 +1,8 @@
 """The one exception hierarchy of lakemesh.
 
-Every error a user can see is a :class:`LakemeshError`. Each class carries the HTTP status it maps to
-(the API turns any of them into the JSON error shape in one place) and structured ``details``.
+Every error a user can see is a :class:`LakemeshError`. Each class carries the HTTP status it
+maps to (the API turns any of them into the JSON error shape in one place) and structured
+``details``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ class LakemeshError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON error shape: ``{"error": {"type", "message", "details"}}``."""
-        return {"error": {"type": self.error_type, "message": self.message, "details": self.details}}
+        return {
+            "error": {"type": self.error_type, "message": self.message, "details": self.details}
+        }
 
 
 class InvalidInputError(LakemeshError):
@@ -92,3 +95,14 @@ class StorageError(LakemeshError):
 
     status = 422
     error_type = "storage_error"
+
+
+def error_class(error_type: str) -> type[LakemeshError]:
+    """The error class for a JSON error shape's ``type`` (the SDK re-raises API errors with it)."""
+    pending: list[type[LakemeshError]] = [LakemeshError]
+    while pending:
+        cls = pending.pop()
+        if cls.error_type == error_type:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return LakemeshError

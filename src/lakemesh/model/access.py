@@ -1,8 +1,8 @@
 """What a principal may read of one table: the contract between the policy engine and query engines.
 
-DESIGN §4: each SELECT grant contributes a pair (row predicate, column set). Rows returned are the rows
-for which any pair's predicate holds; a cell is its value when some pair covers both its row and its
-column, otherwise NULL. Masks apply after filters.
+DESIGN §4: each SELECT grant contributes a pair (row predicate, column set). Rows returned are the
+rows for which any pair's predicate holds; a cell is its value when some pair covers both its row
+and its column, otherwise NULL. Masks apply after filters.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def check_identifier(value: str, what: str) -> str:
     """
     if not IDENTIFIER.match(value):
         raise InvalidInputError(
-            f"Invalid {what}: {value!r} (use lower-case letters, digits and _, starting with a letter)",
+            f"Invalid {what}: {value!r} "
+            "(use lower-case letters, digits and _, starting with a letter)",
             details={"field": what, "value": value},
         )
     return value
@@ -58,7 +59,8 @@ def parse_principal(text: str) -> PrincipalName:
     name, at, domain = rest.rpartition("@")
     if not at or not name or not LOCAL_NAME.match(name):
         raise InvalidInputError(
-            f"Invalid principal: {text!r} (expected {kind}:NAME@DOMAIN)", details={"principal": text}
+            f"Invalid principal: {text!r} (expected {kind}:NAME@DOMAIN)",
+            details={"principal": text},
         )
     return PrincipalName(kind, name, check_identifier(domain, "domain name"))
 
@@ -107,7 +109,7 @@ def parse_resource(text: str, *, level: str | None = None) -> ResourceName:
         )
     for part in parts[:3]:
         check_identifier(part, "name part")
-    name = ResourceName(*parts)  # type: ignore[arg-type]
+    name = ResourceName(*parts)
     if level is not None and name.level != level:
         raise InvalidInputError(
             f"Expected a {level} name, got {name.level} name: {text!r}", details={"resource": text}

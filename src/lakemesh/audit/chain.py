@@ -1,0 +1,174 @@
+"""Writing and verifying the hash-chained audit trail.
+
+Each event's hash covers its own fields and the previous event's hash, and the ``audit_head`` row
+holds the last sequence number and hash. Editing an event breaks its hash; removing or reordering
+events breaks the sequence or the chain; removing the last events breaks the head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import clock
+from lakemesh.store.schema import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+VERIFY_BATCH = 5000
+
+
+def event_hash(
+    *,
+    seq: int,
+    time: datetime,
+    actor: str,
+    action: str,
+    resource: str,
+    outcome: str,
+    details: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """SHA-256 over a canonical JSON rendering of the event and the previous hash."""
+    body = json.dumps(
+        {
+            "seq": seq,
+            "time": time.isoformat(timespec="microseconds"),
+            "actor": actor,
+            "action": action,
+            "resource": resource,
+            "outcome": outcome,
+            "details": details,
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    resource: str,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (it commits or rolls back with the change)."""
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+    # Round-trip through JSON so the hash is computed over exactly what the store will return.
+    clean_details: dict[str, Any] = json.loads(json.dumps(details or {}, default=str))
+    time = clock.now()
+    seq = head.seq + 1
+    digest = event_hash(
+        seq=seq,
+        time=time,
+        actor=actor,
+        action=action,
+        resource=resource,
+        outcome=outcome,
+        details=clean_details,
+        prev_hash=head.hash,
+    )
+    event = AuditEvent(
+        seq=seq,
+        time=time,
+        actor=actor,
+        action=action,
+        resource=resource,
+        outcome=outcome,
+        details=clean_details,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    session.add(event)
+    head.seq, head.hash = seq, digest
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of ``verify``: ok, or the first broken event and why."""
+
+    ok: bool
+    events: int
+    broken_seq: int | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "broken_seq": self.broken_seq,
+            "reason": self.reason,
+        }
+
+
+def _events(session: Session) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        batch = (
+            session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.seq > last)
+                .order_by(AuditEvent.seq)
+                .limit(VERIFY_BATCH)
+            )
+            .scalars()
+            .all()
+        )
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].seq
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the whole chain and report the first event that was edited, removed or reordered."""
+    expected_seq, prev_hash, count = 1, GENESIS, 0
+    for event in _events(session):
+        count += 1
+        if event.seq != expected_seq:
+            return VerifyResult(
+                False, count, expected_seq, f"event {expected_seq} is missing (next is {event.seq})"
+            )
+        if event.prev_hash != prev_hash:
+            return VerifyResult(
+                False, count, event.seq, f"event {event.seq} does not follow the previous event"
+            )
+        digest = event_hash(
+            seq=event.seq,
+            time=event.time,
+            actor=event.actor,
+            action=event.action,
+            resource=event.resource,
+            outcome=event.outcome,
+            details=event.details,
+            prev_hash=event.prev_hash,
+        )
+        if digest != event.hash:
+            return VerifyResult(False, count, event.seq, f"event {event.seq} was altered")
+        prev_hash, expected_seq = event.hash, expected_seq + 1
+    head = session.get(AuditHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    if head_seq != count or head_hash != prev_hash:
+        return VerifyResult(
+            False,
+            count,
+            count + 1,
+            f"the chain ends at event {count} but the head records event {head_seq}",
+        )
+    return VerifyResult(True, count)

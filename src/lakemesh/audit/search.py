@@ -1,0 +1,48 @@
+"""Searching the audit trail by actor, resource, action and time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from lakemesh.store.schema import AuditEvent
+
+MAX_RESULTS = 10_000
+
+
+def search(
+    session: Session,
+    *,
+    actor: str | None = None,
+    resource: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> Sequence[AuditEvent]:
+    """Events matching every given criterion, newest first.
+
+    ``resource`` matches the object itself and anything inside it (``sales.crm`` finds events on
+    ``sales.crm.customers``); ``action`` matches exactly or as a prefix ending in ``.``
+    (``grant`` finds ``grant.create``).
+    """
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if resource:
+        query = query.where(
+            or_(AuditEvent.resource == resource, AuditEvent.resource.startswith(resource + "."))
+        )
+    if action:
+        query = query.where(
+            or_(AuditEvent.action == action, AuditEvent.action.startswith(action + "."))
+        )
+    if since:
+        query = query.where(AuditEvent.time >= since)
+    if until:
+        query = query.where(AuditEvent.time <= until)
+    limit = max(1, min(limit, MAX_RESULTS))
+    return session.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)).scalars().all()

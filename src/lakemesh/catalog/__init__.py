@@ -1,0 +1,1 @@
+"""The catalog: domains, locations, databases, tables and the crawler that fills them."""

@@ -1,0 +1,128 @@
+"""Crawling: discover the tables under a URI and register them in a domain's catalog.
+
+Discovery reads files outside any transaction; registration is one transaction, so a corrupt file
+(discovery fails) or any error registers nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakemesh import audit
+from lakemesh.catalog.crawl import DiscoveredTable, discover_tables
+from lakemesh.catalog.locations import owning_location
+from lakemesh.catalog.tables import (
+    ColumnSpec,
+    alter_table,
+    create_table,
+    ensure_database,
+    get_table_row,
+)
+from lakemesh.errors import NotFoundError
+from lakemesh.hub import Hub
+from lakemesh.identity.actors import Actor
+from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.names import ResourceName, check_identifier
+
+
+@dataclass
+class CrawledTable:
+    """What a crawl did to one table."""
+
+    name: str
+    status: str  # created | updated | unchanged
+    schema_version: int
+    files: int
+    bytes: int
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "schema_version": self.schema_version,
+            "files": self.files,
+            "bytes": self.bytes,
+            "changes": self.changes,
+        }
+
+
+def _columns(found: DiscoveredTable) -> list[ColumnSpec]:
+    return [ColumnSpec(c.name, c.type) for c in found.columns] + [
+        ColumnSpec(c.name, c.type, is_partition=True) for c in found.partition_columns
+    ]
+
+
+def crawl(
+    hub: Hub,
+    *,
+    actor: Actor,
+    uri: str,
+    domain: str,
+    database: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[CrawledTable]:
+    """Discover tables under ``uri`` and create or update them in ``domain.database``.
+
+    Re-crawling is idempotent: an unchanged table stays at its schema version; a changed one gets a
+    new version whose changes (added, removed, retyped columns) are returned.
+    """
+    check_identifier(database, "database name")
+    with hub.transaction() as session:
+        get_domain_row(session, domain)
+        actor.require_domain_admin(domain, action="crawl", resource=f"{domain}.{database}")
+        owning_location(session, uri=uri, domain=domain)
+    discovered = discover_tables(uri, progress=progress)
+    results: list[CrawledTable] = []
+    with hub.transaction() as session:
+        ensure_database(session, actor=actor, domain=domain, name=database)
+        for found in discovered:
+            name = ResourceName(domain, database, found.name)
+            columns = _columns(found)
+            try:
+                row = get_table_row(session, name)
+            except NotFoundError:
+                row = create_table(
+                    session,
+                    actor=actor,
+                    name=name,
+                    location=found.location,
+                    format=found.format,
+                    columns=columns,
+                )
+                results.append(
+                    CrawledTable(
+                        str(name),
+                        "created",
+                        1,
+                        found.file_count,
+                        found.total_bytes,
+                        {"added": [c.to_dict() for c in columns], "removed": [], "changed": []},
+                    )
+                )
+                continue
+            before = row.schema_version
+            changes = alter_table(session, actor=actor, name=name, columns=columns)
+            if row.location != found.location or row.format != found.format:
+                row.location, row.format = found.location, found.format
+            status = "updated" if row.schema_version != before else "unchanged"
+            results.append(
+                CrawledTable(
+                    str(name),
+                    status,
+                    row.schema_version,
+                    found.file_count,
+                    found.total_bytes,
+                    changes,
+                )
+            )
+        audit.record(
+            session,
+            actor=actor.ref,
+            action="crawl",
+            resource=f"{domain}.{database}",
+            details={"uri": uri, "tables": {r.name: r.status for r in results}},
+        )
+    return results

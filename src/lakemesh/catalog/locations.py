@@ -1,0 +1,116 @@
+"""Locations: storage URIs registered by a domain. Only the hub holds the storage credential."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import audit, clock
+from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.identity.actors import Actor
+from lakemesh.identity.principals import get_domain_row
+from lakemesh.settings import get_setting
+from lakemesh.storage import is_within, normalize_uri
+from lakemesh.store.schema import Domain, Location, Table
+
+
+def check_location(session: Session, *, uri: str, domain: str) -> str:
+    """Normalise ``uri``; refuse it when it clashes with another domain or the allowed prefixes."""
+    normalized = normalize_uri(uri)
+    prefixes: list[str] = get_setting(session, "allowed_location_prefixes")
+    if prefixes and not any(is_within(normalized, normalize_uri(p)) for p in prefixes):
+        raise InvalidInputError(
+            f"Location {normalized} is outside the mesh's allowed prefixes: {', '.join(prefixes)}",
+            details={"uri": normalized, "allowed_prefixes": prefixes},
+        )
+    for other in session.execute(select(Location)).scalars():
+        if other.uri == normalized:
+            raise AlreadyExistsError(
+                f"Location already registered: {normalized} (by domain {other.domain.name})",
+                details={"uri": normalized, "domain": other.domain.name},
+            )
+        if other.domain.name == domain:
+            continue
+        if is_within(normalized, other.uri):
+            raise ConflictError(
+                f"Location {normalized} is inside location {other.uri} of domain "
+                f"{other.domain.name}",
+                details={"uri": normalized, "conflict": other.uri, "domain": other.domain.name},
+            )
+        if is_within(other.uri, normalized):
+            raise ConflictError(
+                f"Location {normalized} contains location {other.uri} of domain "
+                f"{other.domain.name}",
+                details={"uri": normalized, "conflict": other.uri, "domain": other.domain.name},
+            )
+    return normalized
+
+
+def register_location(session: Session, *, actor: Actor, uri: str, domain: str) -> Location:
+    """Register a storage location for ``domain`` (its admins or mesh admins)."""
+    domain_row = get_domain_row(session, domain)
+    actor.require_domain_admin(domain, action="location.register", resource=uri)
+    normalized = check_location(session, uri=uri, domain=domain)
+    row = Location(domain_id=domain_row.id, uri=normalized, created_at=clock.now())
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="location.register",
+        resource=normalized,
+        details={"domain": domain},
+    )
+    return row
+
+
+def owning_location(session: Session, *, uri: str, domain: str) -> Location:
+    """The location of ``domain`` that contains ``uri``.
+
+    Raises:
+        AccessDeniedError-like InvalidInputError: ``uri`` lies in no location of the domain.
+    """
+    normalized = normalize_uri(uri)
+    rows = session.execute(select(Location).join(Domain).where(Domain.name == domain)).scalars()
+    for row in rows:
+        if is_within(normalized, row.uri):
+            return row
+    raise InvalidInputError(
+        f"{normalized} is not inside any location registered by domain {domain} "
+        f"(run 'lakemesh location register URI --domain {domain}')",
+        details={"uri": normalized, "domain": domain},
+    )
+
+
+def list_locations(session: Session, *, domain: str | None = None) -> Sequence[Location]:
+    """Registered locations, optionally of one domain."""
+    query = select(Location).join(Domain).order_by(Location.uri)
+    if domain:
+        query = query.where(Domain.name == domain)
+    return session.execute(query).scalars().all()
+
+
+def deregister_location(session: Session, *, actor: Actor, uri: str) -> None:
+    """Remove a location no table uses any more."""
+    normalized = normalize_uri(uri)
+    row = session.execute(select(Location).where(Location.uri == normalized)).scalar()
+    if row is None:
+        raise NotFoundError(f"Location does not exist: {normalized}", details={"uri": normalized})
+    actor.require_domain_admin(row.domain.name, action="location.deregister", resource=normalized)
+    for table in session.execute(select(Table)).scalars():
+        if is_within(table.location, normalized):
+            raise ConflictError(
+                f"Location {normalized} is still used by table "
+                f"{table.database.domain.name}.{table.database.name}.{table.name}",
+                details={"uri": normalized},
+            )
+    session.delete(row)
+    audit.record(session, actor=actor.ref, action="location.deregister", resource=normalized)
+
+
+def describe_location(row: Location) -> dict[str, Any]:
+    """A location as the API shows it."""
+    return {"uri": row.uri, "domain": row.domain.name, "created_at": row.created_at.isoformat()}

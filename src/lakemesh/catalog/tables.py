@@ -1,0 +1,396 @@
+"""Databases and tables of a domain's catalog, with schema history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import audit, clock
+from lakemesh.catalog.locations import owning_location
+from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.identity.actors import Actor
+from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.names import ResourceName, check_identifier
+from lakemesh.storage import normalize_uri
+from lakemesh.store.schema import Column, Database, Domain, SchemaVersion, Table
+
+FORMATS = ("parquet", "csv", "json", "iceberg")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column as a caller declares it."""
+
+    name: str
+    type: str
+    is_partition: bool = False
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "partition": self.is_partition}
+
+
+def get_database_row(session: Session, domain: str, database: str) -> Database:
+    row = session.execute(
+        select(Database).join(Domain).where(Domain.name == domain, Database.name == database)
+    ).scalar()
+    if row is None:
+        raise NotFoundError(
+            f"Database does not exist: {domain}.{database}",
+            details={"database": f"{domain}.{database}"},
+        )
+    return row
+
+
+def get_table_row(session: Session, name: ResourceName) -> Table:
+    if name.database is None or name.table is None:
+        raise InvalidInputError(f"Expected a table name DOMAIN.DATABASE.TABLE, got {name}")
+    row = session.execute(
+        select(Table)
+        .join(Database)
+        .join(Domain)
+        .where(Domain.name == name.domain, Database.name == name.database, Table.name == name.table)
+    ).scalar()
+    if row is None:
+        raise NotFoundError(
+            f"Table does not exist: {name.table_name}", details={"table": str(name.table_name)}
+        )
+    return row
+
+
+def table_name(row: Table) -> ResourceName:
+    return ResourceName(row.database.domain.name, row.database.name, row.name)
+
+
+def create_database(
+    session: Session,
+    *,
+    actor: Actor,
+    domain: str,
+    name: str,
+    description: str = "",
+    location: str | None = None,
+) -> Database:
+    """Create a database in ``domain``'s catalog (its admins)."""
+    resource = f"{domain}.{name}"
+    domain_row = get_domain_row(session, domain)
+    actor.require_domain_admin(domain, action="database.create", resource=resource)
+    check_identifier(name, "database name")
+    if session.execute(
+        select(Database.id).where(Database.domain_id == domain_row.id, Database.name == name)
+    ).first():
+        raise AlreadyExistsError(
+            f"Database already exists: {resource}", details={"database": resource}
+        )
+    if location is not None:
+        owning_location(session, uri=location, domain=domain)
+        location = normalize_uri(location)
+    row = Database(
+        domain_id=domain_row.id,
+        name=name,
+        description=description,
+        location=location,
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="database.create",
+        resource=resource,
+        details={"location": location},
+    )
+    return row
+
+
+def ensure_database(session: Session, *, actor: Actor, domain: str, name: str) -> Database:
+    """The database, created when missing."""
+    try:
+        return get_database_row(session, domain, name)
+    except NotFoundError:
+        return create_database(session, actor=actor, domain=domain, name=name)
+
+
+def alter_database(
+    session: Session, *, actor: Actor, domain: str, name: str, description: str
+) -> Database:
+    row = get_database_row(session, domain, name)
+    actor.require_domain_admin(domain, action="database.alter", resource=f"{domain}.{name}")
+    row.description = description
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="database.alter",
+        resource=f"{domain}.{name}",
+        details={"description": description},
+    )
+    return row
+
+
+def drop_database(
+    session: Session, *, actor: Actor, domain: str, name: str, cascade: bool = False
+) -> None:
+    """Drop a database; with tables in it only when ``cascade`` (the files stay where they are)."""
+    resource = f"{domain}.{name}"
+    row = get_database_row(session, domain, name)
+    actor.require_domain_admin(domain, action="database.drop", resource=resource)
+    tables = session.execute(select(Table.name).where(Table.database_id == row.id)).scalars().all()
+    if tables and not cascade:
+        raise ConflictError(
+            f"Database {resource} still has tables: {', '.join(sorted(tables))} (use cascade)",
+            details={"database": resource, "tables": sorted(tables)},
+        )
+    session.delete(row)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="database.drop",
+        resource=resource,
+        details={"tables": sorted(tables)},
+    )
+
+
+def _check_columns(columns: Sequence[ColumnSpec]) -> None:
+    if not columns:
+        raise InvalidInputError("A table needs at least one column")
+    seen: set[str] = set()
+    for column in columns:
+        if not column.name or column.name.lower() in seen:
+            raise InvalidInputError(
+                f"Duplicate or empty column name: {column.name!r}", details={"column": column.name}
+            )
+        if not column.type:
+            raise InvalidInputError(
+                f"Column {column.name} has no type", details={"column": column.name}
+            )
+        seen.add(column.name.lower())
+
+
+def _set_columns(row: Table, columns: Sequence[ColumnSpec]) -> None:
+    by_name = {c.name: c for c in row.columns}
+    keep: list[Column] = []
+    for position, spec in enumerate(columns):
+        column = by_name.get(spec.name) or Column(name=spec.name, description=spec.description)
+        column.type, column.position, column.is_partition = spec.type, position, spec.is_partition
+        keep.append(column)
+    row.columns = keep
+
+
+def schema_changes(old: Sequence[ColumnSpec], new: Sequence[ColumnSpec]) -> dict[str, list[Any]]:
+    """What changed between two schemas: added, removed and retyped columns."""
+    before = {c.name: c for c in old}
+    after = {c.name: c for c in new}
+    return {
+        "added": [c.to_dict() for c in new if c.name not in before],
+        "removed": [c.to_dict() for c in old if c.name not in after],
+        "changed": [
+            {"name": name, "from": before[name].type, "to": after[name].type}
+            for name in after
+            if name in before
+            and (before[name].type, before[name].is_partition)
+            != (after[name].type, after[name].is_partition)
+        ],
+    }
+
+
+def current_columns(row: Table) -> list[ColumnSpec]:
+    return [ColumnSpec(c.name, c.type, c.is_partition, c.description) for c in row.columns]
+
+
+def _record_version(session: Session, row: Table, *, actor: Actor, changes: dict[str, Any]) -> None:
+    session.add(
+        SchemaVersion(
+            table_id=row.id,
+            version=row.schema_version,
+            columns=[c.to_dict() for c in current_columns(row)],
+            changes=changes,
+            actor=actor.ref,
+            created_at=clock.now(),
+        )
+    )
+
+
+def create_table(
+    session: Session,
+    *,
+    actor: Actor,
+    name: ResourceName,
+    location: str,
+    format: str,
+    columns: Sequence[ColumnSpec],
+    description: str = "",
+    properties: dict[str, str] | None = None,
+) -> Table:
+    """Register a table whose files lie in a location of its domain."""
+    resource = str(name.table_name)
+    database = get_database_row(session, name.domain, name.database or "")
+    actor.require_domain_admin(name.domain, action="table.create", resource=resource)
+    check_identifier(name.table or "", "table name")
+    if format not in FORMATS:
+        raise InvalidInputError(
+            f"Unknown table format: {format} (known: {', '.join(FORMATS)})",
+            details={"format": format},
+        )
+    _check_columns(columns)
+    if session.execute(
+        select(Table.id).where(Table.database_id == database.id, Table.name == name.table)
+    ).first():
+        raise AlreadyExistsError(f"Table already exists: {resource}", details={"table": resource})
+    owning_location(session, uri=location, domain=name.domain)
+    now = clock.now()
+    row = Table(
+        database_id=database.id,
+        name=name.table,
+        location=normalize_uri(location),
+        format=format,
+        description=description,
+        properties=dict(properties or {}),
+        schema_version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    _set_columns(row, columns)
+    session.flush()
+    changes = schema_changes([], columns)
+    _record_version(session, row, actor=actor, changes=changes)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="table.create",
+        resource=resource,
+        details={"location": row.location, "format": format, "columns": len(columns)},
+    )
+    return row
+
+
+def alter_table(
+    session: Session,
+    *,
+    actor: Actor,
+    name: ResourceName,
+    description: str | None = None,
+    properties: dict[str, str] | None = None,
+    columns: Sequence[ColumnSpec] | None = None,
+) -> dict[str, Any]:
+    """Change a table's description, properties or schema; a schema change makes a new version.
+
+    Returns the schema changes (empty lists when the schema stayed the same).
+    """
+    resource = str(name.table_name)
+    row = get_table_row(session, name)
+    actor.require_domain_admin(name.domain, action="table.alter", resource=resource)
+    details: dict[str, Any] = {}
+    changes: dict[str, Any] = {"added": [], "removed": [], "changed": []}
+    if description is not None:
+        row.description = description
+        details["description"] = description
+    if properties is not None:
+        row.properties = {**row.properties, **properties}
+        details["properties"] = properties
+    if columns is not None:
+        _check_columns(columns)
+        changes = schema_changes(current_columns(row), columns)
+        if any(changes.values()):
+            row.schema_version += 1
+            _set_columns(row, columns)
+            session.flush()
+            _record_version(session, row, actor=actor, changes=changes)
+            details["schema_version"] = row.schema_version
+            details["changes"] = changes
+    if details:
+        row.updated_at = clock.now()
+        audit.record(
+            session, actor=actor.ref, action="table.alter", resource=resource, details=details
+        )
+    return changes
+
+
+def drop_table(session: Session, *, actor: Actor, name: ResourceName) -> None:
+    """Remove a table from the catalog (its files stay where they are)."""
+    resource = str(name.table_name)
+    row = get_table_row(session, name)
+    actor.require_domain_admin(name.domain, action="table.drop", resource=resource)
+    session.delete(row)
+    audit.record(session, actor=actor.ref, action="table.drop", resource=resource)
+
+
+def list_databases(session: Session, *, domain: str | None = None) -> Sequence[Database]:
+    query = select(Database).join(Domain).order_by(Domain.name, Database.name)
+    if domain:
+        query = query.where(Domain.name == domain)
+    return session.execute(query).scalars().all()
+
+
+def list_tables(
+    session: Session, *, domain: str | None = None, database: str | None = None
+) -> Sequence[Table]:
+    query = (
+        select(Table).join(Database).join(Domain).order_by(Domain.name, Database.name, Table.name)
+    )
+    if domain:
+        query = query.where(Domain.name == domain)
+    if database:
+        query = query.where(Database.name == database)
+    return session.execute(query).scalars().all()
+
+
+def schema_history(session: Session, row: Table) -> list[dict[str, Any]]:
+    versions = session.execute(
+        select(SchemaVersion)
+        .where(SchemaVersion.table_id == row.id)
+        .order_by(SchemaVersion.version)
+    ).scalars()
+    return [
+        {
+            "version": v.version,
+            "columns": v.columns,
+            "changes": v.changes,
+            "actor": v.actor,
+            "created_at": v.created_at.isoformat(),
+        }
+        for v in versions
+    ]
+
+
+def describe_database(row: Database) -> dict[str, Any]:
+    return {
+        "name": f"{row.domain.name}.{row.name}",
+        "domain": row.domain.name,
+        "database": row.name,
+        "description": row.description,
+        "location": row.location,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def describe_table(row: Table) -> dict[str, Any]:
+    """A table as ``lakemesh table show --json`` prints it."""
+    return {
+        "name": str(table_name(row)),
+        "domain": row.database.domain.name,
+        "database": row.database.name,
+        "table": row.name,
+        "location": row.location,
+        "format": row.format,
+        "description": row.description,
+        "properties": dict(row.properties),
+        "columns": [
+            {
+                "name": c.name,
+                "type": c.type,
+                "partition": c.is_partition,
+                "description": c.description,
+            }
+            for c in row.columns
+        ],
+        "partition_columns": [c.name for c in row.columns if c.is_partition],
+        "schema_version": row.schema_version,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }

@@ -1,0 +1,88 @@
+"""The hub: one process's handle on the store, the home and the storage, and its transactions."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from lakemesh import audit
+from lakemesh.errors import AccessDeniedError, InvalidInputError
+from lakemesh.home import HubHome
+from lakemesh.store import connect, upgrade
+
+
+class Hub:
+    """The hub's state: a store (SQLite or PostgreSQL) and a home folder.
+
+    Every change happens inside :meth:`transaction`, which also writes an audit event for every
+    access denial that escapes it (in a transaction of its own, since the failed one rolls back).
+    """
+
+    def __init__(self, *, home: Path, database_url: str | None = None) -> None:
+        self.home = HubHome(home)
+        self.database_url = database_url or self.home.database_url()
+        self.engine: Engine = connect(self.database_url)
+        upgrade(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, home: Path, *, database_url: str | None = None) -> Hub:
+        """Open an existing hub home (``lakemesh init`` makes one)."""
+        hub_home = HubHome(home)
+        if not hub_home.exists():
+            raise InvalidInputError(
+                f"Hub home does not exist: {home} (run 'lakemesh init' first)",
+                details={"home": str(home)},
+            )
+        return cls(home=home, database_url=database_url)
+
+    @property
+    def storage_root(self) -> Path:
+        """Where domains created without an explicit location keep their data."""
+        return self.home.storage
+
+    def mask_salt(self) -> str:
+        """The per-mesh salt of the ``hash`` mask (kept in ``config.toml``)."""
+        config = self.home.config()
+        salt = config.get("mask_salt")
+        if not isinstance(salt, str):
+            salt = secrets.token_hex(16)
+            config["mask_salt"] = salt
+            self.home.write_config(config)
+        return salt
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back when it raises."""
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except AccessDeniedError as denial:
+            self._record_denial(denial)
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads (same as a transaction; kept apart for intent)."""
+        with self.transaction() as session:
+            yield session
+
+    def _record_denial(self, denial: AccessDeniedError) -> None:
+        details = dict(denial.details)
+        with self._sessions.begin() as session:
+            audit.record(
+                session,
+                actor=str(details.pop("principal", "unknown")),
+                action=str(details.pop("action", "access.denied")),
+                resource=str(details.pop("resource", "")),
+                outcome="denied",
+                details={"message": denial.message, **details},
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Who is asking: principals, group membership, roles, API tokens."""

@@ -1,0 +1,233 @@
+"""Principals (users, groups, services, domains), their attributes and group membership."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import audit, clock
+from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.identity.actors import Actor, group_closure
+from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
+from lakemesh.store.schema import Domain, DomainAdmin, GroupMember, Principal
+
+ATTRIBUTE_LIMIT = 64
+
+
+def get_domain_row(session: Session, name: str) -> Domain:
+    """The domain called ``name``."""
+    row = session.execute(select(Domain).where(Domain.name == name)).scalar()
+    if row is None:
+        raise NotFoundError(f"Domain does not exist: {name}", details={"domain": name})
+    return row
+
+
+def get_principal(session: Session, ref: str | PrincipalName) -> Principal:
+    """The principal named ``ref`` (``user:alice@marketing``)."""
+    name = parse_principal(ref) if isinstance(ref, str) else ref
+    row = session.execute(select(Principal).where(Principal.ref == str(name))).scalar()
+    if row is None:
+        raise NotFoundError(f"Principal does not exist: {name}", details={"principal": str(name)})
+    return row
+
+
+def check_attributes(attributes: dict[str, str]) -> dict[str, str]:
+    """Attribute names are identifiers, values strings."""
+    if len(attributes) > ATTRIBUTE_LIMIT:
+        raise InvalidInputError(f"Too many attributes (at most {ATTRIBUTE_LIMIT})")
+    for key, value in attributes.items():
+        check_identifier(key, "attribute name")
+        if not isinstance(value, str):
+            raise InvalidInputError(
+                f"Attribute {key} must be a string, got {type(value).__name__}",
+                details={"attribute": key},
+            )
+    return dict(attributes)
+
+
+def insert_principal(
+    session: Session, name: PrincipalName, *, attributes: dict[str, str] | None = None
+) -> Principal:
+    """Insert a principal row without authorization or audit (callers do both)."""
+    domain = get_domain_row(session, name.domain)
+    if session.execute(select(Principal.id).where(Principal.ref == str(name))).first():
+        raise AlreadyExistsError(
+            f"Principal already exists: {name}", details={"principal": str(name)}
+        )
+    row = Principal(
+        ref=str(name),
+        kind=name.kind,
+        name=name.name,
+        domain_id=domain.id,
+        attributes=check_attributes(attributes or {}),
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def create_principal(
+    session: Session, *, actor: Actor, principal: str, attributes: dict[str, str] | None = None
+) -> Principal:
+    """Create a user, group or service in a domain the actor administers."""
+    name = parse_principal(principal)
+    if name.kind == "domain":
+        raise InvalidInputError(
+            f"Domain principals are created with their domain: {name}",
+            details={"principal": str(name)},
+        )
+    actor.require_domain_admin(name.domain, action="principal.create", resource=str(name))
+    row = insert_principal(session, name, attributes=attributes)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="principal.create",
+        resource=row.ref,
+        details={"attributes": row.attributes},
+    )
+    return row
+
+
+def update_attributes(
+    session: Session,
+    *,
+    actor: Actor,
+    principal: str,
+    set_: dict[str, str],
+    unset: Sequence[str] = (),
+) -> Principal:
+    """Set and remove attributes of a user or service."""
+    row = get_principal(session, principal)
+    actor.require_domain_admin(row.domain.name, action="principal.update", resource=row.ref)
+    if row.kind not in ("user", "service"):
+        raise InvalidInputError(f"Only users and services carry attributes: {row.ref}")
+    attributes = {**(row.attributes or {}), **check_attributes(set_)}
+    for key in unset:
+        attributes.pop(key, None)
+    row.attributes = attributes
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="principal.update",
+        resource=row.ref,
+        details={"set": set_, "unset": list(unset)},
+    )
+    return row
+
+
+def delete_principal(session: Session, *, actor: Actor, principal: str) -> None:
+    """Delete a user, group or service (its tokens and memberships go with it)."""
+    row = get_principal(session, principal)
+    if row.kind == "domain":
+        raise InvalidInputError(f"Domain principals go with their domain: {row.ref}")
+    actor.require_domain_admin(row.domain.name, action="principal.delete", resource=row.ref)
+    if row.id == actor.id:
+        raise ConflictError(f"A principal cannot delete itself: {row.ref}")
+    session.delete(row)
+    audit.record(session, actor=actor.ref, action="principal.delete", resource=row.ref)
+
+
+def list_principals(
+    session: Session, *, actor: Actor, domain: str | None = None, kind: str | None = None
+) -> Sequence[Principal]:
+    """Principals of one domain (or every domain the actor administers)."""
+    query = select(Principal).join(Domain).order_by(Principal.ref)
+    if domain is not None:
+        actor.require_domain_admin(domain, action="principal.list", resource=domain)
+        query = query.where(Domain.name == domain)
+    elif not actor.is_mesh_admin:
+        query = query.where(Domain.name.in_(actor.admin_of or {actor.domain}))
+        if not actor.admin_of:
+            query = query.where(Principal.id == actor.id)
+    if kind is not None:
+        query = query.where(Principal.kind == kind)
+    return session.execute(query).scalars().all()
+
+
+def members_of(session: Session, group: Principal) -> list[str]:
+    """The direct members of ``group``."""
+    rows = session.execute(
+        select(Principal.ref)
+        .join(GroupMember, GroupMember.member_id == Principal.id)
+        .where(GroupMember.group_id == group.id)
+        .order_by(Principal.ref)
+    ).scalars()
+    return list(rows)
+
+
+def add_member(session: Session, *, actor: Actor, group: str, member: str) -> None:
+    """Add ``member`` (a user, service or group) to ``group``; nesting may not form a cycle."""
+    group_row = get_principal(session, group)
+    if group_row.kind != "group":
+        raise InvalidInputError(
+            f"Not a group: {group_row.ref}", details={"principal": group_row.ref}
+        )
+    actor.require_domain_admin(
+        group_row.domain.name, action="group.add_member", resource=group_row.ref
+    )
+    member_row = get_principal(session, member)
+    if member_row.kind == "domain":
+        raise InvalidInputError(f"A domain cannot join a group: {member_row.ref}")
+    if member_row.id == group_row.id:
+        raise ConflictError(f"A group cannot contain itself: {group_row.ref}")
+    if member_row.kind == "group" and member_row.id in group_closure(session, group_row.id):
+        raise ConflictError(
+            f"Adding {member_row.ref} to {group_row.ref} would make a cycle of groups",
+            details={"group": group_row.ref, "member": member_row.ref},
+        )
+    exists = session.get(GroupMember, (group_row.id, member_row.id))
+    if exists is None:
+        session.add(GroupMember(group_id=group_row.id, member_id=member_row.id))
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="group.add_member",
+        resource=group_row.ref,
+        details={"member": member_row.ref},
+    )
+
+
+def remove_member(session: Session, *, actor: Actor, group: str, member: str) -> None:
+    """Remove ``member`` from ``group``."""
+    group_row = get_principal(session, group)
+    actor.require_domain_admin(
+        group_row.domain.name, action="group.remove_member", resource=group_row.ref
+    )
+    member_row = get_principal(session, member)
+    link = session.get(GroupMember, (group_row.id, member_row.id))
+    if link is None:
+        raise NotFoundError(f"{member_row.ref} is not a member of {group_row.ref}")
+    session.delete(link)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="group.remove_member",
+        resource=group_row.ref,
+        details={"member": member_row.ref},
+    )
+
+
+def describe_principal(session: Session, row: Principal) -> dict[str, Any]:
+    """A principal as the API shows it."""
+    admin_of = session.execute(
+        select(Domain.name)
+        .join(DomainAdmin, DomainAdmin.domain_id == Domain.id)
+        .where(DomainAdmin.principal_id == row.id)
+        .order_by(Domain.name)
+    ).scalars()
+    result: dict[str, Any] = {
+        "name": row.ref,
+        "kind": row.kind,
+        "domain": row.domain.name,
+        "attributes": dict(row.attributes or {}),
+        "admin_of": list(admin_of),
+        "groups": sorted(group_closure(session, row.id).values()),
+        "created_at": row.created_at.isoformat(),
+    }
+    if row.kind == "group":
+        result["members"] = members_of(session, row)
+    return result

@@ -1,0 +1,187 @@
+"""API tokens: shown once, stored only as a SHA-256 hash, with expiry and revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import audit, clock
+from lakemesh.errors import AuthenticationError, InvalidInputError, NotFoundError
+from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.principals import get_principal
+from lakemesh.store.schema import ApiToken, Principal
+
+TOKEN_PREFIX = "lm_"
+DURATION = re.compile(r"^(\d+)([smhdw])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90m``, ``2w``, ``45s``.
+
+    >>> parse_duration("30d").days
+    30
+    """
+    match = DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise InvalidInputError(
+            f"Invalid duration: {text!r} (expected a positive number and a unit s, m, h, d or w, "
+            "like 30d)",
+            details={"duration": text},
+        )
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token. Tokens are 256-bit random, so a plain SHA-256 suffices."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as created: the secret is available only here, once."""
+
+    id: int
+    token: str
+    principal: str
+    expires_at: datetime | None
+
+
+def issue_token(
+    session: Session, principal: Principal, *, expires_in: timedelta | None, description: str = ""
+) -> IssuedToken:
+    """Create a token for ``principal`` without authorization or audit (callers do both)."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    row = ApiToken(
+        principal_id=principal.id,
+        token_hash=hash_token(secret),
+        prefix=secret[:10],
+        description=description,
+        created_at=now,
+        expires_at=now + expires_in if expires_in else None,
+    )
+    session.add(row)
+    session.flush()
+    return IssuedToken(row.id, secret, principal.ref, row.expires_at)
+
+
+def create_token(
+    session: Session,
+    *,
+    actor: Actor,
+    principal: str,
+    expires_in: timedelta | None = None,
+    description: str = "",
+    max_lifetime: timedelta | None = None,
+) -> IssuedToken:
+    """Create a token for a principal of a domain the actor administers (or for the actor)."""
+    row = get_principal(session, principal)
+    if row.kind == "group":
+        raise InvalidInputError(f"Groups cannot hold tokens: {row.ref}")
+    if row.id != actor.id:
+        actor.require_domain_admin(row.domain.name, action="token.create", resource=row.ref)
+    if max_lifetime is not None and (expires_in is None or expires_in > max_lifetime):
+        from lakemesh.errors import GuardrailViolationError
+
+        raise GuardrailViolationError(
+            f"Guardrail max_token_lifetime: tokens may live at most {max_lifetime}",
+            details={"principal": actor.ref, "action": "token.create", "resource": row.ref},
+        )
+    issued = issue_token(session, row, expires_in=expires_in, description=description)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="token.create",
+        resource=row.ref,
+        details={
+            "token_id": issued.id,
+            "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
+        },
+    )
+    return issued
+
+
+def authenticate(session: Session, token: str | None) -> Actor:
+    """The actor a bearer token stands for.
+
+    Raises:
+        AuthenticationError: the token is missing, unknown, expired or revoked.
+    """
+    if not token:
+        raise AuthenticationError("Missing API token (send 'Authorization: Bearer <token>')")
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar()
+    if row is None:
+        raise AuthenticationError("Invalid API token")
+    if row.revoked_at is not None:
+        raise AuthenticationError(f"API token was revoked: {row.prefix}...")
+    if row.expires_at is not None and row.expires_at <= clock.now():
+        raise AuthenticationError(f"API token expired: {row.prefix}...")
+    return load_actor(session, row.principal)
+
+
+def _token_row(session: Session, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFoundError(f"Token does not exist: {token_id}", details={"token_id": token_id})
+    return row
+
+
+def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke a token: the next request that presents it gets 401."""
+    row = _token_row(session, token_id)
+    if row.principal_id != actor.id:
+        actor.require_domain_admin(
+            row.principal.domain.name, action="token.revoke", resource=row.principal.ref
+        )
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="token.revoke",
+        resource=row.principal.ref,
+        details={"token_id": row.id},
+    )
+    return row
+
+
+def list_tokens(
+    session: Session, *, actor: Actor, principal: str | None = None
+) -> Sequence[ApiToken]:
+    """Tokens of a principal (without secrets): one's own, or any in a domain one administers."""
+    row = get_principal(session, principal) if principal else None
+    if row is not None and row.id != actor.id:
+        actor.require_domain_admin(row.domain.name, action="token.list", resource=row.ref)
+    target_id = row.id if row is not None else actor.id
+    return (
+        session.execute(
+            select(ApiToken).where(ApiToken.principal_id == target_id).order_by(ApiToken.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def describe_token(row: ApiToken) -> dict[str, Any]:
+    """A token as the API shows it (never the secret)."""
+    now = clock.now()
+    expired = row.expires_at is not None and row.expires_at <= now
+    return {
+        "id": row.id,
+        "principal": row.principal.ref,
+        "prefix": row.prefix,
+        "description": row.description,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "active": row.revoked_at is None and not expired,
+    }

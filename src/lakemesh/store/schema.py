@@ -1,0 +1,204 @@
+"""SQLAlchemy models of the hub's state. Migrations under ``store/migrations`` create these tables.
+
+Rows here are storage records, kept apart from the API's schemas (STYLE: schema families).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from lakemesh.store.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    """Base of every hub table."""
+
+
+class Setting(Base):
+    """A mesh setting (``discovery``, ``allowed_location_prefixes``, ...)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class Domain(Base):
+    """A unit of ownership."""
+
+    __tablename__ = "domains"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    producer: Mapped[bool] = mapped_column(Boolean, default=False)
+    consumer: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Principal(Base):
+    """A user, group, service or domain principal; ``ref`` is its canonical name."""
+
+    __tablename__ = "principals"
+    __table_args__ = (UniqueConstraint("kind", "name", "domain_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    domain: Mapped[Domain] = relationship(lazy="joined")
+
+
+class GroupMember(Base):
+    """``member`` belongs to ``group`` (groups nest)."""
+
+    __tablename__ = "group_members"
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class DomainAdmin(Base):
+    """``principal`` administers ``domain``; admins of ``governance`` are mesh admins."""
+
+    __tablename__ = "domain_admins"
+    domain_id: Mapped[int] = mapped_column(
+        ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True
+    )
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 hash is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    principal: Mapped[Principal] = relationship(lazy="joined")
+
+
+class Location(Base):
+    """A storage URI registered by a domain."""
+
+    __tablename__ = "locations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    uri: Mapped[str] = mapped_column(String(1000), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    domain: Mapped[Domain] = relationship(lazy="joined")
+
+
+class Database(Base):
+    """A database in a domain's catalog."""
+
+    __tablename__ = "databases"
+    __table_args__ = (UniqueConstraint("domain_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    domain: Mapped[Domain] = relationship(lazy="joined")
+
+
+class Table(Base):
+    """A table: where its files are, their format, and its current schema version."""
+
+    __tablename__ = "tables"
+    __table_args__ = (UniqueConstraint("database_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    database_id: Mapped[int] = mapped_column(
+        ForeignKey("databases.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(1000))
+    format: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    properties: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    schema_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    database: Mapped[Database] = relationship(lazy="joined")
+    columns: Mapped[list[Column]] = relationship(
+        order_by="Column.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Column(Base):
+    """A column of a table's current schema (data and partition columns)."""
+
+    __tablename__ = "columns"
+    __table_args__ = (UniqueConstraint("table_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    is_partition: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class SchemaVersion(Base):
+    """One version of a table's schema and what changed from the previous one."""
+
+    __tablename__ = "schema_versions"
+    __table_args__ = (UniqueConstraint("table_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """One audit event, hash-chained to the previous one (DESIGN §7)."""
+
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(300), index=True)
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    resource: Mapped[str] = mapped_column(String(1000), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's head (last sequence number and hash): the lock writers take, and what detects a
+    removed last event."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))
