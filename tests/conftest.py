@@ -1,0 +1,125 @@
+"""Shared fixtures: hub homes on SQLite files and on the machine's PostgreSQL, and the clock."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lakemesh import clock
+from lakemesh.catalog.domains import bootstrap
+from lakemesh.hub import Hub
+from lakemesh.identity.actors import Actor
+from lakemesh.identity.tokens import authenticate
+
+POSTGRES_URL = os.environ.get(
+    "LAKEMESH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _postgres_reason() -> str | None:
+    """None when PostgreSQL is reachable, else why not."""
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as e:
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(e).__name__}"
+    return None
+
+
+_POSTGRES_REASON = _postgres_reason()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards.
+
+    Skipped when no server is reachable, except under CI (CI=true), where that fails the run.
+    """
+    if _POSTGRES_REASON is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(_POSTGRES_REASON)
+        pytest.skip(_POSTGRES_REASON)
+    name = f"lakemesh_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class HubEnv:
+    """A hub with its first mesh admin."""
+
+    hub: Hub
+    admin: Actor
+    token: str
+
+    @property
+    def home(self) -> Path:
+        return self.hub.home.path
+
+
+def make_hub_env(home: Path, database_url: str | None = None) -> HubEnv:
+    """A new hub home with a mesh admin (``user:admin@governance``)."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(f'database_url = "{database_url}"\n' if database_url else "")
+    hub = Hub(home=home)
+    with hub.transaction() as session:
+        issued = bootstrap(session, admin="user:admin@governance")
+    with hub.transaction() as session:
+        admin = authenticate(session, issued.token)
+    return HubEnv(hub, admin, issued.token)
+
+
+@pytest.fixture(params=BACKENDS)
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubEnv]:
+    """A hub on each store backend: the behaviour suites run on SQLite and PostgreSQL."""
+    url = request.getfixturevalue("postgres_database") if request.param == "postgres" else None
+    hub_env = make_hub_env(tmp_path / "home", url)
+    yield hub_env
+    hub_env.hub.close()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> Iterator[HubEnv]:
+    """A hub on a SQLite file (for tests that do not depend on the store backend)."""
+    hub_env = make_hub_env(tmp_path / "home")
+    yield hub_env
+    hub_env.hub.close()
+
+
+class FrozenClock:
+    """A controllable clock: the one thing tests may fake."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """Replace ``lakemesh.clock.now`` by a clock the test moves."""
+    fake = FrozenClock(datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
