@@ -24,7 +24,9 @@ def test_untouched_chain_verifies(env: HubEnv) -> None:
     _populate(env)
     with env.hub.transaction() as session:
         result = audit.verify(session)
-    assert result.ok and result.events == 5 and result.broken_seq is None
+    assert result.ok
+    assert result.events == 5
+    assert result.broken_seq is None
 
 
 def _edit(session: Session) -> None:
@@ -89,7 +91,8 @@ def test_tampering_is_detected(
         result = audit.verify(session)
     assert not result.ok
     assert result.broken_seq == broken_seq
-    assert result.reason is not None and reason in result.reason
+    assert result.reason is not None
+    assert reason in result.reason
 
 
 def test_events_are_searchable(env: HubEnv) -> None:
@@ -126,4 +129,5 @@ def test_concurrent_writers_keep_one_chain(env: HubEnv) -> None:
     with env.hub.transaction() as session:
         result = audit.verify(session)
         count = session.execute(text("SELECT count(*) FROM audit_events")).scalar()
-    assert result.ok and result.events == count == 21
+    assert result.ok
+    assert result.events == count == 21

@@ -50,8 +50,10 @@ def test_domain_create_makes_domain_principal_and_admins(env: HubEnv) -> None:
         principals.get_principal(session, "domain:sales")
         sam = load_actor(session, principals.get_principal(session, "user:sam@sales"))
     assert described["admins"] == ["user:sam@sales"]
-    assert described["producer"] and not described["consumer"]
-    assert sam.administers("sales") and not sam.is_mesh_admin
+    assert described["producer"]
+    assert not described["consumer"]
+    assert sam.administers("sales")
+    assert not sam.is_mesh_admin
 
 
 def test_duplicate_domain_is_refused_by_name(env: HubEnv) -> None:
@@ -160,7 +162,8 @@ def test_tokens_are_hashed_expire_and_revoke(env: HubEnv, frozen_clock: FrozenCl
             session, actor=env.admin, principal="service:etl@sales", expires_in=timedelta(days=1)
         )
         stored = session.get(ApiToken, issued.id)
-        assert stored is not None and issued.token not in (stored.token_hash, stored.prefix)
+        assert stored is not None
+        assert issued.token not in (stored.token_hash, stored.prefix)
     with env.hub.transaction() as session:
         assert tokens.authenticate(session, issued.token).ref == "service:etl@sales"
     frozen_clock.advance(timedelta(days=1, seconds=1))
