@@ -1,0 +1,208 @@
+"""The NimbusCart demo mesh: domains, personas, locations and crawled tables on generated data.
+
+Later capabilities (tags, grants, products, queries) extend ``build_demo`` here, so the demo stays
+in one place.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from lakemesh.bootstrap import init_home
+from lakemesh.catalog import crawler, domains, locations
+from lakemesh.demo.data import CONSUMER_DOMAINS, PRODUCER_DOMAINS, generate_nimbuscart
+from lakemesh.errors import ConflictError
+from lakemesh.home import HubHome
+from lakemesh.hub import Hub
+from lakemesh.identity import principals, tokens
+from lakemesh.identity.actors import Actor
+
+STEWARD = "user:steward@governance"
+DOMAIN_ADMINS = {
+    "sales": "user:sam@sales",
+    "marketing": "user:maria@marketing",
+    "supply_chain": "user:sol@supply_chain",
+    "finance": "user:fiona@finance",
+    "analytics": "user:ana@analytics",
+    "data_science": "user:dana@data_science",
+}
+DESCRIPTIONS = {
+    "sales": "Customers, stores and orders of NimbusCart's shops, web and app.",
+    "marketing": "Campaigns and the leads they bring in.",
+    "supply_chain": "Products, store inventory and shipments.",
+    "finance": "Invoices and the payroll.",
+    "analytics": "Company-wide reporting, built on other domains' products.",
+    "data_science": "Forecasting and experimentation.",
+}
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A demo identity: a profile name in profiles.toml and the principal behind it."""
+
+    profile: str
+    principal: str
+    role: str
+    groups: tuple[str, ...] = ()
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+PERSONAS = (
+    Persona("steward", STEWARD, "mesh admin (data steward)"),
+    *(
+        Persona(f"{domain.replace('_', '-')}-admin", admin, f"admin of domain {domain}")
+        for domain, admin in DOMAIN_ADMINS.items()
+    ),
+    Persona(
+        "marketing-analyst",
+        "user:mia@marketing",
+        "marketing analyst",
+        groups=("group:analysts@marketing",),
+    ),
+    Persona(
+        "finance-analyst",
+        "user:frank@finance",
+        "finance analyst",
+        groups=("group:analysts@finance",),
+    ),
+    Persona(
+        "eu-manager",
+        "user:emma@sales",
+        "EU regional manager",
+        groups=("group:regional_managers@sales",),
+        attributes={"region": "EU"},
+    ),
+)
+DEMO_MARKER = "demo"
+TOKEN_LIFETIME = timedelta(days=30)
+
+
+@dataclass
+class DemoResult:
+    """What the demo built: tables crawled and persona tokens (also saved as profiles)."""
+
+    home: Path
+    tables: list[dict[str, Any]]
+    tokens: dict[str, str]
+    personas: tuple[Persona, ...] = PERSONAS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "home": str(self.home),
+            "tables": self.tables,
+            "personas": [
+                {
+                    "profile": p.profile,
+                    "principal": p.principal,
+                    "role": p.role,
+                    "token": self.tokens[p.profile],
+                }
+                for p in self.personas
+            ],
+        }
+
+
+def _reset_home(home: Path) -> None:
+    """Forget a previous demo's hub state (its generated data is kept and reused)."""
+    hub_home = HubHome(home)
+    if not hub_home.exists():
+        if home.exists() and any(p.name != "storage" for p in home.iterdir()):
+            raise ConflictError(
+                f"Refusing to build the demo in {home}: it holds files that are not a hub home",
+                details={"home": str(home)},
+            )
+        return
+    if not hub_home.config().get(DEMO_MARKER):
+        raise ConflictError(
+            f"Refusing to build the demo in {home}: it is a hub home not made by the demo "
+            "(choose another --home)",
+            details={"home": str(home)},
+        )
+    for name in ("hub.db", "hub.db-wal", "hub.db-shm", "config.toml", "profiles.toml"):
+        (home / name).unlink(missing_ok=True)
+    shutil.rmtree(home / "tmp", ignore_errors=True)
+
+
+def _people(hub: Hub, actor: Actor) -> None:
+    with hub.transaction() as session:
+        for domain in PRODUCER_DOMAINS + CONSUMER_DOMAINS:
+            domains.create_domain(
+                session,
+                actor=actor,
+                name=domain,
+                producer=domain in PRODUCER_DOMAINS,
+                consumer=domain in CONSUMER_DOMAINS or domain in ("marketing", "finance"),
+                description=DESCRIPTIONS[domain],
+                admins=[DOMAIN_ADMINS[domain]],
+            )
+        for persona in PERSONAS:
+            for group in persona.groups:
+                try:
+                    principals.get_principal(session, group)
+                except Exception:
+                    principals.create_principal(session, actor=actor, principal=group)
+            try:
+                principals.get_principal(session, persona.principal)
+            except Exception:
+                principals.create_principal(
+                    session, actor=actor, principal=persona.principal, attributes=persona.attributes
+                )
+            for group in persona.groups:
+                principals.add_member(session, actor=actor, group=group, member=persona.principal)
+
+
+def build_demo(
+    home: Path,
+    *,
+    orders: int = 1_000_000,
+    seed: int = 7,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Build (or rebuild) the NimbusCart mesh in ``home`` and return the persona tokens.
+
+    Domains keep their data in ``home/storage/<domain>``; each database folder is crawled.
+    """
+    report = progress or (lambda message: None)
+    home = home.absolute()
+    _reset_home(home)
+    storage = home / "storage"
+    report(f"generating NimbusCart data in {storage}")
+    layout = generate_nimbuscart(storage, seed=seed, orders=orders, progress=report)
+    initialised = init_home(home, admin=STEWARD, extra_config={DEMO_MARKER: True})
+    hub = initialised.hub
+    try:
+        with hub.transaction() as session:
+            steward = tokens.authenticate(session, initialised.token.token)
+        _people(hub, steward)
+        crawled: list[dict[str, Any]] = []
+        for domain, databases in layout.items():
+            with hub.transaction() as session:
+                locations.register_location(
+                    session, actor=steward, uri=str(storage / domain), domain=domain
+                )
+            for database, folder in databases.items():
+                report(f"crawling {domain}.{database}")
+                results = crawler.crawl(
+                    hub, actor=steward, uri=str(folder), domain=domain, database=database
+                )
+                crawled.extend(r.to_dict() for r in results)
+        issued = {"steward": initialised.token.token}
+        with hub.transaction() as session:
+            for persona in PERSONAS[1:]:
+                issued[persona.profile] = tokens.create_token(
+                    session,
+                    actor=steward,
+                    principal=persona.principal,
+                    expires_in=TOKEN_LIFETIME,
+                    description="demo persona",
+                ).token
+        for profile, token in issued.items():
+            hub.home.save_profile(profile, token=token, make_default=profile == "steward")
+        return DemoResult(home, crawled, issued)
+    finally:
+        hub.close()
