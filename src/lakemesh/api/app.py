@@ -1,0 +1,36 @@
+"""The FastAPI application of a hub: ``create_app(hub)``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from lakemesh import __version__
+from lakemesh.api.deps import current_actor
+from lakemesh.api.errors import install_error_handlers
+from lakemesh.api.routes import domains, health
+from lakemesh.hub import Hub
+
+API_PREFIX = "/api/v1"
+
+# Routers whose every endpoint authenticates in the request's transaction.
+AUTHENTICATED_ROUTERS = (domains.router,)
+
+
+def create_app(hub: Hub) -> FastAPI:
+    """The hub's REST API under ``/api/v1``, its OpenAPI document and docs, serving ``hub``."""
+    app = FastAPI(
+        title="lakemesh",
+        version=__version__,
+        description="A self-hosted data mesh: catalog, identity and audit of the governance hub.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.hub = hub
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(health.router)
+    for router in AUTHENTICATED_ROUTERS:
+        api.include_router(router, dependencies=[Depends(current_actor)])
+    app.include_router(api)
+    return app

@@ -1,0 +1,92 @@
+"""Every error leaves the API in one JSON shape: ``{"error": {"type", "message", "details"}}``.
+
+A :class:`~lakemesh.errors.LakemeshError` carries its own HTTP status; this module is the one place
+that turns it (and FastAPI's own validation and routing errors) into a response.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lakemesh.errors import InvalidInputError, LakemeshError
+
+logger = logging.getLogger("lakemesh.api")
+
+# FastAPI raises HTTPException for routing failures; these are their error types.
+HTTP_ERROR_TYPES = {
+    401: "unauthenticated",
+    403: "access_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+
+
+def error_response(
+    status: int, error_type: str, message: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    """A response in the JSON error shape."""
+    body = {"error": {"type": error_type, "message": message, "details": details or {}}}
+    return JSONResponse(jsonable_encoder(body), status_code=status)
+
+
+def lakemesh_error_response(error: LakemeshError) -> JSONResponse:
+    """A service error as a response, with the status its class declares."""
+    return JSONResponse(jsonable_encoder(error.to_dict()), status_code=error.status)
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_error(exc: RequestValidationError) -> InvalidInputError:
+    """Pydantic's complaints as one :class:`InvalidInputError` naming each bad field."""
+    problems = [
+        {"location": _location(error.get("loc", ())), "message": str(error.get("msg", ""))}
+        for error in exc.errors()
+    ]
+    summary = "; ".join(f"{p['location']}: {p['message']}" for p in problems)
+    return InvalidInputError(f"Invalid request: {summary}", details={"errors": problems})
+
+
+async def handle_lakemesh_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LakemeshError)
+    return lakemesh_error_response(exc)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return lakemesh_error_response(validation_error(exc))
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    route = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        message = f"No such route: {route}"
+    elif exc.status_code == 405:
+        message = f"Method not allowed: {route}"
+    else:
+        message = str(exc.detail)
+    error_type = HTTP_ERROR_TYPES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, error_type, message)
+
+
+async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: log it here, tell the client nothing about the internals."""
+    logger.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through the JSON error shape."""
+    app.add_exception_handler(LakemeshError, handle_lakemesh_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(Exception, handle_unexpected_error)

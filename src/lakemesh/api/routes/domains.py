@@ -1,0 +1,75 @@
+"""``/domains``: units of ownership and their admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import DomainAdminCreate, DomainCreate, DomainUpdate
+from lakemesh.catalog import domains
+from lakemesh.identity.principals import get_domain_row
+
+router = APIRouter(prefix="/domains", tags=["domains"])
+
+
+@router.get("", summary="Every domain")
+def list_domains(session: SessionDep) -> list[dict[str, Any]]:
+    return [domains.describe_domain(session, row) for row in domains.list_domains(session)]
+
+
+@router.post("", status_code=201, summary="Create a domain (mesh admins)")
+def create_domain(body: DomainCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = domains.create_domain(
+        session,
+        actor=actor,
+        name=body.name,
+        producer=body.producer,
+        consumer=body.consumer,
+        description=body.description or "",
+        admins=body.admins,
+    )
+    return domains.describe_domain(session, row)
+
+
+@router.get("/{name}", summary="One domain")
+def show_domain(name: str, session: SessionDep) -> dict[str, Any]:
+    return domains.describe_domain(session, get_domain_row(session, name))
+
+
+@router.patch("/{name}", summary="Change a domain's flags or description")
+def update_domain(
+    name: str, body: DomainUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = domains.update_domain(
+        session,
+        actor=actor,
+        name=name,
+        producer=body.producer,
+        consumer=body.consumer,
+        description=body.description,
+    )
+    return domains.describe_domain(session, row)
+
+
+@router.delete("/{name}", status_code=204, summary="Delete an empty domain (mesh admins)")
+def delete_domain(name: str, session: SessionDep, actor: CurrentActor) -> Response:
+    domains.delete_domain(session, actor=actor, name=name)
+    return Response(status_code=204)
+
+
+@router.post("/{name}/admins", summary="Make a principal an admin of the domain")
+def add_admin(
+    name: str, body: DomainAdminCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    domains.add_admin(session, actor=actor, domain=name, principal=body.principal)
+    return domains.describe_domain(session, get_domain_row(session, name))
+
+
+@router.delete("/{name}/admins/{principal}", summary="Remove an admin of the domain")
+def remove_admin(
+    name: str, principal: str, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    domains.remove_admin(session, actor=actor, domain=name, principal=principal)
+    return domains.describe_domain(session, get_domain_row(session, name))

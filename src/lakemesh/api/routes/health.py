@@ -1,0 +1,24 @@
+"""``/health`` (no token needed) and ``/whoami``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from lakemesh import __version__
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.identity.principals import describe_principal, get_principal
+
+router = APIRouter(tags=["hub"])
+
+
+@router.get("/health", summary="Is the hub up? (no token needed)")
+def health() -> dict[str, Any]:
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/whoami", summary="The principal the token stands for")
+def whoami(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = get_principal(session, actor.ref)
+    return {**describe_principal(session, row), "is_mesh_admin": actor.is_mesh_admin}
