@@ -1,0 +1,1 @@
+"""The NimbusCart demo: a retailer's seeded, realistic data for a ready-made mesh."""
