@@ -1,0 +1,315 @@
+"""Discovery: the tables under a storage folder, their columns and partitions. No database access.
+
+A crawl lists the folder once (one recursive listing), groups files into table folders, parses
+hive partition folders (``key=value``) and reads every data file's schema: Parquet footers, CSV and
+JSON-lines through DuckDB's sniffer. Any error aborts the whole crawl, so callers register nothing
+from a folder that is not entirely readable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import fsspec
+
+from lakemesh.errors import InvalidInputError, StorageError
+from lakemesh.model.names import check_identifier
+from lakemesh.storage import Properties, backend_for
+from lakemesh.storage.formats import FILE_FORMATS, Schema, SchemaReader, file_format
+from lakemesh.storage.partitions import parse_partition, partition_type
+from lakemesh.storage.types import widen_type
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with ``(files examined, files in total)`` as the crawl reads data files."""
+
+_EXTENSIONS = ", ".join(ext for extensions in FILE_FORMATS.values() for ext in extensions)
+
+
+@dataclass(frozen=True)
+class DiscoveredColumn:
+    """A column found in data files or partition folders, typed with a DuckDB type name."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class DiscoveredTable:
+    """One table folder: its files, merged data columns and typed partition columns."""
+
+    name: str  # the folder name, lower-cased, '-' turned into '_'
+    location: str  # normalized URI of the table folder
+    format: str  # parquet | csv | json (JSON-lines)
+    columns: tuple[DiscoveredColumn, ...]  # data columns, in file order
+    partition_columns: tuple[DiscoveredColumn, ...]  # hive key=value levels, in path order
+    file_count: int
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class _DataFile:
+    path: str  # inside the filesystem
+    uri: str
+    size: int
+    format: str
+    partition: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class _TableFolder:
+    name: str
+    uri: str
+    files: tuple[_DataFile, ...]
+
+
+def discover_tables(
+    uri: str,
+    *,
+    progress: ProgressCallback | None = None,
+    properties: Properties | None = None,
+) -> list[DiscoveredTable]:
+    """The tables in the folder ``uri``, sorted by name.
+
+    Each visible sub-folder of ``uri`` is a table; ``uri`` itself is the table when it holds data
+    files (or only ``key=value`` partition folders). Names starting with ``.`` or ``_`` are
+    skipped. Every data file's schema is read, so a corrupt file fails the crawl; rows are not
+    scanned.
+
+    Raises:
+        StorageError: the folder cannot be listed, or a data file cannot be read (named).
+        InvalidInputError: the layout or schemas cannot form tables (the folder, file or column
+            at fault is named).
+    """
+    backend = backend_for(uri, properties=properties)
+    root_uri = backend.normalize(uri)
+    filesystem = backend.filesystem()
+    listing = _list_files(filesystem, backend.to_path(root_uri), root_uri)
+    root_name = (backend.segments(root_uri) or ("",))[-1]
+    folders = _table_folders(root_uri, root_name, listing)
+    files = [file for folder in folders for file in folder.files]
+    schemas = _read_schemas(filesystem, files, progress)
+    return [_describe(folder, schemas) for folder in folders]
+
+
+def _list_files(
+    filesystem: fsspec.AbstractFileSystem, root: str, root_uri: str
+) -> list[tuple[tuple[str, ...], str, int]]:
+    """Visible files under ``root``: (path parts relative to root, path, size), sorted."""
+    try:
+        if not filesystem.isdir(root):
+            if filesystem.exists(root):
+                raise StorageError(f"Not a folder: {root_uri}", details={"uri": root_uri})
+            raise StorageError(
+                f"Storage location does not exist: {root_uri}", details={"uri": root_uri}
+            )
+        filesystem.invalidate_cache(root)
+        entries = filesystem.find(root, detail=True)
+    except OSError as e:
+        raise StorageError(f"Cannot list {root_uri}: {e}", details={"uri": root_uri}) from e
+    prefix = root.rstrip("/") + "/"
+    listing = []
+    for path, info in entries.items():
+        if info.get("type") != "file" or not path.startswith(prefix):
+            continue
+        parts = tuple(path[len(prefix) :].split("/"))
+        if not any(part.startswith((".", "_")) for part in parts):
+            listing.append((parts, path, int(info.get("size") or 0)))
+    return sorted(listing)
+
+
+def _table_folders(
+    root_uri: str, root_name: str, listing: list[tuple[tuple[str, ...], str, int]]
+) -> list[_TableFolder]:
+    """Group the listing into table folders, checking names, formats and partition layout."""
+    if not listing:
+        return []
+    base = root_uri.rstrip("/")
+    top_files = [parts for parts, _, _ in listing if len(parts) == 1]
+    top_folders = sorted({parts[0] for parts, _, _ in listing if len(parts) > 1})
+    partition_folders = [name for name in top_folders if parse_partition(name) is not None]
+    if not top_folders or len(partition_folders) == len(top_folders):
+        return [_table_folder(root_name, root_uri, listing)]
+    if top_files:
+        raise InvalidInputError(
+            f"Folder mixes data files and table folders: {root_uri} (file {base}/{top_files[0][0]}"
+            f" next to folder {top_folders[0]}/); put each table's files in its own folder",
+            details={"uri": root_uri},
+        )
+    if partition_folders:
+        table_folder = next(name for name in top_folders if name not in partition_folders)
+        raise InvalidInputError(
+            f"Folder mixes partition folders and table folders: {root_uri} "
+            f"({partition_folders[0]}/ next to {table_folder}/)",
+            details={"uri": root_uri},
+        )
+    folders = []
+    for folder in top_folders:
+        inside = [(parts[1:], path, size) for parts, path, size in listing if parts[0] == folder]
+        folders.append(_table_folder(folder, f"{base}/{folder}", inside))
+    by_name: dict[str, _TableFolder] = {}
+    for table in folders:
+        if table.name in by_name:
+            raise InvalidInputError(
+                f"Table folders {by_name[table.name].uri} and {table.uri} both make "
+                f"table name {table.name!r}",
+                details={"uris": [by_name[table.name].uri, table.uri]},
+            )
+        by_name[table.name] = table
+    return sorted(folders, key=lambda table: table.name)
+
+
+def _table_name(folder: str, uri: str) -> str:
+    name = folder.lower().replace("-", "_")
+    try:
+        return check_identifier(name, "table name")
+    except InvalidInputError as e:
+        raise InvalidInputError(
+            f"Invalid table folder name: {folder!r} at {uri} (a table name must be letters, "
+            "digits and _ after lower-casing and turning '-' into '_')",
+            details={"uri": uri, "folder": folder},
+        ) from e
+
+
+def _table_folder(
+    folder: str, uri: str, listing: list[tuple[tuple[str, ...], str, int]]
+) -> _TableFolder:
+    """One table: every file must be a data file under ``key=value`` folders, one format."""
+    name = _table_name(folder, uri)
+    files = []
+    for parts, path, size in listing:
+        file_uri = f"{uri.rstrip('/')}/{'/'.join(parts)}"
+        partition = []
+        for depth, part in enumerate(parts[:-1]):
+            parsed = parse_partition(part)
+            if parsed is None:
+                folder_uri = f"{uri.rstrip('/')}/{'/'.join(parts[: depth + 1])}"
+                raise InvalidInputError(
+                    f"Folder is not a hive partition (expected KEY=VALUE): {folder_uri}",
+                    details={"uri": folder_uri},
+                )
+            partition.append(parsed)
+        format_name = file_format(parts[-1])
+        if format_name is None:
+            raise InvalidInputError(
+                f"Not a data file: {file_uri} (expected {_EXTENSIONS}; "
+                "prefix other files with '_' or '.' to skip them)",
+                details={"uri": file_uri},
+            )
+        files.append(_DataFile(path, file_uri, size, format_name, tuple(partition)))
+    formats = sorted({file.format for file in files})
+    if len(formats) > 1:
+        raise InvalidInputError(
+            f"Table folder mixes file formats ({', '.join(formats)}): {uri}",
+            details={"uri": uri, "formats": formats},
+        )
+    _check_partition_keys(uri, files)
+    return _TableFolder(name, uri, tuple(files))
+
+
+def _check_partition_keys(uri: str, files: list[_DataFile]) -> None:
+    first = files[0]
+    expected = [key for key, _ in first.partition]
+    for file in files:
+        keys = [key for key, _ in file.partition]
+        if len(set(keys)) != len(keys):
+            raise InvalidInputError(
+                f"Partition key repeated in path: {file.uri}", details={"uri": file.uri}
+            )
+        if keys != expected:
+            raise InvalidInputError(
+                f"Inconsistent partition keys in table folder {uri}: {first.uri} has "
+                f"({', '.join(expected)}), {file.uri} has ({', '.join(keys)})",
+                details={"uri": uri, "files": [first.uri, file.uri]},
+            )
+
+
+def _read_schemas(
+    filesystem: fsspec.AbstractFileSystem,
+    files: list[_DataFile],
+    progress: ProgressCallback | None,
+) -> dict[str, Schema]:
+    """Every file's schema, read in a thread pool; the first failing file (by path) is raised."""
+    total = len(files)
+    if progress is not None:
+        progress(0, total)
+    schemas: dict[str, Schema] = {}
+    workers = min(32, 4 * (os.cpu_count() or 1))
+    with SchemaReader(filesystem) as reader, ThreadPoolExecutor(max_workers=workers) as pool:
+        futures: dict[Future[Schema], _DataFile] = {
+            pool.submit(
+                reader.read, file.path, file_format=file.format, size=file.size, uri=file.uri
+            ): file
+            for file in files
+        }
+        try:
+            for future in as_completed(futures):
+                schemas[futures[future].path] = future.result()
+                if progress is not None:
+                    progress(len(schemas), total)
+        except StorageError:
+            pool.shutdown(wait=True, cancel_futures=True)
+            failures = [
+                (futures[f].path, error)
+                for f in futures
+                if not f.cancelled() and (error := f.exception()) is not None
+            ]
+            raise min(failures, key=lambda failure: failure[0])[1] from None
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return schemas
+
+
+def _describe(folder: _TableFolder, schemas: dict[str, Schema]) -> DiscoveredTable:
+    keys = [key for key, _ in folder.files[0].partition]
+    partition_columns = tuple(
+        DiscoveredColumn(key, partition_type(file.partition[i][1] for file in folder.files))
+        for i, key in enumerate(keys)
+    )
+    # DuckDB reads a partition key from the path even when files also hold that column.
+    shadowed = {key.lower() for key in keys}
+    columns = tuple(
+        column for column in _merge_schemas(folder, schemas) if column.name.lower() not in shadowed
+    )
+    if not columns and not partition_columns:
+        raise InvalidInputError(
+            f"Table folder has no columns: {folder.uri} (its data files are empty)",
+            details={"uri": folder.uri},
+        )
+    return DiscoveredTable(
+        name=folder.name,
+        location=folder.uri,
+        format=folder.files[0].format,
+        columns=columns,
+        partition_columns=partition_columns,
+        file_count=len(folder.files),
+        total_bytes=sum(file.size for file in folder.files),
+    )
+
+
+def _merge_schemas(folder: _TableFolder, schemas: dict[str, Schema]) -> list[DiscoveredColumn]:
+    """Union of the files' columns by name (case-insensitive, first spelling kept), widened.
+
+    Columns keep the order of the first file that has them, later ones follow.
+    """
+    merged: dict[str, tuple[str, str, str]] = {}  # lower name -> (name, type, file that set it)
+    for file in folder.files:
+        for name, column_type in schemas[file.path]:
+            key = name.lower()
+            if key not in merged:
+                merged[key] = (name, column_type, file.uri)
+                continue
+            first_name, known_type, known_uri = merged[key]
+            widened = widen_type(known_type, column_type)
+            if widened is None:
+                raise InvalidInputError(
+                    f"Incompatible types for column {first_name!r} in table folder {folder.uri}: "
+                    f"{known_type} in {known_uri}, {column_type} in {file.uri}",
+                    details={"column": first_name, "files": [known_uri, file.uri]},
+                )
+            if widened != known_type:
+                merged[key] = (first_name, widened, file.uri)
+    return [DiscoveredColumn(name, column_type) for name, column_type, _ in merged.values()]

@@ -1,0 +1,58 @@
+"""Local storage: ``file:///abs/path`` URIs and plain local paths."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from lakemesh.errors import InvalidInputError
+from lakemesh.storage.base import StorageBackend
+
+# file:///abs, file://localhost/abs or file:/abs; any other host is refused.
+_FILE_PREFIX = re.compile(r"^file:(?://(?:localhost)?(?=/)|(?=/(?!/)))", re.IGNORECASE)
+
+
+class LocalStorage(StorageBackend):
+    """Folders on the hub's own disk.
+
+    URIs are written ``file:///abs/path``; ``file://localhost/abs``, ``file:/abs``, ``~/x`` and
+    relative paths (against the working directory) are accepted and normalized. Paths are taken
+    literally: no percent-decoding, and symbolic links are not resolved.
+    """
+
+    scheme = "file"
+
+    def normalize(self, uri: str) -> str:
+        return "file://" + self.to_path(uri)
+
+    def segments(self, uri: str) -> tuple[str, ...]:
+        return tuple(part for part in self.to_path(uri).split("/") if part)
+
+    def to_path(self, uri: str) -> str:
+        text = uri.strip()
+        match = _FILE_PREFIX.match(text)
+        if match:
+            text = text[match.end() :]
+        elif text.lower().startswith("file:"):
+            raise InvalidInputError(
+                f"Invalid local storage URI: {uri!r} (expected file:///absolute/path)",
+                details={"uri": uri},
+            )
+        if not text:
+            raise InvalidInputError(
+                "Invalid local storage URI: '' (empty path)", details={"uri": uri}
+            )
+        path = os.path.abspath(os.path.expanduser(text)).replace(os.sep, "/")
+        # POSIX keeps a leading '//' as implementation-defined; lakemesh has one spelling.
+        path = "/" + path.lstrip("/") if path.startswith("//") else path
+        return posixpath.normpath(path)
+
+    def to_uri(self, path: str) -> str:
+        return self.normalize(path)
+
+    def filesystem(self) -> fsspec.AbstractFileSystem:
+        return LocalFileSystem()

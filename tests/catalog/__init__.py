@@ -1,0 +1,1 @@
+"""Tests of lakemesh.catalog."""

@@ -1,0 +1,104 @@
+"""S3 options from hub properties and the environment, and the lazily imported s3fs.
+
+No S3 server is needed: building an ``S3FileSystem`` does not connect.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lakemesh.errors import InvalidInputError
+from lakemesh.storage import S3Options, filesystem_for
+
+S3_VARIABLES = (
+    "LAKEMESH_S3_ENDPOINT_URL",
+    "LAKEMESH_S3_ACCESS_KEY_ID",
+    "LAKEMESH_S3_SECRET_ACCESS_KEY",
+    "LAKEMESH_S3_SESSION_TOKEN",
+    "LAKEMESH_S3_REGION",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the S3 variables they set."""
+    for variable in S3_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+
+
+def test_no_settings_leave_everything_to_boto() -> None:
+    assert S3Options.resolve({}, environ={}) == S3Options()
+    assert S3Options().filesystem_kwargs() == {"use_listings_cache": False}
+
+
+def test_options_come_from_the_environment() -> None:
+    environ = {
+        "LAKEMESH_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "AWS_ACCESS_KEY_ID": "minio",
+        "AWS_SECRET_ACCESS_KEY": "minio-secret",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }
+    options = S3Options.resolve(environ=environ)
+    assert options == S3Options(
+        endpoint_url="http://127.0.0.1:9000",
+        key="minio",
+        secret="minio-secret",
+        region="eu-west-1",
+    )
+    assert options.filesystem_kwargs() == {
+        "use_listings_cache": False,
+        "endpoint_url": "http://127.0.0.1:9000",
+        "key": "minio",
+        "secret": "minio-secret",
+        "client_kwargs": {"region_name": "eu-west-1"},
+    }
+
+
+def test_properties_beat_lakemesh_variables_which_beat_aws_ones() -> None:
+    environ = {
+        "AWS_ENDPOINT_URL": "http://aws-wide",
+        "LAKEMESH_S3_ENDPOINT_URL": "http://lakemesh",
+        "AWS_ACCESS_KEY_ID": "aws-key",
+        "LAKEMESH_S3_ACCESS_KEY_ID": "lakemesh-key",
+        "AWS_REGION": "us-east-1",
+    }
+    properties = {"s3.endpoint": "http://configured", "s3.session-token": "token"}
+    options = S3Options.resolve(properties, environ=environ)
+    assert options == S3Options(
+        endpoint_url="http://configured", key="lakemesh-key", token="token", region="us-east-1"
+    )
+
+
+def test_filesystem_for_s3_uses_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEMESH_S3_ENDPOINT_URL", "http://127.0.0.1:9000")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "minio")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "minio-secret")
+    filesystem, path = filesystem_for("s3a://lake/sales/")
+    assert type(filesystem).__name__ == "S3FileSystem"
+    assert path == "lake/sales"
+    assert filesystem.storage_options["endpoint_url"] == "http://127.0.0.1:9000"
+    assert filesystem.storage_options["key"] == "minio"
+    assert filesystem.storage_options["secret"] == "minio-secret"
+
+
+def test_filesystem_for_s3_takes_properties() -> None:
+    filesystem, _ = filesystem_for(
+        "s3://lake/sales", properties={"s3.endpoint": "http://minio:9000", "s3.region": "eu-1"}
+    )
+    assert filesystem.storage_options["endpoint_url"] == "http://minio:9000"
+    assert filesystem.storage_options["client_kwargs"] == {"region_name": "eu-1"}
+
+
+def test_missing_s3fs_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "s3fs", None)  # what an environment without s3fs imports
+    with pytest.raises(InvalidInputError, match=r"pip install 'lakemesh\[s3\]'"):
+        filesystem_for("s3://lake/sales")
