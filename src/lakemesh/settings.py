@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lakemesh import audit
 from lakemesh.errors import InvalidInputError
+from lakemesh.identity.actors import Actor
 from lakemesh.store.schema import Setting
 
 DEFAULTS: dict[str, Any] = {
@@ -43,3 +45,22 @@ def put_setting(session: Session, key: str, value: Any) -> None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
+
+
+def all_settings(session: Session) -> dict[str, Any]:
+    """Every mesh setting with its current value (settings are not secret)."""
+    return {key: get_setting(session, key) for key in DEFAULTS}
+
+
+def change_setting(session: Session, *, actor: Actor, key: str, value: Any) -> None:
+    """Change a mesh setting (mesh admins only; audited)."""
+    actor.require_mesh_admin(action="setting.change", resource=f"setting:{key}")
+    before = get_setting(session, key)
+    put_setting(session, key, value)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="setting.change",
+        resource=f"setting:{key}",
+        details={"from": before, "to": value},
+    )

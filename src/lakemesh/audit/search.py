@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lakemesh.identity.actors import Actor
 from lakemesh.store.schema import AuditEvent
 
 MAX_RESULTS = 10_000
+
+
+def require_reader(actor: Actor, *, action: str) -> None:
+    """Raise an audited denial unless ``actor`` may read the trail (mesh admins: it names every
+    principal and resource of the mesh)."""
+    actor.require_mesh_admin(action=action, resource="audit")
 
 
 def search(
@@ -46,3 +54,17 @@ def search(
         query = query.where(AuditEvent.time <= until)
     limit = max(1, min(limit, MAX_RESULTS))
     return session.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)).scalars().all()
+
+
+def describe_event(event: AuditEvent) -> dict[str, Any]:
+    """An audit event as the API shows it."""
+    return {
+        "seq": event.seq,
+        "time": event.time.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "resource": event.resource,
+        "outcome": event.outcome,
+        "details": event.details,
+        "hash": event.hash,
+    }

@@ -34,6 +34,15 @@ def get_principal(session: Session, ref: str | PrincipalName) -> Principal:
     return row
 
 
+def show_principal(session: Session, *, actor: Actor, principal: str) -> Principal:
+    """A principal, as its attributes and memberships may be read: by itself, its domain's admins
+    and mesh admins."""
+    row = get_principal(session, principal)
+    if row.id != actor.id:
+        actor.require_domain_admin(row.domain.name, action="principal.show", resource=row.ref)
+    return row
+
+
 def check_attributes(attributes: dict[str, str]) -> dict[str, str]:
     """Attribute names are identifiers, values strings."""
     if len(attributes) > ATTRIBUTE_LIMIT:
