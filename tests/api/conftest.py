@@ -88,3 +88,26 @@ def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
     assert set(body["error"]) == {"type", "message", "details"}, body
     error: dict[str, Any] = body["error"]
     return error
+
+
+@dataclass
+class DomainAdmin:
+    """A domain made for one test, with an admin (``user:owner@DOMAIN``) and its token."""
+
+    domain: str
+    principal: str
+    token: str
+
+
+@pytest.fixture
+def make_domain(admin: httpx.Client, unique: Callable[[str], str]) -> Callable[[str], DomainAdmin]:
+    """``make_domain("sales")``: a new producer domain and a token of its admin."""
+
+    def make(prefix: str) -> DomainAdmin:
+        name = unique(prefix)
+        owner = f"user:owner@{name}"
+        ok(admin.post("/domains", json={"name": name, "producer": True, "admins": [owner]}), 201)
+        issued = ok(admin.post("/tokens", json={"principal": owner}), 201)
+        return DomainAdmin(name, owner, issued["token"])
+
+    return make

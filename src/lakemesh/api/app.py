@@ -7,13 +7,35 @@ from fastapi import APIRouter, Depends, FastAPI
 from lakemesh import __version__
 from lakemesh.api.deps import current_actor
 from lakemesh.api.errors import install_error_handlers
-from lakemesh.api.routes import domains, health
+from lakemesh.api.routes import (
+    audit,
+    crawls,
+    databases,
+    domains,
+    groups,
+    health,
+    locations,
+    principals,
+    settings,
+    tables,
+    tokens,
+)
 from lakemesh.hub import Hub
 
 API_PREFIX = "/api/v1"
 
 # Routers whose every endpoint authenticates in the request's transaction.
-AUTHENTICATED_ROUTERS = (domains.router,)
+AUTHENTICATED_ROUTERS = (
+    domains.router,
+    principals.router,
+    groups.router,
+    tokens.router,
+    locations.router,
+    databases.router,
+    tables.router,
+    audit.router,
+    settings.router,
+)
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -32,5 +54,7 @@ def create_app(hub: Hub) -> FastAPI:
     api.include_router(health.router)
     for router in AUTHENTICATED_ROUTERS:
         api.include_router(router, dependencies=[Depends(current_actor)])
+    # The crawler runs transactions of its own: its router authenticates outside the request's.
+    api.include_router(crawls.router)
     app.include_router(api)
     return app

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from lakemesh.api.app import create_app
 from lakemesh.hub import Hub
@@ -28,7 +29,16 @@ def serve_in_background(
 
     ``port=0`` picks a free port. The server stops when the block ends.
     """
-    config = uvicorn.Config(create_app(hub), host=host, port=port, log_level=log_level)
+    with serve_app_in_background(create_app(hub), host, port, log_level=log_level) as url:
+        yield url
+
+
+@contextmanager
+def serve_app_in_background(
+    app: FastAPI, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning"
+) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread; yield its base URL (see ``serve_in_background``)."""
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="lakemesh-api", daemon=True)
     thread.start()

@@ -1,0 +1,79 @@
+"""``/databases``: the databases of each domain's catalog (``domain.database``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import DatabaseCreate, DatabaseUpdate
+from lakemesh.catalog import tables
+from lakemesh.catalog.visibility import can_describe, require_describe
+from lakemesh.model.names import ResourceName, parse_resource
+
+router = APIRouter(prefix="/databases", tags=["catalog"])
+
+
+def _database_name(name: str) -> ResourceName:
+    return parse_resource(name, level="database")
+
+
+@router.get("", summary="Databases the caller may see")
+def list_databases(
+    session: SessionDep, actor: CurrentActor, domain: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        tables.describe_database(row)
+        for row in tables.list_databases(session, domain=domain)
+        if can_describe(session, actor, ResourceName(row.domain.name, row.name))
+    ]
+
+
+@router.post("", status_code=201, summary="Create a database in a domain")
+def create_database(
+    body: DatabaseCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = tables.create_database(
+        session,
+        actor=actor,
+        domain=body.domain,
+        name=body.name,
+        description=body.description or "",
+        location=body.location,
+    )
+    return tables.describe_database(row)
+
+
+@router.get("/{name}", summary="One database (domain.database)")
+def show_database(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    resource = _database_name(name)
+    require_describe(session, actor, resource, action="database.show")
+    row = tables.get_database_row(session, resource.domain, resource.database or "")
+    return tables.describe_database(row)
+
+
+@router.patch("/{name}", summary="Change a database's description")
+def update_database(
+    name: str, body: DatabaseUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    resource = _database_name(name)
+    row = tables.alter_database(
+        session,
+        actor=actor,
+        domain=resource.domain,
+        name=resource.database or "",
+        description=body.description,
+    )
+    return tables.describe_database(row)
+
+
+@router.delete("/{name}", status_code=204, summary="Drop a database (with its tables: cascade)")
+def drop_database(
+    name: str, session: SessionDep, actor: CurrentActor, cascade: bool = False
+) -> Response:
+    resource = _database_name(name)
+    tables.drop_database(
+        session, actor=actor, domain=resource.domain, name=resource.database or "", cascade=cascade
+    )
+    return Response(status_code=204)

@@ -1,0 +1,40 @@
+"""``/locations``: storage URIs a domain registers for its tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import LocationCreate
+from lakemesh.catalog import locations
+from lakemesh.catalog.visibility import can_describe
+from lakemesh.model.names import ResourceName
+
+router = APIRouter(prefix="/locations", tags=["locations"])
+
+
+@router.get("", summary="Registered locations the caller may see")
+def list_locations(
+    session: SessionDep, actor: CurrentActor, domain: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        locations.describe_location(row)
+        for row in locations.list_locations(session, domain=domain)
+        if can_describe(session, actor, ResourceName(row.domain.name))
+    ]
+
+
+@router.post("", status_code=201, summary="Register a location for a domain")
+def register_location(
+    body: LocationCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = locations.register_location(session, actor=actor, uri=body.uri, domain=body.domain)
+    return locations.describe_location(row)
+
+
+@router.delete("", status_code=204, summary="Deregister a location no table uses")
+def deregister_location(uri: str, session: SessionDep, actor: CurrentActor) -> Response:
+    locations.deregister_location(session, actor=actor, uri=uri)
+    return Response(status_code=204)

@@ -1,0 +1,56 @@
+"""``/principals``: users, groups and services of a domain, and their attributes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import PrincipalCreate, PrincipalUpdate
+from lakemesh.identity import principals
+
+router = APIRouter(prefix="/principals", tags=["principals"])
+
+
+@router.get("", summary="Principals of a domain (or of every domain the caller administers)")
+def list_principals(
+    session: SessionDep,
+    actor: CurrentActor,
+    domain: str | None = None,
+    kind: str | None = None,
+) -> list[dict[str, Any]]:
+    rows = principals.list_principals(session, actor=actor, domain=domain, kind=kind)
+    return [principals.describe_principal(session, row) for row in rows]
+
+
+@router.post("", status_code=201, summary="Create a user, group or service")
+def create_principal(
+    body: PrincipalCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = principals.create_principal(
+        session, actor=actor, principal=body.name, attributes=body.attributes
+    )
+    return principals.describe_principal(session, row)
+
+
+@router.get("/{ref}", summary="One principal (e.g. user:alice@marketing)")
+def show_principal(ref: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = principals.show_principal(session, actor=actor, principal=ref)
+    return principals.describe_principal(session, row)
+
+
+@router.patch("/{ref}", summary="Set and unset attributes of a user or service")
+def update_principal(
+    ref: str, body: PrincipalUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = principals.update_attributes(
+        session, actor=actor, principal=ref, set_=body.set, unset=body.unset
+    )
+    return principals.describe_principal(session, row)
+
+
+@router.delete("/{ref}", status_code=204, summary="Delete a user, group or service")
+def delete_principal(ref: str, session: SessionDep, actor: CurrentActor) -> Response:
+    principals.delete_principal(session, actor=actor, principal=ref)
+    return Response(status_code=204)

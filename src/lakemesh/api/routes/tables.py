@@ -1,0 +1,94 @@
+"""``/tables``: tables of the catalog (``domain.database.table``) and their schema history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import ColumnCreate, TableCreate, TableUpdate
+from lakemesh.catalog import tables
+from lakemesh.catalog.visibility import can_describe, require_describe
+from lakemesh.model.names import ResourceName, parse_resource
+
+router = APIRouter(prefix="/tables", tags=["catalog"])
+
+
+def _table_name(name: str) -> ResourceName:
+    return parse_resource(name, level="table")
+
+
+def _column_specs(columns: list[ColumnCreate]) -> list[tables.ColumnSpec]:
+    return [
+        tables.ColumnSpec(c.name, c.type, is_partition=c.partition, description=c.description or "")
+        for c in columns
+    ]
+
+
+@router.get("", summary="Tables the caller may see")
+def list_tables(
+    session: SessionDep,
+    actor: CurrentActor,
+    domain: str | None = None,
+    database: str | None = None,
+) -> list[dict[str, Any]]:
+    return [
+        tables.describe_table(row)
+        for row in tables.list_tables(session, domain=domain, database=database)
+        if can_describe(session, actor, tables.table_name(row))
+    ]
+
+
+@router.post("", status_code=201, summary="Register a table whose files lie in a location")
+def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = tables.create_table(
+        session,
+        actor=actor,
+        name=_table_name(body.name),
+        location=body.location,
+        format=body.format,
+        columns=_column_specs(body.columns),
+        description=body.description or "",
+        properties=body.properties,
+    )
+    return tables.describe_table(row)
+
+
+@router.get("/{name}", summary="One table (domain.database.table)")
+def show_table(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    resource = _table_name(name)
+    require_describe(session, actor, resource, action="table.show")
+    return tables.describe_table(tables.get_table_row(session, resource))
+
+
+@router.patch("/{name}", summary="Change a table's description, properties or schema")
+def update_table(
+    name: str, body: TableUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    resource = _table_name(name)
+    changes = tables.alter_table(
+        session,
+        actor=actor,
+        name=resource,
+        description=body.description,
+        properties=body.properties,
+        columns=_column_specs(body.columns) if body.columns is not None else None,
+    )
+    return {
+        "table": tables.describe_table(tables.get_table_row(session, resource)),
+        "changes": changes,
+    }
+
+
+@router.delete("/{name}", status_code=204, summary="Remove a table from the catalog (files stay)")
+def drop_table(name: str, session: SessionDep, actor: CurrentActor) -> Response:
+    tables.drop_table(session, actor=actor, name=_table_name(name))
+    return Response(status_code=204)
+
+
+@router.get("/{name}/history", summary="The table's schema versions, oldest first")
+def table_history(name: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    resource = _table_name(name)
+    require_describe(session, actor, resource, action="table.history")
+    return tables.schema_history(session, tables.get_table_row(session, resource))

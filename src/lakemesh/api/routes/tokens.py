@@ -1,0 +1,44 @@
+"""``/tokens``: API tokens, shown once at creation, revocable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import TokenCreate
+from lakemesh.identity import tokens
+
+router = APIRouter(prefix="/tokens", tags=["tokens"])
+
+
+@router.post("", status_code=201, summary="Create a token (the only time its secret is shown)")
+def create_token(body: TokenCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    expires_in = tokens.parse_duration(body.expires_in) if body.expires_in else None
+    issued = tokens.create_token(
+        session,
+        actor=actor,
+        principal=body.principal,
+        expires_in=expires_in,
+        description=body.description or "",
+    )
+    return {
+        "id": issued.id,
+        "token": issued.token,
+        "principal": issued.principal,
+        "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
+    }
+
+
+@router.get("", summary="Tokens of a principal (the caller's own by default), without secrets")
+def list_tokens(
+    session: SessionDep, actor: CurrentActor, principal: str | None = None
+) -> list[dict[str, Any]]:
+    rows = tokens.list_tokens(session, actor=actor, principal=principal)
+    return [tokens.describe_token(row) for row in rows]
+
+
+@router.delete("/{token_id}", summary="Revoke a token; returns it")
+def revoke_token(token_id: int, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return tokens.describe_token(tokens.revoke_token(session, actor=actor, token_id=token_id))
