@@ -21,7 +21,9 @@ def test_whoami_describes_the_token_holder(admin: httpx.Client) -> None:
 
 
 def test_missing_token_is_401(anonymous: httpx.Client) -> None:
-    error = error_of(anonymous.get("/whoami"), 401)
+    response = anonymous.get("/whoami")
+    assert response.headers["www-authenticate"] == "Bearer"
+    error = error_of(response, 401)
     assert error["type"] == "unauthenticated"
     assert "Missing API token" in error["message"]
 
@@ -49,3 +51,28 @@ def test_openapi_document_and_docs_are_served(anonymous: httpx.Client) -> None:
     docs = anonymous.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
+
+
+def test_annotations_resolve_into_the_openapi_document(anonymous: httpx.Client) -> None:
+    """Modules use postponed annotations: bodies must still be bodies, queries queries."""
+    paths = ok(anonymous.get("/openapi.json"))["paths"]
+    create = paths["/api/v1/domains"]["post"]
+    schema = create["requestBody"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/DomainCreate"}
+    assert "parameters" not in create or all(p["in"] != "query" for p in create["parameters"])
+    search = paths["/api/v1/audit/events"]["get"]
+    assert {p["name"] for p in search["parameters"]} == {
+        "actor",
+        "resource",
+        "action",
+        "since",
+        "until",
+        "limit",
+    }
+    assert create["security"] == [{"HTTPBearer": []}]
+    assert "security" not in paths["/api/v1/health"]["get"]
+
+
+def test_principal_refs_may_be_url_encoded(admin: httpx.Client) -> None:
+    body = ok(admin.get("/principals/user%3Aadmin%40governance"))
+    assert body["name"] == "user:admin@governance"

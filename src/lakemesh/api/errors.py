@@ -38,7 +38,10 @@ def error_response(
 
 def lakemesh_error_response(error: LakemeshError) -> JSONResponse:
     """A service error as a response, with the status its class declares."""
-    return JSONResponse(jsonable_encoder(error.to_dict()), status_code=error.status)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return JSONResponse(
+        jsonable_encoder(error.to_dict()), status_code=error.status, headers=headers
+    )
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
