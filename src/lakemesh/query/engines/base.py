@@ -1,0 +1,110 @@
+"""The small interface every query engine implements, and what it is given and returns."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pyarrow as pa
+from sqlglot import exp
+
+from lakemesh.errors import ConflictError
+from lakemesh.query.table import TableAccess
+
+
+class QueryCancelledError(ConflictError):
+    """The query was cancelled while it ran."""
+
+    error_type = "query_cancelled"
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """Per-query limits (a workgroup's). ``None`` means no limit."""
+
+    timeout_seconds: float | None = 60.0
+    memory_limit: str = "2GB"
+    threads: int = 4
+    max_bytes_scanned: int | None = None
+    max_rows: int | None = None
+
+
+class Cancellation:
+    """A handle another thread may use to stop a running query."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._callbacks: list[Callable[[], None]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._cancelled
+
+    def cancel(self) -> None:
+        """Stop the query now (or before it starts)."""
+        with self._lock:
+            self._cancelled = True
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` on cancellation (at once if cancelled already); returns a remover."""
+        with self._lock:
+            self._callbacks.append(callback)
+            cancelled = self._cancelled
+        if cancelled:
+            callback()
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return remove
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What an engine returns: the rows as Arrow."""
+
+    table: pa.Table
+
+    @property
+    def rows(self) -> int:
+        """Number of rows returned."""
+        return int(self.table.num_rows)
+
+
+class QueryEngine(ABC):
+    """Runs rewritten, authorized statements in a sandbox limited to the authorized files."""
+
+    name: ClassVar[str]
+    dialect: ClassVar[str]
+
+    @abstractmethod
+    def scan(self, table: TableAccess) -> exp.Expr:
+        """The engine's expression reading every file of ``table`` (partition columns included)."""
+
+    @abstractmethod
+    def execute(
+        self,
+        *,
+        sql: str,
+        files: Sequence[str],
+        parameters: Mapping[str, str],
+        limits: QueryLimits,
+        cancellation: Cancellation | None = None,
+    ) -> EngineResult:
+        """Run ``sql`` with access to ``files`` only, within ``limits``.
+
+        Raises:
+            LimitExceededError: the query ran out of time, memory or rows.
+            QueryCancelledError: ``cancellation`` was used.
+            QueryRejectedError: the engine refused the statement.
+        """

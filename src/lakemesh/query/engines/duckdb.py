@@ -1,0 +1,194 @@
+"""DuckDB, embedded: each query gets a fresh in-memory connection sandboxed to its files."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from lakemesh.errors import (
+    InvalidInputError,
+    LakemeshError,
+    LimitExceededError,
+    QueryRejectedError,
+    StorageError,
+)
+from lakemesh.query.engines.base import (
+    Cancellation,
+    EngineResult,
+    QueryCancelledError,
+    QueryEngine,
+    QueryLimits,
+)
+from lakemesh.query.table import TableAccess
+
+# Set when the connection is opened: nothing may be installed, loaded or scanned from Python.
+_CONNECT_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "python_enable_replacements": False,
+}
+
+
+class DuckDBEngine(QueryEngine):
+    """Runs each statement in a fresh in-memory DuckDB whose file access is the authorized files.
+
+    ``temp_directory`` is where DuckDB may spill when a query passes its memory limit; without one
+    a query that needs more memory than its limit fails with :class:`LimitExceededError`.
+    """
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, *, temp_directory: str | None = None) -> None:
+        self.temp_directory = temp_directory
+
+    def scan(self, table: TableAccess) -> exp.Expr:
+        """``read_parquet`` / ``read_csv`` / ``read_json`` over exactly the table's files."""
+        files = exp.Array(expressions=[exp.Literal.string(path) for path in table.files])
+        partitioned = bool(table.partition_columns)
+        options: dict[str, exp.Expr] = {"hive_partitioning": exp.Boolean(this=partitioned)}
+        if partitioned:
+            options["hive_types"] = _types(table, table.partition_columns)
+        data_columns = [name for name in table.column_names if name not in table.partition_columns]
+        if table.format == "parquet":
+            function = "read_parquet"
+            options["union_by_name"] = exp.true()
+        elif table.format == "csv":
+            function = "read_csv"
+            options.update(header=exp.true(), auto_detect=exp.false())
+            options["columns"] = _types(table, data_columns)
+        elif table.format == "json":
+            function = "read_json"
+            options["format"] = exp.Literal.string("newline_delimited")
+            options["columns"] = _types(table, data_columns)
+        else:
+            raise InvalidInputError(
+                f"Unsupported table format for querying: {table.format} ({table.name})",
+                details={"table": table.name, "format": table.format},
+            )
+        arguments = [
+            exp.EQ(this=exp.column(key), expression=value) for key, value in options.items()
+        ]
+        return exp.Anonymous(this=function, expressions=[files, *arguments])
+
+    def execute(
+        self,
+        *,
+        sql: str,
+        files: Sequence[str],
+        parameters: Mapping[str, str],
+        limits: QueryLimits,
+        cancellation: Cancellation | None = None,
+    ) -> EngineResult:
+        """Run one SELECT in the sandbox; see :meth:`QueryEngine.execute`."""
+        connection = self.connect(files=files, limits=limits)
+        timed_out = threading.Event()
+
+        def on_timeout() -> None:
+            timed_out.set()
+            connection.interrupt()
+
+        timer = None
+        remove_callback = None
+        try:
+            statements = connection.extract_statements(sql)
+            if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+                raise QueryRejectedError("The engine accepts exactly one SELECT statement")
+            if limits.timeout_seconds is not None:
+                timer = threading.Timer(limits.timeout_seconds, on_timeout)
+                timer.daemon = True
+                timer.start()
+            if cancellation is not None:
+                remove_callback = cancellation.on_cancel(connection.interrupt)
+            result = connection.execute(sql, dict(parameters) if parameters else None)
+            table = _fetch(result, limits.max_rows)
+        except duckdb.Error as e:
+            if cancellation is not None and cancellation.cancelled:
+                raise QueryCancelledError("Query was cancelled") from e
+            if timed_out.is_set():
+                raise LimitExceededError(
+                    f"Query exceeded the time limit of {limits.timeout_seconds:g}s",
+                    details={"limit": "timeout_seconds", "value": limits.timeout_seconds},
+                ) from e
+            raise _translate(e, limits) from e
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if remove_callback is not None:
+                remove_callback()
+            connection.close()
+        return EngineResult(table=table)
+
+    def connect(self, *, files: Sequence[str], limits: QueryLimits) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory connection that can read ``files`` and nothing else, config locked."""
+        config: dict[str, str | bool | int | float | list[str]] = dict(_CONNECT_CONFIG)
+        config["temp_directory"] = self.temp_directory or ""
+        connection = duckdb.connect(":memory:", config=config)
+        try:
+            connection.execute("SET allowed_paths = $paths", {"paths": list(files)})
+            connection.execute("SET allowed_directories = []")
+            connection.execute("SET enable_external_access = false")
+            connection.execute("SET memory_limit = $limit", {"limit": limits.memory_limit})
+            connection.execute(f"SET threads = {int(limits.threads)}")
+            connection.execute("SET lock_configuration = true")
+        except duckdb.Error as e:
+            connection.close()
+            raise InvalidInputError(f"Invalid query limits: {_first_line(e)}") from e
+        return connection
+
+
+def _types(table: TableAccess, columns: Sequence[str]) -> exp.Struct:
+    return exp.Struct(
+        expressions=[
+            exp.PropertyEQ(
+                this=exp.Literal.string(name),
+                expression=exp.Literal.string(table.column_type(name)),
+            )
+            for name in columns
+        ]
+    )
+
+
+def _fetch(result: duckdb.DuckDBPyConnection, max_rows: int | None) -> pa.Table:
+    reader = result.fetch_record_batch()
+    batches: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in reader:
+        batches.append(batch)
+        rows += batch.num_rows
+        if max_rows is not None and rows > max_rows:
+            raise LimitExceededError(
+                f"Query returned more than the row limit of {max_rows}",
+                details={"limit": "max_rows", "value": max_rows},
+            )
+    return pa.Table.from_batches(batches, schema=reader.schema)
+
+
+def _translate(error: duckdb.Error, limits: QueryLimits) -> LakemeshError:
+    """A lakemesh error for a DuckDB one, keeping only the message's first line (no SQL echo)."""
+    message = _first_line(error)
+    details = {"engine_error": type(error).__name__}
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return LimitExceededError(
+            f"Query exceeded the memory limit of {limits.memory_limit}",
+            details={"limit": "memory_limit", "value": limits.memory_limit},
+        )
+    if isinstance(error, duckdb.PermissionException):
+        return QueryRejectedError(
+            "Query tried to reach something outside its authorized files", details=details
+        )
+    if isinstance(error, duckdb.IOException):
+        return StorageError(f"Could not read table data: {message}", details=details)
+    if isinstance(error, duckdb.ParserException | duckdb.BinderException | duckdb.CatalogException):
+        return QueryRejectedError(f"Query rejected by the engine: {message}", details=details)
+    return InvalidInputError(f"Query failed: {message}", details=details)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -1,0 +1,137 @@
+"""The query gateway: validate, rewrite, execute in the sandbox, report (DESIGN §5)."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from lakemesh.errors import LakemeshError, LimitExceededError, StorageError
+from lakemesh.query.engines import Cancellation, QueryEngine, QueryLimits, load_engine
+from lakemesh.query.rewrite import RewrittenQuery, TableRead, rewrite
+from lakemesh.query.secure import SALT_PARAMETER
+from lakemesh.query.table import Resolver
+from lakemesh.query.validate import parse_statement
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The rows of a governed query and everything the audit records about it.
+
+    ``bytes_scanned`` is the total size of the files of every table the query reads: an upper
+    bound of what the engine opens (partition pruning and column projection read less), known
+    before the query runs so that a workgroup limit can stop it first.
+    """
+
+    table: pa.Table
+    sql: str
+    rewritten_sql: str
+    tables: tuple[TableRead, ...]
+    bytes_scanned: int
+    rows: int
+    duration_seconds: float
+    engine: str
+
+    @property
+    def columns_read(self) -> dict[str, tuple[str, ...]]:
+        """Table name to the columns the query read of it."""
+        return {table.name: table.columns for table in self.tables}
+
+    @property
+    def filters_applied(self) -> dict[str, tuple[str, ...]]:
+        """Table name to the row predicates applied (tables read in full are left out)."""
+        return {table.name: table.predicates for table in self.tables if table.predicates}
+
+    @property
+    def masks_applied(self) -> dict[str, dict[str, str]]:
+        """Table name to the masks applied to the columns read, ``{column: function}``."""
+        return {table.name: dict(table.masks) for table in self.tables if table.masks}
+
+
+def plan_query(
+    sql: str, *, principal: str, resolve: Resolver, engine: QueryEngine | None = None
+) -> RewrittenQuery:
+    """Validate and rewrite ``sql`` for ``principal`` without running it.
+
+    Raises:
+        QueryRejectedError: the statement is not one read-only query over allowed functions.
+        NotFoundError: a table does not exist or is not visible (from ``resolve``).
+        AccessDeniedError: a table or column may not be read.
+    """
+    engine = engine or load_engine("duckdb")
+    statement = parse_statement(sql)
+    return rewrite(
+        statement, principal=principal, resolve=resolve, scan=engine.scan, dialect=engine.dialect
+    )
+
+
+def run_query(
+    sql: str,
+    *,
+    principal: str,
+    resolve: Resolver,
+    engine: QueryEngine | None = None,
+    limits: QueryLimits | None = None,
+    hash_salt: str | None = None,
+    cancellation: Cancellation | None = None,
+) -> QueryResult:
+    """Run ``sql`` for ``principal`` and return only what its grants allow.
+
+    ``resolve`` maps each table name as written to its authorized :class:`TableAccess`;
+    ``hash_salt`` salts the ``hash`` mask (required when one applies).
+
+    Raises:
+        QueryRejectedError: refused before execution, or by the engine.
+        NotFoundError: a table does not exist or is not visible.
+        AccessDeniedError: a table or column may not be read.
+        LimitExceededError: a limit in ``limits`` stopped the query.
+        QueryCancelledError: ``cancellation`` stopped the query.
+    """
+    started = time.perf_counter()
+    engine = engine or load_engine("duckdb")
+    limits = limits or QueryLimits()
+    planned = plan_query(sql, principal=principal, resolve=resolve, engine=engine)
+    files = planned.files
+    bytes_scanned = sum(_size(path) for path in files)
+    if limits.max_bytes_scanned is not None and bytes_scanned > limits.max_bytes_scanned:
+        raise LimitExceededError(
+            f"Query would scan {bytes_scanned} bytes, over the limit of "
+            f"{limits.max_bytes_scanned} bytes per query",
+            details={
+                "limit": "max_bytes_scanned",
+                "value": limits.max_bytes_scanned,
+                "bytes_scanned": bytes_scanned,
+            },
+        )
+    parameters: dict[str, str] = {}
+    if planned.uses_salt:
+        if not hash_salt:
+            raise LakemeshError("A hash mask applies but the gateway has no hash salt")
+        parameters[SALT_PARAMETER] = hash_salt
+    rewritten_sql = planned.sql
+    result = engine.execute(
+        sql=rewritten_sql,
+        files=files,
+        parameters=parameters,
+        limits=limits,
+        cancellation=cancellation,
+    )
+    return QueryResult(
+        table=result.table,
+        sql=sql,
+        rewritten_sql=rewritten_sql,
+        tables=planned.tables,
+        bytes_scanned=bytes_scanned,
+        rows=result.rows,
+        duration_seconds=time.perf_counter() - started,
+        engine=engine.name,
+    )
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError as e:
+        raise StorageError(f"Table data file cannot be read: {path}", details={"path": path}) from e

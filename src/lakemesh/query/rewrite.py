@@ -1,0 +1,156 @@
+"""Resolve a statement's tables and replace each with its secured relation (DESIGN §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from lakemesh.errors import AccessDeniedError
+from lakemesh.query.columns import Reference, columns_read
+from lakemesh.query.references import catalog_references, written_parts
+from lakemesh.query.secure import Scan, SecuredRelation, secure_relation
+from lakemesh.query.table import Resolver, TableAccess
+
+
+@dataclass(frozen=True)
+class TableRead:
+    """What a statement reads of one table, and the security applied to it (for the audit)."""
+
+    name: str
+    columns: tuple[str, ...]
+    predicates: tuple[str, ...]
+    masks: dict[str, str] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RewrittenQuery:
+    """The governed statement, ready for an engine, and the report of what it reads."""
+
+    statement: exp.Expr
+    dialect: str
+    tables: tuple[TableRead, ...]
+    uses_salt: bool
+
+    @property
+    def sql(self) -> str:
+        """The statement in the engine's dialect (comments dropped)."""
+        return self.statement.sql(dialect=self.dialect, comments=False)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file the statement is authorized to read."""
+        return tuple(dict.fromkeys(path for table in self.tables for path in table.files))
+
+
+def rewrite(
+    statement: exp.Expr,
+    *,
+    principal: str,
+    resolve: Resolver,
+    scan: Scan,
+    dialect: str = "duckdb",
+) -> RewrittenQuery:
+    """Resolve, check and secure every table ``statement`` reads; return the governed statement.
+
+    ``statement`` comes from :func:`lakemesh.query.validate.parse_statement`; it is not modified.
+
+    Raises:
+        NotFoundError: from ``resolve``, for a table that does not exist or is not visible.
+        AccessDeniedError: a table or a column the statement names may not be read.
+        QueryRejectedError: a reference, predicate or mask cannot be handled.
+    """
+    statement = statement.copy()
+    nodes = catalog_references(statement)
+    resolved: dict[tuple[str, ...], TableAccess] = {}
+    references = []
+    for node in nodes:
+        parts = written_parts(node)
+        if parts not in resolved:
+            resolved[parts] = resolve(parts)
+        table = resolved[parts]
+        if not table.visible_columns:
+            raise AccessDeniedError(
+                f"{principal} lacks SELECT on {table.name}",
+                details={"principal": principal, "table": table.name},
+            )
+        references.append(Reference(node=node, table=table))
+    _unqualify_columns(statement, references)
+    read = columns_read(statement, references, principal=principal)
+    secured: dict[str, SecuredRelation] = {}
+    for reference in references:
+        table = reference.table
+        if table.name not in secured:
+            secured[table.name] = secure_relation(table, scan=scan)
+        _replace(reference.node, secured[table.name])
+    _drop_hidden_exclusions(statement, [reference.table for reference in references])
+    tables = tuple(
+        TableRead(
+            name=name,
+            columns=tuple(c for c in _table(references, name).visible_columns if c in read[name]),
+            predicates=relation.predicates,
+            masks={c: f for c, f in relation.masks.items() if c in read[name]},
+            files=_table(references, name).files,
+        )
+        for name, relation in secured.items()
+    )
+    return RewrittenQuery(
+        statement=statement,
+        dialect=dialect,
+        tables=tables,
+        uses_salt=any(relation.uses_salt for relation in secured.values()),
+    )
+
+
+def _table(references: list[Reference], name: str) -> TableAccess:
+    return next(reference.table for reference in references if reference.table.name == name)
+
+
+def _replace(node: exp.Table, relation: SecuredRelation) -> None:
+    alias = node.args.get("alias")
+    if alias is None:
+        alias = exp.TableAlias(this=node.this.copy())
+    subquery = exp.Subquery(this=relation.select.copy(), alias=alias.copy())
+    for key in ("joins", "laterals", "sample", "ordinality"):
+        if node.args.get(key):
+            subquery.set(key, node.args[key])
+    node.replace(subquery)
+
+
+def _unqualify_columns(statement: exp.Expr, references: list[Reference]) -> None:
+    """``crm.customers.id`` becomes ``customers.id``, the name of the secured relation."""
+    names: set[tuple[str, ...]] = set()
+    for reference in references:
+        if reference.node.args.get("alias") is None:
+            written = tuple(part.lower() for part in written_parts(reference.node))
+            canonical = tuple(reference.table.name.lower().split("."))
+            for parts in (written, canonical):
+                names.update(parts[i:] for i in range(len(parts) - 1))
+    for column in statement.find_all(exp.Column):
+        if not column.args.get("db"):
+            continue
+        qualifier = tuple(
+            part.name.lower()
+            for part in (
+                column.args.get("catalog"),
+                column.args.get("db"),
+                column.args.get("table"),
+            )
+            if isinstance(part, exp.Identifier)
+        )
+        if qualifier in names:
+            column.set("db", None)
+            column.set("catalog", None)
+
+
+def _drop_hidden_exclusions(statement: exp.Expr, tables: list[TableAccess]) -> None:
+    """``* EXCLUDE (hidden)`` is fine: the secured relations do not have the column to exclude."""
+    visible = {name.lower() for table in tables for name in table.visible_columns}
+    hidden = {name.lower() for table in tables for name in table.column_names} - visible
+    for star in statement.find_all(exp.Star):
+        excluded = star.args.get("except")
+        if not excluded:
+            continue
+        kept = [node for node in excluded if node.name.lower() not in hidden]
+        star.set("except", kept or None)

@@ -1,0 +1,162 @@
+"""The secured relation that stands in for a table: DESIGN §4 cell semantics, then masks.
+
+For a table with pairs (p_i, C_i) the relation is::
+
+    SELECT <cell(c)> AS c, ...  FROM <scan>  WHERE (p_1) OR (p_2) ...
+
+where ``cell(c)`` is ``c`` when a pair covering ``c`` reads every row, else
+``CASE WHEN <predicates of the pairs covering c> THEN c END``, wrapped in the column's mask. When
+some pair reads every row there is no WHERE. Otherwise every cell is wrapped, even when all pairs
+cover it: a user's filter that the engine evaluates before the row filter then sees NULL instead of
+a filtered-out row's value, so an error message (a failed cast, say) cannot echo that value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from lakemesh.errors import QueryRejectedError
+from lakemesh.model.access import MASK_FUNCTIONS
+from lakemesh.query.table import TableAccess
+from lakemesh.query.validate import DIALECT, validate_expression
+
+SALT_PARAMETER = "lakemesh_hash_salt"
+"""Name of the query parameter that carries the hash mask's salt (never written into the SQL)."""
+
+REDACTED = "[REDACTED]"
+
+_VALUE = "__lakemesh_value__"
+_MASK_TEMPLATES = {
+    "redact": f"CASE WHEN {_VALUE} IS NOT NULL THEN '{REDACTED}' END",
+    "hash": f"CASE WHEN {_VALUE} IS NOT NULL"
+    f" THEN SHA256(${SALT_PARAMETER} || CAST({_VALUE} AS VARCHAR)) END",
+    "last4": f"CASE WHEN LENGTH(CAST({_VALUE} AS VARCHAR)) > 4"
+    f" THEN '****' || RIGHT(CAST({_VALUE} AS VARCHAR), 4)"
+    f" WHEN {_VALUE} IS NOT NULL THEN '****' END",
+    "email_domain": f"NULLIF(REGEXP_EXTRACT(CAST({_VALUE} AS VARCHAR), '@([^@]*)$', 1), '')",
+}
+
+Scan = Callable[[TableAccess], exp.Expr]
+"""Builds the engine's expression that reads a table's files (e.g. DuckDB's ``read_parquet``)."""
+
+
+@dataclass(frozen=True)
+class SecuredRelation:
+    """The relation that replaces one table reference, and what it applies."""
+
+    select: exp.Select
+    predicates: tuple[str, ...]
+    masks: dict[str, str]
+    uses_salt: bool
+
+
+def secure_relation(table: TableAccess, *, scan: Scan) -> SecuredRelation:
+    """Build the secured relation of ``table``: its visible columns, row filter, cells and masks.
+
+    Raises:
+        QueryRejectedError: a row predicate or mask of the table's access cannot be applied.
+    """
+    pairs = [
+        (_parse_predicate(table, pair.predicate) if pair.predicate is not None else None, pair)
+        for pair in table.access.pairs
+    ]
+    all_rows = any(predicate is None for predicate, _ in pairs)
+    masks = {name.lower(): function for name, function in table.access.masks.items()}
+    cells: list[exp.Expr] = []
+    masked: list[exp.Expr] = []
+    applied_masks: dict[str, str] = {}
+    for column in table.visible_columns:
+        covering = [
+            predicate
+            for predicate, pair in pairs
+            if column.lower() in {name.lower() for name in pair.columns}
+        ]
+        value: exp.Expr = exp.column(column, quoted=True)
+        if not any(predicate is None for predicate in covering):
+            condition = _any_of([p for p in covering if p is not None])
+            value = exp.Case(ifs=[exp.If(this=condition, true=value)])
+        cells.append(exp.alias_(value, column, quoted=True))
+        function = masks.get(column.lower())
+        output: exp.Expr = exp.column(column, quoted=True)
+        if function is not None:
+            output = _mask(table, column, function, output)
+            applied_masks[column] = function
+        masked.append(exp.alias_(output, column, quoted=True))
+    select = exp.select(*cells).from_(_source(table, scan))
+    if not all_rows:
+        select = select.where(_any_of([p for p, _ in pairs if p is not None]))
+    if applied_masks:
+        # Masks apply after filters and cell semantics: an outer projection over the cells.
+        select = exp.select(*masked).from_(select.subquery("cells"))
+    predicates = tuple(dict.fromkeys(p.unnest().sql(DIALECT) for p, _ in pairs if p is not None))
+    return SecuredRelation(
+        select=select,
+        predicates=() if all_rows else predicates,
+        masks=applied_masks,
+        uses_salt="hash" in applied_masks.values(),
+    )
+
+
+def _source(table: TableAccess, scan: Scan) -> exp.Expr:
+    if table.files:
+        return scan(table)
+    # No data file: a typed, empty relation with the table's columns.
+    empty = exp.select(
+        *(
+            exp.alias_(exp.cast(exp.null(), _data_type(table, name)), name, quoted=True)
+            for name, _ in table.columns
+        )
+    ).where(exp.false())
+    return empty.subquery("empty")
+
+
+def _parse_predicate(table: TableAccess, predicate: str) -> exp.Expr:
+    try:
+        parsed = sqlglot.parse_one(predicate, read=DIALECT)
+    except SqlglotError as e:
+        raise QueryRejectedError(
+            f"Row filter of {table.name} cannot be applied: {predicate}",
+            details={"table": table.name, "predicate": predicate},
+        ) from e
+    validate_expression(parsed)
+    return exp.paren(parsed, copy=False)
+
+
+def _any_of(predicates: list[exp.Expr]) -> exp.Expr:
+    unique = list({p.sql(DIALECT): p for p in predicates}.values())
+    if not unique:
+        return exp.false()
+    if len(unique) == 1:
+        return unique[0].copy()
+    return exp.or_(*(p.copy() for p in unique))
+
+
+def _mask(table: TableAccess, column: str, function: str, value: exp.Expr) -> exp.Expr:
+    if function not in MASK_FUNCTIONS:
+        raise QueryRejectedError(
+            f"Unknown mask function {function!r} on {table.name}.{column}",
+            details={"table": table.name, "column": column, "mask": function},
+        )
+    if function == "null":
+        return exp.cast(exp.null(), _data_type(table, column))
+    template = sqlglot.parse_one(_MASK_TEMPLATES[function], read=DIALECT)
+
+    def substitute(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and node.name == _VALUE:
+            return value.copy()
+        return node
+
+    return template.transform(substitute)
+
+
+def _data_type(table: TableAccess, column: str) -> exp.DataType:
+    type_ = table.column_type(column)
+    try:
+        return exp.DataType.build(type_, dialect=DIALECT)
+    except SqlglotError:
+        return exp.DataType.build(type_, dialect=DIALECT, udt=True)

@@ -1,0 +1,52 @@
+"""What the service layer hands the query gateway for each table a statement reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lakemesh.model.access import ColumnAccess
+
+FORMATS = ("parquet", "csv", "json")
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """One authorized table: where its bytes are and what of it the principal may read.
+
+    ``columns`` lists ``(name, DuckDB type)`` in table order, data columns then partition columns;
+    ``files`` lists every data file of the table as absolute local paths.
+    """
+
+    name: str
+    format: str
+    location: str
+    files: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...]
+    partition_columns: tuple[str, ...]
+    access: ColumnAccess
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Every column of the table, in table order."""
+        return tuple(name for name, _ in self.columns)
+
+    @property
+    def visible_columns(self) -> tuple[str, ...]:
+        """The columns the principal may read, in table order (case-insensitive, as in DuckDB)."""
+        granted = {column.lower() for column in self.access.columns}
+        return tuple(name for name in self.column_names if name.lower() in granted)
+
+    def column_type(self, column: str) -> str:
+        """The DuckDB type of ``column``."""
+        for name, type_ in self.columns:
+            if name.lower() == column.lower():
+                return type_
+        raise KeyError(column)
+
+
+Resolver = Callable[[tuple[str, ...]], TableAccess]
+"""Maps a table name as written (unquoted parts lower-cased) to its :class:`TableAccess`.
+
+It raises :class:`~lakemesh.errors.NotFoundError` or :class:`~lakemesh.errors.AccessDeniedError`.
+"""
