@@ -98,9 +98,9 @@ def test_tampering_is_detected(
 def test_events_are_searchable(env: HubEnv) -> None:
     _populate(env)
     with env.hub.transaction() as session:
-        by_action = audit.search(session, action="domain")
-        by_resource = audit.search(session, resource="sales")
-        by_actor = audit.search(session, actor="user:admin@governance", limit=2)
+        by_action = audit.search(session, reader=env.admin, action="domain")
+        by_resource = audit.search(session, reader=env.admin, resource="sales")
+        by_actor = audit.search(session, reader=env.admin, actor="user:admin@governance", limit=2)
     assert [e.resource for e in by_action] == ["hr", "finance", "marketing", "sales"]
     assert [e.action for e in by_resource] == ["domain.create"]
     assert [e.seq for e in by_actor] == [5, 4]

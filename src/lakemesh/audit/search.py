@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lakemesh.audit.chain import VerifyResult, verify
 from lakemesh.identity.actors import Actor
 from lakemesh.store.schema import AuditEvent
 
@@ -24,6 +25,7 @@ def require_reader(actor: Actor, *, action: str) -> None:
 def search(
     session: Session,
     *,
+    reader: Actor,
     actor: str | None = None,
     resource: str | None = None,
     action: str | None = None,
@@ -35,8 +37,9 @@ def search(
 
     ``resource`` matches the object itself and anything inside it (``sales.crm`` finds events on
     ``sales.crm.customers``); ``action`` matches exactly or as a prefix ending in ``.``
-    (``grant`` finds ``grant.create``).
+    (``grant`` finds ``grant.create``). Only mesh admins may read the trail.
     """
+    require_reader(reader, action="audit.search")
     query = select(AuditEvent)
     if actor:
         query = query.where(AuditEvent.actor == actor)
@@ -68,3 +71,9 @@ def describe_event(event: AuditEvent) -> dict[str, Any]:
         "details": event.details,
         "hash": event.hash,
     }
+
+
+def verify_trail(session: Session, *, reader: Actor) -> VerifyResult:
+    """Verify the whole chain on behalf of ``reader`` (mesh admins only)."""
+    require_reader(reader, action="audit.verify")
+    return verify(session)

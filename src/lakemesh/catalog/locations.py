@@ -9,9 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.catalog.visibility import can_describe
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.names import ResourceName
 from lakemesh.settings import get_setting
 from lakemesh.storage import is_within, normalize_uri
 from lakemesh.store.schema import Domain, Location, Table
@@ -91,6 +93,17 @@ def list_locations(session: Session, *, domain: str | None = None) -> Sequence[L
     if domain:
         query = query.where(Domain.name == domain)
     return session.execute(query).scalars().all()
+
+
+def visible_locations(
+    session: Session, *, actor: Actor, domain: str | None = None
+) -> list[Location]:
+    """The locations of domains whose catalog ``actor`` may DESCRIBE."""
+    return [
+        row
+        for row in list_locations(session, domain=domain)
+        if can_describe(session, actor, ResourceName(row.domain.name))
+    ]
 
 
 def deregister_location(session: Session, *, actor: Actor, uri: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.catalog.locations import owning_location
+from lakemesh.catalog.visibility import can_describe, require_describe
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
@@ -394,3 +395,37 @@ def describe_table(row: Table) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
+
+
+def visible_databases(
+    session: Session, *, actor: Actor, domain: str | None = None
+) -> list[Database]:
+    """The databases ``actor`` may DESCRIBE."""
+    return [
+        row
+        for row in list_databases(session, domain=domain)
+        if can_describe(session, actor, ResourceName(row.domain.name, row.name))
+    ]
+
+
+def visible_tables(
+    session: Session, *, actor: Actor, domain: str | None = None, database: str | None = None
+) -> list[Table]:
+    """The tables ``actor`` may DESCRIBE."""
+    return [
+        row
+        for row in list_tables(session, domain=domain, database=database)
+        if can_describe(session, actor, table_name(row))
+    ]
+
+
+def show_database(session: Session, *, actor: Actor, name: ResourceName) -> Database:
+    """A database ``actor`` may DESCRIBE."""
+    require_describe(session, actor, name, action="database.show")
+    return get_database_row(session, name.domain, name.database or "")
+
+
+def show_table(session: Session, *, actor: Actor, name: ResourceName) -> Table:
+    """A table ``actor`` may DESCRIBE."""
+    require_describe(session, actor, name.table_name, action="table.show")
+    return get_table_row(session, name)

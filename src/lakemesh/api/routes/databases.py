@@ -9,7 +9,6 @@ from fastapi import APIRouter, Response
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import DatabaseCreate, DatabaseUpdate
 from lakemesh.catalog import tables
-from lakemesh.catalog.visibility import can_describe, require_describe
 from lakemesh.model.names import ResourceName, parse_resource
 
 router = APIRouter(prefix="/databases", tags=["catalog"])
@@ -25,8 +24,7 @@ def list_databases(
 ) -> list[dict[str, Any]]:
     return [
         tables.describe_database(row)
-        for row in tables.list_databases(session, domain=domain)
-        if can_describe(session, actor, ResourceName(row.domain.name, row.name))
+        for row in tables.visible_databases(session, actor=actor, domain=domain)
     ]
 
 
@@ -47,9 +45,7 @@ def create_database(
 
 @router.get("/{name}", summary="One database (domain.database)")
 def show_database(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    resource = _database_name(name)
-    require_describe(session, actor, resource, action="database.show")
-    row = tables.get_database_row(session, resource.domain, resource.database or "")
+    row = tables.show_database(session, actor=actor, name=_database_name(name))
     return tables.describe_database(row)
 
 

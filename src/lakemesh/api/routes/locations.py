@@ -9,8 +9,6 @@ from fastapi import APIRouter, Response
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import LocationCreate
 from lakemesh.catalog import locations
-from lakemesh.catalog.visibility import can_describe
-from lakemesh.model.names import ResourceName
 
 router = APIRouter(prefix="/locations", tags=["locations"])
 
@@ -21,8 +19,7 @@ def list_locations(
 ) -> list[dict[str, Any]]:
     return [
         locations.describe_location(row)
-        for row in locations.list_locations(session, domain=domain)
-        if can_describe(session, actor, ResourceName(row.domain.name))
+        for row in locations.visible_locations(session, actor=actor, domain=domain)
     ]
 
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Response
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import ColumnCreate, TableCreate, TableUpdate
 from lakemesh.catalog import tables
-from lakemesh.catalog.visibility import can_describe, require_describe
 from lakemesh.model.names import ResourceName, parse_resource
 
 router = APIRouter(prefix="/tables", tags=["catalog"])
@@ -35,8 +34,7 @@ def list_tables(
 ) -> list[dict[str, Any]]:
     return [
         tables.describe_table(row)
-        for row in tables.list_tables(session, domain=domain, database=database)
-        if can_describe(session, actor, tables.table_name(row))
+        for row in tables.visible_tables(session, actor=actor, domain=domain, database=database)
     ]
 
 
@@ -57,9 +55,7 @@ def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) ->
 
 @router.get("/{name}", summary="One table (domain.database.table)")
 def show_table(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    resource = _table_name(name)
-    require_describe(session, actor, resource, action="table.show")
-    return tables.describe_table(tables.get_table_row(session, resource))
+    return tables.describe_table(tables.show_table(session, actor=actor, name=_table_name(name)))
 
 
 @router.patch("/{name}", summary="Change a table's description, properties or schema")
@@ -89,6 +85,5 @@ def drop_table(name: str, session: SessionDep, actor: CurrentActor) -> Response:
 
 @router.get("/{name}/history", summary="The table's schema versions, oldest first")
 def table_history(name: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    resource = _table_name(name)
-    require_describe(session, actor, resource, action="table.history")
-    return tables.schema_history(session, tables.get_table_row(session, resource))
+    row = tables.show_table(session, actor=actor, name=_table_name(name))
+    return tables.schema_history(session, row)
