@@ -14,6 +14,7 @@ from lakemesh import audit
 from lakemesh.errors import AccessDeniedError, InvalidInputError
 from lakemesh.home import HubHome
 from lakemesh.store import connect, upgrade
+from lakemesh.store.backends import READ_ONLY
 
 
 class Hub:
@@ -29,6 +30,9 @@ class Hub:
         self.engine: Engine = connect(self.database_url)
         upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @classmethod
     def open(cls, home: Path, *, database_url: str | None = None) -> Hub:
@@ -68,9 +72,14 @@ class Hub:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reads (same as a transaction; kept apart for intent)."""
-        with self.transaction() as session:
-            yield session
+        """A transaction for reads only: on SQLite it takes no write lock, so readers run side by
+        side. Denials raised inside are audited like in :meth:`transaction`."""
+        try:
+            with self._read_sessions.begin() as session:
+                yield session
+        except AccessDeniedError as denial:
+            self._record_denial(denial)
+            raise
 
     def _record_denial(self, denial: AccessDeniedError) -> None:
         details = dict(denial.details)

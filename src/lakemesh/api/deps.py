@@ -28,12 +28,17 @@ def get_hub(request: Request) -> Hub:
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def open_session(hub: HubDep) -> Iterator[Session]:
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def open_session(hub: HubDep, request: Request) -> Iterator[Session]:
     """The request's one transaction: committed before the response goes out, or rolled back.
 
-    Used with ``scope="function"`` so a failed commit still becomes an error response.
+    GET requests read in a shared transaction, so readers never queue behind each other. Used with
+    ``scope="function"`` so a failed commit still becomes an error response.
     """
-    with hub.transaction() as session:
+    opener = hub.read if request.method in READ_METHODS else hub.transaction
+    with opener() as session:
         yield session
 
 

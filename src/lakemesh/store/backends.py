@@ -12,6 +12,9 @@ from sqlalchemy.exc import ArgumentError
 
 from lakemesh.errors import InvalidInputError
 
+READ_ONLY = "lakemesh_read_only"
+"""Execution option of engines whose transactions only read (SQLite then need no write lock)."""
+
 
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -30,7 +33,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
