@@ -125,7 +125,12 @@ def _scope_columns(
         if isinstance(node, exp.Join):
             for identifier in node.args.get("using") or []:
                 _refuse_if_hidden(identifier.name, hidden, principal)
-        if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
+        if not isinstance(node, exp.Column):
+            continue
+        if isinstance(node.this, exp.Star):
+            # ``profile.*`` on a struct column: the qualifier may name a hidden column.
+            if node.table and _source_of(scope, node.table) is None:
+                _refuse_if_hidden(node.table, hidden, principal)
             continue
         if _is_lambda_variable(node):
             continue

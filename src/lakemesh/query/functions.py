@@ -123,9 +123,15 @@ def _allowed_node_names() -> frozenset[str]:
     return frozenset(names)
 
 
+_OPERATORS = (exp.Binary, exp.Connector, exp.Unary, exp.Predicate)
+
+
 def is_allowed_function(node: exp.Func) -> bool:
-    """True when the statement may call ``node``."""
-    return function_name(node) in _allowed_node_names()
+    """True when the statement may call ``node``.
+
+    Operators that sqlglot models as functions (``AND``, ``**``, ``@>``, ``->`` ...) are allowed.
+    """
+    return isinstance(node, _OPERATORS) or function_name(node) in _allowed_node_names()
 
 
 def is_allowed_table_function(node: exp.Func) -> bool:

@@ -149,8 +149,8 @@ def _drop_hidden_exclusions(statement: exp.Expr, tables: list[TableAccess]) -> N
     visible = {name.lower() for table in tables for name in table.visible_columns}
     hidden = {name.lower() for table in tables for name in table.column_names} - visible
     for star in statement.find_all(exp.Star):
-        excluded = star.args.get("except")
+        excluded = star.args.get("except_")
         if not excluded:
             continue
         kept = [node for node in excluded if node.name.lower() not in hidden]
-        star.set("except", kept or None)
+        star.set("except_", kept or None)

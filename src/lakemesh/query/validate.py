@@ -32,6 +32,13 @@ _FORBIDDEN_NODES: dict[str, str] = {
 }
 
 
+# First words of statements that are never a query (named even when sqlglot cannot parse them).
+_STATEMENT_KEYWORDS = frozenset(
+    "ALTER ANALYZE ATTACH CALL CHECKPOINT COMMENT COPY CREATE DELETE DETACH DROP EXPORT FORCE "
+    "GRANT IMPORT INSERT INSTALL LOAD MERGE PRAGMA PREPARE EXECUTE RESET REVOKE SET TRUNCATE "
+    "UPDATE UPDATE_EXTENSIONS USE VACUUM".split()
+)
+
 # Table clauses that reach other versions or parts of a table than the catalog's current data.
 _TABLE_OPTIONS = ("version", "system_time", "changes", "partition", "when", "indexed", "hints")
 
@@ -45,6 +52,11 @@ def parse_statement(sql: str) -> exp.Expr:
     try:
         statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
     except ParseError as e:
+        keyword = _first_keyword(sql)
+        if keyword in _STATEMENT_KEYWORDS:
+            raise QueryRejectedError(
+                f"Statement not allowed: {keyword}", details={"construct": keyword}
+            ) from e
         first = e.errors[0] if e.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
         description = first.get("description") or str(e).splitlines()[0]
@@ -66,6 +78,14 @@ def parse_statement(sql: str) -> exp.Expr:
     statement = statements[0]
     validate(statement)
     return statement
+
+
+def _first_keyword(sql: str) -> str:
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(sql)
+    except SqlglotError:
+        return ""
+    return tokens[0].text.upper() if tokens else ""
 
 
 def validate(statement: exp.Expr) -> None:

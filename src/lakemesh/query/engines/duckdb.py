@@ -156,7 +156,7 @@ def _types(table: TableAccess, columns: Sequence[str]) -> exp.Struct:
 
 
 def _fetch(result: duckdb.DuckDBPyConnection, max_rows: int | None) -> pa.Table:
-    reader = result.fetch_record_batch()
+    reader = result.to_arrow_reader()
     batches: list[pa.RecordBatch] = []
     rows = 0
     for batch in reader:
