@@ -212,7 +212,8 @@ FILTERED_ROW_PROBES = [
     f"SELECT id FROM {T} WHERE CAST(substr(name, 5) AS INT) > 0",
     f"SELECT id FROM {T} WHERE CAST(substr(name, 5) AS INT) > 0 AND id > 0",
     f"SELECT id FROM {T} WHERE id > 0 AND CAST(substr(name, 5) AS INT) > 0",
-    f"SELECT c.id FROM {T} c JOIN sales.crm.orders o ON CAST(substr(c.name, 5) AS INT) = o.customer_id",
+    f"SELECT c.id FROM {T} c JOIN sales.crm.orders o"
+    " ON CAST(substr(c.name, 5) AS INT) = o.customer_id",
     f"SELECT id FROM {T} c WHERE EXISTS (SELECT 1 WHERE CAST(substr(c.name, 5) AS INT) = c.id)",
     f"SELECT max(CAST(substr(name, 5) AS INT)) AS id FROM {T} GROUP BY region HAVING id > 0",
 ]

@@ -34,9 +34,38 @@ _FORBIDDEN_NODES: dict[str, str] = {
 
 # First words of statements that are never a query (named even when sqlglot cannot parse them).
 _STATEMENT_KEYWORDS = frozenset(
-    "ALTER ANALYZE ATTACH CALL CHECKPOINT COMMENT COPY CREATE DELETE DETACH DROP EXPORT FORCE "
-    "GRANT IMPORT INSERT INSTALL LOAD MERGE PRAGMA PREPARE EXECUTE RESET REVOKE SET TRUNCATE "
-    "UPDATE UPDATE_EXTENSIONS USE VACUUM".split()
+    [
+        "ALTER",
+        "ANALYZE",
+        "ATTACH",
+        "CALL",
+        "CHECKPOINT",
+        "COMMENT",
+        "COPY",
+        "CREATE",
+        "DELETE",
+        "DETACH",
+        "DROP",
+        "EXPORT",
+        "FORCE",
+        "GRANT",
+        "IMPORT",
+        "INSERT",
+        "INSTALL",
+        "LOAD",
+        "MERGE",
+        "PRAGMA",
+        "PREPARE",
+        "EXECUTE",
+        "RESET",
+        "REVOKE",
+        "SET",
+        "TRUNCATE",
+        "UPDATE",
+        "UPDATE_EXTENSIONS",
+        "USE",
+        "VACUUM",
+    ]
 )
 
 # Table clauses that reach other versions or parts of a table than the catalog's current data.

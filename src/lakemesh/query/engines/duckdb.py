@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -24,6 +26,11 @@ from lakemesh.query.engines.base import (
     QueryLimits,
 )
 from lakemesh.query.table import TableAccess
+
+# What a rewritten statement may read from: the file scans the gateway writes and generators.
+_TABLE_FUNCTIONS = frozenset(
+    {"read_parquet", "read_csv", "read_json", "range", "generate_series", "unnest"}
+)
 
 # Set when the connection is opened: nothing may be installed, loaded or scanned from Python.
 _CONNECT_CONFIG = {
@@ -57,8 +64,8 @@ class DuckDBEngine(QueryEngine):
             options["hive_types"] = _types(table, table.partition_columns)
         data_columns = [name for name in table.column_names if name not in table.partition_columns]
         if table.format == "parquet":
+            # No union_by_name: it opens every file to merge schemas, which defeats pruning.
             function = "read_parquet"
-            options["union_by_name"] = exp.true()
         elif table.format == "csv":
             function = "read_csv"
             options.update(header=exp.true(), auto_detect=exp.false())
@@ -97,15 +104,15 @@ class DuckDBEngine(QueryEngine):
         timer = None
         remove_callback = None
         try:
-            statements = connection.extract_statements(sql)
-            if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-                raise QueryRejectedError("The engine accepts exactly one SELECT statement")
+            verify_statement(connection, sql)
             if limits.timeout_seconds is not None:
                 timer = threading.Timer(limits.timeout_seconds, on_timeout)
                 timer.daemon = True
                 timer.start()
             if cancellation is not None:
                 remove_callback = cancellation.on_cancel(connection.interrupt)
+                if cancellation.cancelled:  # an interrupt before execute() would be forgotten
+                    raise QueryCancelledError("Query was cancelled")
             result = connection.execute(sql, dict(parameters) if parameters else None)
             table = _fetch(result, limits.max_rows)
         except duckdb.Error as e:
@@ -141,6 +148,50 @@ class DuckDBEngine(QueryEngine):
             connection.close()
             raise InvalidInputError(f"Invalid query limits: {_first_line(e)}") from e
         return connection
+
+
+def verify_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Check with DuckDB's own parser that ``sql`` is one SELECT reading only file scans and CTEs.
+
+    The gateway's validation already ensures this; this guard catches whatever a parser
+    difference might let through (``PRAGMA``, ``SHOW``, a system view, a table function).
+
+    Raises:
+        QueryRejectedError: the statement is not one SELECT over allowed sources.
+    """
+    statements = connection.extract_statements(sql)
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise QueryRejectedError("The engine accepts exactly one SELECT statement")
+    row = connection.execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchone()
+    tree = json.loads(row[0]) if row else {"error": True}
+    if tree.get("error") or len(tree.get("statements", [])) != 1:
+        raise QueryRejectedError("The engine accepts exactly one SELECT statement")
+    ctes: set[str] = set()
+    nodes: list[Any] = [tree]
+    sources: list[dict[str, Any]] = []
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("cte_map"), dict):
+                ctes.update(str(entry.get("key", "")).lower() for entry in node["cte_map"]["map"])
+            if node.get("type") in ("TABLE_FUNCTION", "BASE_TABLE", "SHOW_REF"):
+                sources.append(node)
+            nodes.extend(node.values())
+        elif isinstance(node, list):
+            nodes.extend(node)
+    for source in sources:
+        if source["type"] == "TABLE_FUNCTION":
+            name = str(source.get("function", {}).get("function_name", "")).lower()
+            if name not in _TABLE_FUNCTIONS:
+                raise QueryRejectedError(f"Table function not allowed: {name}")
+        elif (
+            source["type"] == "SHOW_REF" or source.get("schema_name") or source.get("catalog_name")
+        ):
+            raise QueryRejectedError("The statement names a table outside its authorized data")
+        elif str(source.get("table_name", "")).lower() not in ctes:
+            raise QueryRejectedError(
+                f"The statement names a table outside its authorized data: {source['table_name']}"
+            )
 
 
 def _types(table: TableAccess, columns: Sequence[str]) -> exp.Struct:
