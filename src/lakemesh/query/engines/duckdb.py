@@ -163,7 +163,7 @@ def verify_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise QueryRejectedError("The engine accepts exactly one SELECT statement")
     row = connection.execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchone()
-    tree = json.loads(row[0]) if row else {"error": True}
+    tree: dict[str, Any] = json.loads(row[0]) if row else {"error": True}
     if tree.get("error") or len(tree.get("statements", [])) != 1:
         raise QueryRejectedError("The engine accepts exactly one SELECT statement")
     ctes: set[str] = set()
