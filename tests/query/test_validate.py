@@ -131,6 +131,7 @@ ALLOWED = [
     "VALUES (1, 'a'), (2, 'b')",
     "(SELECT 1)",
     "FROM sales.crm.customers",
+    "SELECT * FROM main.crm.orders, sales.crm.pg_stats",  # a domain may be called main
     "FROM sales.crm.customers SELECT id",
     "SELECT a FROM t UNION ALL SELECT a FROM u INTERSECT SELECT a FROM v EXCEPT SELECT 1",
     "WITH x AS (SELECT 1 AS a), y AS (SELECT a FROM x) SELECT * FROM y",

@@ -175,10 +175,17 @@ def _check_table(table: exp.Table) -> None:
     parts = [part.name.lower() for part in table.parts]
     if isinstance(source, exp.Literal) or any(c in part for part in parts for c in "./\\:"):
         raise _rejected("Reading a file by its path is not allowed", table)
-    if any(part in SYSTEM_SCHEMAS for part in parts[:-1]) or parts[-1] in SYSTEM_TABLES:
+    if _is_system_catalog(parts):
         raise _rejected(f"System catalog not reachable: {'.'.join(parts)}", table)
-    if parts[-1].startswith(("duckdb_", "pragma_", "pg_")):
-        raise _rejected(f"System catalog not reachable: {'.'.join(parts)}", table)
+
+
+def _is_system_catalog(parts: list[str]) -> bool:
+    """Engine schemas (``information_schema.t``, ``system.main.t``) and unqualified system views."""
+    if len(parts) == 1:
+        return parts[0] in SYSTEM_TABLES or parts[0].startswith(("duckdb_", "pragma_", "pg_"))
+    if len(parts) == 2:
+        return parts[0] in SYSTEM_SCHEMAS
+    return parts[1] in SYSTEM_SCHEMAS or bool({"information_schema", "pg_catalog"} & set(parts))
 
 
 def _check_function(node: exp.Func) -> None:
