@@ -1,0 +1,1 @@
+"""The lakemesh command line (Typer + Rich); every command goes through the SDK."""

@@ -1,0 +1,142 @@
+"""``lakemesh domain …``: units of ownership and their admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lakemesh.cli import output
+from lakemesh.cli.context import connect, options
+
+app = typer.Typer(help="Domains: units of ownership (producers, consumers).", no_args_is_help=True)
+
+Name = Annotated[str, typer.Argument(help="Domain name, like 'sales'.")]
+Principal = Annotated[str, typer.Argument(help="Principal, like user:sam@sales.")]
+
+COLUMNS = [
+    ("name", "name"),
+    ("producer", "producer"),
+    ("consumer", "consumer"),
+    ("admins", "admins"),
+    ("description", "description"),
+]
+FIELDS = [*COLUMNS, ("created", "created_at")]
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Name,
+    producer: Annotated[
+        bool, typer.Option("--producer", help="The domain publishes data.")
+    ] = False,
+    consumer: Annotated[
+        bool, typer.Option("--consumer", help="The domain consumes other domains' data.")
+    ] = False,
+    admin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--admin",
+            help="An admin of the domain (repeatable); user:x@NAME and service:x@NAME are "
+            "created with it.",
+        ),
+    ] = None,
+    description: Annotated[
+        str, typer.Option("--description", help="What the domain is about.")
+    ] = "",
+) -> None:
+    """Create a domain (mesh admins only)."""
+    with connect(ctx) as client:
+        domain = client.create_domain(
+            name,
+            producer=producer,
+            consumer=consumer,
+            description=description,
+            admins=admin or (),
+        )
+    output.emit(
+        options(ctx).json, domain, lambda: output.success(f"Created domain {domain['name']}")
+    )
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """List every domain."""
+    with connect(ctx) as client:
+        domains = client.list_domains()
+    output.emit(
+        options(ctx).json,
+        domains,
+        lambda: output.print_table(domains, COLUMNS, empty="No domains."),
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: Name) -> None:
+    """Show one domain."""
+    with connect(ctx) as client:
+        domain = client.get_domain(name)
+    output.emit(options(ctx).json, domain, lambda: output.print_record(domain, FIELDS))
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: Name,
+    producer: Annotated[
+        bool | None,
+        typer.Option("--producer/--no-producer", help="Set or clear the producer flag."),
+    ] = None,
+    consumer: Annotated[
+        bool | None,
+        typer.Option("--consumer/--no-consumer", help="Set or clear the consumer flag."),
+    ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="New description.")
+    ] = None,
+) -> None:
+    """Change a domain's flags or description (its admins or mesh admins)."""
+    with connect(ctx) as client:
+        domain = client.update_domain(
+            name, producer=producer, consumer=consumer, description=description
+        )
+    output.emit(
+        options(ctx).json, domain, lambda: output.success(f"Updated domain {domain['name']}")
+    )
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, name: Name) -> None:
+    """Delete an empty domain (mesh admins only)."""
+    with connect(ctx) as client:
+        client.delete_domain(name)
+    output.emit(
+        options(ctx).json,
+        {"deleted": name},
+        lambda: output.success(f"Deleted domain {name}"),
+    )
+
+
+@app.command("add-admin")
+def add_admin(ctx: typer.Context, name: Name, principal: Principal) -> None:
+    """Make a principal an admin of the domain."""
+    with connect(ctx) as client:
+        domain = client.add_domain_admin(name, principal)
+    output.emit(
+        options(ctx).json,
+        domain,
+        lambda: output.success(f"{principal} is now an admin of domain {name}"),
+    )
+
+
+@app.command("remove-admin")
+def remove_admin(ctx: typer.Context, name: Name, principal: Principal) -> None:
+    """Remove an admin of the domain (the last mesh admin stays)."""
+    with connect(ctx) as client:
+        domain = client.remove_domain_admin(name, principal)
+    output.emit(
+        options(ctx).json,
+        domain,
+        lambda: output.success(f"{principal} is no longer an admin of domain {name}"),
+    )

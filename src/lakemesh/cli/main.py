@@ -1,0 +1,171 @@
+"""The ``lakemesh`` command: global options, error handling, and the command groups wired in.
+
+Every command calls the SDK (embedded on ``--home`` or remote on ``--hub``); only ``init``,
+``serve`` and ``demo`` work on a hub home directly, since they make or serve one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from lakemesh import __version__
+from lakemesh.cli import (
+    audit,
+    crawl,
+    databases,
+    demo,
+    domains,
+    groups,
+    hub,
+    locations,
+    principals,
+    session,
+    tables,
+    tokens,
+)
+from lakemesh.cli.context import GlobalOptions
+from lakemesh.cli.output import EXIT_CODES_HELP, EXIT_UNEXPECTED, exit_code, print_error
+from lakemesh.errors import LakemeshError
+from lakemesh.home import DEFAULT_HOME
+
+JSON_FLAG = "--json"
+
+
+class LakemeshGroup(TyperGroup):
+    """The root command: accepts ``--json`` anywhere and turns errors into exit codes."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # `lakemesh table show x --json` reads as `lakemesh --json table show x`.
+        end = args.index("--") if "--" in args else len(args)
+        if JSON_FLAG in args[1:end]:
+            args = [JSON_FLAG, *(arg for arg in args[:end] if arg != JSON_FLAG), *args[end:]]
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except LakemeshError as error:
+            print_error(error, as_json=_json_requested(ctx))
+            raise typer.Exit(exit_code(error)) from error
+        except Exception as error:
+            if os.environ.get("LAKEMESH_DEBUG"):
+                raise
+            unexpected = LakemeshError(
+                f"Unexpected {type(error).__name__}: {error} "
+                "(set LAKEMESH_DEBUG=1 to see the traceback)"
+            )
+            print_error(unexpected, as_json=_json_requested(ctx))
+            raise typer.Exit(EXIT_UNEXPECTED) from error
+
+
+def _json_requested(ctx: typer.Context) -> bool:
+    found = ctx.find_object(GlobalOptions)
+    return found.json if found is not None else bool(ctx.params.get("json_output"))
+
+
+app = typer.Typer(
+    name="lakemesh",
+    cls=LakemeshGroup,
+    help="lakemesh: a self-hosted data mesh. Domains own their data, the hub catalogs and "
+    "governs it, consumers query it in place.",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"lakemesh {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: Annotated[
+        Path,
+        typer.Option(
+            "--home",
+            envvar="LAKEMESH_HOME",
+            help="The hub home: hub.db, config.toml, storage/ and profiles.toml.",
+            show_default=True,
+        ),
+    ] = DEFAULT_HOME,
+    hub_url: Annotated[
+        str | None,
+        typer.Option(
+            "--hub",
+            envvar="LAKEMESH_HUB",
+            help="URL of a remote hub (http://HOST:PORT); without it the hub home is used "
+            "in-process.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="LAKEMESH_TOKEN", help="API token (default: the profile's token)."
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            envvar="LAKEMESH_PROFILE",
+            help="Profile of profiles.toml to take the token (and hub URL) from; default: the "
+            "default profile.",
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            JSON_FLAG,
+            help="Machine output: JSON on stdout; errors as the JSON error shape on stderr.",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Global options, also read from the environment."""
+    ctx.obj = GlobalOptions(
+        home=home.expanduser(),
+        hub=hub_url or None,
+        token=token or None,
+        profile=profile or None,
+        json=json_output,
+    )
+
+
+app.command("init")(hub.init)
+app.command("serve")(hub.serve)
+app.command("demo")(demo.demo)
+app.command("login")(session.login)
+app.command("whoami")(session.whoami)
+app.add_typer(domains.app, name="domain")
+app.add_typer(principals.app, name="principal")
+app.add_typer(groups.app, name="group")
+app.add_typer(tokens.app, name="token")
+app.add_typer(locations.app, name="location")
+app.add_typer(databases.app, name="database")
+app.command("crawl")(crawl.crawl)
+app.add_typer(tables.app, name="table")
+app.add_typer(audit.app, name="audit")
+
+
+def main() -> None:
+    """Entry point of the ``lakemesh`` console script."""
+    app(prog_name="lakemesh")

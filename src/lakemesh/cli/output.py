@@ -1,0 +1,159 @@
+"""What the CLI prints: Rich tables for people, JSON for scripts, errors and exit codes for both."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from lakemesh.errors import (
+    AccessDeniedError,
+    AlreadyExistsError,
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    LakemeshError,
+    LimitExceededError,
+    NotFoundError,
+    QueryRejectedError,
+    StorageError,
+)
+from lakemesh.sdk.errors import HubUnreachableError
+
+# Exit codes scripts can rely on. Typer (click) itself exits with 2 on a usage error.
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_DENIED = 4
+EXIT_CONFLICT = 5
+EXIT_INVALID = 6
+EXIT_UNREACHABLE = 7
+EXIT_LIMIT = 8
+EXIT_STORAGE = 9
+
+# Most specific first: the first class the error is an instance of decides.
+EXIT_CODES: tuple[tuple[type[LakemeshError], int], ...] = (
+    (NotFoundError, EXIT_NOT_FOUND),
+    (AuthenticationError, EXIT_DENIED),
+    (AccessDeniedError, EXIT_DENIED),
+    (AlreadyExistsError, EXIT_CONFLICT),
+    (ConflictError, EXIT_CONFLICT),
+    (InvalidInputError, EXIT_INVALID),
+    (QueryRejectedError, EXIT_INVALID),
+    (HubUnreachableError, EXIT_UNREACHABLE),
+    (LimitExceededError, EXIT_LIMIT),
+    (StorageError, EXIT_STORAGE),
+)
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok · 1 unexpected error or failed check (audit verify) · 2 usage · "
+    "3 not found · 4 unauthenticated or access denied · 5 already exists or conflict · "
+    "6 invalid input · 7 hub unreachable · 8 limit exceeded · 9 storage error."
+)
+
+
+def stdout() -> Console:
+    """A console on the current stdout (made per use, so COLUMNS and redirections apply)."""
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    """A console on the current stderr."""
+    return Console(stderr=True, highlight=False)
+
+
+def exit_code(error: LakemeshError) -> int:
+    """The exit code for an error's family (1 when it belongs to none)."""
+    for error_type, code in EXIT_CODES:
+        if isinstance(error, error_type):
+            return code
+    return EXIT_UNEXPECTED
+
+
+def print_error(error: LakemeshError, *, as_json: bool) -> None:
+    """On stderr: the JSON error shape under ``--json``, else one red ``Error: <message>`` line."""
+    if as_json:
+        typer.echo(json.dumps(error.to_dict(), default=str), err=True)
+    else:
+        stderr().print(Text(f"Error: {error.message}", style="red"), soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine output on stdout (never wrapped or coloured)."""
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
+    """Print ``data`` as JSON under ``--json``, else run ``human`` to render it for people."""
+    if as_json:
+        print_json(data)
+    else:
+        human()
+
+
+def cell(value: Any) -> str:
+    """One value as table text: lists joined, dicts as ``k=v``, booleans as yes/no."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}={cell(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(item) for item in value)
+    return str(value)
+
+
+Column = tuple[str, str]
+"""(header, key): a table column showing ``row[key]``."""
+
+
+def print_table(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str | None = None,
+    empty: str = "Nothing to show.",
+) -> None:
+    """Rows as a Rich table (or ``empty`` when there are none)."""
+    rows = list(rows)
+    if not rows:
+        stdout().print(empty)
+        return
+    table = Table(title=title, title_justify="left")
+    for header, _ in columns:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(cell(row.get(key))) for _, key in columns))
+    stdout().print(table)
+
+
+def print_record(record: Mapping[str, Any], fields: Sequence[Column] | None = None) -> None:
+    """One object as a two-column table of its fields."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for label, key in fields or [(key, key) for key in record]:
+        table.add_row(label, Text(cell(record.get(key))))
+    stdout().print(table)
+
+
+def success(message: str) -> None:
+    """A one-line confirmation of a change, for people."""
+    stdout().print(Text(message, style="green"), soft_wrap=True)
+
+
+def line(message: str) -> None:
+    """Plain text on stdout, never wrapped."""
+    stdout().print(Text(message), soft_wrap=True)
+
+
+def note(message: str) -> None:
+    """A remark on stderr that stays out of the way of piped output."""
+    stderr().print(Text(message, style="dim"), soft_wrap=True)

@@ -1,0 +1,106 @@
+"""``lakemesh principal …``: users, groups and services, and their attributes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lakemesh.cli import output
+from lakemesh.cli.context import connect, options, parse_pairs
+
+app = typer.Typer(
+    help="Principals: user:NAME@DOMAIN, group:NAME@DOMAIN, service:NAME@DOMAIN, domain:NAME.",
+    no_args_is_help=True,
+)
+
+Ref = Annotated[str, typer.Argument(help="Principal, like user:alice@marketing.")]
+
+COLUMNS = [
+    ("principal", "name"),
+    ("kind", "kind"),
+    ("domain", "domain"),
+    ("attributes", "attributes"),
+    ("groups", "groups"),
+    ("admin of", "admin_of"),
+]
+FIELDS = [*COLUMNS, ("members", "members"), ("created", "created_at")]
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Ref,
+    attr: Annotated[
+        list[str] | None,
+        typer.Option("--attr", help="An attribute KEY=VALUE, like region=EU (repeatable)."),
+    ] = None,
+) -> None:
+    """Create a user, group or service in a domain (its admins or mesh admins)."""
+    attributes = parse_pairs(attr, "attribute")
+    with connect(ctx) as client:
+        principal = client.create_principal(name, attributes=attributes)
+    output.emit(
+        options(ctx).json,
+        principal,
+        lambda: output.success(f"Created {principal['name']}"),
+    )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="Only this kind: user, group, service or domain."),
+    ] = None,
+) -> None:
+    """List principals."""
+    with connect(ctx) as client:
+        principals = client.list_principals(domain=domain, kind=kind)
+    output.emit(
+        options(ctx).json,
+        principals,
+        lambda: output.print_table(principals, COLUMNS, empty="No principals."),
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: Ref) -> None:
+    """Show a principal: attributes, groups (transitively), admin roles, members."""
+    with connect(ctx) as client:
+        principal = client.get_principal(name)
+    output.emit(options(ctx).json, principal, lambda: output.print_record(principal, FIELDS))
+
+
+@app.command("set-attr")
+def set_attr(
+    ctx: typer.Context,
+    name: Ref,
+    pairs: Annotated[
+        list[str] | None, typer.Argument(help="Attributes to set, as KEY=VALUE.")
+    ] = None,
+    unset: Annotated[
+        list[str] | None, typer.Option("--unset", help="An attribute to remove (repeatable).")
+    ] = None,
+) -> None:
+    """Set attributes of a user or service (row filters read them), or remove some."""
+    attributes = parse_pairs(pairs, "attribute")
+    with connect(ctx) as client:
+        principal = client.set_attributes(name, attributes, unset=unset or ())
+    output.emit(
+        options(ctx).json,
+        principal,
+        lambda: output.success(
+            f"Attributes of {name}: {output.cell(principal.get('attributes')) or '(none)'}"
+        ),
+    )
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, name: Ref) -> None:
+    """Delete a principal (its tokens stop working)."""
+    with connect(ctx) as client:
+        client.delete_principal(name)
+    output.emit(options(ctx).json, {"deleted": name}, lambda: output.success(f"Deleted {name}"))

@@ -1,0 +1,142 @@
+"""``lakemesh table …``: tables of the catalog, their columns and schema history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from lakemesh.cli import output
+from lakemesh.cli.context import connect, options, parse_pairs
+
+app = typer.Typer(help="Tables in domains' catalogs.", no_args_is_help=True)
+
+Name = Annotated[str, typer.Argument(help="DOMAIN.DATABASE.TABLE, like sales.crm.orders.")]
+
+LIST_COLUMNS = [
+    ("table", "name"),
+    ("format", "format"),
+    ("partitions", "partition_columns"),
+    ("version", "schema_version"),
+    ("location", "location"),
+]
+SHOW_FIELDS = [
+    ("table", "name"),
+    ("location", "location"),
+    ("format", "format"),
+    ("partition columns", "partition_columns"),
+    ("schema version", "schema_version"),
+    ("description", "description"),
+    ("properties", "properties"),
+    ("created", "created_at"),
+    ("updated", "updated_at"),
+]
+COLUMN_COLUMNS = [
+    ("column", "name"),
+    ("type", "type"),
+    ("partition", "partition"),
+    ("description", "description"),
+]
+CHANGES = ("added", "changed", "removed")
+HISTORY_COLUMNS = [
+    ("version", "version"),
+    ("when", "created_at"),
+    ("by", "actor"),
+    ("added", "added"),
+    ("changed", "changed"),
+    ("removed", "removed"),
+]
+
+
+def change_names(changes: dict[str, Any] | None, kind: str) -> list[str]:
+    """The columns of one kind of schema change (``added``, ``changed``, ``removed``), as text:
+    a retyped column reads ``price (int -> double)``.
+    """
+    names: list[str] = []
+    for item in (changes or {}).get(kind) or []:
+        if not isinstance(item, dict):
+            names.append(str(item))
+        elif "from" in item and "to" in item:
+            names.append(f"{item.get('name')} ({item['from']} -> {item['to']})")
+        else:
+            names.append(str(item.get("name")))
+    return names
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="Only this database's (DATABASE or DOMAIN.DATABASE)."),
+    ] = None,
+) -> None:
+    """List the tables you may see."""
+    if database and "." in database and domain is None:
+        domain, database = database.split(".", 1)
+    with connect(ctx) as client:
+        tables = client.list_tables(domain=domain, database=database)
+    output.emit(
+        options(ctx).json,
+        tables,
+        lambda: output.print_table(tables, LIST_COLUMNS, empty="No tables."),
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: Name) -> None:
+    """Show a table: location, format, columns with types, partition columns."""
+    with connect(ctx) as client:
+        table = client.get_table(name)
+
+    def human() -> None:
+        output.print_record(table, SHOW_FIELDS)
+        output.print_table(table.get("columns", []), COLUMN_COLUMNS, empty="No columns.")
+
+    output.emit(options(ctx).json, table, human)
+
+
+@app.command("history")
+def history(ctx: typer.Context, name: Name) -> None:
+    """Show a table's schema versions and what changed in each."""
+    with connect(ctx) as client:
+        versions = client.table_history(name)
+    rows = [
+        {**version, **{kind: change_names(version.get("changes"), kind) for kind in CHANGES}}
+        for version in versions
+    ]
+    output.emit(
+        options(ctx).json,
+        versions,
+        lambda: output.print_table(rows, HISTORY_COLUMNS, title=name, empty="No versions."),
+    )
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: Name,
+    description: Annotated[
+        str | None, typer.Option("--description", help="New description.")
+    ] = None,
+    prop: Annotated[
+        list[str] | None,
+        typer.Option("--property", help="A property KEY=VALUE (repeatable; replaces all)."),
+    ] = None,
+) -> None:
+    """Change a table's description or properties."""
+    properties = parse_pairs(prop, "property") if prop else None
+    with connect(ctx) as client:
+        result = client.update_table(name, description=description, properties=properties)
+    output.emit(options(ctx).json, result, lambda: output.success(f"Updated table {name}"))
+
+
+@app.command("drop")
+def drop(ctx: typer.Context, name: Name) -> None:
+    """Drop a table from the catalog (the data files stay where they are)."""
+    with connect(ctx) as client:
+        client.drop_table(name)
+    output.emit(
+        options(ctx).json, {"dropped": name}, lambda: output.success(f"Dropped table {name}")
+    )

@@ -1,0 +1,198 @@
+"""SDK methods of the catalog: locations, databases, tables and crawls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from lakemesh.errors import InvalidInputError, LakemeshError
+from lakemesh.sdk.base import ApiBase, only_set, segment
+
+NDJSON = "application/x-ndjson"
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while a crawl reads the files it found."""
+
+
+def split_database(name: str) -> tuple[str, str]:
+    """``DOMAIN.DATABASE`` as its two parts."""
+    domain, dot, database = name.partition(".")
+    if not dot or not domain or not database or "." in database:
+        raise InvalidInputError(
+            f"Invalid database name: {name!r} (expected DOMAIN.DATABASE)",
+            details={"database": name},
+        )
+    return domain, database
+
+
+class CatalogMethods(ApiBase):
+    """What the mesh holds and where it lives."""
+
+    # -- locations ------------------------------------------------------------------------------
+
+    def list_locations(self, *, domain: str | None = None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/locations", domain=domain)
+        return result
+
+    def register_location(self, uri: str, *, domain: str) -> dict[str, Any]:
+        """Register a storage URI (``file://…``, ``s3://…``) as owned by ``domain``."""
+        result: dict[str, Any] = self.request(
+            "POST", "/locations", json={"uri": uri, "domain": domain}
+        )
+        return result
+
+    def remove_location(self, uri: str) -> None:
+        """Deregister a location no table uses any more."""
+        self.request("DELETE", "/locations", params={"uri": uri})
+
+    # -- databases ------------------------------------------------------------------------------
+
+    def list_databases(self, *, domain: str | None = None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/databases", domain=domain)
+        return result
+
+    def create_database(
+        self, name: str, *, description: str = "", location: str | None = None
+    ) -> dict[str, Any]:
+        """Create ``DOMAIN.DATABASE``."""
+        domain, database = split_database(name)
+        body = {"domain": domain, "name": database, "description": description}
+        if location is not None:
+            body["location"] = location
+        result: dict[str, Any] = self.request("POST", "/databases", json=body)
+        return result
+
+    def get_database(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/databases/{segment(name)}")
+        return result
+
+    def update_database(self, name: str, *, description: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "PATCH", f"/databases/{segment(name)}", json={"description": description}
+        )
+        return result
+
+    def drop_database(self, name: str, *, cascade: bool = False) -> None:
+        """Drop a database; ``cascade`` also drops its tables."""
+        self.request(
+            "DELETE",
+            f"/databases/{segment(name)}",
+            params={"cascade": "true" if cascade else "false"},
+        )
+
+    # -- tables ---------------------------------------------------------------------------------
+
+    def list_tables(
+        self, *, domain: str | None = None, database: str | None = None
+    ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/tables", domain=domain, database=database)
+        return result
+
+    def create_table(
+        self,
+        name: str,
+        *,
+        location: str,
+        format: str,
+        columns: Iterable[Mapping[str, Any]],
+        description: str = "",
+        properties: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Register ``D.DB.T`` by hand; columns are ``{"name", "type", "partition"}``."""
+        body = {
+            "name": name,
+            "location": location,
+            "format": format,
+            "columns": [dict(column) for column in columns],
+            "description": description,
+            "properties": dict(properties or {}),
+        }
+        result: dict[str, Any] = self.request("POST", "/tables", json=body)
+        return result
+
+    def get_table(self, name: str) -> dict[str, Any]:
+        """``D.DB.T`` with its location, format, columns and partition columns."""
+        result: dict[str, Any] = self._get(f"/tables/{segment(name)}")
+        return result
+
+    def update_table(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        properties: Mapping[str, str] | None = None,
+        columns: Iterable[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Alter a table; returns ``{"table": ..., "changes": ...}``."""
+        body: dict[str, Any] = only_set(description=description)
+        if properties is not None:
+            body["properties"] = dict(properties)
+        if columns is not None:
+            body["columns"] = [dict(column) for column in columns]
+        result: dict[str, Any] = self.request("PATCH", f"/tables/{segment(name)}", json=body)
+        return result
+
+    def drop_table(self, name: str) -> None:
+        self.request("DELETE", f"/tables/{segment(name)}")
+
+    def table_history(self, name: str) -> list[dict[str, Any]]:
+        """The schema versions of a table, oldest first."""
+        result: list[dict[str, Any]] = self._get(f"/tables/{segment(name)}/history")
+        return result
+
+    # -- crawling -------------------------------------------------------------------------------
+
+    def crawl(
+        self,
+        uri: str,
+        *,
+        domain: str,
+        database: str,
+        progress: ProgressCallback | None = None,
+    ) -> list[dict[str, Any]]:
+        """Discover the tables under ``uri`` and register them in ``domain.database``.
+
+        ``progress(done, total)`` is called as the hub reads files. Returns one dict per table:
+        ``{"name", "status": created|updated|unchanged, "schema_version", "changes", ...}``.
+        """
+        body = {"uri": uri, "domain": domain, "database": database}
+        try:
+            with self._http.stream(
+                "POST", "/crawls", json=body, headers={"Accept": NDJSON}
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._raise_for_status(response)
+                if NDJSON not in response.headers.get("content-type", ""):
+                    response.read()
+                    tables: list[dict[str, Any]] = response.json()["tables"]
+                    return tables
+                for line in response.iter_lines():
+                    if line.strip():
+                        result = self._crawl_event(json.loads(line), progress)
+                        if result is not None:
+                            return result
+        except httpx.TransportError as e:
+            raise self._unreachable(e) from e
+        raise LakemeshError(
+            f"The crawl of {uri} ended without a result from the hub at {self.url}",
+            details={"uri": uri},
+        )
+
+    def _crawl_event(
+        self, event: dict[str, Any], progress: ProgressCallback | None
+    ) -> list[dict[str, Any]] | None:
+        kind = event.get("event")
+        if kind == "progress":
+            if progress is not None:
+                progress(int(event["done"]), int(event["total"]))
+            return None
+        if kind == "error":
+            raise self._error(event["error"])
+        if kind == "result":
+            tables: list[dict[str, Any]] = event["tables"]
+            return tables
+        return None

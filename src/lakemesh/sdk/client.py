@@ -1,0 +1,120 @@
+"""The lakemesh Python SDK: one client for a remote hub and for an embedded hub home.
+
+>>> client = Client.connect("http://127.0.0.1:8000", token=TOKEN)  # doctest: +SKIP
+>>> client = Client.open("~/.lakemesh")                             # doctest: +SKIP
+>>> client.list_domains()                                          # doctest: +SKIP
+
+Both modes speak the same REST API (docs/rest-api.md); only the transport differs. Every method
+returns plain dicts and lists as the API returns them, and every API error is raised again as the
+matching :class:`~lakemesh.errors.LakemeshError` subclass with its message and details.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import httpx
+
+from lakemesh.errors import InvalidInputError
+from lakemesh.sdk.audit import AuditMethods
+from lakemesh.sdk.catalog import CatalogMethods, ProgressCallback
+from lakemesh.sdk.identity import IdentityMethods
+from lakemesh.sdk.transport import InProcessTransport
+
+if TYPE_CHECKING:
+    from lakemesh.hub import Hub
+
+__all__ = ["Client", "ProgressCallback"]
+
+API_PREFIX = "/api/v1"
+EMBEDDED_BASE_URL = "http://embedded.lakemesh"
+DEFAULT_TIMEOUT = 300.0
+
+
+class Client(IdentityMethods, CatalogMethods, AuditMethods):
+    """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).
+
+    Use it as a context manager, or call :meth:`close`, to release the connection (and, embedded,
+    the hub's database).
+    """
+
+    def __init__(self, http: httpx.Client, *, url: str, hub: Hub | None = None) -> None:
+        super().__init__(http, url=url)
+        self._hub = hub
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def connect(
+        cls, url: str, *, token: str | None = None, timeout: float | None = DEFAULT_TIMEOUT
+    ) -> Client:
+        """A client of the hub served at ``url`` (``http://127.0.0.1:8000``)."""
+        base = url.rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise InvalidInputError(
+                f"Invalid hub URL: {url!r} (expected http://HOST:PORT or https://HOST)",
+                details={"hub": url},
+            )
+        http = httpx.Client(base_url=base + API_PREFIX, headers=_headers(token), timeout=timeout)
+        return cls(http, url=base)
+
+    @classmethod
+    def open(
+        cls, home: str | Path, *, token: str | None = None, profile: str | None = None
+    ) -> Client:
+        """A client of the hub home at ``home``, served in this process (no server needed).
+
+        ``token=None`` uses the token of ``profile`` (the home's default profile when ``None``).
+        """
+        from lakemesh.api.app import create_app
+        from lakemesh.hub import Hub
+
+        path = Path(home).expanduser()
+        hub = Hub.open(path)
+        try:
+            if token is None:
+                token = str(hub.home.profile(profile)["token"])
+            transport = InProcessTransport(create_app(hub))
+        except BaseException:
+            hub.close()
+            raise
+        http = httpx.Client(
+            transport=transport,
+            base_url=EMBEDDED_BASE_URL + API_PREFIX,
+            headers=_headers(token),
+            timeout=None,
+        )
+        return cls(http, url=f"embedded hub home {path}", hub=hub)
+
+    def close(self) -> None:
+        """Close the connection; an embedded hub also stops and releases its database."""
+        try:
+            self._http.close()
+        finally:
+            if self._hub is not None:
+                self._hub.close()
+                self._hub = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.url!r})"
+
+    # Queries come with later issues as one more group of methods (a ``QueryMethods`` mixin in
+    # ``sdk/query.py``): ``query(sql) -> pyarrow.Table`` reading the Arrow IPC stream of
+    # ``POST /queries``, and ``explain(principal, permission, resource) -> dict``.
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}

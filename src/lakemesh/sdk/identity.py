@@ -1,0 +1,153 @@
+"""SDK methods of the hub's identity: the caller, settings, domains, principals, groups, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from lakemesh.sdk.base import ApiBase, only_set, segment
+
+
+class IdentityMethods(ApiBase):
+    """Who is who in the mesh, and the mesh's settings."""
+
+    # -- hub and identity -----------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """``{"status": "ok", "version": ...}``; needs no valid token."""
+        result: dict[str, Any] = self._get("/health")
+        return result
+
+    def whoami(self) -> dict[str, Any]:
+        """The caller: its principal, groups, admin roles and ``is_mesh_admin``."""
+        result: dict[str, Any] = self._get("/whoami")
+        return result
+
+    def get_settings(self) -> dict[str, Any]:
+        """Every mesh setting with its value."""
+        result: dict[str, Any] = self._get("/settings")
+        return result
+
+    def put_setting(self, key: str, value: Any) -> Any:
+        """Change a mesh setting (mesh admins only)."""
+        return self.request("PUT", f"/settings/{segment(key)}", json={"value": value})
+
+    # -- domains --------------------------------------------------------------------------------
+
+    def list_domains(self) -> list[dict[str, Any]]:
+        """Every domain of the mesh."""
+        result: list[dict[str, Any]] = self._get("/domains")
+        return result
+
+    def create_domain(
+        self,
+        name: str,
+        *,
+        producer: bool = False,
+        consumer: bool = False,
+        description: str = "",
+        admins: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Create a domain (mesh admins only) with its admins (``user:x@NAME`` are created)."""
+        body = {
+            "name": name,
+            "producer": producer,
+            "consumer": consumer,
+            "description": description,
+            "admins": list(admins),
+        }
+        result: dict[str, Any] = self.request("POST", "/domains", json=body)
+        return result
+
+    def get_domain(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/domains/{segment(name)}")
+        return result
+
+    def update_domain(
+        self,
+        name: str,
+        *,
+        producer: bool | None = None,
+        consumer: bool | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """Change a domain's flags or description; arguments left ``None`` stay as they are."""
+        body = only_set(producer=producer, consumer=consumer, description=description)
+        result: dict[str, Any] = self.request("PATCH", f"/domains/{segment(name)}", json=body)
+        return result
+
+    def delete_domain(self, name: str) -> None:
+        """Delete an empty domain (mesh admins only)."""
+        self.request("DELETE", f"/domains/{segment(name)}")
+
+    def add_domain_admin(self, domain: str, principal: str) -> Any:
+        return self.request(
+            "POST", f"/domains/{segment(domain)}/admins", json={"principal": principal}
+        )
+
+    def remove_domain_admin(self, domain: str, principal: str) -> Any:
+        return self.request("DELETE", f"/domains/{segment(domain)}/admins/{segment(principal)}")
+
+    # -- principals and groups ------------------------------------------------------------------
+
+    def list_principals(
+        self, *, domain: str | None = None, kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/principals", domain=domain, kind=kind)
+        return result
+
+    def create_principal(
+        self, name: str, *, attributes: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Create ``user:alice@marketing``, ``group:…`` or ``service:…`` with attributes."""
+        body = {"name": name, "attributes": dict(attributes or {})}
+        result: dict[str, Any] = self.request("POST", "/principals", json=body)
+        return result
+
+    def get_principal(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/principals/{segment(name)}")
+        return result
+
+    def set_attributes(
+        self,
+        name: str,
+        attributes: Mapping[str, str] | None = None,
+        *,
+        unset: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Set some attributes of a user or service and remove others."""
+        body = {"set": dict(attributes or {}), "unset": list(unset)}
+        result: dict[str, Any] = self.request("PATCH", f"/principals/{segment(name)}", json=body)
+        return result
+
+    def delete_principal(self, name: str) -> None:
+        self.request("DELETE", f"/principals/{segment(name)}")
+
+    def add_member(self, group: str, member: str) -> Any:
+        """Add ``member`` (a user, service or group) to ``group``."""
+        return self.request("POST", f"/groups/{segment(group)}/members", json={"member": member})
+
+    def remove_member(self, group: str, member: str) -> Any:
+        return self.request("DELETE", f"/groups/{segment(group)}/members/{segment(member)}")
+
+    # -- tokens ---------------------------------------------------------------------------------
+
+    def create_token(
+        self, principal: str, *, expires_in: str | None = None, description: str = ""
+    ) -> dict[str, Any]:
+        """A new token for ``principal`` (``expires_in`` like ``30d``); the secret is shown once.
+
+        Returns ``{"id", "token", "principal", "expires_at"}``.
+        """
+        body = {"principal": principal, "expires_in": expires_in, "description": description}
+        result: dict[str, Any] = self.request("POST", "/tokens", json=body)
+        return result
+
+    def list_tokens(self, *, principal: str | None = None) -> list[dict[str, Any]]:
+        """Tokens (never their secrets) of ``principal``, or of the caller."""
+        result: list[dict[str, Any]] = self._get("/tokens", principal=principal)
+        return result
+
+    def revoke_token(self, token_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("DELETE", f"/tokens/{int(token_id)}")
+        return result

@@ -1,0 +1,163 @@
+"""The SDK's behaviour, the same in both modes: every test runs embedded and remote."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakemesh import Client as ExportedClient
+from lakemesh.errors import (
+    AccessDeniedError,
+    AlreadyExistsError,
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
+from lakemesh.sdk import Client
+from tests.sdk.conftest import Mesh
+from tests.storage.lake import Lake
+
+
+def test_lakemesh_exports_the_sdk_client() -> None:
+    assert ExportedClient is Client
+
+
+def test_health_and_whoami(client: Client) -> None:
+    assert client.health()["status"] == "ok"
+    me = client.whoami()
+    assert me["name"] == "user:admin@governance"
+    assert me["is_mesh_admin"] is True
+
+
+def test_domain_lifecycle(client: Client) -> None:
+    created = client.create_domain(
+        "sales", producer=True, description="Shops", admins=["user:sam@sales"]
+    )
+    assert created["name"] == "sales"
+    assert created["producer"] is True
+    assert created["admins"] == ["user:sam@sales"]
+    assert [d["name"] for d in client.list_domains()] == ["governance", "sales"]
+
+    updated = client.update_domain("sales", consumer=True, description="Shops and web")
+    assert updated["consumer"] is True
+    assert updated["producer"] is True
+    assert updated["description"] == "Shops and web"
+
+    with_admin = client.add_domain_admin("sales", "user:sue@sales")
+    assert with_admin["admins"] == ["user:sam@sales", "user:sue@sales"]
+    assert client.remove_domain_admin("sales", "user:sam@sales")["admins"] == ["user:sue@sales"]
+
+    client.delete_domain("sales")
+    with pytest.raises(NotFoundError, match="Domain does not exist: sales"):
+        client.get_domain("sales")
+
+
+def test_principals_attributes_and_groups(client: Client) -> None:
+    client.create_domain("marketing", admins=["user:maria@marketing"])
+    alice = client.create_principal("user:alice@marketing", attributes={"region": "EU"})
+    assert alice["attributes"] == {"region": "EU"}
+    client.create_principal("group:analysts@marketing")
+
+    group = client.add_member("group:analysts@marketing", "user:alice@marketing")
+    assert group["members"] == ["user:alice@marketing"]
+    assert client.get_principal("user:alice@marketing")["groups"] == ["group:analysts@marketing"]
+
+    changed = client.set_attributes("user:alice@marketing", {"team": "growth"}, unset=["region"])
+    assert changed["attributes"] == {"team": "growth"}
+
+    users = client.list_principals(domain="marketing", kind="user")
+    assert [p["name"] for p in users] == ["user:alice@marketing", "user:maria@marketing"]
+
+    client.remove_member("group:analysts@marketing", "user:alice@marketing")
+    assert client.get_principal("group:analysts@marketing")["members"] == []
+    client.delete_principal("user:alice@marketing")
+    with pytest.raises(NotFoundError, match=r"user:alice@marketing"):
+        client.get_principal("user:alice@marketing")
+
+
+def test_tokens_act_as_their_principal_until_revoked(mesh: Mesh, client: Client) -> None:
+    client.create_domain("sales", admins=["user:sam@sales"])
+    issued = client.create_token("user:sam@sales", expires_in="30d", description="laptop")
+    assert issued["principal"] == "user:sam@sales"
+    assert issued["token"].startswith("lm_")
+    assert issued["expires_at"] is not None
+
+    with mesh.client(issued["token"]) as sam:
+        me = sam.whoami()
+        assert me["name"] == "user:sam@sales"
+        assert me["is_mesh_admin"] is False
+        assert me["admin_of"] == ["sales"]
+
+    listed = client.list_tokens(principal="user:sam@sales")
+    assert [(t["id"], t["active"], t["description"]) for t in listed] == [
+        (issued["id"], True, "laptop")
+    ]
+    assert "token" not in listed[0]
+
+    revoked = client.revoke_token(issued["id"])
+    assert revoked["active"] is False
+    with (
+        mesh.client(issued["token"]) as sam,
+        pytest.raises(AuthenticationError, match="API token was revoked"),
+    ):
+        sam.whoami()
+
+
+def test_a_non_admin_is_denied_with_the_reason(mesh: Mesh, client: Client) -> None:
+    client.create_domain("sales", admins=["user:sam@sales"])
+    token = client.create_token("user:sam@sales")["token"]
+    with (
+        mesh.client(token) as sam,
+        pytest.raises(AccessDeniedError, match="user:sam@sales is not a mesh admin") as info,
+    ):
+        sam.create_domain("finance")
+    assert info.value.details["principal"] == "user:sam@sales"
+
+
+def test_locations_and_databases(client: Client, lake: Lake) -> None:
+    client.create_domain("sales")
+    location = client.register_location(str(lake.root), domain="sales")
+    assert location == {**location, "uri": lake.uri, "domain": "sales"}
+    with pytest.raises(AlreadyExistsError, match=f"Location already registered: {lake.uri}"):
+        client.register_location(lake.uri, domain="sales")
+    assert [loc["uri"] for loc in client.list_locations(domain="sales")] == [lake.uri]
+
+    database = client.create_database("sales.crm", description="Customers")
+    assert database["name"] == "sales.crm"
+    assert [d["name"] for d in client.list_databases(domain="sales")] == ["sales.crm"]
+    assert client.update_database("sales.crm", description="CRM")["description"] == "CRM"
+    assert client.get_database("sales.crm")["description"] == "CRM"
+    client.drop_database("sales.crm")
+    assert client.list_databases(domain="sales") == []
+
+    client.remove_location(lake.uri)
+    assert client.list_locations(domain="sales") == []
+
+
+def test_a_database_name_needs_its_domain(client: Client) -> None:
+    with pytest.raises(InvalidInputError, match=r"Invalid database name: 'crm' \(expected"):
+        client.create_database("crm")
+
+
+def test_deleting_a_domain_with_databases_is_a_conflict(client: Client) -> None:
+    client.create_domain("sales")
+    client.create_database("sales.crm")
+    with pytest.raises(ConflictError, match=r"Domain sales still has 1 database\(s\)"):
+        client.delete_domain("sales")
+
+
+def test_settings(client: Client) -> None:
+    assert client.get_settings()["discovery"] == "published"
+    assert client.put_setting("discovery", "granted")["discovery"] == "granted"
+    assert client.get_settings()["discovery"] == "granted"
+
+
+def test_audit_search_and_verify(client: Client) -> None:
+    client.create_domain("sales")
+    events = client.audit_events(action="domain", since="1d")
+    assert [(e["action"], e["resource"]) for e in events] == [("domain.create", "sales")]
+    assert events[0]["actor"] == "user:admin@governance"
+    assert client.audit_events(actor="user:nobody@sales") == []
+    verified = client.audit_verify()
+    assert verified["ok"] is True
+    assert verified["events"] >= 2
