@@ -1,0 +1,63 @@
+"""The answer of the policy engine, with the reasons behind it (``lakemesh explain``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakemesh.errors import AccessDeniedError
+from lakemesh.model.access import ColumnAccess
+from lakemesh.model.names import PrincipalName
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether ``principal`` may use ``permission`` on ``resource``, and in what shape.
+
+    ``permission`` is a :class:`~lakemesh.model.permissions.Permission`, or ``GRANT SELECT, ...``
+    for a grant-option check (:func:`lakemesh.policy.grant_option.can_grant`).
+
+    For SELECT on a table or column: ``columns`` are the visible columns in table order,
+    ``row_filter`` is the union of the row predicates (``(p1) OR (p2)``; None when some pair
+    reads every row), ``access`` the cell pairs and masks for the query gateway, ``masks`` maps
+    each masked column to its function. For UNMASK: ``columns`` are the unmasked columns. For
+    other permissions only ``allowed`` and ``reasons`` matter.
+    """
+
+    allowed: bool
+    principal: PrincipalName
+    permission: str
+    resource: str
+    columns: tuple[str, ...] = ()
+    row_filter: str | None = None
+    access: ColumnAccess | None = None
+    masks: dict[str, str] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The explain JSON of DESIGN §9."""
+        return {
+            "allowed": self.allowed,
+            "columns": list(self.columns),
+            "row_filter": self.row_filter,
+            "masks": dict(self.masks),
+            "reasons": list(self.reasons),
+        }
+
+    def require(self) -> Decision:
+        """Return self when allowed, else raise the denial naming what was missing.
+
+        Raises:
+            AccessDeniedError: ``user:bob@marketing lacks SELECT on sales.crm.customers``.
+        """
+        if not self.allowed:
+            raise AccessDeniedError(
+                f"{self.principal} lacks {self.permission} on {self.resource}",
+                details={
+                    "principal": str(self.principal),
+                    "permission": str(self.permission),
+                    "resource": self.resource,
+                    "reasons": list(self.reasons),
+                },
+            )
+        return self
