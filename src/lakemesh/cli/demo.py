@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import options
+from lakemesh.home import default_home
 
 PERSONA_COLUMNS = [
     ("profile", "profile"),
@@ -16,11 +17,11 @@ PERSONA_COLUMNS = [
     ("token", "token"),
 ]
 EXAMPLES = (
-    "lakemesh --profile {analyst} whoami",
-    "lakemesh --profile steward domain list",
-    "lakemesh --profile sales-admin table list --domain sales",
-    "lakemesh --profile steward table show sales.crm.customers",
-    "lakemesh --profile steward audit search --since 1d",
+    "--profile marketing-analyst whoami",
+    "--profile steward domain list",
+    "--profile sales-admin table list --domain sales",
+    "--profile steward table show sales.crm.customers",
+    "--profile steward audit search --since 1d",
 )
 
 
@@ -71,9 +72,10 @@ def demo(
             PERSONA_COLUMNS,
             title="Personas (tokens saved as profiles in profiles.toml)",
         )
+        command = "lakemesh" if home == default_home().absolute() else f"lakemesh --home {home}"
         output.line("Try:")
         for example in EXAMPLES:
-            output.line(f"  {example.format(analyst='marketing-analyst')}")
+            output.line(f"  {command} {example}")
 
     output.emit(globals_.json, result.to_dict(), human)
     if not no_serve:
