@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,10 +30,14 @@ class Hub:
         self.database_url = database_url or self.home.database_url()
         self.engine: Engine = connect(self.database_url)
         upgrade(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"hub": self})
         self._read_sessions = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+            self.engine.execution_options(**{READ_ONLY: True}),
+            expire_on_commit=False,
+            info={"hub": self},
         )
+        # Per-process caches of derived state (the policy index), keyed by their owners.
+        self.caches: dict[str, Any] = {}
 
     @classmethod
     def open(cls, home: Path, *, database_url: str | None = None) -> Hub:
@@ -92,6 +97,14 @@ class Hub:
                 outcome="denied",
                 details={"message": denial.message, **details},
             )
+
+    @staticmethod
+    def of(session: Session) -> Hub:
+        """The hub a session belongs to."""
+        hub = session.info.get("hub")
+        if not isinstance(hub, Hub):
+            raise RuntimeError("session was not opened by a Hub")
+        return hub
 
     def close(self) -> None:
         self.engine.dispose()

@@ -15,6 +15,7 @@ from lakemesh.identity.principals import get_domain_row, get_principal, insert_p
 from lakemesh.identity.tokens import IssuedToken, issue_token
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Database, Domain, DomainAdmin, Principal
+from lakemesh.store.versions import mark_policy_changed
 
 
 def _insert_domain(
@@ -78,6 +79,7 @@ def bootstrap(session: Session, *, admin: str) -> IssuedToken:
     principal = insert_principal(session, name)
     _make_admin(session, domain, principal)
     token = issue_token(session, principal, expires_in=None, description="created by init")
+    mark_policy_changed(session)
     audit.record(
         session,
         actor=principal.ref,
@@ -108,6 +110,7 @@ def create_domain(
     )
     for ref in admins:
         _make_admin(session, row, _admin_principal(session, ref))
+    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,
@@ -150,6 +153,7 @@ def add_admin(session: Session, *, actor: Actor, domain: str, principal: str) ->
     if domain == GOVERNANCE:
         actor.require_mesh_admin(action="domain.add_admin", resource=domain)
     _make_admin(session, row, _admin_principal(session, principal))
+    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,
@@ -173,6 +177,7 @@ def remove_admin(session: Session, *, actor: Actor, domain: str, principal: str)
     if domain == GOVERNANCE and count == 1:
         raise ConflictError("Cannot remove the last mesh admin")
     session.delete(link)
+    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,
@@ -197,6 +202,7 @@ def delete_domain(session: Session, *, actor: Actor, name: str) -> None:
             details={"domain": name, "databases": databases},
         )
     session.delete(row)
+    mark_policy_changed(session)
     audit.record(session, actor=actor.ref, action="domain.delete", resource=name)
 
 

@@ -17,6 +17,7 @@ from lakemesh.model.names import ResourceName
 from lakemesh.settings import get_setting
 from lakemesh.storage import is_within, normalize_uri
 from lakemesh.store.schema import Domain, Location, Table
+from lakemesh.store.versions import mark_policy_changed
 
 
 def check_location(session: Session, *, uri: str, domain: str) -> str:
@@ -121,6 +122,7 @@ def deregister_location(session: Session, *, actor: Actor, uri: str) -> None:
                 details={"uri": normalized},
             )
     session.delete(row)
+    mark_policy_changed(session)
     audit.record(session, actor=actor.ref, action="location.deregister", resource=normalized)
 
 

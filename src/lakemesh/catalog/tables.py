@@ -18,6 +18,7 @@ from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import normalize_uri
 from lakemesh.store.schema import Column, Database, Domain, SchemaVersion, Table
+from lakemesh.store.versions import mark_policy_changed
 
 FORMATS = ("parquet", "csv", "json", "iceberg")
 
@@ -99,6 +100,7 @@ def create_database(
     )
     session.add(row)
     session.flush()
+    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,
@@ -147,6 +149,7 @@ def drop_database(
             details={"database": resource, "tables": sorted(tables)},
         )
     session.delete(row)
+    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,
@@ -260,6 +263,7 @@ def create_table(
     session.flush()
     changes = schema_changes([], columns)
     _record_version(session, row, actor=actor, changes=changes)
+    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,
@@ -306,6 +310,7 @@ def alter_table(
             details["changes"] = changes
     if details:
         row.updated_at = clock.now()
+        mark_policy_changed(session)
         audit.record(
             session, actor=actor.ref, action="table.alter", resource=resource, details=details
         )
@@ -318,6 +323,7 @@ def drop_table(session: Session, *, actor: Actor, name: ResourceName) -> None:
     row = get_table_row(session, name)
     actor.require_domain_admin(name.domain, action="table.drop", resource=resource)
     session.delete(row)
+    mark_policy_changed(session)
     audit.record(session, actor=actor.ref, action="table.drop", resource=resource)
 
 

@@ -1,16 +1,31 @@
-"""Who may see which catalog objects (DESCRIBE): the one place catalog reads are authorized."""
+"""Who may see which catalog objects (DESCRIBE): the one place catalog reads are authorized.
+
+Mesh admins see everything; domain admins their own domain's objects; everyone else what a grant
+(or a published data product, DESIGN §4) gives DESCRIBE on.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from lakemesh.errors import NotFoundError
+from lakemesh.governance.decisions import decide
 from lakemesh.identity.actors import Actor
 from lakemesh.model.names import ResourceName
+from lakemesh.model.permissions import Permission
 
 
 def can_describe(session: Session, actor: Actor, name: ResourceName) -> bool:
-    """Mesh admins see everything; domain admins their own domain's objects."""
-    return actor.administers(name.domain)
+    """Whether ``actor`` may see ``name`` (a domain's catalog, a database or a table)."""
+    if actor.administers(name.domain):
+        return True
+    if name.level == "domain":
+        return False
+    try:
+        decision = decide(session, actor=actor, permission=Permission.DESCRIBE, resource=name)
+    except NotFoundError:
+        return False  # an object that does not exist is as invisible as a hidden one
+    return decision.allowed
 
 
 def require_describe(session: Session, actor: Actor, name: ResourceName, *, action: str) -> None:

@@ -33,6 +33,9 @@ class Decision:
     access: ColumnAccess | None = None
     masks: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
+    sources: tuple[int, ...] = ()
+    """Ids of the grants the decision rests on (for a grant-option check: the grants the new
+    grant derives from, so revoking them cascades to it)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The explain JSON of DESIGN §9."""

@@ -225,6 +225,7 @@ def can_grant(*, subject: Subject, rule: GrantRule, grants: Iterable[GrantRule])
     held = [g for g in grants if g.grantee in reaching and _may_pass_on(subject, g, rule)]
     reasons: list[str] = []
     missing: list[str] = []
+    sources: list[int] = []
     for kind, permission in _needed(rule):
         source = next(
             (
@@ -240,6 +241,7 @@ def can_grant(*, subject: Subject, rule: GrantRule, grants: Iterable[GrantRule])
                 f"to {subject.principal}"
             )
         else:
+            sources.append(source.id)
             reasons.append(
                 f"{source.describe()} to {subject.via(source.grantee)} covers {permission}"
             )
@@ -250,4 +252,11 @@ def can_grant(*, subject: Subject, rule: GrantRule, grants: Iterable[GrantRule])
             if not narrower(rule.target, g.target)
         ]
         return Decision(False, subject.principal, action, name, reasons=[*missing, *hints[:5]])
-    return Decision(True, subject.principal, action, name, reasons=list(dict.fromkeys(reasons)))
+    return Decision(
+        True,
+        subject.principal,
+        action,
+        name,
+        reasons=list(dict.fromkeys(reasons)),
+        sources=tuple(dict.fromkeys(sources)),
+    )

@@ -277,7 +277,8 @@ class Grant(Base):
     )
     permissions: Mapped[list[str]] = mapped_column(JSON)
     with_grant_option: Mapped[bool] = mapped_column(Boolean, default=False)
-    target_kind: Mapped[str] = mapped_column(String(20))  # resource | tag | filter | location
+    # resource | tag | filter | location | tag_values
+    target_kind: Mapped[str] = mapped_column(String(20))
     domain_id: Mapped[int | None] = mapped_column(
         ForeignKey("domains.id", ondelete="CASCADE"), nullable=True, index=True
     )
@@ -291,6 +292,9 @@ class Grant(Base):
     excluded_columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     tag_expression: Mapped[str | None] = mapped_column(Text, nullable=True)
     tag_resource_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    tag_scope: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    tag_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    tag_values: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     filter_id: Mapped[int | None] = mapped_column(
         ForeignKey("data_filters.id", ondelete="CASCADE"), nullable=True, index=True
     )
@@ -303,6 +307,8 @@ class Grant(Base):
     granted_by: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     grantee: Mapped[Principal] = relationship(lazy="joined")
+    data_filter: Mapped[DataFilterRow | None] = relationship(lazy="joined")
+    location: Mapped[Location | None] = relationship(lazy="joined")
 
 
 class MaskRule(Base):

@@ -1,0 +1,98 @@
+"""Decisions for actors: the one entry point services use to authorize against grants and tags."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from lakemesh.errors import AccessDeniedError, InvalidInputError
+from lakemesh.governance.state import policy_index
+from lakemesh.identity.actors import Actor
+from lakemesh.identity.principals import get_principal
+from lakemesh.model.names import ResourceName, parse_principal, parse_resource
+from lakemesh.model.permissions import Permission
+from lakemesh.policy import Decision, Location, Subject, TagValue
+from lakemesh.policy.rules import Resource
+
+
+def subject_of(session: Session, actor: Actor) -> Subject:
+    """The policy subject for ``actor`` (groups, attributes and roles as the index knows them)."""
+    return policy_index(session).subject(parse_principal(actor.ref))
+
+
+def decide(
+    session: Session, *, actor: Actor, permission: Permission, resource: Resource
+) -> Decision:
+    """Whether ``actor`` may use ``permission`` on ``resource``, with the reasons."""
+    index = policy_index(session)
+    return index.decide(
+        subject=index.subject(parse_principal(actor.ref)), permission=permission, resource=resource
+    )
+
+
+def require(
+    session: Session, *, actor: Actor, permission: Permission, resource: Resource, action: str
+) -> Decision:
+    """The decision when allowed; otherwise an audited denial naming what is missing."""
+    decision = decide(session, actor=actor, permission=permission, resource=resource)
+    if not decision.allowed:
+        raise AccessDeniedError(
+            f"{actor.ref} lacks {permission} on {resource}",
+            details={
+                "principal": actor.ref,
+                "action": action,
+                "resource": str(resource),
+                "permission": str(permission),
+                "reasons": list(decision.reasons),
+            },
+        )
+    return decision
+
+
+def parse_target(text: str) -> Resource:
+    """A resource named on the command line: ``d.db.t[.c]``, a storage URI, or ``tag:k=v``."""
+    if "://" in text:
+        from lakemesh.storage import normalize_uri
+
+        return Location(normalize_uri(text), "")
+    if text.startswith("tag:"):
+        key, sep, value = text[4:].partition("=")
+        if not sep or not key or not value:
+            raise InvalidInputError(f"Invalid tag resource: {text!r} (expected tag:KEY=VALUE)")
+        return TagValue(key, value)
+    return parse_resource(text)
+
+
+def explain(
+    session: Session, *, actor: Actor, principal: str, permission: Permission, resource: str
+) -> Decision:
+    """The decision for ``principal`` with every grant, tag and filter behind it.
+
+    Anyone may explain their own access; mesh admins anyone's; domain admins anyone's access to
+    their own domain's objects.
+    """
+    target = parse_target(resource)
+    subject_ref = str(get_principal(session, principal).ref)
+    if subject_ref != actor.ref and not actor.is_mesh_admin:
+        domain = target.domain if isinstance(target, ResourceName) else None
+        if domain is None or not actor.administers(domain):
+            raise actor.deny(
+                f"{actor.ref} may not explain the access of {subject_ref} to {resource}",
+                action="explain",
+                resource=resource,
+            )
+    index = policy_index(session)
+    if isinstance(target, Location):
+        target = _location_of(session, target)
+    return index.explain(
+        principal=parse_principal(subject_ref), permission=permission, resource=target
+    )
+
+
+def _location_of(session: Session, target: Location) -> Location:
+    from lakemesh.catalog.locations import list_locations
+    from lakemesh.storage import is_within
+
+    for row in list_locations(session):
+        if is_within(target.uri, row.uri):
+            return Location(target.uri, row.domain.name)
+    return target
