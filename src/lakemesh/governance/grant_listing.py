@@ -1,0 +1,109 @@
+"""Listing and describing grants, by principal and by resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh.governance.decisions import subject_of
+from lakemesh.governance.loader import CatalogNames, grant_rule
+from lakemesh.governance.state import policy_index
+from lakemesh.identity.actors import Actor
+from lakemesh.identity.principals import get_principal
+from lakemesh.model.names import ResourceName, parse_resource
+from lakemesh.policy import (
+    FilterTarget,
+    LocationTarget,
+    ResourceTarget,
+    TagTarget,
+)
+from lakemesh.store.schema import Grant
+
+
+def list_grants(
+    session: Session, *, actor: Actor, principal: str | None = None, resource: str | None = None
+) -> list[Grant]:
+    """Grants to ``principal`` and/or concerning ``resource`` (a domain, database or table).
+
+    Mesh admins see every grant; domain admins the grants to their domain's principals and on
+    their domain's objects; everyone else the grants that reach them.
+    """
+    names = CatalogNames(session)
+    rows = list(session.execute(select(Grant).order_by(Grant.id)).scalars())
+    if principal is not None:
+        wanted = get_principal(session, principal).id
+        rows = [row for row in rows if row.grantee_id == wanted]
+    if resource is not None:
+        name = parse_resource(resource)
+        rows = [row for row in rows if _concerns(session, row, name, names)]
+    subject = subject_of(session, actor)
+    reaching = {str(g) for g in subject.grantees}
+    return [
+        row
+        for row in rows
+        if actor.is_mesh_admin
+        or row.grantee.ref in reaching
+        or actor.administers(row.grantee.domain.name)
+        or _domain_of(row, names) in actor.admin_of
+    ]
+
+
+def _domain_of(row: Grant, names: CatalogNames) -> str | None:
+    target = grant_rule(row, names).target
+
+    if isinstance(target, ResourceTarget):
+        return target.resource.domain
+    if isinstance(target, FilterTarget):
+        return target.data_filter.table.domain
+    if isinstance(target, LocationTarget):
+        return target.owner
+    return None
+
+
+def _concerns(session: Session, row: Grant, name: ResourceName, names: CatalogNames) -> bool:
+    """Whether ``row`` gives anything on ``name`` or inside it."""
+
+    target = grant_rule(row, names).target
+    if isinstance(target, ResourceTarget):
+        granted = target.resource
+        return _inside(name, granted) or _inside(granted, name)
+    if isinstance(target, FilterTarget):
+        return _inside(target.data_filter.table, name) or _inside(name, target.data_filter.table)
+    if isinstance(target, TagTarget):
+        index = policy_index(session)
+        return any(
+            _inside(table, name) or _inside(name, table)
+            for table in index.tables_matching(target.expression)
+        )
+    return False
+
+
+def _inside(inner: ResourceName, outer: ResourceName) -> bool:
+    parts_outer = [outer.domain, outer.database, outer.table, outer.column]
+    parts_inner = [inner.domain, inner.database, inner.table, inner.column]
+    return all(o is None or o == i for o, i in zip(parts_outer, parts_inner, strict=True))
+
+
+def describe_grant(
+    session: Session, row: Grant, names: CatalogNames | None = None
+) -> dict[str, Any]:
+    """A grant as the API shows it."""
+    rule = grant_rule(row, names or CatalogNames(session))
+    return {
+        "id": row.id,
+        "grantee": row.grantee.ref,
+        "permissions": list(row.permissions),
+        "target": str(rule.target),
+        "target_kind": row.target_kind,
+        "columns": row.columns,
+        "excluded_columns": row.excluded_columns or [],
+        "tag_expression": row.tag_expression,
+        "filter": row.data_filter.name if row.data_filter else None,
+        "location": row.location.uri if row.location else None,
+        "with_grant_option": row.with_grant_option,
+        "derived_from": row.parent_id,
+        "granted_by": row.granted_by,
+        "created_at": row.created_at.isoformat(),
+    }

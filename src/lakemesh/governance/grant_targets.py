@@ -1,0 +1,261 @@
+"""Turning what a user names in a grant or revoke into a checked grant row (DESIGN §4 targets)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh.catalog.tables import get_database_row, get_table_row
+from lakemesh.errors import InvalidInputError, NotFoundError
+from lakemesh.governance.loader import CatalogNames, grant_rule
+from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.names import parse_resource
+from lakemesh.model.permissions import APPLICABLE, Permission
+from lakemesh.policy import (
+    parse_tag_expression,
+)
+from lakemesh.policy.rules import GrantTarget
+from lakemesh.storage import normalize_uri
+from lakemesh.store.schema import DataFilterRow, Grant, Location, TagKey
+
+CATALOG_PERMISSIONS = frozenset(Permission) - {
+    Permission.DATA_LOCATION_ACCESS,
+    Permission.ASSOCIATE,
+}
+COLUMN_PERMISSIONS = frozenset({Permission.SELECT, Permission.UNMASK, Permission.ALL})
+FILTER_PERMISSIONS = frozenset({Permission.SELECT})
+LOCATION_PERMISSIONS = frozenset({Permission.DATA_LOCATION_ACCESS, Permission.ALL})
+TAG_VALUE_PERMISSIONS = frozenset({Permission.ASSOCIATE, Permission.DESCRIBE, Permission.ALL})
+
+
+@dataclass(frozen=True)
+class GrantRequest:
+    """What to grant or revoke, as the CLI and the API say it: exactly one target.
+
+    - ``on``: a named resource (``sales``, ``sales.crm``, ``sales.crm.orders``, or a column
+      ``sales.crm.orders.amount``), optionally with ``columns`` or ``exclude_columns``, or with a
+      data ``filter`` name (``on`` is then the filter's table);
+    - ``on_tags``: a tag expression over tables (``tag_resource_type="database"`` for databases);
+    - ``location``: a registered storage URI (DATA_LOCATION_ACCESS);
+    - ``tag_values``: ``key`` or ``key=v1|v2``, to delegate ASSOCIATE (and DESCRIBE) on values.
+    """
+
+    permissions: frozenset[Permission]
+    on: str | None = None
+    columns: tuple[str, ...] | None = None
+    exclude_columns: tuple[str, ...] = ()
+    filter: str | None = None
+    on_tags: str | None = None
+    tag_resource_type: str = "table"
+    location: str | None = None
+    tag_values: str | None = None
+    with_grant_option: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_permissions(
+    permissions: frozenset[Permission], allowed: frozenset[Permission], where: str
+) -> None:
+    wrong = sorted(p.value for p in permissions - allowed)
+    if wrong:
+        raise InvalidInputError(
+            f"Permission {', '.join(wrong)} does not apply to {where} "
+            f"(allowed: {', '.join(sorted(p.value for p in allowed))})",
+            details={"permissions": wrong},
+        )
+
+
+def _check_columns(names: Sequence[str], table_columns: Sequence[str], table: str) -> list[str]:
+    known = {c.lower(): c for c in table_columns}
+    result: list[str] = []
+    for name in names:
+        column = known.get(name.lower())
+        if column is None:
+            raise InvalidInputError(
+                f"Column does not exist: {table}.{name}", details={"column": f"{table}.{name}"}
+            )
+        result.append(column)
+    if not result:
+        raise InvalidInputError(f"Empty column list for {table}")
+    return result
+
+
+def _allowed_tags(session: Session) -> dict[str, set[str]]:
+    rows = session.execute(select(TagKey)).scalars()
+    return {row.key: {v.value for v in row.values} for row in rows}
+
+
+def _check_tag_values(session: Session, key: str, values: Sequence[str] | None) -> None:
+    allowed = _allowed_tags(session)
+    if key not in allowed:
+        raise InvalidInputError(f"Tag key does not exist: {key}", details={"tag_key": key})
+    for value in values or ():
+        if value not in allowed[key]:
+            raise InvalidInputError(
+                f"Tag value does not exist: {key}={value} "
+                f"(allowed: {', '.join(sorted(allowed[key]))})",
+                details={"tag_key": key, "tag_value": value},
+            )
+
+
+def _check_tag_expression(session: Session, text: str) -> str:
+    expression = parse_tag_expression(text)
+    allowed = {
+        row.key: {v.value for v in row.values} for row in session.execute(select(TagKey)).scalars()
+    }
+    for key, values in expression.mentions.items():
+        if key not in allowed:
+            raise InvalidInputError(f"Tag key does not exist: {key}", details={"tag_key": key})
+        for value in sorted(values - allowed[key]):
+            raise InvalidInputError(
+                f"Tag value does not exist: {key}={value} "
+                f"(allowed: {', '.join(sorted(allowed[key]))})",
+                details={"tag_key": key, "tag_value": value},
+            )
+    return str(expression)
+
+
+def _named_target(session: Session, request: GrantRequest, row: Grant) -> None:
+    assert request.on is not None
+    name = parse_resource(request.on)
+    if name.level == "column":
+        if request.columns is not None or request.exclude_columns or request.filter:
+            raise InvalidInputError(
+                f"A column name ({name}) takes no column list or filter; name the table instead"
+            )
+        request = GrantRequest(
+            permissions=request.permissions,
+            on=str(name.table_name),
+            columns=(name.column or "",),
+            with_grant_option=request.with_grant_option,
+        )
+        name = name.table_name
+    if name.level != "table" and (
+        request.columns is not None or request.exclude_columns or request.filter
+    ):
+        raise InvalidInputError(
+            f"Column lists and filters apply to tables, not to {name.level} {name}",
+            details={"resource": str(name)},
+        )
+    if request.columns is not None and request.exclude_columns:
+        raise InvalidInputError("Give --columns or --exclude-columns, not both")
+    domain = get_domain_row(session, name.domain)
+    row.domain_id = domain.id
+    if name.level == "domain":
+        _check_permissions(request.permissions, CATALOG_PERMISSIONS, f"domain {name}")
+        return
+    database = get_database_row(session, name.domain, name.database or "")
+    row.database_id = database.id
+    if name.level == "database":
+        _check_permissions(request.permissions, CATALOG_PERMISSIONS, f"database {name}")
+        return
+    table = get_table_row(session, name)
+    row.table_id = table.id
+    table_columns = [c.name for c in table.columns]
+    if request.filter is not None:
+        _check_permissions(request.permissions, FILTER_PERMISSIONS, f"filter {request.filter}")
+        data_filter = session.execute(
+            select(DataFilterRow).where(
+                DataFilterRow.table_id == table.id, DataFilterRow.name == request.filter
+            )
+        ).scalar()
+        if data_filter is None:
+            raise NotFoundError(
+                f"Data filter does not exist: {request.filter} on {name}",
+                details={"filter": request.filter, "table": str(name)},
+            )
+        row.target_kind, row.filter_id, row.data_filter = "filter", data_filter.id, data_filter
+        row.domain_id = row.database_id = row.table_id = None
+        return
+    if request.columns is not None or request.exclude_columns:
+        _check_permissions(request.permissions, COLUMN_PERMISSIONS, "a column list")
+        if request.columns is not None:
+            row.columns = _check_columns(request.columns, table_columns, str(name))
+        else:
+            row.excluded_columns = _check_columns(request.exclude_columns, table_columns, str(name))
+        return
+    _check_permissions(request.permissions, APPLICABLE["table"] | {Permission.ALL}, f"table {name}")
+
+
+def build_row(session: Session, request: GrantRequest) -> Grant:
+    """An unsaved grant row for ``request``, every name checked against the catalog."""
+    targets = [
+        t
+        for t in (request.on, request.on_tags, request.location, request.tag_values)
+        if t is not None
+    ]
+    if len(targets) != 1:
+        raise InvalidInputError(
+            "Name exactly one target: a resource (--on), a tag expression (--on-tags), "
+            "a location (--location) or tag values (--on-tag-values)"
+        )
+    if not request.permissions:
+        raise InvalidInputError("No permission given")
+    row = Grant(
+        permissions=sorted(p.value for p in request.permissions),
+        with_grant_option=request.with_grant_option,
+        target_kind="resource",
+        excluded_columns=[],
+    )
+    if request.on is not None:
+        _named_target(session, request, row)
+    elif request.on_tags is not None:
+        if request.tag_resource_type not in ("table", "database"):
+            raise InvalidInputError(
+                f"Tag grants apply to tables or databases, not {request.tag_resource_type}"
+            )
+        _check_permissions(request.permissions, CATALOG_PERMISSIONS, "a tag expression")
+        row.target_kind = "tag"
+        row.tag_expression = _check_tag_expression(session, request.on_tags)
+        row.tag_resource_type = request.tag_resource_type
+    elif request.location is not None:
+        _check_permissions(request.permissions, LOCATION_PERMISSIONS, "a location")
+        uri = normalize_uri(request.location)
+        location = session.execute(select(Location).where(Location.uri == uri)).scalar()
+        if location is None:
+            raise NotFoundError(f"Location does not exist: {uri}", details={"uri": uri})
+        row.target_kind, row.location_id, row.location = "location", location.id, location
+    else:
+        assert request.tag_values is not None
+        _check_permissions(request.permissions, TAG_VALUE_PERMISSIONS, "tag values")
+        key, _, values = request.tag_values.partition("=")
+        key = key.strip()
+        chosen = sorted(v.strip() for v in values.split("|")) if values else None
+        _check_tag_values(session, key, chosen)
+        row.target_kind, row.tag_key, row.tag_values = "tag_values", key, chosen
+    return row
+
+
+def _target(session: Session, row: Grant) -> GrantTarget:
+    return grant_rule(row, CatalogNames(session)).target
+
+
+def same_target(first: Grant, second: Grant) -> bool:
+    """Whether two grant rows name the same target (what ``revoke`` mirrors)."""
+    keys = (
+        "target_kind",
+        "domain_id",
+        "database_id",
+        "table_id",
+        "tag_expression",
+        "tag_resource_type",
+        "tag_scope",
+        "filter_id",
+        "location_id",
+        "tag_key",
+    )
+    if any(getattr(first, k) != getattr(second, k) for k in keys):
+        return False
+    return (
+        _sorted(first.columns) == _sorted(second.columns)
+        and _sorted(first.excluded_columns) == _sorted(second.excluded_columns)
+        and _sorted(first.tag_values) == _sorted(second.tag_values)
+    )
+
+
+def _sorted(values: list[str] | None) -> list[str] | None:
+    return None if values is None else sorted(v.lower() for v in values)

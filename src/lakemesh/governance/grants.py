@@ -1,0 +1,246 @@
+"""Grants: give permissions on named resources, tag expressions, data filters, locations and tag
+values; revoke them with every grant derived from them (DESIGN §4).
+
+A grant made under someone's grant option records the grant it derives from (``parent_id``);
+revoking a grant, or the permissions a derived grant relied on, revokes the derived grants too,
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import audit, clock
+from lakemesh.errors import NotFoundError
+from lakemesh.governance.decisions import subject_of
+from lakemesh.governance.grant_listing import describe_grant, list_grants
+from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
+from lakemesh.governance.loader import CatalogNames, grant_rule
+from lakemesh.governance.state import policy_index
+from lakemesh.identity.actors import Actor
+from lakemesh.identity.principals import get_principal
+from lakemesh.model.permissions import Permission, expand
+from lakemesh.policy import (
+    FilterTarget,
+    GrantRule,
+    LocationTarget,
+    ResourceTarget,
+    TagValuesTarget,
+)
+from lakemesh.store.schema import Grant
+from lakemesh.store.versions import mark_policy_changed
+
+__all__ = ["GrantRequest", "describe_grant", "grant", "list_grants", "revoke", "revoke_grant"]
+
+
+def _descendants(session: Session, grant_id: int) -> list[Grant]:
+    """Every grant derived from ``grant_id``, directly or through other derived grants."""
+    found: list[Grant] = []
+    frontier = [grant_id]
+    while frontier:
+        children = (
+            session.execute(select(Grant).where(Grant.parent_id.in_(frontier))).scalars().all()
+        )
+        found.extend(children)
+        frontier = [child.id for child in children]
+    return found
+
+
+def grant(session: Session, *, actor: Actor, grantee: str, request: GrantRequest) -> Grant:
+    """Grant ``request`` to ``grantee``; the actor must be allowed to (DESIGN §4 grant option).
+
+    Granting again what a grantee already holds on the same target adds the new permissions to
+    the existing grant.
+    """
+    grantee_row = get_principal(session, grantee)
+    row = build_row(session, request)
+    row.grantee = grantee_row
+    rule = grant_rule(row, CatalogNames(session))
+    target = str(rule.target)
+    index = policy_index(session)
+    decision = index.can_grant(subject=subject_of(session, actor), rule=rule)
+    if not decision.allowed:
+        reason = decision.reasons[0] if decision.reasons else "no grant with grant option"
+        raise actor.deny(
+            f"{actor.ref} may not grant {', '.join(row.permissions)} on {target}: {reason}",
+            action="grant.create",
+            resource=target,
+        )
+    parent_id = decision.sources[0] if decision.sources else None
+    existing = next(
+        (
+            other
+            for other in session.execute(
+                select(Grant).where(
+                    Grant.grantee_id == grantee_row.id,
+                    Grant.with_grant_option == row.with_grant_option,
+                    Grant.parent_id == parent_id if parent_id else Grant.parent_id.is_(None),
+                )
+            ).scalars()
+            if same_target(other, row)
+        ),
+        None,
+    )
+    if existing is not None:
+        existing.permissions = sorted(set(existing.permissions) | set(row.permissions))
+        row = existing
+    else:
+        row.parent_id = parent_id
+        row.granted_by = actor.ref
+        row.created_at = clock.now()
+        session.add(row)
+    session.flush()
+    mark_policy_changed(session)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="grant.create",
+        resource=target,
+        details={
+            "grant_id": row.id,
+            "grantee": grantee_row.ref,
+            "permissions": sorted(request.permissions),
+            "with_grant_option": row.with_grant_option,
+            "derived_from": parent_id,
+            "reasons": decision.reasons,
+        },
+    )
+    return row
+
+
+def _may_revoke(session: Session, actor: Actor, row: Grant, rule: GrantRule) -> bool:
+    if actor.is_mesh_admin or row.granted_by == actor.ref:
+        return True
+    return policy_index(session).can_grant(subject=subject_of(session, actor), rule=rule).allowed
+
+
+def _delete_with_descendants(
+    session: Session, *, actor: Actor, row: Grant, names: CatalogNames, cause: int | None
+) -> list[int]:
+    removed: list[int] = []
+    for child in reversed(_descendants(session, row.id)):
+        target = str(grant_rule(child, names).target)
+        removed.append(child.id)
+        audit.record(
+            session,
+            actor=actor.ref,
+            action="grant.revoke",
+            resource=target,
+            details={"grant_id": child.id, "grantee": child.grantee.ref, "cascade_from": row.id},
+        )
+        session.delete(child)
+    target = str(grant_rule(row, names).target)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="grant.revoke",
+        resource=target,
+        details={"grant_id": row.id, "grantee": row.grantee.ref, "cascade_from": cause},
+    )
+    removed.append(row.id)
+    session.delete(row)
+    return removed
+
+
+def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> list[int]:
+    """Revoke one grant and every grant derived from it; return the ids revoked."""
+    row = session.get(Grant, grant_id)
+    if row is None:
+        raise NotFoundError(f"Grant does not exist: {grant_id}", details={"grant_id": grant_id})
+    names = CatalogNames(session)
+    rule = grant_rule(row, names)
+    if not _may_revoke(session, actor, row, rule):
+        raise actor.deny(
+            f"{actor.ref} may not revoke grant #{row.id} on {rule.target}",
+            action="grant.revoke",
+            resource=str(rule.target),
+        )
+    removed = _delete_with_descendants(session, actor=actor, row=row, names=names, cause=None)
+    session.flush()
+    mark_policy_changed(session)
+    return removed
+
+
+def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantRequest) -> list[int]:
+    """Take ``request``'s permissions back from ``grantee`` on exactly that target (mirrors
+    :func:`grant`); grants derived from what is taken back go too. Returns the ids changed."""
+    grantee_row = get_principal(session, grantee)
+    wanted = build_row(session, request)
+    names = CatalogNames(session)
+    matches = [
+        row
+        for row in session.execute(
+            select(Grant).where(Grant.grantee_id == grantee_row.id)
+        ).scalars()
+        if same_target(row, wanted)
+    ]
+    taking = request.permissions
+    if not matches:
+        target = str(grant_rule(_with(wanted, grantee_row), names).target)
+        raise NotFoundError(
+            f"No grant of {', '.join(sorted(taking))} on {target} to {grantee_row.ref}",
+            details={"grantee": grantee_row.ref, "resource": target},
+        )
+    changed: list[int] = []
+    for row in matches:
+        rule = grant_rule(row, names)
+        if not _may_revoke(session, actor, row, rule):
+            raise actor.deny(
+                f"{actor.ref} may not revoke grant #{row.id} on {rule.target}",
+                action="grant.revoke",
+                resource=str(rule.target),
+            )
+        held = {Permission(p) for p in row.permissions}
+        remaining = set() if Permission.ALL in taking else held - taking
+        if not remaining or (remaining == {Permission.ALL} and Permission.ALL in taking):
+            changed.extend(
+                _delete_with_descendants(session, actor=actor, row=row, names=names, cause=None)
+            )
+            continue
+        level = _level(rule)
+        taken = expand(frozenset(taking), level) if level else frozenset(taking)
+        row.permissions = sorted(p.value for p in remaining)
+        for child in _descendants(session, row.id):
+            child_level = _level(grant_rule(child, names)) or level
+            child_held = expand(
+                frozenset(Permission(p) for p in child.permissions), child_level or "table"
+            )
+            if child_held & taken and session.get(Grant, child.id) is not None:
+                changed.extend(
+                    _delete_with_descendants(
+                        session, actor=actor, row=child, names=names, cause=row.id
+                    )
+                )
+        audit.record(
+            session,
+            actor=actor.ref,
+            action="grant.revoke",
+            resource=str(rule.target),
+            details={"grant_id": row.id, "grantee": grantee_row.ref, "permissions": sorted(taking)},
+        )
+        changed.append(row.id)
+    session.flush()
+    mark_policy_changed(session)
+    return changed
+
+
+def _with(row: Grant, grantee: Any) -> Grant:
+    row.grantee = grantee
+    return row
+
+
+def _level(rule: GrantRule) -> str | None:
+
+    target = rule.target
+    if isinstance(target, ResourceTarget):
+        return "table" if target.resource.level in ("table", "column") else target.resource.level
+    if isinstance(target, FilterTarget):
+        return "table"
+    if isinstance(target, LocationTarget):
+        return "location"
+    if isinstance(target, TagValuesTarget):
+        return "tag"
+    return "table"

@@ -1,0 +1,353 @@
+"""Tags on databases, tables and columns: assigning, removing, effective tags and tag search.
+
+DESIGN §4: one value per key per resource; a column's effective value for a key is its own, else
+its table's, else its database's. Mesh admins assign any tag; a domain admin assigns on its own
+domain's objects the values it holds ASSOCIATE on (a grant on tag values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import audit
+from lakemesh.catalog.tables import describe_table, get_database_row, get_table_row, table_name
+from lakemesh.catalog.visibility import can_describe, require_describe
+from lakemesh.errors import InvalidInputError, NotFoundError
+from lakemesh.governance.decisions import require
+from lakemesh.governance.state import policy_index
+from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
+from lakemesh.identity.actors import Actor
+from lakemesh.model.names import ResourceName, parse_resource
+from lakemesh.model.permissions import Permission
+from lakemesh.policy import TagValue as TagValueResource
+from lakemesh.store.schema import Column, Database, Table, TagAssignment
+from lakemesh.store.versions import mark_policy_changed
+
+Tags = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TaggedObject:
+    """A database, table or column that tags are assigned on, with its store rows."""
+
+    name: ResourceName
+    database: Database
+    table: Table | None = None
+    column: Column | None = None
+
+    @property
+    def condition(self) -> Any:
+        """The assignments on exactly this object."""
+        if self.column is not None:
+            return TagAssignment.column_id == self.column.id
+        if self.table is not None:
+            return TagAssignment.table_id == self.table.id
+        return TagAssignment.database_id == self.database.id
+
+    def ids(self) -> dict[str, int | None]:
+        """The foreign keys of a new assignment on this object (exactly one is set)."""
+        if self.column is not None:
+            return {"column_id": self.column.id}
+        if self.table is not None:
+            return {"table_id": self.table.id}
+        return {"database_id": self.database.id}
+
+
+def tagged_object(session: Session, resource: str | ResourceName) -> TaggedObject:
+    """The database, table or column named ``resource`` (``D.DB[.T[.C]]``).
+
+    Raises:
+        InvalidInputError: a domain name (tags go on databases, tables and columns).
+        NotFoundError: ``Database/Table/Column does not exist: ...``.
+    """
+    name = parse_resource(resource) if isinstance(resource, str) else resource
+    if name.level == "domain":
+        raise InvalidInputError(
+            f"Tags are assigned on databases, tables and columns, not on domain {name}",
+            details={"resource": str(name)},
+        )
+    database = get_database_row(session, name.domain, name.database or "")
+    if name.level == "database":
+        return TaggedObject(name, database)
+    table = get_table_row(session, name)
+    if name.column is None:
+        return TaggedObject(name.table_name, database, table)
+    wanted = name.column.lower()
+    column = next((c for c in table.columns if c.name.lower() == wanted), None)
+    if column is None:
+        raise NotFoundError(f"Column does not exist: {name}", details={"column": str(name)})
+    return TaggedObject(
+        ResourceName(name.domain, name.database, name.table, column.name), database, table, column
+    )
+
+
+def own_tags(session: Session, target: TaggedObject) -> dict[str, str]:
+    """The tags assigned on ``target`` itself."""
+    rows = session.execute(select(TagAssignment).where(target.condition)).scalars()
+    return {row.key.key: row.value.value for row in rows}
+
+
+# -- assigning ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TagChange:
+    """One key changed on one object: ``value`` None means removed, ``previous`` None added."""
+
+    key: str
+    value: str | None
+    previous: str | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"key": self.key, "value": self.value, "previous": self.previous}
+
+
+def _require_associate(
+    session: Session, actor: Actor, key: str, value: str, *, action: str
+) -> None:
+    if not actor.is_mesh_admin:
+        require(
+            session,
+            actor=actor,
+            permission=Permission.ASSOCIATE,
+            resource=TagValueResource(key, value),
+            action=action,
+        )
+
+
+def _assignments(session: Session, target: TaggedObject) -> dict[str, TagAssignment]:
+    rows = session.execute(select(TagAssignment).where(target.condition)).scalars()
+    return {row.key.key: row for row in rows}
+
+
+def assign_tags(
+    session: Session, *, actor: Actor, resource: str | ResourceName, tags: Tags
+) -> list[TagChange]:
+    """Assign ``key=value`` tags on a database, table or column; a new value replaces the old.
+
+    Mesh admins may assign anything; others must administer the object's domain and hold
+    ASSOCIATE on each value. Returns the changes (unchanged tags are left out).
+    """
+    target = tagged_object(session, resource)
+    resource_text = str(target.name)
+    actor.require_domain_admin(target.name.domain, action="tag.assign", resource=resource_text)
+    if not tags:
+        raise InvalidInputError("Name at least one tag KEY=VALUE to assign")
+    values = {key: get_tag_value(session, key, value) for key, value in sorted(tags.items())}
+    for key, value in sorted(tags.items()):
+        _require_associate(session, actor, key, value, action="tag.assign")
+    existing = _assignments(session, target)
+    changes: list[TagChange] = []
+    for key, value_row in values.items():
+        current = existing.get(key)
+        if current is None:
+            key_row = get_tag(session, key)
+            session.add(TagAssignment(key_id=key_row.id, value_id=value_row.id, **target.ids()))
+            changes.append(TagChange(key, value_row.value, None))
+        elif current.value_id != value_row.id:
+            changes.append(TagChange(key, value_row.value, current.value.value))
+            current.value_id = value_row.id
+    if changes:
+        _record(session, actor, "tag.assign", resource_text, changes)
+    return changes
+
+
+def remove_tags(
+    session: Session, *, actor: Actor, resource: str | ResourceName, keys: Sequence[str]
+) -> list[TagChange]:
+    """Remove tags (by key) from a database, table or column; the object then inherits again.
+
+    Raises:
+        NotFoundError: the key is not assigned on the object itself (maybe only inherited).
+    """
+    target = tagged_object(session, resource)
+    resource_text = str(target.name)
+    actor.require_domain_admin(target.name.domain, action="tag.remove", resource=resource_text)
+    if not keys:
+        raise InvalidInputError("Name at least one tag KEY to remove")
+    existing = _assignments(session, target)
+    removing: list[TagAssignment] = []
+    for key in sorted(set(keys)):
+        get_tag(session, key)
+        current = existing.get(key)
+        if current is None:
+            inherited = effective_view(session, target).inherited.get(key)
+            hint = f" (it is inherited from {inherited.source})" if inherited else ""
+            raise NotFoundError(
+                f"Tag {key} is not assigned on {resource_text}{hint}",
+                details={"resource": resource_text, "tag_key": key},
+            )
+        _require_associate(session, actor, key, current.value.value, action="tag.remove")
+        removing.append(current)
+    changes = [TagChange(row.key.key, None, row.value.value) for row in removing]
+    for row in removing:
+        session.delete(row)
+    _record(session, actor, "tag.remove", resource_text, changes)
+    return changes
+
+
+def _record(
+    session: Session, actor: Actor, action: str, resource: str, changes: Sequence[TagChange]
+) -> None:
+    session.flush()
+    mark_policy_changed(session)
+    audit.record(
+        session,
+        actor=actor.ref,
+        action=action,
+        resource=resource,
+        details={"changes": [change.to_dict() for change in changes]},
+    )
+
+
+# -- effective tags ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InheritedTag:
+    """A tag value that reaches an object from a higher level (``source``)."""
+
+    value: str
+    source: ResourceName
+
+    def to_dict(self) -> dict[str, str]:
+        return {"value": self.value, "from": str(self.source)}
+
+
+@dataclass(frozen=True)
+class TagView:
+    """An object's own tags, the tags it inherits, and the inherited ones its own tags override."""
+
+    name: ResourceName
+    own: dict[str, str] = field(default_factory=dict)
+    inherited: dict[str, InheritedTag] = field(default_factory=dict)
+    overridden: dict[str, InheritedTag] = field(default_factory=dict)
+
+    @property
+    def effective(self) -> dict[str, str]:
+        """Key → value after inheritance and override."""
+        merged = {key: tag.value for key, tag in self.inherited.items()}
+        merged.update(self.own)
+        return dict(sorted(merged.items()))
+
+    def tags_dict(self) -> dict[str, Any]:
+        """The tags alone, as embedded in a table's JSON."""
+        return {
+            "own": dict(sorted(self.own.items())),
+            "inherited": {k: t.to_dict() for k, t in sorted(self.inherited.items())},
+            "overridden": {k: t.to_dict() for k, t in sorted(self.overridden.items())},
+            "effective": self.effective,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """``lakemesh tag show-resource --json``."""
+        return {"resource": str(self.name), "level": self.name.level, **self.tags_dict()}
+
+
+def view_of(levels: Sequence[tuple[ResourceName, Tags]]) -> TagView:
+    """The view of the last level, inheriting from the levels before it (highest first).
+
+    >>> db, table = ResourceName("s", "crm"), ResourceName("s", "crm", "customers")
+    >>> view = view_of([(db, {"sensitivity": "internal"}), (table, {"sensitivity": "pii"})])
+    >>> view.effective, view.overridden["sensitivity"].to_dict()
+    ({'sensitivity': 'pii'}, {'value': 'internal', 'from': 's.crm'})
+    """
+    *higher, (name, own) = levels
+    reaching: dict[str, InheritedTag] = {}
+    for source, tags in higher:
+        for key, value in tags.items():
+            reaching[key] = InheritedTag(value, source)
+    return TagView(
+        name,
+        dict(own),
+        {key: tag for key, tag in reaching.items() if key not in own},
+        {key: tag for key, tag in reaching.items() if key in own},
+    )
+
+
+def _levels(session: Session, target: TaggedObject) -> list[tuple[ResourceName, Tags]]:
+    database = TaggedObject(
+        ResourceName(target.name.domain, target.name.database), target.database
+    )
+    levels: list[tuple[ResourceName, Tags]] = [(database.name, own_tags(session, database))]
+    if target.table is not None:
+        table = TaggedObject(target.name.table_name, target.database, target.table)
+        levels.append((table.name, own_tags(session, table)))
+    if target.column is not None:
+        levels.append((target.name, own_tags(session, target)))
+    return levels
+
+
+def effective_view(session: Session, target: TaggedObject) -> TagView:
+    """Own, inherited and overridden tags of ``target`` (no authorization)."""
+    return view_of(_levels(session, target))
+
+
+def resource_tags(session: Session, *, actor: Actor, resource: str | ResourceName) -> TagView:
+    """``lakemesh tag show-resource``: the tags of an object the actor may DESCRIBE."""
+    name = parse_resource(resource) if isinstance(resource, str) else resource
+    visible = name.table_name if name.level == "column" else name
+    if name.level != "domain":
+        require_describe(session, actor, visible, action="tag.show_resource")
+    return effective_view(session, tagged_object(session, name))
+
+
+def describe_tagged_table(session: Session, row: Table) -> dict[str, Any]:
+    """:func:`~lakemesh.catalog.tables.describe_table` with the table's and each column's tags."""
+    name = table_name(row)
+    target = TaggedObject(name, row.database, row)
+    levels = _levels(session, target)
+    by_column: dict[int, dict[str, str]] = {}
+    assignments = session.execute(
+        select(TagAssignment)
+        .join(Column, TagAssignment.column_id == Column.id)
+        .where(Column.table_id == row.id)
+    ).scalars()
+    for assignment in assignments:
+        by_column.setdefault(assignment.column_id or 0, {})[assignment.key.key] = (
+            assignment.value.value
+        )
+    described = describe_table(row)
+    described["tags"] = view_of(levels).tags_dict()
+    for column, shown in zip(row.columns, described["columns"], strict=True):
+        column_name = ResourceName(name.domain, name.database, name.table, column.name)
+        own = by_column.get(column.id, {})
+        shown["tags"] = view_of([*levels, (column_name, own)]).tags_dict()
+    return described
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def search_tables(session: Session, *, actor: Actor, expression: str) -> list[dict[str, Any]]:
+    """Tables with a column whose effective tags match ``expression``, among those the actor may
+    DESCRIBE: ``[{"name", "columns": [matching columns]}]`` sorted by name.
+
+    Raises:
+        InvalidInputError: a parse error naming its position.
+        NotFoundError: the expression names a tag key or value that does not exist.
+    """
+    parsed = check_tag_expression(session, expression)
+    index = policy_index(session)
+    found: list[dict[str, Any]] = []
+    for name in sorted(index.tables_matching(parsed), key=str):
+        if not can_describe(session, actor, name):
+            continue
+        facts = index.table_facts(name)
+        columns = [c for c in facts.columns if parsed.matches(facts.tags_of(c))]
+        found.append({"name": str(name), "columns": columns})
+    return found
+
+
+def describe_changes(resource: str, changes: Iterable[TagChange], view: TagView) -> dict[str, Any]:
+    """The answer of an assignment or removal: what changed and the object's tags after it."""
+    return {
+        "resource": resource,
+        "changes": [change.to_dict() for change in changes],
+        "tags": view.tags_dict(),
+    }
