@@ -1,0 +1,277 @@
+"""TPC-H benchmark: the 22 queries on raw DuckDB, through the lakemesh gateway, and on Spark.
+
+TPC-H at ``--scale`` is generated once as Parquet in a producer domain's folder
+(``benchmarks/.data/tpch-sf<scale>/supply/tpch/<table>/``, git-ignored) with DuckDB's tpch
+extension, loaded by file path from the installed ``duckdb_extension_tpch`` package. Each query
+runs (a) on raw DuckDB over views of the same files, (b) through the gateway for a principal with
+full SELECT, (c) through the gateway for a principal with a row filter on lineitem and without
+``l_comment`` (no query reads it), (d) through the gateway on the Spark engine. Prints each query's
+best time of ``--runs``, the ratios to (a) and their geometric means, and checks that (b) and (c)
+return exactly (a)'s results. Targets: (b)/(a) geometric mean <= 1.05, no query above 1.25.
+
+    .venv/bin/python benchmarks/tpch.py [--scale 1] [--runs 5] [--skip-spark]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from lakemesh.catalog.crawl import discover_tables
+from lakemesh.errors import NotFoundError
+from lakemesh.model.access import CellPair, ColumnAccess
+from lakemesh.query import QueryEngine, QueryLimits, TableAccess, load_engine, run_query
+
+DATA = Path(__file__).resolve().parent / ".data"
+DOMAIN = "supply"
+DATABASE = "tpch"
+TABLES = ("customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier")
+TARGET_GEOMEAN = 1.05
+TARGET_MAX = 1.25
+# Holds for every generated row (ship dates run 1992-01-02 .. 1998-12-01), so (c) returns (a)'s
+# results while paying for the row filter and the cell semantics it brings.
+ROW_FILTER = "l_shipdate >= DATE '1992-01-01'"
+EXCLUDED = "l_comment"
+THREADS = os.cpu_count() or 2
+MEMORY_LIMIT = "8GB"
+
+
+def tpch_extension() -> str:
+    """Path of the tpch extension shipped by the ``duckdb_extension_tpch`` package."""
+    import duckdb_extension_tpch
+
+    folder = Path(duckdb_extension_tpch.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    path = folder / "tpch.duckdb_extension"
+    if not path.is_file():
+        sys.exit(f"tpch extension not found at {path}: pip install 'lakemesh[tpch]'")
+    return str(path)
+
+
+def offline_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that never downloads an extension, with the tpch extension loaded."""
+    connection = duckdb.connect(
+        ":memory:",
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+    )
+    connection.execute(f"LOAD '{tpch_extension()}'")
+    return connection
+
+
+def build(scale: float) -> Path:
+    """The domain folder ``.data/tpch-sf<scale>/supply`` with one Parquet file per table."""
+    root = DATA / f"tpch-sf{scale:g}" / DOMAIN
+    if (root / DATABASE / "lineitem").is_dir():
+        return root
+    staging = DATA / f".tpch-sf{scale:g}.building"
+    shutil.rmtree(staging, ignore_errors=True)
+    started = time.perf_counter()
+    connection = offline_connection()
+    connection.execute(f"CALL dbgen(sf = {scale})")
+    for table in TABLES:
+        folder = staging / DATABASE / table
+        folder.mkdir(parents=True)
+        connection.execute(f"COPY {table} TO '{folder / 'part-0.parquet'}' (FORMAT parquet)")
+    connection.close()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging.rename(root)
+    print(f"built TPC-H sf{scale:g} in {time.perf_counter() - started:.1f} s: {root}")
+    return root
+
+
+def queries() -> list[tuple[int, str]]:
+    """The 22 TPC-H queries as the tpch extension writes them."""
+    connection = offline_connection()
+    rows = connection.execute("SELECT query_nr, query FROM tpch_queries() ORDER BY 1").fetchall()
+    connection.close()
+    return [(int(number), str(sql)) for number, sql in rows]
+
+
+def catalog(root: Path) -> dict[str, TableAccess]:
+    """The domain's tables as the crawler sees them, readable in full."""
+    result = {}
+    for found in discover_tables(str(root / DATABASE)):
+        columns = tuple((c.name, c.type) for c in (*found.columns, *found.partition_columns))
+        files = tuple(str(p) for p in sorted((root / DATABASE / found.name).rglob("*.parquet")))
+        result[found.name] = TableAccess(
+            name=f"{DOMAIN}.{DATABASE}.{found.name}",
+            format=found.format,
+            location=str(root / DATABASE / found.name),
+            files=files,
+            columns=columns,
+            partition_columns=tuple(c.name for c in found.partition_columns),
+            access=ColumnAccess(pairs=(CellPair(None, frozenset(name for name, _ in columns)),)),
+        )
+    return result
+
+
+def restricted(tables: dict[str, TableAccess]) -> dict[str, TableAccess]:
+    """(c)'s view: lineitem through a row filter, without ``l_comment``."""
+    lineitem = tables["lineitem"]
+    columns = frozenset(name for name in lineitem.column_names if name != EXCLUDED)
+    access = ColumnAccess(pairs=(CellPair(ROW_FILTER, columns),))
+    return {**tables, "lineitem": _with_access(lineitem, access)}
+
+
+def _with_access(table: TableAccess, access: ColumnAccess) -> TableAccess:
+    from dataclasses import replace
+
+    return replace(table, access=access)
+
+
+def resolver(tables: dict[str, TableAccess]) -> Callable[[tuple[str, ...]], TableAccess]:
+    """Names as the queries write them (``lineitem``) or in full (``supply.tpch.lineitem``)."""
+
+    def resolve(parts: tuple[str, ...]) -> TableAccess:
+        if parts[:-1] in ((), (DATABASE,), (DOMAIN, DATABASE)) and parts[-1] in tables:
+            return tables[parts[-1]]
+        raise NotFoundError(f"Table does not exist: {'.'.join(parts)}")
+
+    return resolve
+
+
+@dataclass
+class Timing:
+    """Best time of a query on one path, and its last result."""
+
+    seconds: float
+    result: pa.Table
+
+
+def best_of(runs: int, run: Callable[[], pa.Table]) -> Timing:
+    best = math.inf
+    result = pa.table({})
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - started)
+    return Timing(best, result)
+
+
+def raw(tables: dict[str, TableAccess]) -> duckdb.DuckDBPyConnection:
+    """(a): a plain DuckDB with one view per table over ``read_parquet`` of its files."""
+    connection = duckdb.connect(":memory:")
+    connection.execute(f"SET threads = {THREADS}")
+    connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    for name, table in tables.items():
+        files = ", ".join(f"'{path}'" for path in table.files)
+        connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{files}])")
+    return connection
+
+
+def gateway(
+    tables: dict[str, TableAccess], engine: QueryEngine, principal: str
+) -> Callable[[str], pa.Table]:
+    """(b), (c), (d): :func:`run_query` as the service calls it."""
+    resolve = resolver(tables)
+    limits = QueryLimits(timeout_seconds=None, threads=THREADS, memory_limit=MEMORY_LIMIT)
+
+    def run(sql: str) -> pa.Table:
+        result = run_query(
+            sql, principal=principal, resolve=resolve, engine=engine, limits=limits, hash_salt="x"
+        )
+        return result.table
+
+    return run
+
+
+def geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else math.nan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor")
+    parser.add_argument("--runs", type=int, default=5, help="runs per query; the best counts")
+    parser.add_argument("--skip-spark", action="store_true", help="leave out (d), the Spark engine")
+    parser.add_argument("--queries", default="", help="comma-separated query numbers (default all)")
+    arguments = parser.parse_args()
+    root = build(arguments.scale)
+    tables = catalog(root)
+    selected = {int(n) for n in arguments.queries.split(",") if n}
+    workload = [(n, sql) for n, sql in queries() if not selected or n in selected]
+    connection = raw(tables)
+    duck = load_engine("duckdb")
+    paths: dict[str, Callable[[str], pa.Table]] = {
+        "a": lambda sql: connection.execute(sql).to_arrow_table(),
+        "b": gateway(tables, duck, "user:analyst@supply"),
+        "c": gateway(restricted(tables), duck, "user:regional@supply"),
+    }
+    if not arguments.skip_spark:
+        spark = load_engine("spark")
+        paths["d"] = gateway(tables, spark, "user:analyst@supply")
+    print(
+        f"TPC-H sf{arguments.scale:g}, {len(workload)} queries, best of {arguments.runs} runs, "
+        f"{THREADS} threads, DuckDB {duckdb.__version__}"
+    )
+    header = f"{'query':>5} {'(a) ms':>9}"
+    for path in paths:
+        if path != "a":
+            header += f" {f'({path}) ms':>9} {f'{path}/a':>6}"
+    print(header)
+    ratios: dict[str, list[float]] = {path: [] for path in paths if path != "a"}
+    mismatches: dict[str, list[int]] = {path: [] for path in paths if path != "a"}
+    for number, sql in workload:
+        timings = {
+            path: best_of(arguments.runs if path != "d" else max(1, arguments.runs // 2), run_sql)
+            for path, run_sql in ((p, _bind(f, sql)) for p, f in paths.items())
+        }
+        line = f"{f'Q{number:02d}':>5} {timings['a'].seconds * 1000:9.1f}"
+        for path, ratio_list in ratios.items():
+            ratio = timings[path].seconds / timings["a"].seconds
+            ratio_list.append(ratio)
+            line += f" {timings[path].seconds * 1000:9.1f} {ratio:6.2f}"
+            if not _same(path, timings[path].result, timings["a"].result):
+                mismatches[path].append(number)
+        print(line, flush=True)
+    print(f"{'geo':>5} {'':>9}" + "".join(f" {'':>9} {geomean(r):6.2f}" for r in ratios.values()))
+    print(f"{'max':>5} {'':>9}" + "".join(f" {'':>9} {max(r):6.2f}" for r in ratios.values()))
+    b_geo, b_max = geomean(ratios["b"]), max(ratios["b"])
+    verdict = "ok" if b_geo <= TARGET_GEOMEAN and b_max <= TARGET_MAX else "MISSED"
+    print(
+        f"(b)/(a): geometric mean {b_geo:.3f} (target <= {TARGET_GEOMEAN}), "
+        f"max {b_max:.3f} (target <= {TARGET_MAX}): {verdict}"
+    )
+    for path, failed in mismatches.items():
+        same = "identical to (a)" if path in "bc" else "the same rows as (a)"
+        print(
+            f"({path}) results {same}: "
+            + ("yes, all queries" if not failed else f"NO for {_names(failed)}")
+        )
+
+
+def _bind(run: Callable[[str], pa.Table], sql: str) -> Callable[[], pa.Table]:
+    return lambda: run(sql)
+
+
+def _same(path: str, result: pa.Table, expected: pa.Table) -> bool:
+    """(b) and (c) must equal (a) exactly; Spark's types differ, so (d) compares rows as text."""
+    if path in "bc":
+        return bool(result.equals(expected))
+    return _as_text(result) == _as_text(expected)
+
+
+def _as_text(table: pa.Table) -> list[tuple[str, ...]]:
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:.6g}"
+        return str(value)
+
+    return [tuple(cell(v) for v in row.values()) for row in table.to_pylist()]
+
+
+def _names(numbers: list[int]) -> str:
+    return ", ".join(f"Q{n:02d}" for n in numbers)
+
+
+if __name__ == "__main__":
+    main()
