@@ -271,9 +271,7 @@ def view_of(levels: Sequence[tuple[ResourceName, Tags]]) -> TagView:
 
 
 def _levels(session: Session, target: TaggedObject) -> list[tuple[ResourceName, Tags]]:
-    database = TaggedObject(
-        ResourceName(target.name.domain, target.name.database), target.database
-    )
+    database = TaggedObject(ResourceName(target.name.domain, target.name.database), target.database)
     levels: list[tuple[ResourceName, Tags]] = [(database.name, own_tags(session, database))]
     if target.table is not None:
         table = TaggedObject(target.name.table_name, target.database, target.table)
@@ -329,8 +327,8 @@ def search_tables(session: Session, *, actor: Actor, expression: str) -> list[di
     DESCRIBE: ``[{"name", "columns": [matching columns]}]`` sorted by name.
 
     Raises:
-        InvalidInputError: a parse error naming its position.
-        NotFoundError: the expression names a tag key or value that does not exist.
+        InvalidInputError: a parse error naming its position, or a tag key or value the
+            expression names that does not exist.
     """
     parsed = check_tag_expression(session, expression)
     index = policy_index(session)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
@@ -103,13 +103,16 @@ def check_tag_expression(session: Session, text: str) -> TagExpression:
     """Parse a tag expression and check that every key and value it names exists.
 
     Raises:
-        InvalidInputError: a parse error, with its position.
-        NotFoundError: ``Tag key does not exist: x`` or ``Tag value does not exist: k=v (...)``.
+        InvalidInputError: a parse error (with its position), or ``Tag key does not exist: x``
+            or ``Tag value does not exist: k=v (allowed: ...)`` for a name the expression uses.
     """
     expression = parse_tag_expression(text)
     for key, values in sorted(expression.mentions.items()):
         for value in sorted(values):
-            get_tag_value(session, key, value)
+            try:
+                get_tag_value(session, key, value)
+            except NotFoundError as missing:
+                raise InvalidInputError(missing.message, details=missing.details) from None
     return expression
 
 
@@ -137,24 +140,22 @@ def located_assignments(
     session: Session, level: str, *conditions: Any
 ) -> list[tuple[ResourceName, TagAssignment]]:
     """Assignments on ``level`` (database, table or column) meeting ``conditions``, named."""
-    query: Select[Any]
+    names: list[Any] = [Domain.name, Database.name]
+    if level != "database":
+        names.append(Table.name)
+    if level == "column":
+        names.append(Column.name)
+    query = select(TagAssignment, *names)
     if level == "database":
-        query = select(TagAssignment, Domain.name, Database.name).join(
-            Database, TagAssignment.database_id == Database.id
-        )
+        query = query.join(Database, TagAssignment.database_id == Database.id)
     elif level == "table":
-        query = (
-            select(TagAssignment, Domain.name, Database.name, Table.name)
-            .join(Table, TagAssignment.table_id == Table.id)
-            .join(Database, Table.database_id == Database.id)
-        )
+        query = query.join(Table, TagAssignment.table_id == Table.id)
     else:
-        query = (
-            select(TagAssignment, Domain.name, Database.name, Table.name, Column.name)
-            .join(Column, TagAssignment.column_id == Column.id)
-            .join(Table, Column.table_id == Table.id)
-            .join(Database, Table.database_id == Database.id)
+        query = query.join(Column, TagAssignment.column_id == Column.id).join(
+            Table, Column.table_id == Table.id
         )
+    if level != "database":
+        query = query.join(Database, Table.database_id == Database.id)
     query = query.join(Domain, Database.domain_id == Domain.id).where(*conditions)
     return [(ResourceName(*row[1:]), row[0]) for row in session.execute(query)]
 
@@ -293,7 +294,9 @@ def update_tag(
         changes["description"] = description
     session.flush()
     session.refresh(row)
-    audit.record(session, actor=actor.ref, action="tag.update", resource=f"tag:{key}", details=changes)
+    audit.record(
+        session, actor=actor.ref, action="tag.update", resource=f"tag:{key}", details=changes
+    )
     return row
 
 
@@ -308,7 +311,11 @@ def delete_tag(session: Session, *, actor: Actor, key: str) -> None:
     session.delete(row)
     session.flush()
     audit.record(
-        session, actor=actor.ref, action="tag.delete", resource=f"tag:{key}", details={"values": values}
+        session,
+        actor=actor.ref,
+        action="tag.delete",
+        resource=f"tag:{key}",
+        details={"values": values},
     )
 
 
