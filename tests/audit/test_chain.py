@@ -55,14 +55,16 @@ def _rehash_edited(session: Session) -> None:
     """An attacker who edits an event and recomputes its hash still breaks the next link."""
     event = session.execute(select(AuditEvent).where(AuditEvent.seq == 2)).scalar_one()
     forged = audit.chain.event_hash(
-        seq=event.seq,
-        time=event.time,
-        actor="user:mallory@x",
-        action=event.action,
-        resource=event.resource,
-        outcome=event.outcome,
-        details=event.details,
-        prev_hash=event.prev_hash,
+        AuditEvent(
+            seq=event.seq,
+            time=event.time,
+            actor="user:mallory@x",
+            action=event.action,
+            resource=event.resource,
+            outcome=event.outcome,
+            details=event.details,
+            prev_hash=event.prev_hash,
+        )
     )
     session.execute(
         update(AuditEvent).where(AuditEvent.seq == 2).values(actor="user:mallory@x", hash=forged)

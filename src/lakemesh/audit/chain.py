@@ -11,7 +11,6 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,28 +23,18 @@ GENESIS = "0" * 64
 VERIFY_BATCH = 5000
 
 
-def event_hash(
-    *,
-    seq: int,
-    time: datetime,
-    actor: str,
-    action: str,
-    resource: str,
-    outcome: str,
-    details: dict[str, Any],
-    prev_hash: str,
-) -> str:
-    """SHA-256 over a canonical JSON rendering of the event and the previous hash."""
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 over a canonical JSON rendering of the event's fields and the previous hash."""
     body = json.dumps(
         {
-            "seq": seq,
-            "time": time.isoformat(timespec="microseconds"),
-            "actor": actor,
-            "action": action,
-            "resource": resource,
-            "outcome": outcome,
-            "details": details,
-            "prev": prev_hash,
+            "seq": event.seq,
+            "time": event.time.isoformat(timespec="microseconds"),
+            "actor": event.actor,
+            "action": event.action,
+            "resource": event.resource,
+            "outcome": event.outcome,
+            "details": event.details,
+            "prev": event.prev_hash,
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -70,31 +59,19 @@ def record(
         session.add(head)
     # Round-trip through JSON so the hash is computed over exactly what the store will return.
     clean_details: dict[str, Any] = json.loads(json.dumps(details or {}, default=str))
-    time = clock.now()
-    seq = head.seq + 1
-    digest = event_hash(
-        seq=seq,
-        time=time,
-        actor=actor,
-        action=action,
-        resource=resource,
-        outcome=outcome,
-        details=clean_details,
-        prev_hash=head.hash,
-    )
     event = AuditEvent(
-        seq=seq,
-        time=time,
+        seq=head.seq + 1,
+        time=clock.now(),
         actor=actor,
         action=action,
         resource=resource,
         outcome=outcome,
         details=clean_details,
         prev_hash=head.hash,
-        hash=digest,
     )
+    event.hash = event_hash(event)
     session.add(event)
-    head.seq, head.hash = seq, digest
+    head.seq, head.hash = event.seq, event.hash
     session.flush()
     return event
 
@@ -149,16 +126,7 @@ def verify(session: Session) -> VerifyResult:
             return VerifyResult(
                 False, count, event.seq, f"event {event.seq} does not follow the previous event"
             )
-        digest = event_hash(
-            seq=event.seq,
-            time=event.time,
-            actor=event.actor,
-            action=event.action,
-            resource=event.resource,
-            outcome=event.outcome,
-            details=event.details,
-            prev_hash=event.prev_hash,
-        )
+        digest = event_hash(event)
         if digest != event.hash:
             return VerifyResult(False, count, event.seq, f"event {event.seq} was altered")
         prev_hash, expected_seq = event.hash, expected_seq + 1
