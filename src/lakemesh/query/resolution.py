@@ -1,0 +1,206 @@
+"""Resolve a statement's table names to authorized tables for one actor (DESIGN §5).
+
+Names are ``domain.database.table``, or ``database.table`` inside the actor's own domain. Each
+table is authorized for SELECT through the policy engine; its files are listed from its location.
+A table the actor may not read and a table that does not exist answer alike (the same denial)
+unless the actor may see the whole domain's catalog, so existence does not leak.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from lakemesh.catalog.tables import get_table_row, table_name
+from lakemesh.catalog.visibility import can_describe
+from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError, StorageError
+from lakemesh.governance.decisions import decide
+from lakemesh.identity.actors import Actor
+from lakemesh.model.names import IDENTIFIER, ResourceName
+from lakemesh.model.permissions import Permission
+from lakemesh.query.table import TableAccess
+from lakemesh.storage import backend_for
+from lakemesh.storage.formats import file_format
+from lakemesh.store.schema import Table
+
+QUERY_ACTION = "query"
+
+Parts = tuple[str, ...]
+
+
+def follow_resource_link(session: Session, *, actor: Actor, name: ResourceName) -> ResourceName:
+    """The table a name in the actor's catalog stands for.
+
+    The hook for resource links (a name in a consumer's catalog pointing to a shared table):
+    until sharing exists every name stands for itself.
+    """
+    return name
+
+
+def table_name_of(parts: Parts, *, actor: Actor) -> ResourceName:
+    """``(domain, database, table)``, or ``(database, table)`` in the actor's own domain.
+
+    Raises:
+        NotFoundError: the name has another number of parts.
+    """
+    lowered = tuple(part.lower() for part in parts)
+    if len(lowered) == 2:
+        return ResourceName(actor.domain, lowered[0], lowered[1])
+    if len(lowered) == 3:
+        return ResourceName(*lowered)
+    written = ".".join(parts)
+    raise NotFoundError(
+        f"Table does not exist: {written} (name tables DOMAIN.DATABASE.TABLE, or DATABASE.TABLE "
+        "in your own domain)",
+        details={"table": written},
+    )
+
+
+def denial(actor: Actor, name: ResourceName) -> AccessDeniedError:
+    """The one denial for a table that is hidden from ``actor`` or does not exist."""
+    return AccessDeniedError(
+        f"{actor.ref} lacks SELECT on {name}",
+        details={
+            "principal": actor.ref,
+            "action": QUERY_ACTION,
+            "resource": str(name),
+            "permission": str(Permission.SELECT),
+        },
+    )
+
+
+def _missing(session: Session, actor: Actor, name: ResourceName, error: NotFoundError) -> Exception:
+    """NotFoundError for those who could see the table if it existed, the denial for others."""
+    if can_describe(session, actor, ResourceName(name.domain)):
+        return error
+    return denial(actor, name)
+
+
+def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAccess:
+    """The table ``parts`` names, with what ``actor`` may read of it and its files.
+
+    Raises:
+        AccessDeniedError: ``user:x lacks SELECT on d.db.t`` (also for a table that does not exist,
+            unless the actor may DESCRIBE the domain).
+        NotFoundError: the table does not exist and the actor may see that.
+        StorageError: the table's files cannot be listed.
+    """
+    name = follow_resource_link(session, actor=actor, name=table_name_of(parts, actor=actor))
+    if not all(IDENTIFIER.match(part or "") for part in (name.domain, name.database, name.table)):
+        error = NotFoundError(f"Table does not exist: {name}", details={"table": str(name)})
+        raise _missing(session, actor, name, error)
+    try:
+        row = get_table_row(session, name)
+    except NotFoundError as error:
+        raise _missing(session, actor, name, error) from None
+    try:
+        decision = decide(session, actor=actor, permission=Permission.SELECT, resource=name)
+    except NotFoundError:
+        raise denial(actor, name) from None
+    if not decision.allowed or decision.access is None or not decision.access.columns:
+        raise denial(actor, name)
+    # The decision's predicates are bound already: each principal_attribute('x') was replaced by
+    # the actor's value when the policy engine collected the pairs (policy/table_access.py).
+    data = [column for column in row.columns if not column.is_partition]
+    partitions = [column for column in row.columns if column.is_partition]
+    return TableAccess(
+        name=str(table_name(row)),
+        format=row.format,
+        location=row.location,
+        files=data_files(row),
+        columns=tuple((column.name, column.type) for column in [*data, *partitions]),
+        partition_columns=tuple(column.name for column in partitions),
+        access=decision.access,
+    )
+
+
+def data_files(row: Table) -> tuple[str, ...]:
+    """Every data file of a table: local paths under its location, hidden files skipped.
+
+    Files and folders whose names start with ``_`` or ``.`` are skipped (as the crawler does), as
+    are files of another format and anything whose real path leaves the location (a symbolic
+    link pointing elsewhere). A location that does not exist yet holds no files.
+
+    Raises:
+        InvalidInputError: the table's storage cannot be read by the query engines.
+        StorageError: the location cannot be listed.
+    """
+    name = str(table_name(row))
+    backend = backend_for(row.location)
+    if backend.scheme != "file":
+        raise InvalidInputError(
+            f"Tables on {backend.scheme}:// storage cannot be queried through the hub yet: {name}",
+            details={"table": name, "location": row.location},
+        )
+    filesystem = backend.filesystem()
+    root = backend.to_path(row.location)
+    try:
+        if not filesystem.isdir(root):
+            return (root,) if filesystem.isfile(root) and _readable(root, row.format) else ()
+        entries = filesystem.find(root, detail=True)
+    except OSError as e:
+        raise StorageError(
+            f"Cannot list the files of table {name}: {e}",
+            details={"table": name, "location": row.location},
+        ) from e
+    real_root = os.path.realpath(root).rstrip("/") + "/"
+    prefix = root.rstrip("/") + "/"
+    return tuple(
+        path
+        for path in sorted(entries)
+        if entries[path].get("type") == "file"
+        and path.startswith(prefix)
+        and not any(part.startswith((".", "_")) for part in path[len(prefix) :].split("/"))
+        and _readable(path, row.format)
+        and os.path.realpath(path).startswith(real_root)
+    )
+
+
+def _readable(path: str, table_format: str) -> bool:
+    return file_format(path.rsplit("/", 1)[-1]) == table_format
+
+
+@dataclass
+class Resolution:
+    """The tables of one statement, resolved in one transaction and then looked up without one."""
+
+    tables: dict[Parts, TableAccess] = field(default_factory=dict)
+
+    def resolve(self, parts: Parts) -> TableAccess:
+        """The :data:`lakemesh.query.Resolver` handed to the gateway."""
+        try:
+            return self.tables[parts]
+        except KeyError:
+            written = ".".join(parts)
+            raise NotFoundError(
+                f"Table does not exist: {written}", details={"table": written}
+            ) from None
+
+    @property
+    def names(self) -> list[str]:
+        """The distinct tables, in the order the statement names them."""
+        return list(dict.fromkeys(table.name for table in self.tables.values()))
+
+    @property
+    def bytes_to_scan(self) -> int:
+        """Total size of the tables' files: what the gateway will count as scanned."""
+        files = dict.fromkeys(path for table in self.tables.values() for path in table.files)
+        total = 0
+        for path in files:
+            try:
+                total += os.path.getsize(path)
+            except OSError:
+                continue  # the gateway reports an unreadable file when it gets there
+        return total
+
+
+def resolve_all(session: Session, *, actor: Actor, names: Iterable[Parts]) -> Resolution:
+    """Resolve every name (as written) in the caller's transaction."""
+    resolution = Resolution()
+    for parts in names:
+        if parts not in resolution.tables:
+            resolution.tables[parts] = resolve_table(session, actor=actor, parts=parts)
+    return resolution

@@ -1,0 +1,312 @@
+"""Governed SQL through the hub: resolve, admit, run, record (DESIGN §5).
+
+One query goes through four steps:
+
+1. In one read transaction: the workgroup's settings, the statement parsed and refused if it is not
+   one read-only query, and every table it names resolved and authorized for the actor.
+2. Admission, when the workgroup limits concurrency or the query is a job: in one write
+   transaction, the running queries and this month's bytes are checked and a running row written.
+3. Execution in the workgroup's engine, outside any transaction.
+4. In one write transaction: the history row and the audit events of the outcome.
+
+Denials, rejections and failures are recorded exactly like successes (step 4), then raised.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import clock
+from lakemesh.errors import InvalidInputError, LakemeshError, LimitExceededError
+from lakemesh.hub import Hub
+from lakemesh.identity.actors import Actor
+from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryEngine, load_engine
+from lakemesh.query.gateway import QueryResult, run_query
+from lakemesh.query.history import (
+    CANCELLED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    QueryFacts,
+    bytes_this_month,
+    insert_query,
+    new_query_id,
+    outcome_of,
+    record_failure,
+    record_success,
+    running_queries,
+    start_queued,
+)
+from lakemesh.query.references import catalog_references, written_parts
+from lakemesh.query.resolution import Resolution, resolve_table
+from lakemesh.query.validate import parse_statement
+from lakemesh.query.workgroups import DEFAULT_WORKGROUP, WorkgroupSettings, workgroup_settings
+from lakemesh.store.schema import Workgroup
+
+SYNC, ASYNC = "sync", "async"
+ENGINES_CACHE = "query_engines"
+SALT_CACHE = "query_mask_salt"
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """A query that succeeded: its id, where it ran and its result."""
+
+    query_id: str
+    workgroup: str
+    engine: str
+    result: QueryResult
+    duration_ms: int
+
+
+ResultKeeper = Callable[[QueryOutcome, WorkgroupSettings], datetime | None]
+"""Stores a job's result before its success is recorded; returns when the stored copy expires."""
+
+
+class WithdrawnError(LakemeshError):
+    """A queued job was cancelled before it started (already recorded; nothing to do)."""
+
+
+@dataclass
+class _Prepared:
+    settings: WorkgroupSettings
+    resolution: Resolution
+    bytes_to_scan: int
+
+
+def run(
+    hub: Hub,
+    *,
+    actor: Actor,
+    sql: str,
+    workgroup: str | None = None,
+    query_id: str | None = None,
+    mode: str = SYNC,
+    submitted_at: datetime | None = None,
+    cancellation: Cancellation | None = None,
+    keep_result: ResultKeeper | None = None,
+) -> QueryOutcome:
+    """Run ``sql`` for ``actor`` in ``workgroup`` (``primary`` when None) and record it.
+
+    A job (``mode="async"``) passes the id of its queued history row and a ``cancellation``.
+
+    Raises:
+        QueryRejectedError: the statement is not one read-only query over allowed functions.
+        AccessDeniedError: a table or column may not be read (a missing table reads the same).
+        NotFoundError: the workgroup, or a table the actor may know is missing, does not exist.
+        LimitExceededError: a limit of the workgroup stopped the query (message names both).
+        QueryCancelledError: ``cancellation`` stopped it.
+    """
+    timer = time.perf_counter()
+    facts = QueryFacts(
+        id=query_id or new_query_id(),
+        principal=actor.ref,
+        sql=sql,
+        workgroup=workgroup or DEFAULT_WORKGROUP,
+        engine="",
+        mode=mode,
+        submitted_at=submitted_at or clock.now(),
+    )
+    prepared: _Prepared | None = None
+    reached_engine = False
+    try:
+        prepared = _prepare(hub, actor=actor, sql=sql, facts=facts)
+        settings = prepared.settings
+        if mode == ASYNC or settings.max_concurrent is not None:
+            _admit(hub, facts=facts, prepared=prepared)
+        engine = _engine(hub, settings)
+        facts.started_at = facts.started_at or clock.now()
+        reached_engine = True
+        result = run_query(
+            sql,
+            principal=actor.ref,
+            resolve=prepared.resolution.resolve,
+            engine=engine,
+            limits=settings.limits(),
+            hash_salt=_mask_salt(hub),
+            cancellation=cancellation,
+        )
+    except WithdrawnError:
+        raise
+    except LakemeshError as error:
+        error = _in_workgroup(error, facts.workgroup)
+        ran = reached_engine and prepared is not None and outcome_of(error) in (FAILED, CANCELLED)
+        facts.bytes_scanned = prepared.bytes_to_scan if ran and prepared is not None else 0
+        with hub.transaction() as session:
+            record_failure(session, facts, error, duration_ms=_elapsed_ms(timer))
+        raise error from None
+    outcome = QueryOutcome(facts.id, settings.name, result.engine, result, _elapsed_ms(timer))
+    expires_at = keep_result(outcome, settings) if keep_result is not None else None
+    with hub.transaction() as session:
+        record_success(
+            session,
+            facts,
+            result,
+            duration_ms=outcome.duration_ms,
+            result_expires_at=expires_at,
+        )
+    return outcome
+
+
+def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepared:
+    """Step 1, in one read transaction. Errors leave the transaction before they are raised, so
+    the hub does not audit a denial a second time (the outcome's record audits it)."""
+    failure: LakemeshError | None = None
+    with hub.read() as session:
+        try:
+            settings = workgroup_settings(session, facts.workgroup)
+            facts.workgroup, facts.engine = settings.name, settings.engine
+            statement = parse_statement(sql)
+            resolution = Resolution()
+            for node in catalog_references(statement):
+                parts = written_parts(node)
+                if parts not in resolution.tables:
+                    resolution.tables[parts] = resolve_table(session, actor=actor, parts=parts)
+                    facts.tables = resolution.names
+            prepared = _Prepared(settings, resolution, resolution.bytes_to_scan)
+            if settings.max_concurrent is None and facts.mode != ASYNC:
+                _check_month(session, prepared)
+        except LakemeshError as error:
+            failure = error
+    if failure is not None:
+        raise failure
+    return prepared
+
+
+def _admit(hub: Hub, *, facts: QueryFacts, prepared: _Prepared) -> None:
+    """Step 2: check the workgroup's running queries and month, then mark the query running.
+
+    The workgroup row is locked, so admissions of one workgroup are serialised across hub
+    processes (SQLite serialises every write transaction anyway).
+    """
+    settings = prepared.settings
+    with hub.transaction() as session:
+        session.execute(
+            select(Workgroup.id).where(Workgroup.name == settings.name).with_for_update()
+        ).first()
+        if settings.max_concurrent is not None:
+            running = running_queries(
+                session, settings.name, timeout_seconds=settings.limits().timeout_seconds
+            )
+            if running >= settings.max_concurrent:
+                raise LimitExceededError(
+                    f"Workgroup {settings.name} is at its limit of {settings.max_concurrent} "
+                    f"concurrent queries (max_concurrent); try again when one has finished",
+                    details={
+                        "limit": "max_concurrent",
+                        "value": settings.max_concurrent,
+                        "running": running,
+                        "workgroup": settings.name,
+                    },
+                )
+        _check_month(session, prepared)
+        now = clock.now()
+        facts.bytes_scanned = prepared.bytes_to_scan
+        if facts.mode == ASYNC and not start_queued(session, facts.id, started_at=now):
+            raise WithdrawnError(f"Query job was cancelled before it started: {facts.id}")
+        facts.started_at = now
+        insert_query(session, facts, status=RUNNING)
+
+
+def _check_month(session: Session, prepared: _Prepared) -> None:
+    settings = prepared.settings
+    limit = settings.max_bytes_per_month
+    if limit is None:
+        return
+    used = bytes_this_month(session, settings.name)
+    if used + prepared.bytes_to_scan > limit:
+        raise LimitExceededError(
+            f"Query would scan {prepared.bytes_to_scan} bytes, over the limit of {limit} bytes "
+            f"per month (max_bytes_per_month) of workgroup {settings.name}: {used} bytes were "
+            "scanned this month",
+            details={
+                "limit": "max_bytes_per_month",
+                "value": limit,
+                "used": used,
+                "bytes_scanned": prepared.bytes_to_scan,
+                "workgroup": settings.name,
+            },
+        )
+
+
+def queue_job(
+    session: Session, *, actor: Actor, sql: str, workgroup: str | None, query_id: str
+) -> datetime:
+    """Write the queued history row of a job; returns its submission time."""
+    settings = workgroup_settings(session, workgroup)
+    facts = QueryFacts(
+        id=query_id,
+        principal=actor.ref,
+        sql=sql,
+        workgroup=settings.name,
+        engine=settings.engine,
+        mode=ASYNC,
+        submitted_at=clock.now(),
+    )
+    insert_query(session, facts, status=QUEUED)
+    return facts.submitted_at
+
+
+def _engine(hub: Hub, settings: WorkgroupSettings) -> QueryEngine:
+    """The workgroup's engine, made once per hub process and engine configuration."""
+    options = settings.engine_options()
+    key = (settings.engine, tuple(sorted(options.items())))
+    with _cache_lock:
+        engines: dict[tuple[str, tuple[tuple[str, str], ...]], QueryEngine]
+        engines = hub.caches.setdefault(ENGINES_CACHE, {})
+        engine = engines.get(key)
+        if engine is None:
+            try:
+                engine = load_engine(settings.engine, **options)
+            except InvalidInputError as e:
+                raise InvalidInputError(
+                    f"Workgroup {settings.name} runs queries on the {settings.engine} engine, "
+                    f"which is not available: {e.message}",
+                    details={**e.details, "workgroup": settings.name},
+                ) from e
+            engines[key] = engine
+    return engine
+
+
+def _mask_salt(hub: Hub) -> str:
+    """The hash mask's salt, read (or made) once per hub process."""
+    with _cache_lock:
+        salt = hub.caches.get(SALT_CACHE)
+        if not isinstance(salt, str):
+            salt = hub.mask_salt()
+            hub.caches[SALT_CACHE] = salt
+    return salt
+
+
+def _in_workgroup(error: LakemeshError, workgroup: str) -> LakemeshError:
+    """A limit the engine enforced, restated with the workgroup that set it."""
+    if not isinstance(error, LimitExceededError) or "workgroup" in error.details:
+        return error
+    return LimitExceededError(
+        f"{error.message} (workgroup {workgroup})",
+        details={**error.details, "workgroup": workgroup},
+    )
+
+
+def _elapsed_ms(timer: float) -> int:
+    return int((time.perf_counter() - timer) * 1000)
+
+
+__all__ = [
+    "ASYNC",
+    "SYNC",
+    "QueryCancelledError",
+    "QueryOutcome",
+    "ResultKeeper",
+    "WithdrawnError",
+    "queue_job",
+    "run",
+]

@@ -1,0 +1,265 @@
+"""Workgroups: where queries run (engine) and the limits they obey. Mesh admins manage them.
+
+Every authenticated principal may list workgroups and run queries in any of them; the default
+workgroup ``primary`` always exists and cannot be deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import audit, clock
+from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.identity.actors import Actor
+from lakemesh.identity.tokens import parse_duration
+from lakemesh.model.names import check_identifier
+from lakemesh.query.engines import AVAILABLE_ENGINES, QueryLimits
+from lakemesh.store.schema import Workgroup
+
+DEFAULT_WORKGROUP = "primary"
+DEFAULT_RETENTION = timedelta(days=7)
+DEFAULT_TIMEOUT_SECONDS = QueryLimits().timeout_seconds
+
+LIMIT_FIELDS = ("max_bytes_per_query", "max_bytes_per_month", "max_concurrent", "timeout_seconds")
+UPDATABLE = (
+    "engine",
+    "description",
+    *LIMIT_FIELDS,
+    "result_retention",
+    "spark_remote",
+)
+
+
+@dataclass(frozen=True)
+class WorkgroupSettings:
+    """A workgroup as a query sees it, detached from the store (queries run outside any
+    transaction)."""
+
+    name: str
+    engine: str
+    max_bytes_per_query: int | None = None
+    max_bytes_per_month: int | None = None
+    max_concurrent: int | None = None
+    timeout_seconds: int | None = None
+    result_retention: timedelta = DEFAULT_RETENTION
+    spark_remote: str | None = None
+
+    @classmethod
+    def of(cls, row: Workgroup) -> WorkgroupSettings:
+        return cls(
+            name=row.name,
+            engine=row.engine,
+            max_bytes_per_query=row.max_bytes_per_query,
+            max_bytes_per_month=row.max_bytes_per_month,
+            max_concurrent=row.max_concurrent,
+            timeout_seconds=row.timeout_seconds,
+            result_retention=timedelta(seconds=row.result_retention_seconds),
+            spark_remote=row.spark_remote,
+        )
+
+    def limits(self) -> QueryLimits:
+        """The per-query limits the engine enforces."""
+        timeout = self.timeout_seconds if self.timeout_seconds else DEFAULT_TIMEOUT_SECONDS
+        return QueryLimits(timeout_seconds=timeout, max_bytes_scanned=self.max_bytes_per_query)
+
+    def engine_options(self) -> dict[str, Any]:
+        """Keyword options of :func:`lakemesh.query.load_engine` for this workgroup's engine."""
+        if self.engine == "spark" and self.spark_remote:
+            return {"remote": self.spark_remote}
+        return {}
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest ``30d`` / ``12h`` / ``90m`` / ``45s`` spelling of ``delta``.
+
+    >>> format_duration(timedelta(days=7)), format_duration(timedelta(minutes=90))
+    ('7d', '90m')
+    """
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def get_workgroup_row(session: Session, name: str) -> Workgroup:
+    """The workgroup called ``name``."""
+    row = session.execute(select(Workgroup).where(Workgroup.name == name)).scalar()
+    if row is None:
+        raise NotFoundError(f"Workgroup does not exist: {name}", details={"workgroup": name})
+    return row
+
+
+def workgroup_settings(session: Session, name: str | None) -> WorkgroupSettings:
+    """The settings of workgroup ``name`` (``primary`` when None)."""
+    return WorkgroupSettings.of(get_workgroup_row(session, name or DEFAULT_WORKGROUP))
+
+
+def list_workgroups(session: Session) -> Sequence[Workgroup]:
+    """Every workgroup, by name."""
+    return session.execute(select(Workgroup).order_by(Workgroup.name)).scalars().all()
+
+
+def describe_workgroup(row: Workgroup) -> dict[str, Any]:
+    """A workgroup as the API shows it."""
+    return {
+        "name": row.name,
+        "engine": row.engine,
+        "description": row.description,
+        "max_bytes_per_query": row.max_bytes_per_query,
+        "max_bytes_per_month": row.max_bytes_per_month,
+        "max_concurrent": row.max_concurrent,
+        "timeout_seconds": row.timeout_seconds,
+        "result_retention": format_duration(timedelta(seconds=row.result_retention_seconds)),
+        "spark_remote": row.spark_remote,
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in AVAILABLE_ENGINES:
+        raise InvalidInputError(
+            f"Unknown query engine: {engine} (available: {', '.join(sorted(AVAILABLE_ENGINES))})",
+            details={"engine": engine},
+        )
+    return engine
+
+
+def _check_limit(field: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidInputError(
+            f"Invalid {field}: {value!r} (expected a positive whole number, or null for no limit)",
+            details={"field": field, "value": value},
+        )
+    return int(value)
+
+
+def _check_remote(engine: str, remote: str | None) -> str | None:
+    if remote is None:
+        return None
+    if not remote.startswith("sc://"):
+        raise InvalidInputError(
+            f"Invalid Spark Connect address: {remote!r} (expected sc://HOST:PORT)",
+            details={"spark_remote": remote},
+        )
+    if engine != "spark":
+        raise InvalidInputError(
+            f"A Spark Connect address needs the spark engine, not {engine}",
+            details={"engine": engine, "spark_remote": remote},
+        )
+    return remote
+
+
+def _retention_seconds(text: str) -> int:
+    return int(parse_duration(text).total_seconds())
+
+
+def create_workgroup(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    engine: str = "duckdb",
+    description: str = "",
+    max_bytes_per_query: int | None = None,
+    max_bytes_per_month: int | None = None,
+    max_concurrent: int | None = None,
+    timeout_seconds: int | None = None,
+    result_retention: str | None = None,
+    spark_remote: str | None = None,
+) -> Workgroup:
+    """Create a workgroup (mesh admins only)."""
+    actor.require_mesh_admin(action="workgroup.create", resource=f"workgroup:{name}")
+    check_identifier(name, "workgroup name")
+    _check_engine(engine)
+    if session.execute(select(Workgroup.id).where(Workgroup.name == name)).first():
+        raise AlreadyExistsError(f"Workgroup already exists: {name}", details={"workgroup": name})
+    now = clock.now()
+    row = Workgroup(
+        name=name,
+        engine=engine,
+        description=description,
+        max_bytes_per_query=_check_limit("max_bytes_per_query", max_bytes_per_query),
+        max_bytes_per_month=_check_limit("max_bytes_per_month", max_bytes_per_month),
+        max_concurrent=_check_limit("max_concurrent", max_concurrent),
+        timeout_seconds=_check_limit("timeout_seconds", timeout_seconds),
+        result_retention_seconds=(
+            _retention_seconds(result_retention)
+            if result_retention
+            else int(DEFAULT_RETENTION.total_seconds())
+        ),
+        spark_remote=_check_remote(engine, spark_remote),
+        created_by=actor.ref,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="workgroup.create",
+        resource=f"workgroup:{name}",
+        details=describe_workgroup(row),
+    )
+    return row
+
+
+def update_workgroup(
+    session: Session, *, actor: Actor, name: str, changes: Mapping[str, Any]
+) -> Workgroup:
+    """Change a workgroup's engine, description or limits (mesh admins only).
+
+    ``changes`` holds only the fields to change; a limit set to None is lifted.
+    """
+    actor.require_mesh_admin(action="workgroup.update", resource=f"workgroup:{name}")
+    row = get_workgroup_row(session, name)
+    unknown = sorted(set(changes) - set(UPDATABLE))
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown workgroup settings: {', '.join(unknown)}", details={"fields": unknown}
+        )
+    if "engine" in changes:
+        row.engine = _check_engine(str(changes["engine"]))
+        if row.engine != "spark":
+            row.spark_remote = None
+    if "description" in changes:
+        row.description = str(changes["description"] or "")
+    for field in LIMIT_FIELDS:
+        if field in changes:
+            setattr(row, field, _check_limit(field, changes[field]))
+    if changes.get("result_retention") is not None:
+        row.result_retention_seconds = _retention_seconds(str(changes["result_retention"]))
+    if "spark_remote" in changes:
+        row.spark_remote = _check_remote(row.engine, changes["spark_remote"])
+    row.updated_at = clock.now()
+    audit.record(
+        session,
+        actor=actor.ref,
+        action="workgroup.update",
+        resource=f"workgroup:{name}",
+        details={key: changes[key] for key in sorted(changes)},
+    )
+    return row
+
+
+def delete_workgroup(session: Session, *, actor: Actor, name: str) -> None:
+    """Delete a workgroup (mesh admins only; ``primary`` stays). Its history is kept."""
+    actor.require_mesh_admin(action="workgroup.delete", resource=f"workgroup:{name}")
+    row = get_workgroup_row(session, name)
+    if row.name == DEFAULT_WORKGROUP:
+        raise ConflictError(
+            f"The default workgroup cannot be deleted: {name}", details={"workgroup": name}
+        )
+    session.delete(row)
+    audit.record(session, actor=actor.ref, action="workgroup.delete", resource=f"workgroup:{name}")
