@@ -16,9 +16,11 @@ from lakemesh.api.routes import (
     health,
     locations,
     principals,
+    queries,
     settings,
     tables,
     tokens,
+    workgroups,
 )
 from lakemesh.hub import Hub
 
@@ -35,6 +37,7 @@ AUTHENTICATED_ROUTERS = (
     tables.router,
     audit.router,
     settings.router,
+    workgroups.router,
 )
 
 
@@ -56,5 +59,6 @@ def create_app(hub: Hub) -> FastAPI:
         api.include_router(router, dependencies=[Depends(current_actor)])
     # The crawler runs transactions of its own: its router authenticates outside the request's.
     api.include_router(crawls.router)
+    api.include_router(queries.router)
     app.include_router(api)
     return app

@@ -24,9 +24,11 @@ from lakemesh.cli import (
     hub,
     locations,
     principals,
+    query,
     session,
     tables,
     tokens,
+    workgroups,
 )
 from lakemesh.cli.context import GlobalOptions
 from lakemesh.cli.output import EXIT_CODES_HELP, EXIT_UNEXPECTED, exit_code, print_error
@@ -164,6 +166,8 @@ app.add_typer(databases.app, name="database")
 app.command("crawl")(crawl.crawl)
 app.add_typer(tables.app, name="table")
 app.add_typer(audit.app, name="audit")
+app.add_typer(query.app, name="query")
+app.add_typer(workgroups.app, name="workgroup")
 
 
 def main() -> None:

@@ -265,6 +265,37 @@ def running_queries(session: Session, workgroup: str, *, timeout_seconds: float 
     return int(count or 0)
 
 
+def facts_of(row: QueryRecord) -> QueryFacts:
+    """The facts of a recorded query (to record its outcome later)."""
+    return QueryFacts(
+        id=row.id,
+        principal=row.principal,
+        sql=row.sql,
+        workgroup=row.workgroup,
+        engine=row.engine,
+        mode=row.mode,
+        submitted_at=row.submitted_at,
+        started_at=row.started_at,
+        tables=list(row.tables),
+    )
+
+
+def cancel_queued(session: Session, query_id: str, error: LakemeshError) -> bool:
+    """Record a queued query as cancelled; False when it is no longer queued."""
+    result = session.execute(
+        update(QueryRecord)
+        .where(QueryRecord.id == query_id, QueryRecord.status == QUEUED)
+        .values(status=CANCELLED)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    row = session.get(QueryRecord, query_id)
+    assert row is not None
+    session.refresh(row)
+    record_failure(session, facts_of(row), error, duration_ms=0)
+    return True
+
+
 def get_query_row(session: Session, query_id: str) -> QueryRecord | None:
     """The history row of ``query_id``, if any."""
     return session.get(QueryRecord, query_id)

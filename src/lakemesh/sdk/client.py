@@ -21,6 +21,7 @@ from lakemesh.errors import InvalidInputError
 from lakemesh.sdk.audit import AuditMethods
 from lakemesh.sdk.catalog import CatalogMethods, ProgressCallback
 from lakemesh.sdk.identity import IdentityMethods
+from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
 from lakemesh.sdk.transport import InProcessTransport
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ EMBEDDED_BASE_URL = "http://embedded.lakemesh"
 DEFAULT_TIMEOUT = 300.0
 
 
-class Client(IdentityMethods, CatalogMethods, AuditMethods):
+class Client(IdentityMethods, CatalogMethods, AuditMethods, QueryMethods, WorkgroupMethods):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).
 
     Use it as a context manager, or call :meth:`close`, to release the connection (and, embedded,
@@ -111,9 +112,7 @@ class Client(IdentityMethods, CatalogMethods, AuditMethods):
     def __repr__(self) -> str:
         return f"Client({self.url!r})"
 
-    # Queries come with later issues as one more group of methods (a ``QueryMethods`` mixin in
-    # ``sdk/query.py``): ``query(sql) -> pyarrow.Table`` reading the Arrow IPC stream of
-    # ``POST /queries``, and ``explain(principal, permission, resource) -> dict``.
+    # ``explain(principal, permission, resource) -> dict`` comes with the governance methods.
 
 
 def _headers(token: str | None) -> dict[str, str]:

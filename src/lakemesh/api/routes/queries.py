@@ -1,0 +1,128 @@
+"""``/queries``: governed SQL, synchronous or as jobs, and the query history.
+
+Queries run outside the request's transaction (the service opens its own), so this router
+authenticates in a short transaction of its own, as the crawler's does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pyarrow as pa
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from lakemesh.api.deps import CurrentActor, HubDep, SessionDep, StandaloneActor
+from lakemesh.api.schemas import RequestBody
+from lakemesh.query import jobs, service, to_arrow_ipc, to_csv
+from lakemesh.query.history import MAX_HISTORY, describe_query, list_history
+from lakemesh.query.results import result_json
+
+router = APIRouter(prefix="/queries", tags=["queries"])
+
+ARROW = "application/vnd.apache.arrow.stream"
+CSV = "text/csv; charset=utf-8"
+Format = Literal["json", "csv", "arrow"]
+FORMAT_DOC = "json (rows and column types), csv, or arrow (an Arrow IPC stream)"
+RESULT_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": 'JSON `{"query_id", "columns": [{"name", "type"}], "rows": [[...]], '
+        '"bytes_scanned", "rows_returned", "duration_ms"}`, CSV text, or an Arrow IPC stream; '
+        "every format also carries the X-Lakemesh-Query-Id, X-Lakemesh-Bytes-Scanned, "
+        "X-Lakemesh-Rows and X-Lakemesh-Duration-Ms headers.",
+        "content": {"application/json": {}, CSV: {}, ARROW: {}},
+    }
+}
+
+
+class QueryCreate(RequestBody):
+    sql: str
+    workgroup: str | None = None
+    format: Format = "json"
+
+
+class JobCreate(RequestBody):
+    sql: str
+    workgroup: str | None = None
+
+
+def result_response(
+    *,
+    query_id: str,
+    table: pa.Table,
+    bytes_scanned: int,
+    duration_ms: int | None,
+    format: Format,
+) -> Response:
+    """A query's result in ``format``, with its id and figures in headers."""
+    headers = {
+        "X-Lakemesh-Query-Id": query_id,
+        "X-Lakemesh-Bytes-Scanned": str(bytes_scanned),
+        "X-Lakemesh-Rows": str(table.num_rows),
+        "X-Lakemesh-Duration-Ms": str(duration_ms if duration_ms is not None else ""),
+    }
+    if format == "csv":
+        return Response(to_csv(table), media_type=CSV, headers=headers)
+    if format == "arrow":
+        return Response(to_arrow_ipc(table), media_type=ARROW, headers=headers)
+    body = result_json(
+        query_id=query_id, table=table, bytes_scanned=bytes_scanned, duration_ms=duration_ms
+    )
+    return JSONResponse(body, headers=headers)
+
+
+@router.post("", summary="Run one read-only SQL query and return its rows", responses=RESULT_DOC)
+def run_query(body: QueryCreate, hub: HubDep, actor: StandaloneActor) -> Response:
+    outcome = service.run(hub, actor=actor, sql=body.sql, workgroup=body.workgroup)
+    return result_response(
+        query_id=outcome.query_id,
+        table=outcome.result.table,
+        bytes_scanned=outcome.result.bytes_scanned,
+        duration_ms=outcome.duration_ms,
+        format=body.format,
+    )
+
+
+@router.post("/jobs", status_code=202, summary="Submit a query to run in the background")
+def submit_job(body: JobCreate, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
+    return jobs.submit_job(hub, actor=actor, sql=body.sql, workgroup=body.workgroup)
+
+
+@router.get("/jobs/{query_id}", summary="A query job's status (and outcome once finished)")
+def job_status(query_id: str, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
+    return jobs.job_status(hub, actor=actor, query_id=query_id)
+
+
+@router.get("/jobs/{query_id}/results", summary="A finished job's rows", responses=RESULT_DOC)
+def job_results(
+    query_id: str,
+    hub: HubDep,
+    actor: StandaloneActor,
+    format: Annotated[Format, Query(description=FORMAT_DOC)] = "json",
+) -> Response:
+    record, table = jobs.job_results(hub, actor=actor, query_id=query_id)
+    return result_response(
+        query_id=query_id,
+        table=table,
+        bytes_scanned=int(record["bytes_scanned"]),
+        duration_ms=record["duration_ms"],
+        format=format,
+    )
+
+
+@router.delete("/jobs/{query_id}", summary="Cancel a queued or running query job")
+def cancel_job(query_id: str, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
+    return jobs.cancel_job(hub, actor=actor, query_id=query_id)
+
+
+@router.get("/history", summary="The newest queries of a principal (your own by default)")
+def history(
+    session: SessionDep,
+    actor: CurrentActor,
+    principal: Annotated[
+        str | None, Query(description="Whose queries (mesh admins may name anyone)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY)] = 100,
+) -> list[dict[str, Any]]:
+    rows = list_history(session, actor=actor, principal=principal, limit=limit)
+    return [describe_query(row) for row in rows]

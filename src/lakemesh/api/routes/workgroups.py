@@ -1,0 +1,75 @@
+"""``/workgroups``: where queries run and the limits they obey (mesh admins manage them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import RequestBody
+from lakemesh.query import workgroups
+
+router = APIRouter(prefix="/workgroups", tags=["queries"])
+
+
+class WorkgroupUpdate(RequestBody):
+    engine: str | None = None
+    description: str | None = None
+    max_bytes_per_query: int | None = None
+    max_bytes_per_month: int | None = None
+    max_concurrent: int | None = None
+    timeout_seconds: int | None = None
+    result_retention: str | None = None
+    spark_remote: str | None = None
+
+
+class WorkgroupCreate(WorkgroupUpdate):
+    name: str
+    engine: str = "duckdb"
+
+
+@router.get("", summary="Every workgroup")
+def list_workgroups(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [workgroups.describe_workgroup(row) for row in workgroups.list_workgroups(session)]
+
+
+@router.post("", status_code=201, summary="Create a workgroup (mesh admins)")
+def create_workgroup(
+    body: WorkgroupCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = workgroups.create_workgroup(
+        session,
+        actor=actor,
+        name=body.name,
+        engine=body.engine,
+        description=body.description or "",
+        max_bytes_per_query=body.max_bytes_per_query,
+        max_bytes_per_month=body.max_bytes_per_month,
+        max_concurrent=body.max_concurrent,
+        timeout_seconds=body.timeout_seconds,
+        result_retention=body.result_retention,
+        spark_remote=body.spark_remote,
+    )
+    return workgroups.describe_workgroup(row)
+
+
+@router.get("/{name}", summary="One workgroup")
+def show_workgroup(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return workgroups.describe_workgroup(workgroups.get_workgroup_row(session, name))
+
+
+@router.patch("/{name}", summary="Change a workgroup; a limit set to null is lifted")
+def update_workgroup(
+    name: str, body: WorkgroupUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = workgroups.update_workgroup(
+        session, actor=actor, name=name, changes=body.model_dump(exclude_unset=True)
+    )
+    return workgroups.describe_workgroup(row)
+
+
+@router.delete("/{name}", status_code=204, summary="Delete a workgroup (its history stays)")
+def delete_workgroup(name: str, session: SessionDep, actor: CurrentActor) -> Response:
+    workgroups.delete_workgroup(session, actor=actor, name=name)
+    return Response(status_code=204)

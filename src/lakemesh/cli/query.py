@@ -1,0 +1,319 @@
+"""``lakemesh query "SQL"``: governed SQL, query jobs and the query history.
+
+``lakemesh query "SELECT ..."`` runs a query (the ``run`` command, named or not); ``history``,
+``submit``, ``status``, ``results`` and ``cancel`` are the other commands of the group.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+
+from lakemesh.cli import output
+from lakemesh.cli.context import connect, options
+from lakemesh.errors import InvalidInputError
+
+SUBCOMMANDS_HELP = ("--help", "-h")
+
+
+class QueryGroup(TyperGroup):
+    """Reads ``lakemesh query "SQL" ...`` as ``lakemesh query run "SQL" ...``."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        if args and args[0] not in self.commands and args[0] not in SUBCOMMANDS_HELP:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=QueryGroup,
+    help='Governed SQL: lakemesh query "SELECT ..." runs a query and shows only what your '
+    "grants allow; the commands below manage background jobs and your query history.",
+    no_args_is_help=True,
+)
+
+
+class Format(StrEnum):
+    """How results are written."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+    ARROW = "arrow"
+
+
+SUFFIXES = {
+    ".csv": Format.CSV,
+    ".json": Format.JSON,
+    ".arrow": Format.ARROW,
+    ".arrows": Format.ARROW,
+}
+HISTORY_COLUMNS = [
+    ("query", "short_id"),
+    ("submitted", "submitted"),
+    ("status", "status"),
+    ("workgroup", "workgroup"),
+    ("rows", "rows_returned"),
+    ("bytes", "bytes_scanned"),
+    ("ms", "duration_ms"),
+    ("sql", "sql"),
+]
+STATUS_FIELDS = [
+    ("query", "id"),
+    ("principal", "principal"),
+    ("status", "status"),
+    ("workgroup", "workgroup"),
+    ("engine", "engine"),
+    ("tables", "tables"),
+    ("rows", "rows_returned"),
+    ("bytes scanned", "bytes_scanned"),
+    ("duration (ms)", "duration_ms"),
+    ("error", "error_message"),
+    ("submitted", "submitted_at"),
+    ("finished", "finished_at"),
+    ("results kept until", "result_expires_at"),
+    ("sql", "sql"),
+]
+
+FormatOption = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (the default on a terminal), csv, json, or arrow (an Arrow IPC stream: "
+        "needs --output or a redirected stdout). With --output the default comes from the "
+        "file's suffix.",
+        case_sensitive=False,
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the rows to this file instead of the terminal."),
+]
+WorkgroupOption = Annotated[
+    str | None,
+    typer.Option("--workgroup", "-w", help="The workgroup to run in (default: primary)."),
+]
+QueryId = Annotated[str, typer.Argument(help="The query id that submit printed.")]
+
+
+def _format(chosen: Format | None, target: Path | None, as_json: bool) -> Format:
+    if chosen is not None:
+        resolved = chosen
+    elif target is not None:
+        found = SUFFIXES.get(target.suffix.lower())
+        if found is None:
+            raise InvalidInputError(
+                f"Cannot tell the format of {target} from its suffix: pass --format csv, json "
+                "or arrow",
+                details={"output": str(target)},
+            )
+        resolved = found
+    else:
+        resolved = Format.JSON if as_json else Format.TABLE
+    if resolved == Format.TABLE and target is not None:
+        raise InvalidInputError(
+            "--format table prints to the terminal; write a file as csv, json or arrow",
+            details={"output": str(target)},
+        )
+    return resolved
+
+
+def human_bytes(value: Any) -> str:
+    """``1536`` as ``1.5 KiB``."""
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(value)
+
+
+def _summary(figures: dict[str, Any]) -> str:
+    rows = figures.get("rows_returned")
+    return (
+        f"{rows} row{'' if str(rows) == '1' else 's'} · {human_bytes(figures.get('bytes_scanned'))}"
+        f" scanned · {figures.get('duration_ms')} ms · query {figures.get('query_id')}"
+    )
+
+
+def _print_rows(result: dict[str, Any]) -> None:
+    columns = result.get("columns") or []
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(str(column["name"]), overflow="fold")
+    for row in result.get("rows") or []:
+        table.add_row(*(Text("NULL", style="dim") if v is None else Text(_cell(v)) for v in row))
+    output.stdout().print(table)
+    output.note(_summary(result))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return output.cell(value)
+
+
+def _write_binary(content: bytes) -> None:
+    if sys.stdout.isatty():
+        raise InvalidInputError(
+            "Arrow output is binary: pass --output FILE or redirect stdout to a file or a pipe",
+            details={"format": "arrow"},
+        )
+    sys.stdout.flush()
+    sys.stdout.buffer.write(content)
+    sys.stdout.buffer.flush()
+
+
+def _emit(
+    ctx: typer.Context,
+    *,
+    chosen: Format | None,
+    target: Path | None,
+    as_json_result: Callable[[], dict[str, Any]],
+    export: Callable[[str], tuple[bytes, dict[str, str]]],
+) -> None:
+    """Fetch the rows in the chosen format and write them to the terminal or ``target``."""
+    as_json = options(ctx).json
+    fmt = _format(chosen, target, as_json)
+    if fmt in (Format.TABLE, Format.JSON):
+        result = as_json_result()
+        figures: dict[str, Any] = {k: v for k, v in result.items() if k not in ("rows", "columns")}
+        if fmt == Format.TABLE:
+            _print_rows(result)
+            return
+        content = (json.dumps(result, indent=2, ensure_ascii=False) + "\n").encode()
+        if target is None:
+            output.print_json(result)
+            return
+    else:
+        content, figures = export(fmt.value)
+        if target is None:
+            if fmt == Format.ARROW:
+                _write_binary(content)
+            else:
+                typer.echo(content.decode("utf-8"), nl=False)
+            return
+    target.write_bytes(content)
+    summary = {**figures, "output": str(target), "format": fmt.value}
+    output.emit(
+        as_json,
+        summary,
+        lambda: output.success(f"Wrote {fmt.value} to {target}: {_summary(figures)}"),
+    )
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(help="One read-only SQL statement (SELECT ...).")],
+    workgroup: WorkgroupOption = None,
+    format: FormatOption = None,
+    target: OutputOption = None,
+) -> None:
+    """Run one read-only SQL query and show its rows (what your grants allow)."""
+    with connect(ctx) as client:
+        _emit(
+            ctx,
+            chosen=format,
+            target=target,
+            as_json_result=lambda: client.query_json(sql, workgroup=workgroup),
+            export=lambda fmt: client.query_export(sql, format=fmt, workgroup=workgroup),
+        )
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many queries.")] = 20,
+    principal: Annotated[
+        str | None,
+        typer.Option("--principal", help="Whose queries (mesh admins only; default: yours)."),
+    ] = None,
+) -> None:
+    """Your newest queries: status, figures and SQL."""
+    with connect(ctx) as client:
+        queries = client.query_history(limit=limit, principal=principal)
+    rows = [
+        {
+            **query,
+            "short_id": str(query["query_id"])[:8],
+            "submitted": str(query.get("submitted_at") or "")[:19].replace("T", " "),
+        }
+        for query in queries
+    ]
+    columns = list(HISTORY_COLUMNS)
+    if principal:
+        columns.insert(1, ("principal", "principal"))
+    output.emit(
+        options(ctx).json,
+        queries,
+        lambda: output.print_table(rows, columns, empty="No queries yet."),
+    )
+
+
+@app.command("submit")
+def submit(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(help="One read-only SQL statement (SELECT ...).")],
+    workgroup: WorkgroupOption = None,
+) -> None:
+    """Start a query in the background and print its id."""
+    with connect(ctx) as client:
+        job = client.submit_query(sql, workgroup=workgroup)
+    output.emit(options(ctx).json, job, lambda: output.line(str(job["id"])))
+
+
+def _print_status(job: dict[str, Any]) -> None:
+    error = job.get("error") or {}
+    output.print_record({**job, "error_message": error.get("message")}, STATUS_FIELDS)
+
+
+@app.command("status")
+def status(ctx: typer.Context, query_id: QueryId) -> None:
+    """A background query's status, figures and error."""
+    with connect(ctx) as client:
+        job = client.query_status(query_id)
+    output.emit(options(ctx).json, job, lambda: _print_status(job))
+
+
+@app.command("results")
+def results(
+    ctx: typer.Context,
+    query_id: QueryId,
+    format: FormatOption = None,
+    target: OutputOption = None,
+) -> None:
+    """The rows of a finished background query."""
+    with connect(ctx) as client:
+        _emit(
+            ctx,
+            chosen=format,
+            target=target,
+            as_json_result=lambda: client.query_results_json(query_id),
+            export=lambda fmt: client.query_results_export(query_id, format=fmt),
+        )
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, query_id: QueryId) -> None:
+    """Cancel a queued or running background query."""
+    with connect(ctx) as client:
+        job = client.cancel_query(query_id)
+    output.emit(
+        options(ctx).json,
+        job,
+        lambda: output.success(f"Query {query_id} is {job['status']}"),
+    )

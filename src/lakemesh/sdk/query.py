@@ -1,0 +1,162 @@
+"""SDK methods of governed queries (Arrow over the wire), query jobs, history and workgroups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pyarrow as pa
+
+from lakemesh.errors import InvalidInputError
+from lakemesh.sdk.base import ApiBase, only_set, segment
+
+ARROW = "application/vnd.apache.arrow.stream"
+EXPORT_FORMATS = ("csv", "arrow")
+
+
+def read_arrow(content: bytes) -> pa.Table:
+    """An Arrow IPC stream as a table."""
+    return pa.ipc.open_stream(pa.BufferReader(content)).read_all()
+
+
+class QueryMethods(ApiBase):
+    """Governed SQL: each query returns only what the caller's grants allow."""
+
+    def _raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """One request whose body is not JSON (CSV, Arrow); errors raised as usual."""
+        try:
+            response = self._http.request(method, path, json=json, params=params)
+        except httpx.TransportError as e:
+            raise self._unreachable(e) from e
+        self._raise_for_status(response)
+        return response
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def query(self, sql: str, *, workgroup: str | None = None) -> pa.Table:
+        """Run ``sql`` and return its rows as an Arrow table (sent as an Arrow IPC stream)."""
+        body = {"sql": sql, "workgroup": workgroup, "format": "arrow"}
+        return read_arrow(self._raw("POST", "/queries", json=body).content)
+
+    def query_json(self, sql: str, *, workgroup: str | None = None) -> dict[str, Any]:
+        """Run ``sql``: ``{"query_id", "columns": [{"name", "type"}], "rows": [[...]],
+        "bytes_scanned", "rows_returned", "duration_ms"}``."""
+        result: dict[str, Any] = self.request(
+            "POST", "/queries", json={"sql": sql, "workgroup": workgroup, "format": "json"}
+        )
+        return result
+
+    def query_export(
+        self, sql: str, *, format: str, workgroup: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """Run ``sql`` and return its rows as CSV or Arrow IPC stream bytes, with the query's
+        figures (``query_id``, ``bytes_scanned``, ``rows_returned``, ``duration_ms``)."""
+        _check_format(format)
+        body = {"sql": sql, "workgroup": workgroup, "format": format}
+        response = self._raw("POST", "/queries", json=body)
+        return response.content, _figures(response)
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def submit_query(self, sql: str, *, workgroup: str | None = None) -> dict[str, Any]:
+        """Start ``sql`` in the background: ``{"id", "status"}``."""
+        result: dict[str, Any] = self.request(
+            "POST", "/queries/jobs", json={"sql": sql, "workgroup": workgroup}
+        )
+        return result
+
+    def query_status(self, query_id: str) -> dict[str, Any]:
+        """A job's status (``queued``, ``running``, or its outcome) and figures."""
+        result: dict[str, Any] = self._get(f"/queries/jobs/{segment(query_id)}")
+        return result
+
+    def query_results(self, query_id: str) -> pa.Table:
+        """A finished job's rows as an Arrow table (the job's error when it did not succeed)."""
+        response = self._raw(
+            "GET", f"/queries/jobs/{segment(query_id)}/results", params={"format": "arrow"}
+        )
+        return read_arrow(response.content)
+
+    def query_results_export(self, query_id: str, *, format: str) -> tuple[bytes, dict[str, str]]:
+        """A finished job's rows as CSV or Arrow IPC stream bytes, with its figures."""
+        _check_format(format)
+        response = self._raw(
+            "GET", f"/queries/jobs/{segment(query_id)}/results", params={"format": format}
+        )
+        return response.content, _figures(response)
+
+    def query_results_json(self, query_id: str) -> dict[str, Any]:
+        """A finished job's rows in the JSON shape of :meth:`query_json`."""
+        result: dict[str, Any] = self._get(
+            f"/queries/jobs/{segment(query_id)}/results", format="json"
+        )
+        return result
+
+    def cancel_query(self, query_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job; returns its status."""
+        result: dict[str, Any] = self.request("DELETE", f"/queries/jobs/{segment(query_id)}")
+        return result
+
+    def query_history(
+        self, *, limit: int | None = None, principal: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Your newest queries (mesh admins may ask for another principal's)."""
+        result: list[dict[str, Any]] = self._get(
+            "/queries/history", limit=limit, principal=principal
+        )
+        return result
+
+
+class WorkgroupMethods(ApiBase):
+    """Workgroups: where queries run and the limits they obey."""
+
+    def list_workgroups(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/workgroups")
+        return result
+
+    def get_workgroup(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/workgroups/{segment(name)}")
+        return result
+
+    def create_workgroup(
+        self, name: str, *, engine: str = "duckdb", **settings: Any
+    ) -> dict[str, Any]:
+        """Create a workgroup; ``settings`` are ``description``, ``max_bytes_per_query``,
+        ``max_bytes_per_month``, ``max_concurrent``, ``timeout_seconds``, ``result_retention``
+        (``7d``) and ``spark_remote`` (``sc://host:port``)."""
+        body = {"name": name, "engine": engine, **only_set(**settings)}
+        result: dict[str, Any] = self.request("POST", "/workgroups", json=body)
+        return result
+
+    def update_workgroup(self, name: str, **changes: Any) -> dict[str, Any]:
+        """Change a workgroup's settings; a limit given as None is lifted."""
+        result: dict[str, Any] = self.request("PATCH", f"/workgroups/{segment(name)}", json=changes)
+        return result
+
+    def delete_workgroup(self, name: str) -> None:
+        self.request("DELETE", f"/workgroups/{segment(name)}")
+
+
+def _check_format(format: str) -> None:
+    if format not in EXPORT_FORMATS:
+        raise InvalidInputError(
+            f"Unknown export format: {format} (expected {' or '.join(EXPORT_FORMATS)})",
+            details={"format": format},
+        )
+
+
+def _figures(response: httpx.Response) -> dict[str, str]:
+    headers = response.headers
+    return {
+        "query_id": headers.get("x-lakemesh-query-id", ""),
+        "bytes_scanned": headers.get("x-lakemesh-bytes-scanned", ""),
+        "rows_returned": headers.get("x-lakemesh-rows", ""),
+        "duration_ms": headers.get("x-lakemesh-duration-ms", ""),
+    }
