@@ -69,22 +69,21 @@ def get_filter(
 
 
 def check_columns(row: Table, names: Sequence[str]) -> list[str]:
-    """``names`` spelled as the table spells its columns, each once.
+    """``names`` spelled as the table spells its columns, each once, in table order.
 
     Raises:
         InvalidInputError: ``Column does not exist: sales.crm.customers.nickname`` (as for the
             column lists of grants).
     """
     known = {column.name.lower(): column.name for column in row.columns}
-    result: list[str] = []
+    wanted: set[str] = set()
     for name in names:
         column = known.get(name.strip().lower())
         if column is None:
             full = f"{table_name(row)}.{name.strip()}"
             raise InvalidInputError(f"Column does not exist: {full}", details={"column": full})
-        if column not in result:
-            result.append(column)
-    return result
+        wanted.add(column)
+    return [column.name for column in row.columns if column.name in wanted]
 
 
 def _choice(
