@@ -289,8 +289,12 @@ def test_deleting_a_filter_in_use_is_refused_unless_forced(mesh: Mesh) -> None:
     assert [g["id"] for g in raised.value.details["grants"]] == [first, second]
     assert _select(mesh).allowed
     with mesh.env.hub.transaction() as session:
-        revoked = filters.delete_filter(session, actor=mesh.sam, name="eu_rows", force=True)
-    assert revoked == [first, second]
+        deleted = filters.delete_filter(session, actor=mesh.sam, name="eu_rows", force=True)
+    assert deleted.to_dict() == {
+        "name": "eu_rows",
+        "table": "sales.crm.customers",
+        "revoked_grants": [first, second],
+    }
     assert not _select(mesh).allowed
     with mesh.env.hub.read() as session:
         assert session.execute(select(Grant.id)).all() == []
@@ -302,5 +306,6 @@ def test_deleting_a_filter_in_use_is_refused_unless_forced(mesh: Mesh) -> None:
 def test_an_unused_filter_is_deleted_without_force(mesh: Mesh) -> None:
     _create(mesh)
     with mesh.env.hub.transaction() as session:
-        assert filters.delete_filter(session, actor=mesh.sam, name="eu_rows") == []
+        deleted = filters.delete_filter(session, actor=mesh.sam, name="eu_rows")
+        assert deleted.revoked_grants == []
         assert filters.list_filters(session, actor=mesh.sam) == []

@@ -12,13 +12,16 @@ from lakemesh.api.routes import (
     crawls,
     databases,
     domains,
+    filters,
     groups,
     health,
     locations,
+    masks,
     principals,
     queries,
     settings,
     tables,
+    tags,
     tokens,
     workgroups,
 )
@@ -38,6 +41,9 @@ AUTHENTICATED_ROUTERS = (
     audit.router,
     settings.router,
     workgroups.router,
+    tags.router,
+    filters.router,
+    masks.router,
 )
 
 

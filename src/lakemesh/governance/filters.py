@@ -10,6 +10,7 @@ deleting one that grants still use is refused unless forced, which revokes those
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -227,6 +228,18 @@ def _grant_text(grant: Grant) -> str:
     return f"#{grant.id} {', '.join(sorted(grant.permissions))} to {grant.grantee.ref}"
 
 
+@dataclass(frozen=True)
+class FilterDeletion:
+    """A deleted filter and the grants revoked with it."""
+
+    name: str
+    table: ResourceName
+    revoked_grants: list[int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "table": str(self.table), "revoked_grants": self.revoked_grants}
+
+
 def delete_filter(
     session: Session,
     *,
@@ -234,8 +247,8 @@ def delete_filter(
     name: str,
     table: str | ResourceName | None = None,
     force: bool = False,
-) -> list[int]:
-    """Delete a filter (admins of its table's domain); returns the ids of the grants revoked.
+) -> FilterDeletion:
+    """Delete a filter (admins of its table's domain), with the grants through it when forced.
 
     Raises:
         ConflictError: grants use the filter and ``force`` is not set; the message lists them.
@@ -273,7 +286,7 @@ def delete_filter(
         resource=str(resource),
         details={**definition, "revoked_grants": revoked},
     )
-    return revoked
+    return FilterDeletion(row.name, resource, revoked)
 
 
 def list_filters(

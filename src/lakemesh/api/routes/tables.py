@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import ColumnCreate, TableCreate, TableUpdate
 from lakemesh.catalog import tables
+from lakemesh.governance import tag_assignments
 from lakemesh.model.names import ResourceName, parse_resource
 
 router = APIRouter(prefix="/tables", tags=["catalog"])
@@ -55,7 +56,8 @@ def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) ->
 
 @router.get("/{name}", summary="One table (domain.database.table)")
 def show_table(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return tables.describe_table(tables.show_table(session, actor=actor, name=_table_name(name)))
+    row = tables.show_table(session, actor=actor, name=_table_name(name))
+    return tag_assignments.describe_tagged_table(session, row)
 
 
 @router.patch("/{name}", summary="Change a table's description, properties or schema")

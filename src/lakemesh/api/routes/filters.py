@@ -1,0 +1,77 @@
+"""``/filters``: data cells filters (a row predicate and column lists on one table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.governance_schemas import FilterCreate, FilterUpdate
+from lakemesh.governance import filters
+
+router = APIRouter(prefix="/filters", tags=["governance"])
+
+
+@router.get("", summary="Filters on tables of the domains the caller administers")
+def list_filters(
+    session: SessionDep, actor: CurrentActor, table: str | None = None
+) -> list[dict[str, Any]]:
+    rows = filters.list_filters(session, actor=actor, table=table)
+    return [filters.describe_filter(session, row) for row in rows]
+
+
+@router.post("", status_code=201, summary="Create a data filter on a table")
+def create_filter(body: FilterCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = filters.create_filter(
+        session,
+        actor=actor,
+        name=body.name,
+        table=body.table,
+        rows=body.rows,
+        columns=body.columns,
+        excluded_columns=body.excluded_columns,
+    )
+    return filters.describe_filter(session, row)
+
+
+@router.get("/{name}", summary="One filter (table= when the name is used on several tables)")
+def show_filter(
+    name: str, session: SessionDep, actor: CurrentActor, table: str | None = None
+) -> dict[str, Any]:
+    row = filters.show_filter(session, actor=actor, name=name, table=table)
+    return filters.describe_filter(session, row)
+
+
+@router.patch("/{name}", summary="Change a filter's rows or columns (and so its grants)")
+def update_filter(
+    name: str,
+    body: FilterUpdate,
+    session: SessionDep,
+    actor: CurrentActor,
+    table: str | None = None,
+) -> dict[str, Any]:
+    row = filters.update_filter(
+        session,
+        actor=actor,
+        name=name,
+        table=table,
+        rows=body.rows,
+        all_rows=body.all_rows,
+        columns=body.columns,
+        excluded_columns=body.excluded_columns,
+        all_columns=body.all_columns,
+    )
+    return filters.describe_filter(session, row)
+
+
+@router.delete("/{name}", summary="Delete a filter; force=true also revokes the grants using it")
+def delete_filter(
+    name: str,
+    session: SessionDep,
+    actor: CurrentActor,
+    table: str | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    deleted = filters.delete_filter(session, actor=actor, name=name, table=table, force=force)
+    return deleted.to_dict()

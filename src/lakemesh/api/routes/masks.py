@@ -1,0 +1,41 @@
+"""``/masks``: masking functions applied to columns matching a tag expression."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.governance_schemas import MaskCreate
+from lakemesh.governance import masks
+
+router = APIRouter(prefix="/masks", tags=["governance"])
+
+
+@router.get("", summary="Every mask")
+def list_masks(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [masks.describe_mask(row) for row in masks.list_masks(session)]
+
+
+@router.post("", status_code=201, summary="Create a mask on a tag expression (mesh admins)")
+def create_mask(body: MaskCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = masks.create_mask(
+        session,
+        actor=actor,
+        name=body.name,
+        tag_expression=body.tag_expression,
+        function=body.function,
+    )
+    return masks.describe_mask(row)
+
+
+@router.get("/{name}", summary="One mask")
+def show_mask(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return masks.describe_mask(masks.get_mask(session, name))
+
+
+@router.delete("/{name}", status_code=204, summary="Delete a mask (mesh admins)")
+def delete_mask(name: str, session: SessionDep, actor: CurrentActor) -> Response:
+    masks.delete_mask(session, actor=actor, name=name)
+    return Response(status_code=204)

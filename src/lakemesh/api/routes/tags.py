@@ -1,0 +1,100 @@
+"""``/tags``: tag keys and their values; ``/resources/{name}/tags``: tags on databases, tables
+and columns; ``/search/tables``: tables by tag expression."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.governance_schemas import TagAssign, TagCreate, TagUpdate
+from lakemesh.governance import tag_assignments, tags
+
+router = APIRouter(tags=["tags"])
+
+
+@router.get("/tags", summary="Every tag key with its allowed values")
+def list_tags(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [tags.describe_tag(row) for row in tags.list_tags(session)]
+
+
+@router.post("/tags", status_code=201, summary="Define a tag key and its values (mesh admins)")
+def create_tag(body: TagCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = tags.create_tag(
+        session,
+        actor=actor,
+        key=body.key,
+        values=body.values,
+        description=body.description or "",
+    )
+    return tags.describe_tag(row)
+
+
+@router.get("/tags/{key}", summary="One tag key")
+def show_tag(key: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return tags.describe_tag(tags.get_tag(session, key))
+
+
+@router.patch("/tags/{key}", summary="Add or remove values, or change the description")
+def update_tag(
+    key: str, body: TagUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = tags.update_tag(
+        session,
+        actor=actor,
+        key=key,
+        add_values=body.add_values,
+        remove_values=body.remove_values,
+        description=body.description,
+    )
+    return tags.describe_tag(row)
+
+
+@router.delete("/tags/{key}", status_code=204, summary="Delete a tag key nothing uses")
+def delete_tag(key: str, session: SessionDep, actor: CurrentActor) -> Response:
+    tags.delete_tag(session, actor=actor, key=key)
+    return Response(status_code=204)
+
+
+@router.get("/resources/{name}/tags", summary="Own, inherited and effective tags of an object")
+def resource_tags(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return tag_assignments.resource_tags(session, actor=actor, resource=name).to_dict()
+
+
+@router.post("/resources/{name}/tags", summary="Assign tags (a new value replaces the old)")
+def assign_tags(
+    name: str, body: TagAssign, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    changes = tag_assignments.assign_tags(session, actor=actor, resource=name, tags=body.tags)
+    return _answer(session, name, changes)
+
+
+@router.delete("/resources/{name}/tags", summary="Remove tags by key")
+def remove_tags(
+    name: str,
+    session: SessionDep,
+    actor: CurrentActor,
+    key: Annotated[list[str] | None, Query(description="A tag key to remove (repeatable)")] = None,
+) -> dict[str, Any]:
+    changes = tag_assignments.remove_tags(session, actor=actor, resource=name, keys=key or [])
+    return _answer(session, name, changes)
+
+
+def _answer(
+    session: SessionDep, name: str, changes: list[tag_assignments.TagChange]
+) -> dict[str, Any]:
+    target = tag_assignments.tagged_object(session, name)
+    view = tag_assignments.effective_view(session, target)
+    return tag_assignments.describe_changes(str(target.name), changes, view)
+
+
+@router.get("/search/tables", summary="Tables with columns whose effective tags match")
+def search_tables(
+    session: SessionDep,
+    actor: CurrentActor,
+    expression: Annotated[
+        str, Query(alias="tags", description="A tag expression: sensitivity=pii OR owner!=hr")
+    ],
+) -> list[dict[str, Any]]:
+    return tag_assignments.search_tables(session, actor=actor, expression=expression)
