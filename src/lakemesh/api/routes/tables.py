@@ -51,7 +51,7 @@ def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) ->
         description=body.description or "",
         properties=body.properties,
     )
-    return tables.describe_table(row)
+    return tag_assignments.describe_tagged_table(session, row)
 
 
 @router.get("/{name}", summary="One table (domain.database.table)")
@@ -74,7 +74,9 @@ def update_table(
         columns=_column_specs(body.columns) if body.columns is not None else None,
     )
     return {
-        "table": tables.describe_table(tables.get_table_row(session, resource)),
+        "table": tag_assignments.describe_tagged_table(
+            session, tables.get_table_row(session, resource)
+        ),
         "changes": changes,
     }
 
