@@ -13,7 +13,7 @@ Who reads what:
 - ``user:bob@marketing``: customers ``customer_id, name, region`` and all of orders.
 - ``user:emma@sales`` (region=EU) and ``user:ulf@sales`` (region=US), in
   group:regional_managers@sales: orders through filter ``own_region``
-  (``region = principal_attribute('region')``).
+  (``region = principal_attribute('region')``), and stores in full.
 - ``user:carl@sales``: all of customers, with ``email`` masked (email_domain) and ``phone`` masked
   (last4); ``user:una@sales`` the same plus UNMASK on ``email``.
 - ``user:cora@marketing``: customers ``customer_id, name, region`` for every row and ``email``
@@ -371,6 +371,7 @@ def _policies(session: Session) -> None:
         session, table=ORDERS, name="own_region", predicate="region = principal_attribute('region')"
     )
     grant_filter(session, grantee="group:regional_managers@sales", data_filter=own_region)
+    grant_on(session, grantee="group:regional_managers@sales", table=STORES)
     grant_on(session, grantee=CARL, table=CUSTOMERS)
     grant_on(session, grantee=UNA, table=CUSTOMERS)
     grant_on(session, grantee=UNA, table=CUSTOMERS, permissions=("UNMASK",), columns=["email"])

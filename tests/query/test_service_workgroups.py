@@ -1,0 +1,209 @@
+"""Workgroups: their management and the limits every query of theirs obeys."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from lakemesh import clock
+from lakemesh.errors import (
+    AccessDeniedError,
+    AlreadyExistsError,
+    ConflictError,
+    InvalidInputError,
+    LimitExceededError,
+    NotFoundError,
+)
+from lakemesh.query import jobs, service, workgroups
+from lakemesh.query.history import QueryFacts, insert_query
+from lakemesh.store.schema import QueryRecord
+from tests.conftest import FrozenClock, HubEnv
+
+from .governed import BOB, CUSTOMERS, ORDERS, GovernedMesh, build_governed_mesh
+
+SLOW = "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1"
+
+
+@pytest.fixture
+def mesh(env: HubEnv, tmp_path: Path) -> GovernedMesh:
+    return build_governed_mesh(env, tmp_path / "lake")
+
+
+def make_workgroup(mesh: GovernedMesh, name: str, **settings: object) -> None:
+    with mesh.hub.transaction() as session:
+        workgroups.create_workgroup(session, actor=mesh.admin, name=name, **settings)  # type: ignore[arg-type]
+
+
+def table_bytes(mesh: GovernedMesh, table: str) -> int:
+    folder = mesh.root.joinpath(*table.split("."))
+    return sum(p.stat().st_size for p in folder.rglob("*.parquet"))
+
+
+def wait_for_status(mesh: GovernedMesh, query_id: str, *statuses: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = jobs.job_status(mesh.hub, actor=mesh.admin, query_id=query_id)["status"]
+        if status in statuses:
+            return str(status)
+        time.sleep(0.05)
+    raise AssertionError(f"query {query_id} never reached {statuses}")
+
+
+# -- management -------------------------------------------------------------------------------
+
+
+def test_primary_exists_and_stays(mesh: GovernedMesh) -> None:
+    with mesh.hub.read() as session:
+        names = [row.name for row in workgroups.list_workgroups(session)]
+    assert names == ["primary"]
+    with (
+        mesh.hub.transaction() as session,
+        pytest.raises(ConflictError, match="The default workgroup cannot be deleted: primary"),
+    ):
+        workgroups.delete_workgroup(session, actor=mesh.admin, name="primary")
+
+
+def test_create_update_delete(mesh: GovernedMesh) -> None:
+    make_workgroup(mesh, "analysts", max_bytes_per_query=1000, result_retention="12h")
+    with mesh.hub.transaction() as session:
+        row = workgroups.update_workgroup(
+            session,
+            actor=mesh.admin,
+            name="analysts",
+            changes={"max_bytes_per_query": None, "max_concurrent": 3},
+        )
+        described = workgroups.describe_workgroup(row)
+    assert described["max_bytes_per_query"] is None
+    assert described["max_concurrent"] == 3
+    assert described["result_retention"] == "12h"
+    with pytest.raises(AlreadyExistsError, match="Workgroup already exists: analysts"):
+        make_workgroup(mesh, "analysts")
+    with mesh.hub.transaction() as session:
+        workgroups.delete_workgroup(session, actor=mesh.admin, name="analysts")
+    with mesh.hub.read() as session, pytest.raises(NotFoundError, match="Workgroup does not exist"):
+        workgroups.get_workgroup_row(session, "analysts")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"engine": "oracle"}, "Unknown query engine: oracle"),
+        ({"max_bytes_per_query": 0}, "Invalid max_bytes_per_query: 0"),
+        ({"result_retention": "soon"}, "Invalid duration: 'soon'"),
+        ({"spark_remote": "sc://spark:15002"}, "A Spark Connect address needs the spark engine"),
+        ({"engine": "spark", "spark_remote": "http://x"}, "Invalid Spark Connect address"),
+    ],
+)
+def test_invalid_settings(mesh: GovernedMesh, settings: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        make_workgroup(mesh, "bad", **settings)
+
+
+def test_only_mesh_admins_manage_workgroups(mesh: GovernedMesh) -> None:
+    with (
+        mesh.hub.transaction() as session,
+        pytest.raises(AccessDeniedError, match=f"{BOB} is not a mesh admin"),
+    ):
+        workgroups.create_workgroup(session, actor=mesh.actor(BOB), name="mine")
+
+
+# -- limits -----------------------------------------------------------------------------------
+
+
+def test_bytes_per_query(mesh: GovernedMesh) -> None:
+    make_workgroup(mesh, "small", max_bytes_per_query=100)
+    size = table_bytes(mesh, ORDERS)
+    with pytest.raises(LimitExceededError) as info:
+        service.run(
+            mesh.hub, actor=mesh.actor(BOB), sql=f"SELECT * FROM {ORDERS}", workgroup="small"
+        )
+    assert info.value.message == (
+        f"Query would scan {size} bytes, over the limit of 100 bytes per query (workgroup small)"
+    )
+    assert info.value.details["workgroup"] == "small"
+    with mesh.hub.read() as session:
+        row = session.execute(select(QueryRecord)).scalar_one()
+    assert (row.status, row.workgroup, row.bytes_scanned) == ("rejected", "small", 0)
+
+
+def test_bytes_per_month(mesh: GovernedMesh, frozen_clock: FrozenClock) -> None:
+    size = table_bytes(mesh, ORDERS)
+    make_workgroup(mesh, "monthly", max_bytes_per_month=size + size // 2)
+    actor = mesh.actor(BOB)
+    sql = f"SELECT count(*) FROM {ORDERS}"
+    service.run(mesh.hub, actor=actor, sql=sql, workgroup="monthly")
+    with pytest.raises(LimitExceededError) as info:
+        service.run(mesh.hub, actor=actor, sql=sql, workgroup="monthly")
+    assert info.value.message == (
+        f"Query would scan {size} bytes, over the limit of {size + size // 2} bytes per month "
+        f"(max_bytes_per_month) of workgroup monthly: {size} bytes were scanned this month"
+    )
+    frozen_clock.advance(timedelta(days=31))
+    assert service.run(mesh.hub, actor=actor, sql=sql, workgroup="monthly").result.rows == 1
+
+
+def test_concurrent_queries(mesh: GovernedMesh) -> None:
+    make_workgroup(mesh, "single", max_concurrent=1)
+    actor = mesh.actor(BOB)
+    job = jobs.submit_job(mesh.hub, actor=actor, sql=SLOW, workgroup="single")
+    wait_for_status(mesh, job["id"], "running")
+    with pytest.raises(LimitExceededError) as info:
+        service.run(mesh.hub, actor=actor, sql="SELECT 1", workgroup="single")
+    assert info.value.message.startswith(
+        "Workgroup single is at its limit of 1 concurrent queries (max_concurrent)"
+    )
+    cancelled = jobs.cancel_job(mesh.hub, actor=actor, query_id=job["id"])
+    assert cancelled["status"] == "cancelled"
+    assert service.run(mesh.hub, actor=actor, sql="SELECT 1", workgroup="single").result.rows == 1
+
+
+def test_abandoned_running_queries_do_not_count(mesh: GovernedMesh) -> None:
+    make_workgroup(mesh, "single", max_concurrent=1)
+    long_ago = clock.now() - timedelta(hours=2)
+    facts = QueryFacts("0" * 32, BOB, SLOW, "single", "duckdb", "sync", long_ago, long_ago)
+    with mesh.hub.transaction() as session:
+        insert_query(session, facts, status="running")
+    service.run(mesh.hub, actor=mesh.actor(BOB), sql="SELECT 1", workgroup="single")
+    with mesh.hub.read() as session:
+        row = session.get(QueryRecord, "0" * 32)
+        assert row is not None
+        assert (row.status, row.error) == ("failed", "Query was abandoned: its hub process stopped")
+
+
+def test_timeout(mesh: GovernedMesh) -> None:
+    make_workgroup(mesh, "quick", timeout_seconds=1)
+    with pytest.raises(LimitExceededError, match=r"time limit of 1s \(workgroup quick\)"):
+        service.run(mesh.hub, actor=mesh.actor(BOB), sql=SLOW, workgroup="quick")
+    with mesh.hub.read() as session:
+        row = session.execute(select(QueryRecord)).scalar_one()
+    assert row.status == "failed"
+
+
+def test_unknown_workgroup(mesh: GovernedMesh) -> None:
+    with pytest.raises(NotFoundError, match="Workgroup does not exist: nowhere"):
+        service.run(
+            mesh.hub, actor=mesh.actor(BOB), sql=f"SELECT * FROM {CUSTOMERS}", workgroup="nowhere"
+        )
+
+
+def test_spark_workgroup_says_when_spark_is_missing(mesh: GovernedMesh) -> None:
+    try:
+        from lakemesh.query import load_engine
+
+        load_engine("spark")
+    except InvalidInputError as e:
+        missing = e.message
+    else:
+        pytest.skip("the Spark engine is available here")
+    make_workgroup(mesh, "spark", engine="spark")
+    with pytest.raises(InvalidInputError) as info:
+        service.run(
+            mesh.hub, actor=mesh.actor(BOB), sql=f"SELECT * FROM {ORDERS}", workgroup="spark"
+        )
+    assert info.value.message == (
+        f"Workgroup spark runs queries on the spark engine, which is not available: {missing}"
+    )
