@@ -44,6 +44,7 @@ ROW_FILTER = "l_shipdate >= DATE '1992-01-01'"
 EXCLUDED = "l_comment"
 THREADS = os.cpu_count() or 2
 MEMORY_LIMIT = "8GB"
+PAUSE_SECONDS = 0.05
 
 
 def tpch_extension() -> str:
@@ -143,18 +144,26 @@ def resolver(tables: dict[str, TableAccess]) -> Callable[[tuple[str, ...]], Tabl
 class Timing:
     """Best time of a query on one path, and its last result."""
 
-    seconds: float
-    result: pa.Table
+    seconds: float = math.inf
+    result: pa.Table | None = None
 
 
-def best_of(runs: int, run: Callable[[], pa.Table]) -> Timing:
-    best = math.inf
-    result = pa.table({})
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - started)
-    return Timing(best, result)
+def best_of(runs: int, paths: dict[str, Callable[[str], pa.Table]], sql: str) -> dict[str, Timing]:
+    """Each path's best of ``runs``, the paths taking turns so that a load change on the machine
+    hits them alike; a pause after each run lets background work (the gateway's pool opening the
+    next sandbox, the JVM's garbage collector) finish outside every measurement."""
+    timings = {path: Timing() for path in paths}
+    for turn in range(runs):
+        for path, run in paths.items():
+            if path == "d" and turn >= max(1, runs // 2):
+                continue  # Spark's runs take seconds: half as many
+            started = time.perf_counter()
+            result = run(sql)
+            elapsed = time.perf_counter() - started
+            timings[path].seconds = min(timings[path].seconds, elapsed)
+            timings[path].result = result
+            time.sleep(PAUSE_SECONDS)
+    return timings
 
 
 def raw(tables: dict[str, TableAccess]) -> duckdb.DuckDBPyConnection:
@@ -221,16 +230,13 @@ def main() -> None:
     ratios: dict[str, list[float]] = {path: [] for path in paths if path != "a"}
     mismatches: dict[str, list[int]] = {path: [] for path in paths if path != "a"}
     for number, sql in workload:
-        timings = {
-            path: best_of(arguments.runs if path != "d" else max(1, arguments.runs // 2), run_sql)
-            for path, run_sql in ((p, _bind(f, sql)) for p, f in paths.items())
-        }
+        timings = best_of(arguments.runs, paths, sql)
         line = f"{f'Q{number:02d}':>5} {timings['a'].seconds * 1000:9.1f}"
         for path, ratio_list in ratios.items():
             ratio = timings[path].seconds / timings["a"].seconds
             ratio_list.append(ratio)
             line += f" {timings[path].seconds * 1000:9.1f} {ratio:6.2f}"
-            if not _same(path, timings[path].result, timings["a"].result):
+            if not _same(path, _result(timings[path]), _result(timings["a"])):
                 mismatches[path].append(number)
         print(line, flush=True)
     print(f"{'geo':>5} {'':>9}" + "".join(f" {'':>9} {geomean(r):6.2f}" for r in ratios.values()))
@@ -249,8 +255,9 @@ def main() -> None:
         )
 
 
-def _bind(run: Callable[[str], pa.Table], sql: str) -> Callable[[], pa.Table]:
-    return lambda: run(sql)
+def _result(timing: Timing) -> pa.Table:
+    assert timing.result is not None
+    return timing.result
 
 
 def _same(path: str, result: pa.Table, expected: pa.Table) -> bool:

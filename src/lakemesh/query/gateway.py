@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -10,10 +11,28 @@ import pyarrow as pa
 
 from lakemesh.errors import LakemeshError, LimitExceededError, StorageError
 from lakemesh.query.engines import Cancellation, QueryEngine, QueryLimits, load_engine
-from lakemesh.query.rewrite import RewrittenQuery, TableRead, rewrite
+from lakemesh.query.plans import (
+    PLAN_CACHE_SIZE,
+    STATEMENT_CACHE_SIZE,
+    LRUCache,
+    ParsedStatement,
+    access_key,
+)
+from lakemesh.query.rewrite import (
+    RewrittenQuery,
+    TableRead,
+    referenced_tables,
+    resolve_tables,
+    rewrite,
+)
 from lakemesh.query.secure import SALT_PARAMETER
 from lakemesh.query.table import Resolver
 from lakemesh.query.validate import parse_statement
+
+_statements: LRUCache[str, ParsedStatement] = LRUCache(STATEMENT_CACHE_SIZE)
+_plans: LRUCache[object, RewrittenQuery] = LRUCache(PLAN_CACHE_SIZE)
+_default_engine: list[QueryEngine] = []
+_default_engine_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -60,11 +79,40 @@ def plan_query(
         NotFoundError: a table does not exist or is not visible (from ``resolve``).
         AccessDeniedError: a table or column may not be read.
     """
-    engine = engine or load_engine("duckdb")
-    statement = parse_statement(sql)
-    return rewrite(
-        statement, principal=principal, resolve=resolve, scan=engine.scan, dialect=engine.dialect
-    )
+    engine = engine or default_engine()
+    parsed = _statements.get(sql)
+    if parsed is None:
+        statement = parse_statement(sql)
+        parsed = ParsedStatement(statement, referenced_tables(statement))
+        _statements.put(sql, parsed)
+    tables = resolve_tables(parsed.table_names, principal=principal, resolve=resolve)
+    # Resolution and authorization above run on every query; only the rewrite they feed is cached.
+    key = (sql, type(engine), engine.dialect, tuple(access_key(t) for t in tables.values()))
+    planned = _plans.get(key)
+    if planned is None:
+        planned = rewrite(
+            parsed.statement,
+            principal=principal,
+            resolve=tables.__getitem__,
+            scan=engine.scan,
+            dialect=engine.dialect,
+        )
+        _plans.put(key, planned)
+    return planned
+
+
+def default_engine() -> QueryEngine:
+    """The process's DuckDB engine, for callers that do not pass one."""
+    with _default_engine_lock:
+        if not _default_engine:
+            _default_engine.append(load_engine("duckdb"))
+        return _default_engine[0]
+
+
+def clear_plan_cache() -> None:
+    """Forget every cached statement and plan (tests and benchmarks measure cold planning)."""
+    _statements.clear()
+    _plans.clear()
 
 
 def run_query(
@@ -90,7 +138,7 @@ def run_query(
         QueryCancelledError: ``cancellation`` stopped the query.
     """
     started = time.perf_counter()
-    engine = engine or load_engine("duckdb")
+    engine = engine or default_engine()
     limits = limits or QueryLimits()
     planned = plan_query(sql, principal=principal, resolve=resolve, engine=engine)
     files = planned.files
@@ -117,6 +165,7 @@ def run_query(
         parameters=parameters,
         limits=limits,
         cancellation=cancellation,
+        tables=planned.sources,
     )
     return QueryResult(
         table=result.table,

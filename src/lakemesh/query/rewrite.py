@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlglot import exp
 
@@ -26,22 +28,60 @@ class TableRead:
 
 @dataclass(frozen=True)
 class RewrittenQuery:
-    """The governed statement, ready for an engine, and the report of what it reads."""
+    """The governed statement, ready for an engine, and the report of what it reads.
+
+    ``sources`` are the authorized tables the statement's scans read (engines that cannot put a
+    scan inline, like Spark, register them before running the statement). Plans are cached and
+    shared: never modify ``statement``.
+    """
 
     statement: exp.Expr
     dialect: str
     tables: tuple[TableRead, ...]
     uses_salt: bool
+    sources: tuple[TableAccess, ...] = ()
 
-    @property
+    @cached_property
     def sql(self) -> str:
         """The statement in the engine's dialect (comments dropped)."""
         return self.statement.sql(dialect=self.dialect, comments=False)
 
-    @property
+    @cached_property
     def files(self) -> tuple[str, ...]:
         """Every file the statement is authorized to read."""
         return tuple(dict.fromkeys(path for table in self.tables for path in table.files))
+
+
+def referenced_tables(statement: exp.Expr) -> tuple[tuple[str, ...], ...]:
+    """The distinct catalog table names ``statement`` reads, as written, in statement order.
+
+    Raises:
+        QueryRejectedError: a table reference is neither a catalog table, a CTE nor a function.
+    """
+    return tuple(dict.fromkeys(written_parts(node) for node in catalog_references(statement)))
+
+
+def resolve_tables(
+    names: Iterable[tuple[str, ...]], *, principal: str, resolve: Resolver
+) -> dict[tuple[str, ...], TableAccess]:
+    """Resolve each name in turn; a table without a visible column is denied at once.
+
+    Raises:
+        NotFoundError: from ``resolve``, for a table that does not exist or is not visible.
+        AccessDeniedError: a table may not be read.
+    """
+    resolved: dict[tuple[str, ...], TableAccess] = {}
+    for parts in names:
+        if parts in resolved:
+            continue
+        table = resolve(parts)
+        if not table.visible_columns:
+            raise AccessDeniedError(
+                f"{principal} lacks SELECT on {table.name}",
+                details={"principal": principal, "table": table.name},
+            )
+        resolved[parts] = table
+    return resolved
 
 
 def rewrite(
@@ -63,19 +103,10 @@ def rewrite(
     """
     statement = statement.copy()
     nodes = catalog_references(statement)
-    resolved: dict[tuple[str, ...], TableAccess] = {}
-    references = []
-    for node in nodes:
-        parts = written_parts(node)
-        if parts not in resolved:
-            resolved[parts] = resolve(parts)
-        table = resolved[parts]
-        if not table.visible_columns:
-            raise AccessDeniedError(
-                f"{principal} lacks SELECT on {table.name}",
-                details={"principal": principal, "table": table.name},
-            )
-        references.append(Reference(node=node, table=table))
+    written = [written_parts(node) for node in nodes]
+    resolved = resolve_tables(written, principal=principal, resolve=resolve)
+    pairs = zip(nodes, written, strict=True)
+    references = [Reference(node=node, table=resolved[parts]) for node, parts in pairs]
     _unqualify_columns(statement, references)
     read = columns_read(statement, references, principal=principal)
     secured: dict[str, SecuredRelation] = {}
@@ -100,6 +131,7 @@ def rewrite(
         dialect=dialect,
         tables=tables,
         uses_salt=any(relation.uses_salt for relation in secured.values()),
+        sources=tuple(_table(references, name) for name in secured),
     )
 
 

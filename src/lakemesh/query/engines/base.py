@@ -89,7 +89,10 @@ class QueryEngine(ABC):
 
     @abstractmethod
     def scan(self, table: TableAccess) -> exp.Expr:
-        """The engine's expression reading every file of ``table`` (partition columns included)."""
+        """The engine's expression reading every file of ``table`` (partition columns included).
+
+        It depends on ``table`` alone: plans are cached per engine type and shared by instances.
+        """
 
     @abstractmethod
     def execute(
@@ -100,8 +103,12 @@ class QueryEngine(ABC):
         parameters: Mapping[str, str],
         limits: QueryLimits,
         cancellation: Cancellation | None = None,
+        tables: Sequence[TableAccess] = (),
     ) -> EngineResult:
         """Run ``sql`` with access to ``files`` only, within ``limits``.
+
+        ``tables`` are the authorized tables whose scans ``sql`` holds (their files are in
+        ``files``), for engines whose scans name relations they must register first.
 
         Raises:
             LimitExceededError: the query ran out of time, memory or rows.

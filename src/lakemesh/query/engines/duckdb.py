@@ -1,4 +1,4 @@
-"""DuckDB, embedded: each query gets a fresh in-memory connection sandboxed to its files."""
+"""DuckDB, embedded: each query gets a fresh in-memory database sandboxed to its files."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from lakemesh.query.engines.base import (
     QueryEngine,
     QueryLimits,
 )
+from lakemesh.query.engines.duckdb_pool import SandboxPool, sandbox_pool
+from lakemesh.query.plans import LRUCache
 from lakemesh.query.table import TableAccess
 
 # What a rewritten statement may read from: the file scans the gateway writes and generators.
@@ -32,18 +34,16 @@ _TABLE_FUNCTIONS = frozenset(
     {"read_parquet", "read_csv", "read_json", "range", "generate_series", "unnest"}
 )
 
-# Set when the connection is opened: nothing may be installed, loaded or scanned from Python.
-_CONNECT_CONFIG = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-    "allow_unsigned_extensions": False,
-    "python_enable_replacements": False,
-}
+# Statements DuckDB's own parser found to be one SELECT over allowed sources (a pure function of
+# the text, so the verdict is kept).
+_verified: LRUCache[str, bool] = LRUCache(1024)
 
 
 class DuckDBEngine(QueryEngine):
     """Runs each statement in a fresh in-memory DuckDB whose file access is the authorized files.
+
+    The databases are opened ahead of time by a pool (:mod:`.duckdb_pool`) with the query's
+    limits and extensions off; each serves one query and is closed after it.
 
     ``temp_directory`` is where DuckDB may spill when a query passes its memory limit; without one
     a query that needs more memory than its limit fails with :class:`LimitExceededError`.
@@ -92,6 +92,7 @@ class DuckDBEngine(QueryEngine):
         parameters: Mapping[str, str],
         limits: QueryLimits,
         cancellation: Cancellation | None = None,
+        tables: Sequence[TableAccess] = (),
     ) -> EngineResult:
         """Run one SELECT in the sandbox; see :meth:`QueryEngine.execute`."""
         connection = self.connect(files=files, limits=limits)
@@ -129,25 +130,39 @@ class DuckDBEngine(QueryEngine):
                 timer.cancel()
             if remove_callback is not None:
                 remove_callback()
-            connection.close()
+            self.release(connection, limits)
         return EngineResult(table=table)
 
     def connect(self, *, files: Sequence[str], limits: QueryLimits) -> duckdb.DuckDBPyConnection:
-        """A fresh in-memory connection that can read ``files`` and nothing else, config locked."""
-        config: dict[str, str | bool | int | float | list[str]] = dict(_CONNECT_CONFIG)
-        config["temp_directory"] = self.temp_directory or ""
-        connection = duckdb.connect(":memory:", config=config)
+        """A never-used in-memory database that can read ``files`` and nothing else, config locked.
+
+        Raises:
+            InvalidInputError: ``limits`` are not valid DuckDB settings.
+        """
         try:
+            connection = self._pool(limits).take()
+        except duckdb.Error as e:
+            raise InvalidInputError(f"Invalid query limits: {_first_line(e)}") from e
+        try:
+            # allowed_directories is emptied when the pool opens the database.
             connection.execute("SET allowed_paths = $paths", {"paths": list(files)})
-            connection.execute("SET allowed_directories = []")
             connection.execute("SET enable_external_access = false")
-            connection.execute("SET memory_limit = $limit", {"limit": limits.memory_limit})
-            connection.execute(f"SET threads = {int(limits.threads)}")
             connection.execute("SET lock_configuration = true")
         except duckdb.Error as e:
             connection.close()
-            raise InvalidInputError(f"Invalid query limits: {_first_line(e)}") from e
+            raise InvalidInputError(f"Could not prepare the query sandbox: {_first_line(e)}") from e
         return connection
+
+    def release(self, connection: duckdb.DuckDBPyConnection, limits: QueryLimits) -> None:
+        """Discard a database :meth:`connect` returned (closed in the background)."""
+        self._pool(limits).discard(connection)
+
+    def _pool(self, limits: QueryLimits) -> SandboxPool:
+        return sandbox_pool(
+            threads=int(limits.threads),
+            memory_limit=limits.memory_limit,
+            temp_directory=self.temp_directory or "",
+        )
 
 
 def verify_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -159,6 +174,8 @@ def verify_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
     Raises:
         QueryRejectedError: the statement is not one SELECT over allowed sources.
     """
+    if _verified.get(sql):
+        return
     statements = connection.extract_statements(sql)
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise QueryRejectedError("The engine accepts exactly one SELECT statement")
@@ -192,6 +209,7 @@ def verify_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
             raise QueryRejectedError(
                 f"The statement names a table outside its authorized data: {source['table_name']}"
             )
+    _verified.put(sql, True)
 
 
 def _types(table: TableAccess, columns: Sequence[str]) -> exp.Struct:
