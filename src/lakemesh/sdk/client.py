@@ -20,6 +20,7 @@ import httpx
 from lakemesh.errors import InvalidInputError
 from lakemesh.sdk.audit import AuditMethods
 from lakemesh.sdk.catalog import CatalogMethods, ProgressCallback
+from lakemesh.sdk.governance_tags import GovernanceTagMethods
 from lakemesh.sdk.identity import IdentityMethods
 from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
 from lakemesh.sdk.transport import InProcessTransport
@@ -34,7 +35,14 @@ EMBEDDED_BASE_URL = "http://embedded.lakemesh"
 DEFAULT_TIMEOUT = 300.0
 
 
-class Client(IdentityMethods, CatalogMethods, AuditMethods, QueryMethods, WorkgroupMethods):
+class Client(
+    IdentityMethods,
+    CatalogMethods,
+    AuditMethods,
+    QueryMethods,
+    WorkgroupMethods,
+    GovernanceTagMethods,
+):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).
 
     Use it as a context manager, or call :meth:`close`, to release the connection (and, embedded,

@@ -1,0 +1,72 @@
+"""The SDK's tag, filter and mask methods, embedded and remote."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
+from lakemesh.sdk import Client
+from tests.storage.lake import Lake
+
+TABLE = "sales.crm.customers"
+
+
+def _catalog(client: Client, lake: Lake) -> None:
+    client.create_domain("sales", producer=True, admins=["user:sam@sales"])
+    client.register_location(lake.uri, domain="sales")
+    client.create_database("sales.crm")
+    columns = [{"name": c, "type": "VARCHAR"} for c in ("id", "email", "region")]
+    client.create_table(TABLE, location=lake.uri_of("customers"), format="parquet", columns=columns)
+
+
+def test_tags_through_the_sdk(client: Client, lake: Lake) -> None:
+    _catalog(client, lake)
+    created = client.create_tag("sensitivity", values=["public", "pii"], description="Care")
+    assert created["values"] == ["pii", "public"]
+    assert client.update_tag("sensitivity", add_values=["internal"])["values"] == [
+        "internal",
+        "pii",
+        "public",
+    ]
+    assert [t["key"] for t in client.list_tags()] == ["sensitivity"]
+    assert client.get_tag("sensitivity")["description"] == "Care"
+
+    client.assign_tags("sales.crm", {"sensitivity": "internal"})
+    answer = client.assign_tags(f"{TABLE}.email", {"sensitivity": "pii"})
+    assert answer["changes"] == [{"key": "sensitivity", "value": "pii", "previous": None}]
+    assert client.resource_tags(f"{TABLE}.id")["inherited"] == {
+        "sensitivity": {"value": "internal", "from": "sales.crm"}
+    }
+    assert client.get_table(TABLE)["columns"][1]["tags"]["own"] == {"sensitivity": "pii"}
+    assert client.search_tables("sensitivity=pii") == [{"name": TABLE, "columns": ["email"]}]
+    with pytest.raises(ConflictError, match=f"column {TABLE}.email \\(sensitivity=pii\\)"):
+        client.delete_tag("sensitivity")
+    removed = client.remove_tags(f"{TABLE}.email", ["sensitivity"])
+    assert removed["tags"]["effective"] == {"sensitivity": "internal"}
+    client.remove_tags("sales.crm", ["sensitivity"])
+    client.delete_tag("sensitivity")
+    with pytest.raises(NotFoundError, match="Tag key does not exist: sensitivity"):
+        client.get_tag("sensitivity")
+    with pytest.raises(InvalidInputError, match="Invalid tag expression at position 0"):
+        client.search_tables("=pii")
+
+
+def test_filters_and_masks_through_the_sdk(client: Client, lake: Lake) -> None:
+    _catalog(client, lake)
+    created = client.create_filter(
+        "eu_rows", table=TABLE, rows="region = 'EU'", excluded_columns=["email"]
+    )
+    assert (created["rows"], created["excluded_columns"]) == ("\"region\" = 'EU'", ["email"])
+    updated = client.update_filter("eu_rows", table=TABLE, columns=["id", "region"])
+    assert (updated["columns"], updated["excluded_columns"]) == (["id", "region"], [])
+    assert client.update_filter("eu_rows", all_rows=True)["rows"] is None
+    assert [f["name"] for f in client.list_filters(table=TABLE)] == ["eu_rows"]
+    assert client.get_filter("eu_rows")["table"] == TABLE
+    assert client.delete_filter("eu_rows", force=True)["revoked_grants"] == []
+
+    client.create_tag("sensitivity", values=["pii"])
+    mask = client.create_mask("hide_pii", tag_expression="sensitivity=pii", function="last4")
+    assert client.get_mask("hide_pii") == mask
+    assert client.list_masks() == [mask]
+    client.delete_mask("hide_pii")
+    assert client.list_masks() == []
