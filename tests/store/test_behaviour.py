@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,13 +16,14 @@ from lakemesh.errors import (
     AlreadyExistsError,
     AuthenticationError,
     ConflictError,
+    GuardrailViolationError,
     InvalidInputError,
     NotFoundError,
 )
+from lakemesh.governance import guardrails
 from lakemesh.identity import principals, tokens
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import ResourceName
-from lakemesh.settings import put_setting
 from lakemesh.store.migrate import current_revision, head_revision
 from lakemesh.store.schema import ApiToken, AuditEvent
 from tests.conftest import FrozenClock, HubEnv
@@ -237,11 +239,24 @@ def test_location_conflicts_name_the_other_domain(env: HubEnv, tmp_path: Path) -
 
 
 def test_locations_outside_allowed_prefixes_are_refused(env: HubEnv, tmp_path: Path) -> None:
+    allowed = tmp_path / "allowed"
     with env.hub.transaction() as session:
         domains.create_domain(session, actor=env.admin, name="sales")
-        put_setting(session, "allowed_location_prefixes", [str(tmp_path / "allowed")])
+        guardrails.create_guardrail(
+            session,
+            actor=env.admin,
+            name="lake-only",
+            kind="location-prefixes",
+            prefixes=[str(allowed)],
+        )
     with (
-        pytest.raises(InvalidInputError, match="outside the mesh's allowed prefixes"),
+        pytest.raises(
+            GuardrailViolationError,
+            match=re.escape(
+                f"Guardrail lake-only (location-prefixes file://{allowed}): location "
+                f"file://{tmp_path}/x is outside the allowed prefixes"
+            ),
+        ),
         env.hub.transaction() as session,
     ):
         locations.register_location(

@@ -11,24 +11,20 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.catalog.visibility import can_describe
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.governance.guardrails import check_location_prefixes
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName
-from lakemesh.settings import get_setting
 from lakemesh.storage import is_within, normalize_uri
 from lakemesh.store.schema import Domain, Location, Table
 from lakemesh.store.versions import mark_policy_changed
 
 
-def check_location(session: Session, *, uri: str, domain: str) -> str:
-    """Normalise ``uri``; refuse it when it clashes with another domain or the allowed prefixes."""
+def check_location(session: Session, *, uri: str, domain: str, actor: Actor | None = None) -> str:
+    """Normalise ``uri``; refuse it when it clashes with another domain or lies outside the
+    prefixes a ``location-prefixes`` guardrail allows."""
     normalized = normalize_uri(uri)
-    prefixes: list[str] = get_setting(session, "allowed_location_prefixes")
-    if prefixes and not any(is_within(normalized, normalize_uri(p)) for p in prefixes):
-        raise InvalidInputError(
-            f"Location {normalized} is outside the mesh's allowed prefixes: {', '.join(prefixes)}",
-            details={"uri": normalized, "allowed_prefixes": prefixes},
-        )
+    check_location_prefixes(session, uri=normalized, actor=actor)
     for other in session.execute(select(Location)).scalars():
         if other.uri == normalized:
             raise AlreadyExistsError(
@@ -56,7 +52,7 @@ def register_location(session: Session, *, actor: Actor, uri: str, domain: str) 
     """Register a storage location for ``domain`` (its admins or mesh admins)."""
     domain_row = get_domain_row(session, domain)
     actor.require_domain_admin(domain, action="location.register", resource=uri)
-    normalized = check_location(session, uri=uri, domain=domain)
+    normalized = check_location(session, uri=uri, domain=domain, actor=actor)
     row = Location(domain_id=domain_row.id, uri=normalized, created_at=clock.now())
     session.add(row)
     session.flush()

@@ -18,6 +18,7 @@ from lakemesh.errors import NotFoundError
 from lakemesh.governance.decisions import subject_of
 from lakemesh.governance.grant_listing import describe_grant, list_grants
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
+from lakemesh.governance.guardrails import check_grant
 from lakemesh.governance.loader import CatalogNames, grant_rule
 from lakemesh.governance.state import policy_index
 from lakemesh.identity.actors import Actor
@@ -69,6 +70,7 @@ def grant(session: Session, *, actor: Actor, grantee: str, request: GrantRequest
             action="grant.create",
             resource=target,
         )
+    check_grant(session, actor=actor, rule=rule)
     parent_id = decision.sources[0] if decision.sources else None
     existing = next(
         (

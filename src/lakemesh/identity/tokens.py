@@ -81,21 +81,19 @@ def create_token(
     principal: str,
     expires_in: timedelta | None = None,
     description: str = "",
-    max_lifetime: timedelta | None = None,
 ) -> IssuedToken:
-    """Create a token for a principal of a domain the actor administers (or for the actor)."""
+    """Create a token for a principal of a domain the actor administers (or for the actor).
+
+    A ``max-token-lifetime`` guardrail refuses tokens without expiry or living longer.
+    """
+    from lakemesh.governance.guardrails import check_token_lifetime
+
     row = get_principal(session, principal)
     if row.kind == "group":
         raise InvalidInputError(f"Groups cannot hold tokens: {row.ref}")
     if row.id != actor.id:
         actor.require_domain_admin(row.domain.name, action="token.create", resource=row.ref)
-    if max_lifetime is not None and (expires_in is None or expires_in > max_lifetime):
-        from lakemesh.errors import GuardrailViolationError
-
-        raise GuardrailViolationError(
-            f"Guardrail max_token_lifetime: tokens may live at most {max_lifetime}",
-            details={"principal": actor.ref, "action": "token.create", "resource": row.ref},
-        )
+    check_token_lifetime(session, actor=actor, principal=row.ref, expires_in=expires_in)
     issued = issue_token(session, row, expires_in=expires_in, description=description)
     audit.record(
         session,
