@@ -1,0 +1,178 @@
+"""``lakemesh query`` and ``lakemesh workgroup`` through the real CLI on a governed hub home."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pytest
+
+from lakemesh.hub import Hub
+from lakemesh.identity.tokens import authenticate
+from tests.cli.conftest import Cli
+from tests.conftest import HubEnv
+from tests.query.governed import (
+    CUSTOMERS,
+    EMMA,
+    MIA,
+    ORDERS,
+    GovernedMesh,
+    build_governed_mesh,
+)
+
+SLOW = "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1"
+EU_ORDERS = f"SELECT order_id, amount FROM {ORDERS} ORDER BY order_id"
+
+
+@dataclass
+class Governed:
+    cli: Cli
+    tables: GovernedMesh
+    tokens: dict[str, str]
+
+    def run(self, principal: str, *args: str, code: int = 0) -> str:
+        return self.cli.run("--token", self.tokens[principal], *args, code=code).stdout
+
+    def json(self, principal: str, *args: str) -> object:
+        return self.cli.json("--token", self.tokens[principal], *args)
+
+    def expected_orders(self) -> pa.Table:
+        raw = self.tables.raw(ORDERS)
+        eu = raw.filter(pc.equal(raw["region"], "EU")).sort_by("order_id")
+        return eu.select(["order_id", "amount"])
+
+
+@pytest.fixture
+def governed(admin_cli: Cli, tmp_path: Path) -> Iterator[Governed]:
+    hub = Hub.open(admin_cli.home)
+    token = hub.home.profile(None)["token"]
+    with hub.transaction() as session:
+        admin = authenticate(session, token)
+    tables = build_governed_mesh(HubEnv(hub, admin, token), tmp_path / "data")
+    tokens = {ref: tables.token(ref) for ref in (EMMA, MIA)}
+    yield Governed(admin_cli, tables, tokens)
+    hub.close()
+
+
+def test_query_prints_a_table(governed: Governed) -> None:
+    out = governed.run(MIA, "query", f"SELECT * FROM {CUSTOMERS} ORDER BY customer_id LIMIT 2")
+    for text in ("customer_id", "segment", "customer-1", "customer-2"):
+        assert text in out
+    assert "email" not in out
+
+
+def test_query_csv_json_and_arrow(governed: Governed, tmp_path: Path) -> None:
+    expected = governed.expected_orders()
+    types = pa_csv.ConvertOptions(column_types=expected.schema)
+    csv = governed.run(EMMA, "query", EU_ORDERS, "--format", "csv")
+    assert pa_csv.read_csv(io.BytesIO(csv.encode()), convert_options=types).equals(expected)
+    result = governed.json(EMMA, "query", EU_ORDERS)
+    assert isinstance(result, dict)
+    assert result["rows"] == [list(row.values()) for row in expected.to_pylist()]
+    as_format = json.loads(governed.run(EMMA, "query", EU_ORDERS, "--format", "json"))
+    assert (as_format["columns"], as_format["rows"]) == (result["columns"], result["rows"])
+    piped = governed.cli.run("--token", governed.tokens[EMMA], "query", EU_ORDERS, "-f", "arrow")
+    assert pa.ipc.open_stream(piped.stdout_bytes).read_all().equals(expected)
+    target = tmp_path / "orders.arrow"
+    summary = governed.json(EMMA, "query", EU_ORDERS, "--output", str(target))
+    assert isinstance(summary, dict)
+    assert (summary["format"], summary["output"]) == ("arrow", str(target))
+    assert pa.ipc.open_stream(target.read_bytes()).read_all().equals(expected)
+    written = governed.run(EMMA, "query", EU_ORDERS, "-o", str(tmp_path / "orders.csv"))
+    assert "Wrote csv to" in written
+    assert pa_csv.read_csv(tmp_path / "orders.csv", convert_options=types).equals(expected)
+
+
+def test_query_errors(governed: Governed, tmp_path: Path) -> None:
+    token = governed.tokens[MIA]
+    error = governed.cli.error("--token", token, "query", f"SELECT email FROM {CUSTOMERS}", code=4)
+    assert error["message"] == f"{MIA} lacks SELECT on {CUSTOMERS}.email"
+    error = governed.cli.error("--token", token, "query", "DROP TABLE x", code=6)
+    assert error["message"] == "Statement not allowed: DROP"
+    error = governed.cli.error(
+        "--token", token, "query", "SELECT 1", "-f", "table", "-o", str(tmp_path / "x"), code=6
+    )
+    assert error["message"].startswith("--format table prints to the terminal")
+    error = governed.cli.error("--token", token, "query", "SELECT 1", "-o", "x.txt", code=6)
+    assert error["message"].startswith("Cannot tell the format of x.txt")
+
+
+def test_history(governed: Governed) -> None:
+    governed.run(MIA, "query", "SELECT 1 AS one")
+    governed.run(MIA, "query", f"SELECT phone FROM {CUSTOMERS}", code=4)
+    history = governed.json(MIA, "query", "history", "--limit", "5")
+    assert isinstance(history, list)
+    assert [(q["status"], q["sql"]) for q in history] == [
+        ("denied", f"SELECT phone FROM {CUSTOMERS}"),
+        ("succeeded", "SELECT 1 AS one"),
+    ]
+    assert "denied" in governed.run(MIA, "query", "history")
+    error = governed.cli.error(
+        "--token", governed.tokens[MIA], "query", "history", "--principal", EMMA, code=4
+    )
+    assert error["message"] == f"{MIA} may not read the query history of {EMMA}"
+    as_admin = governed.cli.json("query", "history", "--principal", MIA)
+    assert [q["principal"] for q in as_admin] == [MIA, MIA]
+
+
+def test_jobs(governed: Governed) -> None:
+    job = governed.json(EMMA, "query", "submit", EU_ORDERS)
+    assert isinstance(job, dict)
+    deadline = time.monotonic() + 30
+    status = ""
+    while status != "succeeded" and time.monotonic() < deadline:
+        found = governed.json(EMMA, "query", "status", str(job["id"]))
+        assert isinstance(found, dict)
+        status = str(found["status"])
+        time.sleep(0.05)
+    assert status == "succeeded"
+    assert "succeeded" in governed.run(EMMA, "query", "status", str(job["id"]))
+    csv = governed.run(EMMA, "query", "results", str(job["id"]), "--format", "csv")
+    assert csv.splitlines()[0] == '"order_id","amount"'
+    cancelled = governed.json(EMMA, "query", "cancel", str(job["id"]))
+    assert isinstance(cancelled, dict)
+    assert cancelled["status"] == "succeeded"  # a finished job stays as it was
+
+
+def test_query_help_lists_the_commands(admin_cli: Cli) -> None:
+    out = admin_cli.run("query", "--help").stdout
+    for command in ("run", "history", "submit", "status", "results", "cancel"):
+        assert command in out
+
+
+def test_workgroups(governed: Governed) -> None:
+    cli = governed.cli
+    created = cli.json(
+        "workgroup",
+        "create",
+        "analysts",
+        "--max-bytes-per-query",
+        "10MB",
+        "--max-concurrent",
+        "2",
+        "--result-retention",
+        "12h",
+    )
+    assert (created["max_bytes_per_query"], created["max_concurrent"]) == (10 * 1024**2, 2)
+    assert created["result_retention"] == "12h"
+    assert "10.0 MiB" in cli.run("workgroup", "show", "analysts").stdout
+    assert "analysts" in cli.run("workgroup", "list").stdout
+    updated = cli.json("workgroup", "update", "analysts", "--max-bytes-per-query", "none")
+    assert updated["max_bytes_per_query"] is None
+    result = governed.json(EMMA, "query", "SELECT 1 AS one", "--workgroup", "analysts")
+    assert isinstance(result, dict)
+    assert result["rows"] == [[1]]
+    error = cli.error("workgroup", "create", "bad", "--max-bytes-per-month", "lots", code=6)
+    assert error["message"].startswith("Invalid --max-bytes-per-month: 'lots'")
+    error = cli.error("--token", governed.tokens[EMMA], "workgroup", "create", "mine", code=4)
+    assert error["message"] == f"{EMMA} is not a mesh admin"
+    assert "Deleted workgroup analysts" in cli.run("workgroup", "delete", "analysts").stdout
+    error = cli.error("workgroup", "delete", "primary", code=5)
+    assert error["message"] == "The default workgroup cannot be deleted: primary"
