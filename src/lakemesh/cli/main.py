@@ -20,13 +20,16 @@ from lakemesh.cli import (
     databases,
     demo,
     domains,
+    filters,
     groups,
     hub,
     locations,
+    masks,
     principals,
     query,
     session,
     tables,
+    tags,
     tokens,
     workgroups,
 )
@@ -165,6 +168,9 @@ app.add_typer(locations.app, name="location")
 app.add_typer(databases.app, name="database")
 app.command("crawl")(crawl.crawl)
 app.add_typer(tables.app, name="table")
+app.add_typer(tags.app, name="tag")
+app.add_typer(filters.app, name="filter")
+app.add_typer(masks.app, name="mask")
 app.add_typer(audit.app, name="audit")
 app.add_typer(query.app, name="query")
 app.add_typer(workgroups.app, name="workgroup")

@@ -28,6 +28,7 @@ SHOW_FIELDS = [
     ("schema version", "schema_version"),
     ("description", "description"),
     ("properties", "properties"),
+    ("tags", "effective_tags"),
     ("created", "created_at"),
     ("updated", "updated_at"),
 ]
@@ -35,8 +36,10 @@ COLUMN_COLUMNS = [
     ("column", "name"),
     ("type", "type"),
     ("partition", "partition"),
+    ("tags", "effective_tags"),
     ("description", "description"),
 ]
+SEARCH_COLUMNS = [("table", "name"), ("matching columns", "columns")]
 CHANGES = ("added", "changed", "removed")
 HISTORY_COLUMNS = [
     ("version", "version"),
@@ -91,10 +94,34 @@ def show(ctx: typer.Context, name: Name) -> None:
         table = client.get_table(name)
 
     def human() -> None:
-        output.print_record(table, SHOW_FIELDS)
-        output.print_table(table.get("columns", []), COLUMN_COLUMNS, empty="No columns.")
+        output.print_record(with_tags(table), SHOW_FIELDS)
+        columns = [with_tags(column) for column in table.get("columns", [])]
+        output.print_table(columns, COLUMN_COLUMNS, empty="No columns.")
 
     output.emit(options(ctx).json, table, human)
+
+
+def with_tags(item: dict[str, Any]) -> dict[str, Any]:
+    """A table or column with its effective tags under ``effective_tags``, for display."""
+    return {**item, "effective_tags": (item.get("tags") or {}).get("effective", {})}
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    tags: Annotated[
+        str,
+        typer.Option("--tags", help='Tag expression, like "sensitivity=pii OR region!=eu-west".'),
+    ],
+) -> None:
+    """Find the tables you may see that have columns whose tags match an expression."""
+    with connect(ctx) as client:
+        found = client.search_tables(tags)
+    output.emit(
+        options(ctx).json,
+        found,
+        lambda: output.print_table(found, SEARCH_COLUMNS, title=tags, empty="No table matches."),
+    )
 
 
 @app.command("history")
