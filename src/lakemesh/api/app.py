@@ -11,9 +11,13 @@ from lakemesh.api.routes import (
     audit,
     crawls,
     databases,
+    doctor,
     domains,
+    explain,
     filters,
+    grants,
     groups,
+    guardrails,
     health,
     locations,
     masks,
@@ -44,6 +48,10 @@ AUTHENTICATED_ROUTERS = (
     tags.router,
     filters.router,
     masks.router,
+    grants.router,
+    explain.router,
+    guardrails.router,
+    doctor.router,
 )
 
 

@@ -206,11 +206,12 @@ def create_guardrail(
             f"Invalid guardrail name: {name!r} (use lower-case letters, digits, _ and -)",
             details={"guardrail": name},
         )
+    _check_kind(kind)
     if session.execute(select(Guardrail.id).where(Guardrail.name == name)).first():
         raise AlreadyExistsError(f"Guardrail already exists: {name}", details={"guardrail": name})
     config = _config(
         session,
-        _check_kind(kind),
+        kind,
         keys=keys,
         on_tags=on_tags,
         prefixes=prefixes,

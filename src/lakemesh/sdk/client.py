@@ -20,6 +20,7 @@ import httpx
 from lakemesh.errors import InvalidInputError
 from lakemesh.sdk.audit import AuditMethods
 from lakemesh.sdk.catalog import CatalogMethods, ProgressCallback
+from lakemesh.sdk.governance import GovernanceMethods
 from lakemesh.sdk.governance_tags import GovernanceTagMethods
 from lakemesh.sdk.identity import IdentityMethods
 from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
@@ -42,6 +43,7 @@ class Client(
     QueryMethods,
     WorkgroupMethods,
     GovernanceTagMethods,
+    GovernanceMethods,
 ):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).
 

@@ -1,0 +1,21 @@
+"""``/doctor``: the mesh's risky states, for mesh admins (``lakemesh doctor``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.governance import doctor
+
+router = APIRouter(prefix="/doctor", tags=["governance"])
+
+
+@router.get(
+    "",
+    summary='Risky states, most severe first: {"findings": [{"kind", "severity", "resource", '
+    '"message", "details"}], "counts": {severity: n}} (mesh admins)',
+)
+def diagnose(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return doctor.report(doctor.diagnose(session, actor=actor))

@@ -1,0 +1,35 @@
+"""``/explain``: a decision with the grants, tags and filters behind it (DESIGN §8-9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.errors import InvalidInputError
+from lakemesh.governance import decisions
+from lakemesh.model.permissions import parse_permissions
+
+router = APIRouter(prefix="/explain", tags=["governance"])
+
+
+@router.get(
+    "",
+    summary="Whether a principal may use a permission on a resource, and why: "
+    '{"allowed", "columns", "row_filter", "masks", "reasons"}',
+)
+def explain(
+    principal: str, permission: str, resource: str, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    permissions = parse_permissions(permission)
+    if len(permissions) != 1:
+        raise InvalidInputError(
+            f"Explain one permission at a time, got {permission}",
+            details={"permission": permission},
+        )
+    [chosen] = permissions
+    decision = decisions.explain(
+        session, actor=actor, principal=principal, permission=chosen, resource=resource
+    )
+    return decision.to_dict()

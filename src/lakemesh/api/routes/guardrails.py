@@ -1,0 +1,82 @@
+"""``/guardrails``: organisation policies no domain can opt out of (mesh admins change them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import RequestBody
+from lakemesh.governance import guardrails
+
+router = APIRouter(prefix="/guardrails", tags=["governance"])
+
+
+class GuardrailUpdate(RequestBody):
+    """The one option of the guardrail's kind: ``keys`` (required-tags), ``on_tags``
+    (sensitive-scope), ``prefixes`` (location-prefixes), ``max_lifetime`` like ``90d``
+    (max-token-lifetime)."""
+
+    keys: list[str] | None = None
+    on_tags: str | None = None
+    prefixes: list[str] | None = None
+    max_lifetime: str | None = None
+
+
+class GuardrailCreate(GuardrailUpdate):
+    name: str
+    kind: str
+
+
+@router.get("", summary="Every guardrail (anyone may read them)")
+def list_guardrails(
+    session: SessionDep, actor: CurrentActor, kind: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        guardrails.describe_guardrail(row) for row in guardrails.list_guardrails(session, kind=kind)
+    ]
+
+
+@router.post("", status_code=201, summary="Create a guardrail (mesh admins)")
+def create_guardrail(
+    body: GuardrailCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = guardrails.create_guardrail(
+        session,
+        actor=actor,
+        name=body.name,
+        kind=body.kind,
+        keys=body.keys,
+        on_tags=body.on_tags,
+        prefixes=body.prefixes,
+        max_lifetime=body.max_lifetime,
+    )
+    return guardrails.describe_guardrail(row)
+
+
+@router.get("/{name}", summary="One guardrail")
+def show_guardrail(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return guardrails.describe_guardrail(guardrails.get_guardrail(session, name))
+
+
+@router.patch("/{name}", summary="Replace a guardrail's configuration (mesh admins)")
+def update_guardrail(
+    name: str, body: GuardrailUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = guardrails.update_guardrail(
+        session,
+        actor=actor,
+        name=name,
+        keys=body.keys,
+        on_tags=body.on_tags,
+        prefixes=body.prefixes,
+        max_lifetime=body.max_lifetime,
+    )
+    return guardrails.describe_guardrail(row)
+
+
+@router.delete("/{name}", status_code=204, summary="Delete a guardrail (mesh admins)")
+def delete_guardrail(name: str, session: SessionDep, actor: CurrentActor) -> Response:
+    guardrails.delete_guardrail(session, actor=actor, name=name)
+    return Response(status_code=204)
