@@ -18,7 +18,7 @@ from lakemesh.errors import (
     LakemeshError,
     NotFoundError,
 )
-from lakemesh.governance import grants, masks, tag_assignments, tags
+from lakemesh.governance import grants, guardrails, masks, tag_assignments, tags
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.permissions import Permission
 from tests.governance.factory import Mesh, build_mesh
@@ -149,6 +149,13 @@ def _mask(name: str, expression: str) -> Callable[[Session, Mesh], None]:
     return setup
 
 
+def _guardrail(name: str, kind: str, **config: Any) -> Callable[[Session, Mesh], None]:
+    def setup(session: Session, mesh: Mesh) -> None:
+        guardrails.create_guardrail(session, actor=mesh.env.admin, name=name, kind=kind, **config)
+
+    return setup
+
+
 ANALYSTS = "group:analysts@marketing"
 
 
@@ -226,6 +233,20 @@ def _apply(session: Session, mesh: Mesh, change: str) -> None:
             r"user:sam@sales \(sensitivity=pii\|public\)$",
             None,
         ),
+        (
+            [_guardrail("tagged", "required-tags", keys=["owner", "sensitivity"])],
+            "delete owner",
+            r"Tag key owner is still in use: guardrail tagged "
+            r"\(required-tags owner, sensitivity\)$",
+            [{"kind": "guardrail", "name": "tagged", "tag": "required-tags owner, sensitivity"}],
+        ),
+        (
+            [_guardrail("pii_named", "sensitive-scope", on_tags="sensitivity=pii")],
+            "remove sensitivity=pii",
+            r"Tag value sensitivity=pii is still in use: guardrail pii_named "
+            r"\(sensitive-scope sensitivity=pii\)$",
+            None,
+        ),
     ],
 )
 def test_deleting_a_tag_in_use_is_refused_with_its_uses(
@@ -257,6 +278,8 @@ def test_deleting_a_tag_in_use_is_refused_with_its_uses(
             "remove sensitivity=pii",
         ),
         ([_assign("sales.crm.customers.email", sensitivity="pii")], "delete owner"),
+        ([_guardrail("tagged", "required-tags", keys=["owner"])], "remove owner=marketing"),
+        ([_guardrail("pii", "sensitive-scope", on_tags="sensitivity=pii")], "delete owner"),
     ],
 )
 def test_values_and_keys_nothing_uses_can_go(

@@ -2,7 +2,7 @@
 
 Assigning tags on databases, tables and columns, effective tags and tag search live in
 :mod:`lakemesh.governance.tag_assignments`. A key or a value still in use (assigned somewhere, or
-mentioned by a grant or a mask) cannot be deleted: the refusal lists every use.
+named by a grant, a mask or a guardrail) cannot be deleted: the refusal lists every use.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from lakemesh.store.schema import (
     Database,
     Domain,
     Grant,
+    Guardrail,
     MaskRule,
     Table,
     TagAssignment,
@@ -124,7 +125,7 @@ class TagUse:
     """One place a tag key (or value) is used: an assignment, a grant or a mask."""
 
     kind: str
-    """``database``, ``table``, ``column``, ``grant`` or ``mask``."""
+    """``database``, ``table``, ``column``, ``grant``, ``mask`` or ``guardrail``."""
     name: str
     tag: str
     """The tag as it is used there: ``sensitivity=pii`` or the whole tag expression."""
@@ -161,7 +162,7 @@ def located_assignments(
 
 
 def tag_uses(session: Session, *, key: str, value: str | None = None) -> list[TagUse]:
-    """Where ``key`` (or its ``value`` alone) is used: assignments, then grants, then masks."""
+    """Where ``key`` (or its ``value`` alone) is used: assignments, grants, masks, guardrails."""
     row = get_tag(session, key)
     uses: list[TagUse] = []
     for level in ("database", "table", "column"):
@@ -185,6 +186,22 @@ def tag_uses(session: Session, *, key: str, value: str | None = None) -> list[Ta
     for mask in session.execute(select(MaskRule).order_by(MaskRule.name)).scalars():
         if _mentions(parse_tag_expression(mask.tag_expression), key, value):
             uses.append(TagUse("mask", mask.name, mask.tag_expression))
+    uses.extend(_guardrail_uses(session, key, value))
+    return uses
+
+
+def _guardrail_uses(session: Session, key: str, value: str | None) -> list[TagUse]:
+    """Guardrails naming the key (``required-tags``) or the value (``sensitive-scope``)."""
+    uses: list[TagUse] = []
+    for row in session.execute(select(Guardrail).order_by(Guardrail.name)).scalars():
+        required = row.config.get("keys")
+        expression = row.config.get("expression")
+        if isinstance(required, list) and value is None and key in required:
+            uses.append(TagUse("guardrail", row.name, f"{row.kind} {', '.join(required)}"))
+        elif isinstance(expression, str) and _mentions(
+            parse_tag_expression(expression), key, value
+        ):
+            uses.append(TagUse("guardrail", row.name, f"{row.kind} {expression}"))
     return uses
 
 
