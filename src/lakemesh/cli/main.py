@@ -19,9 +19,13 @@ from lakemesh.cli import (
     crawl,
     databases,
     demo,
+    doctor,
     domains,
+    explain,
     filters,
+    grants,
     groups,
+    guardrails,
     hub,
     locations,
     masks,
@@ -171,6 +175,12 @@ app.add_typer(tables.app, name="table")
 app.add_typer(tags.app, name="tag")
 app.add_typer(filters.app, name="filter")
 app.add_typer(masks.app, name="mask")
+app.command("grant")(grants.grant)
+app.command("revoke")(grants.revoke)
+app.add_typer(grants.app, name="grants")
+app.command("explain")(explain.explain)
+app.add_typer(guardrails.app, name="guardrail")
+app.command("doctor")(doctor.doctor)
 app.add_typer(audit.app, name="audit")
 app.add_typer(query.app, name="query")
 app.add_typer(workgroups.app, name="workgroup")
