@@ -2,8 +2,7 @@
 
 ``build_governed_mesh`` writes the ``sales.crm`` tables (Parquet customers partitioned by region,
 Parquet orders, CSV stores), crawls them into a hub and sets up tags, masks, data filters and
-grants for a cast of principals. Grants are written straight into the store (with the policy
-version bumped) until the grant service lands.
+grants for a cast of principals through the governance services, as a mesh admin would.
 
 Who reads what:
 
@@ -32,26 +31,15 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh import clock
 from lakemesh.catalog import crawler, domains, locations
-from lakemesh.catalog.tables import get_table_row
+from lakemesh.governance import filters, grants, masks, tag_assignments, tags
+from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.hub import Hub
 from lakemesh.identity import principals, tokens
 from lakemesh.identity.actors import Actor, load_actor
-from lakemesh.model.names import parse_resource
-from lakemesh.store.schema import (
-    Column,
-    DataFilterRow,
-    Grant,
-    MaskRule,
-    TagAssignment,
-    TagKey,
-    TagValue,
-)
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.model.permissions import Permission
 from tests.conftest import HubEnv
 
 ADMIN = "user:admin@governance"
@@ -159,151 +147,42 @@ def raw_table(root: Path, table: str) -> pa.Table:
     return dataset.to_table()
 
 
-# -- store rows: tags, masks, filters, grants -------------------------------------------------
-
-
-def _table_id(session: Session, table: str) -> int:
-    return get_table_row(session, parse_resource(table, level="table")).id
-
-
-def _column_id(session: Session, column: str) -> int:
-    name = parse_resource(column, level="column")
-    table_id = _table_id(session, str(name.table_name))
-    found = session.execute(
-        select(Column.id).where(Column.table_id == table_id, Column.name == name.column)
-    ).scalar()
-    assert found is not None, column
-    return found
-
-
-def add_tag_key(session: Session, key: str, values: Iterable[str]) -> None:
-    row = TagKey(key=key, description="", created_at=clock.now())
-    row.values = [TagValue(value=value) for value in values]
-    session.add(row)
-    session.flush()
-    mark_policy_changed(session)
-
-
-def assign_tag(session: Session, resource: str, key: str, value: str) -> None:
-    """Tag a table (``d.db.t``) or a column (``d.db.t.c``)."""
-    key_row = session.execute(select(TagKey).where(TagKey.key == key)).scalar_one()
-    value_row = next(v for v in key_row.values if v.value == value)
-    name = parse_resource(resource)
-    assignment = TagAssignment(key_id=key_row.id, value_id=value_row.id)
-    if name.level == "column":
-        assignment.column_id = _column_id(session, resource)
-    else:
-        assignment.table_id = _table_id(session, resource)
-    session.add(assignment)
-    session.flush()
-    mark_policy_changed(session)
-
-
-def add_mask(session: Session, name: str, expression: str, function: str) -> None:
-    session.add(
-        MaskRule(
-            name=name,
-            tag_expression=expression,
-            function=function,
-            created_by=ADMIN,
-            created_at=clock.now(),
-        )
-    )
-    session.flush()
-    mark_policy_changed(session)
-
-
-def create_filter(
-    session: Session,
-    *,
-    table: str,
-    name: str,
-    predicate: str | None,
-    columns: list[str] | None = None,
-    excluded: list[str] | None = None,
-) -> DataFilterRow:
-    now = clock.now()
-    row = DataFilterRow(
-        table_id=_table_id(session, table),
-        name=name,
-        predicate=predicate,
-        columns=columns,
-        excluded_columns=excluded or [],
-        created_by=ADMIN,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(row)
-    session.flush()
-    mark_policy_changed(session)
-    return row
-
-
-def _grant(session: Session, grantee: str, permissions: Iterable[str], **target: Any) -> Grant:
-    row = Grant(
-        grantee_id=principals.get_principal(session, grantee).id,
-        permissions=list(permissions),
-        with_grant_option=False,
-        excluded_columns=target.pop("excluded_columns", None) or [],
-        granted_by=ADMIN,
-        created_at=clock.now(),
-        **target,
-    )
-    session.add(row)
-    session.flush()
-    mark_policy_changed(session)
-    return row
+# -- policies, through the governance services ------------------------------------------------
 
 
 def grant_on(
     session: Session,
+    actor: Actor,
     *,
     grantee: str,
     table: str,
     permissions: Iterable[str] = ("SELECT",),
     columns: list[str] | None = None,
-    excluded: list[str] | None = None,
-) -> Grant:
-    """A named grant on a table, optionally restricted to columns."""
-    return _grant(
-        session,
-        grantee,
-        permissions,
-        target_kind="resource",
-        table_id=_table_id(session, table),
-        columns=columns,
-        excluded_columns=excluded,
+    data_filter: str | None = None,
+) -> None:
+    """A named grant on a table, optionally restricted to columns or through a data filter."""
+    request = GrantRequest(
+        permissions=frozenset(Permission(p) for p in permissions),
+        on=table,
+        columns=tuple(columns) if columns is not None else None,
+        filter=data_filter,
     )
+    grants.grant(session, actor=actor, grantee=grantee, request=request)
 
 
 def grant_on_tags(
     session: Session,
+    actor: Actor,
     *,
     grantee: str,
     expression: str,
     permissions: Iterable[str] = ("SELECT", "DESCRIBE"),
-) -> Grant:
+) -> None:
     """A tag grant on tables matching ``expression``."""
-    return _grant(
-        session,
-        grantee,
-        permissions,
-        target_kind="tag",
-        tag_expression=expression,
-        tag_resource_type="table",
+    request = GrantRequest(
+        permissions=frozenset(Permission(p) for p in permissions), on_tags=expression
     )
-
-
-def grant_filter(session: Session, *, grantee: str, data_filter: DataFilterRow) -> Grant:
-    """SELECT through a data filter."""
-    return _grant(
-        session,
-        grantee,
-        ("SELECT",),
-        target_kind="filter",
-        filter_id=data_filter.id,
-        table_id=data_filter.table_id,
-    )
+    grants.grant(session, actor=actor, grantee=grantee, request=request)
 
 
 # -- the mesh --------------------------------------------------------------------------------
@@ -352,38 +231,64 @@ def _people(session: Session, admin: Actor) -> None:
         )
 
 
-def _policies(session: Session) -> None:
-    add_tag_key(session, "sensitivity", ("public", "internal", "pii"))
-    add_tag_key(session, "pii_kind", ("email", "phone"))
+def _policies(session: Session, admin: Actor) -> None:
+    tags.create_tag(session, actor=admin, key="sensitivity", values=["public", "internal", "pii"])
+    tags.create_tag(session, actor=admin, key="pii_kind", values=["email", "phone"])
     for table in (CUSTOMERS, ORDERS, STORES):
-        assign_tag(session, table, "sensitivity", "internal")
-    for column, kind in (("email", "email"), ("phone", "phone")):
-        assign_tag(session, f"{CUSTOMERS}.{column}", "sensitivity", "pii")
-        assign_tag(session, f"{CUSTOMERS}.{column}", "pii_kind", kind)
-    add_mask(session, "email_domain_only", "pii_kind=email", "email_domain")
-    add_mask(session, "phone_last4", "pii_kind=phone", "last4")
-    grant_on_tags(
-        session, grantee="group:analysts@marketing", expression="sensitivity=public|internal"
-    )
-    grant_on(session, grantee=BOB, table=CUSTOMERS, columns=["customer_id", "name", "region"])
-    grant_on(session, grantee=BOB, table=ORDERS)
-    own_region = create_filter(
-        session, table=ORDERS, name="own_region", predicate="region = principal_attribute('region')"
-    )
-    grant_filter(session, grantee="group:regional_managers@sales", data_filter=own_region)
-    grant_on(session, grantee="group:regional_managers@sales", table=STORES)
-    grant_on(session, grantee=CARL, table=CUSTOMERS)
-    grant_on(session, grantee=UNA, table=CUSTOMERS)
-    grant_on(session, grantee=UNA, table=CUSTOMERS, permissions=("UNMASK",), columns=["email"])
-    grant_on(session, grantee=CORA, table=CUSTOMERS, columns=["customer_id", "name", "region"])
-    eu_contacts = create_filter(
+        tag_assignments.assign_tags(
+            session, actor=admin, resource=table, tags={"sensitivity": "internal"}
+        )
+    for column in ("email", "phone"):
+        tag_assignments.assign_tags(
+            session,
+            actor=admin,
+            resource=f"{CUSTOMERS}.{column}",
+            tags={"sensitivity": "pii", "pii_kind": column},
+        )
+    masks.create_mask(
         session,
-        table=CUSTOMERS,
+        actor=admin,
+        name="email_domain_only",
+        tag_expression="pii_kind=email",
+        function="email_domain",
+    )
+    masks.create_mask(
+        session, actor=admin, name="phone_last4", tag_expression="pii_kind=phone", function="last4"
+    )
+    grant_on_tags(
+        session, admin, grantee="group:analysts@marketing", expression="sensitivity=public|internal"
+    )
+    grant_on(
+        session, admin, grantee=BOB, table=CUSTOMERS, columns=["customer_id", "name", "region"]
+    )
+    grant_on(session, admin, grantee=BOB, table=ORDERS)
+    filters.create_filter(
+        session,
+        actor=admin,
+        name="own_region",
+        table=ORDERS,
+        rows="region = principal_attribute('region')",
+    )
+    managers = "group:regional_managers@sales"
+    grant_on(session, admin, grantee=managers, table=ORDERS, data_filter="own_region")
+    grant_on(session, admin, grantee=managers, table=STORES)
+    grant_on(session, admin, grantee=CARL, table=CUSTOMERS)
+    grant_on(session, admin, grantee=UNA, table=CUSTOMERS)
+    grant_on(
+        session, admin, grantee=UNA, table=CUSTOMERS, permissions=("UNMASK",), columns=["email"]
+    )
+    grant_on(
+        session, admin, grantee=CORA, table=CUSTOMERS, columns=["customer_id", "name", "region"]
+    )
+    filters.create_filter(
+        session,
+        actor=admin,
         name="eu_contacts",
-        predicate="region = 'EU'",
+        table=CUSTOMERS,
+        rows="region = 'EU'",
         columns=["customer_id", "email"],
     )
-    grant_filter(session, grantee=CORA, data_filter=eu_contacts)
+    grant_on(session, admin, grantee=CORA, table=CUSTOMERS, data_filter="eu_contacts")
 
 
 def build_governed_mesh(env: HubEnv, root: Path) -> GovernedMesh:
@@ -395,5 +300,5 @@ def build_governed_mesh(env: HubEnv, root: Path) -> GovernedMesh:
         locations.register_location(session, actor=admin, uri=str(root / "sales"), domain="sales")
     crawler.crawl(env.hub, actor=admin, uri=str(crm), domain="sales", database="crm")
     with env.hub.transaction() as session:
-        _policies(session)
+        _policies(session, admin)
     return GovernedMesh(env.hub, admin, root)
