@@ -15,12 +15,12 @@ about and a message. What is checked, and why:
   edited by other tools). What can arise: ``grantor-removed`` (the principal that granted it was
   deleted), ``grantor-lost-authority`` (it no longer holds the rights it granted from, e.g. a
   former domain admin), ``grant-names-missing-columns`` (the table's schema dropped a column the
-  grant lists), ``grant-names-missing-tag`` (tag values no longer defined), and
-  ``tag-grant-matches-nothing`` (a tag expression no table matches today; info);
+  grant lists) and ``tag-grant-matches-nothing`` (a tag expression no table matches today;
+  info). Tag keys and values named by grants, masks and guardrails cannot be deleted (the tag
+  service refuses), so those references cannot dangle;
 - ``token-never-expires`` / ``token-exceeds-lifetime``: active tokens without expiry, or beyond
   a ``max-token-lifetime`` guardrail created after them;
 - ``location-outside-prefixes``: locations registered before a ``location-prefixes`` guardrail;
-- ``guardrail-unknown-tag``: guardrails naming tag keys that no longer exist;
 - ``mesh-admins`` (medium when there is only one) and ``domain-without-admins``.
 """
 
@@ -35,12 +35,18 @@ from sqlalchemy.orm import Session, aliased
 
 from lakemesh import clock
 from lakemesh.governance import guardrails
+from lakemesh.governance.grant_reach import (
+    catalog_tables,
+    may_overlap,
+    sensitive_columns,
+    tables_reached,
+)
 from lakemesh.governance.loader import CatalogNames, grant_rule
 from lakemesh.governance.state import policy_index
 from lakemesh.identity.actors import GOVERNANCE, SYSTEM, Actor
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
-from lakemesh.policy import GrantRule, PolicyIndex, TagExpression, TagTarget, TagValuesTarget
+from lakemesh.policy import GrantRule, PolicyIndex, TagExpression, TagTarget
 from lakemesh.policy.coverage import contains
 from lakemesh.policy.tag_expressions import parse_tag_expression
 from lakemesh.storage import is_within
@@ -53,7 +59,6 @@ from lakemesh.store.schema import (
     Location,
     Principal,
     Table,
-    TagKey,
 )
 
 SEVERITIES = ("high", "medium", "low", "info")
@@ -98,7 +103,6 @@ def diagnose(session: Session, *, actor: Actor) -> list[Finding]:
         *_grant_integrity(session, index, rules),
         *_tokens(session),
         *_locations(session),
-        *_guardrail_tags(session),
         *_admins(session),
     ]
     order = {severity: position for position, severity in enumerate(SEVERITIES)}
@@ -120,7 +124,7 @@ def _shared_tables(session: Session, index: PolicyIndex, rules: Rules) -> dict[s
     shared: dict[str, list[str]] = {}
     for _, rule in rules:
         if rule.grantee.kind == "domain":
-            for table in guardrails.tables_reached(session, index, rule):
+            for table in tables_reached(session, index, rule):
                 shared.setdefault(str(table), []).append(str(rule.grantee))
     return shared
 
@@ -130,7 +134,7 @@ def _missing_required_tags(session: Session, index: PolicyIndex, rules: Rules) -
     if not required:
         return
     shared = _shared_tables(session, index, rules)
-    for table in guardrails.catalog_tables(session):
+    for table in catalog_tables(session):
         tags = index.table_facts(table).table_tags
         for row in required:
             missing = guardrails.missing_tag_keys(row, tags)
@@ -164,11 +168,11 @@ def _sensitive_grants(session: Session, index: PolicyIndex, rules: Rules) -> Ite
                     if target.scope is None or contains(target.scope, t)
                 ]
             else:
-                tables = guardrails.tables_reached(session, index, rule)
+                tables = tables_reached(session, index, rule)
             reached = {
                 table: columns
                 for table in tables
-                if (columns := guardrails.sensitive_columns(index, rule, table, scope))
+                if (columns := sensitive_columns(index, rule, table, scope))
             }
             yield from _sensitive_findings(index, row, grant, rule, reached, scope)
 
@@ -184,7 +188,7 @@ def _sensitive_findings(
     grantee = str(rule.grantee)
     is_domain = rule.grantee.kind == "domain"
     if not reached and is_domain and isinstance(rule.target, TagTarget):
-        if guardrails.may_overlap(rule.target.expression, scope):
+        if may_overlap(rule.target.expression, scope):
             yield Finding(
                 "sensitive-columns-granted",
                 "high",
@@ -247,10 +251,6 @@ def _dangling_grants(session: Session) -> Iterator[Finding]:
 def _grant_integrity(session: Session, index: PolicyIndex, rules: Rules) -> Iterator[Finding]:
     principals = set(session.execute(select(Principal.ref)).scalars())
     columns_of = {table.id: {c.name.lower() for c in table.columns} for table in _tables(session)}
-    tag_values = {
-        row.key: {value.value for value in row.values}
-        for row in session.execute(select(TagKey)).scalars()
-    }
     for grant, rule in rules:
         where = f"grant #{grant.id} to {grant.grantee.ref} on {rule.target}"
         details: dict[str, Any] = {"grant_id": grant.id, "grantee": grant.grantee.ref}
@@ -286,21 +286,6 @@ def _grant_integrity(session: Session, index: PolicyIndex, rules: Rules) -> Iter
                     {**details, "columns": gone},
                 )
         target = rule.target
-        if isinstance(target, TagValuesTarget):
-            allowed = tag_values.get(target.key)
-            gone = sorted(
-                (target.values or set()) - (allowed or set())
-                if allowed is not None
-                else {target.key}
-            )
-            if gone:
-                yield Finding(
-                    "grant-names-missing-tag",
-                    "low",
-                    str(target),
-                    f"{where} names tags that are no longer defined: {', '.join(gone)}",
-                    details,
-                )
         if (
             isinstance(target, TagTarget)
             and target.resource_type == "table"
@@ -364,27 +349,6 @@ def _locations(session: Session) -> Iterator[Finding]:
                     f"allowed prefixes ({guardrails.label(row)})",
                     {"guardrail": row.name, "domain": location.domain.name},
                 )
-
-
-def _guardrail_tags(session: Session) -> Iterator[Finding]:
-    known = set(session.execute(select(TagKey.key)).scalars())
-    for row in guardrails.list_guardrails(session):
-        if row.kind == guardrails.REQUIRED_TAGS:
-            keys = set(row.config.get("keys", []))
-        elif row.kind == guardrails.SENSITIVE_SCOPE:
-            keys = set(parse_tag_expression(row.config["expression"]).keys)
-        else:
-            continue
-        unknown = sorted(keys - known)
-        if unknown:
-            yield Finding(
-                "guardrail-unknown-tag",
-                "medium",
-                f"guardrail:{row.name}",
-                f"{guardrails.label(row)} names tag keys that no longer exist: "
-                f"{', '.join(unknown)}",
-                {"guardrail": row.name, "tag_keys": unknown},
-            )
 
 
 def _admins(session: Session) -> Iterator[Finding]:
