@@ -23,6 +23,7 @@ from lakemesh.cli.context import connect, options
 from lakemesh.errors import InvalidInputError
 
 SUBCOMMANDS_HELP = ("--help", "-h")
+SQL_WIDTH = 60
 
 
 class QueryGroup(TyperGroup):
@@ -251,6 +252,7 @@ def history(
             **query,
             "short_id": str(query["query_id"])[:8],
             "submitted": str(query.get("submitted_at") or "")[:19].replace("T", " "),
+            "sql": _one_line(str(query.get("sql") or "")),
         }
         for query in queries
     ]
@@ -262,6 +264,12 @@ def history(
         queries,
         lambda: output.print_table(rows, columns, empty="No queries yet."),
     )
+
+
+def _one_line(sql: str, width: int = SQL_WIDTH) -> str:
+    """A statement on one line, cut to ``width`` characters."""
+    text = " ".join(sql.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @app.command("submit")

@@ -79,6 +79,7 @@ class QueryFacts:
     started_at: datetime | None = None
     tables: list[str] = field(default_factory=list)
     bytes_scanned: int = 0
+    stored: bool = False  # whether a history row exists already (queued or running)
 
 
 def _fill(row: QueryRecord, facts: QueryFacts) -> None:
@@ -88,7 +89,7 @@ def _fill(row: QueryRecord, facts: QueryFacts) -> None:
 
 
 def _row(session: Session, facts: QueryFacts) -> QueryRecord:
-    row = session.get(QueryRecord, facts.id)
+    row = session.get(QueryRecord, facts.id) if facts.stored else None
     if row is None:
         row = QueryRecord(id=facts.id)
         session.add(row)
@@ -103,6 +104,7 @@ def insert_query(session: Session, facts: QueryFacts, *, status: str) -> QueryRe
     row.tables, row.columns, row.filters, row.masks = list(facts.tables), {}, {}, {}
     row.bytes_scanned = facts.bytes_scanned
     session.flush()
+    facts.stored = True
     return row
 
 
@@ -277,6 +279,7 @@ def facts_of(row: QueryRecord) -> QueryFacts:
         submitted_at=row.submitted_at,
         started_at=row.started_at,
         tables=list(row.tables),
+        stored=True,
     )
 
 

@@ -114,6 +114,7 @@ def run(
         engine="",
         mode=mode,
         submitted_at=submitted_at or clock.now(),
+        stored=mode == ASYNC,
     )
     prepared: _Prepared | None = None
     reached_engine = False
