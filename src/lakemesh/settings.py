@@ -15,8 +15,6 @@ DEFAULTS: dict[str, Any] = {
     # Every principal may DESCRIBE tables of published data products ("published") or only
     # what it was granted ("granted").
     "discovery": "published",
-    # Storage prefixes locations must lie under; empty means anywhere.
-    "allowed_location_prefixes": [],
     # Shares to a domain inside the mesh are accepted without the consumer's admins acting.
     "auto_accept_shares": False,
 }
