@@ -11,6 +11,7 @@ from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from lakemesh.governance import decisions, grants
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.model.permissions import Permission, parse_permissions
+from lakemesh.sharing import shares
 from lakemesh.store.schema import AuditEvent, Grant
 from tests.conftest import HubEnv
 from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
@@ -87,6 +88,9 @@ def test_share_is_delegated_narrower_and_revoked_with_cascade(mesh: Mesh) -> Non
         on=str(CUSTOMERS),
         with_grant_option=True,
     )
+    # A share takes effect once its consumer's admins accept it.
+    with mesh.env.hub.transaction() as session:
+        shares.accept_share(session, actor=mesh.maria, share_id=share.id)
     delegated = _grant(
         mesh,
         "user:maria@marketing",

@@ -27,10 +27,13 @@ from lakemesh.policy import (
 )
 from lakemesh.policy.rules import GrantTarget
 from lakemesh.settings import get_setting
+from lakemesh.sharing.share_status import inactive_shares
 from lakemesh.store.schema import (
     Column,
     Database,
     DataFilterRow,
+    DataProduct,
+    DataProductTable,
     Domain,
     DomainAdmin,
     Grant,
@@ -44,6 +47,9 @@ from lakemesh.store.schema import (
 from lakemesh.store.schema import (
     TagAssignment as TagAssignmentRow,
 )
+
+DISCOVERABLE = ("published", "deprecated")
+"""Data product statuses whose tables every principal may DESCRIBE (DESIGN §4 discovery)."""
 
 
 class CatalogNames:
@@ -167,7 +173,9 @@ def load_index(session: Session) -> PolicyIndex:
         else:
             resource = names.databases[assignment.database_id or 0]
         tags.append(TagAssignment(resource, assignment.key.key, assignment.value.value))
-    grants = [grant_rule(row, names) for row in session.execute(select(Grant)).scalars()]
+    grant_rows = list(session.execute(select(Grant)).scalars())
+    inactive = inactive_shares(session, grant_rows)
+    grants = [grant_rule(row, names) for row in grant_rows if row.id not in inactive]
     masks = [
         MaskRule(row.name, parse_tag_expression(row.tag_expression), row.function)
         for row in session.execute(select(MaskRow)).scalars()
@@ -189,5 +197,14 @@ def load_index(session: Session) -> PolicyIndex:
 
 
 def published_tables(session: Session) -> set[ResourceName]:
-    """Tables of published data products (none until products exist)."""
-    return set()
+    """Tables of published (and deprecated) data products: everyone may DESCRIBE them when the
+    mesh setting ``discovery`` is ``published``."""
+    rows = session.execute(
+        select(Domain.name, Database.name, Table.name)
+        .join(DataProductTable, DataProductTable.table_id == Table.id)
+        .join(DataProduct, DataProduct.id == DataProductTable.product_id)
+        .join(Database, Database.id == Table.database_id)
+        .join(Domain, Domain.id == Database.domain_id)
+        .where(DataProduct.status.in_(DISCOVERABLE))
+    )
+    return {ResourceName(domain, database, table) for domain, database, table in rows}
