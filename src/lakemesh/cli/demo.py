@@ -19,8 +19,8 @@ PERSONA_COLUMNS = [
 EXAMPLES = (
     "--profile marketing-analyst whoami",
     "--profile steward domain list",
-    "--profile sales-admin table list --domain sales",
-    "--profile steward table show sales.crm.customers",
+    "--profile sales-admin table show sales.crm.customers",
+    "--profile steward explain user:mia@marketing SELECT sales.crm.customers",
     "--profile steward audit search --since 1d",
 )
 
@@ -76,6 +76,10 @@ def demo(
         output.line("Try:")
         for example in EXAMPLES:
             output.line(f"  {command} {example}")
+        output.line("Queries through the gateway, as each persona:")
+        for profile, description, sql in result.queries:
+            output.line(f"  # {description}")
+            output.line(f'  {command} --profile {profile} query "{sql}"')
 
     output.emit(globals_.json, result.to_dict(), human)
     if not no_serve:

@@ -1,7 +1,7 @@
-"""The NimbusCart demo mesh: domains, personas, locations and crawled tables on generated data.
+"""The NimbusCart demo mesh: domains, personas, locations and crawled tables on generated data,
+then governance (tags, masks, filters, grants, guardrails) and the example queries it prints.
 
-Later capabilities (tags, grants, products, queries) extend ``build_demo`` here, so the demo stays
-in one place.
+Every capability extends ``build_demo`` here, so the demo stays in one place.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 from lakemesh.bootstrap import init_home
 from lakemesh.catalog import crawler, domains, locations
 from lakemesh.demo.data import CONSUMER_DOMAINS, PRODUCER_DOMAINS, generate_nimbuscart
+from lakemesh.demo.governance import apply_governance
+from lakemesh.demo.queries import example_queries
 from lakemesh.errors import ConflictError
 from lakemesh.home import HubHome
 from lakemesh.hub import Hub
@@ -90,11 +92,16 @@ class DemoResult:
     tables: list[dict[str, Any]]
     tokens: dict[str, str]
     personas: tuple[Persona, ...] = PERSONAS
+    queries: list[tuple[str, str, str]] = field(default_factory=example_queries)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "home": str(self.home),
             "tables": self.tables,
+            "queries": [
+                {"profile": profile, "description": description, "sql": sql}
+                for profile, description, sql in self.queries
+            ],
             "personas": [
                 {
                     "profile": p.profile,
@@ -191,6 +198,8 @@ def build_demo(
                     hub, actor=steward, uri=str(folder), domain=domain, database=database
                 )
                 crawled.extend(r.to_dict() for r in results)
+        report("tagging the catalog, creating masks, filters, grants and guardrails")
+        apply_governance(hub, steward)
         issued = {"steward": initialised.token.token}
         with hub.transaction() as session:
             for persona in PERSONAS[1:]:
