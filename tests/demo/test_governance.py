@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from lakemesh.demo.governance import apply_governance
 from lakemesh.demo.mesh import build_demo
 from lakemesh.errors import GuardrailViolationError
 from lakemesh.governance import decisions, doctor, grants
@@ -20,13 +19,12 @@ from lakemesh.model.permissions import Permission
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Actor]]:
-    """A small demo mesh (2,000 orders) with its governance applied."""
+    """A small demo mesh (2,000 orders); ``build_demo`` applies its governance."""
     home = tmp_path_factory.mktemp("demo") / "home"
     result = build_demo(home, orders=2000)
     hub = Hub.open(home)
     with hub.read() as session:
         steward = authenticate(session, result.tokens["steward"])
-    apply_governance(hub, steward)
     yield hub, steward
     hub.close()
 
