@@ -21,7 +21,7 @@ from lakemesh.governance.decisions import decide
 from lakemesh.identity.actors import Actor
 from lakemesh.model.names import IDENTIFIER, ResourceName
 from lakemesh.model.permissions import Permission
-from lakemesh.query.table import TableAccess
+from lakemesh.query.table import FORMATS, TableAccess
 from lakemesh.storage import backend_for
 from lakemesh.storage.formats import file_format
 from lakemesh.store.schema import Table
@@ -125,10 +125,15 @@ def data_files(row: Table) -> tuple[str, ...]:
     link pointing elsewhere). A location that does not exist yet holds no files.
 
     Raises:
-        InvalidInputError: the table's storage cannot be read by the query engines.
+        InvalidInputError: the table's format or storage cannot be read by the query engines.
         StorageError: the location cannot be listed.
     """
     name = str(table_name(row))
+    if row.format not in FORMATS:
+        raise InvalidInputError(
+            f"Tables in {row.format} format cannot be queried through the hub yet: {name}",
+            details={"table": name, "format": row.format},
+        )
     backend = backend_for(row.location)
     if backend.scheme != "file":
         raise InvalidInputError(

@@ -135,17 +135,19 @@ def run(
             hash_salt=_mask_salt(hub),
             cancellation=cancellation,
         )
+        outcome = QueryOutcome(facts.id, settings.name, result.engine, result, _elapsed_ms(timer))
+        expires_at = keep_result(outcome, settings) if keep_result is not None else None
     except WithdrawnError:
         raise
     except LakemeshError as error:
         error = _in_workgroup(error, facts.workgroup)
-        ran = reached_engine and prepared is not None and outcome_of(error) in (FAILED, CANCELLED)
-        facts.bytes_scanned = prepared.bytes_to_scan if ran and prepared is not None else 0
-        with hub.transaction() as session:
-            record_failure(session, facts, error, duration_ms=_elapsed_ms(timer))
+        ran = reached_engine and outcome_of(error) in (FAILED, CANCELLED)
+        _record_failure(hub, facts, error, timer, prepared if ran else None)
         raise error from None
-    outcome = QueryOutcome(facts.id, settings.name, result.engine, result, _elapsed_ms(timer))
-    expires_at = keep_result(outcome, settings) if keep_result is not None else None
+    except Exception:
+        unexpected = LakemeshError("Query failed: internal error (see the hub's log)")
+        _record_failure(hub, facts, unexpected, timer, prepared if reached_engine else None)
+        raise
     with hub.transaction() as session:
         record_success(
             session,
@@ -155,6 +157,15 @@ def run(
             result_expires_at=expires_at,
         )
     return outcome
+
+
+def _record_failure(
+    hub: Hub, facts: QueryFacts, error: LakemeshError, timer: float, ran: _Prepared | None
+) -> None:
+    """Step 4 for a query that did not succeed; one that reached its engine counts its bytes."""
+    facts.bytes_scanned = ran.bytes_to_scan if ran is not None else 0
+    with hub.transaction() as session:
+        record_failure(session, facts, error, duration_ms=_elapsed_ms(timer))
 
 
 def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepared:

@@ -1,0 +1,88 @@
+"""How the service finds a table's files: only data files under its location, of its format."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from lakemesh.catalog import locations, tables
+from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.errors import InvalidInputError
+from lakemesh.model.names import parse_resource
+from lakemesh.query import service
+from tests.conftest import HubEnv, make_hub_env
+
+from .governed import CUSTOMER_ROWS, CUSTOMERS, SAM, GovernedMesh, build_governed_mesh
+
+
+@pytest.fixture
+def mesh(tmp_path: Path) -> Iterator[GovernedMesh]:
+    env: HubEnv = make_hub_env(tmp_path / "home")
+    yield build_governed_mesh(env, tmp_path / "lake")
+    env.hub.close()
+
+
+def register(mesh: GovernedMesh, name: str, location: str, format: str = "parquet") -> None:
+    with mesh.hub.transaction() as session:
+        tables.create_table(
+            session,
+            actor=mesh.admin,
+            name=parse_resource(name),
+            location=location,
+            format=format,
+            columns=[ColumnSpec("customer_id", "BIGINT")],
+        )
+
+
+def count(mesh: GovernedMesh, table: str) -> int:
+    outcome = service.run(mesh.hub, actor=mesh.actor(SAM), sql=f"SELECT count(*) AS n FROM {table}")
+    return int(outcome.result.table.to_pylist()[0]["n"])
+
+
+def test_hidden_files_and_other_formats_are_skipped(mesh: GovernedMesh) -> None:
+    folder = mesh.root / "sales" / "crm" / "customers" / "region=EU"
+    extra = pa.table({"customer_id": [99]})
+    pq.write_table(extra, folder / "_staging.parquet")
+    pq.write_table(extra, folder / ".in-progress.parquet")
+    (folder / "notes.txt").write_text("not data")
+    assert count(mesh, CUSTOMERS) == len(CUSTOMER_ROWS)
+
+
+def test_files_linked_from_outside_the_location_are_not_read(mesh: GovernedMesh) -> None:
+    outside = mesh.root / "elsewhere.parquet"
+    pq.write_table(pa.table({"customer_id": [1000], "name": ["stolen"]}), outside)
+    link = mesh.root / "sales" / "crm" / "customers" / "region=EU" / "linked.parquet"
+    os.symlink(outside, link)
+    assert count(mesh, CUSTOMERS) == len(CUSTOMER_ROWS)
+
+
+def test_a_location_without_files_yet_is_an_empty_table(mesh: GovernedMesh) -> None:
+    register(mesh, "sales.crm.upcoming", str(mesh.root / "sales" / "crm" / "upcoming"))
+    assert count(mesh, "sales.crm.upcoming") == 0
+
+
+def test_formats_the_engines_cannot_read_are_named(mesh: GovernedMesh) -> None:
+    register(mesh, "sales.crm.lakehouse", str(mesh.root / "sales" / "ice"), format="iceberg")
+    with pytest.raises(InvalidInputError) as info:
+        count(mesh, "sales.crm.lakehouse")
+    assert info.value.message == (
+        "Tables in iceberg format cannot be queried through the hub yet: sales.crm.lakehouse"
+    )
+
+
+def test_object_storage_is_named(mesh: GovernedMesh) -> None:
+    with mesh.hub.transaction() as session:
+        locations.register_location(
+            session, actor=mesh.admin, uri="s3://nimbus-sales/crm", domain="sales"
+        )
+    register(mesh, "sales.crm.remote", "s3://nimbus-sales/crm/remote")
+    with pytest.raises(InvalidInputError) as info:
+        count(mesh, "sales.crm.remote")
+    assert info.value.message == (
+        "Tables on s3:// storage cannot be queried through the hub yet: sales.crm.remote"
+    )
