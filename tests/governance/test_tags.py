@@ -106,6 +106,11 @@ def _as_sam(session: Session, mesh: Mesh) -> Any:
             r"Tag key owner needs at least one value \(delete the key instead\)",
         ),
         (
+            _update("owner"),
+            InvalidInputError,
+            "Nothing to change on tag key owner: give values to add or remove, or a description",
+        ),
+        (
             _update("owner", add_values=["hr"], remove_values=["hr"]),
             InvalidInputError,
             "Tag value both added and removed: owner=hr",

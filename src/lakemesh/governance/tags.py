@@ -278,6 +278,11 @@ def update_tag(
     actor.require_mesh_admin(action="tag.update", resource=f"tag:{key}")
     row = get_tag(session, key)
     added, removed = _check_values(add_values), _check_values(remove_values)
+    if not added and not removed and description is None:
+        raise InvalidInputError(
+            f"Nothing to change on tag key {key}: give values to add or remove, or a description",
+            details={"tag_key": key},
+        )
     both = sorted(set(added) & set(removed))
     if both:
         raise InvalidInputError(
