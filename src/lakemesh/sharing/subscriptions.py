@@ -1,0 +1,500 @@
+"""Subscriptions: a consumer asks for a data product, the producer approves or rejects (DESIGN §3).
+
+A principal requests access for itself or a group it belongs to (a domain's admins for anyone of
+their domain), with a reason and an optional scope (:mod:`~lakemesh.sharing.scopes`). The
+product's domain admins (or mesh admins) approve with a comment or reject with a reason. Approval
+issues, in the approver's transaction and through the grant service, a share of each table to the
+consumer's domain (accepted: the consumer asked for it) and a delegation of it to the subscriber,
+derived from the share, so revoking the share revokes the delegation. A product's auto-approval
+rule (a tag expression) approves at once a request whose every column satisfies it. Revoking a
+subscription revokes its delegations and the shares no other subscription relies on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh import audit, clock
+from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
+from lakemesh.governance import grants
+from lakemesh.governance.grant_targets import build_row, same_target
+from lakemesh.governance.state import policy_index
+from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.principals import get_principal
+from lakemesh.model.permissions import Permission
+from lakemesh.policy import parse_tag_expression
+from lakemesh.sharing import products
+from lakemesh.sharing.scopes import Scope, TableScope, make_scope, table_scopes
+from lakemesh.sharing.share_status import ACCEPTED, share_statuses
+from lakemesh.sharing.shares import SUBSCRIPTION_ORIGIN, record_answer
+from lakemesh.store.schema import (
+    DataProduct,
+    Grant,
+    Principal,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionGrant,
+)
+from lakemesh.store.versions import mark_policy_changed
+
+PENDING, APPROVED, REJECTED, REVOKED = "pending", "approved", "rejected", "revoked"
+STATUSES = (PENDING, APPROVED, REJECTED, REVOKED)
+SHARE, SHARED, DELEGATION = "share", "shared", "delegation"
+
+
+def get_subscription(session: Session, subscription_id: int) -> Subscription:
+    """The subscription ``subscription_id``.
+
+    Raises:
+        NotFoundError: ``Subscription does not exist: 7``.
+    """
+    row = session.get(Subscription, subscription_id)
+    if row is None:
+        raise NotFoundError(
+            f"Subscription does not exist: {subscription_id}",
+            details={"subscription": subscription_id},
+        )
+    return row
+
+
+def may_see(actor: Actor, row: Subscription) -> bool:
+    """Both sides' admins, the requester, the subscriber (or its members) and mesh admins."""
+    return (
+        actor.administers(row.product.domain.name)
+        or actor.administers(row.consumer_domain)
+        or actor.ref in (row.principal, row.requested_by)
+        or row.principal in actor.groups
+    )
+
+
+def show_subscription(session: Session, *, actor: Actor, subscription_id: int) -> Subscription:
+    """A subscription ``actor`` may see (others read as missing)."""
+    row = get_subscription(session, subscription_id)
+    if not may_see(actor, row):
+        raise NotFoundError(
+            f"Subscription does not exist: {subscription_id}",
+            details={"subscription": subscription_id},
+        )
+    return row
+
+
+def _scope_of(row: Subscription) -> Scope:
+    return Scope(
+        tuple(row.columns) if row.columns is not None else None,
+        tuple(row.excluded_columns or ()),
+        row.filter,
+    )
+
+
+def _event(session: Session, row: Subscription, action: str, actor: str, **details: Any) -> None:
+    now = clock.now()
+    row.updated_at = now
+    session.add(
+        SubscriptionEvent(
+            subscription_id=row.id, action=action, actor=actor, time=now, details=details
+        )
+    )
+
+
+def _audit(session: Session, row: Subscription, action: str, actor: str, **details: Any) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        resource=products.resource(row.product.name),
+        details={"subscription": row.id, "principal": row.principal, **details},
+    )
+
+
+def _check_requester(actor: Actor, subscriber: Principal, product: DataProduct) -> None:
+    domain = subscriber.domain.name
+    if actor.administers(domain):
+        return
+    if actor.domain == domain and subscriber.ref in (actor.ref, *actor.groups):
+        return
+    raise actor.deny(
+        f"{actor.ref} may request access for itself or its groups only, not for {subscriber.ref} "
+        f"(admins of {domain} request for anyone in {domain})",
+        action="subscription.request",
+        resource=products.resource(product.name),
+    )
+
+
+def _subscribable(actor: Actor, session: Session, name: str) -> DataProduct:
+    product = products.show_product(session, actor=actor, name=name)
+    if product.status != products.PUBLISHED:
+        notice = products.warning(product) or f"Data product {name} is a {product.status}"
+        raise ConflictError(
+            f"{notice}: it takes no new subscriptions",
+            details={"product": name, "status": product.status},
+        )
+    return product
+
+
+def request_subscription(
+    session: Session,
+    *,
+    actor: Actor,
+    product: str,
+    principal: str,
+    reason: str,
+    columns: Sequence[str] | None = None,
+    exclude_columns: Sequence[str] = (),
+    filter: str | None = None,
+) -> Subscription:
+    """Ask for access to ``product`` for ``principal`` (approved at once by an auto-approval
+    rule the request satisfies).
+
+    Raises:
+        InvalidInputError: no reason, a bad scope, or a subscriber of the producing domain.
+        AccessDeniedError: ``actor`` may not request for ``principal`` (audited).
+        ConflictError: the product is not published, or the principal already has a pending or
+            approved subscription to it.
+    """
+    if not reason.strip():
+        raise InvalidInputError("A subscription request needs a reason (--reason)")
+    row_product = _subscribable(actor, session, product)
+    subscriber = get_principal(session, principal)
+    consumer = subscriber.domain.name
+    if consumer == row_product.domain.name:
+        raise InvalidInputError(
+            f"{subscriber.ref} is in domain {consumer}, which produces {product}: its admins "
+            "grant access directly",
+            details={"principal": subscriber.ref, "product": product},
+        )
+    _check_requester(actor, subscriber, row_product)
+    scope = make_scope(columns, exclude_columns, filter)
+    scopes = table_scopes(session, row_product, scope)
+    open_ = session.execute(
+        select(Subscription).where(
+            Subscription.product_id == row_product.id,
+            Subscription.principal == subscriber.ref,
+            Subscription.status.in_((PENDING, APPROVED)),
+        )
+    ).scalar()
+    if open_ is not None:
+        raise ConflictError(
+            f"{subscriber.ref} already has subscription #{open_.id} to {product} ({open_.status})",
+            details={"subscription": open_.id, "status": open_.status},
+        )
+    now = clock.now()
+    row = Subscription(
+        product_id=row_product.id,
+        principal=subscriber.ref,
+        consumer_domain=consumer,
+        requested_by=actor.ref,
+        reason=reason.strip(),
+        columns=list(scope.columns) if scope.columns is not None else None,
+        excluded_columns=list(scope.excluded_columns),
+        filter=scope.filter,
+        status=PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    _event(session, row, "requested", actor.ref, reason=row.reason, scope=scope.to_dict())
+    _audit(session, row, "subscription.request", actor.ref, reason=row.reason, **scope.to_dict())
+    approver = _auto_approver(session, row_product)
+    if approver is not None and _qualifies(session, row_product, scopes):
+        comment = f"auto-approved: every column satisfies {row_product.auto_approve}"
+        _approve(session, actor=approver, row=row, comment=comment, automatic=True)
+    return row
+
+
+def _auto_approver(session: Session, product: DataProduct) -> Actor | None:
+    """The author of the product's auto-approval rule, while still an admin of its domain."""
+    if not product.auto_approve or not product.auto_approve_by:
+        return None
+    try:
+        author = load_actor(session, get_principal(session, product.auto_approve_by))
+    except NotFoundError:
+        return None
+    return author if author.administers(product.domain.name) else None
+
+
+def _qualifies(session: Session, product: DataProduct, scopes: Sequence[TableScope]) -> bool:
+    expression = parse_tag_expression(product.auto_approve or "")
+    index = policy_index(session)
+    for scope in scopes:
+        facts = index.table_facts(scope.table)
+        if not all(expression.matches(facts.tags_of(column)) for column in scope.columns):
+            return False
+    return True
+
+
+def _accept_share(session: Session, share: Grant, row: Subscription, role: str) -> None:
+    """The consumer asked for the data: its share counts as accepted."""
+    status = share_statuses(session, [share]).get(share.id)
+    if status == ACCEPTED and role == SHARED:
+        return
+    record_answer(
+        session,
+        grant=share,
+        status=ACCEPTED,
+        decided_by=f"{row.requested_by} (subscription #{row.id})",
+        origin=SUBSCRIPTION_ORIGIN,
+    )
+    mark_policy_changed(session)
+
+
+def _delegate(
+    session: Session, *, actor: Actor, row: Subscription, scope: TableScope, share: Grant
+) -> Grant | None:
+    """The subscriber's grant, derived from ``share``; None when it holds that access already."""
+    subscriber = get_principal(session, row.principal)
+    probe = build_row(session, scope.request)
+    held = [
+        other
+        for other in session.execute(
+            select(Grant).where(
+                Grant.grantee_id == subscriber.id,
+                Grant.parent_id.is_(None),
+                Grant.with_grant_option.is_(False),
+            )
+        ).scalars()
+        if same_target(other, probe)
+    ]
+    if held and Permission.SELECT.value in held[0].permissions:
+        return None
+    if held:
+        raise ConflictError(
+            f"{row.principal} holds grant #{held[0].id} on {scope.table} with the same scope but "
+            f"other permissions; revoke it before approving subscription #{row.id}",
+            details={"grant": held[0].id, "subscription": row.id},
+        )
+    delegation = grants.grant(session, actor=actor, grantee=row.principal, request=scope.request)
+    # Derived from the share (as its consumer's admins would delegate it), so that revoking the
+    # share, by this subscription or by the producer, revokes the delegation with it.
+    delegation.parent_id = share.id
+    session.flush()
+    return delegation
+
+
+def _issue(session: Session, *, actor: Actor, row: Subscription) -> list[dict[str, Any]]:
+    consumer = get_principal(session, f"domain:{row.consumer_domain}")
+    issued: list[dict[str, Any]] = []
+    for scope in table_scopes(session, row.product, _scope_of(row)):
+        before = set(
+            session.execute(select(Grant.id).where(Grant.grantee_id == consumer.id)).scalars()
+        )
+        share = grants.grant(session, actor=actor, grantee=consumer.ref, request=scope.request)
+        role = SHARED if share.id in before else SHARE
+        _accept_share(session, share, row, role)
+        found = [(share, role)]
+        if row.principal != consumer.ref:
+            delegation = _delegate(session, actor=actor, row=row, scope=scope, share=share)
+            if delegation is not None:
+                found.append((delegation, DELEGATION))
+        for grant, kind in found:
+            session.add(
+                SubscriptionGrant(
+                    subscription_id=row.id, grant_id=grant.id, role=kind, table=str(scope.table)
+                )
+            )
+            issued.append({"grant_id": grant.id, "role": kind, "table": str(scope.table)})
+    session.flush()
+    return issued
+
+
+def _decidable(
+    session: Session, *, actor: Actor, subscription_id: int, action: str
+) -> Subscription:
+    row = get_subscription(session, subscription_id)
+    actor.require_domain_admin(
+        row.product.domain.name, action=action, resource=products.resource(row.product.name)
+    )
+    return row
+
+
+def _require_status(row: Subscription, wanted: str, doing: str) -> None:
+    if row.status != wanted:
+        raise ConflictError(
+            f"Subscription #{row.id} is {row.status}: only a {wanted} subscription can be {doing}",
+            details={"subscription": row.id, "status": row.status},
+        )
+
+
+def _approve(
+    session: Session, *, actor: Actor, row: Subscription, comment: str, automatic: bool
+) -> None:
+    issued = _issue(session, actor=actor, row=row)
+    row.status, row.comment = APPROVED, comment
+    row.decided_by, row.decided_at = actor.ref, clock.now()
+    _event(session, row, "approved", actor.ref, comment=comment, automatic=automatic, grants=issued)
+    _audit(
+        session,
+        row,
+        "subscription.approve",
+        actor.ref,
+        comment=comment,
+        automatic=automatic,
+        grants=issued,
+    )
+
+
+def approve_subscription(
+    session: Session, *, actor: Actor, subscription_id: int, comment: str = ""
+) -> Subscription:
+    """Approve a pending request: share and delegations in the caller's transaction."""
+    row = _decidable(
+        session, actor=actor, subscription_id=subscription_id, action="subscription.approve"
+    )
+    _require_status(row, PENDING, "approved")
+    _subscribable(actor, session, row.product.name)
+    _approve(session, actor=actor, row=row, comment=comment.strip(), automatic=False)
+    return row
+
+
+def reject_subscription(
+    session: Session, *, actor: Actor, subscription_id: int, reason: str
+) -> Subscription:
+    """Reject a pending request with a reason (required: the requester reads it)."""
+    row = _decidable(
+        session, actor=actor, subscription_id=subscription_id, action="subscription.reject"
+    )
+    if not reason.strip():
+        raise InvalidInputError("Rejecting a subscription needs a reason (--reason)")
+    _require_status(row, PENDING, "rejected")
+    row.status, row.comment = REJECTED, reason.strip()
+    row.decided_by, row.decided_at = actor.ref, clock.now()
+    _event(session, row, "rejected", actor.ref, reason=row.comment)
+    _audit(session, row, "subscription.reject", actor.ref, reason=row.comment)
+    return row
+
+
+def _issued_by_subscription(session: Session, grant_id: int) -> bool:
+    """Whether a subscription made this share (a share made by hand is left to its grantor)."""
+    return (
+        session.execute(
+            select(SubscriptionGrant.subscription_id).where(
+                SubscriptionGrant.grant_id == grant_id, SubscriptionGrant.role == SHARE
+            )
+        ).first()
+        is not None
+    )
+
+
+def _relied_on_elsewhere(session: Session, grant_id: int, subscription_id: int) -> bool:
+    return (
+        session.execute(
+            select(SubscriptionGrant.subscription_id)
+            .join(Subscription, Subscription.id == SubscriptionGrant.subscription_id)
+            .where(
+                SubscriptionGrant.grant_id == grant_id,
+                SubscriptionGrant.subscription_id != subscription_id,
+                Subscription.status == APPROVED,
+            )
+        ).first()
+        is not None
+    )
+
+
+def revoke_subscription(
+    session: Session, *, actor: Actor, subscription_id: int, reason: str = ""
+) -> Subscription:
+    """Revoke an approved subscription: its delegations, and the shares subscriptions issued
+    that no other approved subscription relies on (their cascade takes every delegation made from
+    them). Shares made by hand stay."""
+    row = _decidable(
+        session, actor=actor, subscription_id=subscription_id, action="subscription.revoke"
+    )
+    _require_status(row, APPROVED, "revoked")
+    held = session.execute(
+        select(SubscriptionGrant.grant_id, SubscriptionGrant.role).where(
+            SubscriptionGrant.subscription_id == row.id
+        )
+    ).all()
+    revoked: list[int] = []
+    delegations = [grant_id for grant_id, role in held if role == DELEGATION]
+    used_shares = [grant_id for grant_id, role in held if role in (SHARE, SHARED)]
+    for grant_id in [*delegations, *used_shares]:
+        if grant_id in revoked or session.get(Grant, grant_id) is None:
+            continue
+        if grant_id in used_shares and (
+            not _issued_by_subscription(session, grant_id)
+            or _relied_on_elsewhere(session, grant_id, row.id)
+        ):
+            continue
+        revoked.extend(grants.revoke_grant(session, actor=actor, grant_id=grant_id))
+    row.status, row.comment = REVOKED, reason.strip() or row.comment
+    row.decided_by, row.decided_at = actor.ref, clock.now()
+    _event(session, row, "revoked", actor.ref, reason=reason.strip(), grants_revoked=revoked)
+    _audit(session, row, "subscription.revoke", actor.ref, reason=reason.strip(), grants=revoked)
+    return row
+
+
+def list_subscriptions(
+    session: Session,
+    *,
+    actor: Actor,
+    product: str | None = None,
+    consumer: str | None = None,
+    principal: str | None = None,
+    status: str | None = None,
+) -> list[Subscription]:
+    """Subscriptions ``actor`` may see, newest first, filtered by product, consuming domain,
+    subscriber or status (a product's or a consumer's full history without ``status``)."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInputError(
+            f"Unknown subscription status: {status!r} (known: {', '.join(STATUSES)})",
+            details={"status": status},
+        )
+    query = select(Subscription).order_by(Subscription.id.desc())
+    if product is not None:
+        query = query.where(Subscription.product_id == products.get_product(session, product).id)
+    if consumer is not None:
+        query = query.where(Subscription.consumer_domain == consumer)
+    if principal is not None:
+        query = query.where(Subscription.principal == get_principal(session, principal).ref)
+    if status is not None:
+        query = query.where(Subscription.status == status)
+    return [row for row in session.execute(query).scalars() if may_see(actor, row)]
+
+
+def describe_subscription(session: Session, row: Subscription) -> dict[str, Any]:
+    """A subscription as the API shows it: decision, live grants and full history."""
+    live = session.execute(
+        select(SubscriptionGrant)
+        .where(SubscriptionGrant.subscription_id == row.id)
+        .order_by(SubscriptionGrant.grant_id)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    held = [{"grant_id": g.grant_id, "role": g.role, "table": g.table} for g in live]
+    events = session.execute(
+        select(SubscriptionEvent)
+        .where(SubscriptionEvent.subscription_id == row.id)
+        .order_by(SubscriptionEvent.id)
+    ).scalars()
+    return {
+        "id": row.id,
+        "product": row.product.name,
+        "product_domain": row.product.domain.name,
+        "principal": row.principal,
+        "consumer_domain": row.consumer_domain,
+        "requested_by": row.requested_by,
+        "reason": row.reason,
+        "scope": _scope_of(row).to_dict(),
+        "status": row.status,
+        "comment": row.comment,
+        "decided_by": row.decided_by,
+        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
+        "active": row.status == APPROVED and bool(held),
+        "grants": held,
+        "warning": products.warning(row.product),
+        "history": [
+            {
+                "action": event.action,
+                "actor": event.actor,
+                "time": event.time.isoformat(),
+                "details": event.details,
+            }
+            for event in events
+        ],
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }

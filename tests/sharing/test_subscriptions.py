@@ -1,0 +1,318 @@
+"""Subscriptions: request, approve (share and delegation in one transaction), reject, revoke,
+auto-approval by tag expression, and the history on each side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.governance import grants
+from lakemesh.governance.filters import create_filter
+from lakemesh.sharing import products, shares, subscriptions
+from lakemesh.sharing.products import ProductSpec
+from lakemesh.store.schema import Grant
+from tests.sharing.conftest import (
+    ANALYSTS,
+    CUSTOMERS,
+    FIONA,
+    MARIA,
+    MAX,
+    MIA,
+    ORDERS,
+    SAM,
+    SharingMesh,
+)
+
+PRODUCT = "sales_customers"
+NO_PII = ("customer_id", "name", "region")
+
+
+def _publish(mesh: SharingMesh, **fields: Any) -> None:
+    spec = ProductSpec(
+        **{"name": PRODUCT, "domain": "sales", "tables": ("crm.customers", "crm.orders"), **fields}
+    )
+    with mesh.transaction() as session:
+        products.publish_product(session, actor=mesh.actor(SAM), spec=spec)
+
+
+def _request(mesh: SharingMesh, ref: str = MIA, **fields: Any) -> dict[str, Any]:
+    fields.setdefault("principal", ref)
+    fields.setdefault("reason", "campaign targeting")
+    with mesh.transaction() as session:
+        row = subscriptions.request_subscription(
+            session, actor=mesh.actor(ref), product=PRODUCT, **fields
+        )
+        return subscriptions.describe_subscription(session, row)
+
+
+def _decide(
+    mesh: SharingMesh, verb: str, subscription_id: int, ref: str = SAM, **text: str
+) -> dict[str, Any]:
+    with mesh.transaction() as session:
+        row = getattr(subscriptions, f"{verb}_subscription")(
+            session, actor=mesh.actor(ref), subscription_id=subscription_id, **text
+        )
+        return subscriptions.describe_subscription(session, row)
+
+
+@pytest.fixture
+def published(mesh: SharingMesh) -> SharingMesh:
+    _publish(mesh)
+    return mesh
+
+
+def test_approval_issues_share_and_delegation_and_revoke_takes_them_back(
+    published: SharingMesh,
+) -> None:
+    mesh = published
+    requested = _request(mesh, exclude_columns=("email", "phone"))
+    assert (requested["status"], requested["consumer_domain"], requested["grants"]) == (
+        "pending",
+        "marketing",
+        [],
+    )
+    assert mesh.columns(MIA) == ()
+    approved = _decide(mesh, "approve", requested["id"], comment="ok for Q3")
+    assert (approved["status"], approved["comment"], approved["decided_by"]) == (
+        "approved",
+        "ok for Q3",
+        SAM,
+    )
+    assert sorted((g["role"], g["table"]) for g in approved["grants"]) == [
+        ("delegation", CUSTOMERS),
+        ("delegation", ORDERS),
+        ("share", CUSTOMERS),
+        ("share", ORDERS),
+    ]
+    assert mesh.columns(MIA) == NO_PII
+    assert mesh.columns(MIA, ORDERS) == ("order_id", "customer_id", "amount")
+    assert mesh.columns(MAX) == ()
+    with mesh.read() as session:
+        listed = shares.list_shares(session, actor=mesh.actor(MARIA), direction="incoming")
+        by_grant = {g["grant_id"]: g for g in approved["grants"]}
+        for grant_id, grant in by_grant.items():
+            row = session.get(Grant, grant_id)
+            assert row is not None
+            if grant["role"] == "delegation":
+                assert by_grant[row.parent_id or 0]["role"] == "share"
+    assert {(s.resource, s.status, s.origin) for s in listed} == {
+        (f"{CUSTOMERS} (excluding columns email, phone)", "accepted", "subscription"),
+        (ORDERS, "accepted", "subscription"),
+    }
+    revoked = _decide(mesh, "revoke", requested["id"], reason="campaign over")
+    assert (revoked["status"], revoked["active"], revoked["grants"]) == ("revoked", False, [])
+    assert mesh.columns(MIA) == ()
+    assert [e["action"] for e in revoked["history"]] == ["requested", "approved", "revoked"]
+    assert [(e.actor, e.action) for e in mesh.events("subscription.revoke")] == [
+        (SAM, "subscription.revoke")
+    ]
+
+
+def test_revoking_the_share_directly_ends_the_subscriptions_access(published: SharingMesh) -> None:
+    mesh = published
+    requested = _request(mesh, columns=("customer_id", "region"))
+    approved = _decide(mesh, "approve", requested["id"])
+    issued = {g["table"]: g["grant_id"] for g in approved["grants"] if g["role"] == "share"}
+    assert mesh.columns(MIA, ORDERS) == ("customer_id",)
+    with mesh.transaction() as session:
+        grants.revoke_grant(session, actor=mesh.actor(SAM), grant_id=issued[CUSTOMERS])
+    assert (mesh.columns(MIA), mesh.columns(MIA, ORDERS)) == ((), ("customer_id",))
+    with mesh.transaction() as session:
+        grants.revoke_grant(session, actor=mesh.actor(SAM), grant_id=issued[ORDERS])
+    with mesh.read() as session:
+        row = subscriptions.show_subscription(
+            session, actor=mesh.actor(MIA), subscription_id=requested["id"]
+        )
+        assert subscriptions.describe_subscription(session, row)["active"] is False
+
+
+def test_a_share_two_subscriptions_rely_on_stays_until_the_last_is_revoked(
+    published: SharingMesh,
+) -> None:
+    mesh = published
+    first = _request(mesh, MIA, columns=("customer_id",))
+    second = _request(mesh, MAX, columns=("customer_id",))
+    _decide(mesh, "approve", first["id"])
+    approved = _decide(mesh, "approve", second["id"])
+    assert {g["role"] for g in approved["grants"]} == {"shared", "delegation"}
+    _decide(mesh, "revoke", first["id"])
+    assert (mesh.columns(MIA), mesh.columns(MAX)) == ((), ("customer_id",))
+    _decide(mesh, "revoke", second["id"])
+    assert mesh.columns(MAX) == ()
+    with mesh.read() as session:
+        left = session.execute(select(Grant.id)).scalars().all()
+    assert left == []
+
+
+def test_rejection_needs_a_reason_and_grants_nothing(published: SharingMesh) -> None:
+    mesh = published
+    requested = _request(mesh)
+    with pytest.raises(InvalidInputError, match="Rejecting a subscription needs a reason"):
+        _decide(mesh, "reject", requested["id"], reason=" ")
+    rejected = _decide(mesh, "reject", requested["id"], reason="PII needs a DPIA")
+    assert (rejected["status"], rejected["comment"]) == ("rejected", "PII needs a DPIA")
+    assert mesh.columns(MIA) == ()
+    with pytest.raises(
+        ConflictError,
+        match=f"Subscription #{requested['id']} is rejected: only a pending subscription can be "
+        "approved",
+    ):
+        _decide(mesh, "approve", requested["id"])
+
+
+def test_auto_approval_rule_approves_requests_within_its_tags(mesh: SharingMesh) -> None:
+    _publish(mesh, auto_approve="sensitivity=public")
+    approved = _request(mesh, MIA, exclude_columns=("email", "phone"))
+    assert (approved["status"], approved["decided_by"]) == ("approved", SAM)
+    assert approved["comment"] == "auto-approved: every column satisfies sensitivity=public"
+    assert mesh.columns(MIA) == NO_PII
+    pending = _request(mesh, MAX)
+    assert pending["status"] == "pending"
+    [event] = mesh.events("subscription.approve")
+    assert (event.actor, event.details["automatic"]) == (SAM, True)
+
+
+def test_a_filter_scope_grants_through_the_filter(published: SharingMesh) -> None:
+    mesh = published
+    with mesh.transaction() as session:
+        create_filter(
+            session,
+            actor=mesh.actor(SAM),
+            name="eu_only",
+            table=CUSTOMERS,
+            rows="region = 'EU'",
+            columns=["customer_id", "region"],
+        )
+    approved = _decide(mesh, "approve", _request(mesh, filter="eu_only")["id"])
+    assert sorted(g["table"] for g in approved["grants"]) == [CUSTOMERS, CUSTOMERS]
+    assert mesh.columns(MIA) == ("customer_id", "region")
+    assert mesh.columns(MIA, ORDERS) == ()
+
+
+def test_a_group_subscription_reaches_its_members(published: SharingMesh) -> None:
+    mesh = published
+    requested = _request(mesh, MIA, principal=ANALYSTS, columns=("customer_id",))
+    _decide(mesh, "approve", requested["id"])
+    assert mesh.columns(MIA) == ("customer_id",)
+
+
+def test_history_per_product_and_per_consumer(published: SharingMesh) -> None:
+    mesh = published
+    first = _request(mesh, MIA)
+    _decide(mesh, "reject", first["id"], reason="too wide")
+    second = _request(mesh, MIA, columns=("customer_id",))
+    _decide(mesh, "approve", second["id"])
+    with mesh.transaction() as session:
+        subscriptions.request_subscription(
+            session,
+            actor=mesh.actor(FIONA),
+            product=PRODUCT,
+            principal=FIONA,
+            reason="invoicing",
+        )
+    with mesh.read() as session:
+        by_product = subscriptions.list_subscriptions(
+            session, actor=mesh.actor(SAM), product=PRODUCT
+        )
+        by_consumer = subscriptions.list_subscriptions(
+            session, actor=mesh.actor(MARIA), consumer="marketing"
+        )
+        seen_by_mia = subscriptions.list_subscriptions(session, actor=mesh.actor(MIA))
+        pending = subscriptions.list_subscriptions(session, actor=mesh.actor(SAM), status="pending")
+    assert [(s.principal, s.status) for s in by_product] == [
+        (FIONA, "pending"),
+        (MIA, "approved"),
+        (MIA, "rejected"),
+    ]
+    assert [s.id for s in by_consumer] == [second["id"], first["id"]]
+    assert [s.id for s in seen_by_mia] == [second["id"], first["id"]]
+    assert [s.principal for s in pending] == [FIONA]
+
+
+@pytest.mark.parametrize(
+    ("ref", "fields", "error", "message"),
+    [
+        (MIA, {"reason": " "}, InvalidInputError, "A subscription request needs a reason"),
+        (
+            MIA,
+            {"principal": MAX},
+            AccessDeniedError,
+            "user:mia@marketing may request access for itself or its groups only, not for "
+            "user:max@marketing",
+        ),
+        (
+            SAM,
+            {"principal": SAM},
+            InvalidInputError,
+            "user:sam@sales is in domain sales, which produces sales_customers",
+        ),
+        (
+            MIA,
+            {"columns": ("nickname",)},
+            InvalidInputError,
+            "Column does not exist in data product sales_customers: nickname",
+        ),
+        (
+            MIA,
+            {"columns": ("name",), "exclude_columns": ("email",)},
+            InvalidInputError,
+            "Give one of --columns, --exclude-columns and --filter, not --columns and "
+            "--exclude-columns",
+        ),
+        (
+            MIA,
+            {"filter": "nope"},
+            InvalidInputError,
+            "No table of data product sales_customers has filter nope",
+        ),
+        (
+            MIA,
+            {"principal": "user:ghost@marketing"},
+            NotFoundError,
+            "Principal does not exist: user:ghost@marketing",
+        ),
+    ],
+)
+def test_bad_requests_are_refused_by_name(
+    published: SharingMesh,
+    ref: str,
+    fields: dict[str, Any],
+    error: type[Exception],
+    message: str,
+) -> None:
+    with pytest.raises(error, match=message):
+        _request(published, ref, **fields)
+
+
+def test_one_open_subscription_per_principal_and_product(published: SharingMesh) -> None:
+    first = _request(published)
+    with pytest.raises(
+        ConflictError,
+        match=f"user:mia@marketing already has subscription #{first['id']} to sales_customers "
+        r"\(pending\)",
+    ):
+        _request(published)
+
+
+def test_only_the_producers_admins_decide(published: SharingMesh) -> None:
+    requested = _request(published)
+    with pytest.raises(
+        AccessDeniedError, match="user:maria@marketing is not an admin of domain sales"
+    ):
+        _decide(published, "approve", requested["id"], ref=MARIA)
+    with pytest.raises(NotFoundError, match="Subscription does not exist: 999"):
+        _decide(published, "approve", 999)
+
+
+def test_deprecated_and_draft_products_take_no_new_subscriptions(published: SharingMesh) -> None:
+    mesh = published
+    with mesh.transaction() as session:
+        products.deprecate_product(session, actor=mesh.actor(SAM), name=PRODUCT, message="gone")
+    with pytest.raises(
+        ConflictError,
+        match="Data product sales_customers is deprecated: gone: it takes no new subscriptions",
+    ):
+        _request(mesh)
