@@ -10,14 +10,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lakemesh.catalog import locations, tables
+from lakemesh import audit
+from lakemesh.catalog import domains, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
-from lakemesh.errors import InvalidInputError
+from lakemesh.errors import AccessDeniedError, InvalidInputError
+from lakemesh.governance import grants
+from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.names import parse_resource
+from lakemesh.model.permissions import Permission
 from lakemesh.query import service
+from lakemesh.sharing import links, shares
 from tests.conftest import HubEnv, make_hub_env
 
-from .governed import CUSTOMER_ROWS, CUSTOMERS, SAM, GovernedMesh, build_governed_mesh
+from .governed import CUSTOMER_ROWS, CUSTOMERS, MIA, ORDERS, SAM, GovernedMesh, build_governed_mesh
 
 
 @pytest.fixture
@@ -86,3 +91,30 @@ def test_object_storage_is_named(mesh: GovernedMesh) -> None:
     assert info.value.message == (
         "Tables on s3:// storage cannot be queried through the hub yet: sales.crm.remote"
     )
+
+
+MARIA = "user:maria@marketing"
+LINK = "marketing.shared_sales.orders"
+
+
+def test_a_resource_link_reads_the_shared_table(mesh: GovernedMesh) -> None:
+    with mesh.hub.transaction() as session:
+        domains.add_admin(session, actor=mesh.admin, domain="marketing", principal=MARIA)
+    request = GrantRequest(permissions=frozenset({Permission.SELECT}), on=ORDERS)
+    with mesh.hub.transaction() as session:
+        share = grants.grant(
+            session, actor=mesh.actor(SAM), grantee="domain:marketing", request=request
+        )
+    with mesh.hub.transaction() as session:
+        shares.accept_share(session, actor=mesh.actor(MARIA), share_id=share.id)
+    with mesh.hub.transaction() as session:
+        links.create_link(session, actor=mesh.actor(MARIA), name=LINK, target=ORDERS)
+    maria = mesh.actor(MARIA)
+    for name in (LINK, "shared_sales.orders"):
+        outcome = service.run(mesh.hub, actor=maria, sql=f"SELECT count(*) AS n FROM {name}")
+        assert outcome.result.table.to_pylist() == [{"n": mesh.raw(ORDERS).num_rows}]
+    with mesh.hub.read() as session:
+        reads = audit.search(session, reader=mesh.admin, action="query.read", actor=MARIA)
+    assert {event.resource for event in reads} == {ORDERS}
+    with pytest.raises(AccessDeniedError, match=f"{MIA} lacks DESCRIBE on {LINK}"):
+        service.run(mesh.hub, actor=mesh.actor(MIA), sql=f"SELECT * FROM {LINK}")

@@ -1,9 +1,10 @@
 """Resolve a statement's table names to authorized tables for one actor (DESIGN §5).
 
-Names are ``domain.database.table``, or ``database.table`` inside the actor's own domain. Each
-table is authorized for SELECT through the policy engine; its files are listed from its location.
-A table the actor may not read and a table that does not exist answer alike (the same denial)
-unless the actor may see the whole domain's catalog, so existence does not leak.
+Names are ``domain.database.table``, or ``database.table`` inside the actor's own domain; a name
+that is a resource link stands for the shared table it points to. Each table is authorized for
+SELECT through the policy engine; its files are listed from its location. A table the actor may
+not read and a table that does not exist answer alike (the same denial) unless the actor may see
+the whole domain's catalog, so existence does not leak.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ Parts = tuple[str, ...]
 
 
 def follow_resource_link(session: Session, *, actor: Actor, name: ResourceName) -> ResourceName:
-    """The table a name in the actor's catalog stands for.
+    """The table a name in the actor's catalog stands for: itself, or the shared table a
+    resource link of that name points to (followed by :func:`lakemesh.sharing.links.follow_link`
+    for actors who may DESCRIBE the link, while its share holds).
 
-    The hook for resource links (a name in a consumer's catalog pointing to a shared table):
-    until sharing exists every name stands for itself.
+    Raises:
+        AccessDeniedError: the actor may not see the link, or the link is broken.
     """
-    return name
+    from lakemesh.sharing.links import follow_link
+
+    return follow_link(session, actor=actor, name=name)
 
 
 def table_name_of(parts: Parts, *, actor: Actor) -> ResourceName:
@@ -88,10 +93,11 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
         NotFoundError: the table does not exist and the actor may see that.
         StorageError: the table's files cannot be listed.
     """
-    name = follow_resource_link(session, actor=actor, name=table_name_of(parts, actor=actor))
+    name = table_name_of(parts, actor=actor)
     if not all(IDENTIFIER.match(part or "") for part in (name.domain, name.database, name.table)):
         error = NotFoundError(f"Table does not exist: {name}", details={"table": str(name)})
         raise _missing(session, actor, name, error)
+    name = follow_resource_link(session, actor=actor, name=name)
     try:
         row = get_table_row(session, name)
     except NotFoundError as error:
