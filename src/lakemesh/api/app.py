@@ -19,11 +19,16 @@ from lakemesh.api.routes import (
     groups,
     guardrails,
     health,
+    links,
     locations,
     masks,
+    onboarding,
     principals,
+    products,
     queries,
     settings,
+    shares,
+    subscriptions,
     tables,
     tags,
     tokens,
@@ -52,6 +57,10 @@ AUTHENTICATED_ROUTERS = (
     explain.router,
     guardrails.router,
     doctor.router,
+    shares.router,
+    links.router,
+    products.router,
+    subscriptions.router,
 )
 
 
@@ -71,8 +80,10 @@ def create_app(hub: Hub) -> FastAPI:
     api.include_router(health.router)
     for router in AUTHENTICATED_ROUTERS:
         api.include_router(router, dependencies=[Depends(current_actor)])
-    # The crawler runs transactions of its own: its router authenticates outside the request's.
+    # The crawler (and onboarding, which crawls) run transactions of their own: their routers
+    # authenticate outside the request's.
     api.include_router(crawls.router)
+    api.include_router(onboarding.router)
     api.include_router(queries.router)
     app.include_router(api)
     return app

@@ -24,6 +24,7 @@ from lakemesh.sdk.governance import GovernanceMethods
 from lakemesh.sdk.governance_tags import GovernanceTagMethods
 from lakemesh.sdk.identity import IdentityMethods
 from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
+from lakemesh.sdk.sharing import SharingMethods
 from lakemesh.sdk.transport import InProcessTransport
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Client(
     WorkgroupMethods,
     GovernanceTagMethods,
     GovernanceMethods,
+    SharingMethods,
 ):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).
 

@@ -1,0 +1,76 @@
+"""``/products``: data products, their publication, discovery, search and deprecation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import RequestBody
+from lakemesh.sharing import products
+
+router = APIRouter(prefix="/products", tags=["products"])
+
+
+class ProductPublish(RequestBody):
+    name: str
+    domain: str
+    tables: list[str] = Field(default_factory=list)
+    title: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    tags: dict[str, str] | None = None
+    version: str | None = None
+    contract: str | None = Field(default=None, description="An ODCS v3 YAML document.")
+    draft: bool = False
+    auto_approve: str | None = Field(
+        default=None, description="Tag expression; empty removes the auto-approval rule."
+    )
+
+
+class ProductDeprecate(RequestBody):
+    message: str = ""
+
+
+@router.get("", summary="Data products the caller may see")
+def list_products(
+    session: SessionDep,
+    actor: CurrentActor,
+    domain: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    rows = products.list_products(session, actor=actor, domain=domain, status=status)
+    return [products.describe_product(row) for row in rows]
+
+
+@router.get("/search", summary="Search data products by text and by tag expression")
+def search_products(
+    session: SessionDep, actor: CurrentActor, text: str = "", tags: str | None = None
+) -> list[dict[str, Any]]:
+    rows = products.search_products(session, actor=actor, text=text, tags=tags)
+    return [products.describe_product(row) for row in rows]
+
+
+@router.post("", summary="Publish a data product (create or change it; or keep it a draft)")
+def publish_product(
+    body: ProductPublish, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    spec = products.ProductSpec(**body.model_dump())
+    row = products.publish_product(session, actor=actor, spec=spec)
+    return products.describe_product(row, detail=True)
+
+
+@router.get("/{name}", summary="One data product, with its tables' columns")
+def show_product(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = products.show_product(session, actor=actor, name=name)
+    return products.describe_product(row, detail=True)
+
+
+@router.post("/{name}/deprecate", summary="Deprecate a product: access stays, readers are warned")
+def deprecate_product(
+    name: str, body: ProductDeprecate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = products.deprecate_product(session, actor=actor, name=name, message=body.message)
+    return products.describe_product(row, detail=True)

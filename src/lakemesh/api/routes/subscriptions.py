@@ -1,0 +1,110 @@
+"""``/subscriptions``: requests for data products, their approval, rejection and revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import RequestBody
+from lakemesh.sharing import subscriptions
+
+router = APIRouter(prefix="/subscriptions", tags=["products"])
+
+
+class SubscriptionCreate(RequestBody):
+    product: str
+    principal: str
+    reason: str
+    columns: list[str] | None = None
+    exclude_columns: list[str] = Field(default_factory=list)
+    filter: str | None = None
+
+
+class SubscriptionApprove(RequestBody):
+    comment: str = ""
+
+
+class SubscriptionReject(RequestBody):
+    reason: str
+
+
+class SubscriptionRevoke(RequestBody):
+    reason: str = ""
+
+
+@router.get("", summary="Subscriptions the caller may see, newest first, with their history")
+def list_subscriptions(
+    session: SessionDep,
+    actor: CurrentActor,
+    product: str | None = None,
+    consumer: str | None = None,
+    principal: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    rows = subscriptions.list_subscriptions(
+        session,
+        actor=actor,
+        product=product,
+        consumer=consumer,
+        principal=principal,
+        status=status,
+    )
+    return [subscriptions.describe_subscription(session, row) for row in rows]
+
+
+@router.post("", status_code=201, summary="Request access to a data product")
+def request_subscription(
+    body: SubscriptionCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = subscriptions.request_subscription(
+        session,
+        actor=actor,
+        product=body.product,
+        principal=body.principal,
+        reason=body.reason,
+        columns=body.columns,
+        exclude_columns=body.exclude_columns,
+        filter=body.filter,
+    )
+    return subscriptions.describe_subscription(session, row)
+
+
+@router.get("/{subscription_id}", summary="One subscription with its grants and history")
+def show_subscription(
+    subscription_id: int, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = subscriptions.show_subscription(session, actor=actor, subscription_id=subscription_id)
+    return subscriptions.describe_subscription(session, row)
+
+
+@router.post("/{subscription_id}/approve", summary="Approve: issue the share and delegations")
+def approve_subscription(
+    subscription_id: int, body: SubscriptionApprove, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = subscriptions.approve_subscription(
+        session, actor=actor, subscription_id=subscription_id, comment=body.comment
+    )
+    return subscriptions.describe_subscription(session, row)
+
+
+@router.post("/{subscription_id}/reject", summary="Reject a request with a reason")
+def reject_subscription(
+    subscription_id: int, body: SubscriptionReject, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = subscriptions.reject_subscription(
+        session, actor=actor, subscription_id=subscription_id, reason=body.reason
+    )
+    return subscriptions.describe_subscription(session, row)
+
+
+@router.post("/{subscription_id}/revoke", summary="Revoke an approved subscription's grants")
+def revoke_subscription(
+    subscription_id: int, body: SubscriptionRevoke, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = subscriptions.revoke_subscription(
+        session, actor=actor, subscription_id=subscription_id, reason=body.reason
+    )
+    return subscriptions.describe_subscription(session, row)

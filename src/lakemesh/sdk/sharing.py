@@ -1,0 +1,225 @@
+"""SDK methods of sharing across domains: shares, links, data products, subscriptions, onboarding.
+
+>>> client.search_products("customers")  # doctest: +SKIP
+>>> sub = client.request_subscription(
+...     "sales_customers", principal="user:mia@marketing", reason="churn model",
+...     exclude_columns=["email"])  # doctest: +SKIP
+>>> client.approve_subscription(sub["id"], comment="ok")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from lakemesh.sdk.base import ApiBase, only_set, segment
+
+
+class SharingMethods(ApiBase):
+    """Shares, resource links, data products, subscriptions and onboarding."""
+
+    # -- shares ---------------------------------------------------------------------------------
+
+    def list_shares(
+        self,
+        *,
+        direction: str | None = None,
+        domain: str | None = None,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Shares you may see: ``direction`` ``incoming`` or ``outgoing`` (of ``domain``)."""
+        result: list[dict[str, Any]] = self._get(
+            "/shares", direction=direction, domain=domain, status=status
+        )
+        return result
+
+    def get_share(self, share_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/shares/{share_id}")
+        return result
+
+    def accept_share(self, share_id: int) -> dict[str, Any]:
+        """Accept a share to a domain you administer; it takes effect at once."""
+        result: dict[str, Any] = self.request("POST", f"/shares/{share_id}/accept")
+        return result
+
+    def decline_share(self, share_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", f"/shares/{share_id}/decline")
+        return result
+
+    # -- resource links -------------------------------------------------------------------------
+
+    def create_link(self, name: str, *, target: str) -> dict[str, Any]:
+        """Link ``CONSUMER.DB.T`` to ``PRODUCER.DB.T`` (or a database to a database)."""
+        result: dict[str, Any] = self.request(
+            "POST", "/links", json={"name": name, "target": target}
+        )
+        return result
+
+    def list_links(self, *, domain: str | None = None) -> list[dict[str, Any]]:
+        """Links you may DESCRIBE, each with ``status`` ``ok`` or ``broken`` and a message."""
+        result: list[dict[str, Any]] = self._get("/links", domain=domain)
+        return result
+
+    def get_link(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/links/{segment(name)}")
+        return result
+
+    def drop_link(self, name: str) -> None:
+        self.request("DELETE", f"/links/{segment(name)}")
+
+    # -- data products --------------------------------------------------------------------------
+
+    def publish_product(
+        self,
+        name: str,
+        *,
+        domain: str,
+        tables: Iterable[str] = (),
+        title: str | None = None,
+        description: str | None = None,
+        owner: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        version: str | None = None,
+        contract: str | Path | None = None,
+        draft: bool = False,
+        auto_approve: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish (create or change) a data product; ``contract`` is ODCS v3 YAML text or a
+        path to such a file; ``draft=True`` keeps a new product unpublished."""
+        if isinstance(contract, Path):
+            contract = contract.read_text()
+        body = only_set(
+            title=title,
+            description=description,
+            owner=owner,
+            tags=dict(tags) if tags is not None else None,
+            version=version,
+            contract=contract,
+            auto_approve=auto_approve,
+        )
+        body.update(name=name, domain=domain, tables=list(tables), draft=draft)
+        result: dict[str, Any] = self.request("POST", "/products", json=body)
+        return result
+
+    def list_products(
+        self, *, domain: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/products", domain=domain, status=status)
+        return result
+
+    def search_products(self, text: str = "", *, tags: str | None = None) -> list[dict[str, Any]]:
+        """Products whose text holds every word of ``text`` and that match the tag expression."""
+        result: list[dict[str, Any]] = self._get("/products/search", text=text, tags=tags)
+        return result
+
+    def get_product(self, name: str) -> dict[str, Any]:
+        """One product with its tables' columns (``warning`` is set when it is deprecated)."""
+        result: dict[str, Any] = self._get(f"/products/{segment(name)}")
+        return result
+
+    def deprecate_product(self, name: str, *, message: str = "") -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "POST", f"/products/{segment(name)}/deprecate", json={"message": message}
+        )
+        return result
+
+    # -- subscriptions --------------------------------------------------------------------------
+
+    def request_subscription(
+        self,
+        product: str,
+        *,
+        principal: str,
+        reason: str,
+        columns: Iterable[str] | None = None,
+        exclude_columns: Iterable[str] = (),
+        filter: str | None = None,
+    ) -> dict[str, Any]:
+        """Ask for access to ``product`` for ``principal``; the answer has ``id`` and ``status``."""
+        body: dict[str, Any] = {
+            "product": product,
+            "principal": principal,
+            "reason": reason,
+            "exclude_columns": list(exclude_columns),
+        }
+        if columns is not None:
+            body["columns"] = list(columns)
+        if filter is not None:
+            body["filter"] = filter
+        result: dict[str, Any] = self.request("POST", "/subscriptions", json=body)
+        return result
+
+    def list_subscriptions(
+        self,
+        *,
+        product: str | None = None,
+        consumer: str | None = None,
+        principal: str | None = None,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Subscriptions you may see, newest first, each with its history."""
+        result: list[dict[str, Any]] = self._get(
+            "/subscriptions",
+            product=product,
+            consumer=consumer,
+            principal=principal,
+            status=status,
+        )
+        return result
+
+    def get_subscription(self, subscription_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/subscriptions/{subscription_id}")
+        return result
+
+    def approve_subscription(self, subscription_id: int, *, comment: str = "") -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "POST", f"/subscriptions/{subscription_id}/approve", json={"comment": comment}
+        )
+        return result
+
+    def reject_subscription(self, subscription_id: int, *, reason: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "POST", f"/subscriptions/{subscription_id}/reject", json={"reason": reason}
+        )
+        return result
+
+    def revoke_subscription(self, subscription_id: int, *, reason: str = "") -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "POST", f"/subscriptions/{subscription_id}/revoke", json={"reason": reason}
+        )
+        return result
+
+    # -- onboarding -----------------------------------------------------------------------------
+
+    def onboard_producer(
+        self,
+        name: str,
+        *,
+        location: str,
+        admin: str,
+        tags: Mapping[str, str] | None = None,
+        database: str | None = None,
+        description: str = "",
+    ) -> dict[str, Any]:
+        """Domain, admin, location, crawl and tags in one step (repeatable)."""
+        body: dict[str, Any] = {
+            "name": name,
+            "location": location,
+            "admin": admin,
+            "tags": dict(tags or {}),
+            "description": description,
+        }
+        if database is not None:
+            body["database"] = database
+        result: dict[str, Any] = self.request("POST", "/onboarding/producers", json=body)
+        return result
+
+    def onboard_consumer(self, name: str, *, admin: str, description: str = "") -> dict[str, Any]:
+        """A consumer domain and its admin in one step (repeatable)."""
+        result: dict[str, Any] = self.request(
+            "POST",
+            "/onboarding/consumers",
+            json={"name": name, "admin": admin, "description": description},
+        )
+        return result
