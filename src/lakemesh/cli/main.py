@@ -27,11 +27,16 @@ from lakemesh.cli import (
     groups,
     guardrails,
     hub,
+    links,
     locations,
     masks,
+    onboard,
     principals,
+    products,
     query,
     session,
+    shares,
+    subscriptions,
     tables,
     tags,
     tokens,
@@ -184,6 +189,11 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(audit.app, name="audit")
 app.add_typer(query.app, name="query")
 app.add_typer(workgroups.app, name="workgroup")
+app.add_typer(shares.app, name="share")
+app.add_typer(links.app, name="link")
+app.add_typer(products.app, name="product")
+app.add_typer(subscriptions.app, name="subscription")
+app.add_typer(onboard.app, name="onboard")
 
 
 def main() -> None:

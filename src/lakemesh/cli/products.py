@@ -1,0 +1,219 @@
+"""``lakemesh product …``: data products, published by producers and found by everyone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from lakemesh.cli import output
+from lakemesh.cli.context import connect, options, parse_pairs
+from lakemesh.cli.grants import split_list
+from lakemesh.errors import InvalidInputError
+
+app = typer.Typer(
+    help="Data products: a domain's tables published with title, owner, tags, version, status "
+    "and an optional ODCS v3 contract; visible to every principal once published.",
+    no_args_is_help=True,
+)
+
+Name = Annotated[str, typer.Argument(help="Product name, like sales_customers.")]
+
+COLUMNS = [
+    ("product", "name"),
+    ("domain", "domain"),
+    ("title", "title"),
+    ("status", "status"),
+    ("version", "version"),
+    ("tables", "tables"),
+    ("tags", "tags"),
+]
+FIELDS = [
+    ("product", "name"),
+    ("domain", "domain"),
+    ("title", "title"),
+    ("description", "description"),
+    ("owner", "owner"),
+    ("status", "status"),
+    ("version", "version"),
+    ("tags", "tags"),
+    ("tables", "tables"),
+    ("auto-approve", "auto_approve"),
+    ("contract", "contract_id"),
+    ("created by", "created_by"),
+    ("updated", "updated_at"),
+]
+
+
+def warn(message: str | None) -> None:
+    """A warning for people on stderr (deprecated products, broken links)."""
+    if message:
+        output.stderr().print(Text(f"Warning: {message}", style="yellow"), soft_wrap=True)
+
+
+def _record(product: dict[str, Any]) -> dict[str, Any]:
+    contract = product.get("contract") or {}
+    return {**product, "contract_id": contract.get("id")}
+
+
+def _read_contract(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text()
+    except OSError as e:
+        raise InvalidInputError(
+            f"Cannot read contract file {path}: {e.strerror or e}", details={"contract": str(path)}
+        ) from e
+
+
+@app.command("publish")
+def publish(
+    ctx: typer.Context,
+    name: Name,
+    domain: Annotated[str, typer.Option("--domain", help="The producing domain.")],
+    tables: Annotated[
+        str | None,
+        typer.Option(
+            "--tables",
+            help="The product's tables, DATABASE.TABLE (or DOMAIN.DATABASE.TABLE), comma-"
+            "separated; required for a new product.",
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="A title for people.")] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="What the product holds and is for.")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Owning principal (default: you, when new).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="A product tag KEY=VALUE of a defined tag key (repeatable)."),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="Product version (default: the contract's, else 1.0.0)."),
+    ] = None,
+    contract: Annotated[
+        Path | None,
+        typer.Option("--contract", help="An ODCS v3 YAML contract file, validated on publish."),
+    ] = None,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Keep a new product a draft (seen by its domain only).")
+    ] = False,
+    auto_approve: Annotated[
+        str | None,
+        typer.Option(
+            "--auto-approve",
+            help="Approve at once requests whose every column matches this tag expression, like "
+            '"sensitivity=public" ("" removes the rule).',
+        ),
+    ] = None,
+) -> None:
+    """Publish a data product of DOMAIN (create it, or change and republish it)."""
+    text = _read_contract(contract)
+    with connect(ctx) as client:
+        product = client.publish_product(
+            name,
+            domain=domain,
+            tables=split_list(tables) or [],
+            title=title,
+            description=description,
+            owner=owner,
+            tags=parse_pairs(tag, "tag") if tag else None,
+            version=version,
+            contract=text,
+            draft=draft,
+            auto_approve=auto_approve,
+        )
+    output.emit(
+        options(ctx).json,
+        product,
+        lambda: output.success(
+            f"{'Saved draft' if product['status'] == 'draft' else 'Published'} data product "
+            f"{product['name']} {product['version']} ({', '.join(product['tables'])})"
+        ),
+    )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only draft, published or deprecated ones.")
+    ] = None,
+) -> None:
+    """List the data products you may see."""
+    with connect(ctx) as client:
+        products = client.list_products(domain=domain, status=status)
+    output.emit(
+        options(ctx).json,
+        products,
+        lambda: output.print_table(products, COLUMNS, empty="No data products."),
+    )
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="Words to find in names, titles, descriptions, tags, tables and columns."
+        ),
+    ] = "",
+    tags: Annotated[
+        str | None,
+        typer.Option(
+            "--tags",
+            help='A tag expression the product or one of its tables matches, like "domain=sales".',
+        ),
+    ] = None,
+) -> None:
+    """Search data products (JSON: a list of objects with name, domain, tables, ...)."""
+    with connect(ctx) as client:
+        found = client.search_products(text, tags=tags)
+    output.emit(
+        options(ctx).json,
+        found,
+        lambda: output.print_table(found, COLUMNS, empty="No data product matches."),
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: Name) -> None:
+    """Show a data product, its tables' columns and its contract."""
+    with connect(ctx) as client:
+        product = client.get_product(name)
+    warn(product.get("warning"))
+
+    def human() -> None:
+        output.print_record(_record(product), FIELDS)
+        for table in product.get("schema", []):
+            output.print_table(
+                table["columns"], [("column", "name"), ("type", "type")], title=table["table"]
+            )
+
+    output.emit(options(ctx).json, product, human)
+
+
+@app.command("deprecate")
+def deprecate(
+    ctx: typer.Context,
+    name: Name,
+    message: Annotated[
+        str, typer.Option("--message", help="What readers should use instead, or why.")
+    ] = "",
+) -> None:
+    """Deprecate a data product: existing access stays, readers are warned."""
+    with connect(ctx) as client:
+        product = client.deprecate_product(name, message=message)
+    output.emit(
+        options(ctx).json,
+        product,
+        lambda: output.success(f"Deprecated data product {product['name']}"),
+    )
