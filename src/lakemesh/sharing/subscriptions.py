@@ -3,11 +3,10 @@
 A principal requests access for itself or a group it belongs to (a domain's admins for anyone of
 their domain), with a reason and an optional scope (:mod:`~lakemesh.sharing.scopes`). The
 product's domain admins (or mesh admins) approve with a comment or reject with a reason. Approval
-issues, in the approver's transaction and through the grant service, a share of each table to the
-consumer's domain (accepted: the consumer asked for it) and a delegation of it to the subscriber,
-derived from the share, so revoking the share revokes the delegation. A product's auto-approval
-rule (a tag expression) approves at once a request whose every column satisfies it. Revoking a
-subscription revokes its delegations and the shares no other subscription relies on.
+issues, in the approver's transaction, a share of each table to the consumer's domain and a
+delegation derived from it to the subscriber (:mod:`~lakemesh.sharing.issuance`); revoking takes
+them back. A product's auto-approval rule (a tag expression) approves at once a request whose
+every column satisfies it. Every step is audited and kept in the subscription's history.
 """
 
 from __future__ import annotations
@@ -20,30 +19,30 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
-from lakemesh.governance import grants
-from lakemesh.governance.grant_targets import build_row, same_target
-from lakemesh.governance.state import policy_index
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_principal
-from lakemesh.model.permissions import Permission
-from lakemesh.policy import parse_tag_expression
 from lakemesh.sharing import products
-from lakemesh.sharing.scopes import Scope, TableScope, make_scope, table_scopes
-from lakemesh.sharing.share_status import ACCEPTED, share_statuses
-from lakemesh.sharing.shares import SUBSCRIPTION_ORIGIN, record_answer
+from lakemesh.sharing.issuance import (
+    APPROVED,
+    PENDING,
+    REJECTED,
+    REVOKED,
+    auto_approver,
+    issue,
+    qualifies,
+    scope_of,
+    take_back,
+)
+from lakemesh.sharing.scopes import make_scope, table_scopes
 from lakemesh.store.schema import (
     DataProduct,
-    Grant,
     Principal,
     Subscription,
     SubscriptionEvent,
     SubscriptionGrant,
 )
-from lakemesh.store.versions import mark_policy_changed
 
-PENDING, APPROVED, REJECTED, REVOKED = "pending", "approved", "rejected", "revoked"
 STATUSES = (PENDING, APPROVED, REJECTED, REVOKED)
-SHARE, SHARED, DELEGATION = "share", "shared", "delegation"
 
 
 def get_subscription(session: Session, subscription_id: int) -> Subscription:
@@ -80,14 +79,6 @@ def show_subscription(session: Session, *, actor: Actor, subscription_id: int) -
             details={"subscription": subscription_id},
         )
     return row
-
-
-def _scope_of(row: Subscription) -> Scope:
-    return Scope(
-        tuple(row.columns) if row.columns is not None else None,
-        tuple(row.excluded_columns or ()),
-        row.filter,
-    )
 
 
 def _event(session: Session, row: Subscription, action: str, actor: str, **details: Any) -> None:
@@ -199,106 +190,11 @@ def request_subscription(
     session.flush()
     _event(session, row, "requested", actor.ref, reason=row.reason, scope=scope.to_dict())
     _audit(session, row, "subscription.request", actor.ref, reason=row.reason, **scope.to_dict())
-    approver = _auto_approver(session, row_product)
-    if approver is not None and _qualifies(session, row_product, scopes):
+    approver = auto_approver(session, row_product)
+    if approver is not None and qualifies(session, row_product, scopes):
         comment = f"auto-approved: every column satisfies {row_product.auto_approve}"
         _approve(session, actor=approver, row=row, comment=comment, automatic=True)
     return row
-
-
-def _auto_approver(session: Session, product: DataProduct) -> Actor | None:
-    """The author of the product's auto-approval rule, while still an admin of its domain."""
-    if not product.auto_approve or not product.auto_approve_by:
-        return None
-    try:
-        author = load_actor(session, get_principal(session, product.auto_approve_by))
-    except NotFoundError:
-        return None
-    return author if author.administers(product.domain.name) else None
-
-
-def _qualifies(session: Session, product: DataProduct, scopes: Sequence[TableScope]) -> bool:
-    expression = parse_tag_expression(product.auto_approve or "")
-    index = policy_index(session)
-    for scope in scopes:
-        facts = index.table_facts(scope.table)
-        if not all(expression.matches(facts.tags_of(column)) for column in scope.columns):
-            return False
-    return True
-
-
-def _accept_share(session: Session, share: Grant, row: Subscription, role: str) -> None:
-    """The consumer asked for the data: its share counts as accepted."""
-    status = share_statuses(session, [share]).get(share.id)
-    if status == ACCEPTED and role == SHARED:
-        return
-    record_answer(
-        session,
-        grant=share,
-        status=ACCEPTED,
-        decided_by=f"{row.requested_by} (subscription #{row.id})",
-        origin=SUBSCRIPTION_ORIGIN,
-    )
-    mark_policy_changed(session)
-
-
-def _delegate(
-    session: Session, *, actor: Actor, row: Subscription, scope: TableScope, share: Grant
-) -> Grant | None:
-    """The subscriber's grant, derived from ``share``; None when it holds that access already."""
-    subscriber = get_principal(session, row.principal)
-    probe = build_row(session, scope.request)
-    held = [
-        other
-        for other in session.execute(
-            select(Grant).where(
-                Grant.grantee_id == subscriber.id,
-                Grant.parent_id.is_(None),
-                Grant.with_grant_option.is_(False),
-            )
-        ).scalars()
-        if same_target(other, probe)
-    ]
-    if held and Permission.SELECT.value in held[0].permissions:
-        return None
-    if held:
-        raise ConflictError(
-            f"{row.principal} holds grant #{held[0].id} on {scope.table} with the same scope but "
-            f"other permissions; revoke it before approving subscription #{row.id}",
-            details={"grant": held[0].id, "subscription": row.id},
-        )
-    delegation = grants.grant(session, actor=actor, grantee=row.principal, request=scope.request)
-    # Derived from the share (as its consumer's admins would delegate it), so that revoking the
-    # share, by this subscription or by the producer, revokes the delegation with it.
-    delegation.parent_id = share.id
-    session.flush()
-    return delegation
-
-
-def _issue(session: Session, *, actor: Actor, row: Subscription) -> list[dict[str, Any]]:
-    consumer = get_principal(session, f"domain:{row.consumer_domain}")
-    issued: list[dict[str, Any]] = []
-    for scope in table_scopes(session, row.product, _scope_of(row)):
-        before = set(
-            session.execute(select(Grant.id).where(Grant.grantee_id == consumer.id)).scalars()
-        )
-        share = grants.grant(session, actor=actor, grantee=consumer.ref, request=scope.request)
-        role = SHARED if share.id in before else SHARE
-        _accept_share(session, share, row, role)
-        found = [(share, role)]
-        if row.principal != consumer.ref:
-            delegation = _delegate(session, actor=actor, row=row, scope=scope, share=share)
-            if delegation is not None:
-                found.append((delegation, DELEGATION))
-        for grant, kind in found:
-            session.add(
-                SubscriptionGrant(
-                    subscription_id=row.id, grant_id=grant.id, role=kind, table=str(scope.table)
-                )
-            )
-            issued.append({"grant_id": grant.id, "role": kind, "table": str(scope.table)})
-    session.flush()
-    return issued
 
 
 def _decidable(
@@ -322,7 +218,7 @@ def _require_status(row: Subscription, wanted: str, doing: str) -> None:
 def _approve(
     session: Session, *, actor: Actor, row: Subscription, comment: str, automatic: bool
 ) -> None:
-    issued = _issue(session, actor=actor, row=row)
+    issued = issue(session, actor=actor, row=row)
     row.status, row.comment = APPROVED, comment
     row.decided_by, row.decided_at = actor.ref, clock.now()
     _event(session, row, "approved", actor.ref, comment=comment, automatic=automatic, grants=issued)
@@ -367,33 +263,6 @@ def reject_subscription(
     return row
 
 
-def _issued_by_subscription(session: Session, grant_id: int) -> bool:
-    """Whether a subscription made this share (a share made by hand is left to its grantor)."""
-    return (
-        session.execute(
-            select(SubscriptionGrant.subscription_id).where(
-                SubscriptionGrant.grant_id == grant_id, SubscriptionGrant.role == SHARE
-            )
-        ).first()
-        is not None
-    )
-
-
-def _relied_on_elsewhere(session: Session, grant_id: int, subscription_id: int) -> bool:
-    return (
-        session.execute(
-            select(SubscriptionGrant.subscription_id)
-            .join(Subscription, Subscription.id == SubscriptionGrant.subscription_id)
-            .where(
-                SubscriptionGrant.grant_id == grant_id,
-                SubscriptionGrant.subscription_id != subscription_id,
-                Subscription.status == APPROVED,
-            )
-        ).first()
-        is not None
-    )
-
-
 def revoke_subscription(
     session: Session, *, actor: Actor, subscription_id: int, reason: str = ""
 ) -> Subscription:
@@ -404,23 +273,7 @@ def revoke_subscription(
         session, actor=actor, subscription_id=subscription_id, action="subscription.revoke"
     )
     _require_status(row, APPROVED, "revoked")
-    held = session.execute(
-        select(SubscriptionGrant.grant_id, SubscriptionGrant.role).where(
-            SubscriptionGrant.subscription_id == row.id
-        )
-    ).all()
-    revoked: list[int] = []
-    delegations = [grant_id for grant_id, role in held if role == DELEGATION]
-    used_shares = [grant_id for grant_id, role in held if role in (SHARE, SHARED)]
-    for grant_id in [*delegations, *used_shares]:
-        if grant_id in revoked or session.get(Grant, grant_id) is None:
-            continue
-        if grant_id in used_shares and (
-            not _issued_by_subscription(session, grant_id)
-            or _relied_on_elsewhere(session, grant_id, row.id)
-        ):
-            continue
-        revoked.extend(grants.revoke_grant(session, actor=actor, grant_id=grant_id))
+    revoked = take_back(session, actor=actor, row=row)
     row.status, row.comment = REVOKED, reason.strip() or row.comment
     row.decided_by, row.decided_at = actor.ref, clock.now()
     _event(session, row, "revoked", actor.ref, reason=reason.strip(), grants_revoked=revoked)
@@ -478,7 +331,7 @@ def describe_subscription(session: Session, row: Subscription) -> dict[str, Any]
         "consumer_domain": row.consumer_domain,
         "requested_by": row.requested_by,
         "reason": row.reason,
-        "scope": _scope_of(row).to_dict(),
+        "scope": scope_of(row).to_dict(),
         "status": row.status,
         "comment": row.comment,
         "decided_by": row.decided_by,
