@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lakemesh.catalog.tables import create_database, drop_table
 from lakemesh.errors import (
     AccessDeniedError,
     AlreadyExistsError,
@@ -110,8 +111,6 @@ def test_revoked_share_breaks_its_link_and_spares_the_others(mesh: SharingMesh) 
 def test_link_to_a_dropped_table_is_broken(mesh: SharingMesh) -> None:
     _share(mesh, ORDERS)
     _link(mesh, LINKED_ORDERS, ORDERS)
-    from lakemesh.catalog.tables import drop_table
-
     with mesh.transaction() as session:
         drop_table(session, actor=mesh.actor(SAM), name=parse_resource(ORDERS))
     assert _listed(mesh)[LINKED_ORDERS]["message"] == (
@@ -194,8 +193,6 @@ def test_a_link_needs_describe_on_its_target(mesh: SharingMesh) -> None:
 def test_a_link_cannot_take_the_name_of_a_database_or_go_inside_a_link(
     mesh: SharingMesh,
 ) -> None:
-    from lakemesh.catalog.tables import create_database
-
     _share(mesh, "sales.crm")
     _link(mesh, "marketing.sales_crm", "sales.crm")
     with pytest.raises(ConflictError, match="Database marketing.sales_crm is a link itself"):

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from lakemesh.catalog import domains, tables
 from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, StorageError
 from lakemesh.governance import tag_assignments, tags
-from lakemesh.identity.principals import get_domain_row
+from lakemesh.identity.actors import load_actor
+from lakemesh.identity.principals import get_domain_row, get_principal
 from lakemesh.sharing import onboarding
 from lakemesh.store.schema import AuditEvent
 from tests.conftest import HubEnv
@@ -167,9 +168,6 @@ def test_an_empty_location_is_named(tagged: HubEnv, lake: Lake) -> None:
 
 def test_only_mesh_admins_onboard_a_new_domain(tagged: HubEnv, lake: Lake) -> None:
     _producer(tagged, lake)
-    from lakemesh.identity.actors import load_actor
-    from lakemesh.identity.principals import get_principal
-
     with tagged.hub.read() as session:
         sam = load_actor(session, get_principal(session, SAM))
     with pytest.raises(AccessDeniedError, match="user:sam@sales is not a mesh admin"):

@@ -14,6 +14,9 @@ from lakemesh.errors import (
     NotFoundError,
 )
 from lakemesh.governance import guardrails
+from lakemesh.governance.decisions import decide
+from lakemesh.governance.tags import create_tag
+from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
@@ -58,9 +61,6 @@ def _search(mesh: SharingMesh, ref: str, text: str = "", tags: str | None = None
 
 
 def _describable(mesh: SharingMesh, ref: str, table: str = CUSTOMERS) -> bool:
-    from lakemesh.governance.decisions import decide
-    from lakemesh.model.names import parse_resource
-
     with mesh.read() as session:
         return decide(
             session,
@@ -240,8 +240,6 @@ def test_only_the_producers_admins_publish(mesh: SharingMesh) -> None:
 
 def test_required_tags_guardrail_is_checked_on_publish(mesh: SharingMesh) -> None:
     with mesh.transaction() as session:
-        from lakemesh.governance.tags import create_tag
-
         create_tag(session, actor=mesh.admin, key="owner", values=["sales"])
         guardrails.create_guardrail(
             session, actor=mesh.admin, name="tagged", kind="required-tags", keys=["owner"]
