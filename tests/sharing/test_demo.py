@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from lakemesh.demo.mesh import build_demo
-from lakemesh.demo.sharing import apply_sharing
 from lakemesh.governance import decisions
 from lakemesh.hub import Hub
 from lakemesh.identity.actors import Actor, load_actor
@@ -20,15 +19,12 @@ from lakemesh.sharing import links, products, subscriptions
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Actor]]:
-    """A small demo mesh (2,000 orders) with its sharing applied."""
+    """A small demo mesh (2,000 orders); ``build_demo`` applies its sharing."""
     home = tmp_path_factory.mktemp("demo") / "home"
     result = build_demo(home, orders=2000)
     hub = Hub.open(home)
     with hub.read() as session:
         steward = authenticate(session, result.tokens["steward"])
-        wired = bool(products.list_products(session, actor=steward))
-    if not wired:  # until demo/mesh.py calls apply_sharing itself
-        apply_sharing(hub, steward)
     yield hub, steward
     hub.close()
 

@@ -1,5 +1,6 @@
 """The NimbusCart demo mesh: domains, personas, locations and crawled tables on generated data,
-then governance (tags, masks, filters, grants, guardrails) and the example queries it prints.
+then governance (tags, masks, filters, grants, guardrails), sharing (data products,
+subscriptions, resource links) and the example queries it prints.
 
 Every capability extends ``build_demo`` here, so the demo stays in one place.
 """
@@ -18,6 +19,7 @@ from lakemesh.catalog import crawler, domains, locations
 from lakemesh.demo.data import CONSUMER_DOMAINS, PRODUCER_DOMAINS, generate_nimbuscart
 from lakemesh.demo.governance import apply_governance
 from lakemesh.demo.queries import example_queries
+from lakemesh.demo.sharing import apply_sharing
 from lakemesh.errors import ConflictError
 from lakemesh.home import HubHome
 from lakemesh.hub import Hub
@@ -200,6 +202,8 @@ def build_demo(
                 crawled.extend(r.to_dict() for r in results)
         report("tagging the catalog, creating masks, filters, grants and guardrails")
         apply_governance(hub, steward)
+        report("publishing data products, subscriptions and resource links")
+        apply_sharing(hub, steward)
         issued = {"steward": initialised.token.token}
         with hub.transaction() as session:
             for persona in PERSONAS[1:]:
