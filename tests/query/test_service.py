@@ -5,6 +5,7 @@ Expected results are computed independently with pyarrow from the raw files.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from lakemesh import audit
 from lakemesh.errors import AccessDeniedError, NotFoundError, QueryRejectedError
+from lakemesh.governance import masks, tag_assignments, tags
 from lakemesh.query import service
 from lakemesh.query.history import describe_query, list_history
 from lakemesh.store.schema import AuditEvent
@@ -93,6 +95,22 @@ def test_masks_apply_and_unmask_lifts_them(mesh: GovernedMesh) -> None:
         source = raw[row["customer_id"]]
         assert row["email"] == source["email"]
         assert row["phone"] == "****" + source["phone"][-4:]
+
+
+def test_hash_mask_is_salted_with_the_mesh_salt(mesh: GovernedMesh) -> None:
+    with mesh.hub.transaction() as session:
+        tags.create_tag(session, actor=mesh.admin, key="hashed", values=["yes"])
+        tag_assignments.assign_tags(
+            session, actor=mesh.admin, resource=f"{CUSTOMERS}.segment", tags={"hashed": "yes"}
+        )
+        masks.create_mask(
+            session, actor=mesh.admin, name="hash_it", tag_expression="hashed=yes", function="hash"
+        )
+    salt = mesh.hub.mask_salt()
+    raw = {row["customer_id"]: row for row in mesh.raw(CUSTOMERS).to_pylist()}
+    for row in run(mesh, CARL, f"SELECT customer_id, segment FROM {CUSTOMERS}").to_pylist():
+        segment = raw[row["customer_id"]]["segment"]
+        assert row["segment"] == hashlib.sha256((salt + segment).encode()).hexdigest()
 
 
 def test_cell_semantics_null_uncovered_cells(mesh: GovernedMesh) -> None:
