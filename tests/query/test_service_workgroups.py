@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -18,12 +21,12 @@ from lakemesh.errors import (
     LimitExceededError,
     NotFoundError,
 )
-from lakemesh.query import jobs, service, workgroups
+from lakemesh.query import jobs, load_engine, service, workgroups
 from lakemesh.query.history import QueryFacts, insert_query
 from lakemesh.store.schema import QueryRecord
 from tests.conftest import FrozenClock, HubEnv
 
-from .governed import BOB, CUSTOMERS, ORDERS, GovernedMesh, build_governed_mesh
+from .governed import BOB, CARL, CUSTOMERS, EMMA, ORDERS, GovernedMesh, build_governed_mesh
 
 SLOW = "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1"
 
@@ -192,8 +195,6 @@ def test_unknown_workgroup(mesh: GovernedMesh) -> None:
 
 def test_spark_workgroup_says_when_spark_is_missing(mesh: GovernedMesh) -> None:
     try:
-        from lakemesh.query import load_engine
-
         load_engine("spark")
     except InvalidInputError as e:
         missing = e.message
@@ -207,3 +208,34 @@ def test_spark_workgroup_says_when_spark_is_missing(mesh: GovernedMesh) -> None:
     assert info.value.message == (
         f"Workgroup spark runs queries on the spark engine, which is not available: {missing}"
     )
+
+
+def _spark_missing() -> str | None:
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install 'lakemesh[spark]')"
+    if shutil.which("java") is None:
+        return "Java is not installed (Spark needs Java 17 or later)"
+    try:
+        load_engine("spark")
+    except InvalidInputError as e:
+        return e.message
+    return None
+
+
+@pytest.mark.slow
+def test_spark_workgroup_returns_what_duckdb_returns(mesh: GovernedMesh) -> None:
+    reason = _spark_missing()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Spark tests cannot run under CI: {reason}")
+        pytest.skip(reason)
+    make_workgroup(mesh, "cluster", engine="spark")
+    for principal, sql in (
+        (EMMA, f"SELECT region, count(*) AS n, sum(amount) AS total FROM {ORDERS} GROUP BY region"),
+        (CARL, f"SELECT customer_id, email, phone, region FROM {CUSTOMERS}"),
+    ):
+        actor = mesh.actor(principal)
+        duck = service.run(mesh.hub, actor=actor, sql=sql).result
+        spark = service.run(mesh.hub, actor=actor, sql=sql, workgroup="cluster").result
+        assert spark.engine == "spark"
+        assert sorted(map(str, spark.table.to_pylist())) == sorted(map(str, duck.table.to_pylist()))
