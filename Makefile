@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,s3]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,s3,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,6 +31,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/crawl.py
+	$(BIN)/python benchmarks/authz.py
+	$(BIN)/python benchmarks/tpch.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -197,5 +197,3 @@ def test_engine_registry() -> None:
     assert isinstance(load_engine("duckdb"), DuckDBEngine)
     with pytest.raises(InvalidInputError, match="Unknown query engine: presto"):
         load_engine("presto")
-    with pytest.raises(InvalidInputError, match="not available"):
-        load_engine("spark")

@@ -1,0 +1,254 @@
+"""Spark, local or through Spark Connect: the governed statement transpiled to Spark SQL.
+
+Each table a statement reads becomes a temporary view over exactly its authorized files
+(``spark.read`` with ``basePath``, so hive partition columns come out and filters on them prune
+files), registered under a name unique to the query and dropped after it. Spark SQL over file
+paths is switched off in the session, and the transpiled statement is checked to read nothing
+but those views before it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+from pyspark.errors import AnalysisException, ParseException
+from sqlglot import exp
+
+from lakemesh.errors import (
+    InvalidInputError,
+    LakemeshError,
+    LimitExceededError,
+    QueryRejectedError,
+    StorageError,
+)
+from lakemesh.query.engines.base import (
+    Cancellation,
+    EngineResult,
+    QueryCancelledError,
+    QueryEngine,
+    QueryLimits,
+)
+from lakemesh.query.engines.spark_session import local_session, remote_session
+from lakemesh.query.engines.spark_sql import spark_schema, verify_statement, view_name
+from lakemesh.query.table import TableAccess
+
+_READER_OPTIONS: dict[str, dict[str, str]] = {
+    "parquet": {},
+    # As DuckDB's read_csv(header = true, auto_detect = false): RFC 4180 quoting, fail on bad rows.
+    "csv": {"header": "true", "escape": '"', "multiLine": "true", "mode": "FAILFAST"},
+    "json": {"mode": "FAILFAST"},
+}
+
+
+class SparkEngine(QueryEngine):
+    """Runs statements on the process's local Spark, or on a Spark Connect cluster (``remote``).
+
+    On a cluster, the tables' files must be readable there under the same paths. Spark shares one
+    session between queries, so :class:`QueryLimits` ``threads`` and ``memory_limit`` do not apply
+    (the session's own resources do); the timeout, row limit and cancellation do.
+    """
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, *, remote: str | None = None, config: Mapping[str, str] | None = None):
+        self.remote = remote
+        self.config = dict(config or {})
+        if remote is not None and not remote.startswith("sc://"):
+            raise InvalidInputError(
+                f"Not a Spark Connect URL: {remote} (expected sc://host:port)",
+                details={"remote": remote},
+            )
+
+    @property
+    def session(self) -> Any:
+        """The Spark session queries run on (started or connected on first use)."""
+        if self.remote is not None:
+            return remote_session(self.remote)
+        return local_session(self.config)
+
+    def scan(self, table: TableAccess) -> exp.Expr:
+        """The view :meth:`execute` registers over the table's files."""
+        if table.format not in _READER_OPTIONS:
+            raise InvalidInputError(
+                f"Unsupported table format for querying: {table.format} ({table.name})",
+                details={"table": table.name, "format": table.format},
+            )
+        return exp.to_table(view_name(table))
+
+    def execute(
+        self,
+        *,
+        sql: str,
+        files: Sequence[str],
+        parameters: Mapping[str, str],
+        limits: QueryLimits,
+        cancellation: Cancellation | None = None,
+        tables: Sequence[TableAccess] = (),
+    ) -> EngineResult:
+        """Register the tables' views, run the statement, drop the views; see the base class."""
+        authorized = set(files)
+        query = uuid.uuid4().hex[:12]
+        views: dict[str, TableAccess] = {}
+        for table in tables:
+            if not set(table.files) <= authorized:
+                raise QueryRejectedError(f"Table {table.name} reads files outside the query's")
+            if table.files:
+                name = view_name(table)
+                sql = sql.replace(name, f"{name}_{query}")
+                views[f"{name}_{query}"] = table
+        verify_statement(sql, views=list(views))
+        session = self.session
+        timed_out = threading.Event()
+        with _Interrupter(session, remote=self.remote is not None) as interrupter:
+
+            def on_timeout() -> None:
+                timed_out.set()
+                interrupter.trigger()
+
+            timer = None
+            remove_callback = None
+            try:
+                if limits.timeout_seconds is not None:
+                    timer = threading.Timer(limits.timeout_seconds, on_timeout)
+                    timer.daemon = True
+                    timer.start()
+                if cancellation is not None:
+                    remove_callback = cancellation.on_cancel(interrupter.trigger)
+                    if cancellation.cancelled:
+                        raise QueryCancelledError("Query was cancelled")
+                result = _run(session, sql, views, parameters, limits.max_rows)
+            except LakemeshError:
+                raise
+            except Exception as e:
+                if cancellation is not None and cancellation.cancelled:
+                    raise QueryCancelledError("Query was cancelled") from e
+                if timed_out.is_set():
+                    raise LimitExceededError(
+                        f"Query exceeded the time limit of {limits.timeout_seconds:g}s",
+                        details={"limit": "timeout_seconds", "value": limits.timeout_seconds},
+                    ) from e
+                raise _translate(e, secrets=list(parameters.values())) from e
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                if remove_callback is not None:
+                    remove_callback()
+        if limits.max_rows is not None and result.num_rows > limits.max_rows:
+            raise LimitExceededError(
+                f"Query returned more than the row limit of {limits.max_rows}",
+                details={"limit": "max_rows", "value": limits.max_rows},
+            )
+        return EngineResult(table=_nullable(result))
+
+
+def _read(session: Any, table: TableAccess) -> Any:
+    """A DataFrame over exactly the table's files, hive partition columns from the paths."""
+    reader = session.read.format(table.format).options(**_READER_OPTIONS[table.format])
+    if table.partition_columns:
+        reader = reader.option("basePath", table.location)
+    schema = spark_schema(table)
+    if schema is not None:
+        reader = reader.schema(schema)
+    elif table.format != "parquet":
+        raise InvalidInputError(
+            f"Table {table.name} has a column type Spark cannot read from {table.format}",
+            details={"table": table.name},
+        )
+    return reader.load(list(table.files))
+
+
+def _run(
+    session: Any,
+    sql: str,
+    views: Mapping[str, TableAccess],
+    parameters: Mapping[str, str],
+    max_rows: int | None,
+) -> pa.Table:
+    """Register the views, run ``sql`` and drop the views."""
+    registered = []
+    try:
+        for name, table in views.items():
+            _read(session, table).createOrReplaceTempView(name)
+            registered.append(name)
+        frame = session.sql(sql, args=dict(parameters) if parameters else None)
+        if max_rows is not None:
+            frame = frame.limit(max_rows + 1)
+        return frame.toArrow()
+    finally:
+        for name in registered:
+            try:
+                session.catalog.dropTempView(name)
+            except Exception:  # the session is gone, and its views with it
+                break
+
+
+class _Interrupter:
+    """Stops one query's Spark jobs on demand.
+
+    The jobs carry a tag; once triggered, the tag is cancelled every half second until the query
+    has ended, since a job that starts just after a cancel would otherwise run on.
+    """
+
+    def __init__(self, session: Any, *, remote: bool) -> None:
+        self.session = session
+        self.remote = remote
+        self.tag = f"lakemesh-{uuid.uuid4().hex[:12]}"
+        self._ended = threading.Event()
+        self._triggered = threading.Lock()
+
+    def __enter__(self) -> _Interrupter:
+        if self.remote:
+            self.session.addTag(self.tag)
+        else:
+            context = self.session.sparkContext
+            context.addJobTag(self.tag)
+            context.setInterruptOnCancel(True)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._ended.set()
+        with contextlib.suppress(Exception):
+            if self.remote:
+                self.session.removeTag(self.tag)
+            else:
+                self.session.sparkContext.removeJobTag(self.tag)
+
+    def trigger(self) -> None:
+        """Start cancelling the query's jobs (from any thread; once is enough)."""
+        if self._triggered.acquire(blocking=False):
+            threading.Thread(target=self._cancel, name="lakemesh-spark-cancel", daemon=True).start()
+
+    def _cancel(self) -> None:
+        while not self._ended.is_set():
+            with contextlib.suppress(Exception):
+                if self.remote:
+                    self.session.interruptTag(self.tag)
+                else:
+                    self.session.sparkContext.cancelJobsWithTag(self.tag)
+            self._ended.wait(0.5)
+
+
+def _nullable(table: pa.Table) -> pa.Table:
+    """Spark marks some columns NOT NULL; DuckDB's results never do. Same schema either way."""
+    fields = [field.with_nullable(True) for field in table.schema]
+    return table.cast(pa.schema(fields, metadata=None))
+
+
+def _translate(error: Exception, *, secrets: Sequence[str]) -> LakemeshError:
+    """A lakemesh error for a Spark one: its first line only (no SQL echo), secrets scrubbed."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    details = {"engine_error": type(error).__name__}
+    if isinstance(error, ParseException | AnalysisException):
+        if "PATH_NOT_FOUND" in message:
+            return StorageError(f"Could not read table data: {message}", details=details)
+        return QueryRejectedError(f"Query rejected by the engine: {message}", details=details)
+    return InvalidInputError(f"Query failed: {message}", details=details)
