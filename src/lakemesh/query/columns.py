@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -86,15 +87,17 @@ def _with_stand_ins(
 
 
 def _schema(table: TableAccess) -> dict[str, str]:
-    result = {}
-    for name in table.visible_columns:
-        type_ = table.column_type(name)
-        try:
-            exp.DataType.build(type_, dialect=DIALECT)
-        except SqlglotError:
-            type_ = "UNKNOWN"
-        result[name.lower()] = type_
-    return result
+    return {name.lower(): _known_type(table.column_type(name)) for name in table.visible_columns}
+
+
+@lru_cache(maxsize=4096)
+def _known_type(type_: str) -> str:
+    """``type_`` when sqlglot understands it, else ``UNKNOWN``."""
+    try:
+        exp.DataType.build(type_, dialect=DIALECT)
+    except SqlglotError:
+        return "UNKNOWN"
+    return type_
 
 
 def _hidden_columns(tables: Iterable[TableAccess]) -> dict[str, TableAccess]:

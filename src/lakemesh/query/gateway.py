@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 import pyarrow as pa
+from sqlglot import exp
 
 from lakemesh.errors import LakemeshError, LimitExceededError, StorageError
 from lakemesh.query.engines import Cancellation, QueryEngine, QueryLimits, load_engine
@@ -18,10 +19,11 @@ from lakemesh.query.plans import (
     ParsedStatement,
     access_key,
 )
+from lakemesh.query.references import written_parts
 from lakemesh.query.rewrite import (
     RewrittenQuery,
     TableRead,
-    referenced_tables,
+    reference_positions,
     resolve_tables,
     rewrite,
 )
@@ -83,7 +85,10 @@ def plan_query(
     parsed = _statements.get(sql)
     if parsed is None:
         statement = parse_statement(sql)
-        parsed = ParsedStatement(statement, referenced_tables(statement))
+        positions = reference_positions(statement)
+        nodes = list(statement.find_all(exp.Table))
+        names = tuple(dict.fromkeys(written_parts(nodes[i]) for i in positions))
+        parsed = ParsedStatement(statement, names, positions)
         _statements.put(sql, parsed)
     tables = resolve_tables(parsed.table_names, principal=principal, resolve=resolve)
     # Resolution and authorization above run on every query; only the rewrite they feed is cached.
@@ -96,6 +101,7 @@ def plan_query(
             resolve=tables.__getitem__,
             scan=engine.scan,
             dialect=engine.dialect,
+            positions=parsed.positions,
         )
         _plans.put(key, planned)
     return planned

@@ -61,13 +61,15 @@ class LRUCache(Generic[K, V]):
 
 @dataclass(frozen=True)
 class ParsedStatement:
-    """A validated statement and the distinct table names it reads, as written, in order.
+    """A validated statement, the distinct table names it reads (as written, in order) and where
+    its catalog references are among its table nodes.
 
     Shared between queries: never modify ``statement`` (the rewriter works on a copy).
     """
 
     statement: exp.Expr
     table_names: tuple[tuple[str, ...], ...]
+    positions: tuple[int, ...]
 
 
 def access_key(table: TableAccess) -> Hashable:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -52,13 +52,15 @@ class RewrittenQuery:
         return tuple(dict.fromkeys(path for table in self.tables for path in table.files))
 
 
-def referenced_tables(statement: exp.Expr) -> tuple[tuple[str, ...], ...]:
-    """The distinct catalog table names ``statement`` reads, as written, in statement order.
+def reference_positions(statement: exp.Expr) -> tuple[int, ...]:
+    """Where the catalog references are among ``statement``'s table nodes (``find_all`` order).
 
     Raises:
         QueryRejectedError: a table reference is neither a catalog table, a CTE nor a function.
     """
-    return tuple(dict.fromkeys(written_parts(node) for node in catalog_references(statement)))
+    references = {id(node) for node in catalog_references(statement)}
+    nodes = statement.find_all(exp.Table)
+    return tuple(i for i, node in enumerate(nodes) if id(node) in references)
 
 
 def resolve_tables(
@@ -91,10 +93,12 @@ def rewrite(
     resolve: Resolver,
     scan: Scan,
     dialect: str = "duckdb",
+    positions: Sequence[int] | None = None,
 ) -> RewrittenQuery:
     """Resolve, check and secure every table ``statement`` reads; return the governed statement.
 
     ``statement`` comes from :func:`lakemesh.query.validate.parse_statement`; it is not modified.
+    ``positions`` are its :func:`reference_positions`, when already known.
 
     Raises:
         NotFoundError: from ``resolve``, for a table that does not exist or is not visible.
@@ -102,7 +106,11 @@ def rewrite(
         QueryRejectedError: a reference, predicate or mask cannot be handled.
     """
     statement = statement.copy()
-    nodes = catalog_references(statement)
+    if positions is None:
+        nodes = catalog_references(statement)
+    else:
+        table_nodes = list(statement.find_all(exp.Table))
+        nodes = [table_nodes[i] for i in positions]
     written = [written_parts(node) for node in nodes]
     resolved = resolve_tables(written, principal=principal, resolve=resolve)
     pairs = zip(nodes, written, strict=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -117,14 +118,21 @@ def _source(table: TableAccess, scan: Scan) -> exp.Expr:
 
 def _parse_predicate(table: TableAccess, predicate: str) -> exp.Expr:
     try:
-        parsed = sqlglot.parse_one(predicate, read=DIALECT)
+        parsed = _validated_predicate(predicate)
     except SqlglotError as e:
         raise QueryRejectedError(
             f"Row filter of {table.name} cannot be applied: {predicate}",
             details={"table": table.name, "predicate": predicate},
         ) from e
+    return exp.paren(parsed.copy(), copy=False)
+
+
+@lru_cache(maxsize=4096)
+def _validated_predicate(predicate: str) -> exp.Expr:
+    """The parsed, validated predicate (shared: callers copy it)."""
+    parsed = sqlglot.parse_one(predicate, read=DIALECT)
     validate_expression(parsed)
-    return exp.paren(parsed, copy=False)
+    return parsed
 
 
 def _any_of(predicates: list[exp.Expr]) -> exp.Expr:
@@ -144,18 +152,27 @@ def _mask(table: TableAccess, column: str, function: str, value: exp.Expr) -> ex
         )
     if function == "null":
         return exp.cast(exp.null(), _data_type(table, column))
-    template = sqlglot.parse_one(_MASK_TEMPLATES[function], read=DIALECT)
+    template = _mask_template(function)
 
     def substitute(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and node.name == _VALUE:
             return value.copy()
         return node
 
-    return template.transform(substitute)
+    return template.transform(substitute)  # transform copies the template
+
+
+@cache
+def _mask_template(function: str) -> exp.Expr:
+    return sqlglot.parse_one(_MASK_TEMPLATES[function], read=DIALECT)
 
 
 def _data_type(table: TableAccess, column: str) -> exp.DataType:
-    type_ = table.column_type(column)
+    return _build_type(table.column_type(column)).copy()
+
+
+@lru_cache(maxsize=4096)
+def _build_type(type_: str) -> exp.DataType:
     try:
         return exp.DataType.build(type_, dialect=DIALECT)
     except SqlglotError:

@@ -3,6 +3,10 @@
 Each database serves exactly one query: the engine narrows its file access to that query's files,
 locks its configuration, runs the query and discards it. A pool only holds databases that were
 never handed out; discarded ones are closed by the pool's thread, which then opens the next one.
+
+The thread works while no query runs (after a short grace, so the caller of the query that just
+ended gets its result first): opening a database holds the GIL and a core for its whole duration,
+which would otherwise land on a running query. Only when a pool is empty does it open at once.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -17,6 +22,8 @@ import duckdb
 
 POOL_SIZE = 2
 MAX_POOLS = 8
+IDLE_GRACE_SECONDS = 0.01
+_POLL_SECONDS = 0.05
 
 # Set when a database is opened: nothing may be installed, loaded or scanned from Python.
 SANDBOX_CONFIG: dict[str, Any] = {
@@ -26,6 +33,33 @@ SANDBOX_CONFIG: dict[str, Any] = {
     "allow_unsigned_extensions": False,
     "python_enable_replacements": False,
 }
+
+
+class _Activity:
+    """How many sandboxed queries run in this process, and since when none has."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._idle_since = time.monotonic()
+
+    def begin(self) -> None:
+        with self._lock:
+            self._running += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._running = max(0, self._running - 1)
+            if not self._running:
+                self._idle_since = time.monotonic()
+
+    def idle_for(self) -> float | None:
+        """Seconds since the last query ended, or None while one runs."""
+        with self._lock:
+            return None if self._running else time.monotonic() - self._idle_since
+
+
+_activity = _Activity()
 
 
 class SandboxPool:
@@ -55,10 +89,18 @@ class SandboxPool:
             connection = self._ready.pop() if self._ready else None
             self._start()
             self._condition.notify()
-        return connection if connection is not None else self._open()
+        _activity.begin()
+        if connection is not None:
+            return connection
+        try:
+            return self._open()
+        except BaseException:
+            _activity.end()
+            raise
 
     def discard(self, connection: duckdb.DuckDBPyConnection) -> None:
-        """Close ``connection`` (a used database) on the pool's thread."""
+        """Close ``connection``, a database :meth:`take` gave, on the pool's thread."""
+        _activity.end()
         with self._condition:
             if self._worker is None or self._closing:
                 connection.close()
@@ -78,6 +120,12 @@ class SandboxPool:
             connections, self._ready, self._retired = self._ready + self._retired, [], []
         for connection in connections:
             connection.close()
+
+    @property
+    def settled(self) -> bool:
+        """True when the thread has nothing left to do (full, nothing to close)."""
+        with self._condition:
+            return self._closing or (not self._retired and not self._needs_more())
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         connection = duckdb.connect(":memory:", config=dict(self.config))
@@ -101,8 +149,8 @@ class SandboxPool:
     def _run(self) -> None:
         while True:
             with self._condition:
-                while not self._closing and not self._retired and not self._needs_more():
-                    self._condition.wait()
+                while not self._closing and (delay := self._work_due_in()) != 0:
+                    self._condition.wait(delay)
                 if self._closing:
                     return
                 retired, self._retired = self._retired, []
@@ -121,6 +169,17 @@ class SandboxPool:
 
     def _needs_more(self) -> bool:
         return not self._failed and len(self._ready) < self.size
+
+    def _work_due_in(self) -> float | None:
+        """0 when the thread should work now, else how long to wait (None: until notified)."""
+        if not self._retired and not self._needs_more():
+            return None
+        if not self._ready and self._needs_more():
+            return 0  # the next query would have to open its own
+        idle = _activity.idle_for()
+        if idle is None:
+            return _POLL_SECONDS
+        return max(0.0, IDLE_GRACE_SECONDS - idle)
 
 
 _pools: OrderedDict[tuple[Any, ...], SandboxPool] = OrderedDict()
@@ -144,6 +203,18 @@ def sandbox_pool(*, threads: int, memory_limit: str, temp_directory: str) -> San
     for old in evicted:
         old.close()
     return pool
+
+
+def settle(timeout: float = 5.0) -> bool:
+    """Wait until every pool's thread is done (benchmarks keep it out of their timings)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _pools_lock:
+            pools = list(_pools.values())
+        if all(pool.settled for pool in pools):
+            return True
+        time.sleep(0.001)
+    return False
 
 
 def close_pools() -> None:
