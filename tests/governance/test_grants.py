@@ -120,9 +120,7 @@ def test_share_is_delegated_narrower_and_revoked_with_cascade(mesh: Mesh) -> Non
 
 
 def test_partial_revoke_keeps_the_rest(mesh: Mesh) -> None:
-    row = _grant(
-        mesh, "user:sam@sales", "user:mia@marketing", "SELECT,DESCRIBE", on=str(CUSTOMERS)
-    )
+    row = _grant(mesh, "user:sam@sales", "user:mia@marketing", "SELECT,DESCRIBE", on=str(CUSTOMERS))
     sam = mesh.actor("user:sam@sales")
     request = GrantRequest(permissions=frozenset({Permission.DESCRIBE}), on=str(CUSTOMERS))
     with mesh.env.hub.transaction() as session:
@@ -174,21 +172,39 @@ def test_tag_grant_drops_pii_columns(mesh: Mesh) -> None:
 @pytest.mark.parametrize(
     ("target", "error", "message"),
     [
-        ({"on": "sales.crm.customers", "columns": ("nope",)}, InvalidInputError,
-         "Column does not exist: sales.crm.customers.nope"),
+        (
+            {"on": "sales.crm.customers", "columns": ("nope",)},
+            InvalidInputError,
+            "Column does not exist: sales.crm.customers.nope",
+        ),
         ({"on": "sales.crm.nothing"}, NotFoundError, "Table does not exist: sales.crm.nothing"),
-        ({"on": "sales.crm", "columns": ("a",)}, InvalidInputError,
-         "Column lists and filters apply to tables, not to database sales.crm"),
+        (
+            {"on": "sales.crm", "columns": ("a",)},
+            InvalidInputError,
+            "Column lists and filters apply to tables, not to database sales.crm",
+        ),
         ({"on_tags": "colour=red"}, InvalidInputError, "Tag key does not exist: colour"),
-        ({"on_tags": "sensitivity=secret"}, InvalidInputError,
-         r"Tag value does not exist: sensitivity=secret \(allowed: internal, pii, public\)"),
+        (
+            {"on_tags": "sensitivity=secret"},
+            InvalidInputError,
+            r"Tag value does not exist: sensitivity=secret \(allowed: internal, pii, public\)",
+        ),
         ({"on_tags": "sensitivity="}, InvalidInputError, "Invalid tag expression at position"),
-        ({"on": "sales.crm.customers", "on_tags": "sensitivity=pii"}, InvalidInputError,
-         "Name exactly one target"),
-        ({"on": "sales.crm.customers", "filter": "eu_only"}, NotFoundError,
-         "Data filter does not exist: eu_only on sales.crm.customers"),
-        ({"location": "file:///nowhere"}, InvalidInputError,
-         "Permission SELECT does not apply to a location"),
+        (
+            {"on": "sales.crm.customers", "on_tags": "sensitivity=pii"},
+            InvalidInputError,
+            "Name exactly one target",
+        ),
+        (
+            {"on": "sales.crm.customers", "filter": "eu_only"},
+            NotFoundError,
+            "Data filter does not exist: eu_only on sales.crm.customers",
+        ),
+        (
+            {"location": "file:///nowhere"},
+            InvalidInputError,
+            "Permission SELECT does not apply to a location",
+        ),
     ],
 )
 def test_bad_targets_are_refused_by_name(
@@ -224,9 +240,12 @@ def test_unregistered_location_is_named(mesh: Mesh) -> None:
 
 def test_revoking_what_was_never_granted_is_named(mesh: Mesh) -> None:
     request = GrantRequest(permissions=frozenset({Permission.SELECT}), on=str(CUSTOMERS))
-    with pytest.raises(
-        NotFoundError, match="No grant of SELECT on sales.crm.customers to user:mia@marketing"
-    ), mesh.env.hub.transaction() as session:
+    with (
+        pytest.raises(
+            NotFoundError, match="No grant of SELECT on sales.crm.customers to user:mia@marketing"
+        ),
+        mesh.env.hub.transaction() as session,
+    ):
         grants.revoke(session, actor=mesh.sam, grantee="user:mia@marketing", request=request)
 
 
@@ -234,9 +253,7 @@ def test_list_grants_by_principal_and_resource(mesh: Mesh) -> None:
     _grant(mesh, "user:sam@sales", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
     _grant(mesh, "user:sam@sales", "group:analysts@marketing", "DESCRIBE", on="sales.crm")
     with mesh.env.hub.read() as session:
-        by_principal = grants.list_grants(
-            session, actor=mesh.sam, principal="user:mia@marketing"
-        )
+        by_principal = grants.list_grants(session, actor=mesh.sam, principal="user:mia@marketing")
         by_resource = grants.list_grants(session, actor=mesh.sam, resource=str(CUSTOMERS))
         described = [grants.describe_grant(session, row) for row in by_resource]
         mine = grants.list_grants(session, actor=mesh.actor("user:mia@marketing"))
