@@ -12,15 +12,13 @@ from sqlalchemy.orm import Session
 from lakemesh.catalog.tables import get_database_row, get_table_row
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.governance.loader import CatalogNames, grant_rule
+from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import APPLICABLE, Permission
-from lakemesh.policy import (
-    parse_tag_expression,
-)
 from lakemesh.policy.rules import GrantTarget
 from lakemesh.storage import normalize_uri
-from lakemesh.store.schema import DataFilterRow, Grant, Location, TagKey
+from lakemesh.store.schema import DataFilterRow, Grant, Location
 
 CATALOG_PERMISSIONS = frozenset(Permission) - {
     Permission.DATA_LOCATION_ACCESS,
@@ -84,39 +82,14 @@ def _check_columns(names: Sequence[str], table_columns: Sequence[str], table: st
     return result
 
 
-def _allowed_tags(session: Session) -> dict[str, set[str]]:
-    rows = session.execute(select(TagKey)).scalars()
-    return {row.key: {v.value for v in row.values} for row in rows}
-
-
 def _check_tag_values(session: Session, key: str, values: Sequence[str] | None) -> None:
-    allowed = _allowed_tags(session)
-    if key not in allowed:
-        raise InvalidInputError(f"Tag key does not exist: {key}", details={"tag_key": key})
-    for value in values or ():
-        if value not in allowed[key]:
-            raise InvalidInputError(
-                f"Tag value does not exist: {key}={value} "
-                f"(allowed: {', '.join(sorted(allowed[key]))})",
-                details={"tag_key": key, "tag_value": value},
-            )
-
-
-def _check_tag_expression(session: Session, text: str) -> str:
-    expression = parse_tag_expression(text)
-    allowed = {
-        row.key: {v.value for v in row.values} for row in session.execute(select(TagKey)).scalars()
-    }
-    for key, values in expression.mentions.items():
-        if key not in allowed:
-            raise InvalidInputError(f"Tag key does not exist: {key}", details={"tag_key": key})
-        for value in sorted(values - allowed[key]):
-            raise InvalidInputError(
-                f"Tag value does not exist: {key}={value} "
-                f"(allowed: {', '.join(sorted(allowed[key]))})",
-                details={"tag_key": key, "tag_value": value},
-            )
-    return str(expression)
+    """Every named value must exist (as in an expression: an unknown name is invalid input)."""
+    try:
+        get_tag(session, key)
+        for value in values or ():
+            get_tag_value(session, key, value)
+    except NotFoundError as missing:
+        raise InvalidInputError(missing.message, details=missing.details) from None
 
 
 def _named_target(session: Session, request: GrantRequest, row: Grant) -> None:
@@ -210,7 +183,7 @@ def build_row(session: Session, request: GrantRequest) -> Grant:
             )
         _check_permissions(request.permissions, CATALOG_PERMISSIONS, "a tag expression")
         row.target_kind = "tag"
-        row.tag_expression = _check_tag_expression(session, request.on_tags)
+        row.tag_expression = str(check_tag_expression(session, request.on_tags))
         row.tag_resource_type = request.tag_resource_type
     elif request.location is not None:
         _check_permissions(request.permissions, LOCATION_PERMISSIONS, "a location")
