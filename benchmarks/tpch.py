@@ -19,6 +19,7 @@ import decimal
 import math
 import os
 import shutil
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -31,7 +32,16 @@ import pyarrow as pa
 from lakemesh.catalog.crawl import discover_tables
 from lakemesh.errors import NotFoundError
 from lakemesh.model.access import CellPair, ColumnAccess
-from lakemesh.query import QueryEngine, QueryLimits, TableAccess, load_engine, run_query
+from lakemesh.query import (
+    QueryEngine,
+    QueryLimits,
+    TableAccess,
+    load_engine,
+    plan_query,
+    run_query,
+)
+from lakemesh.query.engines.duckdb_pool import settle
+from lakemesh.query.gateway import clear_plan_cache
 
 DATA = Path(__file__).resolve().parent / ".data"
 DOMAIN = "supply"
@@ -45,7 +55,7 @@ ROW_FILTER = "l_shipdate >= DATE '1992-01-01'"
 EXCLUDED = "l_comment"
 THREADS = os.cpu_count() or 2
 MEMORY_LIMIT = "8GB"
-PAUSE_SECONDS = 0.05
+PAUSE_SECONDS = 0.02
 
 
 def tpch_extension() -> str:
@@ -151,18 +161,18 @@ class Timing:
 
 def best_of(runs: int, paths: dict[str, Callable[[str], pa.Table]], sql: str) -> dict[str, Timing]:
     """Each path's best of ``runs``, the paths taking turns so that a load change on the machine
-    hits them alike; a pause after each run lets background work (the gateway's pool opening the
-    next sandbox, the JVM's garbage collector) finish outside every measurement."""
+    hits them alike. After each run, background work (the gateway's pool opening the next
+    sandbox while no query runs) finishes and a short pause follows, outside every measurement:
+    this times one query on an otherwise idle hub."""
     timings = {path: Timing() for path in paths}
-    for turn in range(runs):
+    for _ in range(runs):
         for path, run in paths.items():
-            if path == "d" and turn >= max(1, runs // 2):
-                continue  # Spark's runs take seconds: half as many
             started = time.perf_counter()
             result = run(sql)
             elapsed = time.perf_counter() - started
             timings[path].seconds = min(timings[path].seconds, elapsed)
             timings[path].result = result
+            settle()
             time.sleep(PAUSE_SECONDS)
     return timings
 
@@ -209,29 +219,42 @@ def main() -> None:
     tables = catalog(root)
     selected = {int(n) for n in arguments.queries.split(",") if n}
     workload = [(n, sql) for n, sql in queries() if not selected or n in selected]
-    connection = raw(tables)
-    duck = load_engine("duckdb")
-    paths: dict[str, Callable[[str], pa.Table]] = {
-        "a": lambda sql: connection.execute(sql).to_arrow_table(),
-        "b": gateway(tables, duck, "user:analyst@supply"),
-        "c": gateway(restricted(tables), duck, "user:regional@supply"),
-    }
-    if not arguments.skip_spark:
-        spark = load_engine("spark")
-        paths["d"] = gateway(tables, spark, "user:analyst@supply")
     print(
         f"TPC-H sf{arguments.scale:g}, {len(workload)} queries, best of {arguments.runs} runs, "
-        f"{THREADS} threads, DuckDB {duckdb.__version__}"
+        f"{THREADS} threads, DuckDB {duckdb.__version__}, load average "
+        f"{os.getloadavg()[0]:.1f}"
     )
-    header = f"{'query':>5} {'(a) ms':>9}"
-    for path in paths:
-        if path != "a":
-            header += f" {f'({path}) ms':>9} {f'{path}/a':>6}"
-    print(header)
-    ratios: dict[str, list[float]] = {path: [] for path in paths if path != "a"}
-    mismatches: dict[str, list[int]] = {path: [] for path in paths if path != "a"}
+    duck = load_engine("duckdb")
+    expected = duckdb_paths(tables, duck, workload, arguments.runs)
+    cold, cached = planning(tables, duck, workload)
+    print(
+        f"gateway planning per query (parse, validate, resolve, rewrite): first time "
+        f"{cold * 1000:.1f} ms median, then from the plan cache {cached * 1000:.2f} ms median"
+    )
+    if not arguments.skip_spark:
+        spark_path(tables, workload, max(1, arguments.runs // 2), expected)
+
+
+def duckdb_paths(
+    tables: dict[str, TableAccess],
+    engine: QueryEngine,
+    workload: list[tuple[int, str]],
+    runs: int,
+) -> dict[int, Timing]:
+    """(a), (b) and (c), taking turns; prints the table and returns (a)'s timings."""
+    connection = raw(tables)
+    paths: dict[str, Callable[[str], pa.Table]] = {
+        "a": lambda sql: connection.execute(sql).to_arrow_table(),
+        "b": gateway(tables, engine, "user:analyst@supply"),
+        "c": gateway(restricted(tables), engine, "user:regional@supply"),
+    }
+    print(f"{'query':>5} {'(a) ms':>9} {'(b) ms':>9} {'b/a':>6} {'(c) ms':>9} {'c/a':>6}")
+    ratios: dict[str, list[float]] = {"b": [], "c": []}
+    mismatches: dict[str, list[int]] = {"b": [], "c": []}
+    expected = {}
     for number, sql in workload:
-        timings = best_of(arguments.runs, paths, sql)
+        timings = best_of(runs, paths, sql)
+        expected[number] = timings["a"]
         line = f"{f'Q{number:02d}':>5} {timings['a'].seconds * 1000:9.1f}"
         for path, ratio_list in ratios.items():
             ratio = timings[path].seconds / timings["a"].seconds
@@ -249,11 +272,66 @@ def main() -> None:
         f"max {b_max:.3f} (target <= {TARGET_MAX}): {verdict}"
     )
     for path, failed in mismatches.items():
-        same = "identical to (a)" if path in "bc" else "the same rows as (a)"
         print(
-            f"({path}) results {same}: "
+            f"({path}) results identical to (a): "
             + ("yes, all queries" if not failed else f"NO for {_names(failed)}")
         )
+    connection.close()
+    return expected
+
+
+def spark_path(
+    tables: dict[str, TableAccess],
+    workload: list[tuple[int, str]],
+    runs: int,
+    expected: dict[int, Timing],
+) -> None:
+    """(d): the gateway on local Spark, after the DuckDB paths (its JVM would disturb them)."""
+    started = time.perf_counter()
+    run = gateway(tables, load_engine("spark"), "user:analyst@supply")
+    run("SELECT count(*) FROM region")  # starts the session (not timed below)
+    print(f"(d) Spark {_spark_version()} local[2] started in {time.perf_counter() - started:.1f} s")
+    print(f"{'query':>5} {'(d) ms':>9} {'d/a':>7}")
+    ratios, failed = [], []
+    for number, sql in workload:
+        timing = best_of(runs, {"d": run}, sql)["d"]
+        ratio = timing.seconds / expected[number].seconds
+        ratios.append(ratio)
+        if not _same("d", _result(timing), _result(expected[number])):
+            failed.append(number)
+        print(f"{f'Q{number:02d}':>5} {timing.seconds * 1000:9.1f} {ratio:7.1f}", flush=True)
+    print(f"{'geo':>5} {'':>9} {geomean(ratios):7.1f}")
+    print(
+        "(d) results the same rows as (a): "
+        + ("yes, all queries" if not failed else f"NO for {_names(failed)}")
+    )
+
+
+def _spark_version() -> str:
+    import pyspark
+
+    return str(pyspark.__version__)
+
+
+def planning(
+    tables: dict[str, TableAccess], engine: QueryEngine, workload: list[tuple[int, str]]
+) -> tuple[float, float]:
+    """Median seconds to plan a query the first time, and again (from the plan cache)."""
+    resolve = resolver(tables)
+
+    def seconds(sql: str) -> float:
+        started = time.perf_counter()
+        planned = plan_query(sql, principal="user:analyst@supply", resolve=resolve, engine=engine)
+        assert planned.sql  # the engine's SQL text is part of planning
+        return time.perf_counter() - started
+
+    cold, cached = [], []
+    for _, sql in workload:
+        for _ in range(3):
+            clear_plan_cache()
+            cold.append(seconds(sql))
+        cached.extend(seconds(sql) for _ in range(3))
+    return statistics.median(cold), statistics.median(cached)
 
 
 def _result(timing: Timing) -> pa.Table:
