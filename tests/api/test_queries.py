@@ -244,7 +244,9 @@ def test_json_csv_and_arrow_agree(served: Served, as_user: Callable[[str], httpx
         "bytes_scanned",
         "rows_returned",
         "duration_ms",
+        "warnings",
     }
+    assert result["warnings"] == []
     assert result["columns"] == [
         {"name": "order_id", "type": "BIGINT"},
         {"name": "amount", "type": "DOUBLE"},

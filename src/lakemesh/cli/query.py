@@ -184,7 +184,7 @@ def _emit(
     chosen: Format | None,
     target: Path | None,
     as_json_result: Callable[[], dict[str, Any]],
-    export: Callable[[str], tuple[bytes, dict[str, str]]],
+    export: Callable[[str], tuple[bytes, dict[str, Any]]],
 ) -> None:
     """Fetch the rows in the chosen format and write them to the terminal or ``target``."""
     as_json = options(ctx).json
@@ -192,6 +192,7 @@ def _emit(
     if fmt in (Format.TABLE, Format.JSON):
         result = as_json_result()
         figures: dict[str, Any] = {k: v for k, v in result.items() if k not in ("rows", "columns")}
+        _warn(figures.get("warnings") or [], as_json)
         if fmt == Format.TABLE:
             _print_rows(result)
             return
@@ -201,6 +202,7 @@ def _emit(
             return
     else:
         content, figures = export(fmt.value)
+        _warn(figures.get("warnings") or [], as_json)
         if target is None:
             if fmt == Format.ARROW:
                 _write_binary(content)
@@ -214,6 +216,13 @@ def _emit(
         summary,
         lambda: output.success(f"Wrote {fmt.value} to {target}: {_summary(figures)}"),
     )
+
+
+def _warn(notices: list[str], as_json: bool) -> None:
+    """Reader notices (deprecated products) on stderr; under --json they stay in the output."""
+    if not as_json:
+        for notice in notices:
+            output.stderr().print(f"[yellow]Warning:[/yellow] {notice}")
 
 
 @app.command("run")

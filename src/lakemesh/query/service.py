@@ -48,6 +48,7 @@ from lakemesh.query.references import catalog_references, written_parts
 from lakemesh.query.resolution import Resolution, resolve_table
 from lakemesh.query.validate import parse_statement
 from lakemesh.query.workgroups import DEFAULT_WORKGROUP, WorkgroupSettings, workgroup_settings
+from lakemesh.sharing.products import deprecation_notices
 from lakemesh.store.schema import Workgroup
 
 SYNC, ASYNC = "sync", "async"
@@ -65,6 +66,8 @@ class QueryOutcome:
     engine: str
     result: QueryResult
     duration_ms: int
+    warnings: tuple[str, ...] = ()
+    """Notices for the reader, e.g. a table of a deprecated data product."""
 
 
 ResultKeeper = Callable[[QueryOutcome, WorkgroupSettings], datetime | None]
@@ -80,6 +83,7 @@ class _Prepared:
     settings: WorkgroupSettings
     resolution: Resolution
     bytes_to_scan: int
+    warnings: tuple[str, ...] = ()
 
 
 def run(
@@ -135,7 +139,14 @@ def run(
             hash_salt=_mask_salt(hub),
             cancellation=cancellation,
         )
-        outcome = QueryOutcome(facts.id, settings.name, result.engine, result, _elapsed_ms(timer))
+        outcome = QueryOutcome(
+            facts.id,
+            settings.name,
+            result.engine,
+            result,
+            _elapsed_ms(timer),
+            prepared.warnings,
+        )
         expires_at = keep_result(outcome, settings) if keep_result is not None else None
     except WithdrawnError:
         raise
@@ -183,7 +194,8 @@ def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepare
                 if parts not in resolution.tables:
                     resolution.tables[parts] = resolve_table(session, actor=actor, parts=parts)
                     facts.tables = resolution.names
-            prepared = _Prepared(settings, resolution, resolution.bytes_to_scan)
+            notices = deprecation_notices(session, [t.name for t in resolution.tables.values()])
+            prepared = _Prepared(settings, resolution, resolution.bytes_to_scan, tuple(notices))
             if settings.max_concurrent is None and facts.mode != ASYNC:
                 _check_month(session, prepared)
         except LakemeshError as error:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from typing import Any
 
 import httpx
@@ -43,7 +45,10 @@ class QueryMethods(ApiBase):
     def query(self, sql: str, *, workgroup: str | None = None) -> pa.Table:
         """Run ``sql`` and return its rows as an Arrow table (sent as an Arrow IPC stream)."""
         body = {"sql": sql, "workgroup": workgroup, "format": "arrow"}
-        return read_arrow(self._raw("POST", "/queries", json=body).content)
+        response = self._raw("POST", "/queries", json=body)
+        for notice in _figures(response)["warnings"]:
+            warnings.warn(notice, ReaderWarning, stacklevel=2)
+        return read_arrow(response.content)
 
     def query_json(self, sql: str, *, workgroup: str | None = None) -> dict[str, Any]:
         """Run ``sql``: ``{"query_id", "columns": [{"name", "type"}], "rows": [[...]],
@@ -55,7 +60,7 @@ class QueryMethods(ApiBase):
 
     def query_export(
         self, sql: str, *, format: str, workgroup: str | None = None
-    ) -> tuple[bytes, dict[str, str]]:
+    ) -> tuple[bytes, dict[str, Any]]:
         """Run ``sql`` and return its rows as CSV or Arrow IPC stream bytes, with the query's
         figures (``query_id``, ``bytes_scanned``, ``rows_returned``, ``duration_ms``)."""
         _check_format(format)
@@ -152,9 +157,14 @@ def _check_format(format: str) -> None:
         )
 
 
-def _figures(response: httpx.Response) -> dict[str, str]:
+class ReaderWarning(UserWarning):
+    """A notice for whoever reads the data, e.g. a table of a deprecated data product."""
+
+
+def _figures(response: httpx.Response) -> dict[str, Any]:
     headers = response.headers
     return {
+        "warnings": json.loads(headers.get("x-lakemesh-warnings") or "[]"),
         "query_id": headers.get("x-lakemesh-query-id", ""),
         "bytes_scanned": headers.get("x-lakemesh-bytes-scanned", ""),
         "rows_returned": headers.get("x-lakemesh-rows", ""),

@@ -6,6 +6,8 @@ authenticates in a short transaction of its own, as the crawler's does.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
@@ -53,9 +55,11 @@ def result_response(
     bytes_scanned: int,
     duration_ms: int | None,
     format: Format,
+    warnings: Sequence[str] = (),
 ) -> Response:
-    """A query's result in ``format``, with its id and figures in headers."""
+    """A query's result in ``format``, with its id, figures and warnings in headers."""
     headers = {
+        "X-Lakemesh-Warnings": json.dumps(list(warnings)),
         "X-Lakemesh-Query-Id": query_id,
         "X-Lakemesh-Bytes-Scanned": str(bytes_scanned),
         "X-Lakemesh-Rows": str(table.num_rows),
@@ -68,7 +72,7 @@ def result_response(
     body = result_json(
         query_id=query_id, table=table, bytes_scanned=bytes_scanned, duration_ms=duration_ms
     )
-    return JSONResponse(body, headers=headers)
+    return JSONResponse({**body, "warnings": list(warnings)}, headers=headers)
 
 
 @router.post("", summary="Run one read-only SQL query and return its rows", responses=RESULT_DOC)
@@ -80,6 +84,7 @@ def run_query(body: QueryCreate, hub: HubDep, actor: StandaloneActor) -> Respons
         bytes_scanned=outcome.result.bytes_scanned,
         duration_ms=outcome.duration_ms,
         format=body.format,
+        warnings=outcome.warnings,
     )
 
 
