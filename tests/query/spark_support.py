@@ -1,4 +1,4 @@
-"""One Spark for the whole test run: a local session that also serves Spark Connect on loopback.
+"""One Spark for the whole test run: the local session, which also serves Spark Connect on loopback.
 
 Without Java or pyspark the Spark tests are skipped with the reason, except under CI (CI=true),
 where they fail instead.
@@ -57,15 +57,15 @@ def spark_engines() -> SparkEngines:
 def _started() -> SparkEngines:
     from lakemesh.query.engines.spark import SparkEngine
 
+    local = SparkEngine()
+    context = local.session.sparkContext  # this test run's session, whoever started it
+    # A Spark Connect server in the same JVM, on a free loopback port.
     port = _free_port()
-    local = SparkEngine(
-        config={
-            "spark.plugins": "org.apache.spark.sql.connect.SparkConnectPlugin",
-            "spark.connect.grpc.binding.address": "127.0.0.1",
-            "spark.connect.grpc.binding.port": str(port),
-        }
-    )
-    local.session  # noqa: B018 -- starts the JVM and the Connect server in it
+    jvm = context._jvm
+    conf = context._jsc.sc().conf()  # the SparkConf the Connect service reads its port from
+    conf.set("spark.connect.grpc.binding.address", "127.0.0.1")
+    conf.set("spark.connect.grpc.binding.port", str(port))
+    jvm.org.apache.spark.sql.connect.service.SparkConnectService.start(context._jsc.sc())
     return SparkEngines(local=local, connect=SparkEngine(remote=f"sc://127.0.0.1:{port}"))
 
 

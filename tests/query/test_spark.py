@@ -332,6 +332,16 @@ def test_engine_errors_name_the_problem_without_the_sql(spark: SparkEngines, lak
     assert lake.tables[T].files[0] not in info.value.message
 
 
+def test_an_unreachable_spark_connect_cluster_fails_in_seconds(spark: SparkEngines) -> None:
+    engine = load_engine("spark", remote="sc://127.0.0.1:9")
+    started = time.perf_counter()
+    with pytest.raises(
+        LakemeshError, match="Spark Connect cluster not reachable: sc://127.0.0.1:9"
+    ):
+        engine.execute(sql="SELECT 1 AS x", files=[], parameters={}, limits=LIMITS)
+    assert time.perf_counter() - started < 60
+
+
 def test_spark_engine_registry(spark: SparkEngines) -> None:
     assert type(load_engine("spark")) is type(spark.local)
     remote: Any = load_engine("spark", remote="sc://127.0.0.1:15002")

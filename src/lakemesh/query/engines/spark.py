@@ -242,7 +242,10 @@ def _nullable(table: pa.Table) -> pa.Table:
 
 def _translate(error: Exception, *, secrets: Sequence[str]) -> LakemeshError:
     """A lakemesh error for a Spark one: its first line only (no SQL echo), secrets scrubbed."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    lines = [line.strip(" :") for line in str(error).strip().splitlines()]
+    # py4j puts "An error occurred while calling o56.getResult." before the JVM's message.
+    lines = [line for line in lines if line and not line.startswith("An error occurred while")]
+    message = lines[0] if lines else type(error).__name__
     for secret in secrets:
         if secret:
             message = message.replace(secret, "***")

@@ -14,9 +14,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from lakemesh.errors import InvalidInputError
+from lakemesh.errors import InvalidInputError, LakemeshError
 
 LOCAL_MASTER = "local[2]"
+
+# Spark Connect's client retries for 10 minutes by default; a hub query should fail in seconds.
+CONNECT_RETRIES = 5
+CONNECT_MAX_BACKOFF_MS = 4000
 
 # Static configuration of the local session (a JVM started by this process).
 LOCAL_CONFIG: dict[str, str] = {
@@ -55,10 +59,13 @@ def local_session(config: Mapping[str, str] | None = None) -> Any:
             builder = SparkSession.builder.master(LOCAL_MASTER)
             for key, value in {**LOCAL_CONFIG, **SESSION_CONFIG, **(config or {})}.items():
                 builder = builder.config(key, value)
-            session = builder.getOrCreate()
-            # A failing user query is an answer, not a server error: the gateway reports it.
-            session.sparkContext.setLogLevel("FATAL")
-            _configure(session)
+            try:
+                session = builder.getOrCreate()
+                # A failing user query is an answer, not a server error: the gateway reports it.
+                session.sparkContext.setLogLevel("FATAL")
+                _configure(session)
+            except Exception as e:
+                raise LakemeshError(f"Local Spark could not start: {_first_line(e)}") from e
             _local.append(session)
         return _local[0]
 
@@ -77,9 +84,19 @@ def remote_session(url: str) -> Any:
         session = _remote.get(url)
         if session is None:
             from pyspark.sql import SparkSession
+            from pyspark.sql.connect.client.retries import DefaultPolicy
 
-            session = SparkSession.builder.remote(url).create()
-            _configure(session)
+            try:
+                session = SparkSession.builder.remote(url).create()
+                session.client.set_retry_policies(
+                    [DefaultPolicy(max_retries=CONNECT_RETRIES, max_backoff=CONNECT_MAX_BACKOFF_MS)]
+                )
+                _configure(session)
+            except Exception as e:
+                raise LakemeshError(
+                    f"Spark Connect cluster not reachable: {url}",
+                    details={"remote": url, "engine_error": type(e).__name__},
+                ) from e
             _remote[url] = session
         return session
 
@@ -92,6 +109,11 @@ def stop_sessions() -> None:
         _local.clear()
     for session in sessions:
         session.stop()
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def _configure(session: Any) -> None:
