@@ -136,6 +136,8 @@ class DuckDBEngine(QueryEngine):
     def connect(self, *, files: Sequence[str], limits: QueryLimits) -> duckdb.DuckDBPyConnection:
         """A never-used in-memory database that can read ``files`` and nothing else, config locked.
 
+        Hand it to :meth:`release` after its one query.
+
         Raises:
             InvalidInputError: ``limits`` are not valid DuckDB settings.
         """
@@ -149,7 +151,7 @@ class DuckDBEngine(QueryEngine):
             connection.execute("SET enable_external_access = false")
             connection.execute("SET lock_configuration = true")
         except duckdb.Error as e:
-            connection.close()
+            self.release(connection, limits)
             raise InvalidInputError(f"Could not prepare the query sandbox: {_first_line(e)}") from e
         return connection
 
