@@ -28,7 +28,7 @@ class Base(DeclarativeBase):
 
 
 class Setting(Base):
-    """A mesh setting (``discovery``, ``allowed_location_prefixes``, ...)."""
+    """A mesh setting (``discovery``, ``auto_accept_shares``)."""
 
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
