@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,11 +20,11 @@ from lakemesh.errors import (
 from lakemesh.query.engines.base import (
     Cancellation,
     EngineResult,
-    QueryCancelledError,
     QueryEngine,
     QueryLimits,
 )
 from lakemesh.query.engines.duckdb_pool import SandboxPool, sandbox_pool
+from lakemesh.query.engines.limits import interruptible, row_limit_exceeded
 from lakemesh.query.plans import LRUCache
 from lakemesh.query.table import TableAccess
 
@@ -96,40 +95,19 @@ class DuckDBEngine(QueryEngine):
     ) -> EngineResult:
         """Run one SELECT in the sandbox; see :meth:`QueryEngine.execute`."""
         connection = self.connect(files=files, limits=limits)
-        timed_out = threading.Event()
-
-        def on_timeout() -> None:
-            timed_out.set()
-            connection.interrupt()
-
-        timer = None
-        remove_callback = None
         try:
             verify_statement(connection, sql)
-            if limits.timeout_seconds is not None:
-                timer = threading.Timer(limits.timeout_seconds, on_timeout)
-                timer.daemon = True
-                timer.start()
-            if cancellation is not None:
-                remove_callback = cancellation.on_cancel(connection.interrupt)
-                if cancellation.cancelled:  # an interrupt before execute() would be forgotten
-                    raise QueryCancelledError("Query was cancelled")
-            result = connection.execute(sql, dict(parameters) if parameters else None)
-            table = _fetch(result, limits.max_rows)
+            with interruptible(
+                limits=limits,
+                cancellation=cancellation,
+                interrupt=connection.interrupt,
+                engine_errors=duckdb.Error,
+            ):
+                result = connection.execute(sql, dict(parameters) if parameters else None)
+                table = _fetch(result, limits.max_rows)
         except duckdb.Error as e:
-            if cancellation is not None and cancellation.cancelled:
-                raise QueryCancelledError("Query was cancelled") from e
-            if timed_out.is_set():
-                raise LimitExceededError(
-                    f"Query exceeded the time limit of {limits.timeout_seconds:g}s",
-                    details={"limit": "timeout_seconds", "value": limits.timeout_seconds},
-                ) from e
             raise _translate(e, limits) from e
         finally:
-            if timer is not None:
-                timer.cancel()
-            if remove_callback is not None:
-                remove_callback()
             self.release(connection, limits)
         return EngineResult(table=table)
 
@@ -234,10 +212,7 @@ def _fetch(result: duckdb.DuckDBPyConnection, max_rows: int | None) -> pa.Table:
         batches.append(batch)
         rows += batch.num_rows
         if max_rows is not None and rows > max_rows:
-            raise LimitExceededError(
-                f"Query returned more than the row limit of {max_rows}",
-                details={"limit": "max_rows", "value": max_rows},
-            )
+            raise row_limit_exceeded(max_rows)
     return pa.Table.from_batches(batches, schema=reader.schema)
 
 

@@ -22,17 +22,16 @@ from sqlglot import exp
 from lakemesh.errors import (
     InvalidInputError,
     LakemeshError,
-    LimitExceededError,
     QueryRejectedError,
     StorageError,
 )
 from lakemesh.query.engines.base import (
     Cancellation,
     EngineResult,
-    QueryCancelledError,
     QueryEngine,
     QueryLimits,
 )
+from lakemesh.query.engines.limits import interruptible, row_limit_exceeded
 from lakemesh.query.engines.spark_session import local_session, remote_session
 from lakemesh.query.engines.spark_sql import spark_schema, verify_statement, view_name
 from lakemesh.query.table import TableAccess
@@ -104,46 +103,21 @@ class SparkEngine(QueryEngine):
                 views[f"{name}_{query}"] = table
         verify_statement(sql, views=list(views))
         session = self.session
-        timed_out = threading.Event()
         with _Interrupter(session, remote=self.remote is not None) as interrupter:
-
-            def on_timeout() -> None:
-                timed_out.set()
-                interrupter.trigger()
-
-            timer = None
-            remove_callback = None
             try:
-                if limits.timeout_seconds is not None:
-                    timer = threading.Timer(limits.timeout_seconds, on_timeout)
-                    timer.daemon = True
-                    timer.start()
-                if cancellation is not None:
-                    remove_callback = cancellation.on_cancel(interrupter.trigger)
-                    if cancellation.cancelled:
-                        raise QueryCancelledError("Query was cancelled")
-                result = _run(session, sql, views, parameters, limits.max_rows)
+                with interruptible(
+                    limits=limits,
+                    cancellation=cancellation,
+                    interrupt=interrupter.trigger,
+                    engine_errors=Exception,
+                ):
+                    result = _run(session, sql, views, parameters, limits.max_rows)
             except LakemeshError:
                 raise
             except Exception as e:
-                if cancellation is not None and cancellation.cancelled:
-                    raise QueryCancelledError("Query was cancelled") from e
-                if timed_out.is_set():
-                    raise LimitExceededError(
-                        f"Query exceeded the time limit of {limits.timeout_seconds:g}s",
-                        details={"limit": "timeout_seconds", "value": limits.timeout_seconds},
-                    ) from e
                 raise _translate(e, secrets=list(parameters.values())) from e
-            finally:
-                if timer is not None:
-                    timer.cancel()
-                if remove_callback is not None:
-                    remove_callback()
         if limits.max_rows is not None and result.num_rows > limits.max_rows:
-            raise LimitExceededError(
-                f"Query returned more than the row limit of {limits.max_rows}",
-                details={"limit": "max_rows", "value": limits.max_rows},
-            )
+            raise row_limit_exceeded(limits.max_rows)
         return EngineResult(table=_nullable(result))
 
 
