@@ -8,13 +8,14 @@ lakemesh revoke --id 12
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options
 from lakemesh.errors import InvalidInputError
+from lakemesh.sdk.governance import GrantTarget
 
 app = typer.Typer(
     help="Grants: list who holds which permissions ('lakemesh grant' and 'lakemesh revoke' "
@@ -95,7 +96,7 @@ def _target(
     resource_type: str,
     location: str | None,
     on_tag_values: str | None,
-) -> dict[str, Any]:
+) -> GrantTarget:
     """The SDK's target arguments (the hub checks that exactly one target is named)."""
     return {
         "on": on,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from lakemesh.sdk.base import ApiBase, only_set, segment
 
@@ -19,36 +19,52 @@ def permission_list(permissions: str | Iterable[str]) -> list[str]:
     return [str(permission) for permission in permissions]
 
 
+class GrantTarget(TypedDict, total=False):
+    """The one target a grant names, as :meth:`GovernanceMethods.grant` and
+    :meth:`GovernanceMethods.revoke` take it (an argument left out or ``None`` is not sent)."""
+
+    on: str | None
+    columns: Iterable[str] | None
+    exclude_columns: Iterable[str] | None
+    filter: str | None
+    on_tags: str | None
+    resource_type: str | None
+    location: str | None
+    tag_values: str | None
+
+
 def grant_body(
     permissions: str | Iterable[str],
     *,
     grantee: str,
-    on: str | None,
-    columns: Iterable[str] | None,
-    exclude_columns: Iterable[str] | None,
-    filter: str | None,
-    on_tags: str | None,
-    resource_type: str | None,
-    location: str | None,
-    tag_values: str | None,
     with_grant_option: bool,
+    target: GrantTarget,
 ) -> dict[str, Any]:
-    """The JSON body of ``POST /grants`` and ``POST /grants/revoke``."""
+    """The JSON body of ``POST /grants`` and ``POST /grants/revoke``.
+
+    Raises:
+        TypeError: ``target`` holds an argument a grant does not take.
+    """
+    unknown = sorted(set(target) - GrantTarget.__optional_keys__)
+    if unknown:
+        raise TypeError(f"Unexpected grant target argument: {unknown[0]}")
     body: dict[str, Any] = {
         "grantee": grantee,
         "permissions": permission_list(permissions),
         "with_grant_option": with_grant_option,
         **only_set(
-            on=on,
-            filter=filter,
-            on_tags=on_tags,
-            resource_type=resource_type,
-            location=location,
-            tag_values=tag_values,
+            on=target.get("on"),
+            filter=target.get("filter"),
+            on_tags=target.get("on_tags"),
+            resource_type=target.get("resource_type"),
+            location=target.get("location"),
+            tag_values=target.get("tag_values"),
         ),
     }
+    columns = target.get("columns")
     if columns is not None:
         body["columns"] = list(columns)
+    exclude_columns = target.get("exclude_columns")
     if exclude_columns:
         body["exclude_columns"] = list(exclude_columns)
     return body
@@ -64,15 +80,8 @@ class GovernanceMethods(ApiBase):
         permissions: str | Iterable[str],
         *,
         grantee: str,
-        on: str | None = None,
-        columns: Iterable[str] | None = None,
-        exclude_columns: Iterable[str] | None = None,
-        filter: str | None = None,
-        on_tags: str | None = None,
-        resource_type: str | None = None,
-        location: str | None = None,
-        tag_values: str | None = None,
         with_grant_option: bool = False,
+        **target: Unpack[GrantTarget],
     ) -> dict[str, Any]:
         """Grant ``permissions`` (``"SELECT"``, ``"SELECT,DESCRIBE"`` or a list) to ``grantee``
         on exactly one target: ``on`` a resource (with ``columns``, ``exclude_columns`` or a data
@@ -84,17 +93,7 @@ class GovernanceMethods(ApiBase):
         Returns the grant: ``{"id", "grantee", "permissions", "target", ...}``.
         """
         body = grant_body(
-            permissions,
-            grantee=grantee,
-            on=on,
-            columns=columns,
-            exclude_columns=exclude_columns,
-            filter=filter,
-            on_tags=on_tags,
-            resource_type=resource_type,
-            location=location,
-            tag_values=tag_values,
-            with_grant_option=with_grant_option,
+            permissions, grantee=grantee, with_grant_option=with_grant_option, target=target
         )
         result: dict[str, Any] = self.request("POST", "/grants", json=body)
         return result
@@ -104,31 +103,12 @@ class GovernanceMethods(ApiBase):
         permissions: str | Iterable[str],
         *,
         grantee: str,
-        on: str | None = None,
-        columns: Iterable[str] | None = None,
-        exclude_columns: Iterable[str] | None = None,
-        filter: str | None = None,
-        on_tags: str | None = None,
-        resource_type: str | None = None,
-        location: str | None = None,
-        tag_values: str | None = None,
+        **target: Unpack[GrantTarget],
     ) -> list[int]:
         """Take ``permissions`` back from ``grantee`` on exactly the target a grant named (the
         arguments mirror :meth:`grant`); grants derived from them go too. Returns the ids of
         the grants revoked or narrowed."""
-        body = grant_body(
-            permissions,
-            grantee=grantee,
-            on=on,
-            columns=columns,
-            exclude_columns=exclude_columns,
-            filter=filter,
-            on_tags=on_tags,
-            resource_type=resource_type,
-            location=location,
-            tag_values=tag_values,
-            with_grant_option=False,
-        )
+        body = grant_body(permissions, grantee=grantee, with_grant_option=False, target=target)
         revoked: list[int] = self.request("POST", "/grants/revoke", json=body)["revoked"]
         return revoked
 
