@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, local_uri, options
+from lakemesh.cli.params import DomainFilter
 
 app = typer.Typer(help="Databases in domains' catalogs.", no_args_is_help=True)
 
@@ -50,7 +51,7 @@ def create(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    domain: DomainFilter = None,
 ) -> None:
     """List databases."""
     with connect(ctx) as client:

@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options
+from lakemesh.cli.params import DomainDescription, NewDescription
 
 app = typer.Typer(help="Domains: units of ownership (producers, consumers).", no_args_is_help=True)
 
@@ -42,9 +43,7 @@ def create(
             "created with it.",
         ),
     ] = None,
-    description: Annotated[
-        str, typer.Option("--description", help="What the domain is about.")
-    ] = "",
+    description: DomainDescription = "",
 ) -> None:
     """Create a domain (mesh admins only)."""
     with connect(ctx) as client:
@@ -92,9 +91,7 @@ def update(
         bool | None,
         typer.Option("--consumer/--no-consumer", help="Set or clear the consumer flag."),
     ] = None,
-    description: Annotated[
-        str | None, typer.Option("--description", help="New description.")
-    ] = None,
+    description: NewDescription = None,
 ) -> None:
     """Change a domain's flags or description (its admins or mesh admins)."""
     with connect(ctx) as client:

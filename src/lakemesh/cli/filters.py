@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options
+from lakemesh.cli.params import Columns, ExcludeColumns
 from lakemesh.cli.tags import split_list
 
 app = typer.Typer(
@@ -27,12 +28,6 @@ Rows = Annotated[
         "--rows",
         help="Row predicate, like \"region = principal_attribute('region')\" (default: all rows).",
     ),
-]
-Columns = Annotated[
-    str | None, typer.Option("--columns", help="Only these columns, comma-separated.")
-]
-ExcludeColumns = Annotated[
-    str | None, typer.Option("--exclude-columns", help="Every column but these, comma-separated.")
 ]
 
 COLUMNS = [

@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options
+from lakemesh.cli.params import DomainFilter
 from lakemesh.cli.products import warn
 
 app = typer.Typer(
@@ -62,7 +63,7 @@ def create(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    domain: DomainFilter = None,
 ) -> None:
     """List the links you may see, broken ones with the reason."""
     with connect(ctx) as client:

@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, local_uri, options
+from lakemesh.cli.params import DomainFilter
 
 app = typer.Typer(help="Storage locations owned by domains.", no_args_is_help=True)
 
@@ -37,7 +38,7 @@ def register(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    domain: DomainFilter = None,
 ) -> None:
     """List registered locations."""
     with connect(ctx) as client:

@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, local_uri, options, parse_pairs
+from lakemesh.cli.params import DomainDescription
 
 app = typer.Typer(
     help="Onboard a domain in one step. Running it again changes only what is missing; what "
@@ -19,7 +20,6 @@ Name = Annotated[str, typer.Argument(help="The domain, like sales.")]
 Admin = Annotated[
     str, typer.Option("--admin", help="Its admin, like user:sam@sales (created when new).")
 ]
-Description = Annotated[str, typer.Option("--description", help="What the domain is about.")]
 
 
 def _report(result: dict[str, Any]) -> None:
@@ -55,7 +55,7 @@ def producer(
             "--database", help="Register the location's table folders in this one database."
         ),
     ] = None,
-    description: Description = "",
+    description: DomainDescription = "",
 ) -> None:
     """Create a producer domain, its admin and location, crawl it and tag it."""
     with connect(ctx) as client:
@@ -71,7 +71,9 @@ def producer(
 
 
 @app.command("consumer")
-def consumer(ctx: typer.Context, name: Name, admin: Admin, description: Description = "") -> None:
+def consumer(
+    ctx: typer.Context, name: Name, admin: Admin, description: DomainDescription = ""
+) -> None:
     """Create a consumer domain and its admin."""
     with connect(ctx) as client:
         result = client.onboard_consumer(name, admin=admin, description=description)

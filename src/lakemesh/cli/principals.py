@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options, parse_pairs
+from lakemesh.cli.params import DomainFilter
 
 app = typer.Typer(
     help="Principals: user:NAME@DOMAIN, group:NAME@DOMAIN, service:NAME@DOMAIN, domain:NAME.",
@@ -50,7 +51,7 @@ def create(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    domain: DomainFilter = None,
     kind: Annotated[
         str | None,
         typer.Option("--kind", help="Only this kind: user, group, service or domain."),

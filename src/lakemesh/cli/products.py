@@ -11,6 +11,7 @@ from rich.text import Text
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options, parse_pairs
 from lakemesh.cli.grants import split_list
+from lakemesh.cli.params import DomainFilter
 from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
@@ -142,7 +143,7 @@ def publish(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    domain: DomainFilter = None,
     status: Annotated[
         str | None, typer.Option("--status", help="Only draft, published or deprecated ones.")
     ] = None,

@@ -104,6 +104,7 @@ WorkgroupOption = Annotated[
     str | None,
     typer.Option("--workgroup", "-w", help="The workgroup to run in (default: primary)."),
 ]
+Sql = Annotated[str, typer.Argument(help="One read-only SQL statement (SELECT ...).")]
 QueryId = Annotated[str, typer.Argument(help="The query id that submit printed.")]
 
 
@@ -228,7 +229,7 @@ def _warn(notices: list[str], as_json: bool) -> None:
 @app.command("run")
 def run(
     ctx: typer.Context,
-    sql: Annotated[str, typer.Argument(help="One read-only SQL statement (SELECT ...).")],
+    sql: Sql,
     workgroup: WorkgroupOption = None,
     format: FormatOption = None,
     target: OutputOption = None,
@@ -284,7 +285,7 @@ def _one_line(sql: str, width: int = SQL_WIDTH) -> str:
 @app.command("submit")
 def submit(
     ctx: typer.Context,
-    sql: Annotated[str, typer.Argument(help="One read-only SQL statement (SELECT ...).")],
+    sql: Sql,
     workgroup: WorkgroupOption = None,
 ) -> None:
     """Start a query in the background and print its id."""

@@ -9,6 +9,7 @@ import typer
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options
 from lakemesh.cli.grants import split_list
+from lakemesh.cli.params import Columns, ExcludeColumns
 from lakemesh.cli.products import warn
 
 app = typer.Typer(
@@ -74,13 +75,8 @@ def request(
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why you need the data.")],
-    columns: Annotated[
-        str | None, typer.Option("--columns", help="Only these columns, comma-separated.")
-    ] = None,
-    exclude_columns: Annotated[
-        str | None,
-        typer.Option("--exclude-columns", help="Every column but these, comma-separated."),
-    ] = None,
+    columns: Columns = None,
+    exclude_columns: ExcludeColumns = None,
     filter_name: Annotated[
         str | None,
         typer.Option("--filter", help="Through this data filter of the product's tables."),

@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options, parse_pairs
+from lakemesh.cli.params import DomainFilter, NewDescription
 
 app = typer.Typer(help="Tables in domains' catalogs.", no_args_is_help=True)
 
@@ -69,7 +70,7 @@ def change_names(changes: dict[str, Any] | None, kind: str) -> list[str]:
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain's.")] = None,
+    domain: DomainFilter = None,
     database: Annotated[
         str | None,
         typer.Option("--database", help="Only this database's (DATABASE or DOMAIN.DATABASE)."),
@@ -144,9 +145,7 @@ def history(ctx: typer.Context, name: Name) -> None:
 def update(
     ctx: typer.Context,
     name: Name,
-    description: Annotated[
-        str | None, typer.Option("--description", help="New description.")
-    ] = None,
+    description: NewDescription = None,
     prop: Annotated[
         list[str] | None,
         typer.Option("--property", help="A property KEY=VALUE (repeatable; replaces all)."),

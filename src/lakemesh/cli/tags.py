@@ -8,6 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options
+from lakemesh.cli.params import NewDescription
 from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
@@ -82,9 +83,7 @@ def update(
         str | None,
         typer.Option("--remove", help="Values to withdraw, comma-separated (refused while used)."),
     ] = None,
-    description: Annotated[
-        str | None, typer.Option("--description", help="New description.")
-    ] = None,
+    description: NewDescription = None,
 ) -> None:
     """Add or remove allowed values of a tag key, or change its description (mesh admins)."""
     with connect(ctx) as client:
