@@ -27,7 +27,8 @@ from lakemesh import audit
 from lakemesh.catalog import crawler, domains, locations
 from lakemesh.catalog.tables import get_database_row
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
-from lakemesh.governance.tag_assignments import TaggedObject, assign_tags, own_tags
+from lakemesh.governance.tag_assignments import assign_tags
+from lakemesh.governance.tagged import TaggedObject, own_tags
 from lakemesh.governance.tags import get_tag_value
 from lakemesh.hub import Hub
 from lakemesh.identity.actors import Actor

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.governance_schemas import TagAssign, TagCreate, TagUpdate
-from lakemesh.governance import tag_assignments, tags
+from lakemesh.governance import tag_assignments, tagged, tags
 
 router = APIRouter(tags=["tags"])
 
@@ -84,7 +84,7 @@ def remove_tags(
 def _answer(
     session: SessionDep, name: str, changes: list[tag_assignments.TagChange]
 ) -> dict[str, Any]:
-    target = tag_assignments.tagged_object(session, name)
+    target = tagged.tagged_object(session, name)
     view = tag_assignments.effective_view(session, target)
     return tag_assignments.describe_changes(str(target.name), changes, view)
 
