@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 
 from lakemesh import clock
 from lakemesh.catalog.domains import bootstrap
+from lakemesh.governance.loader import load_index
+from lakemesh.governance.state import CACHE_KEY, policy_index
 from lakemesh.hub import Hub
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.tokens import authenticate
@@ -62,6 +64,18 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+def assert_policy_index_current(hub: Hub) -> None:
+    """The hub's cached policy index, brought up to date through the change log, holds exactly
+    what a fresh load of the store holds (checked after every test that used a hub fixture)."""
+    if hub.caches.get(CACHE_KEY) is None:
+        return
+    with hub.read() as session:
+        kept = policy_index(session).content()
+        fresh = load_index(session).content()
+    differing = sorted(key for key in fresh if kept[key] != fresh[key])
+    assert not differing, f"incrementally kept policy index differs in {differing}: {kept}"
+
+
 @dataclass
 class HubEnv:
     """A hub with its first mesh admin."""
@@ -93,6 +107,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubEnv]:
     url = request.getfixturevalue("postgres_database") if request.param == "postgres" else None
     hub_env = make_hub_env(tmp_path / "home", url)
     yield hub_env
+    assert_policy_index_current(hub_env.hub)
     hub_env.hub.close()
 
 
@@ -101,6 +116,7 @@ def sqlite_env(tmp_path: Path) -> Iterator[HubEnv]:
     """A hub on a SQLite file (for tests that do not depend on the store backend)."""
     hub_env = make_hub_env(tmp_path / "home")
     yield hub_env
+    assert_policy_index_current(hub_env.hub)
     hub_env.hub.close()
 
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from lakemesh import audit
@@ -16,6 +16,14 @@ from lakemesh.errors import AccessDeniedError, InvalidInputError
 from lakemesh.home import HubHome
 from lakemesh.store import connect, upgrade
 from lakemesh.store.backends import READ_ONLY
+
+WROTE = "lakemesh_wrote"
+"""Key in ``Session.info``: this transaction has written to the store (not committed yet)."""
+
+
+def _note_write(session: Session, _flush_context: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info[WROTE] = True
 
 
 class Hub:
@@ -31,6 +39,7 @@ class Hub:
         self.engine: Engine = connect(self.database_url)
         upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"hub": self})
+        event.listen(self._sessions, "after_flush", _note_write)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}),
             expire_on_commit=False,

@@ -14,6 +14,7 @@ import pytest
 from lakemesh.api.server import serve_in_background
 from lakemesh.catalog.domains import bootstrap
 from lakemesh.hub import Hub
+from tests.conftest import assert_policy_index_current
 
 ADMIN = "user:admin@governance"
 
@@ -48,6 +49,7 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     hub, token = make_hub_home(tmp_path_factory.mktemp("api") / "home")
     with serve_in_background(hub) as url:
         yield ApiServer(hub, url, token)
+    assert_policy_index_current(hub)
     hub.close()
 
 

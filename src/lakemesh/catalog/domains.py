@@ -15,7 +15,7 @@ from lakemesh.identity.principals import get_domain_row, get_principal, insert_p
 from lakemesh.identity.tokens import IssuedToken, issue_token
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Database, Domain, DomainAdmin, Principal
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 
 def _insert_domain(
@@ -108,9 +108,10 @@ def create_domain(
     row = _insert_domain(
         session, name, producer=producer, consumer=consumer, description=description
     )
-    for ref in admins:
-        _make_admin(session, row, _admin_principal(session, ref))
-    mark_policy_changed(session)
+    made = [_admin_principal(session, ref) for ref in admins]
+    for admin in made:
+        _make_admin(session, row, admin)
+    mark_policy_changed(session, PolicyChange.of(principals=[admin.ref for admin in made]))
     audit.record(
         session,
         actor=actor.ref,
@@ -152,8 +153,9 @@ def add_admin(session: Session, *, actor: Actor, domain: str, principal: str) ->
     actor.require_domain_admin(domain, action="domain.add_admin")
     if domain == GOVERNANCE:
         actor.require_mesh_admin(action="domain.add_admin", resource=domain)
-    _make_admin(session, row, _admin_principal(session, principal))
-    mark_policy_changed(session)
+    admin = _admin_principal(session, principal)
+    _make_admin(session, row, admin)
+    mark_policy_changed(session, PolicyChange.of(principals=[admin.ref]))
     audit.record(
         session,
         actor=actor.ref,
@@ -177,7 +179,7 @@ def remove_admin(session: Session, *, actor: Actor, domain: str, principal: str)
     if domain == GOVERNANCE and count == 1:
         raise ConflictError("Cannot remove the last mesh admin")
     session.delete(link)
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(principals=[target.ref]))
     audit.record(
         session,
         actor=actor.ref,

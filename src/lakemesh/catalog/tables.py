@@ -18,7 +18,7 @@ from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import normalize_uri
 from lakemesh.store.schema import Column, Database, Domain, SchemaVersion, Table
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import EVERYTHING, PolicyChange, mark_policy_changed
 
 FORMATS = ("parquet", "csv", "json", "iceberg")
 
@@ -100,7 +100,8 @@ def create_database(
     )
     session.add(row)
     session.flush()
-    mark_policy_changed(session)
+    # A database holds no tables yet: nothing decisions read has changed.
+    mark_policy_changed(session, PolicyChange())
     audit.record(
         session,
         actor=actor.ref,
@@ -263,7 +264,7 @@ def create_table(
     session.flush()
     changes = schema_changes([], columns)
     _record_version(session, row, actor=actor, changes=changes)
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(tables=[name.table_name]))
     audit.record(
         session,
         actor=actor.ref,
@@ -310,7 +311,7 @@ def alter_table(
             details["changes"] = changes
     if details:
         row.updated_at = clock.now()
-        mark_policy_changed(session)
+        mark_policy_changed(session, PolicyChange.of(tables=[name.table_name]))
         audit.record(
             session, actor=actor.ref, action="table.alter", resource=resource, details=details
         )
@@ -323,7 +324,8 @@ def drop_table(session: Session, *, actor: Actor, name: ResourceName) -> None:
     row = get_table_row(session, name)
     actor.require_domain_admin(name.domain, action="table.drop", resource=resource)
     session.delete(row)
-    mark_policy_changed(session)
+    # Its tags, filters and the grants on it go with it (and grants derived from those).
+    mark_policy_changed(session, EVERYTHING)
     audit.record(session, actor=actor.ref, action="table.drop", resource=resource)
 
 

@@ -23,7 +23,7 @@ from lakemesh.identity.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.policy import validate_predicate
 from lakemesh.store.schema import Database, DataFilterRow, Domain, Grant, Table
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 
 def _table(name: str | ResourceName) -> ResourceName:
@@ -196,13 +196,14 @@ def update_filter(
         return row
     row.updated_at = clock.now()
     session.flush()
-    mark_policy_changed(session)
+    through = [grant.id for grant in filter_grants(session, row)]
+    mark_policy_changed(session, PolicyChange.of(grants=through))
     audit.record(
         session,
         actor=actor.ref,
         action="filter.update",
         resource=str(resource),
-        details={**after, "before": before, "grants": [g.id for g in filter_grants(session, row)]},
+        details={**after, "before": before, "grants": through},
     )
     return row
 
@@ -278,7 +279,7 @@ def delete_filter(
             session.expunge(grant)
     session.delete(row)
     session.flush()
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(grants=revoked))
     audit.record(
         session,
         actor=actor.ref,

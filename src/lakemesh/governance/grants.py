@@ -32,7 +32,7 @@ from lakemesh.policy import (
     TagValuesTarget,
 )
 from lakemesh.store.schema import Grant
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 __all__ = ["GrantRequest", "describe_grant", "grant", "list_grants", "revoke", "revoke_grant"]
 
@@ -95,7 +95,7 @@ def grant(session: Session, *, actor: Actor, grantee: str, request: GrantRequest
         row.created_at = clock.now()
         session.add(row)
     session.flush()
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(grants=[row.id]))
     audit.record(
         session,
         actor=actor.ref,
@@ -162,7 +162,7 @@ def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> list[int]:
         )
     removed = _delete_with_descendants(session, actor=actor, row=row, names=names, cause=None)
     session.flush()
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(grants=removed))
     return removed
 
 
@@ -225,7 +225,7 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
         )
         changed.append(row.id)
     session.flush()
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(grants=changed))
     return changed
 
 

@@ -17,7 +17,7 @@ from lakemesh.identity.actors import Actor
 from lakemesh.model.access import MASK_FUNCTIONS
 from lakemesh.model.names import check_identifier
 from lakemesh.store.schema import MaskRule
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 
 def check_function(function: str) -> str:
@@ -68,7 +68,7 @@ def create_mask(
     )
     session.add(row)
     session.flush()
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(masks=[name]))
     audit.record(
         session,
         actor=actor.ref,
@@ -86,7 +86,7 @@ def delete_mask(session: Session, *, actor: Actor, name: str) -> None:
     details = {"tag_expression": row.tag_expression, "function": row.function}
     session.delete(row)
     session.flush()
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(masks=[name]))
     audit.record(
         session, actor=actor.ref, action="mask.delete", resource=f"mask:{name}", details=details
     )

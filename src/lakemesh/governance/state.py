@@ -1,31 +1,58 @@
 """The policy index of a hub process, kept in step with the store.
 
 Every change that can alter a decision calls :func:`mark_policy_changed` in its transaction, which
-bumps one counter row. Before deciding, :func:`policy_index` compares that counter (read in the
-caller's transaction) with the version its cached index was built at and reloads when they differ,
-so a grant or revoke committed by any hub process decides the very next request everywhere.
+bumps one counter row and records what changed under the new version. Before deciding,
+:func:`policy_index` compares that counter (read in the caller's transaction) with the version
+its cached index is at and applies the changes in between (:func:`apply_changes`): a new grant is
+one row read and one dictionary insert, so a grant or revoke committed by any hub process decides
+the very next request everywhere, in milliseconds even on a mesh of 100,000 tables. The index is
+loaded in full only at the start, after a gap in the change log, or for a change marked
+``everything``.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from lakemesh.governance.loader import load_index
-from lakemesh.hub import Hub
+from lakemesh.errors import NotFoundError
+from lakemesh.governance.loader import (
+    CatalogNames,
+    load_grant,
+    load_index,
+    load_mask,
+    load_own_tags,
+    load_principal,
+    load_table,
+)
+from lakemesh.hub import WROTE, Hub
+from lakemesh.model.names import parse_principal, parse_resource
 from lakemesh.policy import PolicyIndex
-from lakemesh.store.versions import CHANGED, mark_policy_changed, policy_version
+from lakemesh.store.versions import (
+    CHANGED,
+    PolicyChange,
+    mark_policy_changed,
+    policy_changes,
+    policy_version,
+)
 
 CACHE_KEY = "policy_index"
+MAX_REPLAY = 2_000
+"""Further behind than this many versions, a full reload is the quicker way to catch up."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Cached:
     version: int
     index: PolicyIndex
+    full_loads: int = 1
 
 
 _build_lock = threading.Lock()
@@ -37,25 +64,112 @@ def _cached(hub: Hub) -> _Cached | None:
 
 
 def policy_index(session: Session) -> PolicyIndex:
-    """The policy index as of the caller's transaction (rebuilt when the store moved on)."""
+    """The policy index as of the caller's transaction (or newer)."""
     hub = Hub.of(session)
     if session.info.get(CHANGED):
         # Built from this transaction's own uncommitted changes: never shared with others.
         return load_index(session)
     version = policy_version(session)
     cached = _cached(hub)
-    if cached is not None and cached.version == version:
+    if cached is not None and cached.version >= version:
         return cached.index
     with _build_lock:
         cached = _cached(hub)
-        if cached is not None and cached.version == version:
+        if cached is not None and cached.version >= version:
             return cached.index
-        index = load_index(session)
-        # The index is long-lived: keep the collector from walking it on every full collection.
-        gc.collect()
-        gc.freeze()
-        hub.caches[CACHE_KEY] = _Cached(version, index)
-        return index
+        if session.info.get(WROTE):
+            # The shared index may hold committed state only: read it in a transaction of its own.
+            with hub.read() as committed:
+                return _catch_up(hub, committed, cached)
+        return _catch_up(hub, session, cached)
 
 
-__all__ = ["mark_policy_changed", "policy_index", "policy_version"]
+def _catch_up(hub: Hub, session: Session, cached: _Cached | None) -> PolicyIndex:
+    version = policy_version(session)
+    if cached is not None:
+        if cached.version >= version:
+            return cached.index
+        changes = (
+            policy_changes(session, after=cached.version, upto=version)
+            if version - cached.version <= MAX_REPLAY
+            else None
+        )
+        if changes is not None and not any(change.everything for change in changes):
+            try:
+                apply_changes(session, cached.index, changes)
+            except NotFoundError as error:
+                # The log named something the index cannot place: start again from the store.
+                log.warning("policy change log could not be applied (%s); reloading", error)
+            else:
+                cached.version = version
+                return cached.index
+    index = load_index(session)
+    # The index is long-lived: keep the collector from walking it on every full collection.
+    gc.collect()
+    gc.freeze()
+    hub.caches[CACHE_KEY] = _Cached(version, index, (cached.full_loads + 1) if cached else 1)
+    log.info("policy index loaded in full at version %d", version)
+    return index
+
+
+def full_loads(hub: Hub) -> int:
+    """How many times this process loaded the policy index in full (tests and benchmarks)."""
+    cached = _cached(hub)
+    return cached.full_loads if cached else 0
+
+
+def apply_changes(session: Session, index: PolicyIndex, changes: Sequence[PolicyChange]) -> None:
+    """Replace what ``index`` holds of everything ``changes`` name with the store's state as the
+    caller's transaction sees it. Tables first, so that tags and grants find them."""
+    grants = set().union(*(change.grants for change in changes))
+    tables = set().union(*(change.tables for change in changes))
+    tags = set().union(*(change.tags for change in changes))
+    masks = set().union(*(change.masks for change in changes))
+    principals = set().union(*(change.principals for change in changes))
+    names = CatalogNames(session)
+    with index.batch():
+        for text in sorted(tables):
+            table = parse_resource(text)
+            state = load_table(session, table)
+            if state is None:
+                index.remove_table(table)
+                continue
+            index.upsert_table(state.table)
+            for resource, own in state.tags.items():
+                index.set_tags(resource=resource, tags=own)
+        for text in sorted(tags):
+            resource = parse_resource(text)
+            assigned = load_own_tags(session, resource)
+            placed = resource.level == "database" or index.has_table(resource.table_name)
+            if assigned is not None and placed:
+                index.set_tags(resource=resource, tags=assigned)
+        for name in sorted(masks):
+            mask = load_mask(session, name)
+            if mask is None:
+                index.remove_mask(name)
+            else:
+                index.add_mask(mask)
+        for ref in sorted(principals):
+            principal = parse_principal(ref)
+            found = load_principal(session, ref)
+            if found is None:
+                index.remove_principal(principal)
+            else:
+                index.set_principal(found.facts)
+                index.set_groups(member=principal, groups=found.groups)
+        for grant_id in sorted(grants):
+            rule = load_grant(session, grant_id, names)
+            if rule is None:
+                index.remove_grant(grant_id)
+            else:
+                index.add_grant(rule)
+
+
+__all__ = [
+    "PolicyChange",
+    "apply_changes",
+    "full_loads",
+    "mark_policy_changed",
+    "policy_index",
+    "policy_version",
+]

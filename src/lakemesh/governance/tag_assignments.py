@@ -15,81 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit
-from lakemesh.catalog.tables import describe_table, get_database_row, get_table_row, table_name
+from lakemesh.catalog.tables import describe_table, table_name
 from lakemesh.catalog.visibility import can_describe, require_describe
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.governance.decisions import require
 from lakemesh.governance.state import policy_index
+from lakemesh.governance.tagged import TaggedObject, own_tags, tagged_object
 from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
 from lakemesh.identity.actors import Actor
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import TagValue as TagValueResource
-from lakemesh.store.schema import Column, Database, Table, TagAssignment
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.schema import Column, Table, TagAssignment
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 Tags = Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class TaggedObject:
-    """A database, table or column that tags are assigned on, with its store rows."""
-
-    name: ResourceName
-    database: Database
-    table: Table | None = None
-    column: Column | None = None
-
-    @property
-    def condition(self) -> Any:
-        """The assignments on exactly this object."""
-        if self.column is not None:
-            return TagAssignment.column_id == self.column.id
-        if self.table is not None:
-            return TagAssignment.table_id == self.table.id
-        return TagAssignment.database_id == self.database.id
-
-    def ids(self) -> dict[str, int | None]:
-        """The foreign keys of a new assignment on this object (exactly one is set)."""
-        if self.column is not None:
-            return {"column_id": self.column.id}
-        if self.table is not None:
-            return {"table_id": self.table.id}
-        return {"database_id": self.database.id}
-
-
-def tagged_object(session: Session, resource: str | ResourceName) -> TaggedObject:
-    """The database, table or column named ``resource`` (``D.DB[.T[.C]]``).
-
-    Raises:
-        InvalidInputError: a domain name (tags go on databases, tables and columns).
-        NotFoundError: ``Database/Table/Column does not exist: ...``.
-    """
-    name = parse_resource(resource) if isinstance(resource, str) else resource
-    if name.level == "domain":
-        raise InvalidInputError(
-            f"Tags are assigned on databases, tables and columns, not on domain {name}",
-            details={"resource": str(name)},
-        )
-    database = get_database_row(session, name.domain, name.database or "")
-    if name.level == "database":
-        return TaggedObject(name, database)
-    table = get_table_row(session, name)
-    if name.column is None:
-        return TaggedObject(name.table_name, database, table)
-    wanted = name.column.lower()
-    column = next((c for c in table.columns if c.name.lower() == wanted), None)
-    if column is None:
-        raise NotFoundError(f"Column does not exist: {name}", details={"column": str(name)})
-    return TaggedObject(
-        ResourceName(name.domain, name.database, name.table, column.name), database, table, column
-    )
-
-
-def own_tags(session: Session, target: TaggedObject) -> dict[str, str]:
-    """The tags assigned on ``target`` itself."""
-    rows = session.execute(select(TagAssignment).where(target.condition)).scalars()
-    return {row.key.key: row.value.value for row in rows}
 
 
 # -- assigning ---------------------------------------------------------------------------------
@@ -195,7 +135,7 @@ def _record(
     session: Session, actor: Actor, action: str, resource: str, changes: Sequence[TagChange]
 ) -> None:
     session.flush()
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(tags=[resource]))
     audit.record(
         session,
         actor=actor.ref,

@@ -13,7 +13,7 @@ from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError
 from lakemesh.identity.actors import Actor, group_closure
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Domain, DomainAdmin, GroupMember, Principal
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import EVERYTHING, PolicyChange, mark_policy_changed
 
 ATTRIBUTE_LIMIT = 64
 
@@ -92,7 +92,7 @@ def create_principal(
         )
     actor.require_domain_admin(name.domain, action="principal.create", resource=str(name))
     row = insert_principal(session, name, attributes=attributes)
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(principals=[row.ref]))
     audit.record(
         session,
         actor=actor.ref,
@@ -120,7 +120,7 @@ def update_attributes(
     for key in unset:
         attributes.pop(key, None)
     row.attributes = attributes
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(principals=[row.ref]))
     audit.record(
         session,
         actor=actor.ref,
@@ -140,7 +140,8 @@ def delete_principal(session: Session, *, actor: Actor, principal: str) -> None:
     if row.id == actor.id:
         raise ConflictError(f"A principal cannot delete itself: {row.ref}")
     session.delete(row)
-    mark_policy_changed(session)
+    # Its grants go with it, and the grants derived from those.
+    mark_policy_changed(session, EVERYTHING)
     audit.record(session, actor=actor.ref, action="principal.delete", resource=row.ref)
 
 
@@ -195,7 +196,7 @@ def add_member(session: Session, *, actor: Actor, group: str, member: str) -> No
     exists = session.get(GroupMember, (group_row.id, member_row.id))
     if exists is None:
         session.add(GroupMember(group_id=group_row.id, member_id=member_row.id))
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(principals=[member_row.ref]))
     audit.record(
         session,
         actor=actor.ref,
@@ -216,7 +217,7 @@ def remove_member(session: Session, *, actor: Actor, group: str, member: str) ->
     if link is None:
         raise NotFoundError(f"{member_row.ref} is not a member of {group_row.ref}")
     session.delete(link)
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(principals=[member_row.ref]))
     audit.record(
         session,
         actor=actor.ref,

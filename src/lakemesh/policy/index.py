@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from operator import attrgetter
 
 from lakemesh.model.names import PrincipalName, ResourceName
@@ -50,7 +51,7 @@ from lakemesh.policy.rules import (
     Subject,
     TagTarget,
 )
-from lakemesh.policy.tag_expressions import TagExpression
+from lakemesh.policy.tag_expressions import TagExpression, parse_tag_expression
 from lakemesh.policy.tag_index import TableTagIndex
 
 Membership = tuple[PrincipalName, PrincipalName]
@@ -100,6 +101,12 @@ class PolicyIndex:
             index._groups_of.setdefault(member, set()).add(group)
         return index
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold the index for a series of changes: no decision sees them half applied."""
+        with self._lock:
+            yield
+
     def _changed(self, *, tags: bool = False) -> None:
         self.version += 1
         if tags:
@@ -123,6 +130,21 @@ class PolicyIndex:
         with self._lock:
             self._tables.set_tag(resource, key, value)
             self._changed(tags=True)
+
+    def set_tags(self, *, resource: ResourceName, tags: Mapping[str, str]) -> None:
+        """Make ``tags`` exactly the tags assigned on a database, table or column itself."""
+        with self._lock:
+            current = self._tables.own_tags(resource)
+            for key in current.keys() - tags.keys():
+                self._tables.set_tag(resource, key, None)
+            for key, value in tags.items():
+                if current.get(key) != value:
+                    self._tables.set_tag(resource, key, value)
+            self._changed(tags=True)
+
+    def has_table(self, name: ResourceName) -> bool:
+        with self._lock:
+            return self._tables.table_id(name) is not None
 
     def table_facts(self, name: ResourceName) -> TableFacts:
         """A table's columns and effective tags.
@@ -149,6 +171,41 @@ class PolicyIndex:
         else:
             self._scopes.move_to_end(key)
         return bits
+
+    def content(self) -> dict[str, object]:
+        """Everything the index holds, in a form equal for any two indexes of the same state
+        however they were built: tests compare an index kept up to date change by change with
+        a fresh load of the same store."""
+        with self._lock:
+            tables = {
+                name: self._tables.facts(name) for name in self._tables.names(self._tables.live)
+            }
+            items = sorted(
+                {
+                    item
+                    for facts in tables.values()
+                    for tags in (facts.table_tags, *facts.column_tags.values())
+                    for item in tags.items()
+                }
+            )
+            matching = {
+                f"{key}={value}": self.tables_matching(parse_tag_expression(f"{key}={value}"))
+                for key, value in items
+            }
+            return {
+                "settings": self.settings,
+                "tables": tables,
+                "database_tags": self._tables.database_tag_map(),
+                "matching": matching,
+                "grants": sorted(self._grants.values(), key=_BY_ID),
+                "masks": dict(self._masks),
+                "principals": {
+                    name: facts
+                    for name, facts in self._principals.items()
+                    if facts.attributes or facts.admin_of_domains
+                },
+                "groups": {member: groups for member, groups in self._groups_of.items() if groups},
+            }
 
     # -- grants and masks ------------------------------------------------------------------
 
@@ -230,6 +287,12 @@ class PolicyIndex:
     def add_membership(self, *, member: PrincipalName, group: PrincipalName) -> None:
         with self._lock:
             self._groups_of.setdefault(member, set()).add(group)
+            self._changed()
+
+    def set_groups(self, *, member: PrincipalName, groups: Iterable[PrincipalName]) -> None:
+        """Make ``groups`` exactly the groups ``member`` belongs to directly."""
+        with self._lock:
+            self._groups_of[member] = set(groups)
             self._changed()
 
     def remove_membership(self, *, member: PrincipalName, group: PrincipalName) -> None:

@@ -92,6 +92,22 @@ class TableTagIndex:
         """A database's own tags (databases have nothing to inherit from)."""
         return dict(self._database_tags.get((domain, database), {}))
 
+    def own_tags(self, resource: ResourceName) -> dict[str, str]:
+        """The tags assigned on a database, table or column itself (empty when unknown)."""
+        if resource.level == "database":
+            return dict(self._database_tags.get((resource.domain, resource.database or ""), {}))
+        table_id = self._ids.get(resource.table_name)
+        if table_id is None:
+            return {}
+        if resource.level == "table":
+            return dict(self._table_tags.get(table_id, {}))
+        own = self._column_tags.get(table_id, {})
+        return dict(own.get((resource.column or "").lower(), {}))
+
+    def database_tag_map(self) -> dict[DatabaseKey, dict[str, str]]:
+        """The own tags of every database that has some."""
+        return {key: dict(tags) for key, tags in self._database_tags.items() if tags}
+
     def _table_level(self, table_id: int) -> dict[str, str]:
         name = self.name_of(table_id)
         database = self._database_tags.get((name.domain, name.database or ""))

@@ -27,7 +27,7 @@ from lakemesh.sharing.scopes import Scope, TableScope, table_scopes
 from lakemesh.sharing.share_status import ACCEPTED, share_statuses
 from lakemesh.sharing.shares import SUBSCRIPTION_ORIGIN, record_answer
 from lakemesh.store.schema import DataProduct, Grant, Subscription, SubscriptionGrant
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 PENDING, APPROVED, REJECTED, REVOKED = "pending", "approved", "rejected", "revoked"
 SHARE, SHARED, DELEGATION = "share", "shared", "delegation"
@@ -77,7 +77,7 @@ def _accept_share(session: Session, share: Grant, row: Subscription, role: str) 
         decided_by=f"{row.requested_by} (subscription #{row.id})",
         origin=SUBSCRIPTION_ORIGIN,
     )
-    mark_policy_changed(session)
+    mark_policy_changed(session, PolicyChange.of(grants=[share.id]))
 
 
 def _delegate(

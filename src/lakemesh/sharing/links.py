@@ -41,7 +41,7 @@ from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.sharing.share_status import DECLINED
 from lakemesh.sharing.shares import covering_shares, share_record
 from lakemesh.store.schema import Database, Domain, ResourceLink, Share
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 OK, BROKEN = "ok", "broken"
 DATABASE_LINK = ""
@@ -259,7 +259,8 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
     )
     session.add(row)
     session.flush()
-    mark_policy_changed(session)
+    # Recording the share's answer may have made it take effect (auto-accepted shares).
+    mark_policy_changed(session, PolicyChange.of(grants=[grant.id for grant in shares[:1]]))
     audit.record(
         session,
         actor=actor.ref,

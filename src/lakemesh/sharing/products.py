@@ -28,7 +28,7 @@ from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row, get_principal
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.store.schema import DataProduct, DataProductTable, Table
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 DRAFT, PUBLISHED, DEPRECATED = "draft", "published", "deprecated"
 STATUSES = (DRAFT, PUBLISHED, DEPRECATED)
@@ -192,7 +192,8 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
             updated_at=now,
         )
         session.add(row)
-    current_tables = tables if tables is not None else [item.table for item in row.tables]
+    previous_tables = [item.table for item in row.tables]
+    current_tables = tables if tables is not None else previous_tables
     contract_version = (
         _apply_contract(row, spec.contract, current_tables) if spec.contract is not None else None
     )
@@ -221,7 +222,9 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
         for table in current_tables:
             check_shareable(session, table_name(table), actor=actor, action="product.publish")
     session.flush()
-    mark_policy_changed(session)
+    # Tables of published products are discoverable: their published flag may have changed.
+    touched = {table_name(table) for table in [*previous_tables, *current_tables]}
+    mark_policy_changed(session, PolicyChange.of(tables=touched))
     audit.record(
         session,
         actor=actor.ref,

@@ -35,7 +35,7 @@ from lakemesh.sharing.share_status import (
     shared_domain,
 )
 from lakemesh.store.schema import Grant, Share
-from lakemesh.store.versions import mark_policy_changed
+from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 DIRECTIONS = ("incoming", "outgoing")
 STATUSES = (PENDING, ACCEPTED, DECLINED, REVOKED)
@@ -278,7 +278,7 @@ def _answer(session: Session, *, actor: Actor, share_id: int, status: str) -> Sh
         record_answer(
             session, grant=grant, status=status, decided_by=actor.ref, origin=GRANT_ORIGIN
         )
-        mark_policy_changed(session)
+        mark_policy_changed(session, PolicyChange.of(grants=[grant.id]))
         audit.record(
             session,
             actor=actor.ref,

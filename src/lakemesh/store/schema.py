@@ -344,6 +344,18 @@ class PolicyVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
 
 
+class PolicyChangeRow(Base):
+    """What one policy version changed (grant ids, table names, tagged resources, ...), so hub
+    processes apply it to their policy index instead of reloading everything. Old rows are
+    pruned; a process that finds a gap reloads in full."""
+
+    __tablename__ = "policy_changes"
+    version: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    change: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class Workgroup(Base):
     """Where queries run: the engine and the limits every query of the workgroup obeys."""
 
