@@ -17,10 +17,13 @@ import gc
 import json
 import random
 import statistics
+import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lakemesh.model.names import PrincipalName, ResourceName
@@ -43,6 +46,9 @@ from lakemesh.policy import (
     validate_predicate,
 )
 from lakemesh.policy.tag_expressions import TagAnd, TagAtom, TagNode, TagNot, TagOr
+
+sys.path.insert(0, str(Path(__file__).parent))
+from authz_store import build_store, run_service
 
 SELECT = frozenset({Permission.SELECT})
 KEYS = ["sensitivity", *(f"k{number:02d}" for number in range(1, 50))]
@@ -303,6 +309,12 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=50)
     parser.add_argument("--cedar-decisions", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--changes", type=int, default=50, help="grants and tag changes timed through the service"
+    )
+    parser.add_argument(
+        "--skip-service", action="store_true", help="time the policy index alone, not the hub"
+    )
     args = parser.parse_args()
 
     mesh = Mesh(args.tables, args.seed)
@@ -419,6 +431,30 @@ def main() -> None:
             f"ratio cedarpy / lakemesh (median): {ratio:.1f}x; "
             f"visible columns agree on {agree}/{len(picked)}"
         )
+
+    if not args.skip_service:
+        del index, readable
+        gc.unfreeze()
+        gc.collect()
+        with tempfile.TemporaryDirectory(prefix="lakemesh-authz-") as scratch:
+            home = Path(scratch) / "home"
+            token = build_store(
+                home,
+                mesh,
+                keys=KEYS,
+                columns=COLUMNS,
+                values_of=lambda key: SENSITIVITY if key == "sensitivity" else VALUES,
+                masks=MASKS,
+            )
+            run_service(
+                home,
+                token,
+                mesh,
+                samples=samples[:2_000],
+                changes=args.changes,
+                percentiles=percentiles,
+                seed=args.seed,
+            )
 
 
 if __name__ == "__main__":
