@@ -390,7 +390,27 @@ def run_service(
         )
         print(f"service: database tag transaction (another hub): {percentiles(tagging)}")
         print(f"service: database tag change visible to the next decision: {percentiles(retagged)}")
-        print(f"service: full loads of the policy index on this hub: {full_loads(reader)}")
+        inside = []
+        for _ in range(max(1, changes // 5)):
+            user, table = rng.choice(mesh.users), rng.choice(names)
+            actor = _actor(reader, str(user), actors)
+            request = GrantRequest(permissions=frozenset({Permission.SELECT}), on=str(table))
+            start = time.perf_counter()
+            with writer.transaction() as session:
+                grants.grant(session, actor=admin, grantee=str(user), request=request)
+                decision = decisions.decide(
+                    session, actor=actor, permission=Permission.SELECT, resource=table
+                )
+            inside.append(time.perf_counter() - start)
+            assert decision.allowed
+        print(
+            f"service: a grant and a decision on it in one transaction (as approving a "
+            f"subscription does): {percentiles(inside)}"
+        )
+        print(
+            f"service: full loads of the policy index: {full_loads(reader)} on this hub, "
+            f"{full_loads(writer)} on the other"
+        )
     finally:
         reader.close()
         writer.close()

@@ -17,6 +17,7 @@ from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import InvalidInputError
 from lakemesh.governance import decisions, grants, tag_assignments
 from lakemesh.governance.grants import GrantRequest
+from lakemesh.governance.loader import load_index
 from lakemesh.governance.state import full_loads, policy_index
 from lakemesh.hub import Hub
 from lakemesh.identity import principals
@@ -217,6 +218,37 @@ def test_uncommitted_writes_never_reach_the_shared_index(mesh: Mesh, other: Hub)
     with other.read() as session:
         assert not policy_index(session).has_table(PHANTOM)
         assert policy_index(session).has_table(CUSTOMERS)
+
+
+def _decide_inside_then_fail(hub: Hub, mesh: Mesh) -> None:
+    actor = mesh.actor(MIA)
+    with hub.transaction() as session:
+        grants.grant(session, actor=mesh.env.admin, grantee=MIA, request=SELECT)
+        principals.update_attributes(
+            session, actor=mesh.env.admin, principal=MIA, set_={"region": "EU"}
+        )
+        own = policy_index(session)
+        assert own.content() == load_index(session).content()
+        inside = decisions.decide(
+            session, actor=actor, permission=Permission.SELECT, resource=CUSTOMERS
+        )
+        assert len(inside.columns) == 5
+        assert policy_index(session) is own  # kept for the rest of the transaction
+        with hub.read() as elsewhere:  # nobody else sees it
+            outside = decisions.decide(
+                elsewhere, actor=actor, permission=Permission.SELECT, resource=CUSTOMERS
+            )
+        assert not outside.allowed
+        raise InvalidInputError("undone")
+
+
+def test_a_transaction_decides_on_its_own_changes_without_a_reload(mesh: Mesh) -> None:
+    hub = mesh.env.hub
+    _warm(hub)
+    with pytest.raises(InvalidInputError, match="undone"):
+        _decide_inside_then_fail(hub, mesh)
+    assert _columns(hub, mesh) == ()
+    assert full_loads(hub) == 1
 
 
 def test_changes_round_trip_through_the_log(mesh: Mesh) -> None:

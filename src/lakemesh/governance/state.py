@@ -35,6 +35,7 @@ from lakemesh.model.names import parse_principal, parse_resource
 from lakemesh.policy import PolicyIndex
 from lakemesh.store.versions import (
     CHANGED,
+    PENDING,
     PolicyChange,
     mark_policy_changed,
     policy_changes,
@@ -42,6 +43,9 @@ from lakemesh.store.versions import (
 )
 
 CACHE_KEY = "policy_index"
+OWN_INDEX = "lakemesh_own_policy_index"
+"""Key in ``Session.info``: the index of a transaction with uncommitted policy changes (its
+``version`` counts the transaction's changes applied to it)."""
 MAX_REPLAY = 2_000
 """Further behind than this many versions, a full reload is the quicker way to catch up."""
 
@@ -65,11 +69,14 @@ def _cached(hub: Hub) -> _Cached | None:
 
 def policy_index(session: Session) -> PolicyIndex:
     """The policy index as of the caller's transaction (or newer)."""
-    hub = Hub.of(session)
     if session.info.get(CHANGED):
-        # Built from this transaction's own uncommitted changes: never shared with others.
-        return load_index(session)
-    version = policy_version(session)
+        return _own_index(session)
+    return _shared_index(session, policy_version(session))
+
+
+def _shared_index(session: Session, version: int) -> PolicyIndex:
+    """This process's index, brought up to at least ``version`` (committed state only)."""
+    hub = Hub.of(session)
     cached = _cached(hub)
     if cached is not None and cached.version >= version:
         return cached.index
@@ -82,6 +89,30 @@ def policy_index(session: Session) -> PolicyIndex:
             with hub.read() as committed:
                 return _catch_up(hub, committed, cached)
         return _catch_up(hub, session, cached)
+
+
+def _own_index(session: Session) -> PolicyIndex:
+    """The index of a transaction that changed policy state and has not committed: a fork of the
+    shared index with this transaction's changes applied, never seen by anyone else.
+
+    While a transaction holds uncommitted policy changes no other can commit one (its
+    ``mark_policy_changed`` holds the version row), so the committed version is this
+    transaction's minus its own changes. Changes to tables and tags are not applied to forks
+    (they share the tables): those transactions load an index of their own in full.
+    """
+    pending: list[PolicyChange] = session.info.get(PENDING, [])
+    if any(change.everything or change.tables or change.tags for change in pending):
+        return load_index(session)
+    found = session.info.get(OWN_INDEX)
+    if isinstance(found, _Cached):
+        own = found
+    else:
+        base = _shared_index(session, policy_version(session) - len(pending))
+        own = session.info[OWN_INDEX] = _Cached(0, base.fork())
+    if own.version < len(pending):
+        apply_changes(session, own.index, pending[own.version :])
+        own.version = len(pending)
+    return own.index
 
 
 def _catch_up(hub: Hub, session: Session, cached: _Cached | None) -> PolicyIndex:

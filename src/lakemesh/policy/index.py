@@ -101,6 +101,23 @@ class PolicyIndex:
             index._groups_of.setdefault(member, set()).add(group)
         return index
 
+    def fork(self) -> PolicyIndex:
+        """A copy whose grants, masks and principals change on their own, for a transaction to
+        decide on its uncommitted changes. It shares this index's tables and tags (and lock):
+        change those on a fork and the original changes too."""
+        with self._lock:
+            fork = PolicyIndex(settings=self.settings)
+            fork.version = self.version
+            fork._lock = self._lock
+            fork._tables = self._tables
+            fork._scopes = self._scopes
+            fork._grants = dict(self._grants)
+            fork._by_grantee = {name: dict(rules) for name, rules in self._by_grantee.items()}
+            fork._masks = dict(self._masks)
+            fork._principals = dict(self._principals)
+            fork._groups_of = {name: set(groups) for name, groups in self._groups_of.items()}
+            return fork
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Hold the index for a series of changes: no decision sees them half applied."""

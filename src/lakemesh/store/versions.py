@@ -19,6 +19,8 @@ from lakemesh.store.schema import PolicyChangeRow, PolicyVersion
 
 CHANGED = "lakemesh_policy_changed"
 """Key in ``Session.info``: this transaction changed policy state that is not committed yet."""
+PENDING = "lakemesh_policy_changes"
+"""Key in ``Session.info``: the :class:`PolicyChange` list of this transaction, in order."""
 
 KEEP_CHANGES = 10_000
 """How many versions of the change log are kept; a process further behind reloads in full."""
@@ -108,6 +110,7 @@ def mark_policy_changed(session: Session, change: PolicyChange = EVERYTHING) -> 
     if row.version % 1000 == 0:
         prune_policy_changes(session, keep=KEEP_CHANGES)
     session.info[CHANGED] = True
+    session.info.setdefault(PENDING, []).append(change)
     session.flush()
 
 
