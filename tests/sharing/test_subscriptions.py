@@ -98,6 +98,12 @@ def test_approval_issues_share_and_delegation_and_revoke_takes_them_back(
             assert row is not None
             if grant["role"] == "delegation":
                 assert by_grant[row.parent_id or 0]["role"] == "share"
+    derived = {
+        e.details["grant_id"]: e.details["derived_from"] for e in mesh.events("grant.create")
+    }
+    assert {derived[g["grant_id"]] for g in approved["grants"] if g["role"] == "delegation"} == {
+        g["grant_id"] for g in approved["grants"] if g["role"] == "share"
+    }
     assert {(s.resource, s.status, s.origin) for s in listed} == {
         (f"{CUSTOMERS} (excluding columns email, phone)", "accepted", "subscription"),
         (ORDERS, "accepted", "subscription"),

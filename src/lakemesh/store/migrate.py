@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration of the hub's migrations (no ini file)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -21,7 +22,7 @@ def _config() -> Config:
 
 def head_revision() -> str | None:
     """The newest migration this version of lakemesh knows."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -34,7 +35,7 @@ def upgrade(engine: Engine) -> None:
     """Apply every pending migration (a no-op when the store is up to date)."""
     if current_revision(engine) == head_revision():
         return
-    config = _config()
+    config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
