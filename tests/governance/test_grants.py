@@ -132,6 +132,25 @@ def test_partial_revoke_keeps_the_rest(mesh: Mesh) -> None:
     assert _select_columns(mesh, "user:mia@marketing")[0]
 
 
+def test_revoking_a_permission_not_held_is_refused_by_name(mesh: Mesh) -> None:
+    row = _grant(mesh, "user:sam@sales", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
+    sam = mesh.actor("user:sam@sales")
+    request = GrantRequest(permissions=frozenset({Permission.DESCRIBE}), on=str(CUSTOMERS))
+    with (
+        pytest.raises(NotFoundError, match=r"holds no DESCRIBE on .*customers.*granted: SELECT"),
+        mesh.env.hub.transaction() as session,
+    ):
+        grants.revoke(session, actor=sam, grantee="user:mia@marketing", request=request)
+    with mesh.env.hub.read() as session:
+        kept = session.get(Grant, row.id)
+        assert kept is not None
+        assert kept.permissions == ["SELECT"]
+        revokes = session.execute(
+            select(AuditEvent).where(AuditEvent.action == "grant.revoke")
+        ).all()
+        assert revokes == []
+
+
 def test_granting_again_merges_permissions(mesh: Mesh) -> None:
     first = _grant(mesh, "user:sam@sales", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
     second = _grant(mesh, "user:sam@sales", "user:mia@marketing", "DESCRIBE", on=str(CUSTOMERS))

@@ -18,7 +18,7 @@ from lakemesh.errors import NotFoundError
 from lakemesh.governance.decisions import subject_of
 from lakemesh.governance.grant_listing import describe_grant, list_grants
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
-from lakemesh.governance.guardrails import check_grant
+from lakemesh.governance.guardrail_checks import check_grant
 from lakemesh.governance.loader import CatalogNames, grant_rule
 from lakemesh.governance.state import policy_index
 from lakemesh.identity.actors import Actor
@@ -50,11 +50,20 @@ def _descendants(session: Session, grant_id: int) -> list[Grant]:
     return found
 
 
-def grant(session: Session, *, actor: Actor, grantee: str, request: GrantRequest) -> Grant:
+def grant(
+    session: Session,
+    *,
+    actor: Actor,
+    grantee: str,
+    request: GrantRequest,
+    derived_from: int | None = None,
+) -> Grant:
     """Grant ``request`` to ``grantee``; the actor must be allowed to (DESIGN §4 grant option).
 
     Granting again what a grantee already holds on the same target adds the new permissions to
-    the existing grant.
+    the existing grant. The new grant derives from the actor's grant that allowed it (revoking
+    that revokes this one too), or from ``derived_from`` when given (a subscription's delegation
+    derives from the share it delegates).
     """
     grantee_row = get_principal(session, grantee)
     row = build_row(session, request)
@@ -71,7 +80,7 @@ def grant(session: Session, *, actor: Actor, grantee: str, request: GrantRequest
             resource=target,
         )
     check_grant(session, actor=actor, rule=rule)
-    parent_id = decision.sources[0] if decision.sources else None
+    parent_id = derived_from or (decision.sources[0] if decision.sources else None)
     existing = next(
         (
             other
@@ -196,6 +205,8 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
                 resource=str(rule.target),
             )
         held = {Permission(p) for p in row.permissions}
+        if Permission.ALL not in taking and not held & taking:
+            continue
         remaining = set() if Permission.ALL in taking else held - taking
         if not remaining or (remaining == {Permission.ALL} and Permission.ALL in taking):
             changed.extend(
@@ -224,6 +235,14 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
             details={"grant_id": row.id, "grantee": grantee_row.ref, "permissions": sorted(taking)},
         )
         changed.append(row.id)
+    if not changed:
+        target = str(grant_rule(matches[0], names).target)
+        held_text = ", ".join(sorted({p for row in matches for p in row.permissions}))
+        raise NotFoundError(
+            f"{grantee_row.ref} holds no {', '.join(sorted(taking))} on {target} "
+            f"(granted: {held_text})",
+            details={"grantee": grantee_row.ref, "resource": target},
+        )
     session.flush()
     mark_policy_changed(session, PolicyChange.of(grants=changed))
     return changed

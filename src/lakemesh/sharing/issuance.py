@@ -105,12 +105,11 @@ def _delegate(
             f"other permissions; revoke it before approving subscription #{row.id}",
             details={"grant": held[0].id, "subscription": row.id},
         )
-    delegation = grants.grant(session, actor=actor, grantee=row.principal, request=scope.request)
     # Derived from the share (as its consumer's admins would delegate it), so that revoking the
     # share, by this subscription or by the producer, revokes the delegation with it.
-    delegation.parent_id = share.id
-    session.flush()
-    return delegation
+    return grants.grant(
+        session, actor=actor, grantee=row.principal, request=scope.request, derived_from=share.id
+    )
 
 
 def issue(session: Session, *, actor: Actor, row: Subscription) -> list[dict[str, Any]]:
