@@ -299,8 +299,14 @@ def test_deleting_a_filter_in_use_is_refused_unless_forced(mesh: Mesh) -> None:
     with mesh.env.hub.read() as session:
         assert session.execute(select(Grant.id)).all() == []
         (event,) = audit.search(session, reader=mesh.env.admin, action="filter.delete")
+        revokes = audit.search(session, reader=mesh.env.admin, action="grant.revoke")
     assert event.details["revoked_grants"] == [first, second]
     assert event.resource == "sales.crm.customers"
+    assert sorted((e.details["grant_id"], e.details["grantee"]) for e in revokes) == [
+        (first, "user:mia@marketing"),
+        (second, "group:analysts@marketing"),
+    ]
+    assert {e.resource for e in revokes} == {"data filter eu_rows on sales.crm.customers"}
 
 
 def test_an_unused_filter_is_deleted_without_force(mesh: Mesh) -> None:

@@ -273,6 +273,19 @@ def delete_filter(
         )
     definition = _definition(row)
     revoked = [grant.id for grant in grants]
+    for grant in grants:
+        audit.record(
+            session,
+            actor=actor.ref,
+            action="grant.revoke",
+            resource=f"data filter {_filter_name(row)}",
+            details={
+                "grant_id": grant.id,
+                "grantee": grant.grantee.ref,
+                "cascade_from": grant.parent_id,
+                "filter_deleted": row.name,
+            },
+        )
     if revoked:
         session.execute(delete(Grant).where(Grant.id.in_(revoked)))
         for grant in grants:
