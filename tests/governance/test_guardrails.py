@@ -21,7 +21,7 @@ from lakemesh.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from lakemesh.governance import grants, guardrails, tag_assignments, tags
+from lakemesh.governance import grants, guardrail_checks, guardrails, tag_assignments, tags
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.identity import tokens
 from lakemesh.identity.actors import Actor
@@ -227,7 +227,7 @@ def test_check_shareable_is_what_sharing_and_publishing_call(mesh: Mesh) -> None
         pytest.raises(GuardrailViolationError, match="lacks tag keys owner"),
         mesh.env.hub.read() as session,
     ):
-        guardrails.check_shareable(session, "sales.crm.customers", actor=mesh.sam)
+        guardrail_checks.check_shareable(session, "sales.crm.customers", actor=mesh.sam)
     [denial] = _denials(mesh, "share.create")
     assert denial.details["guardrail"] == "tagged"
 

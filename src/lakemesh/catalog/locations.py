@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.catalog.visibility import can_describe
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.governance.guardrails import check_location_prefixes
+from lakemesh.governance.guardrail_checks import check_location_prefixes
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName

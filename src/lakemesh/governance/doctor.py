@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from lakemesh import clock
-from lakemesh.governance import guardrails
+from lakemesh.governance import guardrail_checks, guardrails
 from lakemesh.governance.grant_reach import (
     catalog_tables,
     may_overlap,
@@ -137,7 +137,7 @@ def _missing_required_tags(session: Session, index: PolicyIndex, rules: Rules) -
     for table in catalog_tables(session):
         tags = index.table_facts(table).table_tags
         for row in required:
-            missing = guardrails.missing_tag_keys(row, tags)
+            missing = guardrail_checks.missing_tag_keys(row, tags)
             if not missing:
                 continue
             with_whom = sorted(set(shared.get(str(table), [])))
@@ -305,7 +305,7 @@ def _tables(session: Session) -> list[Table]:
 
 
 def _tokens(session: Session) -> Iterator[Finding]:
-    limit = guardrails.token_lifetime_limit(session)
+    limit = guardrail_checks.token_lifetime_limit(session)
     now = clock.now()
     rows = session.execute(
         select(ApiToken).where(ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)

@@ -86,7 +86,7 @@ def create_token(
 
     A ``max-token-lifetime`` guardrail refuses tokens without expiry or living longer.
     """
-    from lakemesh.governance.guardrails import check_token_lifetime
+    from lakemesh.governance.guardrail_checks import check_token_lifetime
 
     row = get_principal(session, principal)
     if row.kind == "group":

@@ -21,7 +21,7 @@ from lakemesh import audit, clock
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.contracts import check_conformance, parse_contract, validate_contract
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
-from lakemesh.governance.guardrails import check_shareable
+from lakemesh.governance.guardrail_checks import check_shareable
 from lakemesh.governance.state import policy_index
 from lakemesh.governance.tags import check_tag_expression, get_tag_value
 from lakemesh.identity.actors import Actor
