@@ -67,14 +67,40 @@ def test_audit_verify_reports_an_intact_chain(admin: httpx.Client) -> None:
     assert result["reason"] is None
 
 
-def test_only_mesh_admins_read_the_audit_trail(
-    api_server: ApiServer, make_domain: Callable[[str], DomainAdmin]
+def test_domain_admins_read_the_events_about_their_domain_only(
+    admin: httpx.Client, api_server: ApiServer, make_domain: Callable[[str], DomainAdmin]
 ) -> None:
-    owner = make_domain("nosy")
+    owner, other = make_domain("nosy"), make_domain("neighbour")
+    user = f"user:analyst@{owner.domain}"
+    ok(admin.post("/principals", json={"name": user}), 201)
+    ok(admin.post("/principals", json={"name": f"user:analyst@{other.domain}"}), 201)
     with api_server.client(owner.token) as client:
-        for path in ("/audit/events", "/audit/verify"):
-            error = error_of(client.get(path), 403)
-            assert error["message"] == f"{owner.principal} is not a mesh admin"
+        events = ok(client.get("/audit/events", params={"limit": 10_000}))
+        seen = {(e["action"], e["resource"]) for e in events}
+        assert ("domain.create", owner.domain) in seen
+        assert ("principal.create", user) in seen
+        assert all(
+            owner.domain in (e["resource"] or "") or e["actor"].endswith(f"@{owner.domain}")
+            for e in events
+        )
+        assert not [e for e in events if other.domain in e["resource"] + e["actor"]]
+        assert ok(client.get("/audit/events", params={"resource": other.domain})) == []
+        error = error_of(client.get("/audit/verify"), 403)
+        assert error["message"] == f"{owner.principal} is not a mesh admin"
+
+
+def test_principals_without_an_admin_role_cannot_read_the_audit_trail(
+    admin: httpx.Client, api_server: ApiServer, make_domain: Callable[[str], DomainAdmin]
+) -> None:
+    owner = make_domain("plain")
+    user = f"user:reader@{owner.domain}"
+    ok(admin.post("/principals", json={"name": user}), 201)
+    token = ok(admin.post("/tokens", json={"principal": user}), 201)["token"]
+    with api_server.client(token) as client:
+        error = error_of(client.get("/audit/events"), 403)
+        assert error["message"] == f"{user} is not a mesh admin or a domain admin"
+    denials = ok(admin.get("/audit/events", params={"actor": user, "action": "audit.search"}))
+    assert [e["outcome"] for e in denials] == ["denied"]
 
 
 def test_settings_read_and_change(

@@ -306,7 +306,7 @@ def test_deleting_a_filter_in_use_is_refused_unless_forced(mesh: Mesh) -> None:
         (first, "user:mia@marketing"),
         (second, "group:analysts@marketing"),
     ]
-    assert {e.resource for e in revokes} == {"data filter eu_rows on sales.crm.customers"}
+    assert {e.resource for e in revokes} == {"sales.crm.customers"}
 
 
 def test_an_unused_filter_is_deleted_without_force(mesh: Mesh) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from lakemesh.audit.chain import VerifyResult, verify
@@ -17,9 +17,39 @@ MAX_RESULTS = 10_000
 
 
 def require_reader(actor: Actor, *, action: str) -> None:
-    """Raise an audited denial unless ``actor`` may read the trail (mesh admins: it names every
-    principal and resource of the mesh)."""
+    """Raise an audited denial unless ``actor`` may read the whole trail (mesh admins: it names
+    every principal and resource of the mesh)."""
     actor.require_mesh_admin(action=action, resource="audit")
+
+
+def domain_events(domains: Iterable[str]) -> ColumnElement[bool]:
+    """The events about any of ``domains``: on the domain or anything in it
+    (``sales.crm.customers``), on one of its principals (``user:sam@sales``, ``domain:sales``),
+    or done by one of its principals (their queries, their grants)."""
+    conditions: list[ColumnElement[bool]] = []
+    for domain in sorted(domains):
+        conditions += [
+            AuditEvent.resource == domain,
+            AuditEvent.resource.startswith(domain + ".", autoescape=True),
+            AuditEvent.resource == f"domain:{domain}",
+            AuditEvent.resource.endswith(f"@{domain}", autoescape=True),
+            AuditEvent.actor.endswith(f"@{domain}", autoescape=True),
+        ]
+    return or_(false(), *conditions)
+
+
+def _readable_by(reader: Actor) -> ColumnElement[bool] | None:
+    """The events ``reader`` may search: all for mesh admins (None), those about the domains it
+    administers for domain admins; anyone else is denied (audited)."""
+    if reader.is_mesh_admin:
+        return None
+    if not reader.admin_of:
+        raise reader.deny(
+            f"{reader.ref} is not a mesh admin or a domain admin",
+            action="audit.search",
+            resource="audit",
+        )
+    return domain_events(reader.admin_of)
 
 
 def search(
@@ -37,10 +67,13 @@ def search(
 
     ``resource`` matches the object itself and anything inside it (``sales.crm`` finds events on
     ``sales.crm.customers``); ``action`` matches exactly or as a prefix ending in ``.``
-    (``grant`` finds ``grant.create``). Only mesh admins may read the trail.
+    (``grant`` finds ``grant.create``). Mesh admins read the whole trail, domain admins the
+    events about their domains (:func:`domain_events`).
     """
-    require_reader(reader, action="audit.search")
     query = select(AuditEvent)
+    scope = _readable_by(reader)
+    if scope is not None:
+        query = query.where(scope)
     if actor:
         query = query.where(AuditEvent.actor == actor)
     if resource:

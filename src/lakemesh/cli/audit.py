@@ -57,7 +57,7 @@ def search(
         int, typer.Option("--limit", help="At most this many events.", show_default=True)
     ] = 100,
 ) -> None:
-    """Search audit events, newest first."""
+    """Search audit events, newest first (domain admins see the events about their domains)."""
     with connect(ctx) as client:
         events = client.audit_events(
             actor=actor, resource=resource, action=action, since=since, until=until, limit=limit

@@ -278,7 +278,7 @@ def delete_filter(
             session,
             actor=actor.ref,
             action="grant.revoke",
-            resource=f"data filter {_filter_name(row)}",
+            resource=str(resource),
             details={
                 "grant_id": grant.id,
                 "grantee": grant.grantee.ref,
