@@ -116,4 +116,9 @@ class Hub:
         return hub
 
     def close(self) -> None:
+        """Close what the caches hold open (query jobs finish first), then the store's pool."""
+        for cached in list(self.caches.values()):
+            close = getattr(cached, "close", None)
+            if callable(close):
+                close()
         self.engine.dispose()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lakemesh.errors import AccessDeniedError, ConflictError, NotFoundError
+from lakemesh.hub import Hub
 from lakemesh.query import jobs, service, workgroups
 from lakemesh.query.engines import QueryCancelledError
 from lakemesh.query.jobs import JobRunner
@@ -90,6 +91,34 @@ def test_cancel_a_running_job(mesh: GovernedMesh) -> None:
         jobs.job_results(mesh.hub, actor=emma, query_id=query_id)
     # Cancelling a finished job changes nothing.
     assert jobs.cancel_job(mesh.hub, actor=emma, query_id=query_id)["status"] == "cancelled"
+
+
+def test_another_hub_process_cancels_a_running_job(mesh: GovernedMesh) -> None:
+    """Two hubs on one store stand for two processes: the second asks, the first stops the job."""
+    emma = mesh.actor(EMMA)
+    job = jobs.submit_job(mesh.hub, actor=emma, sql=SLOW)
+    query_id = str(job["id"])
+    wait(mesh, query_id, "running")
+    other = Hub(home=mesh.hub.home.path)
+    try:
+        status = jobs.cancel_job(other, actor=emma, query_id=query_id)
+    finally:
+        other.close()
+    assert status["status"] == "cancelled"
+    assert status["cancel_requested_at"] is not None
+    with pytest.raises(QueryCancelledError, match="Query was cancelled"):
+        jobs.job_results(mesh.hub, actor=emma, query_id=query_id)
+
+
+def test_closing_the_hub_waits_for_its_jobs_and_stops_watching(mesh: GovernedMesh) -> None:
+    emma = mesh.actor(EMMA)
+    job = jobs.submit_job(mesh.hub, actor=emma, sql=f"SELECT * FROM {ORDERS}")
+    runner = jobs.runner(mesh.hub)
+    mesh.hub.close()
+    status = jobs.job_status(mesh.hub, actor=emma, query_id=str(job["id"]))
+    assert status["status"] == "succeeded"
+    runner._watcher.join(timeout=5)
+    assert not runner._watcher.is_alive()
 
 
 def test_cancel_a_queued_job(mesh: GovernedMesh) -> None:

@@ -1,5 +1,5 @@
-"""The migrations build exactly the tables the models describe, on both backends, and the last
-one can be undone and done again."""
+"""The migrations build exactly the tables the models describe, on both backends, and the latest
+ones can be undone and done again."""
 
 from __future__ import annotations
 
@@ -23,12 +23,14 @@ def test_every_migration_matches_the_models(env: HubEnv) -> None:
     assert _differences(env) == []
 
 
-def test_the_policy_change_log_migration_goes_down_and_up(env: HubEnv) -> None:
+def test_the_latest_migrations_go_down_and_up(env: HubEnv) -> None:
     config = alembic_config()
     with env.hub.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0004_sharing")
     assert "policy_changes" not in inspect(env.hub.engine).get_table_names()
+    columns = {c["name"] for c in inspect(env.hub.engine).get_columns("query_history")}
+    assert "cancel_requested_at" not in columns
     with env.hub.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -3,18 +3,22 @@
 A job is a history row (``queued``, then ``running``, then its outcome) plus, once it succeeded,
 its result kept under the hub home until the workgroup's retention ends
 (:class:`~lakemesh.query.results.ResultStore`). Its status is read from the store, so any hub
-process sharing the store answers it; cancelling a running job reaches the process running it.
+process sharing the store answers it. Any of them can cancel it too: a queued job is marked
+cancelled in the store; a running one is stopped by the process running it, at once when that
+is the process asked, else when its watcher sees the request in the store (every quarter second).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+from sqlalchemy import select, update
 
 from lakemesh import clock
 from lakemesh.errors import ConflictError, LakemeshError, NotFoundError, error_class
@@ -42,6 +46,7 @@ logger = logging.getLogger("lakemesh.query")
 RUNNER_CACHE = "query_jobs"
 WORKERS = 4
 CANCEL_WAIT_SECONDS = 10.0
+CANCEL_POLL_SECONDS = 0.25
 _runner_lock = threading.Lock()
 
 
@@ -54,6 +59,36 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakemesh-query")
         self._lock = threading.Lock()
         self._jobs: dict[str, tuple[Cancellation, threading.Event]] = {}
+        self._closed = threading.Event()
+        self._watcher = threading.Thread(
+            target=self._watch_cancel_requests, name="lakemesh-query-cancel", daemon=True
+        )
+        self._watcher.start()
+
+    def _watch_cancel_requests(self) -> None:
+        """Cancel this process's running jobs that another hub process asked to cancel."""
+        while not self._closed.wait(CANCEL_POLL_SECONDS):
+            with self._lock:
+                running = list(self._jobs)
+            if not running:
+                continue
+            try:
+                with self.hub.read() as session:
+                    asked = session.execute(
+                        select(QueryRecord.id).where(
+                            QueryRecord.id.in_(running),
+                            QueryRecord.cancel_requested_at.is_not(None),
+                        )
+                    ).scalars()
+                    for query_id in list(asked):
+                        self.cancel(query_id)
+            except Exception:
+                logger.exception("Cannot read the cancel requests of query jobs")
+
+    def close(self) -> None:
+        """Stop watching for cancel requests and wait for the running jobs to end."""
+        self._closed.set()
+        self._pool.shutdown(wait=True)
 
     def start(
         self, *, actor: Actor, sql: str, workgroup: str | None, query_id: str, submitted: datetime
@@ -156,8 +191,11 @@ def _job(hub: Hub, *, actor: Actor, query_id: str, own: bool = False) -> QueryRe
 
 
 def job_status(hub: Hub, *, actor: Actor, query_id: str) -> dict[str, Any]:
-    """The job's history record with ``id``: its status, and its outcome once it finished."""
-    return {"id": query_id, **describe_query(_job(hub, actor=actor, query_id=query_id))}
+    """The job's history record with ``id``: its status, and its outcome once it finished;
+    ``cancel_requested_at`` when a cancellation was asked for from another hub process."""
+    row = _job(hub, actor=actor, query_id=query_id)
+    requested = row.cancel_requested_at.isoformat() if row.cancel_requested_at else None
+    return {"id": query_id, **describe_query(row), "cancel_requested_at": requested}
 
 
 def job_results(hub: Hub, *, actor: Actor, query_id: str) -> tuple[dict[str, Any], pa.Table]:
@@ -203,10 +241,26 @@ def cancel_job(hub: Hub, *, actor: Actor, query_id: str) -> dict[str, Any]:
         with hub.transaction() as session:
             cancel_queued(session, query_id, QueryCancelledError("Query was cancelled"))
     elif done is None:
-        raise ConflictError(
-            f"Query job {query_id} runs in another hub process; cancel it there",
-            details={"id": query_id},
-        )
+        _request_cancel(hub, actor=actor, query_id=query_id)
     if done is not None:
         done.wait(CANCEL_WAIT_SECONDS)
     return job_status(hub, actor=actor, query_id=query_id)
+
+
+def _request_cancel(hub: Hub, *, actor: Actor, query_id: str) -> None:
+    """Ask the hub process running the job to cancel it, and wait a while for it to stop."""
+    with hub.transaction() as session:
+        session.execute(
+            update(QueryRecord)
+            .where(QueryRecord.id == query_id, QueryRecord.cancel_requested_at.is_(None))
+            .values(cancel_requested_by=actor.ref, cancel_requested_at=clock.now())
+        )
+    deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with hub.read() as session:
+            status = session.execute(
+                select(QueryRecord.status).where(QueryRecord.id == query_id)
+            ).scalar()
+        if status in OUTCOMES:
+            return
+        time.sleep(CANCEL_POLL_SECONDS / 2)

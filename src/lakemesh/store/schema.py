@@ -404,6 +404,9 @@ class QueryRecord(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     result_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A cancellation asked for by a hub process other than the one running the job.
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Share(Base):
