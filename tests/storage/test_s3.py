@@ -25,6 +25,7 @@ S3_VARIABLES = (
     "AWS_SESSION_TOKEN",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
+    "LAKEMESH_S3_URL_STYLE",
 )
 
 
@@ -96,6 +97,27 @@ def test_filesystem_for_s3_takes_properties() -> None:
     )
     assert filesystem.storage_options["endpoint_url"] == "http://minio:9000"
     assert filesystem.storage_options["client_kwargs"] == {"region_name": "eu-1"}
+
+
+def test_url_style_is_configured_or_follows_the_endpoint() -> None:
+    assert S3Options().effective_url_style == "vhost"
+    assert S3Options(endpoint_url="http://127.0.0.1:9000").effective_url_style == "path"
+    options = S3Options.resolve({"s3.url-style": "VHost"}, environ={})
+    assert options.url_style == options.effective_url_style == "vhost"
+    assert options.filesystem_kwargs()["config_kwargs"] == {"s3": {"addressing_style": "virtual"}}
+    environ = {"LAKEMESH_S3_URL_STYLE": "path"}
+    assert S3Options.resolve(environ=environ).filesystem_kwargs()["config_kwargs"] == {
+        "s3": {"addressing_style": "path"}
+    }
+    with pytest.raises(InvalidInputError, match="Invalid S3 URL style: 'dns'"):
+        S3Options.resolve(environ={"LAKEMESH_S3_URL_STYLE": "dns"})
+
+
+def test_options_never_print_the_secret() -> None:
+    options = S3Options(key="minio", secret="minio-secret", token="session-token")
+    assert "minio-secret" not in repr(options)
+    assert "session-token" not in repr(options)
+    assert "key='minio'" in repr(options)
 
 
 def test_missing_s3fs_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

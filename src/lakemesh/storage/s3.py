@@ -28,7 +28,12 @@ _SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "token": ("s3.session-token", ("LAKEMESH_S3_SESSION_TOKEN", "AWS_SESSION_TOKEN")),
     "region": ("s3.region", ("LAKEMESH_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")),
+    "url_style": ("s3.url-style", ("LAKEMESH_S3_URL_STYLE",)),
 }
+
+URL_STYLES = ("path", "vhost")
+"""``path``: ``endpoint/bucket/key`` (MinIO and most self-hosted stores); ``vhost``:
+``bucket.endpoint/key`` (AWS)."""
 
 
 @dataclass(frozen=True)
@@ -40,19 +45,53 @@ class S3Options:
     secret: str | None = None
     token: str | None = None
     region: str | None = None
+    url_style: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.url_style is not None and self.url_style not in URL_STYLES:
+            raise InvalidInputError(
+                f"Invalid S3 URL style: {self.url_style!r} (expected path or vhost)",
+                details={"url_style": self.url_style},
+            )
+
+    def __repr__(self) -> str:
+        # The options travel in error reports and logs: never print the credentials.
+        shown = {
+            "endpoint_url": self.endpoint_url,
+            "key": self.key,
+            "secret": None if self.secret is None else "***",
+            "token": None if self.token is None else "***",
+            "region": self.region,
+            "url_style": self.url_style,
+        }
+        return "S3Options(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+    @property
+    def effective_url_style(self) -> str:
+        """The URL style to use: as configured, else ``path`` for a custom endpoint (self-hosted
+        stores rarely resolve bucket host names) and ``vhost`` for AWS."""
+        if self.url_style is not None:
+            return self.url_style
+        return "path" if self.endpoint_url else "vhost"
 
     @classmethod
     def resolve(
         cls, properties: Properties | None = None, *, environ: Mapping[str, str] | None = None
     ) -> S3Options:
         """Options from hub properties (``s3.endpoint``, ``s3.access-key-id``, ...), else the
-        environment (``LAKEMESH_S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ...)."""
+        environment (``LAKEMESH_S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ...).
+
+        Raises:
+            InvalidInputError: the URL style is neither ``path`` nor ``vhost``.
+        """
         properties = properties or {}
         environ = os.environ if environ is None else environ
         values: dict[str, str | None] = {}
         for field_name, (property_key, variables) in _SETTINGS.items():
             candidates = [properties.get(property_key), *(environ.get(v) for v in variables)]
             values[field_name] = next((c for c in candidates if c), None)
+        if values["url_style"] is not None:
+            values["url_style"] = values["url_style"].strip().lower()
         return cls(**values)
 
     def filesystem_kwargs(self) -> dict[str, Any]:
@@ -64,6 +103,9 @@ class S3Options:
                 kwargs[name] = value
         if self.region is not None:
             kwargs["client_kwargs"] = {"region_name": self.region}
+        if self.url_style is not None:
+            style = "path" if self.url_style == "path" else "virtual"
+            kwargs["config_kwargs"] = {"s3": {"addressing_style": style}}
         return kwargs
 
 
