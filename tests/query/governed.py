@@ -22,7 +22,7 @@ Who reads what:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -291,14 +291,22 @@ def _policies(session: Session, admin: Actor) -> None:
     grant_on(session, admin, grantee=CORA, table=CUSTOMERS, data_filter="eu_contacts")
 
 
-def build_governed_mesh(env: HubEnv, root: Path) -> GovernedMesh:
-    """The sales tables crawled into ``env``'s hub, with the principals and grants above."""
+def build_governed_mesh(
+    env: HubEnv, root: Path, *, publish: Callable[[Path], str] | None = None
+) -> GovernedMesh:
+    """The sales tables crawled into ``env``'s hub, with the principals and grants above.
+
+    The files are written under ``root``; ``publish`` copies the folder ``root/sales`` elsewhere
+    (an S3 bucket) and returns its URI, which is then registered and crawled instead.
+    """
     admin = env.admin
-    crm = write_sales_files(root)
+    write_sales_files(root)
+    location = publish(root / "sales") if publish is not None else str(root / "sales")
     with env.hub.transaction() as session:
         _people(session, admin)
-        locations.register_location(session, actor=admin, uri=str(root / "sales"), domain="sales")
-    crawler.crawl(env.hub, actor=admin, uri=str(crm), domain="sales", database="crm")
+        locations.register_location(session, actor=admin, uri=location, domain="sales")
+    crm = location.rstrip("/") + "/crm"
+    crawler.crawl(env.hub, actor=admin, uri=crm, domain="sales", database="crm")
     with env.hub.transaction() as session:
         _policies(session, admin)
     return GovernedMesh(env.hub, admin, root)

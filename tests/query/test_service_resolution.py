@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakemesh import audit
-from lakemesh.catalog import domains, locations, tables
+from lakemesh.catalog import domains, tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import AccessDeniedError, InvalidInputError
 from lakemesh.governance import grants
@@ -77,19 +77,6 @@ def test_formats_the_engines_cannot_read_are_named(mesh: GovernedMesh) -> None:
         count(mesh, "sales.crm.lakehouse")
     assert info.value.message == (
         "Tables in iceberg format cannot be queried through the hub yet: sales.crm.lakehouse"
-    )
-
-
-def test_object_storage_is_named(mesh: GovernedMesh) -> None:
-    with mesh.hub.transaction() as session:
-        locations.register_location(
-            session, actor=mesh.admin, uri="s3://nimbus-sales/crm", domain="sales"
-        )
-    register(mesh, "sales.crm.remote", "s3://nimbus-sales/crm/remote")
-    with pytest.raises(InvalidInputError) as info:
-        count(mesh, "sales.crm.remote")
-    assert info.value.message == (
-        "Tables on s3:// storage cannot be queried through the hub yet: sales.crm.remote"
     )
 
 

@@ -41,7 +41,8 @@ _default_engine_lock = threading.Lock()
 class QueryResult:
     """The rows of a governed query and everything the audit records about it.
 
-    ``bytes_scanned`` is the total size of the files of every table the query reads: an upper
+    ``bytes_scanned`` is the total size of the files of every table the query reads (objects by
+    the sizes their listing gave, local files measured before the query runs): an upper
     bound of what the engine opens (partition pruning and column projection read less), known
     before the query runs so that a workgroup limit can stop it first.
     """
@@ -148,7 +149,8 @@ def run_query(
     limits = limits or QueryLimits()
     planned = plan_query(sql, principal=principal, resolve=resolve, engine=engine)
     files = planned.files
-    bytes_scanned = sum(_size(path) for path in files)
+    listed = {path: size for table in planned.sources for path, size in table.listed_sizes.items()}
+    bytes_scanned = sum(listed[path] if path in listed else _size(path) for path in files)
     if limits.max_bytes_scanned is not None and bytes_scanned > limits.max_bytes_scanned:
         raise LimitExceededError(
             f"Query would scan {bytes_scanned} bytes, over the limit of "

@@ -80,6 +80,7 @@ def access_key(table: TableAccess) -> Hashable:
         table.format,
         table.location,
         table.files,
+        table.sizes,
         table.columns,
         table.partition_columns,
         access.pairs,

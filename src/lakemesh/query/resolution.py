@@ -23,7 +23,7 @@ from lakemesh.identity.actors import Actor
 from lakemesh.model.names import IDENTIFIER, ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.query.table import FORMATS, TableAccess
-from lakemesh.storage import backend_for
+from lakemesh.storage import StorageBackend, backend_for
 from lakemesh.storage.formats import file_format
 from lakemesh.store.schema import Table
 
@@ -112,19 +112,29 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
     # the actor's value when the policy engine collected the pairs (policy/table_access.py).
     data = [column for column in row.columns if not column.is_partition]
     partitions = [column for column in row.columns if column.is_partition]
+    files = data_files(row)
     return TableAccess(
         name=str(table_name(row)),
         format=row.format,
         location=row.location,
-        files=data_files(row),
+        files=files.paths,
         columns=tuple((column.name, column.type) for column in [*data, *partitions]),
         partition_columns=tuple(column.name for column in partitions),
         access=decision.access,
+        sizes=files.sizes,
     )
 
 
-def data_files(row: Table) -> tuple[str, ...]:
-    """Every data file of a table: local paths under its location, hidden files skipped.
+@dataclass(frozen=True)
+class DataFiles:
+    """A table's data files and, for objects, their sizes from the listing (same order)."""
+
+    paths: tuple[str, ...] = ()
+    sizes: tuple[int, ...] = ()
+
+
+def data_files(row: Table) -> DataFiles:
+    """Every data file of a table: local paths or ``s3://`` objects under its location.
 
     Files and folders whose names start with ``_`` or ``.`` are skipped (as the crawler does), as
     are files of another format and anything whose real path leaves the location (a symbolic
@@ -141,6 +151,8 @@ def data_files(row: Table) -> tuple[str, ...]:
             details={"table": name, "format": row.format},
         )
     backend = backend_for(row.location)
+    if backend.scheme == "s3":
+        return _object_files(row, name, backend)
     if backend.scheme != "file":
         raise InvalidInputError(
             f"Tables on {backend.scheme}:// storage cannot be queried through the hub yet: {name}",
@@ -150,23 +162,69 @@ def data_files(row: Table) -> tuple[str, ...]:
     root = backend.to_path(row.location)
     try:
         if not filesystem.isdir(root):
-            return (root,) if filesystem.isfile(root) and _readable(root, row.format) else ()
+            found = filesystem.isfile(root) and _readable(root, row.format)
+            return DataFiles((root,) if found else ())
         entries = filesystem.find(root, detail=True)
     except OSError as e:
-        raise StorageError(
-            f"Cannot list the files of table {name}: {e}",
-            details={"table": name, "location": row.location},
-        ) from e
+        raise _unlisted(name, row, e) from e
     real_root = os.path.realpath(root).rstrip("/") + "/"
     prefix = root.rstrip("/") + "/"
-    return tuple(
-        path
-        for path in sorted(entries)
-        if entries[path].get("type") == "file"
-        and path.startswith(prefix)
-        and not any(part.startswith((".", "_")) for part in path[len(prefix) :].split("/"))
-        and _readable(path, row.format)
-        and os.path.realpath(path).startswith(real_root)
+    return DataFiles(
+        tuple(
+            path
+            for path in sorted(entries)
+            if entries[path].get("type") == "file"
+            and path.startswith(prefix)
+            and _visible(path[len(prefix) :])
+            and _readable(path, row.format)
+            and os.path.realpath(path).startswith(real_root)
+        )
+    )
+
+
+# Characters DuckDB reads as a glob pattern (or the start of a URL's query or fragment) in a
+# path: an object whose key holds one would be read as a pattern, not as itself.
+_PATTERN_CHARACTERS = frozenset("*?[]{}#")
+
+
+def _object_files(row: Table, name: str, backend: StorageBackend) -> DataFiles:
+    """The objects under an ``s3://`` location (one listing), as ``s3://bucket/key`` URIs.
+
+    Keys the engine could not name literally (pattern characters, empty, ``.`` or ``..``
+    segments) are skipped like hidden files.
+    """
+    filesystem = backend.filesystem()
+    root = backend.to_path(row.location)
+    try:
+        entries = filesystem.find(root, detail=True)
+    except Exception as e:  # s3fs raises OSError, botocore its own (no credentials, bad endpoint)
+        raise _unlisted(name, row, e) from e
+    prefix = root + "/"
+    paths: list[str] = []
+    sizes: list[int] = []
+    for path in sorted(entries):
+        info = entries[path]
+        if info.get("type") != "file" or not _readable(path, row.format):
+            continue
+        if path != root and not (path.startswith(prefix) and _visible(path[len(prefix) :])):
+            continue
+        if _PATTERN_CHARACTERS.intersection(path) or any(
+            part in ("", ".", "..") for part in path.split("/")
+        ):
+            continue
+        paths.append(f"s3://{path}")
+        sizes.append(int(info.get("size") or 0))
+    return DataFiles(tuple(paths), tuple(sizes))
+
+
+def _visible(relative: str) -> bool:
+    return not any(part.startswith((".", "_")) for part in relative.split("/"))
+
+
+def _unlisted(name: str, row: Table, error: Exception) -> StorageError:
+    return StorageError(
+        f"Cannot list the files of table {name}: {error}",
+        details={"table": name, "location": row.location},
     )
 
 
@@ -197,10 +255,18 @@ class Resolution:
 
     @property
     def bytes_to_scan(self) -> int:
-        """Total size of the tables' files: what the gateway will count as scanned."""
-        files = dict.fromkeys(path for table in self.tables.values() for path in table.files)
+        """Total size of the tables' files: what the gateway will count as scanned (objects by
+        their listed sizes, local files as they are now)."""
+        sizes: dict[str, int | None] = {}
+        for table in self.tables.values():
+            listed = table.listed_sizes
+            for path in table.files:
+                sizes.setdefault(path, listed.get(path))
         total = 0
-        for path in files:
+        for path, size in sizes.items():
+            if size is not None:
+                total += size
+                continue
             try:
                 total += os.path.getsize(path)
             except OSError:

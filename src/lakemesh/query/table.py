@@ -15,7 +15,9 @@ class TableAccess:
     """One authorized table: where its bytes are and what of it the principal may read.
 
     ``columns`` lists ``(name, DuckDB type)`` in table order, data columns then partition columns;
-    ``files`` lists every data file of the table as absolute local paths.
+    ``files`` lists every data file of the table: absolute local paths, or ``s3://bucket/key``
+    URIs of objects. ``sizes`` holds the byte size of each file, in the same order, when the
+    listing gave it (objects); local files have none and are measured when the query runs.
     """
 
     name: str
@@ -25,6 +27,7 @@ class TableAccess:
     columns: tuple[tuple[str, str], ...]
     partition_columns: tuple[str, ...]
     access: ColumnAccess
+    sizes: tuple[int, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -36,6 +39,11 @@ class TableAccess:
         """The columns the principal may read, in table order (case-insensitive, as in DuckDB)."""
         granted = {column.lower() for column in self.access.columns}
         return tuple(name for name in self.column_names if name.lower() in granted)
+
+    @property
+    def listed_sizes(self) -> dict[str, int]:
+        """File to size, for the files whose listing gave their size."""
+        return dict(zip(self.files, self.sizes, strict=False))
 
     def column_type(self, column: str) -> str:
         """The DuckDB type of ``column``."""

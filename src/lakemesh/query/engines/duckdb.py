@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,9 +25,17 @@ from lakemesh.query.engines.base import (
     QueryLimits,
 )
 from lakemesh.query.engines.duckdb_pool import SandboxPool, sandbox_pool
+from lakemesh.query.engines.duckdb_s3 import (
+    create_secret,
+    hidden_values,
+    httpfs_extension,
+    is_object,
+    redact,
+)
 from lakemesh.query.engines.limits import interruptible, row_limit_exceeded
 from lakemesh.query.plans import LRUCache
 from lakemesh.query.table import TableAccess
+from lakemesh.storage.s3 import S3Options, S3Storage
 
 # What a rewritten statement may read from: the file scans the gateway writes and generators.
 _TABLE_FUNCTIONS = frozenset(
@@ -53,6 +62,9 @@ class DuckDBEngine(QueryEngine):
 
     def __init__(self, *, temp_directory: str | None = None) -> None:
         self.temp_directory = temp_directory
+        # The pool each database in use came from (pools differ by extensions loaded).
+        self._taken: dict[int, SandboxPool] = {}
+        self._taken_lock = threading.Lock()
 
     def scan(self, table: TableAccess) -> exp.Expr:
         """``read_parquet`` / ``read_csv`` / ``read_json`` over exactly the table's files."""
@@ -95,6 +107,7 @@ class DuckDBEngine(QueryEngine):
     ) -> EngineResult:
         """Run one SELECT in the sandbox; see :meth:`QueryEngine.execute`."""
         connection = self.connect(files=files, limits=limits)
+        hidden = _hidden(files)
         try:
             verify_statement(connection, sql)
             with interruptible(
@@ -106,7 +119,10 @@ class DuckDBEngine(QueryEngine):
                 result = connection.execute(sql, dict(parameters) if parameters else None)
                 table = _fetch(result, limits.max_rows)
         except duckdb.Error as e:
-            raise _translate(e, limits) from e
+            translated = _translate(e, limits, hidden=hidden)
+            if hidden:  # the engine's own message stays out of the chain: it may hold a credential
+                raise translated from None
+            raise translated from e
         finally:
             self.release(connection, limits)
         return EngineResult(table=table)
@@ -114,34 +130,54 @@ class DuckDBEngine(QueryEngine):
     def connect(self, *, files: Sequence[str], limits: QueryLimits) -> duckdb.DuckDBPyConnection:
         """A never-used in-memory database that can read ``files`` and nothing else, config locked.
 
-        Hand it to :meth:`release` after its one query.
+        ``files`` are local paths and ``s3://`` objects. When there are objects the database has
+        httpfs loaded and a temporary secret with the hub's S3 credentials; either way
+        ``allowed_paths`` lists exactly ``files`` and external access is off, so no other
+        object, bucket, URL or local file can be opened. Hand it to :meth:`release` after its
+        one query.
 
         Raises:
-            InvalidInputError: ``limits`` are not valid DuckDB settings.
+            InvalidInputError: ``limits`` are not valid DuckDB settings, or S3 support (the
+                ``s3`` extra) is missing.
         """
+        objects = any(is_object(path) for path in files)
+        options = _s3_options() if objects else None
+        extensions = (httpfs_extension(),) if objects else ()
         try:
-            connection = self._pool(limits).take()
+            pool = self._pool(limits, extensions)
+            connection = pool.take()
         except duckdb.Error as e:
             raise InvalidInputError(f"Invalid query limits: {_first_line(e)}") from e
+        with self._taken_lock:
+            self._taken[id(connection)] = pool
         try:
+            if options is not None:
+                create_secret(connection, options)
             # allowed_directories is emptied when the pool opens the database.
             connection.execute("SET allowed_paths = $paths", {"paths": list(files)})
             connection.execute("SET enable_external_access = false")
             connection.execute("SET lock_configuration = true")
         except duckdb.Error as e:
             self.release(connection, limits)
-            raise InvalidInputError(f"Could not prepare the query sandbox: {_first_line(e)}") from e
+            message = redact(_first_line(e), hidden_values(options) if options else ())
+            raise InvalidInputError(f"Could not prepare the query sandbox: {message}") from None
+        except BaseException:
+            self.release(connection, limits)
+            raise
         return connection
 
     def release(self, connection: duckdb.DuckDBPyConnection, limits: QueryLimits) -> None:
         """Discard a database :meth:`connect` returned (closed in the background)."""
-        self._pool(limits).discard(connection)
+        with self._taken_lock:
+            pool = self._taken.pop(id(connection), None)
+        (pool or self._pool(limits)).discard(connection)
 
-    def _pool(self, limits: QueryLimits) -> SandboxPool:
+    def _pool(self, limits: QueryLimits, extensions: tuple[str, ...] = ()) -> SandboxPool:
         return sandbox_pool(
             threads=int(limits.threads),
             memory_limit=limits.memory_limit,
             temp_directory=self.temp_directory or "",
+            extensions=extensions,
         )
 
 
@@ -216,9 +252,22 @@ def _fetch(result: duckdb.DuckDBPyConnection, max_rows: int | None) -> pa.Table:
     return pa.Table.from_batches(batches, schema=reader.schema)
 
 
-def _translate(error: duckdb.Error, limits: QueryLimits) -> LakemeshError:
-    """A lakemesh error for a DuckDB one, keeping only the message's first line (no SQL echo)."""
-    message = _first_line(error)
+def _s3_options() -> S3Options:
+    """The hub's S3 options, read as the storage layer reads them for listing and crawling."""
+    return S3Storage().options()
+
+
+def _hidden(files: Sequence[str]) -> tuple[str, ...]:
+    """The credential values an error of a query over ``files`` must not show."""
+    return hidden_values(_s3_options()) if any(is_object(path) for path in files) else ()
+
+
+def _translate(
+    error: duckdb.Error, limits: QueryLimits, *, hidden: tuple[str, ...] = ()
+) -> LakemeshError:
+    """A lakemesh error for a DuckDB one, keeping only the message's first line (no SQL echo)
+    with the S3 credentials in ``hidden`` redacted."""
+    message = redact(_first_line(error), hidden)
     details = {"engine_error": type(error).__name__}
     if isinstance(error, duckdb.OutOfMemoryException):
         return LimitExceededError(

@@ -25,12 +25,15 @@ MAX_POOLS = 8
 IDLE_GRACE_SECONDS = 0.01
 _POLL_SECONDS = 0.05
 
-# Set when a database is opened: nothing may be installed, loaded or scanned from Python.
+# Set when a database is opened: nothing may be installed, loaded or scanned from Python, no
+# secret is read from (or written to) disk and none is shown unredacted.
 SANDBOX_CONFIG: dict[str, Any] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
     "allow_community_extensions": False,
     "allow_unsigned_extensions": False,
+    "allow_persistent_secrets": False,
+    "allow_unredacted_secrets": False,
     "python_enable_replacements": False,
 }
 
@@ -66,11 +69,15 @@ class SandboxPool:
     """Unused in-memory DuckDB databases opened with one configuration, refilled in the background.
 
     ``config`` is given to :func:`duckdb.connect`: the extension switches above plus the limits
-    (threads, memory, spill directory) of the queries the pool serves.
+    (threads, memory, spill directory) of the queries the pool serves. ``extensions`` are
+    extension files loaded by path into each database (httpfs for queries over S3 objects).
     """
 
-    def __init__(self, config: dict[str, Any], *, size: int = POOL_SIZE) -> None:
+    def __init__(
+        self, config: dict[str, Any], *, extensions: tuple[str, ...] = (), size: int = POOL_SIZE
+    ) -> None:
         self.config = {**SANDBOX_CONFIG, **config}
+        self.extensions = extensions
         self.size = size
         self._ready: list[duckdb.DuckDBPyConnection] = []
         self._retired: list[duckdb.DuckDBPyConnection] = []
@@ -131,7 +138,10 @@ class SandboxPool:
         connection = duckdb.connect(":memory:", config=dict(self.config))
         try:
             # Ahead of time: what does not depend on the query, and a first statement (the
-            # first on a new database pays for setting up its client context).
+            # first on a new database pays for setting up its client context). Extensions load
+            # while external access is still on; the engine turns it off before the query.
+            for extension in self.extensions:
+                connection.execute("LOAD " + _quoted(extension))
             connection.execute("SET allowed_directories = []")
             connection.execute("SELECT 1").fetchall()
         except duckdb.Error:
@@ -186,9 +196,11 @@ _pools: OrderedDict[tuple[Any, ...], SandboxPool] = OrderedDict()
 _pools_lock = threading.Lock()
 
 
-def sandbox_pool(*, threads: int, memory_limit: str, temp_directory: str) -> SandboxPool:
-    """The process's pool for databases with these limits (the last few sets of limits used)."""
-    key = (threads, memory_limit, temp_directory)
+def sandbox_pool(
+    *, threads: int, memory_limit: str, temp_directory: str, extensions: tuple[str, ...] = ()
+) -> SandboxPool:
+    """The process's pool for databases with these limits and extensions (the last few used)."""
+    key = (threads, memory_limit, temp_directory, extensions)
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
@@ -197,12 +209,16 @@ def sandbox_pool(*, threads: int, memory_limit: str, temp_directory: str) -> San
                 "memory_limit": memory_limit,
                 "temp_directory": temp_directory,
             }
-            pool = _pools[key] = SandboxPool(config)
+            pool = _pools[key] = SandboxPool(config, extensions=extensions)
         _pools.move_to_end(key)
         evicted = [_pools.popitem(last=False)[1] for _ in range(len(_pools) - MAX_POOLS)]
     for old in evicted:
         old.close()
     return pool
+
+
+def _quoted(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
 
 
 def settle(timeout: float = 5.0) -> bool:

@@ -1,0 +1,442 @@
+"""Tables on S3 queried through the hub: a real S3-compatible server on loopback (moto's), real
+objects, a real crawl, real grants and the real DuckDB sandbox with httpfs.
+
+The sales mesh of :mod:`.governed` is uploaded to ``s3://lake/sales`` and crawled from there.
+Expected results come from pyarrow over the local copy of the same files. The sandbox tests
+prove that a query reads exactly the objects it was authorized for and never the credentials.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from moto.server import ThreadedMotoServer
+
+from lakemesh.catalog import crawler, locations, tables
+from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.errors import (
+    AccessDeniedError,
+    InvalidInputError,
+    LakemeshError,
+    LimitExceededError,
+    QueryRejectedError,
+    StorageError,
+)
+from lakemesh.governance import filters
+from lakemesh.model.names import parse_resource
+from lakemesh.query import QueryLimits, service
+from lakemesh.query.engines.duckdb import DuckDBEngine
+from lakemesh.query.engines.duckdb_pool import SANDBOX_CONFIG
+from lakemesh.query.engines.duckdb_s3 import create_secret, httpfs_extension
+from lakemesh.query.history import describe_query, list_history
+from lakemesh.query.workgroups import create_workgroup
+from lakemesh.sdk import Client
+from lakemesh.storage import S3Options
+from tests.conftest import make_hub_env
+
+from .governed import (
+    CARL,
+    CUSTOMER_ROWS,
+    CUSTOMERS,
+    EMMA,
+    MIA,
+    NOBODY,
+    ORDERS,
+    SAM,
+    UNA,
+    GovernedMesh,
+    build_governed_mesh,
+    grant_on,
+)
+from .s3_support import ACCESS_KEY, S3_VARIABLES, SECRET_KEY, S3Server, free_port
+
+BUCKET = "lake"
+OTHER_BUCKET = "elsewhere"
+LOCATION = f"s3://{BUCKET}/sales"
+LIMITS = QueryLimits(timeout_seconds=30, threads=2, memory_limit="512MB")
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3Server]:
+    """The server, with the hub configured for it through the environment."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    running = S3Server(f"http://127.0.0.1:{port}")
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in S3_VARIABLES:
+            patch.delenv(variable, raising=False)
+        for variable, value in running.environ.items():
+            patch.setenv(variable, value)
+        running.create_bucket(BUCKET)
+        running.create_bucket(OTHER_BUCKET)
+        yield running
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def mesh(s3: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GovernedMesh]:
+    root = tmp_path_factory.mktemp("s3mesh")
+    env = make_hub_env(root / "home")
+    yield build_governed_mesh(
+        env, root / "lake", publish=lambda folder: s3.upload(folder, LOCATION)
+    )
+    env.hub.close()
+
+
+def run(mesh: GovernedMesh, principal: str, sql: str, **options: Any) -> service.QueryOutcome:
+    return service.run(mesh.hub, actor=mesh.actor(principal), sql=sql, **options)
+
+
+def rows(mesh: GovernedMesh, principal: str, sql: str, key: str) -> list[dict[str, Any]]:
+    table = run(mesh, principal, sql).result.table
+    return sorted(table.to_pylist(), key=lambda row: row[key])
+
+
+def expected(table: pa.Table, key: str) -> list[dict[str, Any]]:
+    return sorted(table.to_pylist(), key=lambda row: row[key])
+
+
+def message_of(error: BaseException) -> str:
+    return error.message if isinstance(error, LakemeshError) else str(error)
+
+
+# -- the crawl and the catalog -----------------------------------------------------------------
+
+
+def test_crawled_tables_live_on_s3(mesh: GovernedMesh) -> None:
+    with mesh.hub.read() as session:
+        customers = tables.get_table_row(session, parse_resource(CUSTOMERS))
+        orders = tables.get_table_row(session, parse_resource(ORDERS))
+    assert customers.location == f"{LOCATION}/crm/customers"
+    assert orders.location == f"{LOCATION}/crm/orders"
+    assert [c.name for c in customers.columns if c.is_partition] == ["region"]
+
+
+# -- what each principal sees, as for local tables ---------------------------------------------
+
+
+def test_full_access_reads_every_object(mesh: GovernedMesh) -> None:
+    got = rows(mesh, SAM, f"SELECT * FROM {CUSTOMERS}", "customer_id")
+    assert got == expected(mesh.raw(CUSTOMERS), "customer_id")
+    assert len(got) == len(CUSTOMER_ROWS)
+
+
+def test_row_filter_reads_the_callers_region(mesh: GovernedMesh) -> None:
+    raw = mesh.raw(ORDERS)
+    got = rows(mesh, EMMA, f"SELECT * FROM {ORDERS}", "order_id")
+    eu = raw.filter(pc.equal(raw["region"], "EU"))
+    assert got == expected(eu, "order_id")
+    assert 0 < eu.num_rows < raw.num_rows
+
+
+def test_excluded_columns_are_neither_listed_nor_readable(mesh: GovernedMesh) -> None:
+    got = rows(mesh, MIA, f"SELECT * FROM {CUSTOMERS}", "customer_id")
+    columns = ["customer_id", "name", "segment", "lifetime_value", "region"]
+    assert got == expected(mesh.raw(CUSTOMERS).select(columns), "customer_id")
+    with pytest.raises(AccessDeniedError, match=f"{MIA} lacks SELECT on {CUSTOMERS}.email"):
+        run(mesh, MIA, f"SELECT email FROM {CUSTOMERS}")
+
+
+def test_masks_apply_and_unmask_lifts_them(mesh: GovernedMesh) -> None:
+    raw = {row["customer_id"]: row for row in mesh.raw(CUSTOMERS).to_pylist()}
+    sql = f"SELECT customer_id, email, phone FROM {CUSTOMERS}"
+    for principal in (CARL, UNA):
+        for row in run(mesh, principal, sql).result.table.to_pylist():
+            source = raw[row["customer_id"]]
+            email = source["email"] if principal == UNA else source["email"].split("@")[1]
+            assert (row["email"], row["phone"]) == (email, "****" + source["phone"][-4:])
+
+
+def test_a_principal_without_grants_is_denied(mesh: GovernedMesh) -> None:
+    with pytest.raises(AccessDeniedError, match=f"{NOBODY} lacks SELECT on {CUSTOMERS}"):
+        run(mesh, NOBODY, f"SELECT customer_id FROM {CUSTOMERS}")
+
+
+def test_a_query_is_recorded_with_the_objects_sizes(s3: S3Server, mesh: GovernedMesh) -> None:
+    outcome = run(mesh, EMMA, f"SELECT order_id FROM {ORDERS}")
+    objects = s3.sizes(f"{LOCATION}/crm/orders")
+    assert outcome.result.bytes_scanned == sum(objects.values()) > 0
+    with mesh.hub.read() as session:
+        records = [describe_query(r) for r in list_history(session, actor=mesh.actor(EMMA))]
+    record = next(r for r in records if r["query_id"] == outcome.query_id)
+    assert record["outcome"] == "succeeded"
+    assert record["tables"] == [ORDERS]
+    assert record["filters"] == {ORDERS: ["\"region\" = 'EU'"]}
+    assert record["bytes_scanned"] == sum(objects.values())
+
+
+def test_the_bytes_limit_counts_object_sizes(s3: S3Server, mesh: GovernedMesh) -> None:
+    size = sum(s3.sizes(f"{LOCATION}/crm/orders").values())
+    with mesh.hub.transaction() as session:
+        create_workgroup(session, actor=mesh.admin, name="small", max_bytes_per_query=size - 1)
+    with pytest.raises(LimitExceededError, match=f"scan {size} bytes, over the limit"):
+        run(mesh, SAM, f"SELECT count(*) FROM {ORDERS}", workgroup="small")
+
+
+def test_the_sdk_queries_s3_tables(mesh: GovernedMesh) -> None:
+    token = mesh.token(EMMA)
+    with Client.open(mesh.hub.home.path, token=token) as client:
+        table = client.query(f"SELECT region, count(*) AS n FROM {ORDERS} GROUP BY region")
+    eu = [row for row in mesh.raw(ORDERS).to_pylist() if row["region"] == "EU"]
+    assert table.to_pylist() == [{"region": "EU", "n": len(eu)}]
+
+
+def test_hidden_and_pattern_named_objects_are_not_read(s3: S3Server, mesh: GovernedMesh) -> None:
+    extra = io.BytesIO()
+    pq.write_table(pa.table({"order_id": [99999]}), extra)
+    for key in ("_staging/part-9.parquet", ".tmp.parquet", "part-*.parquet", "x[1].parquet"):
+        s3.put(f"{LOCATION}/crm/orders/{key}", extra.getvalue())
+    assert run(mesh, SAM, f"SELECT count(*) AS n FROM {ORDERS}").result.table.to_pylist() == [
+        {"n": mesh.raw(ORDERS).num_rows}
+    ]
+
+
+# -- partition pruning ---------------------------------------------------------------------------
+
+
+def test_partition_filters_prune_objects(s3: S3Server, mesh: GovernedMesh) -> None:
+    """US's object is corrupt: a query that opens it fails, so success proves it was pruned."""
+    visits = "sales.web.visits"
+    prefix = f"{LOCATION}/web/visits"
+    for region, ids in (("APAC", [1, 2]), ("EU", [3, 4, 5]), ("US", [6])):
+        body = io.BytesIO()
+        pq.write_table(pa.table({"visit_id": pa.array(ids, pa.int64())}), body)
+        s3.put(f"{prefix}/region={region}/part-0.parquet", body.getvalue())
+    crawler.crawl(mesh.hub, actor=mesh.admin, uri=f"{LOCATION}/web", domain="sales", database="web")
+    s3.put(f"{prefix}/region=US/part-0.parquet", b"TOPSECRET garbage")
+    with mesh.hub.transaction() as session:
+        filters.create_filter(
+            session,
+            actor=mesh.admin,
+            name="visits_own_region",
+            table=visits,
+            rows="region = principal_attribute('region')",
+        )
+        grant_on(session, mesh.admin, grantee=EMMA, table=visits, data_filter="visits_own_region")
+    with pytest.raises(LakemeshError) as info:
+        run(mesh, SAM, f"SELECT count(visit_id) FROM {visits}")  # opens the corrupt object
+    assert "TOPSECRET" not in message_of(info.value)
+    # a filter in the query
+    sql = f"SELECT count(visit_id) AS n FROM {visits} WHERE region IN ('EU', 'APAC')"
+    assert run(mesh, SAM, sql).result.table.to_pylist() == [{"n": 5}]
+    # a row predicate on the partition column
+    assert run(
+        mesh, EMMA, f"SELECT count(visit_id) AS n FROM {visits}"
+    ).result.table.to_pylist() == [{"n": 3}]
+
+
+# -- storage errors --------------------------------------------------------------------------
+
+
+def test_a_missing_bucket_is_a_storage_error(mesh: GovernedMesh) -> None:
+    with mesh.hub.transaction() as session:
+        locations.register_location(
+            session, actor=mesh.admin, uri="s3://no-such-bucket/crm", domain="sales"
+        )
+        tables.create_table(
+            session,
+            actor=mesh.admin,
+            name=parse_resource("sales.crm.lost"),
+            location="s3://no-such-bucket/crm/lost",
+            format="parquet",
+            columns=[ColumnSpec("customer_id", "BIGINT")],
+        )
+    with pytest.raises(StorageError, match="Cannot list the files of table sales.crm.lost"):
+        run(mesh, SAM, "SELECT * FROM sales.crm.lost")
+
+
+def test_an_empty_prefix_is_an_empty_table(mesh: GovernedMesh) -> None:
+    with mesh.hub.transaction() as session:
+        tables.create_table(
+            session,
+            actor=mesh.admin,
+            name=parse_resource("sales.crm.upcoming"),
+            location=f"{LOCATION}/crm/upcoming",
+            format="parquet",
+            columns=[ColumnSpec("customer_id", "BIGINT")],
+        )
+    sql = "SELECT count(*) AS n FROM sales.crm.upcoming"
+    assert run(mesh, SAM, sql).result.table.to_pylist() == [{"n": 0}]
+
+
+# -- what a query may not reach: refused by the gateway ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            f"SELECT * FROM read_parquet('{LOCATION}/crm/orders/part-0.parquet')",
+            "Table function not allowed: read_parquet",
+        ),
+        (
+            f"SELECT * FROM read_parquet('s3://{OTHER_BUCKET}/x.parquet')",
+            "Table function not allowed: read_parquet",
+        ),
+        (
+            "SELECT * FROM read_csv('https://example.com/data.csv')",
+            "Table function not allowed: read_csv",
+        ),
+        ("SELECT * FROM duckdb_secrets()", "Table function not allowed: duckdb_secrets"),
+        (
+            "SELECT * FROM which_secret('s3://lake/x', 's3')",
+            "Table function not allowed: which_secret",
+        ),
+        ("SELECT * FROM duckdb_settings()", "Table function not allowed: duckdb_settings"),
+        (
+            "SELECT current_setting('s3_secret_access_key')",
+            "Function not allowed: current_setting",
+        ),
+        (
+            f"SELECT o.order_id FROM {ORDERS} o WHERE current_setting('s3_endpoint') IS NULL",
+            "Function not allowed: current_setting",
+        ),
+    ],
+)
+def test_the_gateway_refuses_reaching_around_the_catalog(
+    mesh: GovernedMesh, sql: str, message: str
+) -> None:
+    with pytest.raises(QueryRejectedError, match=message):
+        run(mesh, SAM, sql)
+
+
+# -- what a query may not reach: refused by the sandbox itself ----------------------------------
+
+
+@pytest.fixture
+def authorized(s3: S3Server, mesh: GovernedMesh) -> tuple[str, ...]:
+    """The one object the sandbox is opened for (the orders table's data file)."""
+    return (f"{LOCATION}/crm/orders/part-0.parquet",)
+
+
+def execute(sql: str, files: tuple[str, ...]) -> pa.Table:
+    return DuckDBEngine().execute(sql=sql, files=files, parameters={}, limits=LIMITS).table
+
+
+def test_the_sandbox_reads_its_authorized_object(authorized: tuple[str, ...]) -> None:
+    table = execute(f"SELECT count(*) AS n FROM read_parquet('{authorized[0]}')", authorized)
+    assert table.to_pylist() == [{"n": 30}]
+
+
+def test_the_sandbox_refuses_every_other_path(
+    s3: S3Server, mesh: GovernedMesh, authorized: tuple[str, ...]
+) -> None:
+    other = io.BytesIO()
+    pq.write_table(pa.table({"x": [1]}), other)
+    s3.put(f"s3://{OTHER_BUCKET}/x.parquet", other.getvalue())
+    path_style = f"{s3.endpoint}/{authorized[0].removeprefix('s3://')}"
+    for path in (
+        f"{LOCATION}/crm/customers/region=EU/part-0.parquet",  # another key, same bucket
+        f"{LOCATION}/crm/orders/*.parquet",  # a pattern over the authorized folder
+        f"{LOCATION}/crm/orders/part-0.parquet/../part-0.parquet",
+        f"s3a://{BUCKET}/sales/crm/orders/part-0.parquet",  # another spelling of the same object
+        f"s3://{OTHER_BUCKET}/x.parquet",  # another bucket
+        path_style,  # the same object over plain HTTP
+        path_style.replace("http://", "https://"),
+        "https://example.com/data.parquet",
+        str(Path(__file__)),  # a local file
+    ):
+        with pytest.raises(QueryRejectedError, match="outside its authorized files"):
+            execute(f"SELECT * FROM read_parquet('{path}')", authorized)
+
+
+def test_the_sandbox_never_shows_the_credentials(
+    s3: S3Server, mesh: GovernedMesh, authorized: tuple[str, ...]
+) -> None:
+    for sql in (
+        "SELECT * FROM duckdb_secrets()",
+        "SELECT (SELECT secret_string FROM duckdb_secrets()) AS s",
+        "SELECT * FROM duckdb_settings()",
+        "SELECT * FROM which_secret('s3://lake/x', 's3')",
+    ):
+        with pytest.raises(QueryRejectedError, match="Table function not allowed"):
+            execute(sql, authorized)
+    table = execute(
+        "SELECT current_setting('s3_secret_access_key') AS secret, "
+        "current_setting('s3_access_key_id') AS key",
+        authorized,
+    )
+    # httpfs copies AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (set here) into these settings
+    assert table.to_pylist() == [{"secret": "", "key": ""}]
+
+
+def test_even_the_raw_sandbox_keeps_the_secret(authorized: tuple[str, ...]) -> None:
+    """Below the statement checks: the open sandbox shows the secret nowhere, and is locked."""
+    engine = DuckDBEngine()
+    connection = engine.connect(files=authorized, limits=LIMITS)
+    try:
+        secrets = connection.execute("SELECT secret_string FROM duckdb_secrets()").fetchall()
+        assert "secret=redacted" in secrets[0][0]
+        settings = connection.execute("SELECT name, value FROM duckdb_settings()").fetchall()
+        for text in (str(secrets), str(settings)):
+            assert SECRET_KEY not in text
+            assert SECRET_KEY.replace("'", "''") not in text
+        for statement in ("SET s3_endpoint = 'evil.example:443'", "SET allowed_paths = []"):
+            with pytest.raises(duckdb.Error, match="locked"):
+                connection.execute(statement)
+    finally:
+        engine.release(connection, LIMITS)
+
+
+def test_engine_errors_never_show_the_credentials(
+    s3: S3Server, mesh: GovernedMesh, tmp_path: Path
+) -> None:
+    gone = f"s3://{BUCKET}/sales/crm/orders/vanished.parquet"
+    with pytest.raises(StorageError) as info:
+        execute(f"SELECT * FROM read_parquet('{gone}')", (gone,))
+    message = message_of(info.value)
+    assert SECRET_KEY not in message
+    assert ACCESS_KEY not in message
+    assert info.value.__cause__ is None  # DuckDB's own text stays out of the chain
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        (None, "region=eu-central-1;secret=redacted;url_style=vhost"),
+        ("https://minio.example:9000", "endpoint=minio.example:9000;"),
+        ("https://minio.example:9000", "use_ssl=true"),
+        ("http://127.0.0.1:9000/", "url_style=path;use_ssl=false"),
+    ],
+)
+def test_the_secret_follows_the_hub_configuration(endpoint: str | None, expected: str) -> None:
+    options = S3Options(endpoint_url=endpoint, key="k", secret="s'cret", region="eu-central-1")
+    connection = duckdb.connect(":memory:", config=dict(SANDBOX_CONFIG))
+    try:
+        connection.execute(f"LOAD '{httpfs_extension()}'")
+        create_secret(connection, options)
+        (described,) = connection.execute("SELECT secret_string FROM duckdb_secrets()").fetchone()
+    finally:
+        connection.close()
+    assert expected in described
+    assert "key_id=k;" in described
+
+
+def test_an_endpoint_that_is_not_a_url_is_named() -> None:
+    connection = duckdb.connect(":memory:", config=dict(SANDBOX_CONFIG))
+    with pytest.raises(InvalidInputError, match="Invalid S3 endpoint URL: minio:9000"):
+        create_secret(connection, S3Options(endpoint_url="minio:9000"))
+    connection.close()
+
+
+# -- Spark ---------------------------------------------------------------------------------------
+
+
+def test_s3_tables_on_a_spark_workgroup_are_refused_by_name(mesh: GovernedMesh) -> None:
+    with mesh.hub.transaction() as session:
+        create_workgroup(session, actor=mesh.admin, name="big", engine="spark")
+    with pytest.raises(InvalidInputError) as info:
+        run(mesh, SAM, f"SELECT count(*) FROM {ORDERS}", workgroup="big")
+    assert info.value.message == (
+        f"Tables on s3:// storage cannot be queried on the spark engine yet: {ORDERS} "
+        "(run the query in a workgroup on the duckdb engine)"
+    )
