@@ -51,6 +51,7 @@ from .governed import (
     NOBODY,
     ORDERS,
     SAM,
+    STORES,
     UNA,
     GovernedMesh,
     build_governed_mesh,
@@ -154,6 +155,11 @@ def test_masks_apply_and_unmask_lifts_them(mesh: GovernedMesh) -> None:
             source = raw[row["customer_id"]]
             email = source["email"] if principal == UNA else source["email"].split("@")[1]
             assert (row["email"], row["phone"]) == (email, "****" + source["phone"][-4:])
+
+
+def test_csv_tables_on_s3_read_too(mesh: GovernedMesh) -> None:
+    got = rows(mesh, EMMA, f"SELECT * FROM {STORES}", "store_id")
+    assert got == expected(mesh.raw(STORES), "store_id")
 
 
 def test_a_principal_without_grants_is_denied(mesh: GovernedMesh) -> None:
