@@ -407,6 +407,24 @@ def run_service(
             f"service: a grant and a decision on it in one transaction (as approving a "
             f"subscription does): {percentiles(inside)}"
         )
+        retag_inside = []
+        for _ in range(max(1, changes // 5)):
+            user, table = rng.choice(mesh.users), rng.choice(names)
+            actor = _actor(reader, str(user), actors)
+            start = time.perf_counter()
+            with writer.transaction() as session:
+                tag_assignments.assign_tags(
+                    session,
+                    actor=admin,
+                    resource=f"{table.domain}.{table.database}",
+                    tags={"k02": rng.choice(["v00", "v01"])},
+                )
+                decisions.decide(session, actor=actor, permission=Permission.SELECT, resource=table)
+            retag_inside.append(time.perf_counter() - start)
+        print(
+            f"service: a tag change and a decision in one transaction (the index's tables "
+            f"copied for it): {percentiles(retag_inside)}"
+        )
         print(
             f"service: full loads of the policy index: {full_loads(reader)} on this hub, "
             f"{full_loads(writer)} on the other"

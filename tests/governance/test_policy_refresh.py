@@ -239,6 +239,43 @@ def test_a_transaction_decides_on_its_own_changes_which_roll_back_without_a_trac
         assert session.query(PolicyChangeRow).count() == policy_version(session)
 
 
+def _retag_then_fail(hub: Hub, mesh: Mesh, tmp_path: Path) -> None:
+    admin = mesh.env.admin
+    with hub.transaction() as session:
+        grants.grant(session, actor=admin, grantee=MIA, request=SELECT)
+        before = policy_index(session)
+        tag_assignments.assign_tags(
+            session, actor=admin, resource=f"{CUSTOMERS}.email", tags={"sensitivity": "pii"}
+        )
+        tables.create_table(
+            session,
+            actor=admin,
+            name=ResourceName("sales", "crm", "leads"),
+            location=str(tmp_path / "sales" / "leads"),
+            format="parquet",
+            columns=[ColumnSpec("lead_id", "BIGINT")],
+        )
+        own = policy_index(session)
+        assert own is not before  # its tables are its own now
+        assert own.content() == load_index(session).content()
+        with hub.read() as elsewhere:
+            shared = policy_index(elsewhere)
+            assert not shared.has_table(ResourceName("sales", "crm", "leads"))
+            assert shared.table_facts(CUSTOMERS).tags_of("email") == {}
+        raise InvalidInputError("undone")
+
+
+def test_a_transaction_changing_tables_and_tags_decides_on_a_copy(
+    mesh: Mesh, tmp_path: Path
+) -> None:
+    hub = mesh.env.hub
+    _warm(hub)
+    with pytest.raises(InvalidInputError, match="undone"):
+        _retag_then_fail(hub, mesh, tmp_path)
+    assert full_loads(hub) == 1
+    assert_policy_index_current(hub)
+
+
 def test_changes_round_trip_through_the_log(mesh: Mesh) -> None:
     change = PolicyChange.of(
         grants=[2, 1], tables=[CUSTOMERS], tags=["sales.crm"], masks=["m"], principals=[MIA]

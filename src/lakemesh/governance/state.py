@@ -44,8 +44,7 @@ from lakemesh.store.versions import (
 
 CACHE_KEY = "policy_index"
 OWN_INDEX = "lakemesh_own_policy_index"
-"""Key in ``Session.info``: the index of a transaction with uncommitted policy changes (its
-``version`` counts the transaction's changes applied to it)."""
+"""Key in ``Session.info``: the index of a transaction with uncommitted policy changes."""
 MAX_REPLAY = 2_000
 """Further behind than this many versions, a full reload is the quicker way to catch up."""
 
@@ -91,27 +90,35 @@ def _shared_index(session: Session, version: int) -> PolicyIndex:
         return _catch_up(hub, session, cached)
 
 
+@dataclass
+class _Own:
+    """A transaction's own index: a fork with its first ``applied`` changes applied."""
+
+    index: PolicyIndex
+    applied: int
+    own_tables: bool
+
+
 def _own_index(session: Session) -> PolicyIndex:
     """The index of a transaction that changed policy state and has not committed: a fork of the
     shared index with this transaction's changes applied, never seen by anyone else.
 
     While a transaction holds uncommitted policy changes no other can commit one (its
-    ``mark_policy_changed`` holds the version row), so the committed version is this
-    transaction's minus its own changes. Changes to tables and tags are not applied to forks
-    (they share the tables): those transactions load an index of their own in full.
+    ``mark_policy_changed`` holds the version row), so the shared index at the committed version
+    (this transaction's minus its own changes) is the base. A fork copies the tables and tags
+    only once the transaction changes those; a change marked ``everything`` loads in full.
     """
     pending: list[PolicyChange] = session.info.get(PENDING, [])
-    if any(change.everything or change.tables or change.tags for change in pending):
+    if any(change.everything for change in pending):
         return load_index(session)
-    found = session.info.get(OWN_INDEX)
-    if isinstance(found, _Cached):
-        own = found
-    else:
+    own_tables = any(change.tables or change.tags for change in pending)
+    own = session.info.get(OWN_INDEX)
+    if not isinstance(own, _Own) or (own_tables and not own.own_tables):
         base = _shared_index(session, policy_version(session) - len(pending))
-        own = session.info[OWN_INDEX] = _Cached(0, base.fork())
-    if own.version < len(pending):
-        apply_changes(session, own.index, pending[own.version :])
-        own.version = len(pending)
+        own = session.info[OWN_INDEX] = _Own(base.fork(tables=own_tables), 0, own_tables)
+    if own.applied < len(pending):
+        apply_changes(session, own.index, pending[own.applied :])
+        own.applied = len(pending)
     return own.index
 
 

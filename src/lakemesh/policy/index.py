@@ -101,16 +101,20 @@ class PolicyIndex:
             index._groups_of.setdefault(member, set()).add(group)
         return index
 
-    def fork(self) -> PolicyIndex:
+    def fork(self, *, tables: bool = False) -> PolicyIndex:
         """A copy whose grants, masks and principals change on their own, for a transaction to
-        decide on its uncommitted changes. It shares this index's tables and tags (and lock):
-        change those on a fork and the original changes too."""
+        decide on its uncommitted changes. It shares this index's lock, and its tables and tags
+        unless ``tables`` (a copy, for a transaction that changes those too: change shared
+        tables on a fork and the original changes with them)."""
         with self._lock:
             fork = PolicyIndex(settings=self.settings)
             fork.version = self.version
             fork._lock = self._lock
-            fork._tables = self._tables
-            fork._scopes = self._scopes
+            if tables:
+                fork._tables = self._tables.copy()
+            else:
+                fork._tables = self._tables
+                fork._scopes = self._scopes
             fork._grants = dict(self._grants)
             fork._by_grantee = {name: dict(rules) for name, rules in self._by_grantee.items()}
             fork._masks = dict(self._masks)

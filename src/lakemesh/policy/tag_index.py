@@ -49,6 +49,29 @@ class TableTagIndex:
         self._databases: dict[DatabaseKey, int] = {}
         self._database_members: dict[DatabaseKey, set[int]] = {}
 
+    def copy(self) -> TableTagIndex:
+        """An independent copy (bitsets are integers, so only the containers are copied)."""
+        other = TableTagIndex()
+        other.live = self.live
+        other._ids = dict(self._ids)
+        other._names = list(self._names)
+        other._columns = list(self._columns)
+        other._published = set(self._published)
+        other._database_tags = {key: dict(tags) for key, tags in self._database_tags.items()}
+        other._table_tags = {key: dict(tags) for key, tags in self._table_tags.items()}
+        other._column_tags = {
+            key: {column: dict(tags) for column, tags in columns.items()}
+            for key, columns in self._column_tags.items()
+        }
+        other._postings = dict(self._postings)
+        other._groups = dict(self._groups)
+        other._groups_by_key = {key: set(groups) for key, groups in self._groups_by_key.items()}
+        other._with_columns = self._with_columns
+        other._domains = dict(self._domains)
+        other._databases = dict(self._databases)
+        other._database_members = {key: set(ids) for key, ids in self._database_members.items()}
+        return other
+
     # -- reading ---------------------------------------------------------------------------
 
     def table_id(self, name: ResourceName) -> int | None:
