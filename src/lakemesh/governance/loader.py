@@ -87,7 +87,8 @@ class CatalogNames:
         self.columns: dict[int, tuple[int, str]] = {}
 
     @classmethod
-    def load_all(cls, session: Session) -> CatalogNames:
+    def load_all(cls, session: Session) -> tuple[CatalogNames, dict[int, list[str]]]:
+        """Every name of the catalog, and each table's columns in order (by table id)."""
         names = cls(session)
         names.domains.update((i, n) for i, n in session.execute(select(Domain.id, Domain.name)))
         for row in session.execute(select(Database.id, Database.domain_id, Database.name)):
@@ -95,9 +96,15 @@ class CatalogNames:
         for row in session.execute(select(Table.id, Table.database_id, Table.name)):
             database = names.databases[row.database_id]
             names.tables[row.id] = ResourceName(database.domain, database.database, row.name)
-        for row in session.execute(select(Column.id, Column.table_id, Column.name)):
+        columns_of: dict[int, list[str]] = {}
+        for row in session.execute(
+            select(Column.id, Column.table_id, Column.name).order_by(
+                Column.table_id, Column.position
+            )
+        ):
             names.columns[row.id] = (row.table_id, row.name)
-        return names
+            columns_of.setdefault(row.table_id, []).append(row.name)
+        return names, columns_of
 
     def domain(self, domain_id: int) -> str:
         name = self.domains.get(domain_id)
@@ -227,12 +234,7 @@ def _mask_rule(row: MaskRow) -> MaskRule:
 
 def load_index(session: Session) -> PolicyIndex:
     """Everything decisions need, read in the caller's transaction."""
-    names = CatalogNames.load_all(session)
-    columns_of: dict[int, list[str]] = {}
-    for row in session.execute(
-        select(Column.table_id, Column.name).order_by(Column.table_id, Column.position)
-    ):
-        columns_of.setdefault(row.table_id, []).append(row.name)
+    names, columns_of = CatalogNames.load_all(session)
     published = published_tables(session)
     tables = [
         CatalogTable(name, tuple(columns_of.get(table_id, ())), name in published)
