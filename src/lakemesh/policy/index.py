@@ -40,7 +40,6 @@ from lakemesh.policy.decision import Decision
 from lakemesh.policy.facts import CatalogTable, TableFacts, TagAssignment
 from lakemesh.policy.grant_option import can_grant
 from lakemesh.policy.rules import (
-    DataFilter,
     FilterTarget,
     GrantRule,
     MaskRule,
@@ -252,27 +251,6 @@ class PolicyIndex:
                 self._changed()
             return rule
 
-    def update_filter(self, data_filter: DataFilter) -> None:
-        """Replace a data filter (same table and name) in every grant that uses it."""
-        with self._lock:
-            for rule in list(self._grants.values()):
-                target = rule.target
-                if (
-                    isinstance(target, FilterTarget)
-                    and target.data_filter.table == data_filter.table
-                    and target.data_filter.name == data_filter.name
-                ):
-                    self._put_grant(
-                        GrantRule(
-                            rule.id,
-                            rule.grantee,
-                            rule.permissions,
-                            FilterTarget(data_filter),
-                            rule.with_grant_option,
-                        )
-                    )
-            self._changed()
-
     def grants(self) -> list[GrantRule]:
         """Every grant, by id."""
         with self._lock:
@@ -305,20 +283,10 @@ class PolicyIndex:
                 groups.discard(name)
             self._changed()
 
-    def add_membership(self, *, member: PrincipalName, group: PrincipalName) -> None:
-        with self._lock:
-            self._groups_of.setdefault(member, set()).add(group)
-            self._changed()
-
     def set_groups(self, *, member: PrincipalName, groups: Iterable[PrincipalName]) -> None:
         """Make ``groups`` exactly the groups ``member`` belongs to directly."""
         with self._lock:
             self._groups_of[member] = set(groups)
-            self._changed()
-
-    def remove_membership(self, *, member: PrincipalName, group: PrincipalName) -> None:
-        with self._lock:
-            self._groups_of.get(member, set()).discard(group)
             self._changed()
 
     def subject(self, principal: PrincipalName) -> Subject:
