@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from lakemesh import clock
 from lakemesh.catalog.domains import bootstrap
+from lakemesh.demo.mesh import build_demo
 from lakemesh.governance.loader import load_index
 from lakemesh.governance.state import CACHE_KEY, policy_index
 from lakemesh.hub import Hub
@@ -139,3 +140,17 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     fake = FrozenClock(datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
     monkeypatch.setattr(clock, "now", fake)
     return fake
+
+
+@pytest.fixture(scope="session")
+def demo_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Actor]]:
+    """A small NimbusCart demo mesh (2,000 orders) and its data steward, shared by the tests
+    that only read it (``build_demo`` applies its governance and sharing)."""
+    home = tmp_path_factory.mktemp("demo") / "home"
+    result = build_demo(home, orders=2000)
+    hub = Hub.open(home)
+    with hub.read() as session:
+        steward = authenticate(session, result.tokens["steward"])
+    yield hub, steward
+    assert_policy_index_current(hub)
+    hub.close()

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from lakemesh.demo.mesh import build_demo
 from lakemesh.errors import GuardrailViolationError
 from lakemesh.governance import decisions, doctor, grants
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.hub import Hub
 from lakemesh.identity.actors import Actor
-from lakemesh.identity.tokens import authenticate
 from lakemesh.model.permissions import Permission
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Actor]]:
-    """A small demo mesh (2,000 orders); ``build_demo`` applies its governance."""
-    home = tmp_path_factory.mktemp("demo") / "home"
-    result = build_demo(home, orders=2000)
-    hub = Hub.open(home)
-    with hub.read() as session:
-        steward = authenticate(session, result.tokens["steward"])
-    yield hub, steward
-    hub.close()
+@pytest.fixture
+def demo(demo_mesh: tuple[Hub, Actor]) -> tuple[Hub, Actor]:
+    """The shared demo mesh (tests/conftest.py)."""
+    return demo_mesh
 
 
 def _explain(demo: tuple[Hub, Actor], principal: str, resource: str) -> dict[str, Any]:

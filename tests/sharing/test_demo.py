@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from lakemesh.demo.mesh import build_demo
 from lakemesh.governance import decisions
 from lakemesh.hub import Hub
 from lakemesh.identity.actors import Actor, load_actor
 from lakemesh.identity.principals import get_principal
-from lakemesh.identity.tokens import authenticate
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.sharing import links, products, subscriptions
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Actor]]:
-    """A small demo mesh (2,000 orders); ``build_demo`` applies its sharing."""
-    home = tmp_path_factory.mktemp("demo") / "home"
-    result = build_demo(home, orders=2000)
-    hub = Hub.open(home)
-    with hub.read() as session:
-        steward = authenticate(session, result.tokens["steward"])
-    yield hub, steward
-    hub.close()
+@pytest.fixture
+def demo(demo_mesh: tuple[Hub, Actor]) -> tuple[Hub, Actor]:
+    """The shared demo mesh (tests/conftest.py)."""
+    return demo_mesh
 
 
 def test_every_producer_publishes_its_products(demo: tuple[Hub, Actor]) -> None:
