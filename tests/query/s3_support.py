@@ -14,27 +14,15 @@ from typing import Any
 import boto3
 import s3fs
 
+from lakemesh.storage.s3 import ENVIRONMENT_VARIABLES
+
 # A secret with a quote in it: it must survive being written into DuckDB's CREATE SECRET.
 ACCESS_KEY = "LAKEMESHTESTKEY0001"
 SECRET_KEY = "lakemesh-test-secret-'quoted'-9f3b2c71e0"
 REGION = "us-east-1"
 
-S3_VARIABLES = (
-    "LAKEMESH_S3_ENDPOINT_URL",
-    "LAKEMESH_S3_ACCESS_KEY_ID",
-    "LAKEMESH_S3_SECRET_ACCESS_KEY",
-    "LAKEMESH_S3_SESSION_TOKEN",
-    "LAKEMESH_S3_REGION",
-    "LAKEMESH_S3_URL_STYLE",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_PROFILE",
-)
+S3_VARIABLES = (*ENVIRONMENT_VARIABLES, "AWS_PROFILE")
+"""What the hub reads S3 settings from, and the profile boto would fall back on."""
 
 
 def free_port() -> int:

@@ -11,28 +11,13 @@ import pytest
 
 from lakemesh.errors import InvalidInputError
 from lakemesh.storage import S3Options, filesystem_for
-
-S3_VARIABLES = (
-    "LAKEMESH_S3_ENDPOINT_URL",
-    "LAKEMESH_S3_ACCESS_KEY_ID",
-    "LAKEMESH_S3_SECRET_ACCESS_KEY",
-    "LAKEMESH_S3_SESSION_TOKEN",
-    "LAKEMESH_S3_REGION",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "LAKEMESH_S3_URL_STYLE",
-)
+from lakemesh.storage.s3 import ENVIRONMENT_VARIABLES
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see only the S3 variables they set."""
-    for variable in S3_VARIABLES:
+    for variable in ENVIRONMENT_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
 
 

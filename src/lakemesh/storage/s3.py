@@ -31,6 +31,11 @@ _SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "url_style": ("s3.url-style", ("LAKEMESH_S3_URL_STYLE",)),
 }
 
+ENVIRONMENT_VARIABLES = tuple(
+    dict.fromkeys(variable for _, variables in _SETTINGS.values() for variable in variables)
+)
+"""Every environment variable the S3 options are read from."""
+
 URL_STYLES = ("path", "vhost")
 """``path``: ``endpoint/bucket/key`` (MinIO and most self-hosted stores); ``vhost``:
 ``bucket.endpoint/key`` (AWS)."""
