@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "discovery": "published",
     # Shares to a domain inside the mesh are accepted without the consumer's admins acting.
     "auto_accept_shares": False,
+    # The longest SQL statement (UTF-8 bytes) the query gateway parses; longer ones are refused.
+    "max_sql_bytes": 1_048_576,
 }
 
 
@@ -37,6 +39,11 @@ def put_setting(session: Session, key: str, value: Any) -> None:
     if not isinstance(value, expected):
         raise InvalidInputError(
             f"Setting {key} takes a {expected.__name__}, got {type(value).__name__}",
+            details={"setting": key},
+        )
+    if expected is int and (isinstance(value, bool) or value <= 0):
+        raise InvalidInputError(
+            f"Setting {key} takes a positive whole number, got {value!r}",
             details={"setting": key},
         )
     row = session.get(Setting, key)

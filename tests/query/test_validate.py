@@ -115,8 +115,16 @@ REFUSED = [
         "Not allowed in a query: .* on a table",
     ),
     # unparseable
-    ("SELEC 1", "Could not parse the query: .* at line 1, column"),
-    ("SELECT 'unterminated", "Could not parse the query"),
+    ("SELEC 1", "Could not parse the query: syntax error at line 1, column 7 near '1'"),
+    ("SELECT 'unterminated", 'syntax error near "SELECT \'unterminated": an unterminated string'),
+    # too deep for the parser: refused by name, never a RecursionError
+    ("SELECT " + "(" * 45 + "1" + ")" * 45, r"Statement nests too deeply \(limit 32\) at line 1"),
+    (
+        "SELECT * FROM " + "(SELECT * FROM " * 50 + "range(3)" + ") t" * 50,
+        r"Statement nests too deeply \(limit 32\)",
+    ),
+    ("SELECT " + "NOT " * 400 + "TRUE", r"Statement nests too deeply \(limit 32\)$"),
+    ("SELECT " + "CASE WHEN TRUE THEN " * 300 + "1" + " END" * 300, "nests too deeply"),
 ]
 
 
@@ -173,7 +181,38 @@ def test_allow_list_names_no_function_that_reads_outside_the_query() -> None:
     )
 
 
-def test_parse_error_reports_position() -> None:
-    with pytest.raises(QueryRejectedError) as info:
-        parse_statement("SELECT 1 +")
-    assert info.value.details["errors"][0]["line"] == 1
+SYNTAX_ERRORS = [
+    (
+        "SELECT 1 * FROM t",
+        "Could not parse the query: syntax error at line 1, column 12 near 'FROM': an "
+        "expression or clause is incomplete",
+    ),
+    ("SELECT a FROM t WHERE", "syntax error at line 1, column 17 near 'WHERE'"),
+    ("SELECT (1", r"syntax error at line 1, column 9 near '1': expected \)"),
+    ("SELECT a\nFROM t\nWHERE a = = 1", "syntax error at line 3, column 11 near '='"),
+]
+
+
+@pytest.mark.parametrize(("sql", "message"), SYNTAX_ERRORS)
+def test_syntax_errors_say_where_in_sql_terms(sql: str, message: str) -> None:
+    with pytest.raises(QueryRejectedError, match=message) as info:
+        parse_statement(sql)
+    assert "class" not in info.value.message
+    assert "sqlglot" not in info.value.message
+    assert info.value.details["line"] == int(message.split("line ")[1][0])
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    parse_statement("SELECT " + "(" * 32 + "1" + ")" * 32)
+    parse_statement("SELECT * FROM " + "(SELECT * FROM " * 30 + "range(3)" + ") t" * 30)
+
+
+def test_sql_longer_than_the_limit_is_refused_before_parsing() -> None:
+    sql = "SELECT 1 -- " + "x" * 2000
+    with pytest.raises(
+        QueryRejectedError,
+        match=r"^SQL is 2,012 bytes; the limit is 1,024 \(setting max_sql_bytes\)$",
+    ) as info:
+        parse_statement(sql, max_bytes=1024)
+    assert info.value.details == {"limit": "max_sql_bytes", "value": 1024, "bytes": 2012}
+    parse_statement(sql, max_bytes=2012)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 
 from lakemesh import __version__
+from lakemesh.api.body_limit import BodySizeLimit, max_request_bytes
 from lakemesh.api.deps import current_actor
 from lakemesh.api.errors import install_error_handlers
 from lakemesh.api.routes import (
@@ -75,6 +76,7 @@ def create_app(hub: Hub) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub
+    app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes(hub.home.config()))
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)

@@ -29,7 +29,7 @@ from lakemesh.query.rewrite import (
 )
 from lakemesh.query.secure import SALT_PARAMETER
 from lakemesh.query.table import Resolver
-from lakemesh.query.validate import parse_statement
+from lakemesh.query.validate import parse_statement, too_deep
 
 _statements: LRUCache[str, ParsedStatement] = LRUCache(STATEMENT_CACHE_SIZE)
 _plans: LRUCache[object, RewrittenQuery] = LRUCache(PLAN_CACHE_SIZE)
@@ -82,7 +82,13 @@ def plan_query(
         NotFoundError: a table does not exist or is not visible (from ``resolve``).
         AccessDeniedError: a table or column may not be read.
     """
-    engine = engine or default_engine()
+    try:
+        return _plan(sql, principal=principal, resolve=resolve, engine=engine or default_engine())
+    except RecursionError as e:  # a construct nested deeper than the rewrite can walk
+        raise too_deep() from e
+
+
+def _plan(sql: str, *, principal: str, resolve: Resolver, engine: QueryEngine) -> RewrittenQuery:
     parsed = _statements.get(sql)
     if parsed is None:
         statement = parse_statement(sql)

@@ -46,8 +46,9 @@ from lakemesh.query.history import (
 )
 from lakemesh.query.references import catalog_references, written_parts
 from lakemesh.query.resolution import Resolution, resolve_table
-from lakemesh.query.validate import parse_statement
+from lakemesh.query.validate import MAX_SQL_BYTES_SETTING, parse_statement
 from lakemesh.query.workgroups import DEFAULT_WORKGROUP, WorkgroupSettings, workgroup_settings
+from lakemesh.settings import get_setting
 from lakemesh.sharing.products import deprecation_notices
 from lakemesh.store.schema import Workgroup
 
@@ -187,7 +188,7 @@ def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepare
         try:
             settings = workgroup_settings(session, facts.workgroup)
             facts.workgroup, facts.engine = settings.name, settings.engine
-            statement = parse_statement(sql)
+            statement = parse_statement(sql, max_bytes=get_setting(session, MAX_SQL_BYTES_SETTING))
             resolution = Resolution()
             for node in catalog_references(statement):
                 parts = written_parts(node)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.errors import ParseError, SqlglotError, TokenError
+from sqlglot.tokenizer_core import Token, TokenType
 
 from lakemesh.errors import QueryRejectedError
 from lakemesh.query.functions import function_name, is_allowed_function, is_allowed_table_function
 
 DIALECT = "duckdb"
+
+MAX_SQL_BYTES_SETTING = "max_sql_bytes"
+"""The mesh setting that limits a statement's size (default 1 MiB, ``lakemesh.settings``)."""
+MAX_NESTING = 32
+"""How deep parentheses (expressions, subqueries, calls) may nest: the parser recurses per level."""
+_OPENING = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE})
+_CLOSING = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE})
 
 # Schemas and tables that belong to the engine, never to the mesh's catalog.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "main", "temp", "system"})
@@ -72,31 +82,38 @@ _STATEMENT_KEYWORDS = frozenset(
 _TABLE_OPTIONS = ("version", "system_time", "changes", "partition", "when", "indexed", "hints")
 
 
-def parse_statement(sql: str) -> exp.Expr:
+def parse_statement(sql: str, *, max_bytes: int | None = None) -> exp.Expr:
     """Parse ``sql`` as exactly one read-only statement and return its syntax tree.
 
+    The statement's size (when ``max_bytes`` is given) and nesting are checked before the parser
+    sees it: a huge text costs seconds to parse, and a parser that recurses once per level would
+    fail deep inside.
+
     Raises:
-        QueryRejectedError: the SQL does not parse, holds several statements or is not read-only.
+        QueryRejectedError: the SQL is too long or nests too deeply, does not parse, holds
+            several statements or is not read-only.
     """
+    if max_bytes is not None:
+        check_sql_size(sql, max_bytes=max_bytes)
+    dialect = sqlglot.Dialect.get_or_raise(DIALECT)
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        tokens = dialect.tokenize(sql)
+    except TokenError as e:
+        raise _token_error(sql, e) from e
+    check_nesting(tokens)
+    try:
+        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
     except ParseError as e:
-        keyword = _first_keyword(sql)
+        keyword = tokens[0].text.upper() if tokens else ""
         if keyword in _STATEMENT_KEYWORDS:
             raise QueryRejectedError(
                 f"Statement not allowed: {keyword}", details={"construct": keyword}
             ) from e
-        first = e.errors[0] if e.errors else {}
-        where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
-        description = first.get("description") or str(e).splitlines()[0]
-        raise QueryRejectedError(
-            f"Could not parse the query: {description}{where}",
-            details={
-                "errors": [{k: v for k, v in err.items() if k != "highlight"} for err in e.errors]
-            },
-        ) from e
+        raise syntax_error(e) from e
     except SqlglotError as e:
         raise QueryRejectedError(f"Could not parse the query: {e}") from e
+    except RecursionError as e:
+        raise too_deep() from e
     if not statements:
         raise QueryRejectedError("The query is empty")
     if len(statements) > 1:
@@ -109,12 +126,97 @@ def parse_statement(sql: str) -> exp.Expr:
     return statement
 
 
-def _first_keyword(sql: str) -> str:
-    try:
-        tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(sql)
-    except SqlglotError:
-        return ""
-    return tokens[0].text.upper() if tokens else ""
+def check_sql_size(sql: str, *, max_bytes: int) -> None:
+    """Refuse a statement longer than ``max_bytes`` (UTF-8), before anything parses it.
+
+    >>> check_sql_size("SELECT 1", max_bytes=4)
+    Traceback (most recent call last):
+    ...
+    lakemesh.errors.QueryRejectedError: SQL is 8 bytes; the limit is 4 (setting max_sql_bytes)
+
+    Raises:
+        QueryRejectedError: naming the size, the limit and the setting that holds it.
+    """
+    size = len(sql.encode("utf-8", errors="surrogatepass"))
+    if size > max_bytes:
+        raise QueryRejectedError(
+            f"SQL is {size:,} bytes; the limit is {max_bytes:,} (setting {MAX_SQL_BYTES_SETTING})",
+            details={"limit": MAX_SQL_BYTES_SETTING, "value": max_bytes, "bytes": size},
+        )
+
+
+def check_nesting(tokens: Sequence[Token], *, limit: int = MAX_NESTING) -> None:
+    """Refuse a statement whose parentheses (expressions, subqueries, calls) nest past ``limit``.
+
+    Raises:
+        QueryRejectedError: ``Statement nests too deeply (limit N)``, with where it does.
+    """
+    depth = 0
+    for token in tokens:
+        if token.token_type in _OPENING:
+            depth += 1
+            if depth > limit:
+                raise too_deep(limit, line=token.line, column=_start_column(token))
+        elif token.token_type in _CLOSING:
+            depth = max(depth - 1, 0)
+
+
+def too_deep(
+    limit: int = MAX_NESTING, *, line: int | None = None, column: int | None = None
+) -> QueryRejectedError:
+    """The error of a statement that nests deeper than the gateway plans."""
+    where = f" at line {line}, column {column}" if line is not None else ""
+    return QueryRejectedError(
+        f"Statement nests too deeply (limit {limit}){where}",
+        details={"limit": "nesting", "value": limit, "line": line, "column": column},
+    )
+
+
+def syntax_error(error: ParseError) -> QueryRejectedError:
+    """The parser's first complaint in SQL terms: where (line, column, the token) and what.
+
+    sqlglot describes what its parser missed (``Required keyword: 'expression' missing for
+    <class ...Mul>``); users get ``syntax error at line 1, column 12 near 'FROM': an expression
+    or clause is incomplete``.
+    """
+    first = error.errors[0] if error.errors else {}
+    line, column = first.get("line"), first.get("col")
+    near = str(first.get("highlight") or "").strip()[:40]
+    if isinstance(column, int) and near:
+        column = max(column - len(near) + 1, 1)
+    where = f" at line {line}, column {column}" if line is not None and column is not None else ""
+    token = f" near {near!r}" if near else " at the end of the statement"
+    reason = _reason(str(first.get("description") or ""))
+    return QueryRejectedError(
+        f"Could not parse the query: syntax error{where}{token}{': ' + reason if reason else ''}",
+        details={"line": line, "column": column, "near": near or None, "reason": reason},
+    )
+
+
+def _reason(description: str) -> str:
+    """A parser's description of a syntax error, without its internals."""
+    if description.startswith("Required keyword"):
+        return "an expression or clause is incomplete"
+    if description.startswith("Expecting "):
+        return "expected " + description.removeprefix("Expecting ")
+    if description.startswith(("Invalid expression", "Unexpected token")):
+        return "unexpected token"
+    return "" if "<class" in description else description
+
+
+def _token_error(sql: str, error: TokenError) -> QueryRejectedError:
+    """A text the tokenizer could not read: an unterminated string, quoted name or comment."""
+    end = error.end if error.end is not None else len(sql)
+    near = sql[max(end - 20, 0) : end + 1].strip()
+    return QueryRejectedError(
+        f"Could not parse the query: syntax error near {near!r}: an unterminated string, "
+        "quoted name or comment",
+        details={"near": near},
+    )
+
+
+def _start_column(token: Token) -> int:
+    return max(token.col - len(token.text) + 1, 1)
 
 
 def validate(statement: exp.Expr) -> None:
