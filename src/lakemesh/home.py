@@ -80,6 +80,10 @@ class HubHome:
     def profiles(self) -> dict[str, Any]:
         return _read_toml(self.profiles_file)
 
+    def profile_name(self, name: str | None) -> str:
+        """``name``, or the default profile's name when ``None``."""
+        return name or str(self.profiles().get("default_profile") or "default")
+
     def profile(self, name: str | None) -> dict[str, Any]:
         """A CLI identity (``token``, optional ``hub``); ``None`` means the default profile."""
         profiles = self.profiles()

@@ -66,3 +66,36 @@ def test_a_profile_with_a_hub_talks_to_that_hub(
     # The laptop has no hub home of its own: the profile's hub is used.
     assert laptop.json("--profile", "prod", "whoami")["name"] == "user:admin@governance"
     assert laptop.json("whoami")["name"] == "user:admin@governance"  # the first profile
+
+
+def test_a_profile_token_is_never_sent_to_another_hub(
+    admin_cli: Cli, served: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The default profile (the mesh admin's, for the hub home) must not go to --hub URL: the
+    # served hub would accept it, so a success here would mean the token was sent.
+    error = admin_cli.error("--hub", served, "whoami", code=4)
+    assert error["message"].startswith(f"No API token for hub {served}: profile 'default' ")
+    assert "Pass --token (or set LAKEMESH_TOKEN)" in error["message"]
+    error = admin_cli.error("--hub", served, "--profile", "default", "whoami", code=4)
+    assert "token is sent nowhere else" in error["message"]
+    # A profile saved for that hub goes there, and only there.
+    token = HubHome(admin_cli.home).profile(None)["token"]
+    laptop = Cli(tmp_path_factory.mktemp("laptop") / "home")
+    laptop.run("login", "--hub", served + "/", "--token", token, "--profile", "prod")
+    assert laptop.json("--hub", served, "whoami")["name"] == "user:admin@governance"
+    error = laptop.error("--hub", "http://127.0.0.1:9", "whoami", code=4)
+    assert error["message"].startswith(
+        f"No API token for hub http://127.0.0.1:9: profile 'prod' belongs to hub {served}/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(("--token", ""), {}), ((), {"LAKEMESH_TOKEN": ""}), (("--token", "  "), {})],
+)
+def test_an_empty_token_is_an_error_not_the_default_profile(
+    admin_cli: Cli, args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    result = admin_cli.run("--json", *args, "whoami", code=6, env=env)
+    assert result.stdout == ""
+    assert "Empty API token given with --token or LAKEMESH_TOKEN" in result.stderr

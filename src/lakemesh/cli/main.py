@@ -155,10 +155,12 @@ def main_options(
     ] = False,
 ) -> None:
     """Global options, also read from the environment."""
+    if token is None and os.environ.get("LAKEMESH_TOKEN") == "":
+        token = ""  # click reads an empty variable as unset; an empty token is an error here
     ctx.obj = GlobalOptions(
         home=home.expanduser(),
         hub=hub_url or None,
-        token=token or None,
+        token=token,
         profile=profile or None,
         json=json_output,
     )
