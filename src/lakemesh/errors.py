@@ -76,6 +76,12 @@ class ConflictError(LakemeshError):
     error_type = "conflict"
 
 
+class PortInUseError(ConflictError):
+    """The port a hub should listen on is taken by another process."""
+
+    error_type = "port_in_use"
+
+
 class QueryRejectedError(LakemeshError):
     """The query gateway refused a statement before running it."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,9 +17,17 @@ from lakemesh.hub import Hub
 STARTUP_TIMEOUT = 30.0
 
 
-def serve(hub: Hub, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info") -> None:
-    """Serve the hub's API with uvicorn until interrupted."""
-    uvicorn.run(create_app(hub), host=host, port=port, log_level=log_level)
+def serve(
+    hub: Hub,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    log_level: str = "info",
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve the hub's API with uvicorn until interrupted (on ``sock`` when it is bound)."""
+    config = uvicorn.Config(create_app(hub), host=host, port=port, log_level=log_level)
+    uvicorn.Server(config).run(sockets=None if sock is None else [sock])
 
 
 @contextmanager

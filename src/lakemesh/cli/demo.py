@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import options
-from lakemesh.home import default_home
+from lakemesh.cli.context import command_for, options
+from lakemesh.cli.serving import bind, not_served, serve_home
+
+if TYPE_CHECKING:
+    from lakemesh.demo.mesh import DemoResult
 
 PERSONA_COLUMNS = [
     ("profile", "profile"),
@@ -44,21 +48,58 @@ def demo(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the generated data.", show_default=True)
     ] = 7,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Rebuild the demo mesh from scratch (new tokens) even if the home holds one; "
+            "refused while a hub serves the home.",
+        ),
+    ] = False,
 ) -> None:
-    """Build the NimbusCart demo mesh, then serve it.
+    """Build the NimbusCart demo mesh (once), then serve it.
 
     NimbusCart is a retailer: producer and consumer domains, generated data in each domain's
-    storage, everything crawled, and a token per persona (saved as profiles).
+    storage, everything crawled, and a token per persona (saved as profiles). Run again, it
+    serves the demo it built before, with the same tokens; --reset builds it anew.
     """
-    from lakemesh.demo.mesh import build_demo
+    from lakemesh.demo.mesh import build_demo, load_demo
 
     globals_ = options(ctx)
     home = globals_.home.absolute()
+    command = command_for(home)
     report = (lambda message: None) if globals_.json else output.note
-    result = build_demo(home, orders=orders, seed=seed, progress=report)
+    then = f"{command} demo --reset" if reset else f"{command} demo (--reset to rebuild it)"
+    with contextlib.ExitStack() as stack:
+        with not_served(home, then=then):
+            # The port is taken first: a busy one is reported before the build, not after it.
+            sock = None if no_serve else stack.enter_context(contextlib.closing(bind(host, port)))
+            found = None if reset else load_demo(home)
+            built_before = found is not None
+            result = found or build_demo(home, orders=orders, seed=seed, progress=report)
+        _print(globals_.json, result, command=command, built_before=built_before)
+        if sock is not None:
+            serve_home(
+                home,
+                host,
+                port,
+                log_level="info",
+                announce=lambda url: output.note(f"Serving the demo on {url} (Ctrl-C to stop)"),
+                sock=sock,
+            )
+
+
+def _print(as_json: bool, result: DemoResult, *, command: str, built_before: bool) -> None:
+    home = result.home
 
     def human() -> None:
-        output.success(f"NimbusCart is ready in {home}: {len(result.tables)} tables crawled")
+        if built_before:
+            output.success(
+                f"NimbusCart is built already in {home}: {len(result.tables)} tables "
+                f"(`{command} demo --reset` rebuilds it, with new tokens)"
+            )
+        else:
+            output.success(f"NimbusCart is ready in {home}: {len(result.tables)} tables crawled")
         output.print_table(
             [
                 {
@@ -72,7 +113,6 @@ def demo(
             PERSONA_COLUMNS,
             title="Personas (tokens saved as profiles in profiles.toml)",
         )
-        command = "lakemesh" if home == default_home().absolute() else f"lakemesh --home {home}"
         output.line("Try:")
         for example in EXAMPLES:
             output.line(f"  {command} {example}")
@@ -81,14 +121,4 @@ def demo(
             output.line(f"  # {description}")
             output.line(f'  {command} --profile {profile} query "{sql}"')
 
-    output.emit(globals_.json, result.to_dict(), human)
-    if not no_serve:
-        from lakemesh.api.server import serve as serve_api
-        from lakemesh.hub import Hub
-
-        hub = Hub.open(home)
-        try:
-            output.note(f"Serving the demo on http://{host}:{port} (Ctrl-C to stop)")
-            serve_api(hub, host, port)
-        finally:
-            hub.close()
+    output.emit(as_json, result.to_dict(), human)

@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import options
+from lakemesh.cli.context import command_for, options
+from lakemesh.cli.serving import not_served
 from lakemesh.errors import ConflictError
 from lakemesh.home import HubHome
 
@@ -63,16 +64,18 @@ def init(
 
     globals_ = options(ctx)
     home = globals_.home.absolute()
-    if HubHome(home).exists():
-        if not force:
-            raise ConflictError(
-                f"Hub home is initialised already: {home} (use another --home, or --force to "
-                "start over and lose its hub state)",
-                details={"home": str(home)},
-            )
-        _forget_hub_state(home)
-    initialised = init_home(home, admin=admin, database_url=database_url)
-    initialised.hub.close()
+    initialised_before = HubHome(home).exists()
+    if initialised_before and not force:
+        raise ConflictError(
+            f"Hub home is initialised already: {home} (use another --home, or --force to "
+            "start over and lose its hub state)",
+            details={"home": str(home)},
+        )
+    with not_served(home, then=f"{command_for(home)} init --force"):
+        if initialised_before:
+            _forget_hub_state(home)
+        initialised = init_home(home, admin=admin, database_url=database_url)
+        initialised.hub.close()
     result = initialised.to_dict()
 
     def human() -> None:
@@ -102,14 +105,19 @@ def serve(
         typer.Option("--log-level", help="uvicorn log level (debug, info, warning, error)."),
     ] = "info",
 ) -> None:
-    """Serve the hub home's REST API (under /api/v1, docs at /api/v1/docs) until interrupted."""
-    from lakemesh.api.server import serve as serve_api
-    from lakemesh.hub import Hub
+    """Serve the hub home's REST API (under /api/v1, docs at /api/v1/docs) until interrupted.
+
+    A port another process listens on is reported before anything is served (exit code 10).
+    """
+    from lakemesh.cli.serving import serve_home
 
     home = options(ctx).home
-    hub = Hub.open(home)
-    try:
-        output.note(f"Serving hub home {home} on http://{host}:{port} (API docs: /api/v1/docs)")
-        serve_api(hub, host, port, log_level=log_level)
-    finally:
-        hub.close()
+    serve_home(
+        home,
+        host,
+        port,
+        log_level=log_level,
+        announce=lambda url: output.note(
+            f"Serving hub home {home} on {url} (API docs: /api/v1/docs)"
+        ),
+    )

@@ -20,6 +20,7 @@ from lakemesh.errors import (
     LakemeshError,
     LimitExceededError,
     NotFoundError,
+    PortInUseError,
     QueryRejectedError,
     StorageError,
 )
@@ -36,10 +37,12 @@ EXIT_INVALID = 6
 EXIT_UNREACHABLE = 7
 EXIT_LIMIT = 8
 EXIT_STORAGE = 9
+EXIT_PORT_IN_USE = 10
 
 # Most specific first: the first class the error is an instance of decides.
 EXIT_CODES: tuple[tuple[type[LakemeshError], int], ...] = (
     (NotFoundError, EXIT_NOT_FOUND),
+    (PortInUseError, EXIT_PORT_IN_USE),
     (AuthenticationError, EXIT_DENIED),
     (AccessDeniedError, EXIT_DENIED),
     (AlreadyExistsError, EXIT_CONFLICT),
@@ -54,7 +57,8 @@ EXIT_CODES: tuple[tuple[type[LakemeshError], int], ...] = (
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok · 1 unexpected error or failed check (audit verify) · 2 usage · "
     "3 not found · 4 unauthenticated or access denied · 5 already exists or conflict · "
-    "6 invalid input · 7 hub unreachable · 8 limit exceeded · 9 storage error."
+    "6 invalid input · 7 hub unreachable · 8 limit exceeded · 9 storage error · "
+    "10 port in use (serve, demo)."
 )
 
 

@@ -7,6 +7,7 @@ Every capability extends ``build_demo`` here, so the demo stays in one place.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +84,8 @@ PERSONAS = (
     ),
 )
 DEMO_MARKER = "demo"
+DEMO_FILE = "demo.json"  # what a finished build made (tokens included: private to the owner)
+KEPT_FILES = ("storage", "serve.lock")  # a folder with only these is a fresh place for the demo
 TOKEN_LIFETIME = timedelta(days=30)
 
 
@@ -115,12 +118,28 @@ class DemoResult:
             ],
         }
 
+    def save(self) -> None:
+        """Write what was built to the home's ``demo.json`` (the mark of a finished build)."""
+        path = self.home / DEMO_FILE
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(self.to_dict(), indent=2))
+
+
+def load_demo(home: Path) -> DemoResult | None:
+    """The demo a finished build left in ``home``, or ``None`` when there is none."""
+    path = home / DEMO_FILE
+    if not HubHome(home).exists() or not path.exists():
+        return None
+    saved = json.loads(path.read_text())
+    tokens = {persona["profile"]: persona["token"] for persona in saved["personas"]}
+    return DemoResult(home, saved["tables"], tokens)
+
 
 def _reset_home(home: Path) -> None:
     """Forget a previous demo's hub state (its generated data is kept and reused)."""
     hub_home = HubHome(home)
     if not hub_home.exists():
-        if home.exists() and any(p.name != "storage" for p in home.iterdir()):
+        if home.exists() and any(p.name not in KEPT_FILES for p in home.iterdir()):
             raise ConflictError(
                 f"Refusing to build the demo in {home}: it holds files that are not a hub home",
                 details={"home": str(home)},
@@ -132,7 +151,7 @@ def _reset_home(home: Path) -> None:
             "(choose another --home)",
             details={"home": str(home)},
         )
-    for name in ("hub.db", "hub.db-wal", "hub.db-shm", "config.toml", "profiles.toml"):
+    for name in ("hub.db", "hub.db-wal", "hub.db-shm", "config.toml", "profiles.toml", DEMO_FILE):
         (home / name).unlink(missing_ok=True)
     shutil.rmtree(home / "tmp", ignore_errors=True)
 
@@ -216,6 +235,8 @@ def build_demo(
                 ).token
         for profile, token in issued.items():
             hub.home.save_profile(profile, token=token, make_default=profile == "steward")
-        return DemoResult(home, crawled, issued)
+        result = DemoResult(home, crawled, issued)
+        result.save()
+        return result
     finally:
         hub.close()
