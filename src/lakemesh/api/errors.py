@@ -7,6 +7,7 @@ that turns it (and FastAPI's own validation and routing errors) into a response.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lakemesh.errors import InvalidInputError, LakemeshError
 
 logger = logging.getLogger("lakemesh.api")
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 # FastAPI raises HTTPException for routing failures; these are their error types.
 HTTP_ERROR_TYPES = {
@@ -68,17 +71,35 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     return lakemesh_error_response(validation_error(exc))
 
 
+def allowed_methods(request: Request) -> str:
+    """The methods the app answers on the request's path (the ``Allow`` header of a 405), read
+    from its OpenAPI document: Starlette names only the first route matching the path, while a
+    path has a route per method."""
+    methods: set[str] = set()
+    for path, item in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(method.upper() for method in item if method in HTTP_METHODS)
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+    return ", ".join(sorted(methods))
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     route = f"{request.method} {request.url.path}"
+    headers: dict[str, str] | None = None
     if exc.status_code == 404:
         message = f"No such route: {route}"
     elif exc.status_code == 405:
         message = f"Method not allowed: {route}"
+        headers = {"Allow": allowed_methods(request)}
     else:
         message = str(exc.detail)
     error_type = HTTP_ERROR_TYPES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, error_type, message)
+    response = error_response(exc.status_code, error_type, message)
+    response.headers.update(headers or {})
+    return response
 
 
 async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:

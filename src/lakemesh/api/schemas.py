@@ -6,15 +6,26 @@ client is a 400 naming the field instead of a silently ignored setting.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+# The largest integer the store keeps (a signed 64-bit column on SQLite and PostgreSQL).
+MAX_STORED_INTEGER = 2**63 - 1
+
+Id = Annotated[int, Path(ge=1, le=MAX_STORED_INTEGER, description="A number the hub gave out")]
+"""A numbered object in a path (grant, share, subscription, token): larger ones are a 400."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_STORED_INTEGER)]
+"""A non-negative integer a request sets and the store keeps (bytes, seconds, a concurrency)."""
 
 
 class RequestBody(BaseModel):
-    """Base of every request body: unknown fields are an error."""
+    """Base of every request body: unknown fields are an error, and values are not coerced
+    (``"yes"`` is not a boolean, ``"5"`` not a number)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class DomainCreate(RequestBody):

@@ -95,7 +95,10 @@ def list_locations(session: Session, *, domain: str | None = None) -> Sequence[L
 def visible_locations(
     session: Session, *, actor: Actor, domain: str | None = None
 ) -> list[Location]:
-    """The locations of domains whose catalog ``actor`` may DESCRIBE."""
+    """The locations of domains whose catalog ``actor`` may DESCRIBE (of ``domain``, which must
+    exist, when given)."""
+    if domain:
+        get_domain_row(session, domain)
     return [
         row
         for row in list_locations(session, domain=domain)

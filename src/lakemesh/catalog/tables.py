@@ -41,11 +41,16 @@ def get_database_row(session: Session, domain: str, database: str) -> Database:
         select(Database).join(Domain).where(Domain.name == domain, Database.name == database)
     ).scalar()
     if row is None:
-        raise NotFoundError(
-            f"Database does not exist: {domain}.{database}",
-            details={"database": f"{domain}.{database}"},
-        )
+        raise database_not_found(domain, database)
     return row
+
+
+def database_not_found(domain: str, database: str) -> NotFoundError:
+    """The error for a database that does not exist (or that the caller may not see)."""
+    return NotFoundError(
+        f"Database does not exist: {domain}.{database}",
+        details={"database": f"{domain}.{database}"},
+    )
 
 
 def get_table_row(session: Session, name: ResourceName) -> Table:
@@ -408,7 +413,9 @@ def describe_table(row: Table) -> dict[str, Any]:
 def visible_databases(
     session: Session, *, actor: Actor, domain: str | None = None
 ) -> list[Database]:
-    """The databases ``actor`` may DESCRIBE."""
+    """The databases ``actor`` may DESCRIBE (of ``domain``, which must exist, when given)."""
+    if domain:
+        get_domain_row(session, domain)
     return [
         row
         for row in list_databases(session, domain=domain)
@@ -419,12 +426,37 @@ def visible_databases(
 def visible_tables(
     session: Session, *, actor: Actor, domain: str | None = None, database: str | None = None
 ) -> list[Table]:
-    """The tables ``actor`` may DESCRIBE."""
-    return [
+    """The tables ``actor`` may DESCRIBE, of ``domain`` and ``database`` when given.
+
+    ``database`` is ``DATABASE`` or ``DOMAIN.DATABASE``. A filter naming a domain or a database
+    that does not exist is an error; a database ``actor`` may not DESCRIBE (and in which no
+    table is visible to it) reads the same as a missing one.
+
+    Raises:
+        NotFoundError: ``Domain does not exist: x`` or ``Database does not exist: d.db``.
+        InvalidInputError: ``database`` names another domain than ``domain``.
+    """
+    if database and "." in database:
+        database_domain, database = database.split(".", 1)
+        if domain and domain != database_domain:
+            raise InvalidInputError(
+                f"database {database_domain}.{database} names domain {database_domain}, "
+                f"but domain is {domain}",
+                details={"domain": domain, "database": f"{database_domain}.{database}"},
+            )
+        domain = database_domain
+    if domain:
+        get_domain_row(session, domain)
+    visible = [
         row
         for row in list_tables(session, domain=domain, database=database)
         if can_describe(session, actor, table_name(row))
     ]
+    if domain and database and not visible:
+        get_database_row(session, domain, database)
+        if not can_describe(session, actor, ResourceName(domain, database)):
+            raise database_not_found(domain, database)
+    return visible
 
 
 def show_database(session: Session, *, actor: Actor, name: ResourceName) -> Database:

@@ -152,6 +152,7 @@ def list_principals(
     query = select(Principal).join(Domain).order_by(Principal.ref)
     if domain is not None:
         actor.require_domain_admin(domain, action="principal.list", resource=domain)
+        get_domain_row(session, domain)
         query = query.where(Domain.name == domain)
     elif not actor.is_mesh_admin:
         query = query.where(Domain.name.in_(actor.admin_of or {actor.domain}))

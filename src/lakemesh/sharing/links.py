@@ -37,6 +37,7 @@ from lakemesh.errors import (
     NotFoundError,
 )
 from lakemesh.identity.actors import Actor
+from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.sharing.share_status import DECLINED
 from lakemesh.sharing.shares import covering_shares, share_record
@@ -285,6 +286,7 @@ def list_links(session: Session, *, actor: Actor, domain: str | None = None) -> 
         .order_by(Domain.name, Database.name, ResourceLink.name)
     )
     if domain is not None:
+        get_domain_row(session, domain)
         query = query.where(Domain.name == domain)
     rows = session.execute(query).scalars()
     return [describe(session, row) for row in rows if _visible(session, actor, row)]

@@ -275,6 +275,8 @@ def list_products(
             f"Unknown product status: {status!r} (known: {', '.join(STATUSES)})",
             details={"status": status},
         )
+    if domain is not None:
+        get_domain_row(session, domain)
     rows = session.execute(select(DataProduct).order_by(DataProduct.name)).scalars()
     return [
         row

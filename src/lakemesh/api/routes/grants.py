@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import RequestBody
+from lakemesh.api.schemas import Id, RequestBody
 from lakemesh.governance import grants
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.permissions import parse_permissions
@@ -77,5 +77,5 @@ def revoke(body: GrantCreate, session: SessionDep, actor: CurrentActor) -> dict[
 @router.delete(
     "/{grant_id}", summary="Revoke one grant and every grant derived from it; returns their ids"
 )
-def revoke_grant(grant_id: int, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def revoke_grant(grant_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return {"revoked": grants.revoke_grant(session, actor=actor, grant_id=grant_id)}

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import Id
 from lakemesh.sharing import shares
 
 router = APIRouter(prefix="/shares", tags=["sharing"])
@@ -27,15 +28,15 @@ def list_shares(
 
 
 @router.get("/{share_id}", summary="One share (named by its grant's number)")
-def show_share(share_id: int, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def show_share(share_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return shares.show_share(session, actor=actor, share_id=share_id).to_dict()
 
 
 @router.post("/{share_id}/accept", summary="Accept a share to a domain the caller administers")
-def accept_share(share_id: int, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def accept_share(share_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return shares.accept_share(session, actor=actor, share_id=share_id).to_dict()
 
 
 @router.post("/{share_id}/decline", summary="Decline a share (refused while it is delegated)")
-def decline_share(share_id: int, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def decline_share(share_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return shares.decline_share(session, actor=actor, share_id=share_id).to_dict()

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import RequestBody
+from lakemesh.api.schemas import Id, RequestBody
 from lakemesh.sharing import subscriptions
 
 router = APIRouter(prefix="/subscriptions", tags=["products"])
@@ -74,7 +74,7 @@ def request_subscription(
 
 @router.get("/{subscription_id}", summary="One subscription with its grants and history")
 def show_subscription(
-    subscription_id: int, session: SessionDep, actor: CurrentActor
+    subscription_id: Id, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     row = subscriptions.show_subscription(session, actor=actor, subscription_id=subscription_id)
     return subscriptions.describe_subscription(session, row)
@@ -82,7 +82,7 @@ def show_subscription(
 
 @router.post("/{subscription_id}/approve", summary="Approve: issue the share and delegations")
 def approve_subscription(
-    subscription_id: int, body: SubscriptionApprove, session: SessionDep, actor: CurrentActor
+    subscription_id: Id, body: SubscriptionApprove, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     row = subscriptions.approve_subscription(
         session, actor=actor, subscription_id=subscription_id, comment=body.comment
@@ -92,7 +92,7 @@ def approve_subscription(
 
 @router.post("/{subscription_id}/reject", summary="Reject a request with a reason")
 def reject_subscription(
-    subscription_id: int, body: SubscriptionReject, session: SessionDep, actor: CurrentActor
+    subscription_id: Id, body: SubscriptionReject, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     row = subscriptions.reject_subscription(
         session, actor=actor, subscription_id=subscription_id, reason=body.reason
@@ -102,7 +102,7 @@ def reject_subscription(
 
 @router.post("/{subscription_id}/revoke", summary="Revoke an approved subscription's grants")
 def revoke_subscription(
-    subscription_id: int, body: SubscriptionRevoke, session: SessionDep, actor: CurrentActor
+    subscription_id: Id, body: SubscriptionRevoke, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     row = subscriptions.revoke_subscription(
         session, actor=actor, subscription_id=subscription_id, reason=body.reason

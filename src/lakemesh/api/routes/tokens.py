@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import TokenCreate
+from lakemesh.api.schemas import Id, TokenCreate
 from lakemesh.identity import tokens
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
@@ -40,5 +40,5 @@ def list_tokens(
 
 
 @router.delete("/{token_id}", summary="Revoke a token; returns it")
-def revoke_token(token_id: int, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def revoke_token(token_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return tokens.describe_token(tokens.revoke_token(session, actor=actor, token_id=token_id))

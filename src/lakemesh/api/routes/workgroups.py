@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import RequestBody
+from lakemesh.api.schemas import Count, RequestBody
 from lakemesh.query import workgroups
 
 router = APIRouter(prefix="/workgroups", tags=["queries"])
@@ -16,10 +16,10 @@ router = APIRouter(prefix="/workgroups", tags=["queries"])
 class WorkgroupUpdate(RequestBody):
     engine: str | None = None
     description: str | None = None
-    max_bytes_per_query: int | None = None
-    max_bytes_per_month: int | None = None
-    max_concurrent: int | None = None
-    timeout_seconds: int | None = None
+    max_bytes_per_query: Count | None = None
+    max_bytes_per_month: Count | None = None
+    max_concurrent: Count | None = None
+    timeout_seconds: Count | None = None
     result_retention: str | None = None
     spark_remote: str | None = None
 
