@@ -77,8 +77,6 @@ def list_(
     ] = None,
 ) -> None:
     """List the tables you may see."""
-    if database and "." in database and domain is None:
-        domain, database = database.split(".", 1)
     with connect(ctx) as client:
         tables = client.list_tables(domain=domain, database=database)
     output.emit(
