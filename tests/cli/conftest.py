@@ -23,8 +23,14 @@ class Cli:
     home: Path
     runner: CliRunner = field(default_factory=CliRunner)
 
-    def run(self, *args: str, code: int = 0, env: dict[str, str] | None = None) -> Result:
-        result = self.runner.invoke(app, ["--home", str(self.home), *args], env=env)
+    def run(
+        self,
+        *args: str,
+        code: int = 0,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> Result:
+        result = self.runner.invoke(app, ["--home", str(self.home), *args], env=env, input=input)
         assert result.exit_code == code, (
             f"exit {result.exit_code} != {code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
         )

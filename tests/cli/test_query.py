@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import pytest
 
 from lakemesh.hub import Hub
@@ -78,7 +79,9 @@ def test_query_csv_json_and_arrow(governed: Governed, tmp_path: Path) -> None:
     assert result["rows"] == [list(row.values()) for row in expected.to_pylist()]
     as_format = json.loads(governed.run(EMMA, "query", EU_ORDERS, "--format", "json"))
     assert (as_format["columns"], as_format["rows"]) == (result["columns"], result["rows"])
-    piped = governed.cli.run("--token", governed.tokens[EMMA], "query", EU_ORDERS, "-f", "arrow")
+    piped = governed.cli.run(
+        "--token", governed.tokens[EMMA], "query", EU_ORDERS, "--format", "arrow"
+    )
     assert pa.ipc.open_stream(piped.stdout_bytes).read_all().equals(expected)
     target = tmp_path / "orders.arrow"
     summary = governed.json(EMMA, "query", EU_ORDERS, "--output", str(target))
@@ -97,11 +100,72 @@ def test_query_errors(governed: Governed, tmp_path: Path) -> None:
     error = governed.cli.error("--token", token, "query", "DROP TABLE x", code=6)
     assert error["message"] == "Statement not allowed: DROP"
     error = governed.cli.error(
-        "--token", token, "query", "SELECT 1", "-f", "table", "-o", str(tmp_path / "x"), code=6
+        "--token",
+        token,
+        "query",
+        "SELECT 1",
+        "--format",
+        "table",
+        "-o",
+        str(tmp_path / "x"),
+        code=6,
     )
     assert error["message"].startswith("--format table prints to the terminal")
     error = governed.cli.error("--token", token, "query", "SELECT 1", "-o", "x.txt", code=6)
     assert error["message"].startswith("Cannot tell the format of x.txt")
+
+
+def test_query_reads_sql_from_a_file_or_stdin(governed: Governed, tmp_path: Path) -> None:
+    expected = governed.expected_orders().to_pylist()
+    token = governed.tokens[EMMA]
+    sql_file = tmp_path / "eu_orders.sql"
+    sql_file.write_text(f"-- EU orders\n{EU_ORDERS}\n")
+    for args, given in (
+        (("-f", str(sql_file)), None),
+        (("-",), EU_ORDERS),
+        (("-f", "-"), EU_ORDERS),
+    ):
+        result = json.loads(
+            governed.cli.run("--token", token, "--json", "query", *args, input=given).stdout
+        )
+        assert result["rows"] == [list(row.values()) for row in expected], args
+    job = governed.json(EMMA, "query", "submit", "--file", str(sql_file))
+    assert isinstance(job, dict)
+    for args, message in (
+        (
+            ("-f", str(tmp_path / "missing.sql")),
+            f"SQL file does not exist: {tmp_path / 'missing.sql'}",
+        ),
+        (("SELECT 1", "-f", str(sql_file)), "Give the SQL once: as an argument or with --file"),
+        ((), "No SQL: give it as an argument, with --file FILE, or - to read it from stdin"),
+    ):
+        error = governed.cli.error("--token", token, "query", "run", *args, code=6)
+        assert error["message"].startswith(message), args
+
+
+def test_query_output_is_checked_before_the_query_runs(governed: Governed, tmp_path: Path) -> None:
+    token = governed.tokens[EMMA]
+    missing = tmp_path / "no" / "such" / "folder" / "orders.csv"
+    error = governed.cli.error("--token", token, "query", EU_ORDERS, "-o", str(missing), code=6)
+    assert error["message"] == f"Folder does not exist: {missing.parent} (for --output {missing})"
+    error = governed.cli.error(
+        "--token", token, "query", EU_ORDERS, "--format", "csv", "-o", str(tmp_path), code=6
+    )
+    assert error["message"] == f"--output names a folder: {tmp_path} (give a file name)"
+    assert governed.json(EMMA, "query", "history") == []  # nothing ran
+
+
+def test_query_writes_parquet(governed: Governed, tmp_path: Path) -> None:
+    expected = governed.expected_orders()
+    target = tmp_path / "orders.parquet"
+    summary = governed.json(EMMA, "query", EU_ORDERS, "--output", str(target))
+    assert isinstance(summary, dict)
+    assert (summary["format"], summary["rows_returned"]) == ("parquet", expected.num_rows)
+    assert pq.read_table(target).equals(expected)
+    piped = governed.cli.run(
+        "--token", governed.tokens[EMMA], "query", EU_ORDERS, "--format", "parquet"
+    )
+    assert pq.read_table(io.BytesIO(piped.stdout_bytes)).equals(expected)
 
 
 def test_history(governed: Governed) -> None:

@@ -65,7 +65,7 @@ def test_query_json_and_export(mesh: Mesh, governed: Governed) -> None:
             client.query_export("SELECT 1", format="xml")
     assert result["rows"] == [[governed.raw(CUSTOMERS).num_rows]]
     assert content.decode() == '"answer"\n42\n'
-    assert figures["rows_returned"] == "1"
+    assert figures["rows_returned"] == 1
     assert len(figures["query_id"]) == 32
 
 

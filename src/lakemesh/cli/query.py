@@ -50,6 +50,7 @@ class Format(StrEnum):
     CSV = "csv"
     JSON = "json"
     ARROW = "arrow"
+    PARQUET = "parquet"
 
 
 SUFFIXES = {
@@ -57,7 +58,9 @@ SUFFIXES = {
     ".json": Format.JSON,
     ".arrow": Format.ARROW,
     ".arrows": Format.ARROW,
+    ".parquet": Format.PARQUET,
 }
+BINARY = (Format.ARROW, Format.PARQUET)
 HISTORY_COLUMNS = [
     ("query", "short_id"),
     ("submitted", "submitted"),
@@ -89,10 +92,9 @@ FormatOption = Annotated[
     Format | None,
     typer.Option(
         "--format",
-        "-f",
-        help="table (the default on a terminal), csv, json, or arrow (an Arrow IPC stream: "
-        "needs --output or a redirected stdout). With --output the default comes from the "
-        "file's suffix.",
+        help="table (the default on a terminal), csv, json, arrow (an Arrow IPC stream) or "
+        "parquet; arrow and parquet need --output or a redirected stdout. With --output the "
+        "default comes from the file's suffix.",
         case_sensitive=False,
     ),
 ]
@@ -104,7 +106,17 @@ WorkgroupOption = Annotated[
     str | None,
     typer.Option("--workgroup", "-w", help="The workgroup to run in (default: primary)."),
 ]
-Sql = Annotated[str, typer.Argument(help="One read-only SQL statement (SELECT ...).")]
+Sql = Annotated[
+    str | None,
+    typer.Argument(
+        help="One read-only SQL statement (SELECT ...), or - to read it from stdin.",
+        show_default=False,
+    ),
+]
+SqlFile = Annotated[
+    Path | None,
+    typer.Option("--file", "-f", help="Read the SQL statement from this file (- for stdin)."),
+]
 QueryId = Annotated[str, typer.Argument(help="The query id that submit printed.")]
 
 
@@ -115,8 +127,8 @@ def _format(chosen: Format | None, target: Path | None, as_json: bool) -> Format
         found = SUFFIXES.get(target.suffix.lower())
         if found is None:
             raise InvalidInputError(
-                f"Cannot tell the format of {target} from its suffix: pass --format csv, json "
-                "or arrow",
+                f"Cannot tell the format of {target} from its suffix: pass --format csv, json, "
+                "arrow or parquet",
                 details={"output": str(target)},
             )
         resolved = found
@@ -124,7 +136,7 @@ def _format(chosen: Format | None, target: Path | None, as_json: bool) -> Format
         resolved = Format.JSON if as_json else Format.TABLE
     if resolved == Format.TABLE and target is not None:
         raise InvalidInputError(
-            "--format table prints to the terminal; write a file as csv, json or arrow",
+            "--format table prints to the terminal; write a file as csv, json, arrow or parquet",
             details={"output": str(target)},
         )
     return resolved
@@ -169,27 +181,89 @@ def _cell(value: Any) -> str:
 
 
 def _write_binary(content: bytes) -> None:
-    if sys.stdout.isatty():
-        raise InvalidInputError(
-            "Arrow output is binary: pass --output FILE or redirect stdout to a file or a pipe",
-            details={"format": "arrow"},
-        )
     sys.stdout.flush()
     sys.stdout.buffer.write(content)
     sys.stdout.buffer.flush()
 
 
+def _check_destination(fmt: Format, target: Path | None) -> None:
+    """Refuse, before the query runs, output that could not be written."""
+    if target is None:
+        if fmt in BINARY and sys.stdout.isatty():
+            raise InvalidInputError(
+                f"{fmt.value.capitalize()} output is binary: pass --output FILE or redirect "
+                "stdout to a file or a pipe",
+                details={"format": fmt.value},
+            )
+        return
+    if target.is_dir():
+        raise InvalidInputError(
+            f"--output names a folder: {target} (give a file name)",
+            details={"output": str(target)},
+        )
+    folder = target.absolute().parent
+    if not folder.is_dir():
+        raise InvalidInputError(
+            f"Folder does not exist: {folder} (for --output {target})",
+            details={"output": str(target)},
+        )
+
+
+def statement(sql: str | None, file: Path | None) -> str:
+    """The SQL to run: the argument, the file of ``--file``, or stdin for ``-``."""
+    if sql is not None and file is not None:
+        raise InvalidInputError(
+            "Give the SQL once: as an argument or with --file, not both",
+            details={"file": str(file)},
+        )
+    if file is not None and str(file) != "-":
+        try:
+            text = file.read_text()
+        except FileNotFoundError as e:
+            raise InvalidInputError(
+                f"SQL file does not exist: {file} (for --file)", details={"file": str(file)}
+            ) from e
+    elif file is not None or sql == "-":
+        text = sys.stdin.read()
+    elif sql is None:
+        raise InvalidInputError(
+            "No SQL: give it as an argument, with --file FILE, or - to read it from stdin"
+        )
+    else:
+        text = sql
+    if not text.strip():
+        raise InvalidInputError("Empty SQL statement: nothing to run")
+    return text
+
+
+def _parquet(arrow_stream: bytes) -> bytes:
+    """An Arrow IPC stream rewritten as a Parquet file."""
+    # Imported here for the CLI's startup time: only Parquet output needs pyarrow.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.ipc.open_stream(pa.BufferReader(arrow_stream)).read_all(), sink)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _destination(ctx: typer.Context, chosen: Format | None, target: Path | None) -> Format:
+    """The output format, once the destination is known to be writable (before any query)."""
+    fmt = _format(chosen, target, options(ctx).json)
+    _check_destination(fmt, target)
+    return fmt
+
+
 def _emit(
     ctx: typer.Context,
     *,
-    chosen: Format | None,
+    fmt: Format,
     target: Path | None,
     as_json_result: Callable[[], dict[str, Any]],
     export: Callable[[str], tuple[bytes, dict[str, Any]]],
 ) -> None:
-    """Fetch the rows in the chosen format and write them to the terminal or ``target``."""
+    """Fetch the rows in ``fmt`` and write them to the terminal or ``target``."""
     as_json = options(ctx).json
-    fmt = _format(chosen, target, as_json)
     if fmt in (Format.TABLE, Format.JSON):
         result = as_json_result()
         figures: dict[str, Any] = {k: v for k, v in result.items() if k not in ("rows", "columns")}
@@ -202,10 +276,12 @@ def _emit(
             output.print_json(result)
             return
     else:
-        content, figures = export(fmt.value)
+        content, figures = export(Format.ARROW.value if fmt == Format.PARQUET else fmt.value)
+        if fmt == Format.PARQUET:
+            content = _parquet(content)
         _warn(figures.get("warnings") or [], as_json)
         if target is None:
-            if fmt == Format.ARROW:
+            if fmt in BINARY:
                 _write_binary(content)
             else:
                 typer.echo(content.decode("utf-8"), nl=False)
@@ -223,22 +299,28 @@ def _warn(notices: list[str], as_json: bool) -> None:
     """Reader notices (deprecated products) on stderr; under --json they stay in the output."""
     if not as_json:
         for notice in notices:
-            output.stderr().print(f"[yellow]Warning:[/yellow] {notice}")
+            output.stderr().print(Text(f"Warning: {notice}", style="yellow"), soft_wrap=True)
 
 
 @app.command("run")
 def run(
     ctx: typer.Context,
-    sql: Sql,
+    sql: Sql = None,
+    file: SqlFile = None,
     workgroup: WorkgroupOption = None,
     format: FormatOption = None,
     target: OutputOption = None,
 ) -> None:
-    """Run one read-only SQL query and show its rows (what your grants allow)."""
+    """Run one read-only SQL query and show its rows (what your grants allow).
+
+    The statement comes as an argument, from a file (-f FILE) or from stdin (- or -f -).
+    """
+    sql = statement(sql, file)
+    fmt = _destination(ctx, format, target)
     with connect(ctx) as client:
         _emit(
             ctx,
-            chosen=format,
+            fmt=fmt,
             target=target,
             as_json_result=lambda: client.query_json(sql, workgroup=workgroup),
             export=lambda fmt: client.query_export(sql, format=fmt, workgroup=workgroup),
@@ -285,10 +367,12 @@ def _one_line(sql: str, width: int = SQL_WIDTH) -> str:
 @app.command("submit")
 def submit(
     ctx: typer.Context,
-    sql: Sql,
+    sql: Sql = None,
+    file: SqlFile = None,
     workgroup: WorkgroupOption = None,
 ) -> None:
-    """Start a query in the background and print its id."""
+    """Start a query in the background and print its id (SQL as for run: argument, -f, -)."""
+    sql = statement(sql, file)
     with connect(ctx) as client:
         job = client.submit_query(sql, workgroup=workgroup)
     output.emit(options(ctx).json, job, lambda: output.line(str(job["id"])))
@@ -315,10 +399,11 @@ def results(
     target: OutputOption = None,
 ) -> None:
     """The rows of a finished background query."""
+    fmt = _destination(ctx, format, target)
     with connect(ctx) as client:
         _emit(
             ctx,
-            chosen=format,
+            fmt=fmt,
             target=target,
             as_json_result=lambda: client.query_results_json(query_id),
             export=lambda fmt: client.query_results_export(query_id, format=fmt),

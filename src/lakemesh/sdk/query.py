@@ -89,7 +89,7 @@ class QueryMethods(ApiBase):
         )
         return read_arrow(response.content)
 
-    def query_results_export(self, query_id: str, *, format: str) -> tuple[bytes, dict[str, str]]:
+    def query_results_export(self, query_id: str, *, format: str) -> tuple[bytes, dict[str, Any]]:
         """A finished job's rows as CSV or Arrow IPC stream bytes, with its figures."""
         _check_format(format)
         response = self._raw(
@@ -166,7 +166,12 @@ def _figures(response: httpx.Response) -> dict[str, Any]:
     return {
         "warnings": json.loads(headers.get("x-lakemesh-warnings") or "[]"),
         "query_id": headers.get("x-lakemesh-query-id", ""),
-        "bytes_scanned": headers.get("x-lakemesh-bytes-scanned", ""),
-        "rows_returned": headers.get("x-lakemesh-rows", ""),
-        "duration_ms": headers.get("x-lakemesh-duration-ms", ""),
+        "bytes_scanned": _number(headers.get("x-lakemesh-bytes-scanned")),
+        "rows_returned": _number(headers.get("x-lakemesh-rows")),
+        "duration_ms": _number(headers.get("x-lakemesh-duration-ms")),
     }
+
+
+def _number(header: str | None) -> int | None:
+    """A figure header as the number it is (``None`` when the hub sent none)."""
+    return int(header) if header and header.isdigit() else None
