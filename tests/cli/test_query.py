@@ -230,6 +230,11 @@ def test_workgroups(governed: Governed) -> None:
     assert "analysts" in cli.run("workgroup", "list").stdout
     updated = cli.json("workgroup", "update", "analysts", "--max-bytes-per-query", "none")
     assert updated["max_bytes_per_query"] is None
+    assert (updated["max_concurrent_per_principal"], updated["timeout_seconds"]) == (2, 60)
+    cli.json("workgroup", "update", "analysts", "--max-concurrent-per-principal", "3")
+    shown = cli.run("workgroup", "show", "analysts").stdout
+    assert "max concurrent per principal" in shown
+    assert " 3" in shown
     result = governed.json(EMMA, "query", "SELECT 1 AS one", "--workgroup", "analysts")
     assert isinstance(result, dict)
     assert result["rows"] == [[1]]

@@ -38,6 +38,7 @@ SHOW_FIELDS = [
     ("max bytes per query", "per_query"),
     ("max bytes per month", "per_month"),
     ("max concurrent queries", "max_concurrent"),
+    ("max concurrent per principal", "max_concurrent_per_principal"),
     ("timeout (s)", "timeout_seconds"),
     ("result retention", "result_retention"),
     ("Spark Connect", "spark_remote"),
@@ -77,7 +78,17 @@ BytesPerMonth = Annotated[
 ]
 Concurrent = Annotated[
     str | None,
-    typer.Option("--max-concurrent", help="Queries that may run at once ('none' for no limit)."),
+    typer.Option(
+        "--max-concurrent", help="Queries that may run at once (default 8; 'none' for no limit)."
+    ),
+]
+PerPrincipal = Annotated[
+    str | None,
+    typer.Option(
+        "--max-concurrent-per-principal",
+        help="Queries one principal may run at once (default 2; 'none' for no limit); its jobs "
+        "past it wait their turn.",
+    ),
 ]
 Timeout = Annotated[
     str | None,
@@ -133,6 +144,7 @@ def _settings(
     timeout: str | None,
     retention: str | None,
     spark_remote: str | None,
+    per_principal: str | None = None,
 ) -> dict[str, Any]:
     """The options given, as API fields (a limit given as none is sent as null: lifted)."""
     settings: dict[str, Any] = {}
@@ -146,6 +158,10 @@ def _settings(
         settings["max_bytes_per_month"] = parse_size(per_month, "--max-bytes-per-month")
     if concurrent is not None:
         settings["max_concurrent"] = parse_count(concurrent, "--max-concurrent")
+    if per_principal is not None:
+        settings["max_concurrent_per_principal"] = parse_count(
+            per_principal, "--max-concurrent-per-principal"
+        )
     if timeout is not None:
         settings["timeout_seconds"] = parse_count(timeout, "--timeout")
     if retention is not None:
@@ -179,6 +195,7 @@ def create(
     max_bytes_per_query: BytesPerQuery = None,
     max_bytes_per_month: BytesPerMonth = None,
     max_concurrent: Concurrent = None,
+    max_concurrent_per_principal: PerPrincipal = None,
     timeout: Timeout = None,
     result_retention: Retention = None,
     spark_remote: SparkRemote = None,
@@ -190,6 +207,7 @@ def create(
         per_query=max_bytes_per_query,
         per_month=max_bytes_per_month,
         concurrent=max_concurrent,
+        per_principal=max_concurrent_per_principal,
         timeout=timeout,
         retention=result_retention,
         spark_remote=spark_remote,
@@ -232,6 +250,7 @@ def update(
     max_bytes_per_query: BytesPerQuery = None,
     max_bytes_per_month: BytesPerMonth = None,
     max_concurrent: Concurrent = None,
+    max_concurrent_per_principal: PerPrincipal = None,
     timeout: Timeout = None,
     result_retention: Retention = None,
     spark_remote: SparkRemote = None,
@@ -243,6 +262,7 @@ def update(
         per_query=max_bytes_per_query,
         per_month=max_bytes_per_month,
         concurrent=max_concurrent,
+        per_principal=max_concurrent_per_principal,
         timeout=timeout,
         retention=result_retention,
         spark_remote=spark_remote,

@@ -8,6 +8,7 @@ who read it.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,10 +42,26 @@ OUTCOMES = (SUCCEEDED, FAILED, DENIED, REJECTED, CANCELLED)
 MAX_HISTORY = 1000
 
 # Limits that stop a query before it runs (the query is rejected, not failed).
-ADMISSION_LIMITS = frozenset({"max_bytes_scanned", "max_bytes_per_month", "max_concurrent"})
+ADMISSION_LIMITS = frozenset(
+    {"max_bytes_scanned", "max_bytes_per_month", "max_concurrent", "max_concurrent_per_principal"}
+)
 # A running row older than this past its timeout was left by a hub process that stopped.
 ABANDONED_AFTER = timedelta(minutes=5)
 ABANDONED_WITHOUT_TIMEOUT = timedelta(days=1)
+# The history and the audit trail keep this much of a statement, with its full size and hash: the
+# audit chain cannot be pruned, so no event may grow with the SQL sent.
+SQL_PREFIX_BYTES = 4096
+
+
+def bounded_sql(sql: str) -> tuple[str, int, str]:
+    """The first :data:`SQL_PREFIX_BYTES` of ``sql`` (whole characters), its size and SHA-256.
+
+    >>> bounded_sql("SELECT 1")[:2]
+    ('SELECT 1', 8)
+    """
+    data = sql.encode("utf-8", errors="surrogatepass")
+    prefix = data[:SQL_PREFIX_BYTES].decode("utf-8", errors="ignore")
+    return prefix, len(data), hashlib.sha256(data).hexdigest()
 
 
 def new_query_id() -> str:
@@ -83,7 +100,9 @@ class QueryFacts:
 
 
 def _fill(row: QueryRecord, facts: QueryFacts) -> None:
-    row.principal, row.sql, row.workgroup = facts.principal, facts.sql, facts.workgroup
+    if row.sql_sha256 is None:  # set once: a stored row's facts carry only the prefix
+        row.sql, row.sql_bytes, row.sql_sha256 = bounded_sql(facts.sql)
+    row.principal, row.workgroup = facts.principal, facts.workgroup
     row.engine, row.mode, row.submitted_at = facts.engine, facts.mode, facts.submitted_at
     row.started_at = facts.started_at
 
@@ -122,6 +141,8 @@ def _query_details(row: QueryRecord) -> dict[str, Any]:
     details: dict[str, Any] = {
         "query_id": row.id,
         "sql": row.sql,
+        "sql_bytes": row.sql_bytes,
+        "sql_sha256": row.sql_sha256,
         "workgroup": row.workgroup,
         "engine": row.engine,
         "tables": row.tables,
@@ -207,7 +228,7 @@ def record_failure(
     row.rows_returned = None
     row.finished_at = clock.now()
     row.duration_ms = duration_ms
-    row.error_type, row.error = error.error_type, error.message
+    row.error_type, row.error = error.error_type, error.message[:SQL_PREFIX_BYTES]
     session.flush()
     audit.record(
         session,
@@ -237,8 +258,11 @@ def bytes_this_month(session: Session, workgroup: str) -> int:
     return int(total or 0)
 
 
-def running_queries(session: Session, workgroup: str, *, timeout_seconds: float | None) -> int:
-    """The workgroup's running queries; rows abandoned by a stopped hub process are closed."""
+def running_queries(
+    session: Session, workgroup: str, *, timeout_seconds: float | None, principal: str | None = None
+) -> int:
+    """The workgroup's running queries (``principal``'s only, when given); rows abandoned by a
+    stopped hub process are closed."""
     now = clock.now()
     stale = (
         timedelta(seconds=timeout_seconds) + ABANDONED_AFTER
@@ -259,12 +283,11 @@ def running_queries(session: Session, workgroup: str, *, timeout_seconds: float 
             error="Query was abandoned: its hub process stopped",
         )
     )
-    count = session.execute(
-        select(func.count())
-        .select_from(QueryRecord)
-        .where(QueryRecord.workgroup == workgroup, QueryRecord.status == RUNNING)
-    ).scalar()
-    return int(count or 0)
+    running = select(func.count()).select_from(QueryRecord)
+    running = running.where(QueryRecord.workgroup == workgroup, QueryRecord.status == RUNNING)
+    if principal is not None:
+        running = running.where(QueryRecord.principal == principal)
+    return int(session.execute(running).scalar() or 0)
 
 
 def facts_of(row: QueryRecord) -> QueryFacts:
@@ -338,6 +361,8 @@ def describe_query(row: QueryRecord) -> dict[str, Any]:
         "query_id": row.id,
         "principal": row.principal,
         "sql": row.sql,
+        "sql_bytes": row.sql_bytes,
+        "sql_sha256": row.sql_sha256,
         "workgroup": row.workgroup,
         "engine": row.engine,
         "mode": row.mode,

@@ -1,4 +1,5 @@
-"""Query jobs: queries submitted now and run by a thread pool of the hub process.
+"""Query jobs: queries submitted now and run by worker threads of the hub process, fairly
+across principals (:class:`JobRunner`).
 
 A job is a history row (``queued``, then ``running``, then its outcome) plus, once it succeeded,
 its result kept under the hub home until the workgroup's retention ends
@@ -13,7 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter, OrderedDict, deque
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +40,7 @@ from lakemesh.query.history import (
     record_failure,
 )
 from lakemesh.query.results import ResultStore
-from lakemesh.query.workgroups import WorkgroupSettings
+from lakemesh.query.workgroups import WorkgroupSettings, workgroup_settings
 from lakemesh.store.schema import QueryRecord
 
 logger = logging.getLogger("lakemesh.query")
@@ -47,19 +49,51 @@ RUNNER_CACHE = "query_jobs"
 WORKERS = 4
 CANCEL_WAIT_SECONDS = 10.0
 CANCEL_POLL_SECONDS = 0.25
+RETRY_SECONDS = 0.25
+"""How soon a job that found its workgroup or principal at a concurrency limit tries again."""
 _runner_lock = threading.Lock()
 
 
+@dataclass
+class _Job:
+    """A submitted job as the runner holds it until it ends."""
+
+    actor: Actor
+    sql: str
+    workgroup: str | None
+    query_id: str
+    submitted: datetime
+    per_principal: int | None
+    cancellation: Cancellation = field(default_factory=Cancellation)
+    done: threading.Event = field(default_factory=threading.Event)
+    not_before: float = 0.0
+
+
 class JobRunner:
-    """The thread pool running one hub process's jobs, and the cancellation handle of each."""
+    """The workers running one hub process's jobs, fairly across principals.
+
+    Each principal has its own queue; a free worker takes the oldest job of the principal that
+    waited longest for one, skipping principals at their limit of concurrent queries (the
+    workgroup's ``max_concurrent_per_principal``, and never every worker of the process). So one
+    principal's queue never holds up another's. A job that finds a concurrency limit reached when
+    it is admitted (queries run elsewhere count too) goes back to the head of its queue.
+    """
 
     def __init__(self, hub: Hub, *, workers: int = WORKERS) -> None:
         self.hub = hub
         self.results = ResultStore.of_home(hub.home.path)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakemesh-query")
-        self._lock = threading.Lock()
-        self._jobs: dict[str, tuple[Cancellation, threading.Event]] = {}
+        self.workers = workers
+        self._lock = threading.Condition()
+        self._queues: OrderedDict[str, deque[_Job]] = OrderedDict()
+        self._running: Counter[str] = Counter()
+        self._jobs: dict[str, _Job] = {}
         self._closed = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"lakemesh-query-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
         self._watcher = threading.Thread(
             target=self._watch_cancel_requests, name="lakemesh-query-cancel", daemon=True
         )
@@ -86,55 +120,102 @@ class JobRunner:
                 logger.exception("Cannot read the cancel requests of query jobs")
 
     def close(self) -> None:
-        """Stop watching for cancel requests and wait for the running jobs to end."""
+        """Stop watching for cancel requests; run the queued jobs and wait for them to end."""
         self._closed.set()
-        self._pool.shutdown(wait=True)
+        with self._lock:
+            self._lock.notify_all()
+        for thread in self._threads:
+            thread.join()
 
     def start(
-        self, *, actor: Actor, sql: str, workgroup: str | None, query_id: str, submitted: datetime
+        self,
+        *,
+        actor: Actor,
+        sql: str,
+        workgroup: str | None,
+        query_id: str,
+        submitted: datetime,
+        per_principal: int | None = None,
     ) -> None:
-        """Run the queued job ``query_id`` when a worker is free."""
-        cancellation, done = Cancellation(), threading.Event()
+        """Queue the job ``query_id`` (already stored as queued) behind its principal's others."""
+        job = _Job(actor, sql, workgroup, query_id, submitted, per_principal)
         with self._lock:
-            self._jobs[query_id] = (cancellation, done)
-        self._pool.submit(self._work, actor, sql, workgroup, query_id, submitted, cancellation)
+            self._jobs[query_id] = job
+            self._queues.setdefault(actor.ref, deque()).append(job)
+            self._lock.notify()
+
+    def _share(self, job: _Job) -> int:
+        """How many jobs of the job's principal may run at once in this process."""
+        share = job.per_principal or self.workers
+        return max(min(share, self.workers - 1), 1)
+
+    def _next(self) -> _Job | None:
+        """The next job to run, round robin over principals (called holding the lock)."""
+        now = time.monotonic()
+        for principal, queue in self._queues.items():
+            job = queue[0]
+            if job.not_before > now or self._running[principal] >= self._share(job):
+                continue
+            queue.popleft()
+            if queue:
+                self._queues.move_to_end(principal)
+            else:
+                del self._queues[principal]
+            self._running[principal] += 1
+            return job
+        return None
+
+    def _serve(self) -> None:
+        """One worker: run jobs until the runner is closed and no job is left."""
+        while True:
+            with self._lock:
+                job = self._next()
+                while job is None:
+                    if self._closed.is_set() and not self._queues:
+                        return
+                    self._lock.wait(RETRY_SECONDS)
+                    job = self._next()
+            wait_again = self._work(job)
+            with self._lock:
+                self._running[job.actor.ref] -= 1
+                if wait_again:
+                    job.not_before = time.monotonic() + RETRY_SECONDS
+                    self._queues.setdefault(job.actor.ref, deque()).appendleft(job)
+                else:
+                    self._jobs.pop(job.query_id, None)
+                    job.done.set()
+                self._lock.notify_all()
 
     def _keep(self, outcome: service.QueryOutcome, settings: WorkgroupSettings) -> datetime:
         expires_at = clock.now() + settings.result_retention
         self.results.save(outcome.query_id, outcome.result.table, expires_at=expires_at)
         return expires_at
 
-    def _work(
-        self,
-        actor: Actor,
-        sql: str,
-        workgroup: str | None,
-        query_id: str,
-        submitted: datetime,
-        cancellation: Cancellation,
-    ) -> None:
+    def _work(self, job: _Job) -> bool:
+        """Run ``job``; True when a concurrency limit sent it back to wait in its queue."""
         try:
-            if not cancellation.cancelled:
+            if not job.cancellation.cancelled:
                 service.run(
                     self.hub,
-                    actor=actor,
-                    sql=sql,
-                    workgroup=workgroup,
-                    query_id=query_id,
+                    actor=job.actor,
+                    sql=job.sql,
+                    workgroup=job.workgroup,
+                    query_id=job.query_id,
                     mode=service.ASYNC,
-                    submitted_at=submitted,
-                    cancellation=cancellation,
+                    submitted_at=job.submitted,
+                    cancellation=job.cancellation,
                     keep_result=self._keep,
+                    # A closing runner records the limit instead of waiting for it.
+                    wait_for_slot=not self._closed.is_set(),
                 )
+        except service.SlotBusyError:
+            return True
         except LakemeshError:
             pass  # recorded in the history and the audit trail by the service
         except Exception:
-            logger.exception("Query job %s failed unexpectedly", query_id)
-            self._record_internal_error(query_id)
-        finally:
-            with self._lock:
-                _, done = self._jobs.pop(query_id, (None, threading.Event()))
-            done.set()
+            logger.exception("Query job %s failed unexpectedly", job.query_id)
+            self._record_internal_error(job.query_id)
+        return False
 
     def _record_internal_error(self, query_id: str) -> None:
         with self.hub.transaction() as session:
@@ -146,12 +227,11 @@ class JobRunner:
     def cancel(self, query_id: str) -> threading.Event | None:
         """Cancel the job if this process runs it; the event is set once the job has stopped."""
         with self._lock:
-            found = self._jobs.get(query_id)
-        if found is None:
+            job = self._jobs.get(query_id)
+        if job is None:
             return None
-        cancellation, done = found
-        cancellation.cancel()
-        return done
+        job.cancellation.cancel()
+        return job.done
 
 
 def runner(hub: Hub) -> JobRunner:
@@ -175,8 +255,14 @@ def submit_job(hub: Hub, *, actor: Actor, sql: str, workgroup: str | None = None
         submitted = service.queue_job(
             session, actor=actor, sql=sql, workgroup=workgroup, query_id=query_id
         )
+        per_principal = workgroup_settings(session, workgroup).max_concurrent_per_principal
     runner(hub).start(
-        actor=actor, sql=sql, workgroup=workgroup, query_id=query_id, submitted=submitted
+        actor=actor,
+        sql=sql,
+        workgroup=workgroup,
+        query_id=query_id,
+        submitted=submitted,
+        per_principal=per_principal,
     )
     return {"id": query_id, "status": QUEUED}
 

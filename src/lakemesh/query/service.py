@@ -79,6 +79,15 @@ class WithdrawnError(LakemeshError):
     """A queued job was cancelled before it started (already recorded; nothing to do)."""
 
 
+class SlotBusyError(LakemeshError):
+    """A job found its workgroup or principal at a concurrency limit: it stays queued and waits
+    (nothing recorded). ``limit`` is the error a synchronous query would have got."""
+
+    def __init__(self, limit: LimitExceededError) -> None:
+        super().__init__(limit.message, details=limit.details)
+        self.limit = limit
+
+
 @dataclass
 class _Prepared:
     settings: WorkgroupSettings
@@ -98,10 +107,12 @@ def run(
     submitted_at: datetime | None = None,
     cancellation: Cancellation | None = None,
     keep_result: ResultKeeper | None = None,
+    wait_for_slot: bool = False,
 ) -> QueryOutcome:
     """Run ``sql`` for ``actor`` in ``workgroup`` (``primary`` when None) and record it.
 
-    A job (``mode="async"``) passes the id of its queued history row and a ``cancellation``.
+    A job (``mode="async"``) passes the id of its queued history row and a ``cancellation``;
+    with ``wait_for_slot``, a concurrency limit leaves it queued (:class:`SlotBusyError`).
 
     Raises:
         QueryRejectedError: the statement is not one read-only query over allowed functions.
@@ -126,8 +137,8 @@ def run(
     try:
         prepared = _prepare(hub, actor=actor, sql=sql, facts=facts)
         settings = prepared.settings
-        if mode == ASYNC or settings.max_concurrent is not None:
-            _admit(hub, facts=facts, prepared=prepared)
+        if _needs_admission(settings, mode):
+            _admit(hub, facts=facts, prepared=prepared, wait_for_slot=wait_for_slot)
         engine = _engine(hub, settings)
         facts.started_at = facts.started_at or clock.now()
         reached_engine = True
@@ -149,7 +160,7 @@ def run(
             prepared.warnings,
         )
         expires_at = keep_result(outcome, settings) if keep_result is not None else None
-    except WithdrawnError:
+    except (WithdrawnError, SlotBusyError):
         raise
     except LakemeshError as error:
         error = _in_workgroup(error, facts.workgroup)
@@ -197,7 +208,7 @@ def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepare
                     facts.tables = resolution.names
             notices = deprecation_notices(session, [t.name for t in resolution.tables.values()])
             prepared = _Prepared(settings, resolution, resolution.bytes_to_scan, tuple(notices))
-            if settings.max_concurrent is None and facts.mode != ASYNC:
+            if not _needs_admission(settings, facts.mode):
                 _check_month(session, prepared)
         except LakemeshError as error:
             failure = error
@@ -206,32 +217,32 @@ def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepare
     return prepared
 
 
-def _admit(hub: Hub, *, facts: QueryFacts, prepared: _Prepared) -> None:
-    """Step 2: check the workgroup's running queries and month, then mark the query running.
+def _needs_admission(settings: WorkgroupSettings, mode: str) -> bool:
+    """Jobs and queries of a workgroup that limits concurrency are admitted in a write."""
+    limits = (settings.max_concurrent, settings.max_concurrent_per_principal)
+    return mode == ASYNC or any(limit is not None for limit in limits)
+
+
+def _admit(
+    hub: Hub, *, facts: QueryFacts, prepared: _Prepared, wait_for_slot: bool = False
+) -> None:
+    """Step 2: check the workgroup's running queries (in all and the principal's) and month,
+    then mark the query running.
 
     The workgroup row is locked, so admissions of one workgroup are serialised across hub
     processes (SQLite serialises every write transaction anyway).
+
+    Raises:
+        LimitExceededError: a concurrency limit is reached (or SlotBusyError, ``wait_for_slot``).
     """
     settings = prepared.settings
     with hub.transaction() as session:
         session.execute(
             select(Workgroup.id).where(Workgroup.name == settings.name).with_for_update()
         ).first()
-        if settings.max_concurrent is not None:
-            running = running_queries(
-                session, settings.name, timeout_seconds=settings.limits().timeout_seconds
-            )
-            if running >= settings.max_concurrent:
-                raise LimitExceededError(
-                    f"Workgroup {settings.name} is at its limit of {settings.max_concurrent} "
-                    f"concurrent queries (max_concurrent); try again when one has finished",
-                    details={
-                        "limit": "max_concurrent",
-                        "value": settings.max_concurrent,
-                        "running": running,
-                        "workgroup": settings.name,
-                    },
-                )
+        busy = _concurrency_limit(session, settings, facts.principal)
+        if busy is not None:
+            raise SlotBusyError(busy) if wait_for_slot else busy
         _check_month(session, prepared)
         now = clock.now()
         facts.bytes_scanned = prepared.bytes_to_scan
@@ -239,6 +250,43 @@ def _admit(hub: Hub, *, facts: QueryFacts, prepared: _Prepared) -> None:
             raise WithdrawnError(f"Query job was cancelled before it started: {facts.id}")
         facts.started_at = now
         insert_query(session, facts, status=RUNNING)
+
+
+def _concurrency_limit(
+    session: Session, settings: WorkgroupSettings, principal: str
+) -> LimitExceededError | None:
+    """The error of the first concurrency limit that one more query of ``principal`` would pass."""
+    timeout = settings.limits().timeout_seconds
+    if settings.max_concurrent is not None:
+        running = running_queries(session, settings.name, timeout_seconds=timeout)
+        if running >= settings.max_concurrent:
+            return LimitExceededError(
+                f"Workgroup {settings.name} is at its limit of {settings.max_concurrent} "
+                f"concurrent queries (max_concurrent); try again when one has finished",
+                details={
+                    "limit": "max_concurrent",
+                    "value": settings.max_concurrent,
+                    "running": running,
+                    "workgroup": settings.name,
+                },
+            )
+    limit = settings.max_concurrent_per_principal
+    if limit is not None:
+        own = running_queries(session, settings.name, timeout_seconds=timeout, principal=principal)
+        if own >= limit:
+            return LimitExceededError(
+                f"{principal} is at the limit of {limit} concurrent queries per principal "
+                f"(max_concurrent_per_principal) of workgroup {settings.name}; try again when "
+                "one has finished, or submit a job, which waits its turn",
+                details={
+                    "limit": "max_concurrent_per_principal",
+                    "value": limit,
+                    "running": own,
+                    "principal": principal,
+                    "workgroup": settings.name,
+                },
+            )
+    return None
 
 
 def _check_month(session: Session, prepared: _Prepared) -> None:
@@ -331,6 +379,7 @@ __all__ = [
     "QueryCancelledError",
     "QueryOutcome",
     "ResultKeeper",
+    "SlotBusyError",
     "WithdrawnError",
     "queue_job",
     "run",

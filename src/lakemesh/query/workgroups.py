@@ -24,9 +24,18 @@ from lakemesh.store.schema import Workgroup
 
 DEFAULT_WORKGROUP = "primary"
 DEFAULT_RETENTION = timedelta(days=7)
-DEFAULT_TIMEOUT_SECONDS = QueryLimits().timeout_seconds
+DEFAULT_TIMEOUT_SECONDS = 60
+DEFAULT_MAX_CONCURRENT = 8
+DEFAULT_MAX_CONCURRENT_PER_PRINCIPAL = 2
+"""What a new workgroup gets (the default one too): queries at once, in all and per principal."""
 
-LIMIT_FIELDS = ("max_bytes_per_query", "max_bytes_per_month", "max_concurrent", "timeout_seconds")
+LIMIT_FIELDS = (
+    "max_bytes_per_query",
+    "max_bytes_per_month",
+    "max_concurrent",
+    "max_concurrent_per_principal",
+    "timeout_seconds",
+)
 UPDATABLE = (
     "engine",
     "description",
@@ -46,6 +55,7 @@ class WorkgroupSettings:
     max_bytes_per_query: int | None = None
     max_bytes_per_month: int | None = None
     max_concurrent: int | None = None
+    max_concurrent_per_principal: int | None = None
     timeout_seconds: int | None = None
     result_retention: timedelta = DEFAULT_RETENTION
     spark_remote: str | None = None
@@ -58,6 +68,7 @@ class WorkgroupSettings:
             max_bytes_per_query=row.max_bytes_per_query,
             max_bytes_per_month=row.max_bytes_per_month,
             max_concurrent=row.max_concurrent,
+            max_concurrent_per_principal=row.max_concurrent_per_principal,
             timeout_seconds=row.timeout_seconds,
             result_retention=timedelta(seconds=row.result_retention_seconds),
             spark_remote=row.spark_remote,
@@ -115,6 +126,7 @@ def describe_workgroup(row: Workgroup) -> dict[str, Any]:
         "max_bytes_per_query": row.max_bytes_per_query,
         "max_bytes_per_month": row.max_bytes_per_month,
         "max_concurrent": row.max_concurrent,
+        "max_concurrent_per_principal": row.max_concurrent_per_principal,
         "timeout_seconds": row.timeout_seconds,
         "result_retention": format_duration(timedelta(seconds=row.result_retention_seconds)),
         "spark_remote": row.spark_remote,
@@ -173,12 +185,13 @@ def create_workgroup(
     description: str = "",
     max_bytes_per_query: int | None = None,
     max_bytes_per_month: int | None = None,
-    max_concurrent: int | None = None,
-    timeout_seconds: int | None = None,
+    max_concurrent: int | None = DEFAULT_MAX_CONCURRENT,
+    max_concurrent_per_principal: int | None = DEFAULT_MAX_CONCURRENT_PER_PRINCIPAL,
+    timeout_seconds: int | None = DEFAULT_TIMEOUT_SECONDS,
     result_retention: str | None = None,
     spark_remote: str | None = None,
 ) -> Workgroup:
-    """Create a workgroup (mesh admins only)."""
+    """Create a workgroup (mesh admins only); a limit left out gets its default, None lifts it."""
     actor.require_mesh_admin(action="workgroup.create", resource=f"workgroup:{name}")
     check_identifier(name, "workgroup name")
     _check_engine(engine)
@@ -192,6 +205,9 @@ def create_workgroup(
         max_bytes_per_query=_check_limit("max_bytes_per_query", max_bytes_per_query),
         max_bytes_per_month=_check_limit("max_bytes_per_month", max_bytes_per_month),
         max_concurrent=_check_limit("max_concurrent", max_concurrent),
+        max_concurrent_per_principal=_check_limit(
+            "max_concurrent_per_principal", max_concurrent_per_principal
+        ),
         timeout_seconds=_check_limit("timeout_seconds", timeout_seconds),
         result_retention_seconds=(
             _retention_seconds(result_retention)

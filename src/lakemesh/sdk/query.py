@@ -134,7 +134,8 @@ class WorkgroupMethods(ApiBase):
         self, name: str, *, engine: str = "duckdb", **settings: Any
     ) -> dict[str, Any]:
         """Create a workgroup; ``settings`` are ``description``, ``max_bytes_per_query``,
-        ``max_bytes_per_month``, ``max_concurrent``, ``timeout_seconds``, ``result_retention``
+        ``max_bytes_per_month``, ``max_concurrent``, ``max_concurrent_per_principal``,
+        ``timeout_seconds``, ``result_retention``
         (``7d``) and ``spark_remote`` (``sc://host:port``)."""
         body = {"name": name, "engine": engine, **only_set(**settings)}
         result: dict[str, Any] = self.request("POST", "/workgroups", json=body)

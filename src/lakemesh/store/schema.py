@@ -367,6 +367,7 @@ class Workgroup(Base):
     max_bytes_per_query: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_bytes_per_month: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_concurrent: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_concurrent_per_principal: Mapped[int | None] = mapped_column(Integer, nullable=True)
     timeout_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     result_retention_seconds: Mapped[int] = mapped_column(Integer)
     spark_remote: Mapped[str | None] = mapped_column(String(300), nullable=True)
@@ -386,7 +387,10 @@ class QueryRecord(Base):
     __tablename__ = "query_history"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     principal: Mapped[str] = mapped_column(String(300), index=True)
+    # The statement as written, up to its first few KB; its full size and hash beside it.
     sql: Mapped[str] = mapped_column(Text)
+    sql_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sql_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     workgroup: Mapped[str] = mapped_column(String(100), index=True)
     engine: Mapped[str] = mapped_column(String(20))
     mode: Mapped[str] = mapped_column(String(10))

@@ -19,6 +19,7 @@ class WorkgroupUpdate(RequestBody):
     max_bytes_per_query: Count | None = None
     max_bytes_per_month: Count | None = None
     max_concurrent: Count | None = None
+    max_concurrent_per_principal: Count | None = None
     timeout_seconds: Count | None = None
     result_retention: str | None = None
     spark_remote: str | None = None
@@ -34,22 +35,24 @@ def list_workgroups(session: SessionDep, actor: CurrentActor) -> list[dict[str, 
     return [workgroups.describe_workgroup(row) for row in workgroups.list_workgroups(session)]
 
 
-@router.post("", status_code=201, summary="Create a workgroup (mesh admins)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a workgroup (mesh admins); max_concurrent, max_concurrent_per_principal and "
+    "timeout_seconds left out get their defaults",
+)
 def create_workgroup(
     body: WorkgroupCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
+    # Settings left out keep their defaults; a limit sent as null is lifted.
+    settings = body.model_dump(exclude_unset=True, exclude={"name", "engine", "description"})
     row = workgroups.create_workgroup(
         session,
         actor=actor,
         name=body.name,
         engine=body.engine,
         description=body.description or "",
-        max_bytes_per_query=body.max_bytes_per_query,
-        max_bytes_per_month=body.max_bytes_per_month,
-        max_concurrent=body.max_concurrent,
-        timeout_seconds=body.timeout_seconds,
-        result_retention=body.result_retention,
-        spark_remote=body.spark_remote,
+        **settings,
     )
     return workgroups.describe_workgroup(row)
 
