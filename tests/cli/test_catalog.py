@@ -136,6 +136,19 @@ def test_crawl_then_show_tables(admin_cli: Cli, lake: Lake) -> None:
     unchanged = cli.json("crawl", lake.uri_of("sales"), "--domain", "sales", "--database", "shop")
     assert [t["status"] for t in unchanged] == ["unchanged"]
 
+    (lake.root / "sales" / "elsewhere").symlink_to(lake.root)
+    skipped = cli.json("crawl", str(lake.root / "sales"), "--domain", "sales", "--database", "shop")
+    assert [(t["name"], t["status"]) for t in skipped] == [
+        ("sales.shop.elsewhere", "skipped"),
+        ("sales.shop.orders", "unchanged"),
+    ]
+    linked = cli.run("crawl", str(lake.root / "sales"), "--domain", "sales", "--database", "shop")
+    assert (
+        f"warning: Skipped symbolic link {lake.uri_of('sales/elsewhere')}: it leads to "
+        f"{lake.uri}, outside location {lake.uri_of('sales')}"
+    ) in " ".join(linked.stderr.split())
+    (lake.root / "sales" / "elsewhere").unlink()
+
     cli.run("table", "drop", "sales.shop.orders")
     assert cli.json("table", "list") == []
 

@@ -295,11 +295,12 @@ def test_location_prefixes_follow_updates(mesh: Mesh, tmp_path: Path) -> None:
     [denial] = _denials(mesh, "location.register")
     assert denial.actor == "user:sam@sales"
     with mesh.env.hub.transaction() as session:
+        # {domain} makes the prefix each domain's own, where its admins register themselves.
         guardrails.update_guardrail(
-            session, actor=mesh.env.admin, name="lake-only", prefixes=[str(tmp_path)]
+            session, actor=mesh.env.admin, name="lake-only", prefixes=[f"{tmp_path}/{{domain}}"]
         )
         locations.register_location(
-            session, actor=mesh.sam, uri=str(tmp_path / "elsewhere"), domain="sales"
+            session, actor=mesh.sam, uri=str(tmp_path / "sales" / "crm"), domain="sales"
         )
 
 

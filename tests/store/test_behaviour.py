@@ -289,7 +289,7 @@ def _catalog(env: HubEnv, tmp_path: Path) -> ResourceName:
 
 
 def test_tables_keep_schema_history(env: HubEnv, tmp_path: Path) -> None:
-    name = _catalog(env, tmp_path)
+    name = _catalog(env, tmp_path / "lake")
     with env.hub.transaction() as session:
         changes = tables.alter_table(
             session,
@@ -337,7 +337,7 @@ def test_table_outside_the_domains_locations_is_refused(env: HubEnv, tmp_path: P
 
 
 def test_drop_database_with_tables_needs_cascade(env: HubEnv, tmp_path: Path) -> None:
-    _catalog(env, tmp_path)
+    _catalog(env, tmp_path / "lake")
     with (
         pytest.raises(ConflictError, match="Database sales.crm still has tables: orders"),
         env.hub.transaction() as session,

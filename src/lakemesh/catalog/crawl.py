@@ -3,7 +3,8 @@
 A crawl lists the folder once (one recursive listing), groups files into table folders, parses
 hive partition folders (``key=value``) and reads every data file's schema: Parquet footers, CSV and
 JSON-lines through DuckDB's sniffer. Any error aborts the whole crawl, so callers register nothing
-from a folder that is not entirely readable.
+from a folder that is not entirely readable. Symbolic links are never followed: each one is
+reported as a warning (naming where it leads, and whether that is outside the location).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-import fsspec
+from fsspec import AbstractFileSystem
 
 from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.model.names import check_identifier
-from lakemesh.storage import Properties, backend_for
+from lakemesh.storage import Link, Properties, StorageBackend, backend_for, is_within
 from lakemesh.storage.formats import FILE_FORMATS, Schema, SchemaReader, file_format
 from lakemesh.storage.partitions import parse_partition, partition_type
 from lakemesh.storage.types import widen_type
@@ -47,6 +48,15 @@ class DiscoveredTable:
     partition_columns: tuple[DiscoveredColumn, ...]  # hive key=value levels, in path order
     file_count: int
     total_bytes: int
+    warnings: tuple[str, ...] = ()  # symbolic links skipped inside the table folder
+
+
+@dataclass
+class Discovery:
+    """The tables found under a folder, and the folders that were only symbolic links."""
+
+    tables: list[DiscoveredTable]
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # folder name -> warnings
 
 
 @dataclass(frozen=True)
@@ -71,12 +81,24 @@ def discover_tables(
     progress: ProgressCallback | None = None,
     properties: Properties | None = None,
 ) -> list[DiscoveredTable]:
-    """The tables in the folder ``uri``, sorted by name.
+    """The tables in the folder ``uri``, sorted by name (see :func:`discover`)."""
+    return discover(uri, progress=progress, properties=properties).tables
+
+
+def discover(
+    uri: str,
+    *,
+    boundary: str | None = None,
+    progress: ProgressCallback | None = None,
+    properties: Properties | None = None,
+) -> Discovery:
+    """The tables in the folder ``uri``, sorted by name, and the symbolic links skipped.
 
     Each visible sub-folder of ``uri`` is a table; ``uri`` itself is the table when it holds data
     files (or only ``key=value`` partition folders). Names starting with ``.`` or ``_`` are
     skipped. Every data file's schema is read, so a corrupt file fails the crawl; rows are not
-    scanned.
+    scanned. Symbolic links are skipped with a warning that says whether they lead outside
+    ``boundary`` (the location the crawl reads).
 
     Raises:
         StorageError: the folder cannot be listed, or a data file cannot be read (named).
@@ -85,19 +107,65 @@ def discover_tables(
     """
     backend = backend_for(uri, properties=properties)
     root_uri = backend.normalize(uri)
-    filesystem = backend.filesystem()
-    listing = _list_files(filesystem, backend.to_path(root_uri), root_uri)
+    listing, links = _list_files(backend, backend.to_path(root_uri), root_uri)
     root_name = (backend.segments(root_uri) or ("",))[-1]
     folders = _table_folders(root_uri, root_name, listing)
     files = [file for folder in folders for file in folder.files]
-    schemas = _read_schemas(filesystem, files, progress)
-    return [_describe(folder, schemas) for folder in folders]
+    schemas = _read_schemas(backend.filesystem(), files, progress)
+    tables = [_describe(folder, schemas) for folder in folders]
+    return _with_warnings(tables, links, backend, boundary, root_uri)
+
+
+def _uri(backend: StorageBackend, path: str) -> str:
+    try:
+        return backend.to_uri(path)
+    except InvalidInputError:
+        return repr(path)  # a name lakemesh refuses as a location (it is only being reported)
+
+
+def _link_warning(link: Link, backend: StorageBackend, boundary: str | None) -> str:
+    name, target = _uri(backend, link.path), _uri(backend, link.target)
+    if boundary is not None and not (target.startswith("file:") and is_within(target, boundary)):
+        return f"Skipped symbolic link {name}: it leads to {target}, outside location {boundary}"
+    return f"Skipped symbolic link {name} (it leads to {target}; links are not followed)"
+
+
+def _with_warnings(
+    tables: list[DiscoveredTable],
+    links: list[tuple[tuple[str, ...], Link]],
+    backend: StorageBackend,
+    boundary: str | None,
+    root_uri: str,
+) -> Discovery:
+    """Attach each link's warning to the table folder it lies in (or report its folder)."""
+    by_location = {table.location: table for table in tables}
+    warnings: dict[str, list[str]] = {}
+    skipped: dict[str, list[str]] = {}
+    for parts, link in links:
+        message = _link_warning(link, backend, boundary)
+        # The folder itself is a table, or each sub-folder is one.
+        owner = root_uri if root_uri in by_location else f"{root_uri.rstrip('/')}/{parts[0]}"
+        if owner in by_location:
+            warnings.setdefault(owner, []).append(message)
+        else:
+            skipped.setdefault(parts[0], []).append(message)
+    return Discovery(
+        [
+            replace(table, warnings=tuple(warnings[table.location]))
+            if table.location in warnings
+            else table
+            for table in tables
+        ],
+        skipped,
+    )
 
 
 def _list_files(
-    filesystem: fsspec.AbstractFileSystem, root: str, root_uri: str
-) -> list[tuple[tuple[str, ...], str, int]]:
-    """Visible files under ``root``: (path parts relative to root, path, size), sorted."""
+    backend: StorageBackend, root: str, root_uri: str
+) -> tuple[list[tuple[tuple[str, ...], str, int]], list[tuple[tuple[str, ...], Link]]]:
+    """Visible files under ``root``: (path parts relative to root, path, size), sorted; and the
+    visible symbolic links with their parts."""
+    filesystem = backend.filesystem()
     try:
         if not filesystem.isdir(root):
             if filesystem.exists(root):
@@ -106,18 +174,24 @@ def _list_files(
                 f"Storage location does not exist: {root_uri}", details={"uri": root_uri}
             )
         filesystem.invalidate_cache(root)
-        entries = filesystem.find(root, detail=True)
+        found = backend.list_files(root)
     except OSError as e:
         raise StorageError(f"Cannot list {root_uri}: {e}", details={"uri": root_uri}) from e
     prefix = root.rstrip("/") + "/"
-    listing = []
-    for path, info in entries.items():
-        if info.get("type") != "file" or not path.startswith(prefix):
-            continue
+
+    def visible(path: str) -> tuple[str, ...] | None:
+        if not path.startswith(prefix):
+            return None
         parts = tuple(path[len(prefix) :].split("/"))
-        if not any(part.startswith((".", "_")) for part in parts):
-            listing.append((parts, path, int(info.get("size") or 0)))
-    return sorted(listing)
+        return None if any(part.startswith((".", "_")) for part in parts) else parts
+
+    listing = [
+        (parts, path, size)
+        for path, size in found.files.items()
+        if (parts := visible(path)) is not None
+    ]
+    links = [(parts, link) for link in found.links if (parts := visible(link.path)) is not None]
+    return sorted(listing), sorted(links, key=lambda pair: pair[0])
 
 
 def _table_folders(
@@ -227,7 +301,7 @@ def _check_partition_keys(uri: str, files: list[_DataFile]) -> None:
 
 
 def _read_schemas(
-    filesystem: fsspec.AbstractFileSystem,
+    filesystem: AbstractFileSystem,
     files: list[_DataFile],
     progress: ProgressCallback | None,
 ) -> dict[str, Schema]:

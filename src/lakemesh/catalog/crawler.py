@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakemesh import audit
-from lakemesh.catalog.crawl import DiscoveredTable, discover_tables
+from lakemesh.catalog.crawl import DiscoveredTable, discover
 from lakemesh.catalog.locations import owning_location
 from lakemesh.catalog.tables import (
     ColumnSpec,
@@ -25,6 +25,7 @@ from lakemesh.hub import Hub
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName, check_identifier
+from lakemesh.storage import real_uri
 
 
 @dataclass
@@ -32,11 +33,12 @@ class CrawledTable:
     """What a crawl did to one table."""
 
     name: str
-    status: str  # created | updated | unchanged
+    status: str  # created | updated | unchanged | skipped (a folder that is a symbolic link)
     schema_version: int
     files: int
     bytes: int
     changes: dict[str, list[Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class CrawledTable:
             "files": self.files,
             "bytes": self.bytes,
             "changes": self.changes,
+            "warnings": self.warnings,
         }
 
 
@@ -67,15 +70,21 @@ def crawl(
     """Discover tables under ``uri`` and create or update them in ``domain.database``.
 
     Re-crawling is idempotent: an unchanged table stays at its schema version; a changed one gets a
-    new version whose changes (added, removed, retyped columns) are returned.
+    new version whose changes (added, removed, retyped columns) are returned. ``uri`` is read at
+    its real path, which must lie in a location of the domain; symbolic links are skipped and
+    reported in the tables' ``warnings`` (a table folder that is a link as a ``skipped`` entry).
     """
     check_identifier(database, "database name")
     with hub.transaction() as session:
         get_domain_row(session, domain)
         actor.require_domain_admin(domain, action="crawl", resource=f"{domain}.{database}")
-        owning_location(session, uri=uri, domain=domain)
-    discovered = discover_tables(uri, progress=progress)
-    results: list[CrawledTable] = []
+        boundary = owning_location(session, uri=uri, domain=domain).uri
+    discovery = discover(real_uri(uri), boundary=boundary, progress=progress)
+    discovered = discovery.tables
+    results: list[CrawledTable] = [
+        CrawledTable(f"{domain}.{database}.{folder}", "skipped", 0, 0, 0, {}, warnings)
+        for folder, warnings in discovery.skipped.items()
+    ]
     with hub.transaction() as session:
         ensure_database(session, actor=actor, domain=domain, name=database)
         for found in discovered:
@@ -100,6 +109,7 @@ def crawl(
                         found.file_count,
                         found.total_bytes,
                         {"added": [c.to_dict() for c in columns], "removed": [], "changed": []},
+                        list(found.warnings),
                     )
                 )
                 continue
@@ -116,6 +126,7 @@ def crawl(
                     found.file_count,
                     found.total_bytes,
                     changes,
+                    list(found.warnings),
                 )
             )
         audit.record(
@@ -125,4 +136,4 @@ def crawl(
             resource=f"{domain}.{database}",
             details={"uri": uri, "tables": {r.name: r.status for r in results}},
         )
-    return results
+    return sorted(results, key=lambda result: result.name)

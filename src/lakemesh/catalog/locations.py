@@ -9,79 +9,108 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.catalog.location_rules import (
+    check_may_register,
+    check_not_reserved,
+    holds_location_access,
+    shown,
+)
 from lakemesh.catalog.visibility import can_describe
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance.guardrail_checks import check_location_prefixes
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName
-from lakemesh.storage import is_within, normalize_uri
+from lakemesh.storage import is_within, normalize_uri, real_uri
 from lakemesh.store.schema import Domain, Location, Table
 from lakemesh.store.versions import mark_policy_changed
 
 
 def check_location(session: Session, *, uri: str, domain: str, actor: Actor | None = None) -> str:
-    """Normalise ``uri``; refuse it when it clashes with another domain or lies outside the
-    prefixes a ``location-prefixes`` guardrail allows."""
+    """The real URI ``uri`` names, when ``domain`` may own it (see
+    :mod:`lakemesh.catalog.location_rules`); compared on real paths, it must not be reserved,
+    must lie within the ``location-prefixes`` guardrails, must neither contain another domain's
+    location nor lie inside one (unless ``actor`` holds DATA_LOCATION_ACCESS on it), and a domain
+    admin's must lie inside a prefix granted to its domain."""
     normalized = normalize_uri(uri)
-    check_location_prefixes(session, uri=normalized, actor=actor)
+    real = real_uri(normalized)
+    check_not_reserved(session, uri=normalized, real=real, actor=actor)
+    check_location_prefixes(session, uri=real, domain=domain, actor=actor)
+    named = shown(normalized, real)
+    granted_parents: list[Location] = []
     for other in session.execute(select(Location)).scalars():
-        if other.uri == normalized:
+        if other.uri == real:
             raise AlreadyExistsError(
-                f"Location already registered: {normalized} (by domain {other.domain.name})",
-                details={"uri": normalized, "domain": other.domain.name},
+                f"Location already registered: {named} (by domain {other.domain.name})",
+                details={"uri": real, "domain": other.domain.name},
             )
-        if other.domain.name == domain:
-            continue
-        if is_within(normalized, other.uri):
+        if is_within(real, other.uri):
+            if actor is not None and holds_location_access(session, actor, other):
+                granted_parents.append(other)
+            elif other.domain.name != domain:
+                raise ConflictError(
+                    f"Location {named} is inside location {other.uri} of domain "
+                    f"{other.domain.name}",
+                    details={"uri": real, "conflict": other.uri, "domain": other.domain.name},
+                )
+        elif is_within(other.uri, real) and other.domain.name != domain:
             raise ConflictError(
-                f"Location {normalized} is inside location {other.uri} of domain "
-                f"{other.domain.name}",
-                details={"uri": normalized, "conflict": other.uri, "domain": other.domain.name},
+                f"Location {named} contains location {other.uri} of domain {other.domain.name}",
+                details={"uri": real, "conflict": other.uri, "domain": other.domain.name},
             )
-        if is_within(other.uri, normalized):
-            raise ConflictError(
-                f"Location {normalized} contains location {other.uri} of domain "
-                f"{other.domain.name}",
-                details={"uri": normalized, "conflict": other.uri, "domain": other.domain.name},
-            )
-    return normalized
+    if actor is not None:
+        check_may_register(
+            session,
+            actor=actor,
+            uri=normalized,
+            real=real,
+            domain=domain,
+            granted_parents=granted_parents,
+        )
+    return real
 
 
 def register_location(session: Session, *, actor: Actor, uri: str, domain: str) -> Location:
-    """Register a storage location for ``domain`` (its admins or mesh admins)."""
+    """Register a storage location for ``domain`` (its admins or mesh admins), by its real URI."""
     domain_row = get_domain_row(session, domain)
     actor.require_domain_admin(domain, action="location.register", resource=uri)
-    normalized = check_location(session, uri=uri, domain=domain, actor=actor)
-    row = Location(domain_id=domain_row.id, uri=normalized, created_at=clock.now())
+    real = check_location(session, uri=uri, domain=domain, actor=actor)
+    row = Location(domain_id=domain_row.id, uri=real, created_at=clock.now())
     session.add(row)
     session.flush()
     audit.record(
         session,
         actor=actor.ref,
         action="location.register",
-        resource=normalized,
-        details={"domain": domain},
+        resource=real,
+        details={"domain": domain, **({"given": uri} if uri != real else {})},
     )
     return row
 
 
 def owning_location(session: Session, *, uri: str, domain: str) -> Location:
-    """The location of ``domain`` that contains ``uri``.
+    """The location of ``domain`` that contains ``uri``, compared on real paths.
 
     Raises:
-        AccessDeniedError-like InvalidInputError: ``uri`` lies in no location of the domain.
+        InvalidInputError: ``uri`` lies in no location of the domain.
     """
     normalized = normalize_uri(uri)
+    real = real_uri(normalized)
+    found = containing_location(session, uri=real, domain=domain)
+    if found is None:
+        raise InvalidInputError(
+            f"{shown(normalized, real)} is not inside any location registered by domain {domain} "
+            f"(run 'lakemesh location register URI --domain {domain}')",
+            details={"uri": normalized, "domain": domain},
+        )
+    return found
+
+
+def containing_location(session: Session, *, uri: str, domain: str) -> Location | None:
+    """The innermost location of ``domain`` that contains the real URI ``uri``, if any."""
     rows = session.execute(select(Location).join(Domain).where(Domain.name == domain)).scalars()
-    for row in rows:
-        if is_within(normalized, row.uri):
-            return row
-    raise InvalidInputError(
-        f"{normalized} is not inside any location registered by domain {domain} "
-        f"(run 'lakemesh location register URI --domain {domain}')",
-        details={"uri": normalized, "domain": domain},
-    )
+    inside = [row for row in rows if is_within(uri, row.uri)]
+    return max(inside, key=lambda row: len(row.uri), default=None)
 
 
 def list_locations(session: Session, *, domain: str | None = None) -> Sequence[Location]:
@@ -107,22 +136,38 @@ def visible_locations(
 
 
 def deregister_location(session: Session, *, actor: Actor, uri: str) -> None:
-    """Remove a location no table uses any more."""
+    """Remove a location no table uses any more (named as registered or by an alias)."""
     normalized = normalize_uri(uri)
-    row = session.execute(select(Location).where(Location.uri == normalized)).scalar()
+    row = find_location(session, normalized)
     if row is None:
         raise NotFoundError(f"Location does not exist: {normalized}", details={"uri": normalized})
-    actor.require_domain_admin(row.domain.name, action="location.deregister", resource=normalized)
+    actor.require_domain_admin(row.domain.name, action="location.deregister", resource=row.uri)
+    others = [
+        other.uri for other in list_locations(session, domain=row.domain.name) if other.id != row.id
+    ]
     for table in session.execute(select(Table)).scalars():
-        if is_within(table.location, normalized):
+        if (
+            table.database.domain_id == row.domain_id
+            and is_within(table.location, row.uri)
+            and not any(is_within(table.location, other) for other in others)
+        ):
             raise ConflictError(
-                f"Location {normalized} is still used by table "
+                f"Location {row.uri} is still used by table "
                 f"{table.database.domain.name}.{table.database.name}.{table.name}",
-                details={"uri": normalized},
+                details={"uri": row.uri},
             )
     session.delete(row)
     mark_policy_changed(session)
-    audit.record(session, actor=actor.ref, action="location.deregister", resource=normalized)
+    audit.record(session, actor=actor.ref, action="location.deregister", resource=row.uri)
+
+
+def find_location(session: Session, uri: str) -> Location | None:
+    """The location registered as ``uri`` or as the real URI it resolves to."""
+    for candidate in dict.fromkeys((normalize_uri(uri), real_uri(uri))):
+        row = session.execute(select(Location).where(Location.uri == candidate)).scalar()
+        if row is not None:
+            return row
+    return None
 
 
 def describe_location(row: Location) -> dict[str, Any]:

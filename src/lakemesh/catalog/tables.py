@@ -16,7 +16,7 @@ from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName, check_identifier
-from lakemesh.storage import normalize_uri
+from lakemesh.storage import real_uri
 from lakemesh.store.schema import Column, Database, Domain, SchemaVersion, Table
 from lakemesh.store.versions import EVERYTHING, PolicyChange, mark_policy_changed
 
@@ -95,7 +95,7 @@ def create_database(
         )
     if location is not None:
         owning_location(session, uri=location, domain=domain)
-        location = normalize_uri(location)
+        location = real_uri(location)
     row = Database(
         domain_id=domain_row.id,
         name=name,
@@ -256,7 +256,7 @@ def create_table(
     row = Table(
         database_id=database.id,
         name=name.table,
-        location=normalize_uri(location),
+        location=real_uri(location),
         format=format,
         description=description,
         properties=dict(properties or {}),

@@ -76,5 +76,8 @@ def crawl(
             title=f"Crawled {target} into {domain}.{database}",
             empty=f"No tables found under {target}.",
         )
+        for table in tables:
+            for warning in table.get("warnings") or ():
+                output.note(f"warning: {warning}")
 
     output.emit(globals_.json, tables, human)

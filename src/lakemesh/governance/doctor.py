@@ -340,7 +340,8 @@ def _locations(session: Session) -> Iterator[Finding]:
     rows = guardrails.list_guardrails(session, kind=guardrails.LOCATION_PREFIXES)
     for location in session.execute(select(Location).order_by(Location.uri)).scalars():
         for row in rows:
-            if not any(is_within(location.uri, p) for p in row.config.get("prefixes", [])):
+            prefixes = guardrails.location_prefixes(row, location.domain.name)
+            if not any(is_within(location.uri, prefix) for prefix in prefixes):
                 yield Finding(
                     "location-outside-prefixes",
                     "high",

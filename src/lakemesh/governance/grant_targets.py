@@ -17,7 +17,7 @@ from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import APPLICABLE, Permission
 from lakemesh.policy.rules import GrantTarget
-from lakemesh.storage import normalize_uri
+from lakemesh.storage import normalize_uri, real_uri
 from lakemesh.store.schema import DataFilterRow, Grant, Location
 
 CATALOG_PERMISSIONS = frozenset(Permission) - {
@@ -188,7 +188,9 @@ def build_row(session: Session, request: GrantRequest) -> Grant:
     elif request.location is not None:
         _check_permissions(request.permissions, LOCATION_PERMISSIONS, "a location")
         uri = normalize_uri(request.location)
-        location = session.execute(select(Location).where(Location.uri == uri)).scalar()
+        location = session.execute(
+            select(Location).where(Location.uri.in_({uri, real_uri(uri)}))
+        ).scalar()
         if location is None:
             raise NotFoundError(f"Location does not exist: {uri}", details={"uri": uri})
         row.target_kind, row.location_id, row.location = "location", location.id, location

@@ -19,13 +19,14 @@ from lakemesh.governance.guardrails import (
     SENSITIVE_SCOPE,
     label,
     list_guardrails,
+    location_prefixes,
 )
 from lakemesh.governance.state import policy_index
 from lakemesh.identity.actors import Actor
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import GrantRule, TagTarget, parse_tag_expression
-from lakemesh.storage import is_within, normalize_uri
+from lakemesh.storage import is_within, normalize_uri, real_uri
 from lakemesh.store.schema import Guardrail
 
 
@@ -130,17 +131,21 @@ def check_grant(session: Session, *, actor: Actor, rule: GrantRule) -> None:
             )
 
 
-def check_location_prefixes(session: Session, *, uri: str, actor: Actor | None = None) -> None:
-    """Refuse a location outside the prefixes a ``location-prefixes`` guardrail allows.
+def check_location_prefixes(
+    session: Session, *, uri: str, domain: str, actor: Actor | None = None
+) -> None:
+    """Refuse a location of ``domain`` outside the prefixes a ``location-prefixes`` guardrail
+    allows (``{domain}`` in a prefix stands for ``domain``), compared on real paths.
 
     Raises:
         GuardrailViolationError: ``Guardrail lake-only (location-prefixes s3://lake): location
             file:///tmp/x is outside the allowed prefixes``.
     """
     normalized = normalize_uri(uri)
+    real = real_uri(normalized)
     for row in list_guardrails(session, kind=LOCATION_PREFIXES):
-        prefixes: list[str] = row.config.get("prefixes", [])
-        if not any(is_within(normalized, prefix) for prefix in prefixes):
+        prefixes = location_prefixes(row, domain)
+        if not any(is_within(real, real_uri(prefix)) for prefix in prefixes):
             raise _violation(
                 row,
                 f"location {normalized} is outside the allowed prefixes",

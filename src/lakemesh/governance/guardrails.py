@@ -8,7 +8,10 @@ Four kinds, each a ``guardrails`` row with its configuration:
   could include a column matching the expression may go to named principals only: users,
   services and groups, whose members are named one by one. Never to a whole domain
   (``domain:X``), whose admins could pass it on to anyone in it.
-- ``location-prefixes`` (``prefixes``): storage locations must lie under one of the prefixes.
+- ``location-prefixes`` (``prefixes``): storage locations must lie under one of the prefixes
+  (compared on real paths). A prefix may name ``{domain}`` (``s3://lake/{domain}``): it then
+  stands for each domain's own prefix, inside which that domain's admins may register locations
+  themselves (see :mod:`lakemesh.catalog.location_rules`).
 - ``max-token-lifetime`` (``max``): every API token expires, at most that long after creation.
 
 Only mesh admins create, change or delete guardrails (audited); anyone may read them. A change
@@ -71,6 +74,20 @@ def list_guardrails(session: Session, *, kind: str | None = None) -> Sequence[Gu
     if kind is not None:
         query = query.where(Guardrail.kind == _check_kind(kind))
     return session.execute(query).scalars().all()
+
+
+def location_prefixes(
+    row: Guardrail, domain: str, prefixes: Sequence[str] | None = None
+) -> list[str]:
+    """A ``location-prefixes`` guardrail's prefixes (or ``prefixes`` of them) for ``domain``,
+    with ``{domain}`` replaced.
+
+    >>> location_prefixes(Guardrail(config={"prefixes": ["s3://lake/{domain}"]}), "sales")
+    ['s3://lake/sales']
+    """
+    if prefixes is None:
+        prefixes = row.config.get("prefixes", [])
+    return [prefix.replace("{domain}", domain) for prefix in prefixes]
 
 
 def rule_text(row: Guardrail) -> str:

@@ -10,11 +10,13 @@ the whole domain's catalog, so existence does not leak.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from lakemesh.catalog.location_rules import shown
+from lakemesh.catalog.locations import list_locations
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.catalog.visibility import can_describe
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError, StorageError
@@ -23,7 +25,7 @@ from lakemesh.identity.actors import Actor
 from lakemesh.model.names import IDENTIFIER, ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.query.table import FORMATS, TableAccess
-from lakemesh.storage import StorageBackend, backend_for
+from lakemesh.storage import StorageBackend, backend_for, is_within
 from lakemesh.storage.formats import file_format
 from lakemesh.store.schema import Table
 
@@ -112,7 +114,7 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
     # the actor's value when the policy engine collected the pairs (policy/table_access.py).
     data = [column for column in row.columns if not column.is_partition]
     partitions = [column for column in row.columns if column.is_partition]
-    files = data_files(row)
+    files = data_files(row, locations=[r.uri for r in list_locations(session, domain=name.domain)])
     return TableAccess(
         name=str(table_name(row)),
         format=row.format,
@@ -133,16 +135,18 @@ class DataFiles:
     sizes: tuple[int, ...] = ()
 
 
-def data_files(row: Table) -> DataFiles:
-    """Every data file of a table: local paths or ``s3://`` objects under its location.
+def data_files(row: Table, *, locations: Sequence[str]) -> DataFiles:
+    """Every data file of a table: real local paths or ``s3://`` objects under its location.
 
-    Files and folders whose names start with ``_`` or ``.`` are skipped (as the crawler does), as
-    are files of another format and anything whose real path leaves the location (a symbolic
-    link pointing elsewhere). A location that does not exist yet holds no files.
+    ``locations`` are the registered locations of the table's domain: the table's location, on
+    its real path, must lie in one of them, or nothing is read. Files and folders whose names
+    start with ``_`` or ``.`` are skipped (as the crawler does), as are files of another format,
+    symbolic links, and anything whose real path is not inside that location. A location that
+    does not exist yet holds no files.
 
     Raises:
         InvalidInputError: the table's format or storage cannot be read by the query engines.
-        StorageError: the location cannot be listed.
+        StorageError: the location cannot be listed, or lies outside its domain's locations.
     """
     name = str(table_name(row))
     if row.format not in FORMATS:
@@ -151,33 +155,41 @@ def data_files(row: Table) -> DataFiles:
             details={"table": name, "format": row.format},
         )
     backend = backend_for(row.location)
-    if backend.scheme == "s3":
-        return _object_files(row, name, backend)
-    if backend.scheme != "file":
+    if backend.scheme not in ("s3", "file"):
         raise InvalidInputError(
             f"Tables on {backend.scheme}:// storage cannot be queried through the hub yet: {name}",
             details={"table": name, "location": row.location},
         )
+    real = backend.real_uri(row.location)
+    inside = [uri for uri in locations if is_within(real, uri)]
+    if not inside:
+        raise StorageError(
+            f"Table {name} is not read: its location {shown(row.location, real)} is outside "
+            "every location of its domain",
+            details={"table": name, "location": row.location},
+        )
+    if backend.scheme == "s3":
+        return _object_files(row, name, backend)
+    boundary = max(inside, key=len)
     filesystem = backend.filesystem()
-    root = backend.to_path(row.location)
+    root = backend.to_path(real)
     try:
         if not filesystem.isdir(root):
             found = filesystem.isfile(root) and _readable(root, row.format)
             return DataFiles((root,) if found else ())
-        entries = filesystem.find(root, detail=True)
+        files = backend.list_files(root).files
     except OSError as e:
         raise _unlisted(name, row, e) from e
-    real_root = os.path.realpath(root).rstrip("/") + "/"
+    real_prefix = backend.to_path(boundary).rstrip("/") + "/"
     prefix = root.rstrip("/") + "/"
     return DataFiles(
         tuple(
             path
-            for path in sorted(entries)
-            if entries[path].get("type") == "file"
-            and path.startswith(prefix)
+            for path in sorted(files)
+            if path.startswith(prefix)
             and _visible(path[len(prefix) :])
             and _readable(path, row.format)
-            and os.path.realpath(path).startswith(real_root)
+            and os.path.realpath(path).startswith(real_prefix)
         )
     )
 

@@ -34,7 +34,7 @@ from lakemesh.hub import Hub
 from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.names import ResourceName, check_identifier, parse_principal
-from lakemesh.storage import backend_for, join_uri, normalize_uri
+from lakemesh.storage import backend_for, join_uri, real_uri
 from lakemesh.store.schema import Domain, DomainAdmin, Location, Principal
 
 PRODUCER, CONSUMER = "producer", "consumer"
@@ -224,7 +224,7 @@ def onboard_producer(
     """
     check_identifier(name, "domain name")
     admin = _check_admin(name, admin)
-    uri = normalize_uri(location)
+    uri = real_uri(location)
     wanted = dict(sorted((tags or {}).items()))
     with hub.read() as session:
         _existing_domain(session, actor=actor, name=name, admin=admin, action="onboard.producer")

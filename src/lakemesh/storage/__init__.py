@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from lakemesh.storage.base import Properties, StorageBackend
+from lakemesh.storage.base import Link, Listing, Properties, StorageBackend
 from lakemesh.storage.registry import (
     AVAILABLE_BACKENDS,
     backend_for,
@@ -15,12 +15,15 @@ from lakemesh.storage.registry import (
     join_uri,
     normalize_uri,
     overlaps,
+    real_uri,
     scheme_of,
 )
 from lakemesh.storage.s3 import S3Options
 
 __all__ = [
     "AVAILABLE_BACKENDS",
+    "Link",
+    "Listing",
     "Properties",
     "S3Options",
     "StorageBackend",
@@ -30,5 +33,6 @@ __all__ = [
     "join_uri",
     "normalize_uri",
     "overlaps",
+    "real_uri",
     "scheme_of",
 ]

@@ -10,7 +10,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from lakemesh.errors import InvalidInputError
-from lakemesh.storage.base import StorageBackend
+from lakemesh.storage.base import Link, Listing, StorageBackend, check_literal_path
 
 # file:///abs, file://localhost/abs or file:/abs; any other host is refused.
 _FILE_PREFIX = re.compile(r"^file:(?://(?:localhost)?(?=/)|(?=/(?!/)))", re.IGNORECASE)
@@ -21,7 +21,9 @@ class LocalStorage(StorageBackend):
 
     URIs are written ``file:///abs/path``; ``file://localhost/abs``, ``file:/abs``, ``~/x`` and
     relative paths (against the working directory) are accepted and normalized. Paths are taken
-    literally: no percent-decoding, and symbolic links are not resolved.
+    literally: no percent-decoding (so percent-encoded dots and slashes are refused), and
+    :meth:`normalize` does not resolve symbolic links; :meth:`real_uri` does. Listings never
+    follow a link: :meth:`list_files` reports each one with the real path it leads to.
     """
 
     scheme = "file"
@@ -33,6 +35,7 @@ class LocalStorage(StorageBackend):
         return tuple(part for part in self.to_path(uri).split("/") if part)
 
     def to_path(self, uri: str) -> str:
+        check_literal_path(uri)
         text = uri.strip()
         match = _FILE_PREFIX.match(text)
         if match:
@@ -56,3 +59,22 @@ class LocalStorage(StorageBackend):
 
     def filesystem(self) -> fsspec.AbstractFileSystem:
         return LocalFileSystem()
+
+    def real_uri(self, uri: str) -> str:
+        """``file://`` and the real path: links, ``/proc/*/root`` and ``..`` resolved."""
+        return "file://" + os.path.realpath(self.to_path(uri))
+
+    def list_files(self, path: str) -> Listing:
+        listing = Listing()
+        folders = [path]
+        while folders:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    name = entry.path.replace(os.sep, "/")
+                    if entry.is_symlink():
+                        listing.links.append(Link(name, os.path.realpath(entry.path)))
+                    elif entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        listing.files[name] = entry.stat(follow_symlinks=False).st_size
+        return listing

@@ -63,6 +63,16 @@ def normalize_uri(uri: str) -> str:
     return backend_for(uri).normalize(uri)
 
 
+def real_uri(uri: str) -> str:
+    """The normalized URI of what ``uri`` really names: for local storage the real path, with
+    symbolic links, ``/proc/self/root`` and ``..`` resolved; object stores have no aliases.
+
+    >>> real_uri("s3://bucket//sales/")
+    's3://bucket/sales'
+    """
+    return backend_for(uri).real_uri(uri)
+
+
 def filesystem_for(
     uri: str, *, properties: Properties | None = None
 ) -> tuple[fsspec.AbstractFileSystem, str]:

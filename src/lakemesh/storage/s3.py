@@ -11,7 +11,7 @@ from typing import Any
 import fsspec
 
 from lakemesh.errors import InvalidInputError
-from lakemesh.storage.base import Properties, StorageBackend
+from lakemesh.storage.base import Properties, StorageBackend, check_literal_path
 
 S3_SCHEMES = ("s3", "s3a", "s3n")
 
@@ -118,7 +118,8 @@ class S3Storage(StorageBackend):
     """Buckets and prefixes of an S3-compatible store (AWS, MinIO, Ceph, ...).
 
     ``s3a://`` and ``s3n://`` (Hadoop spellings) normalize to ``s3://``. Empty segments collapse;
-    ``.`` and ``..`` segments are refused, since S3 keys would take them literally.
+    ``.`` and ``..`` segments and percent-encoded dots and slashes are refused, since S3 keys
+    would take them literally while other readers might not.
     """
 
     scheme = "s3"
@@ -127,6 +128,7 @@ class S3Storage(StorageBackend):
         return "s3://" + "/".join(self.segments(uri))
 
     def segments(self, uri: str) -> tuple[str, ...]:
+        check_literal_path(uri)
         scheme, separator, rest = uri.strip().partition("://")
         if not separator or scheme.lower() not in S3_SCHEMES:
             raise InvalidInputError(
