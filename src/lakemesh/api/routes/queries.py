@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from lakemesh.api.deps import CurrentActor, HubDep, SessionDep, StandaloneActor
+from lakemesh.api.disconnect import cancel_on_disconnect
 from lakemesh.api.schemas import RequestBody
 from lakemesh.query import jobs, service, to_arrow_ipc, to_csv
+from lakemesh.query.engines import Cancellation
 from lakemesh.query.history import MAX_HISTORY, describe_query, list_history
 from lakemesh.query.results import result_json
 
@@ -76,9 +79,20 @@ def result_response(
 
 
 @router.post("", summary="Run one read-only SQL query and return its rows", responses=RESULT_DOC)
-def run_query(body: QueryCreate, hub: HubDep, actor: StandaloneActor) -> Response:
-    outcome = service.run(hub, actor=actor, sql=body.sql, workgroup=body.workgroup)
-    return result_response(
+async def run_query(
+    body: QueryCreate, request: Request, hub: HubDep, actor: StandaloneActor
+) -> Response:
+    # A client that disconnects (or gives up waiting) cancels its query.
+    cancellation = Cancellation()
+    outcome = await cancel_on_disconnect(
+        request,
+        cancellation,
+        lambda: service.run(
+            hub, actor=actor, sql=body.sql, workgroup=body.workgroup, cancellation=cancellation
+        ),
+    )
+    return await run_in_threadpool(
+        result_response,
         query_id=outcome.query_id,
         table=outcome.result.table,
         bytes_scanned=outcome.result.bytes_scanned,
