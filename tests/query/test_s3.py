@@ -36,6 +36,7 @@ from lakemesh.query import QueryLimits, service
 from lakemesh.query.engines.duckdb import DuckDBEngine
 from lakemesh.query.engines.duckdb_pool import SANDBOX_CONFIG
 from lakemesh.query.engines.duckdb_s3 import create_secret, httpfs_extension
+from lakemesh.query.engines.duckdb_sandbox import DuckDBSandbox
 from lakemesh.query.history import describe_query, list_history
 from lakemesh.query.workgroups import create_workgroup
 from lakemesh.sdk import Client
@@ -377,7 +378,7 @@ def test_the_sandbox_never_shows_the_credentials(
 
 def test_even_the_raw_sandbox_keeps_the_secret(authorized: tuple[str, ...]) -> None:
     """Below the statement checks: the open sandbox shows the secret nowhere, and is locked."""
-    engine = DuckDBEngine()
+    engine = DuckDBSandbox()
     connection = engine.connect(files=authorized, limits=LIMITS)
     try:
         secrets = connection.execute("SELECT secret_string FROM duckdb_secrets()").fetchall()

@@ -13,6 +13,7 @@ import pytest
 from lakemesh.errors import InvalidInputError, LimitExceededError, QueryRejectedError
 from lakemesh.query import Cancellation, QueryCancelledError, QueryLimits, load_engine
 from lakemesh.query.engines.duckdb import DuckDBEngine
+from lakemesh.query.engines.duckdb_sandbox import DuckDBSandbox
 
 from .conftest import CUSTOMER_ROWS, FLAT_COLUMNS, Lake, pair
 
@@ -28,9 +29,9 @@ def engine() -> DuckDBEngine:
 
 
 @pytest.fixture
-def connection(engine: DuckDBEngine, lake: Lake) -> duckdb.DuckDBPyConnection:
-    """A sandbox that may read the customers' files only."""
-    return engine.connect(files=lake.tables[T].files, limits=LIMITS)
+def connection(lake: Lake) -> duckdb.DuckDBPyConnection:
+    """A sandbox (as a worker process opens it) that may read the customers' files only."""
+    return DuckDBSandbox().connect(files=lake.tables[T].files, limits=LIMITS)
 
 
 def other_file(lake: Lake) -> str:

@@ -40,6 +40,9 @@ SHOW_FIELDS = [
     ("max concurrent queries", "max_concurrent"),
     ("max concurrent per principal", "max_concurrent_per_principal"),
     ("timeout (s)", "timeout_seconds"),
+    ("memory per query", "memory"),
+    ("max rows per result", "rows"),
+    ("max result size", "result_size"),
     ("result retention", "result_retention"),
     ("Spark Connect", "spark_remote"),
     ("created by", "created_by"),
@@ -94,6 +97,28 @@ Timeout = Annotated[
     str | None,
     typer.Option("--timeout", help="Seconds a query may run (default 60; 'none' for default)."),
 ]
+Memory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        help="Memory one query may use, in its own worker process (default 2GB; 'none' for "
+        "the default).",
+    ),
+]
+Rows = Annotated[
+    str | None,
+    typer.Option(
+        "--max-rows",
+        help="Stop a query whose result has more rows (default 1000000; 'none' for no limit).",
+    ),
+]
+ResultBytes = Annotated[
+    str | None,
+    typer.Option(
+        "--max-result-bytes",
+        help="Stop a query whose result is larger, as Arrow (default 100MB; 'none' for no limit).",
+    ),
+]
 Retention = Annotated[
     str | None,
     typer.Option("--result-retention", help="How long background results are kept (7d, 12h)."),
@@ -145,6 +170,9 @@ def _settings(
     retention: str | None,
     spark_remote: str | None,
     per_principal: str | None = None,
+    memory: str | None = None,
+    rows: str | None = None,
+    result_bytes: str | None = None,
 ) -> dict[str, Any]:
     """The options given, as API fields (a limit given as none is sent as null: lifted)."""
     settings: dict[str, Any] = {}
@@ -164,6 +192,12 @@ def _settings(
         )
     if timeout is not None:
         settings["timeout_seconds"] = parse_count(timeout, "--timeout")
+    if memory is not None:
+        settings["max_memory_bytes"] = parse_size(memory, "--max-memory")
+    if rows is not None:
+        settings["max_rows"] = parse_count(rows, "--max-rows")
+    if result_bytes is not None:
+        settings["max_result_bytes"] = parse_size(result_bytes, "--max-result-bytes")
     if retention is not None:
         settings["result_retention"] = retention
     if spark_remote is not None:
@@ -179,6 +213,9 @@ def _readable(workgroup: dict[str, Any]) -> dict[str, Any]:
         **workgroup,
         "per_query": limit(workgroup.get("max_bytes_per_query")),
         "per_month": limit(workgroup.get("max_bytes_per_month")),
+        "memory": limit(workgroup.get("max_memory_bytes")),
+        "rows": "no limit" if workgroup.get("max_rows") is None else workgroup["max_rows"],
+        "result_size": limit(workgroup.get("max_result_bytes")),
     }
 
 
@@ -197,6 +234,9 @@ def create(
     max_concurrent: Concurrent = None,
     max_concurrent_per_principal: PerPrincipal = None,
     timeout: Timeout = None,
+    max_memory: Memory = None,
+    max_rows: Rows = None,
+    max_result_bytes: ResultBytes = None,
     result_retention: Retention = None,
     spark_remote: SparkRemote = None,
 ) -> None:
@@ -211,6 +251,9 @@ def create(
         timeout=timeout,
         retention=result_retention,
         spark_remote=spark_remote,
+        memory=max_memory,
+        rows=max_rows,
+        result_bytes=max_result_bytes,
     )
     with connect(ctx) as client:
         created = client.create_workgroup(name, **settings)
@@ -252,6 +295,9 @@ def update(
     max_concurrent: Concurrent = None,
     max_concurrent_per_principal: PerPrincipal = None,
     timeout: Timeout = None,
+    max_memory: Memory = None,
+    max_rows: Rows = None,
+    max_result_bytes: ResultBytes = None,
     result_retention: Retention = None,
     spark_remote: SparkRemote = None,
 ) -> None:
@@ -266,6 +312,9 @@ def update(
         timeout=timeout,
         retention=result_retention,
         spark_remote=spark_remote,
+        memory=max_memory,
+        rows=max_rows,
+        result_bytes=max_result_bytes,
     )
     if not settings:
         raise InvalidInputError("Nothing to change: pass at least one option")

@@ -9,6 +9,7 @@ single place to review.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import sqlglot
@@ -58,7 +59,7 @@ normalized_interval not_ilike_escape not_like_escape now nullif octet_length ord
 parse_dirpath parse_filename parse_path pi position pow power prefix printf quarter radians random
 range reduce regexp_escape regexp_extract regexp_extract_all regexp_full_match regexp_matches
 regexp_replace regexp_split_to_array repeat replace reverse right right_grapheme round round_even
-roundbankers row second set_bit sha1 sha256 sign signbit sin sinh split split_part sqrt
+roundbankers row rpad second set_bit sha1 sha256 sign signbit sin sinh split split_part sqrt
 starts_with str_split str_split_regex strftime string_split string_split_regex string_to_array
 strip_accents strlen strpos strptime struct_concat struct_contains struct_extract
 struct_extract_at struct_has struct_indexof struct_insert struct_keys struct_pack struct_position
@@ -104,6 +105,8 @@ def function_name(node: exp.Func) -> str:
     """The lower-case name a function node is known by: as written, or sqlglot's canonical name."""
     if isinstance(node, exp.Anonymous | exp.AnonymousAggFunc):
         return str(node.name).lower()
+    if isinstance(node, exp.Pad):
+        return "lpad" if node.args.get("is_left") else "rpad"
     return node.sql_names()[0].lower()
 
 
@@ -140,3 +143,63 @@ def is_allowed_table_function(node: exp.Func) -> bool:
     if name in ALLOWED_TABLE_FUNCTIONS:
         return True
     return isinstance(node, exp.GenerateSeries | exp.Unnest | exp.ExplodingGenerateSeries)
+
+
+MAX_BUILT_VALUE = 10_000_000
+"""The most elements (list functions) or characters (string functions) a literal argument may
+ask one function call to build. Arguments computed at run time are held by the query's memory
+limit instead (its worker process)."""
+
+# Function name -> the position of its size argument among the call's arguments.
+_SIZE_ARGUMENTS = {"list_resize": 1, "array_resize": 1, "bar": 3, "to_base": 2}
+
+
+def built_value_size(node: exp.Func) -> int | None:
+    """How many elements or characters ``node`` builds, when its arguments say so literally.
+
+    >>> built_value_size(sqlglot.parse_one("repeat('ab', 10)", read="duckdb"))
+    20
+    >>> built_value_size(sqlglot.parse_one("range(1, 101, 10)", read="duckdb"))
+    10
+    """
+    if isinstance(node, exp.GenerateSeries):
+        if isinstance(node.parent, exp.Table) and node.arg_key == "this":
+            return None  # FROM range(n) streams its rows: bounded by max_rows and the timeout
+        start, end, step = (_number(node.args.get(key)) for key in ("start", "end", "step"))
+        if end is None or (node.args.get("start") is not None and start is None):
+            return None
+        if node.args.get("step") is not None and (step is None or step == 0):
+            return None
+        count = (end - (start or 0)) / (step or 1)
+        exclusive = bool(node.args.get("is_end_exclusive"))
+        return max(0, math.ceil(count) if exclusive else math.floor(count) + 1)
+    if isinstance(node, exp.Repeat):
+        times = _number(node.args.get("times"))
+        text = node.this
+        width = len(text.name) if isinstance(text, exp.Literal) and text.is_string else 1
+        return None if times is None else int(times) * max(width, 1)
+    if isinstance(node, exp.Pad):
+        length = _number(node.args.get("expression"))
+        return None if length is None else int(length)
+    position = _SIZE_ARGUMENTS.get(function_name(node))
+    if position is not None and isinstance(node, exp.Anonymous):
+        arguments = node.expressions
+        if position < len(arguments):
+            size = _number(arguments[position])
+            return None if size is None else int(size)
+    return None
+
+
+def _number(node: exp.Expr | None) -> float | None:
+    """The value of a numeric literal (``-5`` and ``1e9`` too), else None."""
+    negative = False
+    while isinstance(node, exp.Neg | exp.Paren):
+        negative ^= isinstance(node, exp.Neg)
+        node = node.this
+    if not isinstance(node, exp.Literal) or node.is_string:
+        return None
+    try:
+        value = float(node.this)
+    except ValueError:
+        return None
+    return -value if negative else value

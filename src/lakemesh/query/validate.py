@@ -10,7 +10,13 @@ from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from lakemesh.errors import QueryRejectedError
-from lakemesh.query.functions import function_name, is_allowed_function, is_allowed_table_function
+from lakemesh.query.functions import (
+    MAX_BUILT_VALUE,
+    built_value_size,
+    function_name,
+    is_allowed_function,
+    is_allowed_table_function,
+)
 
 DIALECT = "duckdb"
 
@@ -299,6 +305,13 @@ def _check_function(node: exp.Func) -> None:
         )
     if not is_allowed_function(node):
         raise _rejected(f"Function not allowed: {function_name(node)}", node)
+    size = built_value_size(node)
+    if size is not None and size > MAX_BUILT_VALUE:
+        raise _rejected(
+            f"Function {function_name(node)} would build a value of {size} elements or "
+            f"characters, over the limit of {MAX_BUILT_VALUE} per call",
+            node,
+        )
 
 
 def _rejected(message: str, node: exp.Expr) -> QueryRejectedError:

@@ -20,6 +20,7 @@ from lakemesh.identity.actors import Actor
 from lakemesh.identity.tokens import parse_duration
 from lakemesh.model.names import check_identifier
 from lakemesh.query.engines import AVAILABLE_ENGINES, QueryLimits
+from lakemesh.query.engines.limits import memory_size
 from lakemesh.store.schema import Workgroup
 
 DEFAULT_WORKGROUP = "primary"
@@ -27,7 +28,12 @@ DEFAULT_RETENTION = timedelta(days=7)
 DEFAULT_TIMEOUT_SECONDS = 60
 DEFAULT_MAX_CONCURRENT = 8
 DEFAULT_MAX_CONCURRENT_PER_PRINCIPAL = 2
-"""What a new workgroup gets (the default one too): queries at once, in all and per principal."""
+DEFAULT_MEMORY_BYTES = 2 * 1024**3
+DEFAULT_MAX_ROWS = 1_000_000
+DEFAULT_MAX_RESULT_BYTES = 100 * 1024**2
+"""What a new workgroup gets (the default one too): queries at once, in all and per principal,
+and a query's memory, rows and result size."""
+MIN_MEMORY_BYTES = 64 * 1024**2
 
 LIMIT_FIELDS = (
     "max_bytes_per_query",
@@ -35,11 +41,14 @@ LIMIT_FIELDS = (
     "max_concurrent",
     "max_concurrent_per_principal",
     "timeout_seconds",
+    "max_rows",
+    "max_result_bytes",
 )
 UPDATABLE = (
     "engine",
     "description",
     *LIMIT_FIELDS,
+    "max_memory_bytes",
     "result_retention",
     "spark_remote",
 )
@@ -57,6 +66,9 @@ class WorkgroupSettings:
     max_concurrent: int | None = None
     max_concurrent_per_principal: int | None = None
     timeout_seconds: int | None = None
+    max_memory_bytes: int = DEFAULT_MEMORY_BYTES
+    max_rows: int | None = None
+    max_result_bytes: int | None = None
     result_retention: timedelta = DEFAULT_RETENTION
     spark_remote: str | None = None
 
@@ -70,6 +82,9 @@ class WorkgroupSettings:
             max_concurrent=row.max_concurrent,
             max_concurrent_per_principal=row.max_concurrent_per_principal,
             timeout_seconds=row.timeout_seconds,
+            max_memory_bytes=row.max_memory_bytes or DEFAULT_MEMORY_BYTES,
+            max_rows=row.max_rows,
+            max_result_bytes=row.max_result_bytes,
             result_retention=timedelta(seconds=row.result_retention_seconds),
             spark_remote=row.spark_remote,
         )
@@ -77,7 +92,13 @@ class WorkgroupSettings:
     def limits(self) -> QueryLimits:
         """The per-query limits the engine enforces."""
         timeout = self.timeout_seconds if self.timeout_seconds else DEFAULT_TIMEOUT_SECONDS
-        return QueryLimits(timeout_seconds=timeout, max_bytes_scanned=self.max_bytes_per_query)
+        return QueryLimits(
+            timeout_seconds=timeout,
+            memory_limit=memory_size(self.max_memory_bytes),
+            max_bytes_scanned=self.max_bytes_per_query,
+            max_rows=self.max_rows,
+            max_result_bytes=self.max_result_bytes,
+        )
 
     def engine_options(self) -> dict[str, Any]:
         """Keyword options of :func:`lakemesh.query.load_engine` for this workgroup's engine."""
@@ -128,6 +149,9 @@ def describe_workgroup(row: Workgroup) -> dict[str, Any]:
         "max_concurrent": row.max_concurrent,
         "max_concurrent_per_principal": row.max_concurrent_per_principal,
         "timeout_seconds": row.timeout_seconds,
+        "max_memory_bytes": row.max_memory_bytes,
+        "max_rows": row.max_rows,
+        "max_result_bytes": row.max_result_bytes,
         "result_retention": format_duration(timedelta(seconds=row.result_retention_seconds)),
         "spark_remote": row.spark_remote,
         "created_by": row.created_by,
@@ -154,6 +178,19 @@ def _check_limit(field: str, value: Any) -> int | None:
             details={"field": field, "value": value},
         )
     return int(value)
+
+
+def _check_memory(value: Any) -> int:
+    """A query's memory limit: at least 64 MiB (a worker needs some); None is the default."""
+    memory = _check_limit("max_memory_bytes", value)
+    if memory is None:
+        return DEFAULT_MEMORY_BYTES
+    if memory < MIN_MEMORY_BYTES:
+        raise InvalidInputError(
+            f"Invalid max_memory_bytes: {memory} (at least {MIN_MEMORY_BYTES} bytes, 64 MiB)",
+            details={"field": "max_memory_bytes", "value": memory},
+        )
+    return memory
 
 
 def _check_remote(engine: str, remote: str | None) -> str | None:
@@ -188,10 +225,14 @@ def create_workgroup(
     max_concurrent: int | None = DEFAULT_MAX_CONCURRENT,
     max_concurrent_per_principal: int | None = DEFAULT_MAX_CONCURRENT_PER_PRINCIPAL,
     timeout_seconds: int | None = DEFAULT_TIMEOUT_SECONDS,
+    max_memory_bytes: int | None = None,
+    max_rows: int | None = DEFAULT_MAX_ROWS,
+    max_result_bytes: int | None = DEFAULT_MAX_RESULT_BYTES,
     result_retention: str | None = None,
     spark_remote: str | None = None,
 ) -> Workgroup:
-    """Create a workgroup (mesh admins only); a limit left out gets its default, None lifts it."""
+    """Create a workgroup (mesh admins only); a limit left out gets its default, None lifts it
+    (``max_memory_bytes`` None is the default, :data:`DEFAULT_MEMORY_BYTES`)."""
     actor.require_mesh_admin(action="workgroup.create", resource=f"workgroup:{name}")
     check_identifier(name, "workgroup name")
     _check_engine(engine)
@@ -209,6 +250,9 @@ def create_workgroup(
             "max_concurrent_per_principal", max_concurrent_per_principal
         ),
         timeout_seconds=_check_limit("timeout_seconds", timeout_seconds),
+        max_memory_bytes=_check_memory(max_memory_bytes),
+        max_rows=_check_limit("max_rows", max_rows),
+        max_result_bytes=_check_limit("max_result_bytes", max_result_bytes),
         result_retention_seconds=(
             _retention_seconds(result_retention)
             if result_retention
@@ -254,6 +298,8 @@ def update_workgroup(
     for field in LIMIT_FIELDS:
         if field in changes:
             setattr(row, field, _check_limit(field, changes[field]))
+    if "max_memory_bytes" in changes:
+        row.max_memory_bytes = _check_memory(changes["max_memory_bytes"])
     if changes.get("result_retention") is not None:
         row.result_retention_seconds = _retention_seconds(str(changes["result_retention"]))
     if "spark_remote" in changes:

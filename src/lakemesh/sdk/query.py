@@ -10,7 +10,7 @@ import httpx
 import pyarrow as pa
 
 from lakemesh.errors import InvalidInputError
-from lakemesh.sdk.base import ApiBase, only_set, segment
+from lakemesh.sdk.base import ApiBase, segment
 
 ARROW = "application/vnd.apache.arrow.stream"
 EXPORT_FORMATS = ("csv", "arrow")
@@ -135,9 +135,10 @@ class WorkgroupMethods(ApiBase):
     ) -> dict[str, Any]:
         """Create a workgroup; ``settings`` are ``description``, ``max_bytes_per_query``,
         ``max_bytes_per_month``, ``max_concurrent``, ``max_concurrent_per_principal``,
-        ``timeout_seconds``, ``result_retention``
-        (``7d``) and ``spark_remote`` (``sc://host:port``)."""
-        body = {"name": name, "engine": engine, **only_set(**settings)}
+        ``timeout_seconds``, ``max_memory_bytes``, ``max_rows``, ``max_result_bytes``,
+        ``result_retention`` (``7d``) and ``spark_remote`` (``sc://host:port``). A limit given
+        as None is no limit; one left out has its default."""
+        body = {"name": name, "engine": engine, **settings}
         result: dict[str, Any] = self.request("POST", "/workgroups", json=body)
         return result
 

@@ -21,6 +21,9 @@ class WorkgroupUpdate(RequestBody):
     max_concurrent: Count | None = None
     max_concurrent_per_principal: Count | None = None
     timeout_seconds: Count | None = None
+    max_memory_bytes: Count | None = None
+    max_rows: Count | None = None
+    max_result_bytes: Count | None = None
     result_retention: str | None = None
     spark_remote: str | None = None
 
@@ -38,8 +41,8 @@ def list_workgroups(session: SessionDep, actor: CurrentActor) -> list[dict[str, 
 @router.post(
     "",
     status_code=201,
-    summary="Create a workgroup (mesh admins); max_concurrent, max_concurrent_per_principal and "
-    "timeout_seconds left out get their defaults",
+    summary="Create a workgroup (mesh admins); max_concurrent, max_concurrent_per_principal, "
+    "timeout_seconds, max_rows and max_result_bytes left out get their defaults",
 )
 def create_workgroup(
     body: WorkgroupCreate, session: SessionDep, actor: CurrentActor

@@ -23,13 +23,19 @@ class QueryCancelledError(ConflictError):
 
 @dataclass(frozen=True)
 class QueryLimits:
-    """Per-query limits (a workgroup's). ``None`` means no limit."""
+    """Per-query limits (a workgroup's). ``None`` means no limit.
+
+    ``memory_limit`` is in DuckDB's spelling (``2GB``, ``512MiB``, ``1000000B``); the DuckDB
+    engine holds its worker process to it as well. ``max_result_bytes`` counts the result as
+    an Arrow IPC stream.
+    """
 
     timeout_seconds: float | None = 60.0
-    memory_limit: str = "2GB"
+    memory_limit: str = "2GiB"
     threads: int = 4
     max_bytes_scanned: int | None = None
     max_rows: int | None = None
+    max_result_bytes: int | None = None
 
 
 class Cancellation:

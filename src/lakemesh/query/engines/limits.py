@@ -1,7 +1,8 @@
-"""How every engine holds a running query to its limits: time, cancellation and rows."""
+"""How every engine holds a running query to its limits: time, cancellation, memory and size."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,6 +65,61 @@ def interruptible(
 def row_limit_exceeded(max_rows: int) -> LimitExceededError:
     """The error of a query that returned more than ``max_rows`` rows."""
     return LimitExceededError(
-        f"Query returned more than the row limit of {max_rows}",
+        f"Query returned more than the row limit of {max_rows} rows (max_rows)",
         details={"limit": "max_rows", "value": max_rows},
     )
+
+
+def result_size_exceeded(max_result_bytes: int) -> LimitExceededError:
+    """The error of a query whose result grew past ``max_result_bytes``."""
+    return LimitExceededError(
+        f"Query result is larger than the limit of {max_result_bytes} bytes (max_result_bytes)",
+        details={"limit": "max_result_bytes", "value": max_result_bytes},
+    )
+
+
+def memory_limit_exceeded(limits: QueryLimits) -> LimitExceededError:
+    """The error of a query that needed more memory than ``limits.memory_limit``."""
+    return LimitExceededError(
+        f"Query exceeded the memory limit of {limits.memory_limit} (max_memory_bytes)",
+        details={"limit": "max_memory_bytes", "value": memory_bytes(limits.memory_limit)},
+    )
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B|BYTES)?\s*$", re.IGNORECASE)
+
+
+def memory_bytes(size: str) -> int:
+    """Bytes of a memory size in DuckDB's spelling (``KB``/``MB``/``GB`` are powers of 1000,
+    ``KiB``/``MiB``/``GiB`` powers of 1024).
+
+    >>> memory_bytes("2GB"), memory_bytes("512MiB"), memory_bytes("1000B")
+    (2000000000, 536870912, 1000)
+
+    Raises:
+        ValueError: not a size.
+    """
+    match = _SIZE.match(size)
+    if match is None:
+        raise ValueError(f"Not a memory size: {size!r}")
+    unit = (match.group(2) or "B").upper()
+    if unit == "BYTES":
+        unit = "B"
+    base = 1024 if "I" in unit else 1000
+    power = "BKMGT".index(unit[0]) if unit != "B" else 0
+    return int(float(match.group(1)) * base**power)
+
+
+def memory_size(size: int) -> str:
+    """The shortest exact DuckDB spelling of ``size`` bytes.
+
+    >>> memory_size(2 * 1024**3), memory_size(256 * 1000**2), memory_size(1234)
+    ('2GiB', '256MB', '1234B')
+    """
+    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    for unit, factor in (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size}B"

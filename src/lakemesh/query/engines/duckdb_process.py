@@ -1,0 +1,318 @@
+"""The hub's side of query worker processes: a small warm pool, and one query at a time in each.
+
+No DuckDB query runs in the hub process. Each runs in a worker (:mod:`.duckdb_worker`) whose
+memory the operating system caps (``RLIMIT_AS``) and the hub watches: past the query's memory
+limit the worker is killed and the query fails with :class:`LimitExceededError`, while the hub
+keeps serving. A timeout or a cancellation kills the worker too. A worker that ended its query
+normally and did not grow serves the next one; a new one is started in the background so that
+:data:`POOL_SIZE` are always ready (starting one costs about a second: Python, DuckDB, Arrow).
+
+Rows come back as an Arrow IPC stream file that the hub maps into memory and deletes at once, so
+a result occupies page cache, not the hub's heap, and disappears with the last reference to it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from typing import Any
+
+import pyarrow as pa
+
+from lakemesh.errors import InvalidInputError, LakemeshError, error_class
+from lakemesh.query.engines.base import Cancellation, QueryLimits
+from lakemesh.query.engines.duckdb_worker import (
+    ChannelClosedError,
+    memory_status,
+    read_frame,
+    write_frame,
+)
+from lakemesh.query.engines.limits import interruptible, memory_bytes, memory_limit_exceeded
+
+POOL_SIZE = 2
+"""Workers kept ready in each hub process."""
+MAX_QUERIES_PER_WORKER = 200
+STARTUP_SECONDS = 60.0
+WATCH_SECONDS = 0.02
+RSS_SLACK_BYTES = 128 * 1024**2
+"""Resident memory a worker may use beyond its own and the query's limit before it is killed."""
+REUSE_GROWTH_BYTES = 64 * 1024**2
+"""A worker that grew more than this over a query is not given another."""
+
+
+class WorkerEndedError(Exception):
+    """The worker process ended while a query ran (killed, or crashed)."""
+
+
+class QueryWorker:
+    """One worker process, started at once; :meth:`wait_ready` waits for it to load."""
+
+    def __init__(self) -> None:
+        environment = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lakemesh.query.engines.duckdb_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=environment,
+            bufsize=0,
+            start_new_session=True,  # a terminal's Ctrl-C reaches the hub, which stops it
+            close_fds=True,
+        )
+        self.queries = 0
+        self.baseline_rss = 0
+        self.memory_killed = False
+        self.killed = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's ready frame.
+
+        Raises:
+            LakemeshError: the worker did not start.
+        """
+        try:
+            ready, _, _ = select.select([self._out], [], [], STARTUP_SECONDS)
+            if not ready:
+                raise ChannelClosedError("no answer")
+            read_frame(self._read)
+        except (ChannelClosedError, ValueError, OSError) as e:
+            self.kill()
+            raise LakemeshError(f"Could not start a query worker process: {e}") from e
+        self.baseline_rss = memory_status(self.pid)["VmRSS"]
+
+    @property
+    def _out(self) -> Any:
+        return self.process.stdout
+
+    def _read(self, size: int) -> bytes:
+        return os.read(self._out.fileno(), size)
+
+    def run(
+        self, request: dict[str, Any], *, limits: QueryLimits, cancellation: Cancellation | None
+    ) -> dict[str, Any]:
+        """Send ``request`` and wait for its reply, holding the worker to ``limits``.
+
+        Raises:
+            LimitExceededError: out of time, or the worker passed the memory limit.
+            QueryCancelledError: ``cancellation`` was used.
+            LakemeshError: the worker ended unexpectedly.
+        """
+        self.queries += 1
+        cap = self.baseline_rss + memory_bytes(limits.memory_limit) + RSS_SLACK_BYTES
+        try:
+            with interruptible(
+                limits=limits,
+                cancellation=cancellation,
+                interrupt=self.kill,
+                engine_errors=WorkerEndedError,
+            ):
+                try:
+                    assert self.process.stdin is not None
+                    write_frame(self.process.stdin, request)
+                    return self._reply(cap)
+                except (ChannelClosedError, OSError, ValueError) as e:
+                    self.kill()
+                    raise WorkerEndedError(str(e)) from e
+        except WorkerEndedError as e:
+            if self.memory_killed:
+                raise memory_limit_exceeded(limits) from None
+            code = self.process.wait()
+            raise LakemeshError(
+                f"Query failed: its worker process ended unexpectedly (exit code {code})"
+            ) from e
+
+    def _reply(self, cap: int) -> dict[str, Any]:
+        while True:
+            ready, _, _ = select.select([self._out], [], [], WATCH_SECONDS)
+            if ready:
+                return read_frame(self._read)
+            if memory_status(self.pid)["VmRSS"] > cap:
+                self.memory_killed = True
+                self.kill()
+
+    @property
+    def reusable(self) -> bool:
+        """True when the worker may serve another query."""
+        return (
+            not self.killed
+            and self.process.poll() is None
+            and self.queries < MAX_QUERIES_PER_WORKER
+            and memory_status(self.pid)["VmRSS"] <= self.baseline_rss + REUSE_GROWTH_BYTES
+        )
+
+    def kill(self) -> None:
+        """End the worker now (safe from any thread, and when it has already ended)."""
+        self.killed = True
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+
+    def close(self) -> None:
+        """Let the worker exit (its input ends), killing it if it does not."""
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.process.wait()
+        with contextlib.suppress(OSError):
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+
+
+class WorkerPool:
+    """Ready worker processes of one hub process, refilled by a background thread."""
+
+    def __init__(self, *, size: int = POOL_SIZE) -> None:
+        self.size = size
+        self.results = tempfile.mkdtemp(prefix="lakemesh-results-")
+        self._ready: list[QueryWorker] = []
+        self._starting = 0
+        self._condition = threading.Condition()
+        self._closed = False
+
+    def take(self) -> QueryWorker:
+        """A ready worker, or one started now when none is ready."""
+        with self._condition:
+            # A worker already starting is ready sooner than a new one (and costs no extra CPU).
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while not self._ready and self._starting and time.monotonic() < deadline:
+                self._condition.wait(deadline - time.monotonic())
+            worker = self._ready.pop() if self._ready else None
+            self._refill()
+        if worker is not None:
+            return worker
+        worker = QueryWorker()
+        worker.wait_ready()
+        return worker
+
+    def give_back(self, worker: QueryWorker) -> None:
+        """Keep ``worker`` for another query if it is healthy and needed, else end it."""
+        with self._condition:
+            keep = not self._closed and len(self._ready) < self.size and worker.reusable
+            if keep:
+                self._ready.append(worker)
+            else:
+                self._refill()
+        if not keep:
+            threading.Thread(target=worker.close, daemon=True).start()
+
+    def _refill(self) -> None:
+        """Start workers in the background until ``size`` are ready or starting (lock held)."""
+        while not self._closed and len(self._ready) + self._starting < self.size:
+            self._starting += 1
+            threading.Thread(
+                target=self._start_one, name="lakemesh-query-worker", daemon=True
+            ).start()
+
+    def _start_one(self) -> None:
+        worker: QueryWorker | None = None
+        try:
+            worker = QueryWorker()
+            worker.wait_ready()
+        except (LakemeshError, OSError):
+            worker = None
+        with self._condition:
+            self._starting -= 1
+            if worker is not None and not self._closed:
+                self._ready.append(worker)
+                worker = None
+            self._condition.notify_all()
+        if worker is not None:
+            worker.close()
+
+    def wait_ready(self, timeout: float = STARTUP_SECONDS) -> bool:
+        """Wait until ``size`` workers are ready (benchmarks keep startups out of timings)."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            self._refill()
+            while len(self._ready) < self.size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    return False
+                self._condition.wait(remaining)
+        return True
+
+    def run(
+        self, request: dict[str, Any], *, limits: QueryLimits, cancellation: Cancellation | None
+    ) -> pa.Table:
+        """Run ``request`` in a worker and return its rows (memory-mapped from its result file).
+
+        Raises:
+            InvalidInputError: ``limits.memory_limit`` is not a memory size.
+            LakemeshError: the error the query ended with (limits, rejection, storage ...).
+        """
+        try:
+            memory_bytes(limits.memory_limit)
+        except ValueError as e:
+            raise InvalidInputError(f"Invalid query limits: {e}") from e
+        path = os.path.join(self.results, f"{uuid.uuid4().hex}.arrows")
+        worker = self.take()
+        try:
+            reply = worker.run(
+                {**request, "result_path": path}, limits=limits, cancellation=cancellation
+            )
+            if "error" in reply:
+                error = reply["error"]
+                cls = error_class(str(error.get("type", "")))
+                raise cls(str(error.get("message", "Query failed")), details=error.get("details"))
+            source = pa.memory_map(path)
+            return pa.ipc.open_stream(source).read_all()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            self.give_back(worker)
+
+    def close(self) -> None:
+        """End every ready worker and remove the results folder."""
+        with self._condition:
+            self._closed = True
+            workers, self._ready = self._ready, []
+        for worker in workers:
+            worker.close()
+        shutil.rmtree(self.results, ignore_errors=True)
+
+
+_pool: list[WorkerPool] = []
+_pool_lock = threading.Lock()
+
+
+def worker_pool() -> WorkerPool:
+    """The hub process's pool of query workers (made on first use)."""
+    with _pool_lock:
+        if not _pool:
+            _pool.append(WorkerPool())
+        return _pool[0]
+
+
+def close_worker_pool() -> None:
+    """End the process's query workers (at exit)."""
+    with _pool_lock:
+        pools, _pool[:] = list(_pool), []
+    for pool in pools:
+        pool.close()
+
+
+def _forget_pool_in_child() -> None:
+    # A forked child must not use (or end) its parent's workers: it starts its own.
+    global _pool_lock
+    _pool_lock = threading.Lock()
+    _pool.clear()
+
+
+atexit.register(close_worker_pool)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)

@@ -1,0 +1,168 @@
+"""A query worker process: runs the hub's DuckDB queries, one at a time, outside the hub.
+
+The hub starts it as ``python -m lakemesh.query.engines.duckdb_worker`` (:mod:`.duckdb_process`)
+and talks to it over its standard input and output in frames (:func:`write_frame`): the worker
+first says it is ready, then answers each query with its figures or its error. Rows never travel
+in a frame: the worker writes them to the file the request names, as an Arrow IPC stream.
+
+While a query runs the worker's address space is capped (``RLIMIT_AS``) at what it used before
+plus the query's memory limit and some slack, so one huge allocation fails in the worker; the
+hub also watches the worker's resident memory and kills it past the limit. Either way the hub
+keeps serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+import threading
+import time
+import traceback
+from typing import IO, Any
+
+from lakemesh.errors import LakemeshError
+from lakemesh.query.engines.base import QueryLimits
+from lakemesh.query.engines.limits import memory_bytes, memory_limit_exceeded
+from lakemesh.storage.s3 import S3Options
+
+MAX_FRAME_BYTES = 1 << 20
+ADDRESS_SLACK_BYTES = 1 << 30
+"""Address space a query may reserve beyond its memory limit (thread stacks, allocator arenas)."""
+
+_HEADER = struct.Struct(">I")
+
+
+class ChannelClosedError(EOFError):
+    """The other end of a worker channel went away."""
+
+
+def write_frame(stream: IO[bytes], message: dict[str, Any]) -> None:
+    """Send ``message`` as one frame: a 4-byte big-endian length, then its JSON."""
+    body = json.dumps(message).encode()
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def read_frame(read: Any) -> dict[str, Any]:
+    """Receive one frame with ``read(n)`` (a function returning at most ``n`` bytes).
+
+    Raises:
+        ChannelClosedError: the channel ended (the other side exited or was killed).
+        ValueError: the frame is not a JSON object of at most :data:`MAX_FRAME_BYTES`.
+    """
+    (length,) = _HEADER.unpack(_read_exactly(read, _HEADER.size))
+    if length > MAX_FRAME_BYTES:
+        raise ValueError(f"Worker frame too large: {length} bytes")
+    message = json.loads(_read_exactly(read, length))
+    if not isinstance(message, dict):
+        raise ValueError("Worker frame is not a JSON object")
+    return message
+
+
+def _read_exactly(read: Any, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        chunk = read(size)
+        if not chunk:
+            raise ChannelClosedError("Worker channel closed")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def memory_status(pid: int | str = "self") -> dict[str, int]:
+    """``VmSize`` and ``VmRSS`` of a process, in bytes (0 when it is gone)."""
+    found = {"VmSize": 0, "VmRSS": 0}
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                key, _, value = line.partition(":")
+                if key in found:
+                    found[key] = int(value.split()[0]) * 1024
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def serve(sandboxes: dict[str | None, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """Run one request in the sandbox of its spill directory; the reply."""
+    from lakemesh.query.engines.duckdb_sandbox import DuckDBSandbox
+
+    temp_directory = request.get("temp_directory") or None
+    sandbox = sandboxes.get(temp_directory)
+    if sandbox is None:
+        sandbox = sandboxes[temp_directory] = DuckDBSandbox(temp_directory=temp_directory)
+    limits = QueryLimits(**request["limits"])
+    s3 = request.get("s3")
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    try:
+        try:
+            allowed = memory_status()["VmSize"] + memory_bytes(limits.memory_limit)
+        except ValueError:
+            allowed = resource.RLIM_INFINITY  # the sandbox refuses the limit by name
+        else:
+            allowed += ADDRESS_SLACK_BYTES
+            if hard != resource.RLIM_INFINITY:
+                allowed = min(allowed, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (allowed, hard))
+        rows, size = sandbox.run(
+            sql=request["sql"],
+            files=request["files"],
+            parameters=request["parameters"],
+            limits=limits,
+            result_path=request["result_path"],
+            s3_options=S3Options(**s3) if s3 else None,
+        )
+        reply: dict[str, Any] = {"rows": rows, "bytes": size}
+    except LakemeshError as e:
+        reply = e.to_dict()
+    except MemoryError:
+        reply = memory_limit_exceeded(limits).to_dict()
+    except Exception as e:
+        traceback.print_exc()
+        reply = LakemeshError(f"Query failed in its worker: {type(e).__name__}").to_dict()
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    reply["rss"] = memory_status()["VmRSS"]
+    return reply
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this process when the hub that started it is gone (even in the middle of a query)."""
+    while True:
+        time.sleep(1)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def main() -> None:
+    """Serve requests from standard input until it closes."""
+    # The protocol gets its own copy of stdout; anything printed goes to stderr instead.
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    # The hub decides when a query stops: a Ctrl-C meant for it does not end its workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    import lakemesh.query.engines.duckdb_sandbox  # noqa: F401  (loaded before saying ready)
+
+    sandboxes: dict[str | None, Any] = {}
+    write_frame(channel, {"ready": True, "pid": os.getpid()})
+    requests = sys.stdin.fileno()
+
+    def read(size: int) -> bytes:
+        return os.read(requests, size)
+
+    while True:
+        try:
+            request = read_frame(read)
+        except ChannelClosedError:
+            return
+        write_frame(channel, serve(sandboxes, request))
+
+
+if __name__ == "__main__":
+    main()
