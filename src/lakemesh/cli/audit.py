@@ -54,7 +54,8 @@ def search(
         typer.Option("--until", help="Up to this ISO time, or this long ago."),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", help="At most this many events.", show_default=True)
+        int,
+        typer.Option("--limit", min=1, help="At most this many events.", show_default=True),
     ] = 100,
 ) -> None:
     """Search audit events, newest first (domain admins see the events about their domains)."""

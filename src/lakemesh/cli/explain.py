@@ -9,6 +9,8 @@ import typer
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options
 
+NONE = "none"
+
 
 def explain(
     ctx: typer.Context,
@@ -29,12 +31,14 @@ def explain(
         verdict = "ALLOWED" if decision["allowed"] else "DENIED"
         style = output.success if decision["allowed"] else output.line
         style(f"{verdict}: {principal} {permission.upper()} on {resource}")
+        shown = {key: output.cell(decision.get(key)) or NONE for key in ("columns", "masks")}
+        every_row = f"{NONE} (every row)" if decision["allowed"] else NONE
+        shown["row_filter"] = decision.get("row_filter") or every_row
         output.print_record(
-            decision,
-            [("columns", "columns"), ("row filter", "row_filter"), ("masks", "masks")],
+            shown, [("columns", "columns"), ("row filter", "row_filter"), ("masks", "masks")]
         )
         output.line("reasons:")
-        for reason in decision["reasons"]:
+        for reason in decision["reasons"] or [NONE]:
             output.line(f"  - {reason}")
 
     output.emit(options(ctx).json, decision, human)

@@ -110,11 +110,26 @@ def _target(
     }
 
 
+LISTING_WORDS = ("list", "ls", "show")
+
+
+def _not_a_listing(value: str | None) -> str | None:
+    """``lakemesh grant list`` means ``lakemesh grants list``: say so before asking for --to."""
+    if value is not None and value.lower() in LISTING_WORDS:
+        raise typer.BadParameter(
+            f"{value!r} is not a permission; to list grants, run 'lakemesh grants list'"
+        )
+    return value
+
+
 def grant(
     ctx: typer.Context,
     permissions: Annotated[
         str,
-        typer.Argument(help="Permissions, comma-separated: SELECT, DESCRIBE, INSERT, ... or ALL."),
+        typer.Argument(
+            help="Permissions, comma-separated: SELECT, DESCRIBE, INSERT, ... or ALL.",
+            callback=_not_a_listing,
+        ),
     ],
     to: Annotated[str, typer.Option("--to", help="The grantee, like group:analysts@marketing.")],
     on: On = None,
@@ -162,7 +177,10 @@ def revoke(
     ctx: typer.Context,
     permissions: Annotated[
         str | None,
-        typer.Argument(help="Permissions to take back, comma-separated (not with --id)."),
+        typer.Argument(
+            help="Permissions to take back, comma-separated (not with --id).",
+            callback=_not_a_listing,
+        ),
     ] = None,
     grantee: Annotated[
         str | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -62,14 +63,49 @@ EXIT_CODES_HELP = (
 )
 
 
+# Wide enough never to wrap: output to a file or a pipe keeps each row on one line.
+UNWRAPPED_WIDTH = 100_000
+# Bidirectional overrides and isolates: they reorder what a terminal shows.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+KEPT_CONTROLS = frozenset("\n\t")
+
+
+def _console(*, stderr: bool) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if console.is_terminal or os.environ.get("COLUMNS"):
+        return console
+    return Console(stderr=stderr, highlight=False, width=UNWRAPPED_WIDTH)
+
+
 def stdout() -> Console:
-    """A console on the current stdout (made per use, so COLUMNS and redirections apply)."""
-    return Console(highlight=False)
+    """A console on the current stdout (made per use, so COLUMNS and redirections apply); to a
+    file or a pipe it never wraps lines."""
+    return _console(stderr=False)
 
 
 def stderr() -> Console:
     """A console on the current stderr."""
-    return Console(stderr=True, highlight=False)
+    return _console(stderr=True)
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe for a terminal: control characters (ESC, so no colours or OSC-8 links;
+    NUL; C1) and bidirectional overrides shown escaped, like ``\x1b`` and ``\u202e``.
+
+    >>> printable("a\x1b[31mb\u202ec")
+    'a\\x1b[31mb\\u202ec'
+    """
+    if text.isprintable():
+        return text
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    if char in KEPT_CONTROLS or (char.isprintable() and char not in BIDI_CONTROLS):
+        return char
+    if char in BIDI_CONTROLS or ord(char) > 0xFF:
+        return f"\\u{ord(char):04x}"
+    return f"\\x{ord(char):02x}"
 
 
 def exit_code(error: LakemeshError) -> int:
@@ -80,12 +116,33 @@ def exit_code(error: LakemeshError) -> int:
     return EXIT_UNEXPECTED
 
 
+def in_cli_terms(error: LakemeshError) -> LakemeshError:
+    """A hub's request validation error told with the CLI's option names: the hub's
+    ``query.limit`` is the command's ``--limit``.
+
+    >>> in_cli_terms(InvalidInputError("Invalid request: query.limit: too big", details={
+    ...     "errors": [{"location": "query.limit", "message": "too big"}]})).message
+    'Invalid value for --limit: too big'
+    """
+    problems = error.details.get("errors")
+    if not isinstance(error, InvalidInputError) or not isinstance(problems, list) or not problems:
+        return error
+    told: list[str] = []
+    for problem in problems:
+        where, _, field = str(problem.get("location", "")).partition(".")
+        if where != "query" or not field.isidentifier():
+            return error  # a body field has no one option to name: keep the hub's words
+        told.append(f"--{field.replace('_', '-')}: {problem.get('message', '')}")
+    return InvalidInputError("Invalid value for " + "; ".join(told), details=error.details)
+
+
 def print_error(error: LakemeshError, *, as_json: bool) -> None:
     """On stderr: the JSON error shape under ``--json``, else one red ``Error: <message>`` line."""
+    error = in_cli_terms(error)
     if as_json:
         typer.echo(json.dumps(error.to_dict(), default=str), err=True)
     else:
-        stderr().print(Text(f"Error: {error.message}", style="red"), soft_wrap=True)
+        stderr().print(Text(f"Error: {printable(error.message)}", style="red"), soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -108,10 +165,10 @@ def cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Mapping):
-        return ", ".join(f"{key}={cell(item)}" for key, item in value.items())
+        return ", ".join(f"{printable(str(key))}={cell(item)}" for key, item in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(cell(item) for item in value)
-    return str(value)
+    return printable(str(value))
 
 
 Column = tuple[str, str]
@@ -150,14 +207,14 @@ def print_record(record: Mapping[str, Any], fields: Sequence[Column] | None = No
 
 def success(message: str) -> None:
     """A one-line confirmation of a change, for people."""
-    stdout().print(Text(message, style="green"), soft_wrap=True)
+    stdout().print(Text(printable(message), style="green"), soft_wrap=True)
 
 
 def line(message: str) -> None:
     """Plain text on stdout, never wrapped."""
-    stdout().print(Text(message), soft_wrap=True)
+    stdout().print(Text(printable(message)), soft_wrap=True)
 
 
 def note(message: str) -> None:
     """A remark on stderr that stays out of the way of piped output."""
-    stderr().print(Text(message, style="dim"), soft_wrap=True)
+    stderr().print(Text(printable(message), style="dim"), soft_wrap=True)

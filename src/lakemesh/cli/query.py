@@ -167,7 +167,7 @@ def _print_rows(result: dict[str, Any]) -> None:
     columns = result.get("columns") or []
     table = Table(show_lines=False)
     for column in columns:
-        table.add_column(str(column["name"]), overflow="fold")
+        table.add_column(output.printable(str(column["name"])), overflow="fold")
     for row in result.get("rows") or []:
         table.add_row(*(Text("NULL", style="dim") if v is None else Text(_cell(v)) for v in row))
     output.stdout().print(table)
@@ -176,7 +176,7 @@ def _print_rows(result: dict[str, Any]) -> None:
 
 def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        return output.printable(json.dumps(value, ensure_ascii=False))
     return output.cell(value)
 
 
@@ -330,7 +330,7 @@ def run(
 @app.command("history")
 def history(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many queries.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many queries.")] = 20,
     principal: Annotated[
         str | None,
         typer.Option("--principal", help="Whose queries (mesh admins only; default: yours)."),
