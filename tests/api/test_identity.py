@@ -17,6 +17,8 @@ def test_principal_lifecycle(
 ) -> None:
     domain = make_domain("marketing").domain
     alice = f"user:alice@{domain}"
+    for key, values in (("region", ["EU", "US"]), ("team", ["crm", "growth"])):
+        admin.post("/attribute-keys", json={"key": key, "values": values})  # shared server
     created = ok(
         admin.post("/principals", json={"name": alice, "attributes": {"region": "EU"}}), 201
     )
@@ -156,3 +158,30 @@ def test_domain_admin_cannot_act_on_another_domain(
     assert ok(admin.get("/principals", params={"domain": marketing.domain, "kind": "user"})) == [
         ok(admin.get(f"/principals/{marketing.principal}"))
     ]
+
+
+def test_attribute_keys_are_governed(
+    admin: httpx.Client,
+    api_server: ApiServer,
+    make_domain: Callable[[str], DomainAdmin],
+    unique: Callable[[str], str],
+) -> None:
+    owner = make_domain("marketing")
+    name = unique("zone")
+    key = ok(admin.post("/attribute-keys", json={"key": name, "values": ["EU", "US"]}), 201)
+    assert key["values"] == ["EU", "US"]
+    alice = f"user:alice@{owner.domain}"
+    body = {"name": alice, "attributes": {name: "EU"}}
+    with api_server.client(owner.token) as client:
+        error = error_of(client.post("/principals", json=body), 403)
+        assert error["message"] == (
+            f"{owner.principal} may not set attribute {name} of {alice} (mesh admins and the "
+            "key's delegates set it)"
+        )
+        delegate = {"principal": f"domain:{owner.domain}"}
+        delegated = ok(admin.post(f"/attribute-keys/{name}/delegates", json=delegate), 201)
+        assert delegated["delegates"] == [f"domain:{owner.domain}"]
+        assert ok(client.post("/principals", json=body), 201)["attributes"] == {name: "EU"}
+        taken = ok(admin.delete(f"/attribute-keys/{name}/delegates/domain:{owner.domain}"))
+        assert taken["delegates"] == []
+        assert name in [k["key"] for k in ok(client.get("/attribute-keys"))]

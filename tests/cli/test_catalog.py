@@ -45,6 +45,8 @@ def test_domains(admin_cli: Cli) -> None:
 def test_principals_groups_and_tokens(admin_cli: Cli) -> None:
     cli = admin_cli
     cli.run("domain", "create", "marketing", "--admin", "user:maria@marketing")
+    cli.run("attribute", "create", "region", "--values", "EU,US")
+    cli.run("attribute", "create", "team", "--values", "crm,growth")
     alice = cli.json("principal", "create", "user:alice@marketing", "--attr", "region=EU")
     assert alice["attributes"] == {"region": "EU"}
     cli.run("principal", "create", "group:analysts@marketing")
@@ -165,3 +167,20 @@ def test_a_corrupt_file_fails_the_crawl_naming_it(admin_cli: Cli, lake: Lake) ->
     assert result.stderr.startswith("Error: ")
     assert broken.name in result.stderr
     assert cli.json("table", "list") == []
+
+
+def test_attribute_keys_and_delegates(admin_cli: Cli) -> None:
+    cli = admin_cli
+    cli.run("domain", "create", "sales", "--admin", "user:hr@sales")
+    created = cli.json("attribute", "create", "region", "--values", "EU,US", "--description", "x")
+    assert created["values"] == ["EU", "US"]
+    assert (
+        "user:hr@sales may now set attribute region"
+        in cli.run("attribute", "delegate", "region", "user:hr@sales").stdout
+    )
+    assert cli.json("attribute", "show", "region")["delegates"] == ["user:hr@sales"]
+    assert [k["key"] for k in cli.json("attribute", "list")] == ["region"]
+    cli.json("attribute", "update", "region", "--values", "EU,US,APAC")
+    cli.json("attribute", "undelegate", "region", "user:hr@sales")
+    cli.run("attribute", "delete", "region")
+    assert cli.json("attribute", "list") == []

@@ -39,6 +39,7 @@ from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.hub import Hub
 from lakemesh.identity import principals, tokens
 from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.attributes import create_attribute_key
 from lakemesh.model.permissions import Permission
 from tests.conftest import HubEnv
 
@@ -211,6 +212,7 @@ class GovernedMesh:
 def _people(session: Session, admin: Actor) -> None:
     domains.create_domain(session, actor=admin, name="sales", producer=True, admins=[SAM])
     domains.create_domain(session, actor=admin, name="marketing", consumer=True)
+    create_attribute_key(session, actor=admin, key="region", values=list(REGIONS))
     for ref, attributes in (
         (MIA, {}),
         (BOB, {}),

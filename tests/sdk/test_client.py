@@ -54,6 +54,8 @@ def test_domain_lifecycle(client: Client) -> None:
 
 def test_principals_attributes_and_groups(client: Client) -> None:
     client.create_domain("marketing", admins=["user:maria@marketing"])
+    client.create_attribute_key("region", values=["EU", "US"])
+    client.create_attribute_key("team", values=["crm", "growth"])
     alice = client.create_principal("user:alice@marketing", attributes={"region": "EU"})
     assert alice["attributes"] == {"region": "EU"}
     client.create_principal("group:analysts@marketing")

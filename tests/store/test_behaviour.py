@@ -21,7 +21,7 @@ from lakemesh.errors import (
     NotFoundError,
 )
 from lakemesh.governance import guardrails
-from lakemesh.identity import principals, tokens
+from lakemesh.identity import attributes, principals, tokens
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import ResourceName
 from lakemesh.store.migrate import current_revision, head_revision
@@ -118,6 +118,8 @@ def test_nested_groups_are_transitive_and_cycles_refused(env: HubEnv) -> None:
 def test_attributes_are_stored_and_validated(env: HubEnv) -> None:
     with env.hub.transaction() as session:
         domains.create_domain(session, actor=env.admin, name="sales")
+        attributes.create_attribute_key(session, actor=env.admin, key="region", values=["EU"])
+        attributes.create_attribute_key(session, actor=env.admin, key="tier", values=["gold"])
         principals.create_principal(
             session, actor=env.admin, principal="user:eu@sales", attributes={"region": "EU"}
         )

@@ -9,6 +9,7 @@ from lakemesh.api.body_limit import BodySizeLimit, max_request_bytes
 from lakemesh.api.deps import current_actor
 from lakemesh.api.errors import install_error_handlers
 from lakemesh.api.routes import (
+    attributes,
     audit,
     crawls,
     databases,
@@ -43,6 +44,7 @@ API_PREFIX = "/api/v1"
 AUTHENTICATED_ROUTERS = (
     domains.router,
     principals.router,
+    attributes.router,
     groups.router,
     tokens.router,
     locations.router,

@@ -43,3 +43,18 @@ class MaskCreate(RequestBody):
     name: str
     tag_expression: str
     function: str
+
+
+class AttributeKeyCreate(RequestBody):
+    key: str
+    values: list[str]
+    description: str | None = None
+
+
+class AttributeKeyUpdate(RequestBody):
+    values: list[str] | None = None
+    description: str | None = None
+
+
+class AttributeDelegation(RequestBody):
+    principal: str

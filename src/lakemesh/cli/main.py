@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from lakemesh import __version__
 from lakemesh.cli import (
+    attributes,
     audit,
     crawl,
     databases,
@@ -173,6 +174,7 @@ app.command("login")(session.login)
 app.command("whoami")(session.whoami)
 app.add_typer(domains.app, name="domain")
 app.add_typer(principals.app, name="principal")
+app.add_typer(attributes.app, name="attribute")
 app.add_typer(groups.app, name="group")
 app.add_typer(tokens.app, name="token")
 app.add_typer(locations.app, name="location")

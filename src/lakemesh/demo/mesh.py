@@ -20,12 +20,14 @@ from lakemesh.catalog import crawler, domains, locations
 from lakemesh.demo.data import CONSUMER_DOMAINS, PRODUCER_DOMAINS, generate_nimbuscart
 from lakemesh.demo.governance import apply_governance
 from lakemesh.demo.queries import example_queries
+from lakemesh.demo.reference import REGIONS
 from lakemesh.demo.sharing import apply_sharing
 from lakemesh.errors import ConflictError
 from lakemesh.home import HubHome
 from lakemesh.hub import Hub
 from lakemesh.identity import principals, tokens
 from lakemesh.identity.actors import Actor
+from lakemesh.identity.attributes import create_attribute_key
 
 STEWARD = "user:steward@governance"
 DOMAIN_ADMINS = {
@@ -168,6 +170,14 @@ def _people(hub: Hub, actor: Actor) -> None:
                 description=DESCRIPTIONS[domain],
                 admins=[DOMAIN_ADMINS[domain]],
             )
+        # Row filters read region: its values are governed, set only by the steward.
+        create_attribute_key(
+            session,
+            actor=actor,
+            key="region",
+            values=list(REGIONS),
+            description="The sales region a person works for (read by regional row filters).",
+        )
         for persona in PERSONAS:
             for group in persona.groups:
                 try:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh.errors import AccessDeniedError, InvalidInputError
 from lakemesh.governance.state import policy_index
 from lakemesh.identity.actors import Actor
+from lakemesh.identity.attributes import attribute_sources
 from lakemesh.identity.principals import get_principal
 from lakemesh.model.names import ResourceName, parse_principal, parse_resource
 from lakemesh.model.permissions import Permission
-from lakemesh.policy import Decision, Location, Subject, TagValue
+from lakemesh.policy import Decision, Location, Subject, TagValue, attributes_read
 from lakemesh.policy.rules import Resource
+from lakemesh.store.schema import Database, DataFilterRow, Domain, Table
 
 
 def subject_of(session: Session, actor: Actor) -> Subject:
@@ -83,9 +88,41 @@ def explain(
     index = policy_index(session)
     if isinstance(target, Location):
         target = _location_of(session, target)
-    return index.explain(
+    decision = index.explain(
         principal=parse_principal(subject_ref), permission=permission, resource=target
     )
+    if decision.row_filter is None or not isinstance(target, ResourceName):
+        return decision
+    return _with_attributes(session, decision, subject_ref, target)
+
+
+def _with_attributes(
+    session: Session, decision: Decision, subject_ref: str, target: ResourceName
+) -> Decision:
+    """The decision with the attribute values its table's row filters read, and who set them."""
+    predicates = session.execute(
+        select(DataFilterRow.predicate)
+        .join(Table, Table.id == DataFilterRow.table_id)
+        .join(Database, Database.id == Table.database_id)
+        .join(Domain, Domain.id == Database.domain_id)
+        .where(
+            Domain.name == target.domain,
+            Database.name == target.database,
+            Table.name == target.table,
+        )
+    ).scalars()
+    keys = {key for predicate in predicates if predicate for key in attributes_read(predicate)}
+    if not keys:
+        return decision
+    used = attribute_sources(get_principal(session, subject_ref), keys)
+    reasons = [
+        f"attribute {key} of {subject_ref} = {found['value']} (set by {found['set_by']} at "
+        f"{found['set_at']})"
+        if found["value"] is not None
+        else f"attribute {key} of {subject_ref} is not set (its filters match no rows)"
+        for key, found in used.items()
+    ]
+    return replace(decision, attributes=used, reasons=[*decision.reasons, *reasons])
 
 
 def _location_of(session: Session, target: Location) -> Location:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.actors import Actor, group_closure
+from lakemesh.identity.attributes import apply_attributes
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Domain, DomainAdmin, GroupMember, Principal
 from lakemesh.store.versions import EVERYTHING, PolicyChange, mark_policy_changed
@@ -83,7 +84,8 @@ def insert_principal(
 def create_principal(
     session: Session, *, actor: Actor, principal: str, attributes: dict[str, str] | None = None
 ) -> Principal:
-    """Create a user, group or service in a domain the actor administers."""
+    """Create a user, group or service in a domain the actor administers (attribute values only
+    on keys the actor may set, see :mod:`lakemesh.identity.attributes`)."""
     name = parse_principal(principal)
     if name.kind == "domain":
         raise InvalidInputError(
@@ -91,7 +93,11 @@ def create_principal(
             details={"principal": str(name)},
         )
     actor.require_domain_admin(name.domain, action="principal.create", resource=str(name))
-    row = insert_principal(session, name, attributes=attributes)
+    row = insert_principal(session, name)
+    if attributes:
+        if row.kind not in ("user", "service"):
+            raise InvalidInputError(f"Only users and services carry attributes: {row.ref}")
+        apply_attributes(session, actor=actor, principal=row, set_=check_attributes(attributes))
     mark_policy_changed(session, PolicyChange.of(principals=[row.ref]))
     audit.record(
         session,
@@ -111,22 +117,23 @@ def update_attributes(
     set_: dict[str, str],
     unset: Sequence[str] = (),
 ) -> Principal:
-    """Set and remove attributes of a user or service."""
+    """Set and remove attributes of a user or service: mesh admins and the delegates of each key
+    (see :mod:`lakemesh.identity.attributes`)."""
     row = get_principal(session, principal)
-    actor.require_domain_admin(row.domain.name, action="principal.update", resource=row.ref)
     if row.kind not in ("user", "service"):
         raise InvalidInputError(f"Only users and services carry attributes: {row.ref}")
-    attributes = {**(row.attributes or {}), **check_attributes(set_)}
-    for key in unset:
-        attributes.pop(key, None)
-    row.attributes = attributes
-    mark_policy_changed(session, PolicyChange.of(principals=[row.ref]))
+    before = dict(row.attributes or {})
+    apply_attributes(session, actor=actor, principal=row, set_=check_attributes(set_), unset=unset)
     audit.record(
         session,
         actor=actor.ref,
         action="principal.update",
         resource=row.ref,
-        details={"set": set_, "unset": list(unset)},
+        details={
+            "set": set_,
+            "unset": list(unset),
+            "before": {key: before[key] for key in [*set_, *unset] if key in before},
+        },
     )
     return row
 

@@ -36,6 +36,9 @@ class Decision:
     sources: tuple[int, ...] = ()
     """Ids of the grants the decision rests on (for a grant-option check: the grants the new
     grant derives from, so revoking them cascades to it)."""
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """For ``explain``: the principal attributes the row filters read, each with its value and
+    who set it (``{"region": {"value", "set_by", "set_at"}}``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The explain JSON of DESIGN §9."""
@@ -45,6 +48,7 @@ class Decision:
             "row_filter": self.row_filter,
             "masks": dict(self.masks),
             "reasons": list(self.reasons),
+            "attributes": {key: dict(value) for key, value in self.attributes.items()},
         }
 
     def require(self) -> Decision:

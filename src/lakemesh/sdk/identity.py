@@ -120,6 +120,52 @@ class IdentityMethods(ApiBase):
         result: dict[str, Any] = self.request("PATCH", f"/principals/{segment(name)}", json=body)
         return result
 
+    # -- attribute keys (what row filters read through principal_attribute) ----------------------
+
+    def list_attribute_keys(self) -> list[dict[str, Any]]:
+        """Every attribute key with its allowed values and delegates."""
+        result: list[dict[str, Any]] = self._get("/attribute-keys")
+        return result
+
+    def create_attribute_key(
+        self, key: str, *, values: Iterable[str], description: str = ""
+    ) -> dict[str, Any]:
+        """Define an attribute key and its allowed values (mesh admins)."""
+        body = {"key": key, "values": list(values), "description": description}
+        result: dict[str, Any] = self.request("POST", "/attribute-keys", json=body)
+        return result
+
+    def get_attribute_key(self, key: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/attribute-keys/{segment(key)}")
+        return result
+
+    def update_attribute_key(
+        self, key: str, *, values: Iterable[str] | None = None, description: str | None = None
+    ) -> dict[str, Any]:
+        """Replace the allowed values (a value some principal holds cannot go) or the
+        description (mesh admins)."""
+        body = only_set(values=None if values is None else list(values), description=description)
+        result: dict[str, Any] = self.request("PATCH", f"/attribute-keys/{segment(key)}", json=body)
+        return result
+
+    def delete_attribute_key(self, key: str) -> None:
+        """Delete an attribute key no principal holds (mesh admins)."""
+        self.request("DELETE", f"/attribute-keys/{segment(key)}")
+
+    def delegate_attribute(self, key: str, principal: str) -> dict[str, Any]:
+        """Let ``principal`` (a user, a group, ``domain:X``'s admins) set ``key``'s values."""
+        result: dict[str, Any] = self.request(
+            "POST", f"/attribute-keys/{segment(key)}/delegates", json={"principal": principal}
+        )
+        return result
+
+    def undelegate_attribute(self, key: str, principal: str) -> dict[str, Any]:
+        """Take back a delegation of ``key``."""
+        result: dict[str, Any] = self.request(
+            "DELETE", f"/attribute-keys/{segment(key)}/delegates/{segment(principal)}"
+        )
+        return result
+
     def delete_principal(self, name: str) -> None:
         self.request("DELETE", f"/principals/{segment(name)}")
 

@@ -58,6 +58,10 @@ class Principal(Base):
     name: Mapped[str] = mapped_column(String(200))
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # attribute key -> {"set_by": principal ref, "set_at": ISO time}: who set each value.
+    attribute_sources: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     domain: Mapped[Domain] = relationship(lazy="joined")
 
@@ -202,6 +206,34 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AttributeKey(Base):
+    """A principal attribute key (``region``) with its allowed values, defined by mesh admins."""
+
+    __tablename__ = "attribute_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    allowed_values: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delegates: Mapped[list[AttributeDelegate]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AttributeDelegate(Base):
+    """A principal allowed to set one attribute key's values (delegated by a mesh admin)."""
+
+    __tablename__ = "attribute_delegates"
+    key_id: Mapped[int] = mapped_column(
+        ForeignKey("attribute_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    principal: Mapped[Principal] = relationship(lazy="joined")
 
 
 class TagKey(Base):

@@ -1,0 +1,71 @@
+"""``/attribute-keys``: the principal attributes row filters read, their allowed values and who
+may set them (mesh admins define keys and delegate them; see :mod:`lakemesh.identity.attributes`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.governance_schemas import (
+    AttributeDelegation,
+    AttributeKeyCreate,
+    AttributeKeyUpdate,
+)
+from lakemesh.identity import attributes
+
+router = APIRouter(prefix="/attribute-keys", tags=["identity"])
+
+
+@router.get("", summary="Every attribute key with its allowed values and delegates")
+def list_attribute_keys(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [attributes.describe_attribute_key(r) for r in attributes.list_attribute_keys(session)]
+
+
+@router.post("", status_code=201, summary="Define an attribute key and its values (mesh admins)")
+def create_attribute_key(
+    body: AttributeKeyCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = attributes.create_attribute_key(
+        session, actor=actor, key=body.key, values=body.values, description=body.description or ""
+    )
+    return attributes.describe_attribute_key(row)
+
+
+@router.get("/{key}", summary="One attribute key")
+def show_attribute_key(key: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return attributes.describe_attribute_key(attributes.get_attribute_key(session, key))
+
+
+@router.patch("/{key}", summary="Replace the allowed values or the description (mesh admins)")
+def update_attribute_key(
+    key: str, body: AttributeKeyUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    row = attributes.update_attribute_key(
+        session, actor=actor, key=key, values=body.values, description=body.description
+    )
+    return attributes.describe_attribute_key(row)
+
+
+@router.delete("/{key}", status_code=204, summary="Delete a key no principal holds (mesh admins)")
+def delete_attribute_key(key: str, session: SessionDep, actor: CurrentActor) -> Response:
+    attributes.delete_attribute_key(session, actor=actor, key=key)
+    return Response(status_code=204)
+
+
+@router.post("/{key}/delegates", status_code=201, summary="Let a principal set this key's values")
+def delegate_attribute(
+    key: str, body: AttributeDelegation, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    attributes.delegate_attribute(session, actor=actor, key=key, principal=body.principal)
+    return attributes.describe_attribute_key(attributes.get_attribute_key(session, key))
+
+
+@router.delete("/{key}/delegates/{principal}", summary="Take back a delegation")
+def undelegate_attribute(
+    key: str, principal: str, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    attributes.undelegate_attribute(session, actor=actor, key=key, principal=principal)
+    return attributes.describe_attribute_key(attributes.get_attribute_key(session, key))
