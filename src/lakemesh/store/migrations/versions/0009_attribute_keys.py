@@ -1,7 +1,7 @@
 """Governed principal attributes: keys with allowed values, their delegates, who set each value.
 
-Revision ID: 0008_attribute_keys
-Revises: 0007_query_concurrency
+Revision ID: 0009_attribute_keys
+Revises: 0008_workgroup_limits
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from lakemesh.store.types import UTCDateTime
 
-revision = "0008_attribute_keys"
-down_revision = "0007_query_concurrency"
+revision = "0009_attribute_keys"
+down_revision = "0008_workgroup_limits"
 branch_labels = None
 depends_on = None
 
