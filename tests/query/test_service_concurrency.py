@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from lakemesh.errors import LimitExceededError, QueryRejectedError
 from lakemesh.query import jobs, service, workgroups
-from lakemesh.query.engines import Cancellation, QueryCancelledError
+from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryLimits
+from lakemesh.query.gateway import after_planning
 from lakemesh.query.history import SQL_PREFIX_BYTES
 from lakemesh.store.schema import AuditEvent, QueryRecord
 from tests.conftest import HubEnv
@@ -174,3 +175,38 @@ def test_history_and_audit_keep_a_prefix_and_hash_of_long_sql(mesh: GovernedMesh
             assert event.details["sql_sha256"] == row.sql_sha256
             assert len(str(event.details)) < 3 * SQL_PREFIX_BYTES
     assert outcome.query_id
+
+
+def test_planning_counts_against_the_time_limit(
+    mesh: GovernedMesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning (parse, resolve, admission) that outlasts the workgroup's time limit stops the
+    query before its engine starts. The service's clock says planning took 61 s."""
+    sql = "SELECT 1 AS n WHERE 1 IN (" + ",".join(str(i) for i in range(1000)) + ")"
+    readings = iter([1000.0, 1061.0])
+
+    class SlowPlanningClock:
+        @staticmethod
+        def perf_counter() -> float:
+            return next(readings, 1061.0)
+
+    monkeypatch.setattr(service, "time", SlowPlanningClock)
+    with pytest.raises(
+        LimitExceededError,
+        match=r"^Query planning took 61\.0s, over the time limit of 60s \(workgroup primary\)$",
+    ) as info:
+        service.run(mesh.hub, actor=mesh.actor(EMMA), sql=sql)
+    assert info.value.details["planning_seconds"] == 61
+    with mesh.hub.read() as session:
+        row = session.execute(
+            select(QueryRecord).where(QueryRecord.sql_bytes == len(sql))
+        ).scalar_one()
+    assert (row.status, row.error_type, row.bytes_scanned) == ("failed", "limit_exceeded", 0)
+
+
+def test_the_time_left_after_planning_is_what_the_engine_gets() -> None:
+    limits = QueryLimits(timeout_seconds=10)
+    assert after_planning(limits, 2.5).timeout_seconds == 7.5
+    assert after_planning(QueryLimits(timeout_seconds=None), 99).timeout_seconds is None
+    with pytest.raises(LimitExceededError, match=r"^Query planning took 12\.0s, over the time"):
+        after_planning(limits, 12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -154,6 +155,7 @@ def run_query(
     engine = engine or default_engine()
     limits = limits or QueryLimits()
     planned = plan_query(sql, principal=principal, resolve=resolve, engine=engine)
+    limits = after_planning(limits, time.perf_counter() - started)
     files = planned.files
     listed = {path: size for table in planned.sources for path, size in table.listed_sizes.items()}
     bytes_scanned = sum(listed[path] if path in listed else _size(path) for path in files)
@@ -191,6 +193,29 @@ def run_query(
         duration_seconds=time.perf_counter() - started,
         engine=engine.name,
     )
+
+
+def after_planning(limits: QueryLimits, planning_seconds: float) -> QueryLimits:
+    """``limits`` with the time planning took (parse, validate, resolve, rewrite) taken off the
+    query's time limit: planning a huge statement is CPU the hub spends on the query too.
+
+    Raises:
+        LimitExceededError: planning alone used up the time limit.
+    """
+    if limits.timeout_seconds is None:
+        return limits
+    left = limits.timeout_seconds - planning_seconds
+    if left <= 0:
+        raise LimitExceededError(
+            f"Query planning took {planning_seconds:.1f}s, over the time limit of "
+            f"{limits.timeout_seconds:g}s",
+            details={
+                "limit": "timeout_seconds",
+                "value": limits.timeout_seconds,
+                "planning_seconds": round(planning_seconds, 3),
+            },
+        )
+    return dataclasses.replace(limits, timeout_seconds=left)
 
 
 def _size(path: str) -> int:

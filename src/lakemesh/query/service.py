@@ -28,7 +28,7 @@ from lakemesh.errors import InvalidInputError, LakemeshError, LimitExceededError
 from lakemesh.hub import Hub
 from lakemesh.identity.actors import Actor
 from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryEngine, load_engine
-from lakemesh.query.gateway import QueryResult, run_query
+from lakemesh.query.gateway import QueryResult, after_planning, run_query
 from lakemesh.query.history import (
     CANCELLED,
     FAILED,
@@ -140,6 +140,8 @@ def run(
         if _needs_admission(settings, mode):
             _admit(hub, facts=facts, prepared=prepared, wait_for_slot=wait_for_slot)
         engine = _engine(hub, settings)
+        # Planning so far (parse, resolve, admission) counts against the time limit.
+        limits = after_planning(settings.limits(), time.perf_counter() - timer)
         facts.started_at = facts.started_at or clock.now()
         reached_engine = True
         result = run_query(
@@ -147,7 +149,7 @@ def run(
             principal=actor.ref,
             resolve=prepared.resolution.resolve,
             engine=engine,
-            limits=settings.limits(),
+            limits=limits,
             hash_salt=_mask_salt(hub),
             cancellation=cancellation,
         )
