@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -387,4 +388,57 @@ def test_workgroups_over_http(as_user: Callable[[str], httpx.Client]) -> None:
     assert admin.delete(f"/workgroups/{name}").status_code == 204
     assert error_of(admin.get(f"/workgroups/{name}"), 404)["message"] == (
         f"Workgroup does not exist: {name}"
+    )
+
+
+# -- result size ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("format", ["json", "csv", "arrow"])
+def test_results_are_streamed(as_user: Callable[[str], httpx.Client], format: str) -> None:
+    """A large result goes out in chunks (no Content-Length: nothing was serialised whole)."""
+    sql = "SELECT range AS n, 'row ' || range AS label FROM range(50000)"
+    with as_user(EMMA).stream("POST", "/queries", json={"sql": sql, "format": format}) as answer:
+        assert answer.status_code == 200
+        assert "content-length" not in answer.headers
+        assert answer.headers["transfer-encoding"] == "chunked"
+        assert answer.headers["x-lakemesh-rows"] == "50000"
+        chunks = [chunk for chunk in answer.iter_raw() if chunk]
+        body = b"".join(chunks)
+    assert len(chunks) > 1
+    if format == "json":
+        result = json.loads(body)
+        assert result["rows_returned"] == 50000
+        assert result["rows"][49999] == [49999, "row 49999"]
+    elif format == "csv":
+        assert body.decode().splitlines()[-1] == '49999,"row 49999"'
+    else:
+        assert pa.ipc.open_stream(body).read_all().num_rows == 50000
+
+
+def test_result_limits_of_a_workgroup(as_user: Callable[[str], httpx.Client]) -> None:
+    admin = as_user(ADMIN)
+    primary = ok(admin.get("/workgroups/primary"))
+    assert (primary["max_rows"], primary["max_result_bytes"], primary["max_memory_bytes"]) == (
+        1_000_000,
+        100 * 1024**2,
+        2 * 1024**3,
+    )
+    name = f"results_{next(_names)}"
+    created = ok(admin.post("/workgroups", json={"name": name, "max_rows": 100}), 201)
+    assert (created["max_rows"], created["max_result_bytes"]) == (100, 100 * 1024**2)
+    rows = error_of(query(as_user(EMMA), "SELECT * FROM range(101)", workgroup=name), 429)
+    assert rows["message"] == (
+        f"Query returned more than the row limit of 100 rows (max_rows) (workgroup {name})"
+    )
+    assert rows["details"] == {"limit": "max_rows", "value": 100, "workgroup": name}
+    ok(admin.patch(f"/workgroups/{name}", json={"max_rows": None, "max_result_bytes": 100000}))
+    sql = "SELECT repeat('x', 1000) AS x FROM range(1000)"
+    size = error_of(query(as_user(EMMA), sql, workgroup=name), 429)
+    assert size["message"] == (
+        f"Query result is larger than the limit of 100000 bytes (max_result_bytes) "
+        f"(workgroup {name})"
+    )
+    assert (
+        ok(query(as_user(EMMA), "SELECT * FROM range(101)", workgroup=name))["rows_returned"] == 101
     )

@@ -245,3 +245,38 @@ def test_workgroups(governed: Governed) -> None:
     assert "Deleted workgroup analysts" in cli.run("workgroup", "delete", "analysts").stdout
     error = cli.error("workgroup", "delete", "primary", code=5)
     assert error["message"] == "The default workgroup cannot be deleted: primary"
+
+
+def test_workgroup_memory_and_result_limits(governed: Governed) -> None:
+    cli = governed.cli
+    shown = cli.run("workgroup", "show", "primary").stdout
+    for line in ("memory per query", "2.0 GiB", "max rows per result", "1000000", "100.0 MiB"):
+        assert line in shown
+    created = cli.json(
+        "workgroup",
+        "create",
+        "capped",
+        "--max-memory",
+        "512MB",
+        "--max-rows",
+        "2",
+        "--max-result-bytes",
+        "none",
+    )
+    assert (created["max_memory_bytes"], created["max_rows"], created["max_result_bytes"]) == (
+        512 * 1024**2,
+        2,
+        None,
+    )
+    token = governed.tokens[EMMA]
+    sql = "SELECT * FROM range(3)"
+    error = cli.error("--token", token, "query", sql, "--workgroup", "capped", code=8)
+    assert error["message"] == (
+        "Query returned more than the row limit of 2 rows (max_rows) (workgroup capped)"
+    )
+    updated = cli.json(
+        "workgroup", "update", "capped", "--max-rows", "none", "--max-memory", "none"
+    )
+    assert (updated["max_rows"], updated["max_memory_bytes"]) == (None, 2 * 1024**3)
+    error = cli.error("workgroup", "update", "capped", "--max-memory", "1MB", code=6)
+    assert error["message"].startswith("Invalid max_memory_bytes: 1048576 (at least")

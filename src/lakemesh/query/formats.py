@@ -9,12 +9,15 @@ import io
 import json
 import math
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 FORMATS = ("arrow", "json", "csv")
+CHUNK_ROWS = 10_000
+"""Rows serialised at a time when a result is streamed."""
 
 
 def to_arrow_ipc(table: pa.Table) -> bytes:
@@ -75,9 +78,57 @@ def json_value(value: Any) -> Any:
 
 def to_csv(table: pa.Table) -> str:
     """The table as CSV with a header row; nested values are written as JSON text."""
+    return b"".join(csv_chunks(table)).decode("utf-8")
+
+
+def csv_chunks(table: pa.Table, *, rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The table as CSV, ``rows`` rows at a time (the header with the first chunk)."""
+    sink = io.BytesIO()
+    schema = pa.schema([_flat_field(field) for field in table.schema])
+    with pa_csv.CSVWriter(sink, schema) as writer:
+        for batch in _batches(table, rows):
+            writer.write_batch(pa.record_batch(_flat_columns(batch), schema=schema))
+            yield _drain(sink)
+    if sink.tell():
+        yield _drain(sink)
+
+
+def arrow_chunks(table: pa.Table, *, rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The table as an Arrow IPC stream, ``rows`` rows at a time."""
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
+        for batch in _batches(table, rows):
+            writer.write_batch(batch)
+            yield _drain(sink)
+    yield _drain(sink)
+
+
+def _batches(table: pa.Table, rows: int) -> Iterator[pa.RecordBatch]:
+    for batch in table.to_batches(max_chunksize=rows):
+        if batch.num_rows:
+            yield batch
+
+
+def _drain(sink: io.BytesIO) -> bytes:
+    data = sink.getvalue()
+    sink.seek(0)
+    sink.truncate()
+    return data
+
+
+def _is_flattened(type_: pa.DataType) -> bool:
+    return bool(pa.types.is_nested(type_) or pa.types.is_dictionary(type_))
+
+
+def _flat_field(field: pa.Field) -> pa.Field:
+    return pa.field(field.name, pa.string()) if _is_flattened(field.type) else field
+
+
+def _flat_columns(batch: pa.RecordBatch) -> list[pa.Array]:
+    """The batch's columns with nested values as JSON text (CSV has no nesting)."""
     columns = []
-    for field, column in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_nested(field.type) or pa.types.is_dictionary(field.type):
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        if _is_flattened(field.type):
             values = [
                 None if value is None else json.dumps(json_value(value), ensure_ascii=False)
                 for value in column.to_pylist()
@@ -85,7 +136,4 @@ def to_csv(table: pa.Table) -> str:
             columns.append(pa.array(values, type=pa.string()))
         else:
             columns.append(column)
-    flat = pa.table(columns, names=table.column_names)
-    sink = io.BytesIO()
-    pa_csv.write_csv(flat, sink)
-    return sink.getvalue().decode("utf-8")
+    return columns

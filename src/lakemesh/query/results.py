@@ -1,5 +1,10 @@
 """Query results as the API returns them, and the stored results of query jobs.
 
+Results are streamed: :func:`json_chunks` (like :func:`~lakemesh.query.formats.csv_chunks` and
+:func:`~lakemesh.query.formats.arrow_chunks`) serialises a few thousand rows at a time, so the
+hub never holds a whole serialised result; the rows themselves stay in the memory-mapped Arrow
+file the query's worker wrote.
+
 A job's result is kept as an Arrow IPC stream file under the hub home's ``tmp/results/`` until its
 workgroup's retention ends (the expiry is part of the file name, so purging needs no database).
 Files survive a restart of the hub process; hub replicas that serve jobs each keep their own.
@@ -8,7 +13,9 @@ Files survive a restart of the hub process; hub replicas that serve jobs each ke
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakemesh import clock
-from lakemesh.query.formats import json_value, to_arrow_ipc
+from lakemesh.query.formats import CHUNK_ROWS, json_value
 from lakemesh.storage.types import duckdb_type
 
 RESULTS_FOLDER = ("tmp", "results")
@@ -56,6 +63,38 @@ def result_json(
     }
 
 
+def json_chunks(
+    *,
+    query_id: str,
+    table: pa.Table,
+    bytes_scanned: int,
+    duration_ms: int | None,
+    warnings: Sequence[str] = (),
+    rows: int = CHUNK_ROWS,
+) -> Iterator[bytes]:
+    """:func:`result_json` plus ``warnings``, as JSON text, ``rows`` rows at a time."""
+    head = _dumps({"query_id": query_id, "columns": columns_of(table)})
+    yield (head[:-1] + ',"rows":[').encode()
+    first = True
+    for batch in table.to_batches(max_chunksize=rows):
+        if not batch.num_rows:
+            continue
+        text = ",".join(_dumps(row) for row in rows_of(pa.Table.from_batches([batch])))
+        yield (text if first else "," + text).encode()
+        first = False
+    tail = {
+        "bytes_scanned": bytes_scanned,
+        "rows_returned": table.num_rows,
+        "duration_ms": duration_ms,
+        "warnings": list(warnings),
+    }
+    yield ("]," + _dumps(tail)[1:]).encode()
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 class ResultStore:
     """Job results on local disk: ``<query id>.<expiry epoch>.arrows`` files in one folder."""
 
@@ -84,7 +123,9 @@ class ResultStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / f"{query_id}.{int(expires_at.timestamp())}{SUFFIX}"
         temporary = self.folder / f".{query_id}.tmp"
-        temporary.write_bytes(to_arrow_ipc(table))
+        with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as w:
+            for batch in table.to_batches(max_chunksize=CHUNK_ROWS):
+                w.write_batch(batch)
         os.replace(temporary, final)
 
     def load(self, query_id: str) -> pa.Table | None:
@@ -92,8 +133,9 @@ class ResultStore:
         now = clock.now()
         for path, expires_at in self._files(query_id):
             if expires_at > now:
-                with contextlib.suppress(FileNotFoundError), pa.OSFile(str(path)) as source:
-                    return pa.ipc.open_stream(source).read_all()
+                with contextlib.suppress(FileNotFoundError):
+                    # Mapped, not read: the rows stay in the page cache, out of the hub's heap.
+                    return pa.ipc.open_stream(pa.memory_map(str(path))).read_all()
         return None
 
     def purge(self) -> int:

@@ -12,16 +12,16 @@ from typing import Annotated, Any, Literal
 
 import pyarrow as pa
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
 
 from lakemesh.api.deps import CurrentActor, HubDep, SessionDep, StandaloneActor
 from lakemesh.api.disconnect import cancel_on_disconnect
 from lakemesh.api.schemas import RequestBody
-from lakemesh.query import jobs, service, to_arrow_ipc, to_csv
+from lakemesh.query import jobs, service
 from lakemesh.query.engines import Cancellation
+from lakemesh.query.formats import arrow_chunks, csv_chunks
 from lakemesh.query.history import MAX_HISTORY, describe_query, list_history
-from lakemesh.query.results import result_json
+from lakemesh.query.results import json_chunks
 
 router = APIRouter(prefix="/queries", tags=["queries"])
 
@@ -60,7 +60,10 @@ def result_response(
     format: Format,
     warnings: Sequence[str] = (),
 ) -> Response:
-    """A query's result in ``format``, with its id, figures and warnings in headers."""
+    """A query's result in ``format``, with its id, figures and warnings in headers.
+
+    The body is streamed a few thousand rows at a time (chunked), never serialised whole.
+    """
     headers = {
         "X-Lakemesh-Warnings": json.dumps(list(warnings)),
         "X-Lakemesh-Query-Id": query_id,
@@ -69,13 +72,17 @@ def result_response(
         "X-Lakemesh-Duration-Ms": str(duration_ms if duration_ms is not None else ""),
     }
     if format == "csv":
-        return Response(to_csv(table), media_type=CSV, headers=headers)
+        return StreamingResponse(csv_chunks(table), media_type=CSV, headers=headers)
     if format == "arrow":
-        return Response(to_arrow_ipc(table), media_type=ARROW, headers=headers)
-    body = result_json(
-        query_id=query_id, table=table, bytes_scanned=bytes_scanned, duration_ms=duration_ms
+        return StreamingResponse(arrow_chunks(table), media_type=ARROW, headers=headers)
+    chunks = json_chunks(
+        query_id=query_id,
+        table=table,
+        bytes_scanned=bytes_scanned,
+        duration_ms=duration_ms,
+        warnings=warnings,
     )
-    return JSONResponse({**body, "warnings": list(warnings)}, headers=headers)
+    return StreamingResponse(chunks, media_type="application/json", headers=headers)
 
 
 @router.post("", summary="Run one read-only SQL query and return its rows", responses=RESULT_DOC)
@@ -91,8 +98,7 @@ async def run_query(
             hub, actor=actor, sql=body.sql, workgroup=body.workgroup, cancellation=cancellation
         ),
     )
-    return await run_in_threadpool(
-        result_response,
+    return result_response(
         query_id=outcome.query_id,
         table=outcome.result.table,
         bytes_scanned=outcome.result.bytes_scanned,
