@@ -356,3 +356,17 @@ def test_missing_table_is_named(env: HubEnv) -> None:
         env.hub.transaction() as session,
     ):
         tables.get_table_row(session, ResourceName("sales", "crm", "nope"))
+
+
+def test_ids_are_never_reused_after_a_delete(env: HubEnv) -> None:
+    with env.hub.transaction() as session:
+        domains.create_domain(session, actor=env.admin, name="sales")
+        first = principals.create_principal(session, actor=env.admin, principal="user:a@sales").id
+        issued = tokens.create_token(session, actor=env.admin, principal="user:a@sales").id
+    with env.hub.transaction() as session:
+        principals.delete_principal(session, actor=env.admin, principal="user:a@sales")
+    with env.hub.transaction() as session:
+        again = principals.create_principal(session, actor=env.admin, principal="user:b@sales").id
+        reissued = tokens.create_token(session, actor=env.admin, principal="user:b@sales").id
+    assert again > first
+    assert reissued > issued

@@ -3,12 +3,11 @@ ones can be undone and done again."""
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from lakemesh.store.migrate import alembic_config, current_revision, head_revision
+from lakemesh.store.migrate import current_revision, head_revision, migrate
 from lakemesh.store.schema import Base
 from tests.conftest import HubEnv
 
@@ -24,15 +23,38 @@ def test_every_migration_matches_the_models(env: HubEnv) -> None:
 
 
 def test_the_latest_migrations_go_down_and_up(env: HubEnv) -> None:
-    config = alembic_config()
-    with env.hub.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0004_sharing")
+    migrate(env.hub.engine, "0004_sharing", down=True)
     assert "policy_changes" not in inspect(env.hub.engine).get_table_names()
     columns = {c["name"] for c in inspect(env.hub.engine).get_columns("query_history")}
     assert "cancel_requested_at" not in columns
-    with env.hub.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    migrate(env.hub.engine, "head")
     assert current_revision(env.hub.engine) == head_revision()
     assert _differences(env) == []
+
+
+def test_sqlite_tables_made_before_autoincrement_are_rebuilt_keeping_rows(
+    sqlite_env: HubEnv,
+) -> None:
+    engine = sqlite_env.hub.engine
+    migrate(engine, "0009_attribute_keys", down=True)
+    counts = "SELECT (SELECT count(*) FROM principals), (SELECT count(*) FROM api_tokens)"
+    with engine.connect() as connection:
+        before = connection.exec_driver_sql(counts).one()
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        # principals as hubs made before 0010 have it: an INTEGER key without AUTOINCREMENT.
+        sql = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'principals'").fetchone()[0]
+        raw.execute("PRAGMA foreign_keys=OFF")
+        raw.execute(sql.replace("principals", "old_principals", 1).replace(" AUTOINCREMENT", ""))
+        raw.execute("INSERT INTO old_principals SELECT * FROM principals")
+        raw.execute("DROP TABLE principals")
+        raw.execute("ALTER TABLE old_principals RENAME TO principals")
+        raw.execute("PRAGMA foreign_keys=ON")
+    migrate(engine, "head")
+    with engine.connect() as connection:
+        after = connection.exec_driver_sql(counts).one()
+        rebuilt = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'principals'"
+        ).scalar()
+    assert after == before  # the rebuild cascaded to no token
+    assert "AUTOINCREMENT" in str(rebuilt)

@@ -588,3 +588,10 @@ class SubscriptionEvent(Base):
     actor: Mapped[str] = mapped_column(String(300))
     time: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# Ids are never reused: SQLite would hand out a deleted newest row's id again without
+# AUTOINCREMENT (migration 0010); PostgreSQL sequences never go back.
+for _table in Base.metadata.tables.values():
+    if [column.name for column in _table.primary_key.columns] == ["id"]:
+        _table.dialect_options["sqlite"]["autoincrement"] = True

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("consumer", sa.Boolean, nullable=False),
         sa.Column("description", sa.Text, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "principals",
@@ -50,6 +51,7 @@ def upgrade() -> None:
         sa.Column("attributes", sa.JSON, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.UniqueConstraint("kind", "name", "domain_id"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "group_members",
@@ -99,6 +101,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=True),
         sa.Column("revoked_at", UTCDateTime, nullable=True),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "locations",
@@ -112,6 +115,7 @@ def upgrade() -> None:
         ),
         sa.Column("uri", sa.String(1000), nullable=False, unique=True),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "databases",
@@ -128,6 +132,7 @@ def upgrade() -> None:
         sa.Column("location", sa.String(1000), nullable=True),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.UniqueConstraint("domain_id", "name"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "tables",
@@ -148,6 +153,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.UniqueConstraint("database_id", "name"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "columns",
@@ -165,6 +171,7 @@ def upgrade() -> None:
         sa.Column("is_partition", sa.Boolean, nullable=False),
         sa.Column("description", sa.Text, nullable=False),
         sa.UniqueConstraint("table_id", "name"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "schema_versions",
@@ -182,6 +189,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(300), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.UniqueConstraint("table_id", "version"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "audit_events",
@@ -200,6 +208,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("seq", SEQ, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
+        sqlite_autoincrement=True,
     )
 
 

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(100), nullable=False, unique=True),
         sa.Column("description", sa.Text, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "tag_values",
@@ -41,6 +42,7 @@ def upgrade() -> None:
         _fk("key_id", "tag_keys.id", nullable=False),
         sa.Column("value", sa.String(100), nullable=False),
         sa.UniqueConstraint("key_id", "value"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "tag_assignments",
@@ -50,6 +52,7 @@ def upgrade() -> None:
         _fk("database_id", "databases.id"),
         _fk("table_id", "tables.id"),
         _fk("column_id", "columns.id"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "data_filters",
@@ -63,6 +66,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.UniqueConstraint("table_id", "name"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "grants",
@@ -86,6 +90,7 @@ def upgrade() -> None:
         _fk("parent_id", "grants.id"),
         sa.Column("granted_by", sa.String(300), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "masks",
@@ -95,6 +100,7 @@ def upgrade() -> None:
         sa.Column("function", sa.String(30), nullable=False),
         sa.Column("created_by", sa.String(300), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "guardrails",
@@ -104,11 +110,13 @@ def upgrade() -> None:
         sa.Column("config", sa.JSON, nullable=False),
         sa.Column("created_by", sa.String(300), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "policy_version",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("version", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+        sqlite_autoincrement=True,
     )
 
 

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.String(300), nullable=True),
         sa.Column("decided_at", UTCDateTime, nullable=True),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "resource_links",
@@ -60,6 +61,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(300), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.UniqueConstraint("database_id", "name"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "data_products",
@@ -79,6 +81,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(300), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "data_product_tables",
@@ -114,6 +117,7 @@ def upgrade() -> None:
         sa.Column("decided_at", UTCDateTime, nullable=True),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "subscription_grants",
@@ -141,6 +145,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(300), nullable=False),
         sa.Column("time", UTCDateTime, nullable=False),
         sa.Column("details", sa.JSON, nullable=False),
+        sqlite_autoincrement=True,
     )
 
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("allowed_values", sa.JSON, nullable=False),
         sa.Column("description", sa.Text, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "attribute_delegates",
