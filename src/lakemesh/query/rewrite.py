@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from lakemesh.errors import AccessDeniedError
 from lakemesh.query.columns import Reference, columns_read
+from lakemesh.query.guards import cell_guards
 from lakemesh.query.references import catalog_references, written_parts
 from lakemesh.query.secure import Scan, SecuredRelation, secure_relation
 from lakemesh.query.table import Resolver, TableAccess
@@ -117,11 +118,12 @@ def rewrite(
     references = [Reference(node=node, table=resolved[parts]) for node, parts in pairs]
     _unqualify_columns(statement, references)
     read = columns_read(statement, references, principal=principal)
+    guards = cell_guards(statement, resolved.values())
     secured: dict[str, SecuredRelation] = {}
     for reference in references:
         table = reference.table
         if table.name not in secured:
-            secured[table.name] = secure_relation(table, scan=scan)
+            secured[table.name] = secure_relation(table, scan=scan, guards=guards)
         _replace(reference.node, secured[table.name])
     _drop_hidden_exclusions(statement, [reference.table for reference in references])
     tables = tuple(

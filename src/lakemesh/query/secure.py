@@ -6,9 +6,11 @@ For a table with pairs (p_i, C_i) the relation is::
 
 where ``cell(c)`` is ``c`` when a pair covering ``c`` reads every row, else
 ``CASE WHEN <predicates of the pairs covering c> THEN c END``, wrapped in the column's mask. When
-some pair reads every row there is no WHERE. Otherwise every cell is wrapped, even when all pairs
-cover it: a user's filter that the engine evaluates before the row filter then sees NULL instead of
-a filtered-out row's value, so an error message (a failed cast, say) cannot echo that value.
+some pair reads every row there is no WHERE. Otherwise a cell that every pair covers is exactly
+``c`` on the rows the WHERE keeps, and is still wrapped (*guarded*) when the statement has an
+expression that could fail on it before the row filter (:mod:`lakemesh.query.guards`): that
+expression then sees NULL instead of a filtered-out row's value, so an error (a failed cast, say)
+cannot tell about that row. Unguarded cells leave the user's filters on them to the scan.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlglot.errors import SqlglotError
 
 from lakemesh.errors import QueryRejectedError
 from lakemesh.model.access import MASK_FUNCTIONS
+from lakemesh.query.guards import EVERY_CELL, CellGuards
 from lakemesh.query.table import TableAccess
 from lakemesh.query.validate import DIALECT, validate_expression
 
@@ -56,8 +59,12 @@ class SecuredRelation:
     uses_salt: bool
 
 
-def secure_relation(table: TableAccess, *, scan: Scan) -> SecuredRelation:
+def secure_relation(
+    table: TableAccess, *, scan: Scan, guards: CellGuards = EVERY_CELL
+) -> SecuredRelation:
     """Build the secured relation of ``table``: its visible columns, row filter, cells and masks.
+
+    ``guards``: the cells the statement needs guarded (:func:`~lakemesh.query.guards.cell_guards`).
 
     Raises:
         QueryRejectedError: a row predicate or mask of the table's access cannot be applied.
@@ -67,6 +74,8 @@ def secure_relation(table: TableAccess, *, scan: Scan) -> SecuredRelation:
         for pair in table.access.pairs
     ]
     all_rows = any(predicate is None for predicate, _ in pairs)
+    # The predicates of the WHERE (none when some pair reads every row).
+    row_filter = None if all_rows else {p.sql(DIALECT) for p, _ in pairs if p is not None}
     masks = {name.lower(): function for name, function in table.access.masks.items()}
     cells: list[exp.Expr] = []
     masked: list[exp.Expr] = []
@@ -78,7 +87,7 @@ def secure_relation(table: TableAccess, *, scan: Scan) -> SecuredRelation:
             if column.lower() in {name.lower() for name in pair.columns}
         ]
         value: exp.Expr = exp.column(column, quoted=True)
-        if not any(predicate is None for predicate in covering):
+        if _guarded(column, covering, row_filter, guards):
             condition = _any_of([p for p in covering if p is not None])
             value = exp.Case(ifs=[exp.If(this=condition, true=value)])
         cells.append(exp.alias_(value, column, quoted=True))
@@ -101,6 +110,17 @@ def secure_relation(table: TableAccess, *, scan: Scan) -> SecuredRelation:
         masks=applied_masks,
         uses_salt="hash" in applied_masks.values(),
     )
+
+
+def _guarded(
+    column: str, covering: list[exp.Expr | None], row_filter: set[str] | None, guards: CellGuards
+) -> bool:
+    """Whether a cell is ``CASE WHEN <covering predicates> THEN c END`` rather than ``c``."""
+    if any(predicate is None for predicate in covering):
+        return False  # a pair covering the column reads every row
+    if row_filter is None or {p.sql(DIALECT) for p in covering if p is not None} != row_filter:
+        return True  # the cell semantics: fewer rows than the row filter keeps
+    return guards.covers(column)
 
 
 def _source(table: TableAccess, scan: Scan) -> exp.Expr:
