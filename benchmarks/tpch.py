@@ -5,9 +5,11 @@ TPC-H at ``--scale`` is generated once as Parquet in a producer domain's folder
 extension, loaded by file path from the installed ``duckdb_extension_tpch`` package. Each query
 runs (a) on raw DuckDB over views of the same files, (b) through the gateway for a principal with
 full SELECT, (c) through the gateway for a principal with a row filter on lineitem and without
-``l_comment`` (no query reads it), (d) through the gateway on the Spark engine. Prints each query's
-best time of ``--runs``, the ratios to (a) and their geometric means, and checks that (b) and (c)
-return exactly (a)'s results. Targets: (b)/(a) geometric mean <= 1.05, no query above 1.25.
+``l_comment`` (no query reads it), (r) on raw DuckDB with (c)'s row filter and column written
+into the lineitem view by hand (what (c) costs without the gateway), (d) through the gateway on
+the Spark engine. Prints each query's best time of ``--runs``, the ratios to (a) and their
+geometric means, and checks that (b), (c) and (r) return exactly (a)'s results. Targets: (b)/(a)
+geometric mean <= 1.05, no query above 1.25.
 
     .venv/bin/python benchmarks/tpch.py [--scale 1] [--runs 5] [--skip-spark]
 """
@@ -181,14 +183,18 @@ def best_of(runs: int, paths: dict[str, Callable[[str], pa.Table]], sql: str) ->
     return timings
 
 
-def raw(tables: dict[str, TableAccess]) -> duckdb.DuckDBPyConnection:
-    """(a): a plain DuckDB with one view per table over ``read_parquet`` of its files."""
+def raw(tables: dict[str, TableAccess], *, filtered: bool = False) -> duckdb.DuckDBPyConnection:
+    """(a): a plain DuckDB with one view per table over ``read_parquet`` of its files; (r) with
+    ``filtered``: (c)'s row filter and column exclusion written into the lineitem view."""
     connection = duckdb.connect(":memory:")
     connection.execute(f"SET threads = {THREADS}")
     connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     for name, table in tables.items():
         files = ", ".join(f"'{path}'" for path in table.files)
-        connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{files}])")
+        view = f"SELECT * FROM read_parquet([{files}])"
+        if filtered and name == "lineitem":
+            view = f"SELECT * EXCLUDE ({EXCLUDED}) FROM read_parquet([{files}]) WHERE {ROW_FILTER}"
+        connection.execute(f"CREATE VIEW {name} AS {view}")
     return connection
 
 
@@ -245,17 +251,23 @@ def duckdb_paths(
     workload: list[tuple[int, str]],
     runs: int,
 ) -> dict[int, Timing]:
-    """(a), (b) and (c), taking turns; prints the table and returns (a)'s timings."""
+    """(a), (b), (c) and (r), taking turns; prints the table and returns (a)'s timings."""
     connection = raw(tables)
+    filtered = raw(tables, filtered=True)
     paths: dict[str, Callable[[str], pa.Table]] = {
         "a": lambda sql: connection.execute(sql).to_arrow_table(),
         "b": gateway(tables, engine, "user:analyst@supply"),
         "c": gateway(restricted(tables), engine, "user:regional@supply"),
+        "r": lambda sql: filtered.execute(sql).to_arrow_table(),
     }
-    print(f"{'query':>5} {'(a) ms':>9} {'(b) ms':>9} {'b/a':>6} {'(c) ms':>9} {'c/a':>6}")
-    ratios: dict[str, list[float]] = {"b": [], "c": []}
-    cpu_ratios: dict[str, list[float]] = {"b": [], "c": []}
-    mismatches: dict[str, list[int]] = {"b": [], "c": []}
+    print(
+        f"{'query':>5} {'(a) ms':>9} {'(b) ms':>9} {'b/a':>6} {'(c) ms':>9} {'c/a':>6}"
+        f" {'(r) ms':>9} {'r/a':>6} {'c/r':>6}"
+    )
+    ratios: dict[str, list[float]] = {"b": [], "c": [], "r": []}
+    cpu_ratios: dict[str, list[float]] = {"b": [], "c": [], "r": []}
+    mismatches: dict[str, list[int]] = {"b": [], "c": [], "r": []}
+    c_over_r: list[float] = []
     expected = {}
     for number, sql in workload:
         timings = best_of(runs, paths, sql)
@@ -268,9 +280,14 @@ def duckdb_paths(
             line += f" {timings[path].seconds * 1000:9.1f} {ratio:6.2f}"
             if not _same(path, _result(timings[path]), _result(timings["a"])):
                 mismatches[path].append(number)
-        print(line, flush=True)
-    print(f"{'geo':>5} {'':>9}" + "".join(f" {'':>9} {geomean(r):6.2f}" for r in ratios.values()))
-    print(f"{'max':>5} {'':>9}" + "".join(f" {'':>9} {max(r):6.2f}" for r in ratios.values()))
+        c_over_r.append(timings["c"].seconds / timings["r"].seconds)
+        print(f"{line} {c_over_r[-1]:6.2f}", flush=True)
+    for label, summary in (("geo", geomean), ("max", max)):
+        print(
+            f"{label:>5} {'':>9}"
+            + "".join(f" {'':>9} {summary(r):6.2f}" for r in ratios.values())
+            + f" {summary(c_over_r):6.2f}"
+        )
     print(
         "CPU time (all threads) ratios, geometric mean / max: "
         + ", ".join(f"{path}/a {geomean(r):.2f} / {max(r):.2f}" for path, r in cpu_ratios.items())
@@ -287,6 +304,7 @@ def duckdb_paths(
             + ("yes, all queries" if not failed else f"NO for {_names(failed)}")
         )
     connection.close()
+    filtered.close()
     return expected
 
 
@@ -353,7 +371,7 @@ def _same(path: str, result: pa.Table, expected: pa.Table) -> bool:
     """(b) and (c) must equal (a) exactly. Spark types some results differently (an average of
     decimals is a DECIMAL with 6 decimal places, not a DOUBLE), so (d) must give the same rows with
     numbers equal to 1e-6."""
-    if path in "bc":
+    if path in "bcr":
         return bool(result.equals(expected))
     rows, wanted = result.to_pylist(), expected.to_pylist()
     return len(rows) == len(wanted) and all(

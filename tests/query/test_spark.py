@@ -29,6 +29,7 @@ from lakemesh.query.secure import SALT_PARAMETER
 
 from .conftest import CUSTOMER_COLUMNS, CUSTOMER_ROWS, FLAT_COLUMNS, SALT, Lake, pair
 from .spark_support import SparkEngines, spark_engines
+from .test_guards import PROBES, VISIBLE_IDS, accounts  # noqa: F401 (a fixture)
 from .test_security import FILTERED_ROW_PROBES, assert_no_hidden_data
 
 pytestmark = pytest.mark.slow
@@ -276,6 +277,16 @@ def test_filtered_out_rows_never_reach_user_expressions_on_spark(
     rows = lake.query(sql, engine=spark.local, limits=LIMITS).table.to_pylist()
     assert {row["id"] for row in rows} <= {1, 3, 6, 9}
     assert_no_hidden_data(rows)
+
+
+@pytest.mark.parametrize("sql", PROBES)
+def test_filtered_out_rows_never_fail_a_user_expression_on_spark(
+    spark: SparkEngines, accounts: Lake, sql: str
+) -> None:
+    """Spark raises on a division by zero and on a failed cast (ANSI): never on a hidden row."""
+    rows = accounts.query(sql, engine=spark.local, limits=LIMITS).table.to_pylist()
+    assert rows
+    assert {row["id"] for row in rows} <= VISIBLE_IDS
 
 
 def test_partition_filters_prune_files_on_spark(spark: SparkEngines, tmp_path: Path) -> None:
