@@ -279,7 +279,11 @@ def test_filtered_out_rows_never_reach_user_expressions_on_spark(
     assert_no_hidden_data(rows)
 
 
-@pytest.mark.parametrize("sql", PROBES)
+# Spark reads no select alias in WHERE (DuckDB does).
+SPARK_PROBES = [sql for sql in PROBES if "WHERE n > 0" not in sql]
+
+
+@pytest.mark.parametrize("sql", SPARK_PROBES)
 def test_filtered_out_rows_never_fail_a_user_expression_on_spark(
     spark: SparkEngines, accounts: Lake, sql: str
 ) -> None:
