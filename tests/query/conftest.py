@@ -220,3 +220,72 @@ def restricted(lake: Lake) -> Lake:
         pair("region = 'US'", "id", "region"),
     )
     return lake
+
+
+ACCOUNTS = "sales.crm.accounts"
+ACCOUNT_COLUMNS: list[tuple[str, str, pa.DataType]] = [
+    ("id", "BIGINT", pa.int64()),
+    ("region", "VARCHAR", pa.string()),
+    ("code", "VARCHAR", pa.string()),
+    ("opened", "DATE", pa.date32()),
+    ("pattern", "VARCHAR", pa.string()),
+    ("balance", "BIGINT", pa.int64()),
+    ("divisor", "BIGINT", pa.int64()),
+]
+# Two columns: the engine cannot apply this row filter in the scan (see tests/query/test_guards).
+ACCOUNTS_ROW_FILTER = "region = 'EU' OR id < 0"
+VISIBLE_ACCOUNTS = {1, 3}
+
+
+def _account(i: int, visible: bool) -> dict[str, Any]:
+    if visible:
+        return {
+            "id": i,
+            "region": "EU",
+            "code": str(10 + i),
+            "opened": datetime.date(2024, 1, i),
+            "pattern": "x+",
+            "balance": 100 * i,
+            "divisor": i,
+        }
+    return {
+        "id": i,
+        "region": "US",
+        "code": f"hidden-code-{i}",
+        "opened": datetime.date(2024, 1, 1),  # replaced below (beyond Python's dates)
+        "pattern": "(hidden",
+        "balance": 9223372036854775000,
+        "divisor": 0,
+    }
+
+
+def _accounts() -> pa.Table:
+    rows = [_account(i, i in VISIBLE_ACCOUNTS) for i in range(1, 5)]
+    schema = pa.schema([(name, arrow) for name, _, arrow in ACCOUNT_COLUMNS])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    # About the year 1,097,000: a DATE DuckDB holds, and no TIMESTAMP can (casting it fails).
+    far = 400_000_000
+    days = [
+        (row["opened"] - datetime.date(1970, 1, 1)).days if row["id"] in VISIBLE_ACCOUNTS else far
+        for row in rows
+    ]
+    return table.set_column(3, "opened", pa.array(days, pa.int32()).cast(pa.date32()))
+
+
+@pytest.fixture
+def accounts(lake: Lake) -> Lake:
+    """``sales.crm.accounts``, one Parquet file: rows 1 and 3 visible (EU), 2 and 4 hidden, every
+    column granted; hidden rows hold values that make casts, regexps and arithmetic fail."""
+    folder = lake.root / "sales" / "crm" / "accounts"
+    folder.mkdir(parents=True)
+    pq.write_table(_accounts(), folder / "part-0.parquet")
+    lake.tables[ACCOUNTS] = TableAccess(
+        name=ACCOUNTS,
+        format="parquet",
+        location=str(folder),
+        files=(str(folder / "part-0.parquet"),),
+        columns=tuple((c[0], c[1]) for c in ACCOUNT_COLUMNS),
+        partition_columns=(),
+        access=ColumnAccess(pairs=(pair(ACCOUNTS_ROW_FILTER, *(c[0] for c in ACCOUNT_COLUMNS)),)),
+    )
+    return lake

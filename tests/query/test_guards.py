@@ -9,10 +9,6 @@ predicates are evaluated in the scan first and fail on a hidden row, naming its 
 
 from __future__ import annotations
 
-import datetime
-from typing import Any
-
-import pyarrow as pa
 import pytest
 import sqlglot
 
@@ -20,77 +16,20 @@ from lakemesh.model.access import CellPair, ColumnAccess
 from lakemesh.query.guards import EVERY_CELL, CellGuards, cell_guards
 from lakemesh.query.table import TableAccess
 
-from .conftest import Lake, pair
+from .conftest import (
+    ACCOUNT_COLUMNS,
+    ACCOUNTS,
+    ACCOUNTS_ROW_FILTER,
+    VISIBLE_ACCOUNTS,
+    Lake,
+    pair,
+)
 
-T = "sales.crm.accounts"
-ACCOUNT_COLUMNS: list[tuple[str, str, pa.DataType]] = [
-    ("id", "BIGINT", pa.int64()),
-    ("region", "VARCHAR", pa.string()),
-    ("code", "VARCHAR", pa.string()),
-    ("opened", "DATE", pa.date32()),
-    ("pattern", "VARCHAR", pa.string()),
-    ("balance", "BIGINT", pa.int64()),
-    ("divisor", "BIGINT", pa.int64()),
-]
+T = ACCOUNTS
 EVERYTHING = [c[0] for c in ACCOUNT_COLUMNS]
-ROW_FILTER = "region = 'EU' OR id < 0"
-VISIBLE_IDS = {1, 3}
+ROW_FILTER = ACCOUNTS_ROW_FILTER
+VISIBLE_IDS = VISIBLE_ACCOUNTS
 HIDDEN_MARKERS = ("hidden-code", "1097", "(hidden", "9223372036854775000")
-
-
-def _account(i: int, visible: bool) -> dict[str, Any]:
-    if visible:
-        return {
-            "id": i,
-            "region": "EU",
-            "code": str(10 + i),
-            "opened": datetime.date(2024, 1, i),
-            "pattern": "x+",
-            "balance": 100 * i,
-            "divisor": i,
-        }
-    return {
-        "id": i,
-        "region": "US",
-        "code": f"hidden-code-{i}",
-        "opened": datetime.date(2024, 1, 1),  # replaced below (beyond Python's dates)
-        "pattern": "(hidden",
-        "balance": 9223372036854775000,
-        "divisor": 0,
-    }
-
-
-def _accounts() -> pa.Table:
-    rows = [_account(i, i in VISIBLE_IDS) for i in range(1, 5)]
-    schema = pa.schema([(name, arrow) for name, _, arrow in ACCOUNT_COLUMNS])
-    table = pa.Table.from_pylist(rows, schema=schema)
-    # About the year 1,097,000: a DATE DuckDB holds, and no TIMESTAMP can (casting it fails).
-    far = 400_000_000
-    days = [
-        (row["opened"] - datetime.date(1970, 1, 1)).days if row["id"] in VISIBLE_IDS else far
-        for row in rows
-    ]
-    return table.set_column(3, "opened", pa.array(days, pa.int32()).cast(pa.date32()))
-
-
-@pytest.fixture
-def accounts(lake: Lake) -> Lake:
-    """``sales.crm.accounts``: rows 1 and 3 visible (EU), 2 and 4 hidden, every column granted."""
-    import pyarrow.parquet as pq
-
-    folder = lake.root / "sales" / "crm" / "accounts"
-    folder.mkdir(parents=True)
-    pq.write_table(_accounts(), folder / "part-0.parquet")
-    lake.tables[T] = TableAccess(
-        name=T,
-        format="parquet",
-        location=str(folder),
-        files=(str(folder / "part-0.parquet"),),
-        columns=tuple((c[0], c[1]) for c in ACCOUNT_COLUMNS),
-        partition_columns=(),
-        access=ColumnAccess(pairs=(pair(ROW_FILTER, *EVERYTHING),)),
-    )
-    return lake
 
 
 PROBES = [

@@ -29,7 +29,7 @@ from lakemesh.query.secure import SALT_PARAMETER
 
 from .conftest import CUSTOMER_COLUMNS, CUSTOMER_ROWS, FLAT_COLUMNS, SALT, Lake, pair
 from .spark_support import SparkEngines, spark_engines
-from .test_guards import PROBES, VISIBLE_IDS, accounts  # noqa: F401 (a fixture)
+from .test_guards import PROBES, VISIBLE_IDS
 from .test_security import FILTERED_ROW_PROBES, assert_no_hidden_data
 
 pytestmark = pytest.mark.slow
