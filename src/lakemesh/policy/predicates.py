@@ -30,6 +30,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import TokenType
 
 from lakemesh.errors import InvalidInputError
+from lakemesh.model.sql_syntax import parse_problem, token_problem
 
 ATTRIBUTE_FUNCTION = "principal_attribute"
 MAX_PREDICATE_LENGTH = 10_000
@@ -77,7 +78,7 @@ def _check_tokens(sql: str) -> None:
     try:
         tokens = _DIALECT.tokenize(sql)
     except TokenError as error:
-        raise _refuse(f"is not valid SQL: {error}", sql) from error
+        raise _refuse(f"is not valid SQL: {token_problem(sql, error).describe()}", sql) from error
     for token in tokens:
         if token.comments:
             raise _refuse("may not contain comments", sql, token=token.comments[0].strip())
@@ -180,12 +181,9 @@ def _parse(sql: str, columns: tuple[str, ...] | None) -> exp.Expr:
     try:
         statements = sqlglot.parse(sql, read=_DIALECT)
     except ParseError as error:
-        first = error.errors[0] if error.errors else {}
-        problem = first.get("description", str(error))
+        problem = parse_problem(error)
         raise _refuse(
-            f"is not valid SQL: {problem} at column {first.get('col')}",
-            sql,
-            position=first.get("col"),
+            f"is not valid SQL: {problem.describe()}", sql, position=problem.column
         ) from error
     except RecursionError as error:
         raise _refuse("is nested too deeply", sql) from error

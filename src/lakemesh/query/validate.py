@@ -10,6 +10,7 @@ from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from lakemesh.errors import QueryRejectedError
+from lakemesh.model.sql_syntax import parse_problem, token_problem
 from lakemesh.query.functions import (
     MAX_BUILT_VALUE,
     built_value_size,
@@ -179,45 +180,17 @@ def too_deep(
 
 
 def syntax_error(error: ParseError) -> QueryRejectedError:
-    """The parser's first complaint in SQL terms: where (line, column, the token) and what.
-
-    sqlglot describes what its parser missed (``Required keyword: 'expression' missing for
-    <class ...Mul>``); users get ``syntax error at line 1, column 12 near 'FROM': an expression
-    or clause is incomplete``.
-    """
-    first = error.errors[0] if error.errors else {}
-    line, column = first.get("line"), first.get("col")
-    near = str(first.get("highlight") or "").strip()[:40]
-    if isinstance(column, int) and near:
-        column = max(column - len(near) + 1, 1)
-    where = f" at line {line}, column {column}" if line is not None and column is not None else ""
-    token = f" near {near!r}" if near else " at the end of the statement"
-    reason = _reason(str(first.get("description") or ""))
+    """The parser's first complaint in SQL terms (line, column, the token near it, what)."""
+    problem = parse_problem(error)
     return QueryRejectedError(
-        f"Could not parse the query: syntax error{where}{token}{': ' + reason if reason else ''}",
-        details={"line": line, "column": column, "near": near or None, "reason": reason},
+        f"Could not parse the query: {problem.describe()}", details=problem.details()
     )
 
 
-def _reason(description: str) -> str:
-    """A parser's description of a syntax error, without its internals."""
-    if description.startswith("Required keyword"):
-        return "an expression or clause is incomplete"
-    if description.startswith("Expecting "):
-        return "expected " + description.removeprefix("Expecting ")
-    if description.startswith(("Invalid expression", "Unexpected token")):
-        return "unexpected token"
-    return "" if "<class" in description else description
-
-
 def _token_error(sql: str, error: TokenError) -> QueryRejectedError:
-    """A text the tokenizer could not read: an unterminated string, quoted name or comment."""
-    end = error.end if error.end is not None else len(sql)
-    near = sql[max(end - 20, 0) : end + 1].strip()
+    problem = token_problem(sql, error)
     return QueryRejectedError(
-        f"Could not parse the query: syntax error near {near!r}: an unterminated string, "
-        "quoted name or comment",
-        details={"near": near},
+        f"Could not parse the query: {problem.describe()}", details={"near": problem.near}
     )
 
 
