@@ -43,6 +43,9 @@ _TABLE_FUNCTIONS = frozenset(
     {"read_parquet", "read_csv", "read_json", "range", "generate_series", "unnest"}
 )
 
+BATCH_ROWS = 10_000
+"""Rows fetched from DuckDB and written to the result at a time (so wide rows stay bounded)."""
+
 # Statements DuckDB's own parser found to be one SELECT over allowed sources (a pure function of
 # the text, so the verdict is kept).
 _verified: LRUCache[str, bool] = LRUCache(1024)
@@ -88,7 +91,8 @@ class DuckDBSandbox:
         try:
             verify_statement(connection, sql)
             result = connection.execute(sql, dict(parameters) if parameters else None)
-            return write_result(result.to_arrow_reader(), result_path, limits)
+            reader = result.to_arrow_reader(BATCH_ROWS)
+            return write_result(reader, result_path, limits)
         except duckdb.Error as e:
             translated = _translate(e, limits, hidden=hidden)
             if hidden:  # the engine's own message stays out of the chain: it may hold a credential
