@@ -43,6 +43,7 @@ from lakemesh.query import (
     run_query,
 )
 from lakemesh.query.engines.duckdb_pool import settle
+from lakemesh.query.engines.duckdb_process import worker_pool
 from lakemesh.query.gateway import clear_plan_cache
 
 DATA = Path(__file__).resolve().parent / ".data"
@@ -179,6 +180,7 @@ def best_of(runs: int, paths: dict[str, Callable[[str], pa.Table]], sql: str) ->
             timing.cpu_seconds = min(timing.cpu_seconds, cpu)
             timing.result = result
             settle()
+            worker_pool().wait_ready()
             time.sleep(PAUSE_SECONDS)
     return timings
 

@@ -61,7 +61,9 @@ class Engine(StrEnum):
 Name = Annotated[str, typer.Argument(help="The workgroup's name, like analysts.")]
 EngineOption = Annotated[
     Engine | None,
-    typer.Option("--engine", help="duckdb (in the hub process) or spark.", case_sensitive=False),
+    typer.Option(
+        "--engine", help="duckdb (in worker processes of the hub) or spark.", case_sensitive=False
+    ),
 ]
 Description = Annotated[str | None, typer.Option("--description", help="What it is for.")]
 BytesPerQuery = Annotated[

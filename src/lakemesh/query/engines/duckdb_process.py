@@ -4,8 +4,8 @@ No DuckDB query runs in the hub process. Each runs in a worker (:mod:`.duckdb_wo
 memory the operating system caps (``RLIMIT_AS``) and the hub watches: past the query's memory
 limit the worker is killed and the query fails with :class:`LimitExceededError`, while the hub
 keeps serving. A timeout or a cancellation kills the worker too. A worker that ended its query
-normally and did not grow serves the next one; a new one is started in the background so that
-:data:`POOL_SIZE` are always ready (starting one costs about a second: Python, DuckDB, Arrow).
+normally and did not grow serves the next one; new ones are started in the background so that
+:data:`POOL_SIZE` are always started (starting one costs about a second: Python, DuckDB, Arrow).
 
 Rows come back as an Arrow IPC stream file that the hub maps into memory and deletes at once, so
 a result occupies page cache, not the hub's heap, and disappears with the last reference to it.
@@ -39,13 +39,15 @@ from lakemesh.query.engines.duckdb_worker import (
 from lakemesh.query.engines.limits import interruptible, memory_bytes, memory_limit_exceeded
 
 POOL_SIZE = 2
-"""Workers kept ready in each hub process."""
+"""Workers each hub process keeps started (ready or busy); more start when more queries run."""
+MAX_IDLE = 4
+"""Ready workers kept when queries end (a busy hub does not restart one per query)."""
 MAX_QUERIES_PER_WORKER = 200
 STARTUP_SECONDS = 60.0
 WATCH_SECONDS = 0.02
 RSS_SLACK_BYTES = 128 * 1024**2
 """Resident memory a worker may use beyond its own and the query's limit before it is killed."""
-REUSE_GROWTH_BYTES = 64 * 1024**2
+REUSE_GROWTH_BYTES = 256 * 1024**2
 """A worker that grew more than this over a query is not given another."""
 
 
@@ -181,6 +183,7 @@ class WorkerPool:
         self.results = tempfile.mkdtemp(prefix="lakemesh-results-")
         self._ready: list[QueryWorker] = []
         self._starting = 0
+        self._busy = 0
         self._condition = threading.Condition()
         self._closed = False
 
@@ -192,27 +195,35 @@ class WorkerPool:
             while not self._ready and self._starting and time.monotonic() < deadline:
                 self._condition.wait(deadline - time.monotonic())
             worker = self._ready.pop() if self._ready else None
+            self._busy += 1
             self._refill()
         if worker is not None:
             return worker
-        worker = QueryWorker()
-        worker.wait_ready()
+        try:
+            worker = QueryWorker()
+            worker.wait_ready()
+        except BaseException:
+            with self._condition:
+                self._busy -= 1
+            raise
         return worker
 
     def give_back(self, worker: QueryWorker) -> None:
         """Keep ``worker`` for another query if it is healthy and needed, else end it."""
         with self._condition:
-            keep = not self._closed and len(self._ready) < self.size and worker.reusable
+            self._busy -= 1
+            keep = not self._closed and len(self._ready) < MAX_IDLE and worker.reusable
             if keep:
                 self._ready.append(worker)
+                self._condition.notify_all()
             else:
                 self._refill()
         if not keep:
             threading.Thread(target=worker.close, daemon=True).start()
 
     def _refill(self) -> None:
-        """Start workers in the background until ``size`` are ready or starting (lock held)."""
-        while not self._closed and len(self._ready) + self._starting < self.size:
+        """Start workers in the background until ``size`` are started (lock held)."""
+        while not self._closed and len(self._ready) + self._starting + self._busy < self.size:
             self._starting += 1
             threading.Thread(
                 target=self._start_one, name="lakemesh-query-worker", daemon=True
@@ -235,11 +246,12 @@ class WorkerPool:
             worker.close()
 
     def wait_ready(self, timeout: float = STARTUP_SECONDS) -> bool:
-        """Wait until ``size`` workers are ready (benchmarks keep startups out of timings)."""
+        """Wait until ``size`` workers are started and none is starting (benchmarks keep
+        startups out of their timings)."""
         deadline = time.monotonic() + timeout
         with self._condition:
             self._refill()
-            while len(self._ready) < self.size:
+            while self._starting or len(self._ready) + self._busy < self.size:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._closed:
                     return False

@@ -147,9 +147,13 @@ def main() -> None:
     # The hub decides when a query stops: a Ctrl-C meant for it does not end its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    import lakemesh.query.engines.duckdb_sandbox  # noqa: F401  (loaded before saying ready)
-
     sandboxes: dict[str | None, Any] = {}
+    # A first query before saying ready: its cost (and its memory, the worker's baseline) is
+    # paid here, not by the hub's first query.
+    serve(
+        sandboxes,
+        {"sql": "SELECT 1", "files": [], "parameters": {}, "limits": {}, "result_path": os.devnull},
+    )
     write_frame(channel, {"ready": True, "pid": os.getpid()})
     requests = sys.stdin.fileno()
 
