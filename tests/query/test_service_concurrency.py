@@ -210,3 +210,15 @@ def test_the_time_left_after_planning_is_what_the_engine_gets() -> None:
     assert after_planning(QueryLimits(timeout_seconds=None), 99).timeout_seconds is None
     with pytest.raises(LimitExceededError, match=r"^Query planning took 12\.0s, over the time"):
         after_planning(limits, 12)
+
+
+def test_a_timeout_names_the_workgroups_whole_limit(mesh: GovernedMesh) -> None:
+    with mesh.hub.transaction() as session:
+        workgroups.create_workgroup(session, actor=mesh.admin, name="brisk", timeout_seconds=2)
+    service.run(mesh.hub, actor=mesh.actor(EMMA), sql="SELECT 1", workgroup="brisk")  # warm
+    with pytest.raises(
+        LimitExceededError,
+        match=r"^Query exceeded the time limit of 2s, planning included \(workgroup brisk\)$",
+    ) as info:
+        service.run(mesh.hub, actor=mesh.actor(EMMA), sql=SLOW, workgroup="brisk")
+    assert info.value.details["value"] == 2

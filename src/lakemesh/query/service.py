@@ -139,9 +139,10 @@ def run(
         settings = prepared.settings
         if _needs_admission(settings, mode):
             _admit(hub, facts=facts, prepared=prepared, wait_for_slot=wait_for_slot)
-        engine = _engine(hub, settings)
-        # Planning so far (parse, resolve, admission) counts against the time limit.
+        # Planning so far (parse, resolve, admission) counts against the time limit; loading
+        # the engine, once per hub process, does not.
         limits = after_planning(settings.limits(), time.perf_counter() - timer)
+        engine = _engine(hub, settings)
         facts.started_at = facts.started_at or clock.now()
         reached_engine = True
         result = run_query(
@@ -165,7 +166,8 @@ def run(
     except (WithdrawnError, SlotBusyError):
         raise
     except LakemeshError as error:
-        error = _in_workgroup(error, facts.workgroup)
+        timeout = prepared.settings.limits().timeout_seconds if prepared else None
+        error = _in_workgroup(error, facts.workgroup, timeout=timeout)
         ran = reached_engine and outcome_of(error) in (FAILED, CANCELLED)
         _record_failure(hub, facts, error, timer, prepared if ran else None)
         raise error from None
@@ -361,14 +363,18 @@ def _mask_salt(hub: Hub) -> str:
     return salt
 
 
-def _in_workgroup(error: LakemeshError, workgroup: str) -> LakemeshError:
-    """A limit the engine enforced, restated with the workgroup that set it."""
+def _in_workgroup(
+    error: LakemeshError, workgroup: str, *, timeout: float | None = None
+) -> LakemeshError:
+    """A limit the engine enforced, restated with the workgroup that set it. The engine got the
+    time planning left (``after_planning``); a timeout names the workgroup's whole ``timeout``."""
     if not isinstance(error, LimitExceededError) or "workgroup" in error.details:
         return error
-    return LimitExceededError(
-        f"{error.message} (workgroup {workgroup})",
-        details={**error.details, "workgroup": workgroup},
-    )
+    message, details = error.message, {**error.details, "workgroup": workgroup}
+    if details.get("limit") == "timeout_seconds" and "planning_seconds" not in details and timeout:
+        message = f"Query exceeded the time limit of {timeout:g}s, planning included"
+        details["value"] = timeout
+    return LimitExceededError(f"{message} (workgroup {workgroup})", details=details)
 
 
 def _elapsed_ms(timer: float) -> int:
