@@ -128,3 +128,17 @@ def test_generators_within_bounds_are_fine(mesh: GovernedMesh) -> None:
         sql="SELECT count(*) AS n, max(length(repeat('x', 1000))) AS w FROM range(3000000)",
     )
     assert outcome.result.table.to_pylist() == [{"n": 3000000, "w": 1000}]
+
+
+def test_workers_get_no_secret_from_the_hub_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "TOPSECRET-aws")
+    monkeypatch.setenv("LAKEMESH_TOKEN", "TOPSECRET-token")
+    monkeypatch.setenv("LAKEMESH_DATABASE_URL", "postgresql://u:TOPSECRET@db/hub")
+    worker = duckdb_process.QueryWorker()
+    try:
+        worker.wait_ready()
+        environment = Path(f"/proc/{worker.pid}/environ").read_bytes()
+    finally:
+        worker.close()
+    assert b"TOPSECRET" not in environment
+    assert b"PATH=" in environment

@@ -51,6 +51,21 @@ REUSE_GROWTH_BYTES = 256 * 1024**2
 """A worker that grew more than this over a query is not given another."""
 
 
+# What a worker keeps of the hub's environment: enough to start Python and find lakemesh. Nothing
+# else (tokens, AWS_* keys, the database URL and its password) reaches a process running queries.
+_ENVIRONMENT_KEPT = ("PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "HOME", "LANG", "TZ")
+_ENVIRONMENT_PREFIXES = ("LC_", "TMP", "TEMP")
+
+
+def worker_environment() -> dict[str, str]:
+    """The environment a worker process starts with: the hub's, less anything secret."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in _ENVIRONMENT_KEPT or name.startswith(_ENVIRONMENT_PREFIXES)
+    }
+
+
 class WorkerEndedError(Exception):
     """The worker process ended while a query ran (killed, or crashed)."""
 
@@ -59,7 +74,7 @@ class QueryWorker:
     """One worker process, started at once; :meth:`wait_ready` waits for it to load."""
 
     def __init__(self) -> None:
-        environment = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONUNBUFFERED": "1"}
+        environment = {**worker_environment(), "MALLOC_ARENA_MAX": "2", "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lakemesh.query.engines.duckdb_worker"],
             stdin=subprocess.PIPE,
