@@ -12,6 +12,33 @@ IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 LOCAL_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
+# What may not reach another user's terminal: C0 controls but tab, newline and carriage return
+# (ESC starts colour and OSC-8 hyperlink sequences), DEL, C1 controls, and the bidirectional
+# embeddings, overrides, isolates and marks that reorder what a reader sees.
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def check_text(value: str, field: str) -> str:
+    r"""Return ``value`` unless it holds a control character, else raise naming ``field``.
+
+    >>> check_text("Orders\tof the EU", "description")
+    'Orders\tof the EU'
+    >>> check_text("\x1b[31mred", "description")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    lakemesh.errors.InvalidInputError: Invalid description: control character U+001B at position 0...
+    """
+    found = CONTROL_CHARACTERS.search(value)
+    if found is not None:
+        raise InvalidInputError(
+            f"Invalid {field}: control character U+{ord(found.group()):04X} at position "
+            f"{found.start()} (control characters and bidirectional overrides are not allowed)",
+            details={"field": field, "position": found.start()},
+        )
+    return value
+
+
 def check_identifier(value: str, what: str) -> str:
     """Return ``value`` if it is a valid lower-case identifier, else raise naming ``what``.
 
