@@ -27,7 +27,7 @@ def check_text(value: str, field: str) -> str:
     'Orders\tof the EU'
     >>> check_text("\x1b[31mred", "description")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    lakemesh.errors.InvalidInputError: Invalid description: control character U+001B at position 0...
+    lakemesh.errors.InvalidInputError: Invalid description: control character U+001B at ...
     """
     found = CONTROL_CHARACTERS.search(value)
     if found is not None:
