@@ -54,8 +54,14 @@ def put_setting(session: Session, key: str, value: Any) -> None:
 
 
 def all_settings(session: Session) -> dict[str, Any]:
-    """Every mesh setting with its current value (settings are not secret)."""
+    """Every mesh setting with its current value (callers authorize)."""
     return {key: get_setting(session, key) for key in DEFAULTS}
+
+
+def read_settings(session: Session, *, actor: Actor) -> dict[str, Any]:
+    """Every mesh setting, for mesh admins only (denials are audited)."""
+    actor.require_mesh_admin(action="setting.read", resource="settings")
+    return all_settings(session)
 
 
 def change_setting(session: Session, *, actor: Actor, key: str, value: Any) -> None:

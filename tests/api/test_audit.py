@@ -121,6 +121,9 @@ def test_settings_read_and_change(
     assert error["message"] == "Setting discovery takes a str, got int"
     owner = make_domain("settings")
     with api_server.client(owner.token) as client:
-        assert ok(client.get("/settings")) == ok(admin.get("/settings"))
+        # Only mesh admins read the settings (like Lake Formation's data lake settings).
+        read = error_of(client.get("/settings"), 403)
         error = error_of(client.put("/settings/discovery", json={"value": "granted"}), 403)
-    assert error["message"] == f"{owner.principal} is not a mesh admin"
+    assert read["message"] == error["message"] == f"{owner.principal} is not a mesh admin"
+    denied = ok(admin.get("/audit/events", params={"actor": owner.principal}))
+    assert [(e["action"], e["outcome"]) for e in denied][-1] == ("setting.read", "denied")

@@ -49,7 +49,7 @@ def test_grant_explain_list_and_revoke(shop: Cli) -> None:
         f"{TABLE} (excluding columns email)",
     )
     explained = cli.json("explain", "user:mia@sales", "SELECT", TABLE)
-    assert set(explained) == {"allowed", "columns", "row_filter", "masks", "reasons"}
+    assert set(explained) == {"allowed", "columns", "row_filter", "masks", "reasons", "attributes"}
     assert (explained["allowed"], explained["columns"], explained["row_filter"]) == (
         True,
         ["id", "region"],

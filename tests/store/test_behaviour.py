@@ -370,3 +370,36 @@ def test_ids_are_never_reused_after_a_delete(env: HubEnv) -> None:
         reissued = tokens.create_token(session, actor=env.admin, principal="user:b@sales").id
     assert again > first
     assert reissued > issued
+
+
+def test_principal_names_are_case_insensitive(env: HubEnv) -> None:
+    with env.hub.transaction() as session:
+        domains.create_domain(session, actor=env.admin, name="marketing")
+        row = principals.create_principal(session, actor=env.admin, principal="user:MIA@marketing")
+        assert row.ref == "user:mia@marketing"
+    with (
+        pytest.raises(AlreadyExistsError, match="Principal already exists: user:mia@marketing"),
+        env.hub.transaction() as session,
+    ):
+        principals.create_principal(session, actor=env.admin, principal="user:mia@marketing")
+    with env.hub.transaction() as session:
+        assert principals.get_principal(session, "User:Mia@Marketing").id == row.id
+
+
+def test_a_domain_admin_cannot_remove_the_last_admin(env: HubEnv) -> None:
+    with env.hub.transaction() as session:
+        domains.create_domain(session, actor=env.admin, name="sales", admins=["user:sam@sales"])
+        sam = load_actor(session, principals.get_principal(session, "user:sam@sales"))
+    with (
+        pytest.raises(
+            ConflictError,
+            match=r"Cannot remove the last admin of domain sales: user:sam@sales \(add another",
+        ),
+        env.hub.transaction() as session,
+    ):
+        domains.remove_admin(session, actor=sam, domain="sales", principal="user:sam@sales")
+    with env.hub.transaction() as session:
+        domains.add_admin(session, actor=sam, domain="sales", principal="user:sue@sales")
+        domains.remove_admin(session, actor=sam, domain="sales", principal="user:sam@sales")
+    with env.hub.transaction() as session:  # a mesh admin may leave a domain without admins
+        domains.remove_admin(session, actor=env.admin, domain="sales", principal="user:sue@sales")

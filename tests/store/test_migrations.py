@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from lakemesh.store.migrate import current_revision, head_revision, migrate
 from lakemesh.store.schema import Base
@@ -58,3 +58,29 @@ def test_sqlite_tables_made_before_autoincrement_are_rebuilt_keeping_rows(
         ).scalar()
     assert after == before  # the rebuild cascaded to no token
     assert "AUTOINCREMENT" in str(rebuilt)
+
+
+def test_mixed_case_principal_names_are_lower_cased_apart(env: HubEnv) -> None:
+    migrate(env.hub.engine, "0010_ids_never_reused", down=True)
+    with env.hub.engine.begin() as connection:
+        domain_id = connection.exec_driver_sql(
+            "SELECT domain_id FROM principals WHERE ref = 'user:admin@governance'"
+        ).scalar()
+        for ref, name in (("user:MIA@governance", "MIA"), ("user:Mia@governance", "Mia")):
+            connection.execute(
+                text(
+                    "INSERT INTO principals (ref, kind, name, domain_id, attributes, created_at)"
+                    " VALUES (:ref, 'user', :name, :domain, '{}', CURRENT_TIMESTAMP)"
+                ),
+                {"ref": ref, "name": name, "domain": domain_id},
+            )
+    migrate(env.hub.engine, "head")
+    with env.hub.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT id, ref FROM principals WHERE ref LIKE :mia ORDER BY id"),
+            {"mia": "user:mia%"},
+        ).all()
+    assert [ref for _, ref in rows] == [
+        "user:mia@governance",
+        f"user:mia+{rows[1][0]}@governance",
+    ]

@@ -166,7 +166,8 @@ def add_admin(session: Session, *, actor: Actor, domain: str, principal: str) ->
 
 
 def remove_admin(session: Session, *, actor: Actor, domain: str, principal: str) -> None:
-    """Remove an admin; the last mesh admin cannot be removed."""
+    """Remove an admin. The last mesh admin cannot be removed, and a domain's last admin only by
+    a mesh admin (a domain admin would leave the domain with nobody to run it)."""
     row = get_domain_row(session, domain)
     actor.require_domain_admin(domain, action="domain.remove_admin")
     target = get_principal(session, principal)
@@ -178,6 +179,12 @@ def remove_admin(session: Session, *, actor: Actor, domain: str, principal: str)
     ).scalar()
     if domain == GOVERNANCE and count == 1:
         raise ConflictError("Cannot remove the last mesh admin")
+    if count == 1 and not actor.is_mesh_admin:
+        raise ConflictError(
+            f"Cannot remove the last admin of domain {domain}: {principal} (add another admin "
+            "first, or ask a mesh admin)",
+            details={"domain": domain, "principal": target.ref},
+        )
     session.delete(link)
     mark_policy_changed(session, PolicyChange.of(principals=[target.ref]))
     audit.record(

@@ -69,12 +69,15 @@ class PrincipalName:
 
 
 def parse_principal(text: str) -> PrincipalName:
-    """Parse ``user:alice@marketing`` or ``domain:marketing``.
+    """Parse ``user:alice@marketing`` or ``domain:marketing``, lower-cased: principal names are
+    case-insensitive, so ``user:MIA@marketing`` and ``user:mia@marketing`` are one principal.
 
     >>> str(parse_principal("group:analysts@marketing"))
     'group:analysts@marketing'
+    >>> str(parse_principal("User:MIA@Marketing"))
+    'user:mia@marketing'
     """
-    kind, sep, rest = text.strip().partition(":")
+    kind, sep, rest = text.strip().lower().partition(":")
     if not sep or kind not in PRINCIPAL_KINDS:
         raise InvalidInputError(
             f"Invalid principal: {text!r} (expected user:NAME@DOMAIN, group:NAME@DOMAIN, "

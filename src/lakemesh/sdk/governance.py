@@ -126,7 +126,7 @@ class GovernanceMethods(ApiBase):
 
     def explain(self, principal: str, permission: str, resource: str) -> dict[str, Any]:
         """Whether ``principal`` may use ``permission`` on ``resource``, and why:
-        ``{"allowed", "columns", "row_filter", "masks", "reasons"}``.
+        ``{"allowed", "columns", "row_filter", "masks", "reasons", "attributes"}``.
 
         >>> client.explain("user:mia@sales", "SELECT", "sales.crm.customers")  # doctest: +SKIP
         """

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/explain", tags=["governance"])
 @router.get(
     "",
     summary="Whether a principal may use a permission on a resource, and why: "
-    '{"allowed", "columns", "row_filter", "masks", "reasons"}',
+    '{"allowed", "columns", "row_filter", "masks", "reasons", "attributes"}',
 )
 def explain(
     principal: str, permission: str, resource: str, session: SessionDep, actor: CurrentActor

@@ -1,4 +1,5 @@
-"""``/settings``: mesh settings (read by anyone, changed by mesh admins)."""
+"""``/settings``: mesh settings, read and changed by mesh admins only (like Lake Formation's data
+lake settings): they describe how the whole mesh is run, which is no business of analysts."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from lakemesh.api.schemas import SettingUpdate
 router = APIRouter(prefix="/settings", tags=["settings"])
 
 
-@router.get("", summary="Every mesh setting with its value")
-def list_settings(session: SessionDep) -> dict[str, Any]:
-    return settings.all_settings(session)
+@router.get("", summary="Every mesh setting with its value (mesh admins)")
+def list_settings(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return settings.read_settings(session, actor=actor)
 
 
 @router.put("/{key}", summary="Change a mesh setting (mesh admins); returns every setting")
