@@ -50,7 +50,9 @@ WORKERS = 4
 CANCEL_WAIT_SECONDS = 10.0
 CANCEL_POLL_SECONDS = 0.25
 RETRY_SECONDS = 0.25
-"""How soon a job that found its workgroup or principal at a concurrency limit tries again."""
+MAX_RETRY_SECONDS = 4.0
+"""How soon a job that found its workgroup or principal at a concurrency limit tries again: after
+0.25 s, then twice as long each time up to 4 s (each try plans the statement again)."""
 _runner_lock = threading.Lock()
 
 
@@ -67,6 +69,7 @@ class _Job:
     cancellation: Cancellation = field(default_factory=Cancellation)
     done: threading.Event = field(default_factory=threading.Event)
     not_before: float = 0.0
+    tries: int = 0
 
 
 class JobRunner:
@@ -179,7 +182,9 @@ class JobRunner:
             with self._lock:
                 self._running[job.actor.ref] -= 1
                 if wait_again:
-                    job.not_before = time.monotonic() + RETRY_SECONDS
+                    job.tries += 1
+                    delay = min(RETRY_SECONDS * 2 ** (job.tries - 1), MAX_RETRY_SECONDS)
+                    job.not_before = time.monotonic() + delay
                     self._queues.setdefault(job.actor.ref, deque()).appendleft(job)
                 else:
                     self._jobs.pop(job.query_id, None)
