@@ -19,14 +19,16 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from lakemesh import clock
+from lakemesh.authz import decisions
+from lakemesh.authz.state import full_loads, policy_index
 from lakemesh.bootstrap import init_home
-from lakemesh.governance import decisions, grants, tag_assignments
+from lakemesh.governance import grants, tag_assignments
 from lakemesh.governance.grants import GrantRequest
-from lakemesh.governance.state import full_loads, policy_index
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
 from lakemesh.identity.tokens import authenticate
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import PrincipalName, ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import FilterTarget, MaskRule, ResourceTarget, TagTarget

@@ -14,13 +14,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from lakemesh import clock
+from lakemesh.authz.loader import load_index
+from lakemesh.authz.state import CACHE_KEY, policy_index
 from lakemesh.catalog.domains import bootstrap
 from lakemesh.demo.mesh import build_demo
-from lakemesh.governance.loader import load_index
-from lakemesh.governance.state import CACHE_KEY, policy_index
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.tokens import authenticate
+from lakemesh.model.actors import Actor
 
 POSTGRES_URL = os.environ.get(
     "LAKEMESH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lakemesh._version import __version__
+
 if TYPE_CHECKING:
     from lakemesh.sdk import Client
 
-__version__ = "0.1.0"
 
 __all__ = ["Client", "__version__"]
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit
 from lakemesh.errors import InvalidInputError
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.store.schema import Setting
 from lakemesh.store.versions import mark_policy_changed
 

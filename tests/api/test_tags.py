@@ -9,8 +9,8 @@ import httpx
 
 from lakemesh.governance import grants
 from lakemesh.governance.grant_targets import GrantRequest
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.tokens import authenticate
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 from tests.api.conftest import ApiServer, DomainAdmin, error_of, ok
 from tests.api.governance_data import customers_table

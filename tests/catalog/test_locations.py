@@ -24,7 +24,7 @@ from lakemesh.errors import (
 from lakemesh.governance import grants, guardrails
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.identity import tokens
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.query import service

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from lakemesh.errors import GuardrailViolationError
-from lakemesh.governance import decisions, doctor, grants
+from lakemesh.governance import doctor, explanations, grants
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 
 
@@ -23,7 +23,7 @@ def demo(demo_mesh: tuple[Hub, Actor]) -> tuple[Hub, Actor]:
 def _explain(demo: tuple[Hub, Actor], principal: str, resource: str) -> dict[str, Any]:
     hub, steward = demo
     with hub.read() as session:
-        decision = decisions.explain(
+        decision = explanations.explain(
             session,
             actor=steward,
             principal=principal,

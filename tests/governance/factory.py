@@ -11,7 +11,8 @@ from lakemesh import clock
 from lakemesh.catalog import domains, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.identity import principals
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import load_actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.store.schema import TagKey, TagValue
 from lakemesh.store.versions import mark_policy_changed

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lakemesh import audit
+from lakemesh.authz import decisions
 from lakemesh.catalog import crawler, domains, locations
 from lakemesh.errors import (
     AccessDeniedError,
@@ -17,10 +18,10 @@ from lakemesh.errors import (
     ConflictError,
     InvalidInputError,
 )
-from lakemesh.governance import decisions, filters, grants
+from lakemesh.governance import filters, grants
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.identity import attributes, principals, tokens
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 from lakemesh.query import service
 from tests.conftest import HubEnv

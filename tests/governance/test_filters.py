@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from lakemesh import audit
+from lakemesh.authz.state import policy_index
 from lakemesh.catalog import tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import (
@@ -22,7 +23,6 @@ from lakemesh.errors import (
 )
 from lakemesh.governance import filters, grants
 from lakemesh.governance.grant_targets import GrantRequest
-from lakemesh.governance.state import policy_index
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from lakemesh.authz import decisions
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
-from lakemesh.governance import decisions, grants
+from lakemesh.governance import grants
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.model.permissions import Permission, parse_permissions
 from lakemesh.sharing import shares

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakemesh.authz import guardrail_checks, guardrail_rules
 from lakemesh.catalog import locations
 from lakemesh.errors import (
     AccessDeniedError,
@@ -21,10 +22,10 @@ from lakemesh.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from lakemesh.governance import grants, guardrail_checks, guardrails, tag_assignments, tags
+from lakemesh.governance import grants, guardrails, tag_assignments, tags
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.identity import tokens
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import parse_permissions
 from lakemesh.store.schema import AuditEvent, Grant
 from tests.conftest import HubEnv
@@ -84,7 +85,9 @@ def test_mesh_admins_create_list_update_and_delete(mesh: Mesh) -> None:
     with mesh.env.hub.transaction() as session:
         guardrails.update_guardrail(session, actor=mesh.env.admin, name="tagged", keys=["owner"])
     with mesh.env.hub.read() as session:
-        described = [guardrails.describe_guardrail(r) for r in guardrails.list_guardrails(session)]
+        described = [
+            guardrails.describe_guardrail(r) for r in guardrail_rules.list_guardrails(session)
+        ]
     assert [(d["name"], d["rule"]) for d in described] == [
         ("pii-only-named", "sensitive-scope sensitivity=pii"),
         ("tagged", "required-tags owner"),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lakemesh import audit
+from lakemesh.authz.state import policy_index
 from lakemesh.errors import (
     AccessDeniedError,
     AlreadyExistsError,
@@ -17,7 +18,6 @@ from lakemesh.errors import (
 )
 from lakemesh.governance import grants, masks, tag_assignments
 from lakemesh.governance.grant_targets import GrantRequest
-from lakemesh.governance.state import policy_index
 from lakemesh.model.names import parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision

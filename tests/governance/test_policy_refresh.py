@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
+from lakemesh.authz import decisions
+from lakemesh.authz.loader import load_index
+from lakemesh.authz.state import full_loads, policy_index
 from lakemesh.catalog import tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import InvalidInputError
-from lakemesh.governance import decisions, grants, tag_assignments
+from lakemesh.governance import grants, tag_assignments
 from lakemesh.governance.grants import GrantRequest
-from lakemesh.governance.loader import load_index
-from lakemesh.governance.state import full_loads, policy_index
 from lakemesh.hub import Hub
 from lakemesh.identity import principals
 from lakemesh.identity.actors import load_actor

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from lakemesh import audit
+from lakemesh.authz.state import policy_index
 from lakemesh.catalog import tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import AccessDeniedError, InvalidInputError, LakemeshError, NotFoundError
 from lakemesh.governance import grants, tag_assignments, tags
 from lakemesh.governance.grant_targets import GrantRequest
-from lakemesh.governance.state import policy_index
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.store.schema import AuditEvent

@@ -38,8 +38,9 @@ from lakemesh.governance import filters, grants, masks, tag_assignments, tags
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.hub import Hub
 from lakemesh.identity import principals, tokens
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import load_actor
 from lakemesh.identity.attributes import create_attribute_key
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 from tests.conftest import HubEnv
 

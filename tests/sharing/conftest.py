@@ -16,11 +16,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakemesh.authz import decisions
 from lakemesh.catalog import crawler, domains, locations
-from lakemesh.governance import decisions, grants, tag_assignments, tags
+from lakemesh.governance import grants, tag_assignments, tags
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.identity import principals
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import load_actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission, parse_permissions
 from lakemesh.store.schema import AuditEvent, Grant

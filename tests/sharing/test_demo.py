@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lakemesh.governance import decisions
+from lakemesh.authz import decisions
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.sharing import links, products, subscriptions

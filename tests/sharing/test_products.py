@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from lakemesh.authz.decisions import decide
 from lakemesh.errors import (
     AccessDeniedError,
     ConflictError,
@@ -14,7 +15,6 @@ from lakemesh.errors import (
     NotFoundError,
 )
 from lakemesh.governance import guardrails
-from lakemesh.governance.decisions import decide
 from lakemesh.governance.tags import create_tag
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from lakemesh import __version__
+from lakemesh._version import __version__
 from lakemesh.api.body_limit import BodySizeLimit, max_request_bytes
 from lakemesh.api.deps import current_actor
 from lakemesh.api.errors import install_error_handlers

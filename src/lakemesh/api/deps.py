@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.tokens import authenticate
+from lakemesh.model.actors import Actor
 
 bearer_scheme = HTTPBearer(
     auto_error=False,

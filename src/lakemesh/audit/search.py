@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from lakemesh.audit.chain import VerifyResult, verify
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.store.schema import AuditEvent
 
 MAX_RESULTS = 10_000

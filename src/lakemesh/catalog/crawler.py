@@ -22,8 +22,8 @@ from lakemesh.catalog.tables import (
 )
 from lakemesh.errors import NotFoundError
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import real_uri
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import GOVERNANCE, Actor
 from lakemesh.identity.principals import get_domain_row, get_principal, insert_principal
 from lakemesh.identity.tokens import IssuedToken, issue_token
+from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Database, Domain, DomainAdmin, Principal
 from lakemesh.store.versions import PolicyChange, mark_policy_changed

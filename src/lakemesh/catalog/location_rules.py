@@ -21,11 +21,11 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from lakemesh.authz.decisions import decide
+from lakemesh.authz.guardrail_rules import LOCATION_PREFIXES, list_guardrails, location_prefixes
 from lakemesh.errors import AccessDeniedError
-from lakemesh.governance.decisions import decide
-from lakemesh.governance.guardrails import LOCATION_PREFIXES, list_guardrails, location_prefixes
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Location as LocationResource
 from lakemesh.storage import is_within, real_uri, scheme_of

@@ -9,17 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz.guardrail_checks import check_location_prefixes
+from lakemesh.authz.visibility import visible
 from lakemesh.catalog.location_rules import (
     check_may_register,
     check_not_reserved,
     holds_location_access,
     shown,
 )
-from lakemesh.catalog.visibility import can_describe
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.governance.guardrail_checks import check_location_prefixes
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.storage import is_within, normalize_uri, real_uri
 from lakemesh.store.schema import Domain, Location, Table
@@ -131,7 +131,7 @@ def visible_locations(
     return [
         row
         for row in list_locations(session, domain=domain)
-        if can_describe(session, actor, ResourceName(row.domain.name))
+        if visible(session, actor, ResourceName(row.domain.name))
     ]
 
 

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz.visibility import require_visible, visible
 from lakemesh.catalog.locations import owning_location
-from lakemesh.catalog.visibility import can_describe, require_describe
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import real_uri
 from lakemesh.store.schema import Column, Database, Domain, SchemaVersion, Table
@@ -419,7 +419,7 @@ def visible_databases(
     return [
         row
         for row in list_databases(session, domain=domain)
-        if can_describe(session, actor, ResourceName(row.domain.name, row.name))
+        if visible(session, actor, ResourceName(row.domain.name, row.name))
     ]
 
 
@@ -447,25 +447,25 @@ def visible_tables(
         domain = database_domain
     if domain:
         get_domain_row(session, domain)
-    visible = [
+    readable = [
         row
         for row in list_tables(session, domain=domain, database=database)
-        if can_describe(session, actor, table_name(row))
+        if visible(session, actor, table_name(row))
     ]
-    if domain and database and not visible:
+    if domain and database and not readable:
         get_database_row(session, domain, database)
-        if not can_describe(session, actor, ResourceName(domain, database)):
+        if not visible(session, actor, ResourceName(domain, database)):
             raise database_not_found(domain, database)
-    return visible
+    return readable
 
 
 def show_database(session: Session, *, actor: Actor, name: ResourceName) -> Database:
     """A database ``actor`` may DESCRIBE."""
-    require_describe(session, actor, name, action="database.show")
+    require_visible(session, actor, name, action="database.show")
     return get_database_row(session, name.domain, name.database or "")
 
 
 def show_table(session: Session, *, actor: Actor, name: ResourceName) -> Table:
     """A table ``actor`` may DESCRIBE."""
-    require_describe(session, actor, name.table_name, action="table.show")
+    require_visible(session, actor, name.table_name, action="table.show")
     return get_table_row(session, name)

@@ -63,6 +63,7 @@ def demo(
     storage, everything crawled, and a token per persona (saved as profiles). Run again, it
     serves the demo it built before, with the same tokens; --reset builds it anew.
     """
+    # Imported here for CLI startup time: the demo builder loads only for this command.
     from lakemesh.demo.mesh import build_demo, load_demo
 
     globals_ = options(ctx)

@@ -14,7 +14,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import command_for, options
-from lakemesh.cli.serving import not_served
+from lakemesh.cli.serving import not_served, serve_home
 from lakemesh.errors import ConflictError
 from lakemesh.home import HubHome
 
@@ -60,6 +60,7 @@ def init(
 
     The admin's token is saved in the home's default profile and printed (shown only once).
     """
+    # Imported here for CLI startup time: the services load only for this command.
     from lakemesh.bootstrap import init_home
 
     globals_ = options(ctx)
@@ -109,8 +110,6 @@ def serve(
 
     A port another process listens on is reported before anything is served (exit code 10).
     """
-    from lakemesh.cli.serving import serve_home
-
     home = options(ctx).home
     serve_home(
         home,

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from lakemesh import __version__
+from lakemesh._version import __version__
 from lakemesh.cli import (
     attributes,
     audit,

@@ -7,8 +7,8 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from lakemesh.demo.records import CANCELLED, Orders
 from lakemesh.demo.reference import DEPARTMENTS, REGIONS
-from lakemesh.demo.sales import CANCELLED, Orders
 from lakemesh.demo.synth import (
     COUNTRY_CODES,
     COUNTRY_CURRENCY,

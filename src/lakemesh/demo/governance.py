@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from lakemesh.authz import guardrail_rules
 from lakemesh.catalog import tables
 from lakemesh.demo.data import CONSUMER_DOMAINS, PRODUCER_DOMAINS
 from lakemesh.governance import filters, grants, guardrails, masks, tag_assignments, tags
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 
 SENSITIVITY = ("public", "internal", "pii", "confidential")
@@ -64,14 +65,14 @@ def apply_governance(hub: Hub, steward_actor: Actor) -> None:
             session,
             actor=steward_actor,
             name="pii-only-named",
-            kind=guardrails.SENSITIVE_SCOPE,
+            kind=guardrail_rules.SENSITIVE_SCOPE,
             on_tags="sensitivity=pii",
         )
         guardrails.create_guardrail(
             session,
             actor=steward_actor,
             name="tagged-before-sharing",
-            kind=guardrails.REQUIRED_TAGS,
+            kind=guardrail_rules.REQUIRED_TAGS,
             keys=["sensitivity", "owner"],
         )
 

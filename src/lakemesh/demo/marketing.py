@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakemesh.demo.records import Customers
 from lakemesh.demo.reference import CAMPAIGN_CHANNELS, CAMPAIGN_THEMES, REGIONS
-from lakemesh.demo.sales import Customers
 from lakemesh.demo.synth import (
     COUNTRY_REGION,
     MICROS_PER_DAY,

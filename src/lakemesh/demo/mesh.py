@@ -26,8 +26,8 @@ from lakemesh.errors import ConflictError
 from lakemesh.home import HubHome
 from lakemesh.hub import Hub
 from lakemesh.identity import principals, tokens
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.attributes import create_attribute_key
+from lakemesh.model.actors import Actor
 
 STEWARD = "user:steward@governance"
 DOMAIN_ADMINS = {

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakemesh.demo.records import (
+    CANCELLED,
+    DELIVERED,
+    ORDER_STATUSES,
+    PLACED,
+    RETURNED,
+    SHIPPED,
+    Customers,
+    Orders,
+    Products,
+    Stores,
+)
 from lakemesh.demo.reference import (
     COUNTRIES,
     REGIONS,
@@ -23,9 +33,7 @@ from lakemesh.demo.synth import (
     COUNTRY_REGION,
     COUNTRY_WHOLE_UNITS,
     MICROS_PER_DAY,
-    BoolArray,
     FloatArray,
-    IntArray,
     dates,
     day_number,
     days_before,
@@ -42,13 +50,8 @@ from lakemesh.demo.synth import (
     strings,
 )
 
-if TYPE_CHECKING:
-    from lakemesh.demo.supply_chain import Products
-
 FIRST_CUSTOMER_ID = 100_001
 FIRST_ORDER_ID = 50_000_001
-ORDER_STATUSES = ("placed", "shipped", "delivered", "returned", "cancelled")
-PLACED, SHIPPED, DELIVERED, RETURNED, CANCELLED = range(len(ORDER_STATUSES))
 ORDER_CHANNELS = ("web", "store", "app")
 WEB, STORE, APP = range(len(ORDER_CHANNELS))
 # Channel mix per region (web, store, app), in REGIONS order.
@@ -58,43 +61,6 @@ CHANNEL_MIX = np.array(
 # Days in transit per region (low, high), in REGIONS order.
 TRANSIT_DAYS = np.array([[1.0, 4.0], [2.0, 6.0], [2.0, 8.0], [3.0, 12.0]])
 SEGMENT_ACTIVITY = np.array([1.0, 1.6, 2.5, 4.0])
-
-
-@dataclass(frozen=True)
-class Customers:
-    """The customers table and the per-customer facts orders depend on."""
-
-    table: pa.Table
-    customer_id: IntArray
-    country: IntArray
-    signup_day: IntArray
-    activity: FloatArray  # relative number of orders a customer places
-
-
-@dataclass(frozen=True)
-class Stores:
-    """The stores table and the per-store facts orders and inventory depend on."""
-
-    table: pa.Table
-    store_id: IntArray
-    country: IntArray
-    size: FloatArray  # relative floor space
-
-
-@dataclass(frozen=True)
-class Orders:
-    """The orders table (without its partition column) and what shipments and invoices reuse."""
-
-    table: pa.Table
-    day: IntArray  # order date as a day number, ascending
-    order_id: IntArray
-    customer_id: IntArray
-    country: IntArray
-    status: IntArray  # index into ORDER_STATUSES
-    amount_cents: IntArray
-    shipped: BoolArray  # has a parcel: a web or app order past the warehouse
-    shipped_at: IntArray  # microseconds; meaningful where shipped
-    delivered_at: IntArray  # microseconds; meaningful where delivered or returned
 
 
 def customers(rng: np.random.Generator, *, count: int, year: int) -> Customers:

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.sharing import links, products, subscriptions
 from lakemesh.sharing.products import ProductSpec
 from lakemesh.store.schema import Domain, DomainAdmin, Principal

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pyarrow as pa
 
+from lakemesh.demo.records import RETURNED, SHIPPED, Orders, Products, Stores
 from lakemesh.demo.reference import (
     CARRIERS,
     CATEGORIES,
@@ -15,11 +15,8 @@ from lakemesh.demo.reference import (
     PRODUCT_VARIANTS,
     REGIONS,
 )
-from lakemesh.demo.sales import RETURNED, SHIPPED, Orders, Stores
 from lakemesh.demo.synth import (
     COUNTRY_REGION,
-    FloatArray,
-    IntArray,
     dates,
     day_number,
     digits,
@@ -33,16 +30,6 @@ from lakemesh.demo.synth import (
 FIRST_PRODUCT_ID = 10_001
 FIRST_SHIPMENT_ID = 70_000_001
 SHIPMENT_STATUSES = ("in_transit", "delivered", "returned")
-
-
-@dataclass(frozen=True)
-class Products:
-    """The product catalogue, plus what orders and inventory need to stay consistent with it."""
-
-    table: pa.Table
-    product_id: IntArray
-    list_price_usd: FloatArray
-    popularity: FloatArray  # sums to 1
 
 
 def products(rng: np.random.Generator, *, count: int) -> Products:

@@ -34,16 +34,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from lakemesh import clock
-from lakemesh.governance import guardrail_checks, guardrails
-from lakemesh.governance.grant_reach import (
+from lakemesh.authz import guardrail_checks, guardrail_rules
+from lakemesh.authz.grant_reach import (
     catalog_tables,
     may_overlap,
     sensitive_columns,
     tables_reached,
 )
-from lakemesh.governance.loader import CatalogNames, grant_rule
-from lakemesh.governance.state import policy_index
-from lakemesh.identity.actors import GOVERNANCE, SYSTEM, Actor
+from lakemesh.authz.loader import CatalogNames, grant_rule
+from lakemesh.authz.state import policy_index
+from lakemesh.model.actors import GOVERNANCE, SYSTEM, Actor
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import GrantRule, PolicyIndex, TagExpression, TagTarget
@@ -130,7 +130,7 @@ def _shared_tables(session: Session, index: PolicyIndex, rules: Rules) -> dict[s
 
 
 def _missing_required_tags(session: Session, index: PolicyIndex, rules: Rules) -> Iterator[Finding]:
-    required = guardrails.list_guardrails(session, kind=guardrails.REQUIRED_TAGS)
+    required = guardrail_rules.list_guardrails(session, kind=guardrail_rules.REQUIRED_TAGS)
     if not required:
         return
     shared = _shared_tables(session, index, rules)
@@ -141,7 +141,7 @@ def _missing_required_tags(session: Session, index: PolicyIndex, rules: Rules) -
             if not missing:
                 continue
             with_whom = sorted(set(shared.get(str(table), [])))
-            message = f"{table} lacks tag keys {', '.join(missing)} ({guardrails.label(row)})"
+            message = f"{table} lacks tag keys {', '.join(missing)} ({guardrail_rules.label(row)})"
             if with_whom:
                 message += f" but is shared with {', '.join(with_whom)}"
             yield Finding(
@@ -154,7 +154,7 @@ def _missing_required_tags(session: Session, index: PolicyIndex, rules: Rules) -
 
 
 def _sensitive_grants(session: Session, index: PolicyIndex, rules: Rules) -> Iterator[Finding]:
-    for row in guardrails.list_guardrails(session, kind=guardrails.SENSITIVE_SCOPE):
+    for row in guardrail_rules.list_guardrails(session, kind=guardrail_rules.SENSITIVE_SCOPE):
         scope = parse_tag_expression(row.config["expression"])
         for grant, rule in rules:
             if Permission.SELECT not in rule.permissions_on("table"):
@@ -194,7 +194,7 @@ def _sensitive_findings(
                 "high",
                 str(rule.target),
                 f"grant #{grant.id} to {grantee} on {rule.target} could reach columns in "
-                f"{scope} ({guardrails.label(row)} allows named principals only)",
+                f"{scope} ({guardrail_rules.label(row)} allows named principals only)",
                 {"guardrail": row.name, "grant_id": grant.id, "grantee": grantee, "columns": {}},
             )
         return
@@ -203,7 +203,7 @@ def _sensitive_findings(
         masks = index.decide(subject=subject, permission=Permission.SELECT, resource=table).masks
         unmasked = [column for column in columns if column not in masks]
         if is_domain:
-            severity, why = "high", f"{guardrails.label(row)} allows named principals only"
+            severity, why = "high", f"{guardrail_rules.label(row)} allows named principals only"
         elif unmasked:
             severity, why = "medium", f"unmasked: {', '.join(unmasked)}"
         else:
@@ -323,7 +323,7 @@ def _tokens(session: Session) -> Iterator[Finding]:
                 "token-exceeds-lifetime",
                 "high",
                 row.principal.ref,
-                f"{name} {lives} ({guardrails.label(guardrail)})",
+                f"{name} {lives} ({guardrail_rules.label(guardrail)})",
                 {**details, "guardrail": guardrail.name},
             )
         elif lifetime is None:
@@ -337,17 +337,17 @@ def _tokens(session: Session) -> Iterator[Finding]:
 
 
 def _locations(session: Session) -> Iterator[Finding]:
-    rows = guardrails.list_guardrails(session, kind=guardrails.LOCATION_PREFIXES)
+    rows = guardrail_rules.list_guardrails(session, kind=guardrail_rules.LOCATION_PREFIXES)
     for location in session.execute(select(Location).order_by(Location.uri)).scalars():
         for row in rows:
-            prefixes = guardrails.location_prefixes(row, location.domain.name)
+            prefixes = guardrail_rules.location_prefixes(row, location.domain.name)
             if not any(is_within(location.uri, prefix) for prefix in prefixes):
                 yield Finding(
                     "location-outside-prefixes",
                     "high",
                     location.uri,
                     f"location {location.uri} of domain {location.domain.name} is outside the "
-                    f"allowed prefixes ({guardrails.label(row)})",
+                    f"allowed prefixes ({guardrail_rules.label(row)})",
                     {"guardrail": row.name, "domain": location.domain.name},
                 )
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.policy import validate_predicate
 from lakemesh.store.schema import Database, DataFilterRow, Domain, Grant, Table

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.governance.decisions import subject_of
-from lakemesh.governance.loader import CatalogNames, grant_rule
-from lakemesh.governance.state import policy_index
-from lakemesh.identity.actors import Actor
+from lakemesh.authz.decisions import subject_of
+from lakemesh.authz.loader import CatalogNames, grant_rule
+from lakemesh.authz.state import policy_index
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.policy import (
     FilterTarget,

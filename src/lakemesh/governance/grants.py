@@ -14,15 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz.decisions import subject_of
+from lakemesh.authz.guardrail_checks import check_grant
+from lakemesh.authz.loader import CatalogNames, grant_rule
+from lakemesh.authz.state import policy_index
 from lakemesh.errors import NotFoundError
-from lakemesh.governance.decisions import subject_of
 from lakemesh.governance.grant_listing import describe_grant, list_grants
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
-from lakemesh.governance.guardrail_checks import check_grant
-from lakemesh.governance.loader import CatalogNames, grant_rule
-from lakemesh.governance.state import policy_index
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission, expand
 from lakemesh.policy import (
     FilterTarget,

@@ -17,7 +17,7 @@ Four kinds, each a ``guardrails`` row with its configuration:
 Only mesh admins create, change or delete guardrails (audited); anyone may read them. A change
 that would break one raises :class:`~lakemesh.errors.GuardrailViolationError` naming the rule:
 ``Guardrail pii-only-named (sensitive-scope sensitivity=pii): ...``; the hub audits it as a
-denial. The checks themselves are in :mod:`lakemesh.governance.guardrail_checks`.
+denial. The checks themselves are in :mod:`lakemesh.authz.guardrail_checks`.
 """
 
 from __future__ import annotations
@@ -30,20 +30,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz.guardrail_rules import (
+    LOCATION_PREFIXES,
+    MAX_TOKEN_LIFETIME,
+    REQUIRED_TAGS,
+    SENSITIVE_SCOPE,
+    check_kind,
+    get_guardrail,
+    rule_text,
+)
 from lakemesh.errors import (
     AlreadyExistsError,
     InvalidInputError,
     NotFoundError,
 )
-from lakemesh.identity.actors import Actor
+from lakemesh.governance.tags import check_tag_expression, get_tag
+from lakemesh.model.actors import Actor
+from lakemesh.model.durations import parse_duration
 from lakemesh.storage import normalize_uri
 from lakemesh.store.schema import Guardrail
 
-REQUIRED_TAGS = "required-tags"
-SENSITIVE_SCOPE = "sensitive-scope"
-LOCATION_PREFIXES = "location-prefixes"
-MAX_TOKEN_LIFETIME = "max-token-lifetime"
-KINDS = (REQUIRED_TAGS, SENSITIVE_SCOPE, LOCATION_PREFIXES, MAX_TOKEN_LIFETIME)
 OPTION_OF_KIND = {
     REQUIRED_TAGS: "keys",
     SENSITIVE_SCOPE: "on_tags",
@@ -54,57 +60,6 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
 # -- reading -----------------------------------------------------------------------------------
-
-
-def get_guardrail(session: Session, name: str) -> Guardrail:
-    """The guardrail called ``name``.
-
-    Raises:
-        NotFoundError: ``Guardrail does not exist: pii-only-named``.
-    """
-    row = session.execute(select(Guardrail).where(Guardrail.name == name)).scalar()
-    if row is None:
-        raise NotFoundError(f"Guardrail does not exist: {name}", details={"guardrail": name})
-    return row
-
-
-def list_guardrails(session: Session, *, kind: str | None = None) -> Sequence[Guardrail]:
-    """Every guardrail (of one kind), by name. Guardrails are not secret: anyone may read them."""
-    query = select(Guardrail).order_by(Guardrail.name)
-    if kind is not None:
-        query = query.where(Guardrail.kind == _check_kind(kind))
-    return session.execute(query).scalars().all()
-
-
-def location_prefixes(
-    row: Guardrail, domain: str, prefixes: Sequence[str] | None = None
-) -> list[str]:
-    """A ``location-prefixes`` guardrail's prefixes (or ``prefixes`` of them) for ``domain``,
-    with ``{domain}`` replaced.
-
-    >>> location_prefixes(Guardrail(config={"prefixes": ["s3://lake/{domain}"]}), "sales")
-    ['s3://lake/sales']
-    """
-    if prefixes is None:
-        prefixes = row.config.get("prefixes", [])
-    return [prefix.replace("{domain}", domain) for prefix in prefixes]
-
-
-def rule_text(row: Guardrail) -> str:
-    """``sensitive-scope sensitivity=pii``: the kind and what it holds."""
-    config = row.config
-    shown = {
-        REQUIRED_TAGS: lambda: ", ".join(config.get("keys", [])),
-        SENSITIVE_SCOPE: lambda: str(config.get("expression", "")),
-        LOCATION_PREFIXES: lambda: ", ".join(config.get("prefixes", [])),
-        MAX_TOKEN_LIFETIME: lambda: str(config.get("max", "")),
-    }.get(row.kind, lambda: "")()
-    return f"{row.kind} {shown}".strip()
-
-
-def label(row: Guardrail) -> str:
-    """``Guardrail pii-only-named (sensitive-scope sensitivity=pii)``."""
-    return f"Guardrail {row.name} ({rule_text(row)})"
 
 
 def describe_guardrail(row: Guardrail) -> dict[str, Any]:
@@ -120,15 +75,6 @@ def describe_guardrail(row: Guardrail) -> dict[str, Any]:
 
 
 # -- changing ----------------------------------------------------------------------------------
-
-
-def _check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise InvalidInputError(
-            f"Unknown guardrail kind: {kind!r} (known: {', '.join(KINDS)})",
-            details={"kind": kind},
-        )
-    return kind
 
 
 def _config(
@@ -158,8 +104,6 @@ def _config(
             details={"kind": kind, "option": wanted},
         )
     if kind == REQUIRED_TAGS:
-        from lakemesh.governance.tags import get_tag
-
         chosen = [key.strip() for key in keys or () if key.strip()]
         if not chosen:
             raise InvalidInputError("A required-tags guardrail needs at least one tag key")
@@ -170,16 +114,12 @@ def _config(
                 raise InvalidInputError(missing.message, details=missing.details) from None
         return {"keys": sorted(set(chosen))}
     if kind == SENSITIVE_SCOPE:
-        from lakemesh.governance.tags import check_tag_expression
-
         return {"expression": str(check_tag_expression(session, on_tags or ""))}
     if kind == LOCATION_PREFIXES:
         chosen = [normalize_uri(prefix.strip()) for prefix in prefixes or () if prefix.strip()]
         if not chosen:
             raise InvalidInputError("A location-prefixes guardrail needs at least one prefix")
         return {"prefixes": sorted(set(chosen))}
-    from lakemesh.identity.tokens import parse_duration
-
     text = (max_lifetime or "").strip()
     return {"max": text, "seconds": int(parse_duration(text).total_seconds())}
 
@@ -207,7 +147,7 @@ def create_guardrail(
             f"Invalid guardrail name: {name!r} (use lower-case letters, digits, _ and -)",
             details={"guardrail": name},
         )
-    _check_kind(kind)
+    check_kind(kind)
     if session.execute(select(Guardrail.id).where(Guardrail.name == name)).first():
         raise AlreadyExistsError(f"Guardrail already exists: {name}", details={"guardrail": name})
     config = _config(

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from lakemesh.governance.tags import check_tag_expression
-from lakemesh.identity.actors import Actor
 from lakemesh.model.access import MASK_FUNCTIONS
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import check_identifier
 from lakemesh.store.schema import MaskRule
 from lakemesh.store.versions import PolicyChange, mark_policy_changed

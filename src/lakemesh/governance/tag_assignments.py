@@ -15,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit
+from lakemesh.authz.decisions import require
+from lakemesh.authz.state import policy_index
+from lakemesh.authz.visibility import require_visible, visible
 from lakemesh.catalog.tables import describe_table, table_name
-from lakemesh.catalog.visibility import can_describe, require_describe
 from lakemesh.errors import InvalidInputError, NotFoundError
-from lakemesh.governance.decisions import require
-from lakemesh.governance.state import policy_index
 from lakemesh.governance.tagged import TaggedObject, own_tags, tagged_object
 from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import TagValue as TagValueResource
@@ -229,9 +229,9 @@ def effective_view(session: Session, target: TaggedObject) -> TagView:
 def resource_tags(session: Session, *, actor: Actor, resource: str | ResourceName) -> TagView:
     """``lakemesh tag show-resource``: the tags of an object the actor may DESCRIBE."""
     name = parse_resource(resource) if isinstance(resource, str) else resource
-    visible = name.table_name if name.level == "column" else name
+    shown = name.table_name if name.level == "column" else name
     if name.level != "domain":
-        require_describe(session, actor, visible, action="tag.show_resource")
+        require_visible(session, actor, shown, action="tag.show_resource")
     return effective_view(session, tagged_object(session, name))
 
 
@@ -274,7 +274,7 @@ def search_tables(session: Session, *, actor: Actor, expression: str) -> list[di
     index = policy_index(session)
     found: list[dict[str, Any]] = []
     for name in sorted(index.tables_matching(parsed), key=str):
-        if not can_describe(session, actor, name):
+        if not visible(session, actor, name):
             continue
         facts = index.table_facts(name)
         columns = [c for c in facts.columns if parsed.matches(facts.tags_of(c))]

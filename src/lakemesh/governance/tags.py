@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.policy import TagExpression, parse_tag_expression
 from lakemesh.policy.tag_expressions import KEYWORDS, VALUE_PATTERN

@@ -1,69 +1,13 @@
-"""The resolved caller of a service: a principal with its groups, roles and attributes."""
+"""Resolving a principal row into an :class:`~lakemesh.model.actors.Actor`: its groups
+(transitively) and the domains it administers."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.errors import AccessDeniedError
+from lakemesh.model.actors import Actor
 from lakemesh.store.schema import Domain, DomainAdmin, GroupMember, Principal
-
-GOVERNANCE = "governance"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A principal acting on the hub, as resolved from its token."""
-
-    id: int
-    ref: str
-    kind: str
-    domain: str
-    groups: frozenset[str] = frozenset()
-    admin_of: frozenset[str] = frozenset()
-    attributes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def is_mesh_admin(self) -> bool:
-        """Admins of the ``governance`` domain are mesh admins."""
-        return GOVERNANCE in self.admin_of
-
-    def administers(self, domain: str) -> bool:
-        """Mesh admins administer every domain; domain admins their own."""
-        return self.is_mesh_admin or domain in self.admin_of
-
-    def deny(self, message: str, *, action: str, resource: str) -> AccessDeniedError:
-        """An access denial naming this actor (the hub audits it)."""
-        return AccessDeniedError(
-            message, details={"principal": self.ref, "action": action, "resource": resource}
-        )
-
-    def require_domain_admin(
-        self, domain: str, *, action: str, resource: str | None = None
-    ) -> None:
-        """Raise unless this actor administers ``domain``."""
-        if not self.administers(domain):
-            raise self.deny(
-                f"{self.ref} is not an admin of domain {domain}",
-                action=action,
-                resource=resource or domain,
-            )
-
-    def require_mesh_admin(self, *, action: str, resource: str) -> None:
-        """Raise unless this actor is a mesh admin."""
-        if not self.is_mesh_admin:
-            raise self.deny(f"{self.ref} is not a mesh admin", action=action, resource=resource)
-
-
-SYSTEM = Actor(
-    id=0,
-    ref="service:lakemesh@governance",
-    kind="service",
-    domain=GOVERNANCE,
-    admin_of=frozenset({GOVERNANCE}),
-)
 
 
 def group_closure(session: Session, principal_id: int) -> dict[int, str]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import check_identifier, parse_principal
 from lakemesh.store.schema import AttributeDelegate, AttributeKey, Principal
 from lakemesh.store.versions import PolicyChange, mark_policy_changed

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import Actor, group_closure
+from lakemesh.identity.actors import group_closure
 from lakemesh.identity.attributes import apply_attributes
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Domain, DomainAdmin, GroupMember, Principal
 from lakemesh.store.versions import EVERYTHING, PolicyChange, mark_policy_changed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,30 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz.guardrail_checks import check_token_lifetime
 from lakemesh.errors import AuthenticationError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.store.schema import ApiToken, Principal
 
 TOKEN_PREFIX = "lm_"
-DURATION = re.compile(r"^(\d+)([smhdw])$")
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``30d``, ``12h``, ``90m``, ``2w``, ``45s``.
-
-    >>> parse_duration("30d").days
-    30
-    """
-    match = DURATION.match(text.strip())
-    if not match or int(match.group(1)) == 0:
-        raise InvalidInputError(
-            f"Invalid duration: {text!r} (expected a positive number and a unit s, m, h, d or w, "
-            "like 30d)",
-            details={"duration": text},
-        )
-    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
 
 
 def hash_token(token: str) -> str:
@@ -86,8 +69,6 @@ def create_token(
 
     A ``max-token-lifetime`` guardrail refuses tokens without expiry or living longer.
     """
-    from lakemesh.governance.guardrail_checks import check_token_lifetime
-
     row = get_principal(session, principal)
     if row.kind == "group":
         raise InvalidInputError(f"Groups cannot hold tokens: {row.ref}")

@@ -25,7 +25,7 @@ from lakemesh.errors import (
     LimitExceededError,
     QueryRejectedError,
 )
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.query.engines import QueryCancelledError
 from lakemesh.query.gateway import QueryResult
 from lakemesh.store.schema import QueryRecord

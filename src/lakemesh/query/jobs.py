@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from lakemesh import clock
 from lakemesh.errors import ConflictError, LakemeshError, NotFoundError, error_class
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.query import service
 from lakemesh.query.engines import Cancellation, QueryCancelledError
 from lakemesh.query.history import (

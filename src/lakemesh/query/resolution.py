@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from lakemesh.authz.decisions import decide
+from lakemesh.authz.visibility import visible
 from lakemesh.catalog.location_rules import shown
 from lakemesh.catalog.locations import list_locations
 from lakemesh.catalog.tables import get_table_row, table_name
-from lakemesh.catalog.visibility import can_describe
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError, StorageError
-from lakemesh.governance.decisions import decide
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import IDENTIFIER, ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.query.table import FORMATS, TableAccess
+from lakemesh.sharing.links import follow_link
 from lakemesh.storage import StorageBackend, backend_for, is_within
 from lakemesh.storage.formats import file_format
 from lakemesh.store.schema import Table
@@ -42,8 +43,6 @@ def follow_resource_link(session: Session, *, actor: Actor, name: ResourceName) 
     Raises:
         AccessDeniedError: the actor may not see the link, or the link is broken.
     """
-    from lakemesh.sharing.links import follow_link
-
     return follow_link(session, actor=actor, name=name)
 
 
@@ -81,7 +80,7 @@ def denial(actor: Actor, name: ResourceName) -> AccessDeniedError:
 
 def _missing(session: Session, actor: Actor, name: ResourceName, error: NotFoundError) -> Exception:
     """NotFoundError for those who could see the table if it existed, the denial for others."""
-    if can_describe(session, actor, ResourceName(name.domain)):
+    if visible(session, actor, ResourceName(name.domain)):
         return error
     return denial(actor, name)
 

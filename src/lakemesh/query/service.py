@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from lakemesh import clock
 from lakemesh.errors import InvalidInputError, LakemeshError, LimitExceededError
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryEngine, load_engine
 from lakemesh.query.gateway import QueryResult, after_planning, run_query
 from lakemesh.query.history import (

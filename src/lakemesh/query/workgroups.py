@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import Actor
-from lakemesh.identity.tokens import parse_duration
+from lakemesh.model.actors import Actor
+from lakemesh.model.durations import parse_duration
 from lakemesh.model.names import check_identifier
 from lakemesh.query.engines import AVAILABLE_ENGINES, QueryLimits
 from lakemesh.query.engines.limits import memory_size

@@ -81,6 +81,7 @@ class Client(
 
         ``token=None`` uses the token of ``profile`` (the home's default profile when ``None``).
         """
+        # Imported here for CLI startup time: a remote client never builds the web app.
         from lakemesh.api.app import create_app
         from lakemesh.hub import Hub
 

@@ -15,16 +15,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakemesh.authz.share_status import ACCEPTED, share_statuses
+from lakemesh.authz.state import policy_index
 from lakemesh.errors import ConflictError, NotFoundError
 from lakemesh.governance import grants
 from lakemesh.governance.grant_targets import build_row, same_target
-from lakemesh.governance.state import policy_index
-from lakemesh.identity.actors import Actor, load_actor
+from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import parse_tag_expression
 from lakemesh.sharing.scopes import Scope, TableScope, table_scopes
-from lakemesh.sharing.share_status import ACCEPTED, share_statuses
 from lakemesh.sharing.shares import SUBSCRIPTION_ORIGIN, record_answer
 from lakemesh.store.schema import DataProduct, Grant, Subscription, SubscriptionGrant
 from lakemesh.store.versions import PolicyChange, mark_policy_changed

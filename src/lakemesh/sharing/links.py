@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz.share_status import DECLINED
+from lakemesh.authz.visibility import require_visible, visible
 from lakemesh.catalog.tables import (
     create_database,
     drop_database,
@@ -28,7 +30,6 @@ from lakemesh.catalog.tables import (
     get_table_row,
     list_tables,
 )
-from lakemesh.catalog.visibility import can_describe, require_describe
 from lakemesh.errors import (
     AccessDeniedError,
     AlreadyExistsError,
@@ -36,10 +37,9 @@ from lakemesh.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
-from lakemesh.sharing.share_status import DECLINED
 from lakemesh.sharing.shares import covering_shares, share_record
 from lakemesh.store.schema import Database, Domain, ResourceLink, Share
 from lakemesh.store.versions import PolicyChange, mark_policy_changed
@@ -238,7 +238,7 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
         raise NotFoundError(
             f"{what} does not exist: {points_to}", details={"target": str(points_to)}
         )
-    require_describe(session, actor, points_to, action="link.create")
+    require_visible(session, actor, points_to, action="link.create")
     database = _prepare_database(session, actor=actor, link=link)
     if database is None:
         database = create_database(
@@ -274,7 +274,7 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
 
 def _visible(session: Session, actor: Actor, row: ResourceLink) -> bool:
     name = link_name(row)
-    return can_describe(session, actor, ResourceName(name.domain, name.database))
+    return visible(session, actor, ResourceName(name.domain, name.database))
 
 
 def list_links(session: Session, *, actor: Actor, domain: str | None = None) -> list[LinkView]:
@@ -374,7 +374,7 @@ def follow_link(session: Session, *, actor: Actor, name: ResourceName) -> Resour
         return name
     row = _table_link(session, name) or _database_link(session, name.domain, name.database or "")
     assert row is not None
-    if not can_describe(session, actor, ResourceName(name.domain, name.database)):
+    if not visible(session, actor, ResourceName(name.domain, name.database)):
         raise actor.deny(
             f"{actor.ref} lacks DESCRIBE on {name}", action="query", resource=str(name)
         )

@@ -31,8 +31,8 @@ from lakemesh.governance.tag_assignments import assign_tags
 from lakemesh.governance.tagged import TaggedObject, own_tags
 from lakemesh.governance.tags import get_tag_value
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_principal
 from lakemesh.storage import backend_for, join_uri, real_uri
 from lakemesh.store.schema import Domain, DomainAdmin, Location, Principal

@@ -18,14 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz.guardrail_checks import check_shareable
+from lakemesh.authz.state import policy_index
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.contracts import check_conformance, parse_contract, validate_contract
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
-from lakemesh.governance.guardrail_checks import check_shareable
-from lakemesh.governance.state import policy_index
 from lakemesh.governance.tags import check_tag_expression, get_tag_value
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_domain_row, get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.store.schema import DataProduct, DataProductTable, Table
 from lakemesh.store.versions import PolicyChange, mark_policy_changed

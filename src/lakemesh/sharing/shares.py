@@ -16,14 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
-from lakemesh.governance.loader import CatalogNames, grant_rule
-from lakemesh.governance.state import policy_index
-from lakemesh.identity.actors import Actor
-from lakemesh.model.names import ResourceName
-from lakemesh.policy import FilterTarget, ResourceTarget, TagTarget
-from lakemesh.policy.coverage import contains
-from lakemesh.sharing.share_status import (
+from lakemesh.authz.loader import CatalogNames, grant_rule
+from lakemesh.authz.share_status import (
     ACCEPTED,
     ANY_DOMAIN,
     DECLINED,
@@ -34,6 +28,12 @@ from lakemesh.sharing.share_status import (
     share_statuses,
     shared_domain,
 )
+from lakemesh.authz.state import policy_index
+from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
+from lakemesh.model.actors import Actor
+from lakemesh.model.names import ResourceName
+from lakemesh.policy import FilterTarget, ResourceTarget, TagTarget
+from lakemesh.policy.coverage import contains
 from lakemesh.store.schema import Grant, Share
 from lakemesh.store.versions import PolicyChange, mark_policy_changed
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.actors import Actor
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.sharing import products
 from lakemesh.sharing.issuance import (
     APPROVED,

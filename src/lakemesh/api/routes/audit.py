@@ -11,7 +11,7 @@ from lakemesh import audit, clock
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.audit.search import MAX_RESULTS, describe_event
 from lakemesh.errors import InvalidInputError
-from lakemesh.identity.tokens import DURATION, parse_duration
+from lakemesh.model.durations import DURATION, parse_duration
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

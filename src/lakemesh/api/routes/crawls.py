@@ -23,7 +23,7 @@ from lakemesh.api.schemas import CrawlCreate
 from lakemesh.catalog.crawler import crawl
 from lakemesh.errors import LakemeshError
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 
 logger = logging.getLogger("lakemesh.api")
 

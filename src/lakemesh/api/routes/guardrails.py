@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import RequestBody
+from lakemesh.authz import guardrail_rules
 from lakemesh.governance import guardrails
 
 router = APIRouter(prefix="/guardrails", tags=["governance"])
@@ -34,7 +35,8 @@ def list_guardrails(
     session: SessionDep, actor: CurrentActor, kind: str | None = None
 ) -> list[dict[str, Any]]:
     return [
-        guardrails.describe_guardrail(row) for row in guardrails.list_guardrails(session, kind=kind)
+        guardrails.describe_guardrail(row)
+        for row in guardrail_rules.list_guardrails(session, kind=kind)
     ]
 
 
@@ -57,7 +59,7 @@ def create_guardrail(
 
 @router.get("/{name}", summary="One guardrail")
 def show_guardrail(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return guardrails.describe_guardrail(guardrails.get_guardrail(session, name))
+    return guardrails.describe_guardrail(guardrail_rules.get_guardrail(session, name))
 
 
 @router.patch("/{name}", summary="Replace a guardrail's configuration (mesh admins)")

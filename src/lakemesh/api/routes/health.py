@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from lakemesh import __version__
+from lakemesh._version import __version__
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.identity.principals import describe_principal, get_principal
 

@@ -9,13 +9,14 @@ from fastapi import APIRouter
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import Id, TokenCreate
 from lakemesh.identity import tokens
+from lakemesh.model.durations import parse_duration
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
 
 @router.post("", status_code=201, summary="Create a token (the only time its secret is shown)")
 def create_token(body: TokenCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    expires_in = tokens.parse_duration(body.expires_in) if body.expires_in else None
+    expires_in = parse_duration(body.expires_in) if body.expires_in else None
     issued = tokens.create_token(
         session,
         actor=actor,

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from lakemesh.errors import NotFoundError
-from lakemesh.governance.loader import (
+from lakemesh.authz.loader import (
     CatalogNames,
     load_grant,
     load_index,
@@ -30,6 +29,7 @@ from lakemesh.governance.loader import (
     load_principal,
     load_table,
 )
+from lakemesh.errors import NotFoundError
 from lakemesh.hub import WROTE, Hub
 from lakemesh.model.names import parse_principal, parse_resource
 from lakemesh.policy import PolicyIndex

@@ -1,4 +1,5 @@
-"""Decisions for actors: the one entry point services use to authorize against grants and tags."""
+"""``lakemesh explain``: a decision with every grant, tag and filter behind it, for a principal
+the actor may ask about, with the attribute values its row filters read."""
 
 from __future__ import annotations
 
@@ -7,57 +8,23 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.errors import AccessDeniedError, InvalidInputError
-from lakemesh.governance.state import policy_index
-from lakemesh.identity.actors import Actor
+from lakemesh.authz.state import policy_index
+from lakemesh.catalog.locations import list_locations
+from lakemesh.errors import InvalidInputError
 from lakemesh.identity.attributes import attribute_sources
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_principal, parse_resource
 from lakemesh.model.permissions import Permission
-from lakemesh.policy import Decision, Location, Subject, TagValue, attributes_read
+from lakemesh.policy import Decision, Location, TagValue, attributes_read
 from lakemesh.policy.rules import Resource
+from lakemesh.storage import is_within, normalize_uri
 from lakemesh.store.schema import Database, DataFilterRow, Domain, Table
-
-
-def subject_of(session: Session, actor: Actor) -> Subject:
-    """The policy subject for ``actor`` (groups, attributes and roles as the index knows them)."""
-    return policy_index(session).subject(parse_principal(actor.ref))
-
-
-def decide(
-    session: Session, *, actor: Actor, permission: Permission, resource: Resource
-) -> Decision:
-    """Whether ``actor`` may use ``permission`` on ``resource``, with the reasons."""
-    index = policy_index(session)
-    return index.decide(
-        subject=index.subject(parse_principal(actor.ref)), permission=permission, resource=resource
-    )
-
-
-def require(
-    session: Session, *, actor: Actor, permission: Permission, resource: Resource, action: str
-) -> Decision:
-    """The decision when allowed; otherwise an audited denial naming what is missing."""
-    decision = decide(session, actor=actor, permission=permission, resource=resource)
-    if not decision.allowed:
-        raise AccessDeniedError(
-            f"{actor.ref} lacks {permission} on {resource}",
-            details={
-                "principal": actor.ref,
-                "action": action,
-                "resource": str(resource),
-                "permission": str(permission),
-                "reasons": list(decision.reasons),
-            },
-        )
-    return decision
 
 
 def parse_target(text: str) -> Resource:
     """A resource named on the command line: ``d.db.t[.c]``, a storage URI, or ``tag:k=v``."""
     if "://" in text:
-        from lakemesh.storage import normalize_uri
-
         return Location(normalize_uri(text), "")
     if text.startswith("tag:"):
         key, sep, value = text[4:].partition("=")
@@ -126,9 +93,6 @@ def _with_attributes(
 
 
 def _location_of(session: Session, target: Location) -> Location:
-    from lakemesh.catalog.locations import list_locations
-    from lakemesh.storage import is_within
-
     for row in list_locations(session):
         if is_within(target.uri, row.uri):
             return Location(target.uri, row.domain.name)

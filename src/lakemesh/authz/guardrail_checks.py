@@ -10,9 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lakemesh.errors import GuardrailViolationError
-from lakemesh.governance.grant_reach import may_overlap, sensitive_columns, tables_reached
-from lakemesh.governance.guardrails import (
+from lakemesh.authz.grant_reach import may_overlap, sensitive_columns, tables_reached
+from lakemesh.authz.guardrail_rules import (
     LOCATION_PREFIXES,
     MAX_TOKEN_LIFETIME,
     REQUIRED_TAGS,
@@ -21,8 +20,9 @@ from lakemesh.governance.guardrails import (
     list_guardrails,
     location_prefixes,
 )
-from lakemesh.governance.state import policy_index
-from lakemesh.identity.actors import Actor
+from lakemesh.authz.state import policy_index
+from lakemesh.errors import GuardrailViolationError
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import GrantRule, TagTarget, parse_tag_expression

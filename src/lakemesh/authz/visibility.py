@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from lakemesh.authz.decisions import decide
 from lakemesh.errors import NotFoundError
-from lakemesh.governance.decisions import decide
-from lakemesh.identity.actors import Actor
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import Permission
 
 
-def can_describe(session: Session, actor: Actor, name: ResourceName) -> bool:
+def visible(session: Session, actor: Actor, name: ResourceName) -> bool:
     """Whether ``actor`` may see ``name`` (a domain's catalog, a database or a table)."""
     if actor.administers(name.domain):
         return True
@@ -28,7 +28,7 @@ def can_describe(session: Session, actor: Actor, name: ResourceName) -> bool:
     return decision.allowed
 
 
-def require_describe(session: Session, actor: Actor, name: ResourceName, *, action: str) -> None:
+def require_visible(session: Session, actor: Actor, name: ResourceName, *, action: str) -> None:
     """Raise an audited denial unless ``actor`` may DESCRIBE ``name``."""
-    if not can_describe(session, actor, name):
+    if not visible(session, actor, name):
         raise actor.deny(f"{actor.ref} lacks DESCRIBE on {name}", action=action, resource=str(name))

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lakemesh.identity.actors import GOVERNANCE
+from lakemesh.authz.share_status import inactive_shares
+from lakemesh.model.actors import GOVERNANCE
 from lakemesh.model.names import PrincipalName, ResourceName, parse_principal, parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import (
@@ -29,7 +30,6 @@ from lakemesh.policy import (
 )
 from lakemesh.policy.rules import GrantTarget
 from lakemesh.settings import get_setting
-from lakemesh.sharing.share_status import inactive_shares
 from lakemesh.store.schema import (
     Column,
     Database,

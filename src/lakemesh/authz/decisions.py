@@ -1,0 +1,47 @@
+"""Decisions for actors: the one entry point services use to authorize against grants and tags."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from lakemesh.authz.state import policy_index
+from lakemesh.errors import AccessDeniedError
+from lakemesh.model.actors import Actor
+from lakemesh.model.names import parse_principal
+from lakemesh.model.permissions import Permission
+from lakemesh.policy import Decision, Subject
+from lakemesh.policy.rules import Resource
+
+
+def subject_of(session: Session, actor: Actor) -> Subject:
+    """The policy subject for ``actor`` (groups, attributes and roles as the index knows them)."""
+    return policy_index(session).subject(parse_principal(actor.ref))
+
+
+def decide(
+    session: Session, *, actor: Actor, permission: Permission, resource: Resource
+) -> Decision:
+    """Whether ``actor`` may use ``permission`` on ``resource``, with the reasons."""
+    index = policy_index(session)
+    return index.decide(
+        subject=index.subject(parse_principal(actor.ref)), permission=permission, resource=resource
+    )
+
+
+def require(
+    session: Session, *, actor: Actor, permission: Permission, resource: Resource, action: str
+) -> Decision:
+    """The decision when allowed; otherwise an audited denial naming what is missing."""
+    decision = decide(session, actor=actor, permission=permission, resource=resource)
+    if not decision.allowed:
+        raise AccessDeniedError(
+            f"{actor.ref} lacks {permission} on {resource}",
+            details={
+                "principal": actor.ref,
+                "action": action,
+                "resource": str(resource),
+                "permission": str(permission),
+                "reasons": list(decision.reasons),
+            },
+        )
+    return decision
