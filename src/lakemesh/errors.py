@@ -1,8 +1,14 @@
 """The one exception hierarchy of lakemesh.
 
 Every error a user can see is a :class:`LakemeshError`. Each class carries the HTTP status it
-maps to (the API turns any of them into the JSON error shape in one place) and structured
-``details``.
+maps to (the API turns any of them into the JSON error shape in one place), the CLI's exit code
+and structured ``details``. :data:`ERROR_TYPES` registers every class by its error type, so a
+client (the SDK, a remote CLI) turns an API error back into the same class:
+
+>>> error_class("query_cancelled").__name__
+'QueryCancelledError'
+>>> error_class("query_cancelled").exit_code
+5
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ class LakemeshError(Exception):
 
     status = 500
     error_type = "internal_error"
+    exit_code = 1
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -33,6 +40,7 @@ class InvalidInputError(LakemeshError):
 
     status = 400
     error_type = "invalid_input"
+    exit_code = 6
 
 
 class AuthenticationError(LakemeshError):
@@ -40,13 +48,36 @@ class AuthenticationError(LakemeshError):
 
     status = 401
     error_type = "unauthenticated"
+    exit_code = 4
 
 
 class AccessDeniedError(LakemeshError):
-    """The principal lacks a permission the request needs."""
+    """The principal lacks a permission the request needs.
+
+    ``principal``, ``permission`` and ``resource`` say who lacked what on which object (any of
+    them ``None`` when the denial is not about one permission); they are in ``details`` too, so
+    the API's JSON error shape and a client's copy of the error carry them.
+    """
 
     status = 403
     error_type = "access_denied"
+    exit_code = 4
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        principal: str | None = None,
+        permission: str | None = None,
+        resource: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        given = {"principal": principal, "permission": permission, "resource": resource}
+        merged = {**(details or {}), **{k: v for k, v in given.items() if v is not None}}
+        super().__init__(message, details=merged)
+        self.principal: str | None = _text(merged.get("principal"))
+        self.permission: str | None = _text(merged.get("permission"))
+        self.resource: str | None = _text(merged.get("resource"))
 
 
 class GuardrailViolationError(AccessDeniedError):
@@ -60,6 +91,7 @@ class NotFoundError(LakemeshError):
 
     status = 404
     error_type = "not_found"
+    exit_code = 3
 
 
 class AlreadyExistsError(LakemeshError):
@@ -67,6 +99,7 @@ class AlreadyExistsError(LakemeshError):
 
     status = 409
     error_type = "already_exists"
+    exit_code = 5
 
 
 class ConflictError(LakemeshError):
@@ -74,12 +107,14 @@ class ConflictError(LakemeshError):
 
     status = 409
     error_type = "conflict"
+    exit_code = 5
 
 
 class PortInUseError(ConflictError):
     """The port a hub should listen on is taken by another process."""
 
     error_type = "port_in_use"
+    exit_code = 10
 
 
 class QueryRejectedError(LakemeshError):
@@ -87,6 +122,7 @@ class QueryRejectedError(LakemeshError):
 
     status = 400
     error_type = "query_rejected"
+    exit_code = 6
 
 
 class LimitExceededError(LakemeshError):
@@ -94,6 +130,7 @@ class LimitExceededError(LakemeshError):
 
     status = 429
     error_type = "limit_exceeded"
+    exit_code = 8
 
 
 class StorageError(LakemeshError):
@@ -101,14 +138,49 @@ class StorageError(LakemeshError):
 
     status = 422
     error_type = "storage_error"
+    exit_code = 9
+
+
+class QueryCancelledError(ConflictError):
+    """The query was cancelled while it ran (or while it waited to run)."""
+
+    error_type = "query_cancelled"
+
+
+class HubUnreachableError(LakemeshError):
+    """The hub did not answer: nothing listens at its URL, or the connection broke."""
+
+    status = 503
+    error_type = "hub_unreachable"
+    exit_code = 7
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+ERROR_TYPES: dict[str, type[LakemeshError]] = {
+    cls.error_type: cls
+    for cls in (
+        LakemeshError,
+        InvalidInputError,
+        AuthenticationError,
+        AccessDeniedError,
+        GuardrailViolationError,
+        NotFoundError,
+        AlreadyExistsError,
+        ConflictError,
+        PortInUseError,
+        QueryCancelledError,
+        QueryRejectedError,
+        LimitExceededError,
+        StorageError,
+        HubUnreachableError,
+    )
+}
+"""Every public error class by its error type (the ``type`` of the JSON error shape)."""
 
 
 def error_class(error_type: str) -> type[LakemeshError]:
-    """The error class for a JSON error shape's ``type`` (the SDK re-raises API errors with it)."""
-    pending: list[type[LakemeshError]] = [LakemeshError]
-    while pending:
-        cls = pending.pop()
-        if cls.error_type == error_type:
-            return cls
-        pending.extend(cls.__subclasses__())
-    return LakemeshError
+    """The error class for a JSON error shape's ``type`` (:class:`LakemeshError` when unknown)."""
+    return ERROR_TYPES.get(error_type, LakemeshError)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lakemesh import audit
@@ -16,6 +17,7 @@ from lakemesh.errors import AccessDeniedError, InvalidInputError
 from lakemesh.home import HubHome
 from lakemesh.store import connect, upgrade
 from lakemesh.store.backends import READ_ONLY
+from lakemesh.store.integrity import translate_integrity_error
 
 WROTE = "lakemesh_wrote"
 """Key in ``Session.info``: this transaction has written to the store (not committed yet)."""
@@ -76,13 +78,19 @@ class Hub:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: committed when the block ends, rolled back when it raises."""
+        """One unit of work: committed when the block ends, rolled back when it raises.
+
+        A constraint the store enforces (a row another transaction wrote meanwhile) raises
+        :class:`~lakemesh.errors.AlreadyExistsError` or :class:`~lakemesh.errors.ConflictError`.
+        """
         try:
             with self._sessions.begin() as session:
                 yield session
         except AccessDeniedError as denial:
             self._record_denial(denial)
             raise
+        except IntegrityError as violation:
+            raise translate_integrity_error(violation) from violation
 
     @contextmanager
     def read(self) -> Iterator[Session]:

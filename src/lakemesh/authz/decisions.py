@@ -36,12 +36,9 @@ def require(
     if not decision.allowed:
         raise AccessDeniedError(
             f"{actor.ref} lacks {permission} on {resource}",
-            details={
-                "principal": actor.ref,
-                "action": action,
-                "resource": str(resource),
-                "permission": str(permission),
-                "reasons": list(decision.reasons),
-            },
+            principal=actor.ref,
+            permission=str(permission),
+            resource=str(resource),
+            details={"action": action, "reasons": list(decision.reasons)},
         )
     return decision

@@ -12,48 +12,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lakemesh.errors import (
-    AccessDeniedError,
-    AlreadyExistsError,
-    AuthenticationError,
-    ConflictError,
-    InvalidInputError,
-    LakemeshError,
-    LimitExceededError,
-    NotFoundError,
-    PortInUseError,
-    QueryRejectedError,
-    StorageError,
-)
-from lakemesh.sdk.errors import HubUnreachableError
+from lakemesh.errors import InvalidInputError, LakemeshError
 
-# Exit codes scripts can rely on. Typer (click) itself exits with 2 on a usage error.
+# Exit codes scripts can rely on: each error class declares its own (lakemesh.errors); typer
+# (click) itself exits with 2 on a usage error.
 EXIT_OK = 0
-EXIT_UNEXPECTED = 1
+EXIT_UNEXPECTED = LakemeshError.exit_code
 EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_DENIED = 4
-EXIT_CONFLICT = 5
-EXIT_INVALID = 6
-EXIT_UNREACHABLE = 7
-EXIT_LIMIT = 8
-EXIT_STORAGE = 9
-EXIT_PORT_IN_USE = 10
-
-# Most specific first: the first class the error is an instance of decides.
-EXIT_CODES: tuple[tuple[type[LakemeshError], int], ...] = (
-    (NotFoundError, EXIT_NOT_FOUND),
-    (PortInUseError, EXIT_PORT_IN_USE),
-    (AuthenticationError, EXIT_DENIED),
-    (AccessDeniedError, EXIT_DENIED),
-    (AlreadyExistsError, EXIT_CONFLICT),
-    (ConflictError, EXIT_CONFLICT),
-    (InvalidInputError, EXIT_INVALID),
-    (QueryRejectedError, EXIT_INVALID),
-    (HubUnreachableError, EXIT_UNREACHABLE),
-    (LimitExceededError, EXIT_LIMIT),
-    (StorageError, EXIT_STORAGE),
-)
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok · 1 unexpected error or failed check (audit verify) · 2 usage · "
@@ -109,11 +74,8 @@ def _escaped(char: str) -> str:
 
 
 def exit_code(error: LakemeshError) -> int:
-    """The exit code for an error's family (1 when it belongs to none)."""
-    for error_type, code in EXIT_CODES:
-        if isinstance(error, error_type):
-            return code
-    return EXIT_UNEXPECTED
+    """The exit code of an error's class (1 for an error of no more specific family)."""
+    return error.exit_code
 
 
 def in_cli_terms(error: LakemeshError) -> LakemeshError:

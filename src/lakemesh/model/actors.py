@@ -36,7 +36,7 @@ class Actor:
     def deny(self, message: str, *, action: str, resource: str) -> AccessDeniedError:
         """An access denial naming this actor (the hub audits it)."""
         return AccessDeniedError(
-            message, details={"principal": self.ref, "action": action, "resource": resource}
+            message, principal=self.ref, resource=resource, details={"action": action}
         )
 
     def require_domain_admin(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from lakemesh.errors import HubUnreachableError
 from lakemesh.sdk.catalog import ProgressCallback
 from lakemesh.sdk.client import Client
-from lakemesh.sdk.errors import HubUnreachableError
 
 __all__ = ["Client", "HubUnreachableError", "ProgressCallback"]

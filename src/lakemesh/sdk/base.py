@@ -8,8 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
-from lakemesh.errors import LakemeshError, error_class
-from lakemesh.sdk.errors import HubUnreachableError
+from lakemesh.errors import HubUnreachableError, LakemeshError, error_class
 from lakemesh.sdk.transport import error_body
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from lakemesh.errors import InvalidInputError
+from lakemesh.errors import InvalidInputError, QueryCancelledError
 from lakemesh.query.engines.base import (
     Cancellation,
     EngineResult,
-    QueryCancelledError,
     QueryEngine,
     QueryLimits,
 )

@@ -11,14 +11,7 @@ from typing import ClassVar
 import pyarrow as pa
 from sqlglot import exp
 
-from lakemesh.errors import ConflictError
 from lakemesh.query.table import TableAccess
-
-
-class QueryCancelledError(ConflictError):
-    """The query was cancelled while it ran."""
-
-    error_type = "query_cancelled"
 
 
 @dataclass(frozen=True)

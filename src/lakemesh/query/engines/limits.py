@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from lakemesh.errors import LakemeshError, LimitExceededError
-from lakemesh.query.engines.base import Cancellation, QueryCancelledError, QueryLimits
+from lakemesh.errors import LakemeshError, LimitExceededError, QueryCancelledError
+from lakemesh.query.engines.base import Cancellation, QueryLimits
 
 
 @contextmanager
