@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from lakemesh import audit
-from lakemesh.authz import decisions
 from lakemesh.catalog import crawler, domains, locations
 from lakemesh.errors import (
     AccessDeniedError,
@@ -18,7 +17,7 @@ from lakemesh.errors import (
     ConflictError,
     InvalidInputError,
 )
-from lakemesh.governance import filters, grants
+from lakemesh.governance import explanations, filters, grants
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.identity import attributes, principals, tokens
 from lakemesh.model.actors import Actor
@@ -186,7 +185,7 @@ def test_a_delegate_sets_values_and_explain_says_who(env: HubEnv, mark: Actor) -
         )
     assert _regions(env, _actor(env, MIA)) == ["US"]
     with env.hub.read() as session:
-        explained = decisions.explain(
+        explained = explanations.explain(
             session, actor=env.admin, principal=MIA, permission=Permission.SELECT, resource=ORDERS
         ).to_dict()
         event = audit.search(session, reader=env.admin, actor=HR, action="principal.update")[0]
