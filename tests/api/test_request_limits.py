@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from lakemesh.api.app import create_app
 from lakemesh.api.body_limit import DEFAULT_MAX_REQUEST_BYTES
-from tests.api.conftest import error_of, ok
+from lakemesh.api.server import serve_in_background
+from lakemesh.errors import InvalidInputError
+from tests.api.conftest import error_of, make_hub_home, ok
 
 TOO_LARGE = "Request body is 5,242,880 bytes; the limit is 4,194,304 (hub config max_request_bytes)"
 
@@ -98,3 +102,24 @@ def test_deep_or_broken_statements_are_400s_without_a_traceback(
     assert error["type"] == "query_rejected"
     assert re.match(message, error["message"]), error["message"]
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_the_body_limit_is_set_in_the_hubs_config(tmp_path: Path) -> None:
+    hub, token = make_hub_home(tmp_path / "home")
+    try:
+        config = hub.home.config()
+        hub.home.write_config({**config, "max_request_bytes": 256})
+        with (
+            serve_in_background(hub) as url,
+            httpx.Client(
+                base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}
+            ) as client,
+        ):
+            error = error_of(client.post("/queries", json={"sql": "SELECT 1 -- " + "x" * 300}), 413)
+            assert error["message"].endswith("the limit is 256 (hub config max_request_bytes)")
+            assert ok(client.post("/queries", json={"sql": "SELECT 1 AS n"}))["rows"] == [[1]]
+        hub.home.write_config({**config, "max_request_bytes": "lots"})
+        with pytest.raises(InvalidInputError, match="Invalid max_request_bytes in config.toml"):
+            create_app(hub)
+    finally:
+        hub.close()
