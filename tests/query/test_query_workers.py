@@ -142,3 +142,28 @@ def test_workers_get_no_secret_from_the_hub_environment(monkeypatch: pytest.Monk
         worker.close()
     assert b"TOPSECRET" not in environment
     assert b"PATH=" in environment
+
+
+def test_a_hub_with_many_open_descriptors_still_runs_queries() -> None:
+    """Past descriptor 1024 (a busy hub's connections) select() fails: the pool polls."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("too few descriptors allowed here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    worker = duckdb_process.QueryWorker()
+    try:
+        worker.wait_ready()
+        assert worker.process.stdout is not None
+        assert worker.process.stdout.fileno() > 1024
+        limits = QueryLimits()
+        request = {"sql": "SELECT 1", "files": [], "parameters": {}, "limits": {}}
+        reply = worker.run({**request, "result_path": os.devnull}, limits=limits, cancellation=None)
+        assert reply["rows"] == 1
+    finally:
+        worker.close()
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -100,8 +100,7 @@ class QueryWorker:
             LakemeshError: the worker did not start.
         """
         try:
-            ready, _, _ = select.select([self._out], [], [], STARTUP_SECONDS)
-            if not ready:
+            if not self._readable(STARTUP_SECONDS):
                 raise ChannelClosedError("no answer")
             read_frame(self._read)
         except (ChannelClosedError, ValueError, OSError) as e:
@@ -112,6 +111,13 @@ class QueryWorker:
     @property
     def _out(self) -> Any:
         return self.process.stdout
+
+    def _readable(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the worker to write (or exit); poll, not select: a busy
+        hub's descriptors pass select's limit of 1024."""
+        poller = select.poll()
+        poller.register(self._out.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        return bool(poller.poll(seconds * 1000))
 
     def _read(self, size: int) -> bytes:
         return os.read(self._out.fileno(), size)
@@ -152,8 +158,7 @@ class QueryWorker:
 
     def _reply(self, cap: int) -> dict[str, Any]:
         while True:
-            ready, _, _ = select.select([self._out], [], [], WATCH_SECONDS)
-            if ready:
+            if self._readable(WATCH_SECONDS):
                 return read_frame(self._read)
             if memory_status(self.pid)["VmRSS"] > cap:
                 self.memory_killed = True
