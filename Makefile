@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test test-fast coverage lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Everything but the slow tests and the PostgreSQL ones: the quick loop while working.
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow and not postgres"
+
+# The whole suite with line and branch coverage of the package (htmlcov/index.html).
+coverage: $(STAMP)
+	$(BIN)/python -m pytest --cov=lakemesh --cov-branch --cov-report=term-missing:skip-covered --cov-report=html
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/crawl.py

@@ -43,6 +43,16 @@ def _postgres_reason() -> str | None:
 _POSTGRES_REASON = _postgres_reason()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reaches PostgreSQL ``postgres`` (``make test-fast`` leaves them out),
+    also the PostgreSQL half of the tests parametrised over the store backends."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("env") == "postgres"
+        if on_postgres or "postgres_database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards.
