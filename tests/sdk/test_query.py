@@ -112,3 +112,13 @@ def test_workgroups(mesh: Mesh, governed: Governed) -> None:
         assert admin.get_workgroup("tiny")["max_concurrent"] == 2
         admin.delete_workgroup("tiny")
         assert [w["name"] for w in admin.list_workgroups()] == ["primary"]
+
+
+def test_a_large_result_is_decoded_as_it_arrives(mesh: Mesh, governed: Governed) -> None:
+    sql = "SELECT range AS n, 'row ' || range AS label FROM range(300000)"
+    with client_of(mesh, governed, EMMA) as client:
+        table = client.query(sql)
+        assert table.num_rows == 300000
+        assert table.slice(299999).to_pylist() == [{"n": 299999, "label": "row 299999"}]
+        with pytest.raises(LimitExceededError, match=r"row limit of 1000000 rows \(max_rows\)"):
+            client.query("SELECT * FROM range(1000001)")

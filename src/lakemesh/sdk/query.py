@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,9 +18,25 @@ ARROW = "application/vnd.apache.arrow.stream"
 EXPORT_FORMATS = ("csv", "arrow")
 
 
-def read_arrow(content: bytes) -> pa.Table:
-    """An Arrow IPC stream as a table."""
-    return pa.ipc.open_stream(pa.BufferReader(content)).read_all()
+class _ChunkReader(io.RawIOBase):
+    """A readable file over a response's body chunks, so Arrow decodes as they arrive."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 class QueryMethods(ApiBase):
@@ -40,15 +58,30 @@ class QueryMethods(ApiBase):
         self._raise_for_status(response)
         return response
 
+    def _arrow(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> tuple[pa.Table, dict[str, Any]]:
+        """A response's Arrow IPC stream decoded batch by batch as it arrives (the body is never
+        held whole next to the table), and the query's figures."""
+        try:
+            with self._http.stream(method, path, json=json, params=params) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._raise_for_status(response)
+                reader = io.BufferedReader(_ChunkReader(response.iter_bytes()), 1 << 20)
+                return pa.ipc.open_stream(reader).read_all(), _figures(response)
+        except httpx.TransportError as e:
+            raise self._unreachable(e) from e
+
     # -- queries --------------------------------------------------------------------------------
 
     def query(self, sql: str, *, workgroup: str | None = None) -> pa.Table:
         """Run ``sql`` and return its rows as an Arrow table (sent as an Arrow IPC stream)."""
         body = {"sql": sql, "workgroup": workgroup, "format": "arrow"}
-        response = self._raw("POST", "/queries", json=body)
-        for notice in _figures(response)["warnings"]:
+        table, figures = self._arrow("POST", "/queries", json=body)
+        for notice in figures["warnings"]:
             warnings.warn(notice, ReaderWarning, stacklevel=2)
-        return read_arrow(response.content)
+        return table
 
     def query_json(self, sql: str, *, workgroup: str | None = None) -> dict[str, Any]:
         """Run ``sql``: ``{"query_id", "columns": [{"name", "type"}], "rows": [[...]],
@@ -84,10 +117,9 @@ class QueryMethods(ApiBase):
 
     def query_results(self, query_id: str) -> pa.Table:
         """A finished job's rows as an Arrow table (the job's error when it did not succeed)."""
-        response = self._raw(
-            "GET", f"/queries/jobs/{segment(query_id)}/results", params={"format": "arrow"}
-        )
-        return read_arrow(response.content)
+        path = f"/queries/jobs/{segment(query_id)}/results"
+        table, _ = self._arrow("GET", path, params={"format": "arrow"})
+        return table
 
     def query_results_export(self, query_id: str, *, format: str) -> tuple[bytes, dict[str, Any]]:
         """A finished job's rows as CSV or Arrow IPC stream bytes, with its figures."""
