@@ -11,7 +11,9 @@ from sqlalchemy import select
 from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance import grants
 from lakemesh.governance.filters import create_filter
-from lakemesh.sharing import products, shares, subscriptions
+from lakemesh.model.permissions import Permission
+from lakemesh.query import service
+from lakemesh.sharing import links, products, shares, subscriptions
 from lakemesh.sharing.products import ProductSpec
 from lakemesh.store.schema import Grant
 from tests.sharing.conftest import (
@@ -322,3 +324,39 @@ def test_deprecated_and_draft_products_take_no_new_subscriptions(published: Shar
         match="Data product sales_customers is deprecated: gone: it takes no new subscriptions",
     ):
         _request(mesh)
+
+
+def test_an_approved_subscriber_reads_through_her_domains_link(published: SharingMesh) -> None:
+    mesh = published
+    requested = _request(mesh, exclude_columns=("email", "phone"))
+    _decide(mesh, "approve", requested["id"])
+    link = "marketing.shared_sales.customers"
+    with mesh.transaction() as session:
+        links.create_link(session, actor=mesh.actor(MARIA), name=link, target=CUSTOMERS)
+    # No DESCRIBE on the link: her access to the target is enough, in her own domain's catalog.
+    outcome = service.run(
+        mesh.env.hub, actor=mesh.actor(MIA), sql=f"SELECT customer_id, name FROM {link}"
+    )
+    assert outcome.result.table.num_rows > 0
+    with mesh.read() as session:
+        assert [view.name for view in links.list_links(session, actor=mesh.actor(MIA))] == [link]
+        explained = links.explain_access(
+            session, actor=mesh.actor(MIA), principal=MIA, permission=Permission.SELECT,
+            resource=link,
+        ).to_dict()  # fmt: skip
+    assert explained["allowed"] is True
+    assert explained["reasons"][:2] == [
+        f"{link} is a resource link to {CUSTOMERS}",
+        f"{MIA} may use the link: it is in {MIA}'s own domain's catalog and {MIA} may read "
+        f"{CUSTOMERS} (no DESCRIBE on the link needed)",
+    ]
+    # Someone of marketing who may not read the target still may not use the link.
+    with pytest.raises(AccessDeniedError, match=f"{MAX} lacks DESCRIBE on {link}"):
+        service.run(mesh.env.hub, actor=mesh.actor(MAX), sql=f"SELECT name FROM {link}")
+    with mesh.read() as session:
+        refused = links.explain_access(
+            session, actor=mesh.actor(MAX), principal=MAX, permission=Permission.SELECT,
+            resource=link,
+        ).to_dict()  # fmt: skip
+    assert refused["allowed"] is False
+    assert refused["reasons"][1] == f"{MAX} may not use the link: it lacks DESCRIBE on {link}"

@@ -4,9 +4,12 @@
 database ``analytics.shared_sales`` (made when missing); ``analytics.shared_crm`` → ``sales.crm``
 is a database link: the consumer database itself, whose tables are the target's tables.
 
-Reading through a link needs DESCRIBE on the link and the permission on the target. DESCRIBE on a
-link is DESCRIBE on the consumer database that is or holds it: its domain's admins have it, and
-``lakemesh grant DESCRIBE --on analytics.shared_sales --to ...`` gives it to others. A link
+Reading through a link needs the permission on the target, and the right to use the link: a
+principal of the link's own domain who may read the target uses the links to it in its domain's
+catalog with no grant on the link (Lake Formation would want DESCRIBE on every link); anyone else
+needs DESCRIBE on the link, which is DESCRIBE on the consumer database that is or holds it (its
+domain's admins have it; ``lakemesh grant DESCRIBE --on analytics.shared_sales --to ...`` gives
+it to others). ``explain`` on a link explains the target and says why the link may be used. A link
 remembers the share it relied on when made; once that share is revoked (and no other accepted
 share covers the target) the link is broken, and reading through it is denied with a message
 naming the target and the revoked share. Other links keep working.
@@ -14,13 +17,14 @@ naming the target and the revoked share. Other links keep working.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz.decisions import decide
 from lakemesh.authz.share_status import DECLINED
 from lakemesh.authz.visibility import require_visible, visible
 from lakemesh.catalog.tables import (
@@ -37,9 +41,13 @@ from lakemesh.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from lakemesh.identity.principals import get_domain_row
+from lakemesh.governance import explanations
+from lakemesh.identity.actors import load_actor
+from lakemesh.identity.principals import get_domain_row, get_principal
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
+from lakemesh.model.permissions import Permission
+from lakemesh.policy import Decision
 from lakemesh.sharing.shares import covering_shares, share_record
 from lakemesh.store.schema import Database, Domain, ResourceLink, Share
 from lakemesh.store.versions import PolicyChange, mark_policy_changed
@@ -274,7 +282,25 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
 
 def _visible(session: Session, actor: Actor, row: ResourceLink) -> bool:
     name = link_name(row)
-    return visible(session, actor, ResourceName(name.domain, name.database))
+    if visible(session, actor, ResourceName(name.domain, name.database)):
+        return True
+    if row.name == DATABASE_LINK:
+        return False
+    return _reads_target_from_home(session, actor, name, parse_resource(row.target))
+
+
+def _reads_target_from_home(
+    session: Session, actor: Actor, link: ResourceName, target: ResourceName
+) -> bool:
+    """Whether ``actor`` may use ``link`` without DESCRIBE on it: the link is in its own
+    domain's catalog and ``actor`` may read the table it points to."""
+    if actor.domain != link.domain:
+        return False
+    try:
+        decision = decide(session, actor=actor, permission=Permission.SELECT, resource=target)
+    except NotFoundError:
+        return False
+    return decision.allowed
 
 
 def list_links(session: Session, *, actor: Actor, domain: str | None = None) -> list[LinkView]:
@@ -362,7 +388,8 @@ def follow_link(session: Session, *, actor: Actor, name: ResourceName) -> Resour
     """The table a name of a query stands for (the query service's hook).
 
     A catalog table of that name wins; a link is followed only for ``actor`` with DESCRIBE on
-    it, and only while it is not broken. The caller then checks the permission on the target.
+    it or, in the link's own domain, with SELECT on its target, and only while it is not broken.
+    The caller then checks the permission on the target.
 
     Raises:
         AccessDeniedError: no DESCRIBE on the link, or the link is broken.
@@ -374,7 +401,10 @@ def follow_link(session: Session, *, actor: Actor, name: ResourceName) -> Resour
         return name
     row = _table_link(session, name) or _database_link(session, name.domain, name.database or "")
     assert row is not None
-    if not visible(session, actor, ResourceName(name.domain, name.database)):
+    if not (
+        visible(session, actor, ResourceName(name.domain, name.database))
+        or _reads_target_from_home(session, actor, name, target)
+    ):
         raise actor.deny(
             f"{actor.ref} lacks DESCRIBE on {name}", action="query", resource=str(name)
         )
@@ -382,3 +412,34 @@ def follow_link(session: Session, *, actor: Actor, name: ResourceName) -> Resour
     if status == BROKEN:
         raise broken_link_error(actor, row, message or f"Link {name} is broken")
     return target
+
+
+def explain_access(
+    session: Session, *, actor: Actor, principal: str, permission: Permission, resource: str
+) -> Decision:
+    """:func:`lakemesh.governance.decisions.explain`, through a resource link when ``resource``
+    names one: the target's decision, with the reasons the link may (or may not) be used."""
+    name = None if "://" in resource or resource.startswith("tag:") else parse_resource(resource)
+    target = None
+    if name is not None and name.level == "table" and not _exists(session, name):
+        target = resolve_link(session, name)
+    if name is None or target is None:
+        return explanations.explain(
+            session, actor=actor, principal=principal, permission=permission, resource=resource
+        )
+    decision = explanations.explain(
+        session, actor=actor, principal=principal, permission=permission, resource=str(target)
+    )
+    subject = load_actor(session, get_principal(session, principal))
+    link_line = f"{name} is a resource link to {target}"
+    if visible(session, subject, ResourceName(name.domain, name.database)):
+        usable = f"{subject.ref} may use the link (DESCRIBE on {name.domain}.{name.database})"
+    elif _reads_target_from_home(session, subject, name, target):
+        usable = (
+            f"{subject.ref} may use the link: it is in {subject.ref}'s own domain's catalog and "
+            f"{subject.ref} may read {target} (no DESCRIBE on the link needed)"
+        )
+    else:
+        usable = f"{subject.ref} may not use the link: it lacks DESCRIBE on {name}"
+        return replace(decision, allowed=False, reasons=[link_line, usable, *decision.reasons])
+    return replace(decision, reasons=[link_line, usable, *decision.reasons])

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.errors import InvalidInputError
-from lakemesh.governance import explanations
 from lakemesh.model.permissions import parse_permissions
+from lakemesh.sharing import links
 
 router = APIRouter(prefix="/explain", tags=["governance"])
 
@@ -29,7 +29,7 @@ def explain(
             details={"permission": permission},
         )
     [chosen] = permissions
-    decision = explanations.explain(
+    decision = links.explain_access(
         session, actor=actor, principal=principal, permission=chosen, resource=resource
     )
     return decision.to_dict()
