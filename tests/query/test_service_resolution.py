@@ -22,7 +22,16 @@ from lakemesh.query import service
 from lakemesh.sharing import links, shares
 from tests.conftest import HubEnv, make_hub_env
 
-from .governed import CUSTOMER_ROWS, CUSTOMERS, MIA, ORDERS, SAM, GovernedMesh, build_governed_mesh
+from .governed import (
+    CUSTOMER_ROWS,
+    CUSTOMERS,
+    MIA,
+    NOBODY,
+    ORDERS,
+    SAM,
+    GovernedMesh,
+    build_governed_mesh,
+)
 
 
 @pytest.fixture
@@ -103,5 +112,9 @@ def test_a_resource_link_reads_the_shared_table(mesh: GovernedMesh) -> None:
     with mesh.hub.read() as session:
         reads = audit.search(session, reader=mesh.admin, action="query.read", actor=MARIA)
     assert {event.resource for event in reads} == {ORDERS}
-    with pytest.raises(AccessDeniedError, match=f"{MIA} lacks DESCRIBE on {LINK}"):
-        service.run(mesh.hub, actor=mesh.actor(MIA), sql=f"SELECT * FROM {LINK}")
+    # Mia may read the orders (her analysts' tag grant): she uses her domain's link to them
+    # without DESCRIBE on it; nobody@marketing, who may not read them, still may not.
+    mine = service.run(mesh.hub, actor=mesh.actor(MIA), sql=f"SELECT count(*) AS n FROM {LINK}")
+    assert mine.result.table.to_pylist() == [{"n": mesh.raw(ORDERS).num_rows}]
+    with pytest.raises(AccessDeniedError, match=f"{NOBODY} lacks DESCRIBE on {LINK}"):
+        service.run(mesh.hub, actor=mesh.actor(NOBODY), sql=f"SELECT * FROM {LINK}")
