@@ -72,6 +72,8 @@ def main() -> None:
     with hub.transaction() as session:
         actor = authenticate(session, token)
 
+    worker_pool().warm_up()
+
     def quiet() -> None:
         settle()
         worker_pool().wait_ready()

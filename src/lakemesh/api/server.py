@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from lakemesh.api.app import create_app
 from lakemesh.hub import Hub
+from lakemesh.query.engines.duckdb_process import worker_pool
 
 STARTUP_TIMEOUT = 30.0
 
@@ -27,6 +28,7 @@ def serve(
 ) -> None:
     """Serve the hub's API with uvicorn until interrupted (on ``sock`` when it is bound)."""
     config = uvicorn.Config(create_app(hub), host=host, port=port, log_level=log_level)
+    worker_pool().warm_up()  # query workers start with the server, not with its first query
     uvicorn.Server(config).run(sockets=None if sock is None else [sock])
 
 

@@ -39,7 +39,8 @@ from lakemesh.query.engines.duckdb_worker import (
 from lakemesh.query.engines.limits import interruptible, memory_bytes, memory_limit_exceeded
 
 POOL_SIZE = 2
-"""Workers each hub process keeps started (ready or busy); more start when more queries run."""
+"""Workers a serving hub keeps started (ready or busy); more start when more queries run. A
+process that only runs a command (the CLI on a hub home) keeps the one its first query started."""
 MAX_IDLE = 4
 """Ready workers kept when queries end (a busy hub does not restart one per query)."""
 MAX_QUERIES_PER_WORKER = 200
@@ -198,7 +199,7 @@ class QueryWorker:
 class WorkerPool:
     """Ready worker processes of one hub process, refilled by a background thread."""
 
-    def __init__(self, *, size: int = POOL_SIZE) -> None:
+    def __init__(self, *, size: int = 1) -> None:
         self.size = size
         self.results = tempfile.mkdtemp(prefix="lakemesh-results-")
         self._ready: list[QueryWorker] = []
@@ -264,6 +265,12 @@ class WorkerPool:
             self._condition.notify_all()
         if worker is not None:
             worker.close()
+
+    def warm_up(self, size: int = POOL_SIZE) -> None:
+        """Keep at least ``size`` workers started from now on, starting them in the background."""
+        with self._condition:
+            self.size = max(self.size, size)
+            self._refill()
 
     def wait_ready(self, timeout: float = STARTUP_SECONDS) -> bool:
         """Wait until ``size`` workers are started and none is starting (benchmarks keep
