@@ -239,3 +239,25 @@ def test_locations_registered_before_a_prefix_guardrail(mesh: Mesh, tmp_path: Pa
     [finding] = _findings(mesh, "location-outside-prefixes")
     assert finding.resource == f"file://{tmp_path}/sales"
     assert finding.severity == "high"
+
+
+def test_locations_registered_as_aliases_before_real_paths(mesh: Mesh, tmp_path: Path) -> None:
+    alias = tmp_path / "alias"
+    alias.symlink_to(tmp_path / "sales")
+    with mesh.env.hub.transaction() as session:  # as hubs before real paths could register
+        domain_id = session.execute(text("SELECT id FROM domains WHERE name = 'sales'")).scalar()
+        for uri in (f"file://{alias}", "file:///proc/self/root/srv"):
+            session.execute(
+                text(
+                    "INSERT INTO locations (domain_id, uri, created_at) "
+                    "VALUES (:domain, :uri, CURRENT_TIMESTAMP)"
+                ),
+                {"domain": domain_id, "uri": uri},
+            )
+    found = {f.resource: f.message for f in _findings(mesh, "location-not-real-path")}
+    assert found == {
+        f"file://{alias}": f"location file://{alias} of domain sales: it resolves to "
+        f"file://{tmp_path}/sales; deregister it and register that instead",
+        "file:///proc/self/root/srv": "location file:///proc/self/root/srv of domain sales: it "
+        "may not be a location: it lies inside the system folder /proc: file:///proc",
+    }

@@ -21,6 +21,8 @@ about and a message. What is checked, and why:
 - ``token-never-expires`` / ``token-exceeds-lifetime``: active tokens without expiry, or beyond
   a ``max-token-lifetime`` guardrail created after them;
 - ``location-outside-prefixes``: locations registered before a ``location-prefixes`` guardrail;
+- ``location-not-real-path``: locations registered before locations were compared on real paths
+  that are an alias (a symbolic link, ``/proc/self/root``) or a place that is never a location;
 - ``mesh-admins`` (medium when there is only one) and ``domain-without-admins``.
 """
 
@@ -43,13 +45,16 @@ from lakemesh.authz.grant_reach import (
 )
 from lakemesh.authz.loader import CatalogNames, grant_rule
 from lakemesh.authz.state import policy_index
+from lakemesh.catalog.location_rules import reserved_reason
+from lakemesh.errors import InvalidInputError
+from lakemesh.hub import Hub
 from lakemesh.model.actors import GOVERNANCE, SYSTEM, Actor
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import GrantRule, PolicyIndex, TagExpression, TagTarget
 from lakemesh.policy.coverage import contains
 from lakemesh.policy.tag_expressions import parse_tag_expression
-from lakemesh.storage import is_within
+from lakemesh.storage import is_within, real_uri
 from lakemesh.store.schema import (
     ApiToken,
     Domain,
@@ -336,9 +341,34 @@ def _tokens(session: Session) -> Iterator[Finding]:
             )
 
 
+def _real_path_problem(hub: Hub, uri: str) -> str | None:
+    """Why a registered location is not what locations are now (registered before real paths
+    were compared), or None."""
+    try:
+        real = real_uri(uri)
+    except InvalidInputError as error:
+        return error.message
+    reason = reserved_reason(hub, uri, real)
+    if reason is not None:
+        return f"it may not be a location: {reason}"
+    if real != uri:
+        return f"it resolves to {real}; deregister it and register that instead"
+    return None
+
+
 def _locations(session: Session) -> Iterator[Finding]:
     rows = guardrail_rules.list_guardrails(session, kind=guardrail_rules.LOCATION_PREFIXES)
+    hub = Hub.of(session)
     for location in session.execute(select(Location).order_by(Location.uri)).scalars():
+        problem = _real_path_problem(hub, location.uri)
+        if problem is not None:
+            yield Finding(
+                "location-not-real-path",
+                "high",
+                location.uri,
+                f"location {location.uri} of domain {location.domain.name}: {problem}",
+                {"domain": location.domain.name},
+            )
         for row in rows:
             prefixes = guardrail_rules.location_prefixes(row, location.domain.name)
             if not any(is_within(location.uri, prefix) for prefix in prefixes):
