@@ -15,10 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh.model.names import parse_resource
+from lakemesh.model.statuses import ShareStatus
 from lakemesh.settings import get_setting
 from lakemesh.store.schema import Domain, Grant, Share
 
-PENDING, ACCEPTED, DECLINED, REVOKED = "pending", "accepted", "declined", "revoked"
+PENDING, ACCEPTED, DECLINED, REVOKED = (
+    ShareStatus.PENDING,
+    ShareStatus.ACCEPTED,
+    ShareStatus.DECLINED,
+    ShareStatus.REVOKED,
+)
 SHARE_TARGETS = ("resource", "filter", "tag")
 """Grant targets that give catalog objects; location and tag-value grants to a domain are not
 shares (they delegate administration inside the mesh and need no acceptance)."""

@@ -26,17 +26,18 @@ from lakemesh.errors import (
     QueryRejectedError,
 )
 from lakemesh.model.actors import Actor
+from lakemesh.model.statuses import QueryStatus
 from lakemesh.query.engines import QueryCancelledError
 from lakemesh.query.gateway import QueryResult
 from lakemesh.store.schema import QueryRecord
 
-QUEUED, RUNNING = "queued", "running"
+QUEUED, RUNNING = QueryStatus.QUEUED, QueryStatus.RUNNING
 SUCCEEDED, FAILED, DENIED, REJECTED, CANCELLED = (
-    "succeeded",
-    "failed",
-    "denied",
-    "rejected",
-    "cancelled",
+    QueryStatus.SUCCEEDED,
+    QueryStatus.FAILED,
+    QueryStatus.DENIED,
+    QueryStatus.REJECTED,
+    QueryStatus.CANCELLED,
 )
 OUTCOMES = (SUCCEEDED, FAILED, DENIED, REJECTED, CANCELLED)
 MAX_HISTORY = 1000

@@ -24,13 +24,19 @@ from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
 from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
+from lakemesh.model.statuses import SubscriptionStatus
 from lakemesh.policy import parse_tag_expression
 from lakemesh.sharing.scopes import Scope, TableScope, table_scopes
 from lakemesh.sharing.shares import SUBSCRIPTION_ORIGIN, record_answer
 from lakemesh.store.schema import DataProduct, Grant, Subscription, SubscriptionGrant
 from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
-PENDING, APPROVED, REJECTED, REVOKED = "pending", "approved", "rejected", "revoked"
+PENDING, APPROVED, REJECTED, REVOKED = (
+    SubscriptionStatus.PENDING,
+    SubscriptionStatus.APPROVED,
+    SubscriptionStatus.REJECTED,
+    SubscriptionStatus.REVOKED,
+)
 SHARE, SHARED, DELEGATION = "share", "shared", "delegation"
 """Roles of a subscription's grants: the share it issued, a share it found, the delegation."""
 

@@ -27,11 +27,16 @@ from lakemesh.governance.tags import check_tag_expression, get_tag_value
 from lakemesh.identity.principals import get_domain_row, get_principal
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
+from lakemesh.model.statuses import ProductStatus
 from lakemesh.store.schema import DataProduct, DataProductTable, Table
 from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
-DRAFT, PUBLISHED, DEPRECATED = "draft", "published", "deprecated"
-STATUSES = (DRAFT, PUBLISHED, DEPRECATED)
+DRAFT, PUBLISHED, DEPRECATED = (
+    ProductStatus.DRAFT,
+    ProductStatus.PUBLISHED,
+    ProductStatus.DEPRECATED,
+)
+STATUSES = tuple(ProductStatus)
 DEFAULT_VERSION = "1.0.0"
 
 

@@ -32,13 +32,14 @@ from lakemesh.authz.state import policy_index
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
+from lakemesh.model.statuses import ShareStatus
 from lakemesh.policy import FilterTarget, ResourceTarget, TagTarget
 from lakemesh.policy.coverage import contains
 from lakemesh.store.schema import Grant, Share
 from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 DIRECTIONS = ("incoming", "outgoing")
-STATUSES = (PENDING, ACCEPTED, DECLINED, REVOKED)
+STATUSES = tuple(ShareStatus)
 GRANT_ORIGIN, SUBSCRIPTION_ORIGIN = "grant", "subscription"
 
 

@@ -21,6 +21,7 @@ from lakemesh import audit, clock
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.principals import get_principal
 from lakemesh.model.actors import Actor
+from lakemesh.model.statuses import SubscriptionStatus
 from lakemesh.sharing import products
 from lakemesh.sharing.issuance import (
     APPROVED,
@@ -42,7 +43,7 @@ from lakemesh.store.schema import (
     SubscriptionGrant,
 )
 
-STATUSES = (PENDING, APPROVED, REJECTED, REVOKED)
+STATUSES = tuple(SubscriptionStatus)
 
 
 def get_subscription(session: Session, subscription_id: int) -> Subscription:
