@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lakemesh import audit
 from lakemesh.errors import AccessDeniedError, InvalidInputError
 from lakemesh.home import HubHome
+from lakemesh.model.actions import Action
 from lakemesh.store import connect, upgrade
 from lakemesh.store.backends import READ_ONLY
 from lakemesh.store.integrity import translate_integrity_error
@@ -109,7 +110,7 @@ class Hub:
             audit.record(
                 session,
                 actor=str(details.pop("principal", "unknown")),
-                action=str(details.pop("action", "access.denied")),
+                action=Action(str(details.pop("action", Action.ACCESS_DENIED))),
                 resource=str(details.pop("resource", "")),
                 outcome="denied",
                 details={"message": denial.message, **details},

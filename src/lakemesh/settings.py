@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit
 from lakemesh.errors import InvalidInputError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.store.schema import Setting
 from lakemesh.store.versions import mark_policy_changed
@@ -60,13 +61,13 @@ def all_settings(session: Session) -> dict[str, Any]:
 
 def read_settings(session: Session, *, actor: Actor) -> dict[str, Any]:
     """Every mesh setting, for mesh admins only (denials are audited)."""
-    actor.require_mesh_admin(action="setting.read", resource="settings")
+    actor.require_mesh_admin(action=Action.SETTING_READ, resource="settings")
     return all_settings(session)
 
 
 def change_setting(session: Session, *, actor: Actor, key: str, value: Any) -> None:
     """Change a mesh setting (mesh admins only; audited)."""
-    actor.require_mesh_admin(action="setting.change", resource=f"setting:{key}")
+    actor.require_mesh_admin(action=Action.SETTING_CHANGE, resource=f"setting:{key}")
     before = get_setting(session, key)
     put_setting(session, key, value)
     # discovery and auto_accept_shares are read by the policy index: rebuild it everywhere.
@@ -74,7 +75,7 @@ def change_setting(session: Session, *, actor: Actor, key: str, value: Any) -> N
     audit.record(
         session,
         actor=actor.ref,
-        action="setting.change",
+        action=Action.SETTING_CHANGE,
         resource=f"setting:{key}",
         details={"from": before, "to": value},
     )

@@ -40,3 +40,10 @@ def test_verify_reports_the_first_broken_event_and_exits_1(admin_cli: Cli) -> No
     assert result.stderr == "Audit chain broken at event 2: event 2 was altered\n"
     broken = admin_cli.run("--json", "audit", "verify", code=1)
     assert '"broken_seq": 2' in broken.stdout
+
+
+def test_search_refuses_an_unknown_action_listing_the_known_ones(admin_cli: Cli) -> None:
+    error = admin_cli.error("audit", "search", "--action", "domain.created", code=6)
+    assert error["type"] == "invalid_input"
+    assert error["message"].startswith("Unknown action: 'domain.created' (known: access.denied, ")
+    assert "domain.create, " in error["message"]

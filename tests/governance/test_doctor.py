@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lakemesh.store.schema import Grant
 from sqlalchemy import text
 
 from lakemesh.catalog import domains, tables
@@ -18,7 +19,6 @@ from lakemesh.governance.doctor import Finding
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.identity import principals, tokens
 from lakemesh.model.permissions import parse_permissions
-from lakemesh.store.schema import Grant
 from tests.conftest import HubEnv
 from tests.governance.factory import CUSTOMER_COLUMNS, CUSTOMERS, Mesh, build_mesh
 

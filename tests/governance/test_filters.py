@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lakemesh.store.schema import Grant
 from sqlalchemy import select
 
 from lakemesh import audit
@@ -26,7 +27,6 @@ from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision
-from lakemesh.store.schema import Grant
 from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
 
 ORDERS = ResourceName("sales", "crm", "orders")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lakemesh.store.schema import AuditEvent, Grant
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,6 @@ from lakemesh.governance.grants import GrantRequest
 from lakemesh.identity import tokens
 from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import parse_permissions
-from lakemesh.store.schema import AuditEvent, Grant
 from tests.conftest import HubEnv
 from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lakemesh.store.schema import PolicyChangeRow, Table
 from sqlalchemy import delete
 
 from lakemesh.authz import decisions
@@ -26,7 +27,6 @@ from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.settings import change_setting
-from lakemesh.store.schema import PolicyChangeRow, Table
 from lakemesh.store.versions import (
     PolicyChange,
     mark_policy_changed,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lakemesh.store.schema import AuditEvent
 from sqlalchemy import select
 
 from lakemesh import audit
@@ -18,7 +19,6 @@ from lakemesh.governance import grants, tag_assignments, tags
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
-from lakemesh.store.schema import AuditEvent
 from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
 
 ORDERS = ResourceName("sales", "crm", "orders")

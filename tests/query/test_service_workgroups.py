@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from lakemesh.store.schema import QueryRecord
 from sqlalchemy import select
 
 from lakemesh import clock
@@ -23,7 +24,6 @@ from lakemesh.errors import (
 )
 from lakemesh.query import jobs, load_engine, service, workgroups
 from lakemesh.query.history import QueryFacts, insert_query
-from lakemesh.store.schema import QueryRecord
 from tests.conftest import FrozenClock, HubEnv
 
 from .governed import BOB, CARL, CUSTOMERS, EMMA, ORDERS, GovernedMesh, build_governed_mesh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from lakemesh.store.schema import Grant
 
 from lakemesh.catalog.tables import create_database, drop_table
 from lakemesh.errors import (
@@ -15,7 +16,6 @@ from lakemesh.errors import (
 from lakemesh.governance import grants
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.sharing import links, shares
-from lakemesh.store.schema import Grant
 from tests.sharing.conftest import CUSTOMERS, MARIA, MIA, ORDERS, SAM, SharingMesh
 
 LINKED_CUSTOMERS = "marketing.shared_sales.customers"

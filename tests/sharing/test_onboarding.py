@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lakemesh.store.schema import AuditEvent
 from sqlalchemy import select
 
 from lakemesh.catalog import domains, tables
@@ -14,7 +15,6 @@ from lakemesh.governance import tag_assignments, tags
 from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_domain_row, get_principal
 from lakemesh.sharing import onboarding
-from lakemesh.store.schema import AuditEvent
 from tests.conftest import HubEnv
 from tests.sharing.conftest import write_sales_lake
 from tests.storage.lake import Lake

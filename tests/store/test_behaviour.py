@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from lakemesh.store.schema import ApiToken, AuditEvent
 from sqlalchemy import func, select
 
 from lakemesh.catalog import domains, locations, tables
@@ -25,7 +26,6 @@ from lakemesh.identity import attributes, principals, tokens
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import ResourceName
 from lakemesh.store.migrate import current_revision, head_revision
-from lakemesh.store.schema import ApiToken, AuditEvent
 from tests.conftest import FrozenClock, HubEnv
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import clock
+from lakemesh.model.actions import Action
 from lakemesh.store.schema import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -47,7 +48,7 @@ def record(
     session: Session,
     *,
     actor: str,
-    action: str,
+    action: Action,
     resource: str,
     outcome: str = "success",
     details: dict[str, Any] | None = None,
@@ -63,7 +64,7 @@ def record(
         seq=head.seq + 1,
         time=clock.now(),
         actor=actor,
-        action=action,
+        action=str(action),  # the plain value: the trail is read by other tools too
         resource=resource,
         outcome=outcome,
         details=clean_details,

@@ -10,13 +10,15 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from lakemesh.audit.chain import VerifyResult, verify
+from lakemesh.errors import InvalidInputError
+from lakemesh.model.actions import FAMILIES, VALUES, Action, is_action_filter
 from lakemesh.model.actors import Actor
 from lakemesh.store.schema import AuditEvent
 
 MAX_RESULTS = 10_000
 
 
-def require_reader(actor: Actor, *, action: str) -> None:
+def require_reader(actor: Actor, *, action: Action) -> None:
     """Raise an audited denial unless ``actor`` may read the whole trail (mesh admins: it names
     every principal and resource of the mesh)."""
     actor.require_mesh_admin(action=action, resource="audit")
@@ -46,7 +48,7 @@ def _readable_by(reader: Actor) -> ColumnElement[bool] | None:
     if not reader.admin_of:
         raise reader.deny(
             f"{reader.ref} is not a mesh admin or a domain admin",
-            action="audit.search",
+            action=Action.AUDIT_SEARCH,
             resource="audit",
         )
     return domain_events(reader.admin_of)
@@ -69,7 +71,16 @@ def search(
     ``sales.crm.customers``); ``action`` matches exactly or as a prefix ending in ``.``
     (``grant`` finds ``grant.create``). Mesh admins read the whole trail, domain admins the
     events about their domains (:func:`domain_events`).
+
+    Raises:
+        InvalidInputError: ``action`` names no action and no family of them.
     """
+    if action and not is_action_filter(action):
+        raise InvalidInputError(
+            f"Unknown action: {action!r} (known: {', '.join(sorted(VALUES))}; "
+            f"or all of a family: {', '.join(sorted(FAMILIES))})",
+            details={"action": action},
+        )
     query = select(AuditEvent)
     scope = _readable_by(reader)
     if scope is not None:
@@ -108,5 +119,5 @@ def describe_event(event: AuditEvent) -> dict[str, Any]:
 
 def verify_trail(session: Session, *, reader: Actor) -> VerifyResult:
     """Verify the whole chain on behalf of ``reader`` (mesh admins only)."""
-    require_reader(reader, action="audit.verify")
+    require_reader(reader, action=Action.AUDIT_VERIFY)
     return verify(session)

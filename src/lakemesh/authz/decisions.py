@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh.authz.state import policy_index
 from lakemesh.errors import AccessDeniedError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_principal
 from lakemesh.model.permissions import Permission
@@ -29,7 +30,7 @@ def decide(
 
 
 def require(
-    session: Session, *, actor: Actor, permission: Permission, resource: Resource, action: str
+    session: Session, *, actor: Actor, permission: Permission, resource: Resource, action: Action
 ) -> Decision:
     """The decision when allowed; otherwise an audited denial naming what is missing."""
     decision = decide(session, actor=actor, permission=permission, resource=resource)

@@ -22,6 +22,7 @@ from lakemesh.authz.guardrail_rules import (
 )
 from lakemesh.authz.state import policy_index
 from lakemesh.errors import GuardrailViolationError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.model.permissions import Permission
@@ -35,7 +36,7 @@ def _violation(
     problem: str,
     *,
     actor: Actor | None,
-    action: str,
+    action: Action,
     resource: str,
     **details: Any,
 ) -> GuardrailViolationError:
@@ -62,7 +63,7 @@ def check_shareable(
     table: str | ResourceName,
     *,
     actor: Actor | None = None,
-    action: str = "share.create",
+    action: Action = Action.SHARE_CREATE,
 ) -> None:
     """Refuse to share or publish ``table`` while it lacks a required tag key.
 
@@ -106,7 +107,7 @@ def check_grant(session: Session, *, actor: Actor, rule: GrantRule) -> None:
     tables = tables_reached(session, index, rule)
     target = str(rule.target)
     for table in tables:
-        check_shareable(session, table, actor=actor, action="grant.create")
+        check_shareable(session, table, actor=actor, action=Action.GRANT_CREATE)
     if Permission.SELECT not in rule.permissions_on("table"):
         return
     for row in scopes:
@@ -124,7 +125,7 @@ def check_grant(session: Session, *, actor: Actor, rule: GrantRule) -> None:
                 f"{target} may be granted to named principals only, not to {rule.grantee}"
                 + (f" (sensitive columns {where})" if where else ""),
                 actor=actor,
-                action="grant.create",
+                action=Action.GRANT_CREATE,
                 resource=target,
                 grantee=str(rule.grantee),
                 columns=reached,
@@ -150,7 +151,7 @@ def check_location_prefixes(
                 row,
                 f"location {normalized} is outside the allowed prefixes",
                 actor=actor,
-                action="location.register",
+                action=Action.LOCATION_REGISTER,
                 resource=normalized,
                 allowed_prefixes=prefixes,
             )
@@ -194,6 +195,6 @@ def check_token_lifetime(
         row,
         f"tokens may live at most {row.config.get('max')}; asked for {asked}",
         actor=actor,
-        action="token.create",
+        action=Action.TOKEN_CREATE,
         resource=principal,
     )

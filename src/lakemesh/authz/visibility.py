@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh.authz.decisions import decide
 from lakemesh.errors import NotFoundError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import Permission
@@ -28,7 +29,7 @@ def visible(session: Session, actor: Actor, name: ResourceName) -> bool:
     return decision.allowed
 
 
-def require_visible(session: Session, actor: Actor, name: ResourceName, *, action: str) -> None:
+def require_visible(session: Session, actor: Actor, name: ResourceName, *, action: Action) -> None:
     """Raise an audited denial unless ``actor`` may DESCRIBE ``name``."""
     if not visible(session, actor, name):
         raise actor.deny(f"{actor.ref} lacks DESCRIBE on {name}", action=action, resource=str(name))

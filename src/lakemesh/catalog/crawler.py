@@ -23,6 +23,7 @@ from lakemesh.catalog.tables import (
 from lakemesh.errors import NotFoundError
 from lakemesh.hub import Hub
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import real_uri
@@ -77,7 +78,7 @@ def crawl(
     check_identifier(database, "database name")
     with hub.transaction() as session:
         get_domain_row(session, domain)
-        actor.require_domain_admin(domain, action="crawl", resource=f"{domain}.{database}")
+        actor.require_domain_admin(domain, action=Action.CRAWL, resource=f"{domain}.{database}")
         boundary = owning_location(session, uri=uri, domain=domain).uri
     discovery = discover(real_uri(uri), boundary=boundary, progress=progress)
     discovered = discovery.tables
@@ -132,7 +133,7 @@ def crawl(
         audit.record(
             session,
             actor=actor.ref,
-            action="crawl",
+            action=Action.CRAWL,
             resource=f"{domain}.{database}",
             details={"uri": uri, "tables": {r.name: r.status for r in results}},
         )

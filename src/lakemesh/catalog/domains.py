@@ -12,6 +12,7 @@ from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.principals import get_domain_row, get_principal, insert_principal
 from lakemesh.identity.tokens import IssuedToken, issue_token
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Database, Domain, DomainAdmin, Principal
@@ -83,7 +84,7 @@ def bootstrap(session: Session, *, admin: str) -> IssuedToken:
     audit.record(
         session,
         actor=principal.ref,
-        action="hub.init",
+        action=Action.HUB_INIT,
         resource=GOVERNANCE,
         details={"admin": principal.ref, "token_id": token.id},
     )
@@ -104,7 +105,7 @@ def create_domain(
 
     Admins named as ``user:x@NAME`` or ``service:x@NAME`` are created with the domain.
     """
-    actor.require_mesh_admin(action="domain.create", resource=name)
+    actor.require_mesh_admin(action=Action.DOMAIN_CREATE, resource=name)
     row = _insert_domain(
         session, name, producer=producer, consumer=consumer, description=description
     )
@@ -115,7 +116,7 @@ def create_domain(
     audit.record(
         session,
         actor=actor.ref,
-        action="domain.create",
+        action=Action.DOMAIN_CREATE,
         resource=name,
         details={"producer": producer, "consumer": consumer, "admins": list(admins)},
     )
@@ -133,7 +134,7 @@ def update_domain(
 ) -> Domain:
     """Change a domain's flags or description (its admins or mesh admins)."""
     row = get_domain_row(session, name)
-    actor.require_domain_admin(name, action="domain.update")
+    actor.require_domain_admin(name, action=Action.DOMAIN_UPDATE)
     changes: dict[str, Any] = {}
     for field_name, value in (
         ("producer", producer),
@@ -143,23 +144,25 @@ def update_domain(
         if value is not None and getattr(row, field_name) != value:
             setattr(row, field_name, value)
             changes[field_name] = value
-    audit.record(session, actor=actor.ref, action="domain.update", resource=name, details=changes)
+    audit.record(
+        session, actor=actor.ref, action=Action.DOMAIN_UPDATE, resource=name, details=changes
+    )
     return row
 
 
 def add_admin(session: Session, *, actor: Actor, domain: str, principal: str) -> None:
     """Make ``principal`` an admin of ``domain`` (mesh admins and the domain's admins)."""
     row = get_domain_row(session, domain)
-    actor.require_domain_admin(domain, action="domain.add_admin")
+    actor.require_domain_admin(domain, action=Action.DOMAIN_ADD_ADMIN)
     if domain == GOVERNANCE:
-        actor.require_mesh_admin(action="domain.add_admin", resource=domain)
+        actor.require_mesh_admin(action=Action.DOMAIN_ADD_ADMIN, resource=domain)
     admin = _admin_principal(session, principal)
     _make_admin(session, row, admin)
     mark_policy_changed(session, PolicyChange.of(principals=[admin.ref]))
     audit.record(
         session,
         actor=actor.ref,
-        action="domain.add_admin",
+        action=Action.DOMAIN_ADD_ADMIN,
         resource=domain,
         details={"admin": principal},
     )
@@ -169,7 +172,7 @@ def remove_admin(session: Session, *, actor: Actor, domain: str, principal: str)
     """Remove an admin. The last mesh admin cannot be removed, and a domain's last admin only by
     a mesh admin (a domain admin would leave the domain with nobody to run it)."""
     row = get_domain_row(session, domain)
-    actor.require_domain_admin(domain, action="domain.remove_admin")
+    actor.require_domain_admin(domain, action=Action.DOMAIN_REMOVE_ADMIN)
     target = get_principal(session, principal)
     link = session.get(DomainAdmin, (row.id, target.id))
     if link is None:
@@ -190,7 +193,7 @@ def remove_admin(session: Session, *, actor: Actor, domain: str, principal: str)
     audit.record(
         session,
         actor=actor.ref,
-        action="domain.remove_admin",
+        action=Action.DOMAIN_REMOVE_ADMIN,
         resource=domain,
         details={"admin": principal},
     )
@@ -198,7 +201,7 @@ def remove_admin(session: Session, *, actor: Actor, domain: str, principal: str)
 
 def delete_domain(session: Session, *, actor: Actor, name: str) -> None:
     """Delete an empty domain (mesh admins only); ``governance`` stays."""
-    actor.require_mesh_admin(action="domain.delete", resource=name)
+    actor.require_mesh_admin(action=Action.DOMAIN_DELETE, resource=name)
     row = get_domain_row(session, name)
     if name == GOVERNANCE:
         raise ConflictError("The governance domain cannot be deleted")
@@ -212,7 +215,7 @@ def delete_domain(session: Session, *, actor: Actor, name: str) -> None:
         )
     session.delete(row)
     mark_policy_changed(session)
-    audit.record(session, actor=actor.ref, action="domain.delete", resource=name)
+    audit.record(session, actor=actor.ref, action=Action.DOMAIN_DELETE, resource=name)
 
 
 def list_domains(session: Session) -> Sequence[Domain]:

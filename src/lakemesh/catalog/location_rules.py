@@ -25,6 +25,7 @@ from lakemesh.authz.decisions import decide
 from lakemesh.authz.guardrail_rules import LOCATION_PREFIXES, list_guardrails, location_prefixes
 from lakemesh.errors import AccessDeniedError
 from lakemesh.hub import Hub
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Location as LocationResource
@@ -95,7 +96,7 @@ def check_not_reserved(session: Session, *, uri: str, real: str, actor: Actor | 
             f"Location {shown(uri, real)} may not be registered: {reason}",
             details={
                 "principal": actor.ref if actor is not None else "unknown",
-                "action": "location.register",
+                "action": Action.LOCATION_REGISTER,
                 "resource": uri,
             },
         )
@@ -147,6 +148,6 @@ def check_may_register(
         f"{actor.ref} lacks DATA_LOCATION_ACCESS on {shown(uri, real)}: a domain admin "
         f"registers locations only inside {' or '.join(prefixes)} or inside a registered "
         "location granted with DATA_LOCATION_ACCESS (ask a mesh admin)",
-        action="location.register",
+        action=Action.LOCATION_REGISTER,
         resource=uri,
     )

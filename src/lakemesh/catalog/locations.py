@@ -19,6 +19,7 @@ from lakemesh.catalog.location_rules import (
 )
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.storage import is_within, normalize_uri, real_uri
@@ -73,7 +74,7 @@ def check_location(session: Session, *, uri: str, domain: str, actor: Actor | No
 def register_location(session: Session, *, actor: Actor, uri: str, domain: str) -> Location:
     """Register a storage location for ``domain`` (its admins or mesh admins), by its real URI."""
     domain_row = get_domain_row(session, domain)
-    actor.require_domain_admin(domain, action="location.register", resource=uri)
+    actor.require_domain_admin(domain, action=Action.LOCATION_REGISTER, resource=uri)
     real = check_location(session, uri=uri, domain=domain, actor=actor)
     row = Location(domain_id=domain_row.id, uri=real, created_at=clock.now())
     session.add(row)
@@ -81,7 +82,7 @@ def register_location(session: Session, *, actor: Actor, uri: str, domain: str) 
     audit.record(
         session,
         actor=actor.ref,
-        action="location.register",
+        action=Action.LOCATION_REGISTER,
         resource=real,
         details={"domain": domain, **({"given": uri} if uri != real else {})},
     )
@@ -141,7 +142,7 @@ def deregister_location(session: Session, *, actor: Actor, uri: str) -> None:
     row = find_location(session, normalized)
     if row is None:
         raise NotFoundError(f"Location does not exist: {normalized}", details={"uri": normalized})
-    actor.require_domain_admin(row.domain.name, action="location.deregister", resource=row.uri)
+    actor.require_domain_admin(row.domain.name, action=Action.LOCATION_DEREGISTER, resource=row.uri)
     others = [
         other.uri for other in list_locations(session, domain=row.domain.name) if other.id != row.id
     ]
@@ -158,7 +159,7 @@ def deregister_location(session: Session, *, actor: Actor, uri: str) -> None:
             )
     session.delete(row)
     mark_policy_changed(session)
-    audit.record(session, actor=actor.ref, action="location.deregister", resource=row.uri)
+    audit.record(session, actor=actor.ref, action=Action.LOCATION_DEREGISTER, resource=row.uri)
 
 
 def find_location(session: Session, uri: str) -> Location | None:

@@ -14,6 +14,7 @@ from lakemesh.authz.visibility import require_visible, visible
 from lakemesh.catalog.locations import owning_location
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import real_uri
@@ -85,7 +86,7 @@ def create_database(
     """Create a database in ``domain``'s catalog (its admins)."""
     resource = f"{domain}.{name}"
     domain_row = get_domain_row(session, domain)
-    actor.require_domain_admin(domain, action="database.create", resource=resource)
+    actor.require_domain_admin(domain, action=Action.DATABASE_CREATE, resource=resource)
     check_identifier(name, "database name")
     if session.execute(
         select(Database.id).where(Database.domain_id == domain_row.id, Database.name == name)
@@ -110,7 +111,7 @@ def create_database(
     audit.record(
         session,
         actor=actor.ref,
-        action="database.create",
+        action=Action.DATABASE_CREATE,
         resource=resource,
         details={"location": location},
     )
@@ -129,12 +130,12 @@ def alter_database(
     session: Session, *, actor: Actor, domain: str, name: str, description: str
 ) -> Database:
     row = get_database_row(session, domain, name)
-    actor.require_domain_admin(domain, action="database.alter", resource=f"{domain}.{name}")
+    actor.require_domain_admin(domain, action=Action.DATABASE_ALTER, resource=f"{domain}.{name}")
     row.description = description
     audit.record(
         session,
         actor=actor.ref,
-        action="database.alter",
+        action=Action.DATABASE_ALTER,
         resource=f"{domain}.{name}",
         details={"description": description},
     )
@@ -147,7 +148,7 @@ def drop_database(
     """Drop a database; with tables in it only when ``cascade`` (the files stay where they are)."""
     resource = f"{domain}.{name}"
     row = get_database_row(session, domain, name)
-    actor.require_domain_admin(domain, action="database.drop", resource=resource)
+    actor.require_domain_admin(domain, action=Action.DATABASE_DROP, resource=resource)
     tables = session.execute(select(Table.name).where(Table.database_id == row.id)).scalars().all()
     if tables and not cascade:
         raise ConflictError(
@@ -159,7 +160,7 @@ def drop_database(
     audit.record(
         session,
         actor=actor.ref,
-        action="database.drop",
+        action=Action.DATABASE_DROP,
         resource=resource,
         details={"tables": sorted(tables)},
     )
@@ -239,7 +240,7 @@ def create_table(
     """Register a table whose files lie in a location of its domain."""
     resource = str(name.table_name)
     database = get_database_row(session, name.domain, name.database or "")
-    actor.require_domain_admin(name.domain, action="table.create", resource=resource)
+    actor.require_domain_admin(name.domain, action=Action.TABLE_CREATE, resource=resource)
     check_identifier(name.table or "", "table name")
     if format not in FORMATS:
         raise InvalidInputError(
@@ -273,7 +274,7 @@ def create_table(
     audit.record(
         session,
         actor=actor.ref,
-        action="table.create",
+        action=Action.TABLE_CREATE,
         resource=resource,
         details={"location": row.location, "format": format, "columns": len(columns)},
     )
@@ -295,7 +296,7 @@ def alter_table(
     """
     resource = str(name.table_name)
     row = get_table_row(session, name)
-    actor.require_domain_admin(name.domain, action="table.alter", resource=resource)
+    actor.require_domain_admin(name.domain, action=Action.TABLE_ALTER, resource=resource)
     details: dict[str, Any] = {}
     changes: dict[str, Any] = {"added": [], "removed": [], "changed": []}
     if description is not None:
@@ -318,7 +319,7 @@ def alter_table(
         row.updated_at = clock.now()
         mark_policy_changed(session, PolicyChange.of(tables=[name.table_name]))
         audit.record(
-            session, actor=actor.ref, action="table.alter", resource=resource, details=details
+            session, actor=actor.ref, action=Action.TABLE_ALTER, resource=resource, details=details
         )
     return changes
 
@@ -327,11 +328,11 @@ def drop_table(session: Session, *, actor: Actor, name: ResourceName) -> None:
     """Remove a table from the catalog (its files stay where they are)."""
     resource = str(name.table_name)
     row = get_table_row(session, name)
-    actor.require_domain_admin(name.domain, action="table.drop", resource=resource)
+    actor.require_domain_admin(name.domain, action=Action.TABLE_DROP, resource=resource)
     session.delete(row)
     # Its tags, filters and the grants on it go with it (and grants derived from those).
     mark_policy_changed(session, EVERYTHING)
-    audit.record(session, actor=actor.ref, action="table.drop", resource=resource)
+    audit.record(session, actor=actor.ref, action=Action.TABLE_DROP, resource=resource)
 
 
 def list_databases(session: Session, *, domain: str | None = None) -> Sequence[Database]:
@@ -461,11 +462,11 @@ def visible_tables(
 
 def show_database(session: Session, *, actor: Actor, name: ResourceName) -> Database:
     """A database ``actor`` may DESCRIBE."""
-    require_visible(session, actor, name, action="database.show")
+    require_visible(session, actor, name, action=Action.DATABASE_SHOW)
     return get_database_row(session, name.domain, name.database or "")
 
 
 def show_table(session: Session, *, actor: Actor, name: ResourceName) -> Table:
     """A table ``actor`` may DESCRIBE."""
-    require_visible(session, actor, name.table_name, action="table.show")
+    require_visible(session, actor, name.table_name, action=Action.TABLE_SHOW)
     return get_table_row(session, name)

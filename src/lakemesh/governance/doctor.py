@@ -48,6 +48,7 @@ from lakemesh.authz.state import policy_index
 from lakemesh.catalog.location_rules import reserved_reason
 from lakemesh.errors import InvalidInputError
 from lakemesh.hub import Hub
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, SYSTEM, Actor
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
@@ -91,7 +92,7 @@ class Finding:
 
 def diagnose(session: Session, *, actor: Actor) -> list[Finding]:
     """Every finding, most severe first (mesh admins only)."""
-    actor.require_mesh_admin(action="doctor", resource="mesh")
+    actor.require_mesh_admin(action=Action.DOCTOR, resource="mesh")
     index = policy_index(session)
     names = CatalogNames(session)
     dangling = list(_dangling_grants(session))

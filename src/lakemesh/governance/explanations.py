@@ -13,6 +13,7 @@ from lakemesh.catalog.locations import list_locations
 from lakemesh.errors import InvalidInputError
 from lakemesh.identity.attributes import attribute_sources
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_principal, parse_resource
 from lakemesh.model.permissions import Permission
@@ -49,7 +50,7 @@ def explain(
         if domain is None or not actor.administers(domain):
             raise actor.deny(
                 f"{actor.ref} may not explain the access of {subject_ref} to {resource}",
-                action="explain",
+                action=Action.EXPLAIN,
                 resource=resource,
             )
     index = policy_index(session)

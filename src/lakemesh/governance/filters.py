@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.policy import validate_predicate
@@ -127,7 +128,7 @@ def create_filter(
     """
     resource = _table(table)
     table_row = get_table_row(session, resource)
-    actor.require_domain_admin(resource.domain, action="filter.create", resource=str(resource))
+    actor.require_domain_admin(resource.domain, action=Action.FILTER_CREATE, resource=str(resource))
     check_identifier(name, "data filter name")
     if session.execute(
         select(DataFilterRow.id).where(
@@ -156,7 +157,7 @@ def create_filter(
     audit.record(
         session,
         actor=actor.ref,
-        action="filter.create",
+        action=Action.FILTER_CREATE,
         resource=str(resource),
         details=_definition(row),
     )
@@ -179,7 +180,7 @@ def update_filter(
     ``excluded_columns``, or ``all_columns``); every grant through it changes with it."""
     row = get_filter(session, name=name, table=table)
     resource = table_name(row.table)
-    actor.require_domain_admin(resource.domain, action="filter.update", resource=str(resource))
+    actor.require_domain_admin(resource.domain, action=Action.FILTER_UPDATE, resource=str(resource))
     if rows is not None and all_rows:
         raise InvalidInputError("Give a row predicate or all rows, not both")
     if all_columns and (columns is not None or excluded_columns is not None):
@@ -201,7 +202,7 @@ def update_filter(
     audit.record(
         session,
         actor=actor.ref,
-        action="filter.update",
+        action=Action.FILTER_UPDATE,
         resource=str(resource),
         details={**after, "before": before, "grants": through},
     )
@@ -256,7 +257,7 @@ def delete_filter(
     """
     row = get_filter(session, name=name, table=table)
     resource = table_name(row.table)
-    actor.require_domain_admin(resource.domain, action="filter.delete", resource=str(resource))
+    actor.require_domain_admin(resource.domain, action=Action.FILTER_DELETE, resource=str(resource))
     grants = filter_grants(session, row)
     if grants and not force:
         raise ConflictError(
@@ -277,7 +278,7 @@ def delete_filter(
         audit.record(
             session,
             actor=actor.ref,
-            action="grant.revoke",
+            action=Action.GRANT_REVOKE,
             resource=str(resource),
             details={
                 "grant_id": grant.id,
@@ -296,7 +297,7 @@ def delete_filter(
     audit.record(
         session,
         actor=actor.ref,
-        action="filter.delete",
+        action=Action.FILTER_DELETE,
         resource=str(resource),
         details={**definition, "revoked_grants": revoked},
     )
@@ -316,7 +317,9 @@ def list_filters(
     )
     if table is not None:
         resource = _table(table)
-        actor.require_domain_admin(resource.domain, action="filter.list", resource=str(resource))
+        actor.require_domain_admin(
+            resource.domain, action=Action.FILTER_LIST, resource=str(resource)
+        )
         query = query.where(DataFilterRow.table_id == get_table_row(session, resource).id)
     elif not actor.is_mesh_admin:
         query = query.where(Domain.name.in_(sorted(actor.admin_of)))
@@ -329,10 +332,12 @@ def show_filter(
     """One filter, for admins of its table's domain."""
     if table is not None:
         resource = _table(table)
-        actor.require_domain_admin(resource.domain, action="filter.show", resource=str(resource))
+        actor.require_domain_admin(
+            resource.domain, action=Action.FILTER_SHOW, resource=str(resource)
+        )
     row = get_filter(session, name=name, table=table)
     resource = table_name(row.table)
-    actor.require_domain_admin(resource.domain, action="filter.show", resource=str(resource))
+    actor.require_domain_admin(resource.domain, action=Action.FILTER_SHOW, resource=str(resource))
     return row
 
 

@@ -22,6 +22,7 @@ from lakemesh.errors import NotFoundError
 from lakemesh.governance.grant_listing import describe_grant, list_grants
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission, expand
 from lakemesh.policy import (
@@ -76,7 +77,7 @@ def grant(
         reason = decision.reasons[0] if decision.reasons else "no grant with grant option"
         raise actor.deny(
             f"{actor.ref} may not grant {', '.join(row.permissions)} on {target}: {reason}",
-            action="grant.create",
+            action=Action.GRANT_CREATE,
             resource=target,
         )
     check_grant(session, actor=actor, rule=rule)
@@ -108,7 +109,7 @@ def grant(
     audit.record(
         session,
         actor=actor.ref,
-        action="grant.create",
+        action=Action.GRANT_CREATE,
         resource=target,
         details={
             "grant_id": row.id,
@@ -138,7 +139,7 @@ def _delete_with_descendants(
         audit.record(
             session,
             actor=actor.ref,
-            action="grant.revoke",
+            action=Action.GRANT_REVOKE,
             resource=target,
             details={"grant_id": child.id, "grantee": child.grantee.ref, "cascade_from": row.id},
         )
@@ -147,7 +148,7 @@ def _delete_with_descendants(
     audit.record(
         session,
         actor=actor.ref,
-        action="grant.revoke",
+        action=Action.GRANT_REVOKE,
         resource=target,
         details={"grant_id": row.id, "grantee": row.grantee.ref, "cascade_from": cause},
     )
@@ -166,7 +167,7 @@ def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> list[int]:
     if not _may_revoke(session, actor, row, rule):
         raise actor.deny(
             f"{actor.ref} may not revoke grant #{row.id} on {rule.target}",
-            action="grant.revoke",
+            action=Action.GRANT_REVOKE,
             resource=str(rule.target),
         )
     removed = _delete_with_descendants(session, actor=actor, row=row, names=names, cause=None)
@@ -201,7 +202,7 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
         if not _may_revoke(session, actor, row, rule):
             raise actor.deny(
                 f"{actor.ref} may not revoke grant #{row.id} on {rule.target}",
-                action="grant.revoke",
+                action=Action.GRANT_REVOKE,
                 resource=str(rule.target),
             )
         held = {Permission(p) for p in row.permissions}
@@ -230,7 +231,7 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
         audit.record(
             session,
             actor=actor.ref,
-            action="grant.revoke",
+            action=Action.GRANT_REVOKE,
             resource=str(rule.target),
             details={"grant_id": row.id, "grantee": grantee_row.ref, "permissions": sorted(taking)},
         )

@@ -45,6 +45,7 @@ from lakemesh.errors import (
     NotFoundError,
 )
 from lakemesh.governance.tags import check_tag_expression, get_tag
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.durations import parse_duration
 from lakemesh.storage import normalize_uri
@@ -141,7 +142,7 @@ def create_guardrail(
 
     Existing state that breaks the new rule is not undone: ``lakemesh doctor`` lists it.
     """
-    actor.require_mesh_admin(action="guardrail.create", resource=f"guardrail:{name}")
+    actor.require_mesh_admin(action=Action.GUARDRAIL_CREATE, resource=f"guardrail:{name}")
     if not NAME.match(name):
         raise InvalidInputError(
             f"Invalid guardrail name: {name!r} (use lower-case letters, digits, _ and -)",
@@ -166,7 +167,7 @@ def create_guardrail(
     audit.record(
         session,
         actor=actor.ref,
-        action="guardrail.create",
+        action=Action.GUARDRAIL_CREATE,
         resource=f"guardrail:{name}",
         details={"kind": kind, "config": config},
     )
@@ -184,7 +185,7 @@ def update_guardrail(
     max_lifetime: str | None = None,
 ) -> Guardrail:
     """Replace a guardrail's configuration; its kind stays (mesh admins only; audited)."""
-    actor.require_mesh_admin(action="guardrail.update", resource=f"guardrail:{name}")
+    actor.require_mesh_admin(action=Action.GUARDRAIL_UPDATE, resource=f"guardrail:{name}")
     row = get_guardrail(session, name)
     before = dict(row.config)
     row.config = _config(
@@ -198,7 +199,7 @@ def update_guardrail(
     audit.record(
         session,
         actor=actor.ref,
-        action="guardrail.update",
+        action=Action.GUARDRAIL_UPDATE,
         resource=f"guardrail:{name}",
         details={"kind": row.kind, "from": before, "to": row.config},
     )
@@ -207,12 +208,12 @@ def update_guardrail(
 
 def delete_guardrail(session: Session, *, actor: Actor, name: str) -> None:
     """Delete a guardrail (mesh admins only; audited)."""
-    actor.require_mesh_admin(action="guardrail.delete", resource=f"guardrail:{name}")
+    actor.require_mesh_admin(action=Action.GUARDRAIL_DELETE, resource=f"guardrail:{name}")
     row = get_guardrail(session, name)
     audit.record(
         session,
         actor=actor.ref,
-        action="guardrail.delete",
+        action=Action.GUARDRAIL_DELETE,
         resource=f"guardrail:{name}",
         details={"kind": row.kind, "config": dict(row.config)},
     )

@@ -14,6 +14,7 @@ from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from lakemesh.governance.tags import check_tag_expression
 from lakemesh.model.access import MASK_FUNCTIONS
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import check_identifier
 from lakemesh.store.schema import MaskRule
@@ -53,7 +54,7 @@ def create_mask(
 
     The expression is stored in its canonical form; every key and value it names must exist.
     """
-    actor.require_mesh_admin(action="mask.create", resource=f"mask:{name}")
+    actor.require_mesh_admin(action=Action.MASK_CREATE, resource=f"mask:{name}")
     check_identifier(name, "mask name")
     check_function(function)
     expression = check_tag_expression(session, tag_expression)
@@ -72,7 +73,7 @@ def create_mask(
     audit.record(
         session,
         actor=actor.ref,
-        action="mask.create",
+        action=Action.MASK_CREATE,
         resource=f"mask:{name}",
         details={"tag_expression": row.tag_expression, "function": function},
     )
@@ -81,14 +82,18 @@ def create_mask(
 
 def delete_mask(session: Session, *, actor: Actor, name: str) -> None:
     """Delete a mask (mesh admins): the columns it matched read unmasked where granted."""
-    actor.require_mesh_admin(action="mask.delete", resource=f"mask:{name}")
+    actor.require_mesh_admin(action=Action.MASK_DELETE, resource=f"mask:{name}")
     row = get_mask(session, name)
     details = {"tag_expression": row.tag_expression, "function": row.function}
     session.delete(row)
     session.flush()
     mark_policy_changed(session, PolicyChange.of(masks=[name]))
     audit.record(
-        session, actor=actor.ref, action="mask.delete", resource=f"mask:{name}", details=details
+        session,
+        actor=actor.ref,
+        action=Action.MASK_DELETE,
+        resource=f"mask:{name}",
+        details=details,
     )
 
 

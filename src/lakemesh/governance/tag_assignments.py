@@ -22,6 +22,7 @@ from lakemesh.catalog.tables import describe_table, table_name
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.governance.tagged import TaggedObject, own_tags, tagged_object
 from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.model.permissions import Permission
@@ -48,7 +49,7 @@ class TagChange:
 
 
 def _require_associate(
-    session: Session, actor: Actor, key: str, value: str, *, action: str
+    session: Session, actor: Actor, key: str, value: str, *, action: Action
 ) -> None:
     if not actor.is_mesh_admin:
         require(
@@ -75,12 +76,12 @@ def assign_tags(
     """
     target = tagged_object(session, resource)
     resource_text = str(target.name)
-    actor.require_domain_admin(target.name.domain, action="tag.assign", resource=resource_text)
+    actor.require_domain_admin(target.name.domain, action=Action.TAG_ASSIGN, resource=resource_text)
     if not tags:
         raise InvalidInputError("Name at least one tag KEY=VALUE to assign")
     values = {key: get_tag_value(session, key, value) for key, value in sorted(tags.items())}
     for key, value in sorted(tags.items()):
-        _require_associate(session, actor, key, value, action="tag.assign")
+        _require_associate(session, actor, key, value, action=Action.TAG_ASSIGN)
     existing = _assignments(session, target)
     changes: list[TagChange] = []
     for key, value_row in values.items():
@@ -93,7 +94,7 @@ def assign_tags(
             changes.append(TagChange(key, value_row.value, current.value.value))
             current.value_id = value_row.id
     if changes:
-        _record(session, actor, "tag.assign", resource_text, changes)
+        _record(session, actor, Action.TAG_ASSIGN, resource_text, changes)
     return changes
 
 
@@ -107,7 +108,7 @@ def remove_tags(
     """
     target = tagged_object(session, resource)
     resource_text = str(target.name)
-    actor.require_domain_admin(target.name.domain, action="tag.remove", resource=resource_text)
+    actor.require_domain_admin(target.name.domain, action=Action.TAG_REMOVE, resource=resource_text)
     if not keys:
         raise InvalidInputError("Name at least one tag KEY to remove")
     existing = _assignments(session, target)
@@ -122,17 +123,17 @@ def remove_tags(
                 f"Tag {key} is not assigned on {resource_text}{hint}",
                 details={"resource": resource_text, "tag_key": key},
             )
-        _require_associate(session, actor, key, current.value.value, action="tag.remove")
+        _require_associate(session, actor, key, current.value.value, action=Action.TAG_REMOVE)
         removing.append(current)
     changes = [TagChange(row.key.key, None, row.value.value) for row in removing]
     for row in removing:
         session.delete(row)
-    _record(session, actor, "tag.remove", resource_text, changes)
+    _record(session, actor, Action.TAG_REMOVE, resource_text, changes)
     return changes
 
 
 def _record(
-    session: Session, actor: Actor, action: str, resource: str, changes: Sequence[TagChange]
+    session: Session, actor: Actor, action: Action, resource: str, changes: Sequence[TagChange]
 ) -> None:
     session.flush()
     mark_policy_changed(session, PolicyChange.of(tags=[resource]))
@@ -231,7 +232,7 @@ def resource_tags(session: Session, *, actor: Actor, resource: str | ResourceNam
     name = parse_resource(resource) if isinstance(resource, str) else resource
     shown = name.table_name if name.level == "column" else name
     if name.level != "domain":
-        require_visible(session, actor, shown, action="tag.show_resource")
+        require_visible(session, actor, shown, action=Action.TAG_SHOW_RESOURCE)
     return effective_view(session, tagged_object(session, name))
 
 

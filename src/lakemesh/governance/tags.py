@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.policy import TagExpression, parse_tag_expression
@@ -237,7 +238,7 @@ def create_tag(
     description: str = "",
 ) -> TagKey:
     """Define a tag key with its allowed values (mesh admins)."""
-    actor.require_mesh_admin(action="tag.create", resource=f"tag:{key}")
+    actor.require_mesh_admin(action=Action.TAG_CREATE, resource=f"tag:{key}")
     check_tag_key(key)
     allowed = _check_values(values)
     if not allowed:
@@ -255,7 +256,7 @@ def create_tag(
     audit.record(
         session,
         actor=actor.ref,
-        action="tag.create",
+        action=Action.TAG_CREATE,
         resource=f"tag:{key}",
         details={"values": sorted(allowed), "description": description},
     )
@@ -275,7 +276,7 @@ def update_tag(
 
     A value still in use cannot be removed; the refusal lists its uses.
     """
-    actor.require_mesh_admin(action="tag.update", resource=f"tag:{key}")
+    actor.require_mesh_admin(action=Action.TAG_UPDATE, resource=f"tag:{key}")
     row = get_tag(session, key)
     added, removed = _check_values(add_values), _check_values(remove_values)
     if not added and not removed and description is None:
@@ -317,14 +318,14 @@ def update_tag(
     session.flush()
     session.refresh(row)
     audit.record(
-        session, actor=actor.ref, action="tag.update", resource=f"tag:{key}", details=changes
+        session, actor=actor.ref, action=Action.TAG_UPDATE, resource=f"tag:{key}", details=changes
     )
     return row
 
 
 def delete_tag(session: Session, *, actor: Actor, key: str) -> None:
     """Delete a tag key no resource, grant or mask uses (mesh admins)."""
-    actor.require_mesh_admin(action="tag.delete", resource=f"tag:{key}")
+    actor.require_mesh_admin(action=Action.TAG_DELETE, resource=f"tag:{key}")
     row = get_tag(session, key)
     uses = tag_uses(session, key=key)
     if uses:
@@ -335,7 +336,7 @@ def delete_tag(session: Session, *, actor: Actor, key: str) -> None:
     audit.record(
         session,
         actor=actor.ref,
-        action="tag.delete",
+        action=Action.TAG_DELETE,
         resource=f"tag:{key}",
         details={"values": values},
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import check_identifier, parse_principal
 from lakemesh.store.schema import AttributeDelegate, AttributeKey, Principal
@@ -64,7 +65,7 @@ def create_attribute_key(
     session: Session, *, actor: Actor, key: str, values: Sequence[str], description: str = ""
 ) -> AttributeKey:
     """Define an attribute key and its allowed values (mesh admins; audited)."""
-    actor.require_mesh_admin(action="attribute.create", resource=f"attribute:{key}")
+    actor.require_mesh_admin(action=Action.ATTRIBUTE_CREATE, resource=f"attribute:{key}")
     check_identifier(key, "attribute key")
     if session.execute(select(AttributeKey.id).where(AttributeKey.key == key)).first():
         raise AlreadyExistsError(f"Attribute key already exists: {key}", details={"attribute": key})
@@ -79,7 +80,7 @@ def create_attribute_key(
     audit.record(
         session,
         actor=actor.ref,
-        action="attribute.create",
+        action=Action.ATTRIBUTE_CREATE,
         resource=f"attribute:{key}",
         details={"values": row.allowed_values},
     )
@@ -101,7 +102,7 @@ def update_attribute_key(
 ) -> AttributeKey:
     """Change a key's allowed values or description (mesh admins; audited). A value some
     principal holds cannot be removed."""
-    actor.require_mesh_admin(action="attribute.update", resource=f"attribute:{key}")
+    actor.require_mesh_admin(action=Action.ATTRIBUTE_UPDATE, resource=f"attribute:{key}")
     row = get_attribute_key(session, key)
     changes: dict[str, Any] = {}
     if values is not None:
@@ -122,7 +123,7 @@ def update_attribute_key(
     audit.record(
         session,
         actor=actor.ref,
-        action="attribute.update",
+        action=Action.ATTRIBUTE_UPDATE,
         resource=f"attribute:{key}",
         details=changes,
     )
@@ -131,7 +132,7 @@ def update_attribute_key(
 
 def delete_attribute_key(session: Session, *, actor: Actor, key: str) -> None:
     """Delete a key no principal holds a value of (mesh admins; audited)."""
-    actor.require_mesh_admin(action="attribute.delete", resource=f"attribute:{key}")
+    actor.require_mesh_admin(action=Action.ATTRIBUTE_DELETE, resource=f"attribute:{key}")
     row = get_attribute_key(session, key)
     holders = _holders(session, key)
     if holders:
@@ -140,12 +141,14 @@ def delete_attribute_key(session: Session, *, actor: Actor, key: str) -> None:
             details={"attribute": key, "principals": holders},
         )
     session.delete(row)
-    audit.record(session, actor=actor.ref, action="attribute.delete", resource=f"attribute:{key}")
+    audit.record(
+        session, actor=actor.ref, action=Action.ATTRIBUTE_DELETE, resource=f"attribute:{key}"
+    )
 
 
 def delegate_attribute(session: Session, *, actor: Actor, key: str, principal: str) -> None:
     """Let ``principal`` set ``key``'s values (a user, a group's members, ``domain:X``'s admins)."""
-    actor.require_mesh_admin(action="attribute.delegate", resource=f"attribute:{key}")
+    actor.require_mesh_admin(action=Action.ATTRIBUTE_DELEGATE, resource=f"attribute:{key}")
     row = get_attribute_key(session, key)
     delegate = _principal(session, principal)
     if any(existing.principal_id == delegate.id for existing in row.delegates):
@@ -160,7 +163,7 @@ def delegate_attribute(session: Session, *, actor: Actor, key: str, principal: s
     audit.record(
         session,
         actor=actor.ref,
-        action="attribute.delegate",
+        action=Action.ATTRIBUTE_DELEGATE,
         resource=f"attribute:{key}",
         details={"principal": delegate.ref},
     )
@@ -168,7 +171,7 @@ def delegate_attribute(session: Session, *, actor: Actor, key: str, principal: s
 
 def undelegate_attribute(session: Session, *, actor: Actor, key: str, principal: str) -> None:
     """Take back a delegation of ``key`` (mesh admins; audited)."""
-    actor.require_mesh_admin(action="attribute.undelegate", resource=f"attribute:{key}")
+    actor.require_mesh_admin(action=Action.ATTRIBUTE_UNDELEGATE, resource=f"attribute:{key}")
     row = get_attribute_key(session, key)
     ref = str(parse_principal(principal))
     found = [existing for existing in row.delegates if existing.principal.ref == ref]
@@ -182,7 +185,7 @@ def undelegate_attribute(session: Session, *, actor: Actor, key: str, principal:
     audit.record(
         session,
         actor=actor.ref,
-        action="attribute.undelegate",
+        action=Action.ATTRIBUTE_UNDELEGATE,
         resource=f"attribute:{key}",
         details={"principal": ref},
     )
@@ -237,7 +240,7 @@ def apply_attributes(
             raise actor.deny(
                 f"{actor.ref} may not set attribute {key} of {principal.ref} (mesh admins and "
                 "the key's delegates set it)",
-                action="principal.update",
+                action=Action.PRINCIPAL_UPDATE,
                 resource=principal.ref,
             )
         if key in set_ and set_[key] not in row.allowed_values:

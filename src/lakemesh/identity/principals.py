@@ -12,6 +12,7 @@ from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.actors import group_closure
 from lakemesh.identity.attributes import apply_attributes
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Domain, DomainAdmin, GroupMember, Principal
@@ -42,7 +43,7 @@ def show_principal(session: Session, *, actor: Actor, principal: str) -> Princip
     and mesh admins."""
     row = get_principal(session, principal)
     if row.id != actor.id:
-        actor.require_domain_admin(row.domain.name, action="principal.show", resource=row.ref)
+        actor.require_domain_admin(row.domain.name, action=Action.PRINCIPAL_SHOW, resource=row.ref)
     return row
 
 
@@ -93,7 +94,7 @@ def create_principal(
             f"Domain principals are created with their domain: {name}",
             details={"principal": str(name)},
         )
-    actor.require_domain_admin(name.domain, action="principal.create", resource=str(name))
+    actor.require_domain_admin(name.domain, action=Action.PRINCIPAL_CREATE, resource=str(name))
     row = insert_principal(session, name)
     if attributes:
         if row.kind not in ("user", "service"):
@@ -103,7 +104,7 @@ def create_principal(
     audit.record(
         session,
         actor=actor.ref,
-        action="principal.create",
+        action=Action.PRINCIPAL_CREATE,
         resource=row.ref,
         details={"attributes": row.attributes},
     )
@@ -128,7 +129,7 @@ def update_attributes(
     audit.record(
         session,
         actor=actor.ref,
-        action="principal.update",
+        action=Action.PRINCIPAL_UPDATE,
         resource=row.ref,
         details={
             "set": set_,
@@ -144,13 +145,13 @@ def delete_principal(session: Session, *, actor: Actor, principal: str) -> None:
     row = get_principal(session, principal)
     if row.kind == "domain":
         raise InvalidInputError(f"Domain principals go with their domain: {row.ref}")
-    actor.require_domain_admin(row.domain.name, action="principal.delete", resource=row.ref)
+    actor.require_domain_admin(row.domain.name, action=Action.PRINCIPAL_DELETE, resource=row.ref)
     if row.id == actor.id:
         raise ConflictError(f"A principal cannot delete itself: {row.ref}")
     session.delete(row)
     # Its grants go with it, and the grants derived from those.
     mark_policy_changed(session, EVERYTHING)
-    audit.record(session, actor=actor.ref, action="principal.delete", resource=row.ref)
+    audit.record(session, actor=actor.ref, action=Action.PRINCIPAL_DELETE, resource=row.ref)
 
 
 def list_principals(
@@ -159,7 +160,7 @@ def list_principals(
     """Principals of one domain (or every domain the actor administers)."""
     query = select(Principal).join(Domain).order_by(Principal.ref)
     if domain is not None:
-        actor.require_domain_admin(domain, action="principal.list", resource=domain)
+        actor.require_domain_admin(domain, action=Action.PRINCIPAL_LIST, resource=domain)
         get_domain_row(session, domain)
         query = query.where(Domain.name == domain)
     elif not actor.is_mesh_admin:
@@ -190,7 +191,7 @@ def add_member(session: Session, *, actor: Actor, group: str, member: str) -> No
             f"Not a group: {group_row.ref}", details={"principal": group_row.ref}
         )
     actor.require_domain_admin(
-        group_row.domain.name, action="group.add_member", resource=group_row.ref
+        group_row.domain.name, action=Action.GROUP_ADD_MEMBER, resource=group_row.ref
     )
     member_row = get_principal(session, member)
     if member_row.kind == "domain":
@@ -209,7 +210,7 @@ def add_member(session: Session, *, actor: Actor, group: str, member: str) -> No
     audit.record(
         session,
         actor=actor.ref,
-        action="group.add_member",
+        action=Action.GROUP_ADD_MEMBER,
         resource=group_row.ref,
         details={"member": member_row.ref},
     )
@@ -219,7 +220,7 @@ def remove_member(session: Session, *, actor: Actor, group: str, member: str) ->
     """Remove ``member`` from ``group``."""
     group_row = get_principal(session, group)
     actor.require_domain_admin(
-        group_row.domain.name, action="group.remove_member", resource=group_row.ref
+        group_row.domain.name, action=Action.GROUP_REMOVE_MEMBER, resource=group_row.ref
     )
     member_row = get_principal(session, member)
     link = session.get(GroupMember, (group_row.id, member_row.id))
@@ -230,7 +231,7 @@ def remove_member(session: Session, *, actor: Actor, group: str, member: str) ->
     audit.record(
         session,
         actor=actor.ref,
-        action="group.remove_member",
+        action=Action.GROUP_REMOVE_MEMBER,
         resource=group_row.ref,
         details={"member": member_row.ref},
     )

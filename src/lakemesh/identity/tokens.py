@@ -17,6 +17,7 @@ from lakemesh.authz.guardrail_checks import check_token_lifetime
 from lakemesh.errors import AuthenticationError, InvalidInputError, NotFoundError
 from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.store.schema import ApiToken, Principal
 
@@ -73,13 +74,13 @@ def create_token(
     if row.kind == "group":
         raise InvalidInputError(f"Groups cannot hold tokens: {row.ref}")
     if row.id != actor.id:
-        actor.require_domain_admin(row.domain.name, action="token.create", resource=row.ref)
+        actor.require_domain_admin(row.domain.name, action=Action.TOKEN_CREATE, resource=row.ref)
     check_token_lifetime(session, actor=actor, principal=row.ref, expires_in=expires_in)
     issued = issue_token(session, row, expires_in=expires_in, description=description)
     audit.record(
         session,
         actor=actor.ref,
-        action="token.create",
+        action=Action.TOKEN_CREATE,
         resource=row.ref,
         details={
             "token_id": issued.id,
@@ -119,14 +120,14 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
     row = _token_row(session, token_id)
     if row.principal_id != actor.id:
         actor.require_domain_admin(
-            row.principal.domain.name, action="token.revoke", resource=row.principal.ref
+            row.principal.domain.name, action=Action.TOKEN_REVOKE, resource=row.principal.ref
         )
     if row.revoked_at is None:
         row.revoked_at = clock.now()
     audit.record(
         session,
         actor=actor.ref,
-        action="token.revoke",
+        action=Action.TOKEN_REVOKE,
         resource=row.principal.ref,
         details={"token_id": row.id},
     )
@@ -139,7 +140,7 @@ def list_tokens(
     """Tokens of a principal (without secrets): one's own, or any in a domain one administers."""
     row = get_principal(session, principal) if principal else None
     if row is not None and row.id != actor.id:
-        actor.require_domain_admin(row.domain.name, action="token.list", resource=row.ref)
+        actor.require_domain_admin(row.domain.name, action=Action.TOKEN_LIST, resource=row.ref)
     target_id = row.id if row is not None else actor.id
     return (
         session.execute(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lakemesh.errors import AccessDeniedError
+from lakemesh.model.actions import Action
 
 GOVERNANCE = "governance"
 
@@ -33,14 +34,14 @@ class Actor:
         """Mesh admins administer every domain; domain admins their own."""
         return self.is_mesh_admin or domain in self.admin_of
 
-    def deny(self, message: str, *, action: str, resource: str) -> AccessDeniedError:
+    def deny(self, message: str, *, action: Action, resource: str) -> AccessDeniedError:
         """An access denial naming this actor (the hub audits it)."""
         return AccessDeniedError(
             message, principal=self.ref, resource=resource, details={"action": action}
         )
 
     def require_domain_admin(
-        self, domain: str, *, action: str, resource: str | None = None
+        self, domain: str, *, action: Action, resource: str | None = None
     ) -> None:
         """Raise unless this actor administers ``domain``."""
         if not self.administers(domain):
@@ -50,7 +51,7 @@ class Actor:
                 resource=resource or domain,
             )
 
-    def require_mesh_admin(self, *, action: str, resource: str) -> None:
+    def require_mesh_admin(self, *, action: Action, resource: str) -> None:
         """Raise unless this actor is a mesh admin."""
         if not self.is_mesh_admin:
             raise self.deny(f"{self.ref} is not a mesh admin", action=action, resource=resource)

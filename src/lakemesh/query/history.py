@@ -25,6 +25,7 @@ from lakemesh.errors import (
     LimitExceededError,
     QueryRejectedError,
 )
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.statuses import QueryStatus
 from lakemesh.query.engines import QueryCancelledError
@@ -185,7 +186,7 @@ def record_success(
     audit.record(
         session,
         actor=row.principal,
-        action="query",
+        action=Action.QUERY,
         resource=row.tables[0] if row.tables else "query",
         outcome="success",
         details=_query_details(row),
@@ -194,7 +195,7 @@ def record_success(
         audit.record(
             session,
             actor=row.principal,
-            action="query.read",
+            action=Action.QUERY_READ,
             resource=table.name,
             details={
                 "query_id": row.id,
@@ -234,7 +235,7 @@ def record_failure(
     audit.record(
         session,
         actor=row.principal,
-        action="query",
+        action=Action.QUERY,
         resource=denied_resource(error, facts),
         outcome="success" if row.status == SUCCEEDED else row.status,
         details=_query_details(row),
@@ -336,7 +337,7 @@ def list_history(
     if subject != actor.ref and not actor.is_mesh_admin:
         raise actor.deny(
             f"{actor.ref} may not read the query history of {subject}",
-            action="query.history",
+            action=Action.QUERY_HISTORY,
             resource=subject,
         )
     limit = max(1, min(limit, MAX_HISTORY))

@@ -21,6 +21,7 @@ from lakemesh.catalog.location_rules import shown
 from lakemesh.catalog.locations import list_locations
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError, StorageError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import IDENTIFIER, ResourceName
 from lakemesh.model.permissions import Permission
@@ -30,7 +31,7 @@ from lakemesh.storage import StorageBackend, backend_for, is_within
 from lakemesh.storage.formats import file_format
 from lakemesh.store.schema import Table
 
-QUERY_ACTION = "query"
+QUERY_ACTION = Action.QUERY
 
 Parts = tuple[str, ...]
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.durations import parse_duration
 from lakemesh.model.names import check_identifier
@@ -233,7 +234,7 @@ def create_workgroup(
 ) -> Workgroup:
     """Create a workgroup (mesh admins only); a limit left out gets its default, None lifts it
     (``max_memory_bytes`` None is the default, :data:`DEFAULT_MEMORY_BYTES`)."""
-    actor.require_mesh_admin(action="workgroup.create", resource=f"workgroup:{name}")
+    actor.require_mesh_admin(action=Action.WORKGROUP_CREATE, resource=f"workgroup:{name}")
     check_identifier(name, "workgroup name")
     _check_engine(engine)
     if session.execute(select(Workgroup.id).where(Workgroup.name == name)).first():
@@ -268,7 +269,7 @@ def create_workgroup(
     audit.record(
         session,
         actor=actor.ref,
-        action="workgroup.create",
+        action=Action.WORKGROUP_CREATE,
         resource=f"workgroup:{name}",
         details=describe_workgroup(row),
     )
@@ -282,7 +283,7 @@ def update_workgroup(
 
     ``changes`` holds only the fields to change; a limit set to None is lifted.
     """
-    actor.require_mesh_admin(action="workgroup.update", resource=f"workgroup:{name}")
+    actor.require_mesh_admin(action=Action.WORKGROUP_UPDATE, resource=f"workgroup:{name}")
     row = get_workgroup_row(session, name)
     unknown = sorted(set(changes) - set(UPDATABLE))
     if unknown:
@@ -308,7 +309,7 @@ def update_workgroup(
     audit.record(
         session,
         actor=actor.ref,
-        action="workgroup.update",
+        action=Action.WORKGROUP_UPDATE,
         resource=f"workgroup:{name}",
         details={key: changes[key] for key in sorted(changes)},
     )
@@ -317,11 +318,13 @@ def update_workgroup(
 
 def delete_workgroup(session: Session, *, actor: Actor, name: str) -> None:
     """Delete a workgroup (mesh admins only; ``primary`` stays). Its history is kept."""
-    actor.require_mesh_admin(action="workgroup.delete", resource=f"workgroup:{name}")
+    actor.require_mesh_admin(action=Action.WORKGROUP_DELETE, resource=f"workgroup:{name}")
     row = get_workgroup_row(session, name)
     if row.name == DEFAULT_WORKGROUP:
         raise ConflictError(
             f"The default workgroup cannot be deleted: {name}", details={"workgroup": name}
         )
     session.delete(row)
-    audit.record(session, actor=actor.ref, action="workgroup.delete", resource=f"workgroup:{name}")
+    audit.record(
+        session, actor=actor.ref, action=Action.WORKGROUP_DELETE, resource=f"workgroup:{name}"
+    )

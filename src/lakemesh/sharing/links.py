@@ -44,6 +44,7 @@ from lakemesh.errors import (
 from lakemesh.governance import explanations
 from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_domain_row, get_principal
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.model.permissions import Permission
@@ -237,7 +238,7 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
         AlreadyExistsError: the name is taken by a table, a database or a link elsewhere.
     """
     link, points_to = _parse_pair(name, target)
-    actor.require_domain_admin(link.domain, action="link.create", resource=str(link))
+    actor.require_domain_admin(link.domain, action=Action.LINK_CREATE, resource=str(link))
     existing = find_link(session, link)
     if existing is not None:
         return _same(session, existing, points_to)
@@ -246,7 +247,7 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
         raise NotFoundError(
             f"{what} does not exist: {points_to}", details={"target": str(points_to)}
         )
-    require_visible(session, actor, points_to, action="link.create")
+    require_visible(session, actor, points_to, action=Action.LINK_CREATE)
     database = _prepare_database(session, actor=actor, link=link)
     if database is None:
         database = create_database(
@@ -273,7 +274,7 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
     audit.record(
         session,
         actor=actor.ref,
-        action="link.create",
+        action=Action.LINK_CREATE,
         resource=str(link),
         details={"target": str(points_to), "share": share.grant_ref if share else None},
     )
@@ -335,7 +336,7 @@ def drop_link(session: Session, *, actor: Actor, name: str) -> None:
     """Remove a link (a database link's database goes with it; the target stays)."""
     row = _get_link(session, actor=actor, name=name)
     link = link_name(row)
-    actor.require_domain_admin(link.domain, action="link.drop", resource=str(link))
+    actor.require_domain_admin(link.domain, action=Action.LINK_DROP, resource=str(link))
     is_database_link = row.name == DATABASE_LINK
     if is_database_link and list_tables(session, domain=link.domain, database=link.database):
         raise ConflictError(
@@ -349,7 +350,11 @@ def drop_link(session: Session, *, actor: Actor, name: str) -> None:
         drop_database(session, actor=actor, domain=link.domain, name=link.database or "")
     mark_policy_changed(session)
     audit.record(
-        session, actor=actor.ref, action="link.drop", resource=str(link), details={"target": target}
+        session,
+        actor=actor.ref,
+        action=Action.LINK_DROP,
+        resource=str(link),
+        details={"target": target},
     )
 
 
@@ -376,7 +381,7 @@ def broken_link_error(actor: Actor, row: ResourceLink, message: str) -> AccessDe
         message,
         details={
             "principal": actor.ref,
-            "action": "query",
+            "action": Action.QUERY,
             "resource": str(link_name(row)),
             "link": str(link_name(row)),
             "target": row.target,
@@ -406,7 +411,7 @@ def follow_link(session: Session, *, actor: Actor, name: ResourceName) -> Resour
         or _reads_target_from_home(session, actor, name, target)
     ):
         raise actor.deny(
-            f"{actor.ref} lacks DESCRIBE on {name}", action="query", resource=str(name)
+            f"{actor.ref} lacks DESCRIBE on {name}", action=Action.QUERY, resource=str(name)
         )
     status, message = _status(session, row)
     if status == BROKEN:

@@ -32,6 +32,7 @@ from lakemesh.governance.tagged import TaggedObject, own_tags
 from lakemesh.governance.tags import get_tag_value
 from lakemesh.hub import Hub
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_principal
 from lakemesh.storage import backend_for, join_uri, real_uri
@@ -86,7 +87,7 @@ def _admins(session: Session, domain: Domain) -> list[str]:
 
 
 def _existing_domain(
-    session: Session, *, actor: Actor, name: str, admin: str, action: str
+    session: Session, *, actor: Actor, name: str, admin: str, action: Action
 ) -> Domain | None:
     """The domain when it exists (its admins must include ``admin``); None when it is new."""
     try:
@@ -227,7 +228,9 @@ def onboard_producer(
     uri = real_uri(location)
     wanted = dict(sorted((tags or {}).items()))
     with hub.read() as session:
-        _existing_domain(session, actor=actor, name=name, admin=admin, action="onboard.producer")
+        _existing_domain(
+            session, actor=actor, name=name, admin=admin, action=Action.ONBOARD_PRODUCER
+        )
         registered = _check_location(session, uri, name)
         if not registered:
             locations.check_location(session, uri=uri, domain=name, actor=actor)
@@ -256,7 +259,7 @@ def onboard_producer(
         audit.record(
             session,
             actor=actor.ref,
-            action="onboard.producer",
+            action=Action.ONBOARD_PRODUCER,
             resource=name,
             details={**result.to_dict(), "databases": sorted(result.databases)},
         )
@@ -271,14 +274,16 @@ def onboard_consumer(
     admin = _check_admin(name, admin)
     result = Onboarding(name, CONSUMER, admin)
     with hub.transaction() as session:
-        _existing_domain(session, actor=actor, name=name, admin=admin, action="onboard.consumer")
+        _existing_domain(
+            session, actor=actor, name=name, admin=admin, action=Action.ONBOARD_CONSUMER
+        )
         result.changes += _ensure_domain(
             session, actor=actor, name=name, admin=admin, role=CONSUMER, description=description
         )
         audit.record(
             session,
             actor=actor.ref,
-            action="onboard.consumer",
+            action=Action.ONBOARD_CONSUMER,
             resource=name,
             details=result.to_dict(),
         )

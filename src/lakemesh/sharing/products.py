@@ -25,6 +25,7 @@ from lakemesh.contracts import check_conformance, parse_contract, validate_contr
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance.tags import check_tag_expression, get_tag_value
 from lakemesh.identity.principals import get_domain_row, get_principal
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.model.statuses import ProductStatus
@@ -171,7 +172,9 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
     """
     check_identifier(spec.name, "product name")
     get_domain_row(session, spec.domain)
-    actor.require_domain_admin(spec.domain, action="product.publish", resource=resource(spec.name))
+    actor.require_domain_admin(
+        spec.domain, action=Action.PRODUCT_PUBLISH, resource=resource(spec.name)
+    )
     row = session.execute(select(DataProduct).where(DataProduct.name == spec.name)).scalar()
     if row is not None and row.domain.name != spec.domain:
         raise ConflictError(
@@ -225,7 +228,7 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
     if status == PUBLISHED:
         row.deprecation_message = None
         for table in current_tables:
-            check_shareable(session, table_name(table), actor=actor, action="product.publish")
+            check_shareable(session, table_name(table), actor=actor, action=Action.PRODUCT_PUBLISH)
     session.flush()
     # Tables of published products are discoverable: their published flag may have changed.
     touched = {table_name(table) for table in [*previous_tables, *current_tables]}
@@ -233,7 +236,7 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
     audit.record(
         session,
         actor=actor.ref,
-        action="product.publish",
+        action=Action.PRODUCT_PUBLISH,
         resource=resource(row.name),
         details={
             "created": created,
@@ -253,7 +256,9 @@ def deprecate_product(
 ) -> DataProduct:
     """Deprecate a published product: access stays, readers are warned, new requests refused."""
     row = get_product(session, name)
-    actor.require_domain_admin(row.domain.name, action="product.deprecate", resource=resource(name))
+    actor.require_domain_admin(
+        row.domain.name, action=Action.PRODUCT_DEPRECATE, resource=resource(name)
+    )
     if row.status == DRAFT:
         raise ConflictError(
             f"Data product {name} is a draft: publish it before deprecating it",
@@ -264,7 +269,7 @@ def deprecate_product(
     audit.record(
         session,
         actor=actor.ref,
-        action="product.deprecate",
+        action=Action.PRODUCT_DEPRECATE,
         resource=resource(name),
         details={"message": row.deprecation_message, "version": row.version},
     )

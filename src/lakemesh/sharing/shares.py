@@ -30,6 +30,7 @@ from lakemesh.authz.share_status import (
 )
 from lakemesh.authz.state import policy_index
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.model.statuses import ShareStatus
@@ -257,7 +258,7 @@ def share_record(session: Session, grant: Grant) -> Share:
 def _answer(session: Session, *, actor: Actor, share_id: int, status: str) -> ShareView:
     grant = share_grant(session, share_id)
     consumer = grant.grantee.domain.name
-    action = "share.accept" if status == ACCEPTED else "share.decline"
+    action = Action.SHARE_ACCEPT if status == ACCEPTED else Action.SHARE_DECLINE
     resource = str(grant_rule(grant, CatalogNames(session)).target)
     actor.require_domain_admin(consumer, action=action, resource=resource)
     current = share_statuses(session, [grant]).get(grant.id)

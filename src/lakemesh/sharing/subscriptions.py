@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.principals import get_principal
+from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.statuses import SubscriptionStatus
 from lakemesh.sharing import products
@@ -92,7 +93,7 @@ def _event(session: Session, row: Subscription, action: str, actor: str, **detai
     )
 
 
-def _audit(session: Session, row: Subscription, action: str, actor: str, **details: Any) -> None:
+def _audit(session: Session, row: Subscription, action: Action, actor: str, **details: Any) -> None:
     audit.record(
         session,
         actor=actor,
@@ -111,7 +112,7 @@ def _check_requester(actor: Actor, subscriber: Principal, product: DataProduct) 
     raise actor.deny(
         f"{actor.ref} may request access for itself or its groups only, not for {subscriber.ref} "
         f"(admins of {domain} request for anyone in {domain})",
-        action="subscription.request",
+        action=Action.SUBSCRIPTION_REQUEST,
         resource=products.resource(product.name),
     )
 
@@ -190,7 +191,9 @@ def request_subscription(
     session.add(row)
     session.flush()
     _event(session, row, "requested", actor.ref, reason=row.reason, scope=scope.to_dict())
-    _audit(session, row, "subscription.request", actor.ref, reason=row.reason, **scope.to_dict())
+    _audit(
+        session, row, Action.SUBSCRIPTION_REQUEST, actor.ref, reason=row.reason, **scope.to_dict()
+    )
     approver = auto_approver(session, row_product)
     if approver is not None and qualifies(session, row_product, scopes):
         comment = f"auto-approved: every column satisfies {row_product.auto_approve}"
@@ -199,7 +202,7 @@ def request_subscription(
 
 
 def _decidable(
-    session: Session, *, actor: Actor, subscription_id: int, action: str
+    session: Session, *, actor: Actor, subscription_id: int, action: Action
 ) -> Subscription:
     row = get_subscription(session, subscription_id)
     actor.require_domain_admin(
@@ -226,7 +229,7 @@ def _approve(
     _audit(
         session,
         row,
-        "subscription.approve",
+        Action.SUBSCRIPTION_APPROVE,
         actor.ref,
         comment=comment,
         automatic=automatic,
@@ -239,7 +242,7 @@ def approve_subscription(
 ) -> Subscription:
     """Approve a pending request: share and delegations in the caller's transaction."""
     row = _decidable(
-        session, actor=actor, subscription_id=subscription_id, action="subscription.approve"
+        session, actor=actor, subscription_id=subscription_id, action=Action.SUBSCRIPTION_APPROVE
     )
     _require_status(row, PENDING, "approved")
     _subscribable(actor, session, row.product.name)
@@ -252,7 +255,7 @@ def reject_subscription(
 ) -> Subscription:
     """Reject a pending request with a reason (required: the requester reads it)."""
     row = _decidable(
-        session, actor=actor, subscription_id=subscription_id, action="subscription.reject"
+        session, actor=actor, subscription_id=subscription_id, action=Action.SUBSCRIPTION_REJECT
     )
     if not reason.strip():
         raise InvalidInputError("Rejecting a subscription needs a reason (--reason)")
@@ -260,7 +263,7 @@ def reject_subscription(
     row.status, row.comment = REJECTED, reason.strip()
     row.decided_by, row.decided_at = actor.ref, clock.now()
     _event(session, row, "rejected", actor.ref, reason=row.comment)
-    _audit(session, row, "subscription.reject", actor.ref, reason=row.comment)
+    _audit(session, row, Action.SUBSCRIPTION_REJECT, actor.ref, reason=row.comment)
     return row
 
 
@@ -271,14 +274,16 @@ def revoke_subscription(
     that no other approved subscription relies on (their cascade takes every delegation made from
     them). Shares made by hand stay."""
     row = _decidable(
-        session, actor=actor, subscription_id=subscription_id, action="subscription.revoke"
+        session, actor=actor, subscription_id=subscription_id, action=Action.SUBSCRIPTION_REVOKE
     )
     _require_status(row, APPROVED, "revoked")
     revoked = take_back(session, actor=actor, row=row)
     row.status, row.comment = REVOKED, reason.strip() or row.comment
     row.decided_by, row.decided_at = actor.ref, clock.now()
     _event(session, row, "revoked", actor.ref, reason=reason.strip(), grants_revoked=revoked)
-    _audit(session, row, "subscription.revoke", actor.ref, reason=reason.strip(), grants=revoked)
+    _audit(
+        session, row, Action.SUBSCRIPTION_REVOKE, actor.ref, reason=reason.strip(), grants=revoked
+    )
     return row
 
 
