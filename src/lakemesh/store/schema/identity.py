@@ -1,0 +1,111 @@
+"""Domains, principals, group membership, domain admins, API tokens and attribute keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lakemesh.store.schema.base import Base
+from lakemesh.store.types import UTCDateTime
+
+
+class Domain(Base):
+    """A unit of ownership."""
+
+    __tablename__ = "domains"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    producer: Mapped[bool] = mapped_column(Boolean, default=False)
+    consumer: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Principal(Base):
+    """A user, group, service or domain principal; ``ref`` is its canonical name."""
+
+    __tablename__ = "principals"
+    __table_args__ = (UniqueConstraint("kind", "name", "domain_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # attribute key -> {"set_by": principal ref, "set_at": ISO time}: who set each value.
+    attribute_sources: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    domain: Mapped[Domain] = relationship(lazy="joined")
+
+
+class GroupMember(Base):
+    """``member`` belongs to ``group`` (groups nest)."""
+
+    __tablename__ = "group_members"
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class DomainAdmin(Base):
+    """``principal`` administers ``domain``; admins of ``governance`` are mesh admins."""
+
+    __tablename__ = "domain_admins"
+    domain_id: Mapped[int] = mapped_column(
+        ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True
+    )
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 hash is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    principal: Mapped[Principal] = relationship(lazy="joined")
+
+
+class AttributeKey(Base):
+    """A principal attribute key (``region``) with its allowed values, defined by mesh admins."""
+
+    __tablename__ = "attribute_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    allowed_values: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delegates: Mapped[list[AttributeDelegate]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AttributeDelegate(Base):
+    """A principal allowed to set one attribute key's values (delegated by a mesh admin)."""
+
+    __tablename__ = "attribute_delegates"
+    key_id: Mapped[int] = mapped_column(
+        ForeignKey("attribute_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    principal: Mapped[Principal] = relationship(lazy="joined")
