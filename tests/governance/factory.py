@@ -9,7 +9,7 @@ from lakemesh.store.schema import TagKey, TagValue
 from sqlalchemy.orm import Session
 
 from lakemesh import clock
-from lakemesh.catalog import domains, locations, tables
+from lakemesh.catalog import databases, domains, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.identity import principals
 from lakemesh.identity.actors import load_actor
@@ -60,7 +60,7 @@ def build_mesh(env: HubEnv, tmp_path: Path) -> Mesh:
         locations.register_location(
             session, actor=admin, uri=str(tmp_path / "sales"), domain="sales"
         )
-        tables.create_database(session, actor=admin, domain="sales", name="crm")
+        databases.create_database(session, actor=admin, domain="sales", name="crm")
         tables.create_table(
             session,
             actor=admin,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lakemesh import audit
 from lakemesh.authz.state import policy_index
-from lakemesh.catalog import tables
+from lakemesh.catalog import databases, tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import AccessDeniedError, InvalidInputError, LakemeshError, NotFoundError
 from lakemesh.governance import grants, tag_assignments, tags
@@ -44,7 +44,7 @@ def mesh(env: Any, tmp_path: Path) -> Mesh:
                 format="parquet",
                 columns=[ColumnSpec(c, "VARCHAR") for c in columns],
             )
-        tables.create_database(session, actor=admin, domain="marketing", name="campaigns")
+        databases.create_database(session, actor=admin, domain="marketing", name="campaigns")
         tags.create_tag(session, actor=admin, key="owner", values=["sales", "marketing"])
         tags.create_tag(session, actor=admin, key="region", values=["eu-west", "us-east"])
     return mesh

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from lakemesh.store.schema import Grant
 
-from lakemesh.catalog.tables import create_database, drop_table
+from lakemesh.catalog.databases import create_database
+from lakemesh.catalog.tables import drop_table
 from lakemesh.errors import (
     AccessDeniedError,
     AlreadyExistsError,

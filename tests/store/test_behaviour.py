@@ -10,7 +10,7 @@ import pytest
 from lakemesh.store.schema import ApiToken, AuditEvent
 from sqlalchemy import func, select
 
-from lakemesh.catalog import domains, locations, tables
+from lakemesh.catalog import databases, domains, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import (
     AccessDeniedError,
@@ -274,7 +274,7 @@ def _catalog(env: HubEnv, tmp_path: Path) -> ResourceName:
     with env.hub.transaction() as session:
         domains.create_domain(session, actor=env.admin, name="sales")
         locations.register_location(session, actor=env.admin, uri=str(tmp_path), domain="sales")
-        tables.create_database(session, actor=env.admin, domain="sales", name="crm")
+        databases.create_database(session, actor=env.admin, domain="sales", name="crm")
         tables.create_table(
             session,
             actor=env.admin,
@@ -344,9 +344,9 @@ def test_drop_database_with_tables_needs_cascade(env: HubEnv, tmp_path: Path) ->
         pytest.raises(ConflictError, match="Database sales.crm still has tables: orders"),
         env.hub.transaction() as session,
     ):
-        tables.drop_database(session, actor=env.admin, domain="sales", name="crm")
+        databases.drop_database(session, actor=env.admin, domain="sales", name="crm")
     with env.hub.transaction() as session:
-        tables.drop_database(session, actor=env.admin, domain="sales", name="crm", cascade=True)
+        databases.drop_database(session, actor=env.admin, domain="sales", name="crm", cascade=True)
         assert tables.list_tables(session, domain="sales") == []
 
 

@@ -12,14 +12,9 @@ from typing import Any
 
 from lakemesh import audit
 from lakemesh.catalog.crawl import DiscoveredTable, discover
+from lakemesh.catalog.databases import ensure_database
 from lakemesh.catalog.locations import owning_location
-from lakemesh.catalog.tables import (
-    ColumnSpec,
-    alter_table,
-    create_table,
-    ensure_database,
-    get_table_row,
-)
+from lakemesh.catalog.tables import ColumnSpec, alter_table, create_table, get_table_row
 from lakemesh.errors import NotFoundError
 from lakemesh.hub import Hub
 from lakemesh.identity.principals import get_domain_row

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.authz.visibility import require_visible, visible
+from lakemesh.catalog.databases import database_not_found, get_database_row
 from lakemesh.catalog.locations import owning_location
-from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
@@ -37,23 +38,6 @@ class ColumnSpec:
         return {"name": self.name, "type": self.type, "partition": self.is_partition}
 
 
-def get_database_row(session: Session, domain: str, database: str) -> Database:
-    row = session.execute(
-        select(Database).join(Domain).where(Domain.name == domain, Database.name == database)
-    ).scalar()
-    if row is None:
-        raise database_not_found(domain, database)
-    return row
-
-
-def database_not_found(domain: str, database: str) -> NotFoundError:
-    """The error for a database that does not exist (or that the caller may not see)."""
-    return NotFoundError(
-        f"Database does not exist: {domain}.{database}",
-        details={"database": f"{domain}.{database}"},
-    )
-
-
 def get_table_row(session: Session, name: ResourceName) -> Table:
     if name.database is None or name.table is None:
         raise InvalidInputError(f"Expected a table name DOMAIN.DATABASE.TABLE, got {name}")
@@ -72,98 +56,6 @@ def get_table_row(session: Session, name: ResourceName) -> Table:
 
 def table_name(row: Table) -> ResourceName:
     return ResourceName(row.database.domain.name, row.database.name, row.name)
-
-
-def create_database(
-    session: Session,
-    *,
-    actor: Actor,
-    domain: str,
-    name: str,
-    description: str = "",
-    location: str | None = None,
-) -> Database:
-    """Create a database in ``domain``'s catalog (its admins)."""
-    resource = f"{domain}.{name}"
-    domain_row = get_domain_row(session, domain)
-    actor.require_domain_admin(domain, action=Action.DATABASE_CREATE, resource=resource)
-    check_identifier(name, "database name")
-    if session.execute(
-        select(Database.id).where(Database.domain_id == domain_row.id, Database.name == name)
-    ).first():
-        raise AlreadyExistsError(
-            f"Database already exists: {resource}", details={"database": resource}
-        )
-    if location is not None:
-        owning_location(session, uri=location, domain=domain)
-        location = real_uri(location)
-    row = Database(
-        domain_id=domain_row.id,
-        name=name,
-        description=description,
-        location=location,
-        created_at=clock.now(),
-    )
-    session.add(row)
-    session.flush()
-    # A database holds no tables yet: nothing decisions read has changed.
-    mark_policy_changed(session, PolicyChange())
-    audit.record(
-        session,
-        actor=actor.ref,
-        action=Action.DATABASE_CREATE,
-        resource=resource,
-        details={"location": location},
-    )
-    return row
-
-
-def ensure_database(session: Session, *, actor: Actor, domain: str, name: str) -> Database:
-    """The database, created when missing."""
-    try:
-        return get_database_row(session, domain, name)
-    except NotFoundError:
-        return create_database(session, actor=actor, domain=domain, name=name)
-
-
-def alter_database(
-    session: Session, *, actor: Actor, domain: str, name: str, description: str
-) -> Database:
-    row = get_database_row(session, domain, name)
-    actor.require_domain_admin(domain, action=Action.DATABASE_ALTER, resource=f"{domain}.{name}")
-    row.description = description
-    audit.record(
-        session,
-        actor=actor.ref,
-        action=Action.DATABASE_ALTER,
-        resource=f"{domain}.{name}",
-        details={"description": description},
-    )
-    return row
-
-
-def drop_database(
-    session: Session, *, actor: Actor, domain: str, name: str, cascade: bool = False
-) -> None:
-    """Drop a database; with tables in it only when ``cascade`` (the files stay where they are)."""
-    resource = f"{domain}.{name}"
-    row = get_database_row(session, domain, name)
-    actor.require_domain_admin(domain, action=Action.DATABASE_DROP, resource=resource)
-    tables = session.execute(select(Table.name).where(Table.database_id == row.id)).scalars().all()
-    if tables and not cascade:
-        raise ConflictError(
-            f"Database {resource} still has tables: {', '.join(sorted(tables))} (use cascade)",
-            details={"database": resource, "tables": sorted(tables)},
-        )
-    session.delete(row)
-    mark_policy_changed(session)
-    audit.record(
-        session,
-        actor=actor.ref,
-        action=Action.DATABASE_DROP,
-        resource=resource,
-        details={"tables": sorted(tables)},
-    )
 
 
 def _check_columns(columns: Sequence[ColumnSpec]) -> None:
@@ -335,13 +227,6 @@ def drop_table(session: Session, *, actor: Actor, name: ResourceName) -> None:
     audit.record(session, actor=actor.ref, action=Action.TABLE_DROP, resource=resource)
 
 
-def list_databases(session: Session, *, domain: str | None = None) -> Sequence[Database]:
-    query = select(Database).join(Domain).order_by(Domain.name, Database.name)
-    if domain:
-        query = query.where(Domain.name == domain)
-    return session.execute(query).scalars().all()
-
-
 def list_tables(
     session: Session, *, domain: str | None = None, database: str | None = None
 ) -> Sequence[Table]:
@@ -411,19 +296,6 @@ def describe_table(row: Table) -> dict[str, Any]:
     }
 
 
-def visible_databases(
-    session: Session, *, actor: Actor, domain: str | None = None
-) -> list[Database]:
-    """The databases ``actor`` may DESCRIBE (of ``domain``, which must exist, when given)."""
-    if domain:
-        get_domain_row(session, domain)
-    return [
-        row
-        for row in list_databases(session, domain=domain)
-        if visible(session, actor, ResourceName(row.domain.name, row.name))
-    ]
-
-
 def visible_tables(
     session: Session, *, actor: Actor, domain: str | None = None, database: str | None = None
 ) -> list[Table]:
@@ -458,12 +330,6 @@ def visible_tables(
         if not visible(session, actor, ResourceName(domain, database)):
             raise database_not_found(domain, database)
     return readable
-
-
-def show_database(session: Session, *, actor: Actor, name: ResourceName) -> Database:
-    """A database ``actor`` may DESCRIBE."""
-    require_visible(session, actor, name, action=Action.DATABASE_SHOW)
-    return get_database_row(session, name.domain, name.database or "")
 
 
 def show_table(session: Session, *, actor: Actor, name: ResourceName) -> Table:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from lakemesh.authz import guardrail_rules
-from lakemesh.catalog import tables
+from lakemesh.catalog import databases, tables
 from lakemesh.demo.data import CONSUMER_DOMAINS, PRODUCER_DOMAINS
 from lakemesh.governance import filters, grants, guardrails, masks, tag_assignments, tags
 from lakemesh.governance.grants import GrantRequest
@@ -92,7 +92,7 @@ def _tags(session: Session, steward: Actor) -> None:
         values=PRODUCER_DOMAINS + CONSUMER_DOMAINS,
         description="The domain answerable for the data.",
     )
-    for database in tables.list_databases(session):
+    for database in databases.list_databases(session):
         name = f"{database.domain.name}.{database.name}"
         level = DATABASE_SENSITIVITY.get(name, "internal")
         tag_assignments.assign_tags(

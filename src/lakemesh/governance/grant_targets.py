@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh.authz.loader import CatalogNames, grant_rule
-from lakemesh.catalog.tables import get_database_row, get_table_row
+from lakemesh.catalog.databases import get_database_row
+from lakemesh.catalog.tables import get_table_row
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
 from lakemesh.identity.principals import get_domain_row

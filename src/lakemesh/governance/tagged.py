@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.catalog.tables import get_database_row, get_table_row
+from lakemesh.catalog.databases import get_database_row
+from lakemesh.catalog.tables import get_table_row
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.store.schema import Column, Database, Table, TagAssignment

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit
 from lakemesh.catalog import crawler, domains, locations
-from lakemesh.catalog.tables import get_database_row
+from lakemesh.catalog.databases import get_database_row
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from lakemesh.governance.tag_assignments import assign_tags
 from lakemesh.governance.tagged import TaggedObject, own_tags

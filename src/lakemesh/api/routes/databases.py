@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import DatabaseCreate, DatabaseUpdate
-from lakemesh.catalog import tables
+from lakemesh.catalog import databases, tables
 from lakemesh.model.names import ResourceName, parse_resource
 
 router = APIRouter(prefix="/databases", tags=["catalog"])
@@ -24,7 +24,7 @@ def list_databases(
 ) -> list[dict[str, Any]]:
     return [
         tables.describe_database(row)
-        for row in tables.visible_databases(session, actor=actor, domain=domain)
+        for row in databases.visible_databases(session, actor=actor, domain=domain)
     ]
 
 
@@ -32,7 +32,7 @@ def list_databases(
 def create_database(
     body: DatabaseCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
-    row = tables.create_database(
+    row = databases.create_database(
         session,
         actor=actor,
         domain=body.domain,
@@ -45,7 +45,7 @@ def create_database(
 
 @router.get("/{name}", summary="One database (domain.database)")
 def show_database(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    row = tables.show_database(session, actor=actor, name=_database_name(name))
+    row = databases.show_database(session, actor=actor, name=_database_name(name))
     return tables.describe_database(row)
 
 
@@ -54,7 +54,7 @@ def update_database(
     name: str, body: DatabaseUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     resource = _database_name(name)
-    row = tables.alter_database(
+    row = databases.alter_database(
         session,
         actor=actor,
         domain=resource.domain,
@@ -69,7 +69,7 @@ def drop_database(
     name: str, session: SessionDep, actor: CurrentActor, cascade: bool = False
 ) -> Response:
     resource = _database_name(name)
-    tables.drop_database(
+    databases.drop_database(
         session, actor=actor, domain=resource.domain, name=resource.database or "", cascade=cascade
     )
     return Response(status_code=204)
