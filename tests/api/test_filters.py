@@ -12,7 +12,7 @@ from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.identity.tokens import authenticate
 from lakemesh.model.permissions import Permission
 from tests.api.conftest import ApiServer, DomainAdmin, error_of, ok
-from tests.api.governance_data import customers_table
+from tests.factories.api_governance import customers_table
 
 
 def test_filter_lifecycle(

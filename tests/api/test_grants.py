@@ -12,7 +12,7 @@ import pytest
 
 from lakemesh.api.server import serve_in_background
 from tests.api.conftest import ApiServer, DomainAdmin, error_of, make_hub_home, ok
-from tests.api.governance_data import customers_table
+from tests.factories.api_governance import customers_table
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """``/queries`` and ``/workgroups`` over real HTTP: the end-to-end security suite, formats, jobs.
 
-One governed mesh (tests/query/governed.py) is served by uvicorn for the module; each principal
+One governed mesh (tests/factories/query.py) is served by uvicorn for the module; each principal
 queries with its own token. Expected rows are computed with pyarrow from the raw files.
 """
 
@@ -23,7 +23,7 @@ import pytest
 from lakemesh.api.server import serve_in_background
 from tests.api.conftest import error_of, ok
 from tests.conftest import make_hub_env
-from tests.query.governed import (
+from tests.factories.query import (
     ADMIN,
     BOB,
     CARL,

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from tests.api.conftest import ApiServer, error_of, ok
+from tests.factories.lake import Lake
 from tests.sharing.conftest import write_sales_lake
-from tests.storage.lake import Lake
 
 
 @dataclass

@@ -13,7 +13,7 @@ from lakemesh.identity.tokens import authenticate
 from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 from tests.api.conftest import ApiServer, DomainAdmin, error_of, ok
-from tests.api.governance_data import customers_table
+from tests.factories.api_governance import customers_table
 
 
 def _key(admin: httpx.Client, unique: Callable[[str], str]) -> str:

@@ -16,7 +16,7 @@ import pytest
 from lakemesh.catalog.crawl import DiscoveredColumn, DiscoveredTable, discover_tables
 from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.storage import AVAILABLE_BACKENDS, StorageBackend
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.query import service
 from tests.conftest import HubEnv
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 SALES_ADMIN = "user:sam@sales"
 MARKETING_ADMIN = "user:mark@marketing"

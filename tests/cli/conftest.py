@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from lakemesh.cli.main import app
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 ENVIRONMENT = ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.cli.conftest import Cli
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 DAYS = ("2026-01-01", "2026-01-02")
 

@@ -12,7 +12,7 @@ from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from lakemesh.model.permissions import Permission
 from tests.cli.conftest import Cli
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 TABLE = "sales.crm.customers"
 

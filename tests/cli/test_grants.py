@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.cli.conftest import Cli
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 TABLE = "sales.crm.customers"
 WIDE = {"COLUMNS": "250"}  # Rich folds table cells to the terminal's width

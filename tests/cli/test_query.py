@@ -19,14 +19,7 @@ from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from tests.cli.conftest import Cli
 from tests.conftest import HubEnv
-from tests.query.governed import (
-    CUSTOMERS,
-    EMMA,
-    MIA,
-    ORDERS,
-    GovernedMesh,
-    build_governed_mesh,
-)
+from tests.factories.query import CUSTOMERS, EMMA, MIA, ORDERS, GovernedMesh, build_governed_mesh
 
 SLOW = "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1"
 EU_ORDERS = f"SELECT order_id, amount FROM {ORDERS} ORDER BY order_id"

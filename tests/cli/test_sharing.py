@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Cli
+from tests.factories.lake import Lake
 from tests.sharing.conftest import write_sales_lake
-from tests.storage.lake import Lake
 
 CONTRACT = """
 apiVersion: v3.0.2

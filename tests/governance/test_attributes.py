@@ -24,7 +24,7 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import Permission
 from lakemesh.query import service
 from tests.conftest import HubEnv
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 ORDERS = "sales.crm.orders"
 MARK = "user:mark@marketing"  # marketing's domain admin

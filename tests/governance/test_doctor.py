@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lakemesh.store.schema import Grant
 from sqlalchemy import text
 
 from lakemesh.catalog import domains, tables
@@ -19,8 +18,9 @@ from lakemesh.governance.doctor import Finding
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.identity import principals, tokens
 from lakemesh.model.permissions import parse_permissions
+from lakemesh.store.schema import Grant
 from tests.conftest import HubEnv
-from tests.governance.factory import CUSTOMER_COLUMNS, CUSTOMERS, Mesh, build_mesh
+from tests.factories.governance import CUSTOMER_COLUMNS, CUSTOMERS, Mesh, build_mesh
 
 
 @pytest.fixture

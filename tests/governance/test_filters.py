@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lakemesh.store.schema import Grant
 from sqlalchemy import select
 
 from lakemesh import audit
@@ -27,7 +26,8 @@ from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision
-from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
+from lakemesh.store.schema import Grant
+from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
 ORDERS = ResourceName("sales", "crm", "orders")
 MIA = "user:mia@marketing"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lakemesh.store.schema import AuditEvent, Grant
 from sqlalchemy import select
 
 from lakemesh.authz import decisions
@@ -14,8 +13,9 @@ from lakemesh.governance import grants
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.model.permissions import Permission, parse_permissions
 from lakemesh.sharing import shares
+from lakemesh.store.schema import AuditEvent, Grant
 from tests.conftest import HubEnv
-from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
+from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
 
 @pytest.fixture
@@ -161,7 +161,6 @@ def test_granting_again_merges_permissions(mesh: Mesh) -> None:
 
 def test_tag_grant_drops_pii_columns(mesh: Mesh) -> None:
     from lakemesh.store.schema import Column, TagAssignment, TagKey, TagValue
-
     from lakemesh.store.versions import mark_policy_changed
 
     with mesh.env.hub.transaction() as session:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lakemesh.store.schema import AuditEvent, Grant
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,8 +27,9 @@ from lakemesh.governance.grants import GrantRequest
 from lakemesh.identity import tokens
 from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import parse_permissions
+from lakemesh.store.schema import AuditEvent, Grant
 from tests.conftest import HubEnv
-from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
+from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.names import parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision
-from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
+from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
 MIA = "user:mia@marketing"
 

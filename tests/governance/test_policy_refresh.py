@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lakemesh.store.schema import PolicyChangeRow, Table
 from sqlalchemy import delete
 
 from lakemesh.authz import decisions
@@ -27,6 +26,7 @@ from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.settings import change_setting
+from lakemesh.store.schema import PolicyChangeRow, Table
 from lakemesh.store.versions import (
     PolicyChange,
     mark_policy_changed,
@@ -35,7 +35,7 @@ from lakemesh.store.versions import (
     prune_policy_changes,
 )
 from tests.conftest import HubEnv, assert_policy_index_current
-from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
+from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
 MIA = "user:mia@marketing"
 SELECT = GrantRequest(permissions=frozenset({Permission.SELECT}), on=str(CUSTOMERS))

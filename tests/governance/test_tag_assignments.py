@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lakemesh.store.schema import AuditEvent
 from sqlalchemy import select
 
 from lakemesh import audit
@@ -19,7 +18,8 @@ from lakemesh.governance import grants, tag_assignments, tags
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
-from tests.governance.factory import CUSTOMERS, Mesh, build_mesh
+from lakemesh.store.schema import AuditEvent
+from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
 ORDERS = ResourceName("sales", "crm", "orders")
 EVENTS = ResourceName("sales", "crm", "events")

@@ -21,7 +21,7 @@ from lakemesh.errors import (
 from lakemesh.governance import grants, guardrails, masks, tag_assignments, tags
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.permissions import Permission
-from tests.governance.factory import Mesh, build_mesh
+from tests.factories.governance import Mesh, build_mesh
 
 
 @pytest.fixture

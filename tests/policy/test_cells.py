@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lakemesh.model.access import CellPair
-
-from .factories import (
+from tests.factories.policy import (
     ALL_COLUMNS,
     CAMPAIGNS,
     EU,

@@ -13,8 +13,7 @@ from lakemesh.policy import (
     TagValue,
     TagValuesTarget,
 )
-
-from .factories import (
+from tests.factories.policy import (
     ALL_COLUMNS,
     EU,
     NO_GRANT,

@@ -8,8 +8,7 @@ import pytest
 
 from lakemesh.errors import AccessDeniedError
 from lakemesh.policy import GrantRule, LocationTarget, Subject, TagValuesTarget, can_grant
-
-from .factories import grant, on, on_tags, through_filter, who
+from tests.factories.policy import grant, on, on_tags, through_filter, who
 
 CAROL = who("user:carol@marketing", groups=("group:leads@marketing",))
 TO_ANN = "user:ann@marketing"

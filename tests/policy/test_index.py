@@ -18,8 +18,7 @@ from lakemesh.policy import (
     decide,
     parse_tag_expression,
 )
-
-from .factories import (
+from tests.factories.policy import (
     RANDOM_DOMAINS,
     RANDOM_PRINCIPALS,
     RANDOM_VALUES,

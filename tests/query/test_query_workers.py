@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lakemesh.store.schema import AuditEvent
 
 from lakemesh import audit
 from lakemesh.errors import LimitExceededError, QueryRejectedError
@@ -16,9 +15,9 @@ from lakemesh.query import QueryLimits, service, workgroups
 from lakemesh.query.engines import duckdb_process
 from lakemesh.query.engines.duckdb import DuckDBEngine
 from lakemesh.query.engines.duckdb_worker import memory_status
+from lakemesh.store.schema import AuditEvent
 from tests.conftest import HubEnv
-
-from .governed import BOB, CUSTOMERS, GovernedMesh, build_governed_mesh
+from tests.factories.query import BOB, CUSTOMERS, GovernedMesh, build_governed_mesh
 
 MEMORY = 256 * 1024**2
 

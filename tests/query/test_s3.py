@@ -42,8 +42,7 @@ from lakemesh.query.workgroups import create_workgroup
 from lakemesh.sdk import Client
 from lakemesh.storage import S3Options
 from tests.conftest import make_hub_env
-
-from .governed import (
+from tests.factories.query import (
     CARL,
     CUSTOMER_ROWS,
     CUSTOMERS,
@@ -58,6 +57,7 @@ from .governed import (
     build_governed_mesh,
     grant_on,
 )
+
 from .s3_support import ACCESS_KEY, S3_VARIABLES, SECRET_KEY, S3Server, free_port
 
 BUCKET = "lake"

@@ -12,16 +12,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from lakemesh.store.schema import AuditEvent
 
 from lakemesh import audit
 from lakemesh.errors import AccessDeniedError, NotFoundError, QueryRejectedError
 from lakemesh.governance import masks, tag_assignments, tags
 from lakemesh.query import service
 from lakemesh.query.history import describe_query, list_history
+from lakemesh.store.schema import AuditEvent
 from tests.conftest import HubEnv
-
-from .governed import (
+from tests.factories.query import (
     BOB,
     CARL,
     CORA,

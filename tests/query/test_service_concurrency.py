@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from lakemesh.store.schema import AuditEvent, QueryRecord
 from sqlalchemy import select
 
 from lakemesh.errors import LimitExceededError, QueryRejectedError
@@ -18,9 +17,10 @@ from lakemesh.query import jobs, service, workgroups
 from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryLimits
 from lakemesh.query.gateway import after_planning
 from lakemesh.query.history import SQL_PREFIX_BYTES
+from lakemesh.store.schema import AuditEvent, QueryRecord
 from tests.conftest import HubEnv
+from tests.factories.query import EMMA, ORDERS, ULF, GovernedMesh, build_governed_mesh
 
-from .governed import EMMA, ORDERS, ULF, GovernedMesh, build_governed_mesh
 from .test_service_jobs import SLOW, wait
 
 

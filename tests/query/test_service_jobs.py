@@ -14,8 +14,15 @@ from lakemesh.query import jobs, service, workgroups
 from lakemesh.query.engines import QueryCancelledError
 from lakemesh.query.jobs import JobRunner
 from tests.conftest import FrozenClock, HubEnv
-
-from .governed import CUSTOMERS, EMMA, MIA, ORDERS, ULF, GovernedMesh, build_governed_mesh
+from tests.factories.query import (
+    CUSTOMERS,
+    EMMA,
+    MIA,
+    ORDERS,
+    ULF,
+    GovernedMesh,
+    build_governed_mesh,
+)
 
 SLOW = "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1"
 FINISHED = ("succeeded", "failed", "denied", "rejected", "cancelled")

@@ -21,8 +21,7 @@ from lakemesh.model.permissions import Permission
 from lakemesh.query import service
 from lakemesh.sharing import links, shares
 from tests.conftest import HubEnv, make_hub_env
-
-from .governed import (
+from tests.factories.query import (
     CUSTOMER_ROWS,
     CUSTOMERS,
     MIA,

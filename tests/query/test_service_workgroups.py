@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from lakemesh.store.schema import QueryRecord
 from sqlalchemy import select
 
 from lakemesh import clock
@@ -24,9 +23,17 @@ from lakemesh.errors import (
 )
 from lakemesh.query import jobs, load_engine, service, workgroups
 from lakemesh.query.history import QueryFacts, insert_query
+from lakemesh.store.schema import QueryRecord
 from tests.conftest import FrozenClock, HubEnv
-
-from .governed import BOB, CARL, CUSTOMERS, EMMA, ORDERS, GovernedMesh, build_governed_mesh
+from tests.factories.query import (
+    BOB,
+    CARL,
+    CUSTOMERS,
+    EMMA,
+    ORDERS,
+    GovernedMesh,
+    build_governed_mesh,
+)
 
 SLOW = "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1"
 

@@ -11,7 +11,7 @@ import pytest
 from lakemesh.api.server import serve_in_background
 from lakemesh.bootstrap import init_home
 from lakemesh.sdk import Client
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 MODES = ["embedded", "remote"]
 

@@ -14,8 +14,8 @@ from lakemesh.errors import (
     NotFoundError,
 )
 from lakemesh.sdk import Client
+from tests.factories.lake import Lake
 from tests.sdk.conftest import Mesh
-from tests.storage.lake import Lake
 
 
 def test_lakemesh_exports_the_sdk_client() -> None:

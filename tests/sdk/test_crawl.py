@@ -6,7 +6,7 @@ import pytest
 
 from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.sdk import Client
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 DAYS = ("2026-01-01", "2026-01-02", "2026-01-03")
 

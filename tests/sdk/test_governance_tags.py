@@ -6,7 +6,7 @@ import pytest
 
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.sdk import Client
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 TABLE = "sales.crm.customers"
 

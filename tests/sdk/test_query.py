@@ -17,7 +17,7 @@ from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from lakemesh.sdk import Client
 from tests.conftest import HubEnv
-from tests.query.governed import CUSTOMERS, EMMA, MIA, ORDERS, GovernedMesh, build_governed_mesh
+from tests.factories.query import CUSTOMERS, EMMA, MIA, ORDERS, GovernedMesh, build_governed_mesh
 from tests.sdk.conftest import Mesh
 
 SLOW = "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lakemesh.store.schema import AuditEvent, Grant
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,8 +25,9 @@ from lakemesh.identity.actors import load_actor
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission, parse_permissions
+from lakemesh.store.schema import AuditEvent, Grant
 from tests.conftest import HubEnv
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 SAM, MARIA, MIA, MAX, FIONA = (
     "user:sam@sales",

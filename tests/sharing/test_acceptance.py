@@ -20,8 +20,8 @@ from lakemesh.api.server import serve_in_background
 from lakemesh.bootstrap import init_home
 from lakemesh.errors import AccessDeniedError
 from lakemesh.sdk import Client
+from tests.factories.lake import Lake
 from tests.sharing.conftest import write_sales_lake
-from tests.storage.lake import Lake
 
 STEWARD, SAM, MARIA, MIA = (
     "user:admin@governance",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from lakemesh.store.schema import Grant
 
 from lakemesh.catalog.databases import create_database
 from lakemesh.catalog.tables import drop_table
@@ -17,6 +16,7 @@ from lakemesh.errors import (
 from lakemesh.governance import grants
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.sharing import links, shares
+from lakemesh.store.schema import Grant
 from tests.sharing.conftest import CUSTOMERS, MARIA, MIA, ORDERS, SAM, SharingMesh
 
 LINKED_CUSTOMERS = "marketing.shared_sales.customers"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lakemesh.store.schema import AuditEvent
 from sqlalchemy import select
 
 from lakemesh.catalog import domains, tables
@@ -15,9 +14,10 @@ from lakemesh.governance import tag_assignments, tags
 from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_domain_row, get_principal
 from lakemesh.sharing import onboarding
+from lakemesh.store.schema import AuditEvent
 from tests.conftest import HubEnv
+from tests.factories.lake import Lake
 from tests.sharing.conftest import write_sales_lake
-from tests.storage.lake import Lake
 
 SAM = "user:sam@sales"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from lakemesh.errors import StorageError
 from lakemesh.storage.formats import SchemaReader, file_format
 from lakemesh.storage.partitions import parse_partition, partition_type
-from tests.storage.lake import Lake
+from tests.factories.lake import Lake
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from lakemesh.store.schema import ApiToken, AuditEvent
 from sqlalchemy import func, select
 
 from lakemesh.catalog import databases, domains, locations, tables
@@ -26,6 +25,7 @@ from lakemesh.identity import attributes, principals, tokens
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import ResourceName
 from lakemesh.store.migrate import current_revision, head_revision
+from lakemesh.store.schema import ApiToken, AuditEvent
 from tests.conftest import FrozenClock, HubEnv
 
 

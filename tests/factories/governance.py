@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakemesh.store.schema import TagKey, TagValue
 from sqlalchemy.orm import Session
 
 from lakemesh import clock
@@ -15,6 +14,7 @@ from lakemesh.identity import principals
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
+from lakemesh.store.schema import TagKey, TagValue
 from lakemesh.store.versions import mark_policy_changed
 from tests.conftest import HubEnv
 
