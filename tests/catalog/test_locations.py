@@ -21,7 +21,7 @@ from lakemesh.errors import (
     InvalidInputError,
     StorageError,
 )
-from lakemesh.governance import grants, guardrails
+from lakemesh.governance import explanations, grants, guardrails
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.identity import tokens
 from lakemesh.model.actors import Actor
@@ -236,6 +236,18 @@ def test_data_location_access_on_a_parent_lets_a_domain_admin_register_inside(
     # The grant is marketing's: sales still may not register there.
     with pytest.raises(ConflictError, match="is inside location .* of domain governance"):
         mesh.register(mesh.sales, str(shared / "sales"), "sales")
+    # explain finds the innermost location, through any spelling of it.
+    (mesh.lake.root / "mine").symlink_to(shared / "marketing")
+    with mesh.env.hub.read() as session:
+        explained = explanations.explain(
+            session,
+            actor=mesh.marketing,
+            principal=MARKETING_ADMIN,
+            permission=Permission.DATA_LOCATION_ACCESS,
+            resource=f"file://{mesh.lake.root}/mine/web",
+        )
+    assert explained.allowed
+    assert explained.resource == f"location file://{shared}/marketing/web"
 
 
 def test_a_domain_prefix_guardrail_grants_each_domain_its_own_prefix(mesh: Mesh) -> None:

@@ -19,14 +19,14 @@ from lakemesh.model.names import ResourceName, parse_principal, parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision, Location, TagValue, attributes_read
 from lakemesh.policy.rules import Resource
-from lakemesh.storage import is_within, normalize_uri
+from lakemesh.storage import is_within, real_uri
 from lakemesh.store.schema import Database, DataFilterRow, Domain, Table
 
 
 def parse_target(text: str) -> Resource:
     """A resource named on the command line: ``d.db.t[.c]``, a storage URI, or ``tag:k=v``."""
     if "://" in text:
-        return Location(normalize_uri(text), "")
+        return Location(real_uri(text), "")  # what the URI really names, as locations are kept
     if text.startswith("tag:"):
         key, sep, value = text[4:].partition("=")
         if not sep or not key or not value:
@@ -94,7 +94,8 @@ def _with_attributes(
 
 
 def _location_of(session: Session, target: Location) -> Location:
-    for row in list_locations(session):
-        if is_within(target.uri, row.uri):
-            return Location(target.uri, row.domain.name)
-    return target
+    """``target`` owned by the domain of the innermost location that holds it."""
+    inside = [row for row in list_locations(session) if is_within(target.uri, row.uri)]
+    if not inside:
+        return target
+    return Location(target.uri, max(inside, key=lambda row: len(row.uri)).domain.name)
