@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lakemesh.store.schema import Grant
 from sqlalchemy import select
 
 from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, NotFoundError
@@ -16,6 +15,7 @@ from lakemesh.model.permissions import Permission
 from lakemesh.query import service
 from lakemesh.sharing import links, products, shares, subscriptions
 from lakemesh.sharing.products import ProductSpec
+from lakemesh.store.schema import Grant
 from tests.sharing.conftest import (
     ANALYSTS,
     CUSTOMERS,
