@@ -34,7 +34,11 @@ def create(
     name: Ref,
     attr: Annotated[
         list[str] | None,
-        typer.Option("--attr", help="An attribute KEY=VALUE, like region=EU (repeatable)."),
+        typer.Option(
+            "--attr",
+            help="An attribute KEY=VALUE, like region=EU (repeatable; the key must be defined "
+            "and you must be allowed to set it).",
+        ),
     ] = None,
 ) -> None:
     """Create a user, group or service in a domain (its admins or mesh admins)."""
@@ -86,7 +90,11 @@ def set_attr(
         list[str] | None, typer.Option("--unset", help="An attribute to remove (repeatable).")
     ] = None,
 ) -> None:
-    """Set attributes of a user or service (row filters read them), or remove some."""
+    """Set attributes of a user or service (row filters read them), or remove some.
+
+    Keys are defined with 'lakemesh attribute create'; values are set by mesh admins and the
+    key's delegates only.
+    """
     attributes = parse_pairs(pairs, "attribute")
     with connect(ctx) as client:
         principal = client.set_attributes(name, attributes, unset=unset or ())

@@ -40,7 +40,10 @@ def show_principal(ref: str, session: SessionDep, actor: CurrentActor) -> dict[s
     return principals.describe_principal(session, row)
 
 
-@router.patch("/{ref}", summary="Set and unset attributes of a user or service")
+@router.patch(
+    "/{ref}",
+    summary="Set and unset attributes of a user or service (mesh admins and each key's delegates)",
+)
 def update_principal(
     ref: str, body: PrincipalUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
