@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from lakemesh import Client as ExportedClient
+from lakemesh.bootstrap import init_home
 from lakemesh.errors import (
     AccessDeniedError,
     AlreadyExistsError,
@@ -163,3 +168,18 @@ def test_audit_search_and_verify(client: Client) -> None:
     verified = client.audit_verify()
     assert verified["ok"] is True
     assert verified["events"] >= 2
+
+
+def test_an_embedded_client_left_open_exits_cleanly(tmp_path: Path) -> None:
+    init_home(tmp_path / "home").hub.close()
+    script = (
+        "from lakemesh.sdk import Client\n"
+        f"client = Client.open({str(tmp_path / 'home')!r})\n"
+        "print(client.whoami()['name'])\n"
+        "with Client.open(" + repr(str(tmp_path / "home")) + ") as other:\n"
+        "    other.whoami()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "user:admin@governance\n", "")

@@ -11,6 +11,7 @@ matching :class:`~lakemesh.errors.LakemeshError` subclass with its message and d
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -49,13 +50,15 @@ class Client(
 ):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).
 
-    Use it as a context manager, or call :meth:`close`, to release the connection (and, embedded,
-    the hub's database).
+    Use it as a context manager (``with Client.open(home) as client: ...``), or call
+    :meth:`close`, to release the connection (and, embedded, the hub's event loop and database).
+    A client left open is closed when it is garbage-collected or the interpreter exits.
     """
 
     def __init__(self, http: httpx.Client, *, url: str, hub: Hub | None = None) -> None:
         super().__init__(http, url=url)
-        self._hub = hub
+        # Not a method of self: the finalizer must not keep the client alive.
+        self._release = weakref.finalize(self, _release, http, hub)
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -104,12 +107,7 @@ class Client(
 
     def close(self) -> None:
         """Close the connection; an embedded hub also stops and releases its database."""
-        try:
-            self._http.close()
-        finally:
-            if self._hub is not None:
-                self._hub.close()
-                self._hub = None
+        self._release()
 
     def __enter__(self) -> Client:
         return self
@@ -126,6 +124,14 @@ class Client(
         return f"Client({self.url!r})"
 
     # ``explain(principal, permission, resource) -> dict`` comes with the governance methods.
+
+
+def _release(http: httpx.Client, hub: Hub | None) -> None:
+    try:
+        http.close()
+    finally:
+        if hub is not None:
+            hub.close()
 
 
 def _headers(token: str | None) -> dict[str, str]:

@@ -6,16 +6,18 @@ import io
 import json
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import pyarrow as pa
 
 from lakemesh.errors import InvalidInputError
 from lakemesh.sdk.base import ApiBase, segment
 
 ARROW = "application/vnd.apache.arrow.stream"
 EXPORT_FORMATS = ("csv", "arrow")
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class _ChunkReader(io.RawIOBase):
@@ -68,6 +70,9 @@ class QueryMethods(ApiBase):
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for_status(response)
+                # Imported here for the CLI's startup time: most commands never read Arrow.
+                import pyarrow as pa
+
                 reader = io.BufferedReader(_ChunkReader(response.iter_bytes()), 1 << 20)
                 return pa.ipc.open_stream(reader).read_all(), _figures(response)
         except httpx.TransportError as e:
