@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
+from lakemesh.cli.params import Limit
 
 app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 
@@ -53,10 +54,7 @@ def search(
         str | None,
         typer.Option("--until", help="Up to this ISO time, or this long ago."),
     ] = None,
-    limit: Annotated[
-        int,
-        typer.Option("--limit", min=1, help="At most this many events.", show_default=True),
-    ] = 100,
+    limit: Limit = 100,
 ) -> None:
     """Search audit events, newest first (domain admins see the events about their domains)."""
     with connect(ctx) as client:
@@ -64,11 +62,7 @@ def search(
             actor=actor, resource=resource, action=action, since=since, until=until, limit=limit
         )
     rows = [{**event, "time": _short_time(event.get("time"))} for event in events]
-    output.emit(
-        options(ctx).json,
-        events,
-        lambda: output.print_table(rows, COLUMNS, empty="No matching events."),
-    )
+    out(ctx).table(events, COLUMNS, rows=rows, empty="No matching events.")
 
 
 @app.command("verify")
@@ -91,6 +85,6 @@ def verify(ctx: typer.Context) -> None:
                 markup=False,
             )
 
-    output.emit(options(ctx).json, result, human)
+    out(ctx).show(result, human)
     if not result["ok"]:
         raise typer.Exit(output.EXIT_UNEXPECTED)

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from lakemesh.cli.output import ConsoleOutput, JsonOutput, Output
 from lakemesh.errors import AuthenticationError, InvalidInputError, NotFoundError
 from lakemesh.home import HubHome, default_home
 from lakemesh.sdk import Client
@@ -22,6 +23,11 @@ class GlobalOptions:
     token: str | None = None
     profile: str | None = None
     json: bool = False
+
+    @property
+    def output(self) -> Output:
+        """Where results go: JSON on stdout under ``--json``, else the console."""
+        return JsonOutput() if self.json else ConsoleOutput()
 
     @property
     def hub_home(self) -> HubHome:
@@ -113,6 +119,11 @@ def options(ctx: typer.Context) -> GlobalOptions:
     """The global options of the running command."""
     found = ctx.find_object(GlobalOptions)
     return found if found is not None else GlobalOptions(home=default_home())
+
+
+def out(ctx: typer.Context) -> Output:
+    """The output of the running command (console or JSON, chosen once by ``--json``)."""
+    return options(ctx).output
 
 
 def connect(ctx: typer.Context) -> Client:

@@ -80,4 +80,4 @@ def crawl(
             for warning in table.get("warnings") or ():
                 output.note(f"warning: {warning}")
 
-    output.emit(globals_.json, tables, human)
+    globals_.output.show(tables, human)

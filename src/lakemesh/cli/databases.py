@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, local_uri, options
+from lakemesh.cli.context import connect, local_uri, out
 from lakemesh.cli.params import DomainFilter
 
 app = typer.Typer(help="Databases in domains' catalogs.", no_args_is_help=True)
@@ -41,11 +40,7 @@ def create(
             description=description,
             location=local_uri(location) if location else None,
         )
-    output.emit(
-        options(ctx).json,
-        database,
-        lambda: output.success(f"Created database {database['name']}"),
-    )
+    out(ctx).done(database, f"Created database {database['name']}")
 
 
 @app.command("list")
@@ -56,11 +51,7 @@ def list_(
     """List databases."""
     with connect(ctx) as client:
         databases = client.list_databases(domain=domain)
-    output.emit(
-        options(ctx).json,
-        databases,
-        lambda: output.print_table(databases, COLUMNS, empty="No databases."),
-    )
+    out(ctx).table(databases, COLUMNS, empty="No databases.")
 
 
 @app.command("show")
@@ -68,7 +59,7 @@ def show(ctx: typer.Context, name: Name) -> None:
     """Show one database."""
     with connect(ctx) as client:
         database = client.get_database(name)
-    output.emit(options(ctx).json, database, lambda: output.print_record(database, COLUMNS))
+    out(ctx).record(database, COLUMNS)
 
 
 @app.command("update")
@@ -80,11 +71,7 @@ def update(
     """Change a database's description."""
     with connect(ctx) as client:
         database = client.update_database(name, description=description)
-    output.emit(
-        options(ctx).json,
-        database,
-        lambda: output.success(f"Updated database {database['name']}"),
-    )
+    out(ctx).done(database, f"Updated database {database['name']}")
 
 
 @app.command("drop")
@@ -98,8 +85,4 @@ def drop(
     """Drop a database from the catalog (the data files stay where they are)."""
     with connect(ctx) as client:
         client.drop_database(name, cascade=cascade)
-    output.emit(
-        options(ctx).json,
-        {"dropped": name, "cascade": cascade},
-        lambda: output.success(f"Dropped database {name}"),
-    )
+    out(ctx).done({"dropped": name, "cascade": cascade}, f"Dropped database {name}")

@@ -9,6 +9,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import command_for, options
+from lakemesh.cli.output import Output
 from lakemesh.cli.serving import bind, not_served, serve_home
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def demo(
             found = None if reset else load_demo(home)
             built_before = found is not None
             result = found or build_demo(home, orders=orders, seed=seed, progress=report)
-        _print(globals_.json, result, command=command, built_before=built_before)
+        _print(globals_.output, result, command=command, built_before=built_before)
         if sock is not None:
             serve_home(
                 home,
@@ -90,7 +91,7 @@ def demo(
             )
 
 
-def _print(as_json: bool, result: DemoResult, *, command: str, built_before: bool) -> None:
+def _print(shown: Output, result: DemoResult, *, command: str, built_before: bool) -> None:
     home = result.home
 
     def human() -> None:
@@ -122,4 +123,4 @@ def _print(as_json: bool, result: DemoResult, *, command: str, built_before: boo
             output.line(f"  # {description}")
             output.line(f'  {command} --profile {profile} query "{sql}"')
 
-    output.emit(as_json, result.to_dict(), human)
+    shown.show(result.to_dict(), human)

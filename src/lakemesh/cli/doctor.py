@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.output import EXIT_UNEXPECTED
 from lakemesh.errors import InvalidInputError
 
@@ -46,7 +46,7 @@ def doctor(
         counts = result["counts"]
         output.line(", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES))
 
-    output.emit(options(ctx).json, result, human)
+    out(ctx).show(result, human)
     if fail_on is not None:
         worst = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
         if any(result["counts"].get(severity, 0) for severity in worst):

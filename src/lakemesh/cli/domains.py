@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import DomainDescription, NewDescription
 
 app = typer.Typer(help="Domains: units of ownership (producers, consumers).", no_args_is_help=True)
@@ -54,9 +53,7 @@ def create(
             description=description,
             admins=admin or (),
         )
-    output.emit(
-        options(ctx).json, domain, lambda: output.success(f"Created domain {domain['name']}")
-    )
+    out(ctx).done(domain, f"Created domain {domain['name']}")
 
 
 @app.command("list")
@@ -64,11 +61,7 @@ def list_(ctx: typer.Context) -> None:
     """List every domain."""
     with connect(ctx) as client:
         domains = client.list_domains()
-    output.emit(
-        options(ctx).json,
-        domains,
-        lambda: output.print_table(domains, COLUMNS, empty="No domains."),
-    )
+    out(ctx).table(domains, COLUMNS, empty="No domains.")
 
 
 @app.command("show")
@@ -76,7 +69,7 @@ def show(ctx: typer.Context, name: Name) -> None:
     """Show one domain."""
     with connect(ctx) as client:
         domain = client.get_domain(name)
-    output.emit(options(ctx).json, domain, lambda: output.print_record(domain, FIELDS))
+    out(ctx).record(domain, FIELDS)
 
 
 @app.command("update")
@@ -98,9 +91,7 @@ def update(
         domain = client.update_domain(
             name, producer=producer, consumer=consumer, description=description
         )
-    output.emit(
-        options(ctx).json, domain, lambda: output.success(f"Updated domain {domain['name']}")
-    )
+    out(ctx).done(domain, f"Updated domain {domain['name']}")
 
 
 @app.command("delete")
@@ -108,11 +99,7 @@ def delete(ctx: typer.Context, name: Name) -> None:
     """Delete an empty domain (mesh admins only)."""
     with connect(ctx) as client:
         client.delete_domain(name)
-    output.emit(
-        options(ctx).json,
-        {"deleted": name},
-        lambda: output.success(f"Deleted domain {name}"),
-    )
+    out(ctx).done({"deleted": name}, f"Deleted domain {name}")
 
 
 @app.command("add-admin")
@@ -120,11 +107,7 @@ def add_admin(ctx: typer.Context, name: Name, principal: Principal) -> None:
     """Make a principal an admin of the domain."""
     with connect(ctx) as client:
         domain = client.add_domain_admin(name, principal)
-    output.emit(
-        options(ctx).json,
-        domain,
-        lambda: output.success(f"{principal} is now an admin of domain {name}"),
-    )
+    out(ctx).done(domain, f"{principal} is now an admin of domain {name}")
 
 
 @app.command("remove-admin")
@@ -132,8 +115,4 @@ def remove_admin(ctx: typer.Context, name: Name, principal: Principal) -> None:
     """Remove an admin of the domain (the last mesh admin stays)."""
     with connect(ctx) as client:
         domain = client.remove_domain_admin(name, principal)
-    output.emit(
-        options(ctx).json,
-        domain,
-        lambda: output.success(f"{principal} is no longer an admin of domain {name}"),
-    )
+    out(ctx).done(domain, f"{principal} is no longer an admin of domain {name}")

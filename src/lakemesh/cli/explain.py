@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 
 NONE = "none"
 
@@ -41,4 +41,4 @@ def explain(
         for reason in decision["reasons"] or [NONE]:
             output.line(f"  - {reason}")
 
-    output.emit(options(ctx).json, decision, human)
+    out(ctx).show(decision, human)

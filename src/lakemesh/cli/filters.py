@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import Columns, ExcludeColumns
 from lakemesh.cli.tags import split_list
 
@@ -67,11 +67,7 @@ def create(
             columns=_optional_list(columns),
             excluded_columns=split_list(exclude_columns),
         )
-    output.emit(
-        options(ctx).json,
-        created,
-        lambda: output.success(f"Created filter {created['name']} on {created['table']}"),
-    )
+    out(ctx).done(created, f"Created filter {created['name']} on {created['table']}")
 
 
 @app.command("update")
@@ -98,11 +94,7 @@ def update(
             excluded_columns=_optional_list(exclude_columns),
             all_columns=all_columns,
         )
-    output.emit(
-        options(ctx).json,
-        updated,
-        lambda: output.success(f"Updated filter {updated['name']} on {updated['table']}"),
-    )
+    out(ctx).done(updated, f"Updated filter {updated['name']} on {updated['table']}")
 
 
 @app.command("delete")
@@ -124,7 +116,7 @@ def delete(
             revoked = ", ".join(f"#{grant}" for grant in deleted["revoked_grants"])
             output.line(f"Revoked grants: {revoked}")
 
-    output.emit(options(ctx).json, deleted, human)
+    out(ctx).show(deleted, human)
 
 
 @app.command("list")
@@ -135,11 +127,7 @@ def list_(
     """List the filters on tables of the domains you administer."""
     with connect(ctx) as client:
         found = client.list_filters(table=table)
-    output.emit(
-        options(ctx).json,
-        found,
-        lambda: output.print_table(found, COLUMNS, empty="No data filters."),
-    )
+    out(ctx).table(found, COLUMNS, empty="No data filters.")
 
 
 @app.command("show")
@@ -148,4 +136,4 @@ def show(ctx: typer.Context, name: Name, table: TableOption = None) -> None:
     with connect(ctx) as client:
         shown = client.get_filter(name, table=table)
     record = {**shown, "grant_ids": [f"#{g['id']} to {g['grantee']}" for g in shown["grants"]]}
-    output.emit(options(ctx).json, shown, lambda: output.print_record(record, FIELDS))
+    out(ctx).record(shown, FIELDS, shown=record)

@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
+from lakemesh.cli.params import Columns, ExcludeColumns
 from lakemesh.errors import InvalidInputError
 from lakemesh.sdk.governance import GrantTarget
 
@@ -26,16 +27,6 @@ app = typer.Typer(
 On = Annotated[
     str | None,
     typer.Option("--on", help="A resource: DOMAIN[.DATABASE[.TABLE[.COLUMN]]]."),
-]
-Columns = Annotated[
-    str | None,
-    typer.Option("--columns", help="With --on TABLE: only these columns, comma-separated."),
-]
-ExcludeColumns = Annotated[
-    str | None,
-    typer.Option(
-        "--exclude-columns", help="With --on TABLE: every column but these, comma-separated."
-    ),
 ]
 Filter = Annotated[
     str | None,
@@ -170,7 +161,7 @@ def grant(
             f"(grant #{granted['id']})"
         )
 
-    output.emit(options(ctx).json, granted, human)
+    out(ctx).show(granted, human)
 
 
 def revoke(
@@ -228,7 +219,7 @@ def revoke(
     def human() -> None:
         output.success(f"Revoked {', '.join(f'#{i}' for i in revoked)}")
 
-    output.emit(options(ctx).json, {"revoked": revoked}, human)
+    out(ctx).show({"revoked": revoked}, human)
 
 
 @app.command("list")
@@ -245,6 +236,4 @@ def list_(
     """List the grants you may see (mesh admins: all; domain admins: their domain's)."""
     with connect(ctx) as client:
         rows = client.list_grants(principal=principal, resource=resource)
-    output.emit(
-        options(ctx).json, rows, lambda: output.print_table(rows, COLUMNS, empty="No grants.")
-    )
+    out(ctx).table(rows, COLUMNS, empty="No grants.")

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 
 app = typer.Typer(help="Group membership.", no_args_is_help=True)
 
@@ -20,10 +19,9 @@ def add_member(ctx: typer.Context, group: Group, member: Member) -> None:
     """Add a member to a group."""
     with connect(ctx) as client:
         result = client.add_member(group, member)
-    output.emit(
-        options(ctx).json,
+    out(ctx).done(
         result if result is not None else {"group": group, "member": member},
-        lambda: output.success(f"{member} is now a member of {group}"),
+        f"{member} is now a member of {group}",
     )
 
 
@@ -32,8 +30,7 @@ def remove_member(ctx: typer.Context, group: Group, member: Member) -> None:
     """Remove a member from a group."""
     with connect(ctx) as client:
         result = client.remove_member(group, member)
-    output.emit(
-        options(ctx).json,
+    out(ctx).done(
         result if result is not None else {"group": group, "removed": member},
-        lambda: output.success(f"{member} is no longer a member of {group}"),
+        f"{member} is no longer a member of {group}",
     )

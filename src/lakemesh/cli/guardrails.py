@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.grants import split_list
 
 app = typer.Typer(
@@ -67,11 +66,7 @@ def create(
             prefixes=split_list(prefixes),
             max_lifetime=max_lifetime,
         )
-    output.emit(
-        options(ctx).json,
-        created,
-        lambda: output.success(f"Created guardrail {created['name']} ({created['rule']})"),
-    )
+    out(ctx).done(created, f"Created guardrail {created['name']} ({created['rule']})")
 
 
 @app.command("list")
@@ -84,11 +79,7 @@ def list_(
     """List the guardrails."""
     with connect(ctx) as client:
         rows = client.list_guardrails(kind=kind)
-    output.emit(
-        options(ctx).json,
-        rows,
-        lambda: output.print_table(rows, COLUMNS, empty="No guardrails."),
-    )
+    out(ctx).table(rows, COLUMNS, empty="No guardrails.")
 
 
 @app.command("show")
@@ -96,7 +87,7 @@ def show(ctx: typer.Context, name: Name) -> None:
     """Show one guardrail."""
     with connect(ctx) as client:
         row = client.get_guardrail(name)
-    output.emit(options(ctx).json, row, lambda: output.print_record(row, FIELDS))
+    out(ctx).record(row, FIELDS)
 
 
 @app.command("update")
@@ -117,11 +108,7 @@ def update(
             prefixes=split_list(prefixes),
             max_lifetime=max_lifetime,
         )
-    output.emit(
-        options(ctx).json,
-        updated,
-        lambda: output.success(f"Updated guardrail {updated['name']} ({updated['rule']})"),
-    )
+    out(ctx).done(updated, f"Updated guardrail {updated['name']} ({updated['rule']})")
 
 
 @app.command("delete")
@@ -129,6 +116,4 @@ def delete(ctx: typer.Context, name: Name) -> None:
     """Delete a guardrail (mesh admins)."""
     with connect(ctx) as client:
         client.delete_guardrail(name)
-    output.emit(
-        options(ctx).json, {"deleted": name}, lambda: output.success(f"Deleted guardrail {name}")
-    )
+    out(ctx).done({"deleted": name}, f"Deleted guardrail {name}")

@@ -90,7 +90,7 @@ def init(
             "Next: lakemesh domain create NAME --producer --admin user:NAME@DOMAIN"
         )
 
-    output.emit(globals_.json, result, human)
+    globals_.output.show(result, human)
 
 
 def serve(

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import DomainFilter
 from lakemesh.cli.products import warn
 
@@ -53,11 +52,7 @@ def create(
     """Create a link in a domain you administer (its database is made when missing)."""
     with connect(ctx) as client:
         link = client.create_link(name, target=target)
-    output.emit(
-        options(ctx).json,
-        link,
-        lambda: output.success(f"Linked {link['name']} -> {link['target']} ({link['status']})"),
-    )
+    out(ctx).done(link, f"Linked {link['name']} -> {link['target']} ({link['status']})")
 
 
 @app.command("list")
@@ -69,9 +64,7 @@ def list_(
     with connect(ctx) as client:
         links = client.list_links(domain=domain)
     _warn_broken(links)
-    output.emit(
-        options(ctx).json, links, lambda: output.print_table(links, COLUMNS, empty="No links.")
-    )
+    out(ctx).table(links, COLUMNS, empty="No links.")
 
 
 @app.command("show")
@@ -80,7 +73,7 @@ def show(ctx: typer.Context, name: Name) -> None:
     with connect(ctx) as client:
         link = client.get_link(name)
     _warn_broken([link])
-    output.emit(options(ctx).json, link, lambda: output.print_record(link, FIELDS))
+    out(ctx).record(link, FIELDS)
 
 
 @app.command("drop")
@@ -88,4 +81,4 @@ def drop(ctx: typer.Context, name: Name) -> None:
     """Remove a link (the target is not touched)."""
     with connect(ctx) as client:
         client.drop_link(name)
-    output.emit(options(ctx).json, {"dropped": name}, lambda: output.success(f"Dropped {name}"))
+    out(ctx).done({"dropped": name}, f"Dropped {name}")

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, local_uri, options
+from lakemesh.cli.context import connect, local_uri, out
 from lakemesh.cli.params import DomainFilter
 
 app = typer.Typer(help="Storage locations owned by domains.", no_args_is_help=True)
@@ -28,11 +27,7 @@ def register(
     """Register a location for a domain; refused inside another domain's location."""
     with connect(ctx) as client:
         location = client.register_location(local_uri(uri), domain=domain)
-    output.emit(
-        options(ctx).json,
-        location,
-        lambda: output.success(f"Registered {location['uri']} for domain {location['domain']}"),
-    )
+    out(ctx).done(location, f"Registered {location['uri']} for domain {location['domain']}")
 
 
 @app.command("list")
@@ -43,11 +38,7 @@ def list_(
     """List registered locations."""
     with connect(ctx) as client:
         locations = client.list_locations(domain=domain)
-    output.emit(
-        options(ctx).json,
-        locations,
-        lambda: output.print_table(locations, COLUMNS, empty="No locations."),
-    )
+    out(ctx).table(locations, COLUMNS, empty="No locations.")
 
 
 @app.command("remove")
@@ -56,8 +47,4 @@ def remove(ctx: typer.Context, uri: Uri) -> None:
     target = local_uri(uri)
     with connect(ctx) as client:
         client.remove_location(target)
-    output.emit(
-        options(ctx).json,
-        {"removed": target},
-        lambda: output.success(f"Removed location {target}"),
-    )
+    out(ctx).done({"removed": target}, f"Removed location {target}")

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.model.access import MASK_FUNCTIONS
 
 app = typer.Typer(
@@ -37,12 +36,8 @@ def create(
     """Create a mask (mesh admins)."""
     with connect(ctx) as client:
         mask = client.create_mask(name, tag_expression=on_tags, function=function)
-    output.emit(
-        options(ctx).json,
-        mask,
-        lambda: output.success(
-            f"Created mask {mask['name']}: {mask['function']} on {mask['tag_expression']}"
-        ),
+    out(ctx).done(
+        mask, f"Created mask {mask['name']}: {mask['function']} on {mask['tag_expression']}"
     )
 
 
@@ -51,9 +46,7 @@ def list_(ctx: typer.Context) -> None:
     """List masks."""
     with connect(ctx) as client:
         masks = client.list_masks()
-    output.emit(
-        options(ctx).json, masks, lambda: output.print_table(masks, COLUMNS, empty="No masks.")
-    )
+    out(ctx).table(masks, COLUMNS, empty="No masks.")
 
 
 @app.command("show")
@@ -61,7 +54,7 @@ def show(ctx: typer.Context, name: Name) -> None:
     """Show one mask."""
     with connect(ctx) as client:
         mask = client.get_mask(name)
-    output.emit(options(ctx).json, mask, lambda: output.print_record(mask, FIELDS))
+    out(ctx).record(mask, FIELDS)
 
 
 @app.command("delete")
@@ -69,6 +62,4 @@ def delete(ctx: typer.Context, name: Name) -> None:
     """Delete a mask (mesh admins)."""
     with connect(ctx) as client:
         client.delete_mask(name)
-    output.emit(
-        options(ctx).json, {"deleted": name}, lambda: output.success(f"Deleted mask {name}")
-    )
+    out(ctx).done({"deleted": name}, f"Deleted mask {name}")

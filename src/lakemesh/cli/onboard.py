@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, local_uri, options, parse_pairs
+from lakemesh.cli.context import connect, local_uri, out, parse_pairs
 from lakemesh.cli.params import DomainDescription
 
 app = typer.Typer(
@@ -67,7 +67,7 @@ def producer(
             database=database,
             description=description,
         )
-    output.emit(options(ctx).json, result, lambda: _report(result))
+    out(ctx).show(result, lambda: _report(result))
 
 
 @app.command("consumer")
@@ -77,4 +77,4 @@ def consumer(
     """Create a consumer domain and its admin."""
     with connect(ctx) as client:
         result = client.onboard_consumer(name, admin=admin, description=description)
-    output.emit(options(ctx).json, result, lambda: _report(result))
+    out(ctx).show(result, lambda: _report(result))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -112,14 +113,6 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
-def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
-    """Print ``data`` as JSON under ``--json``, else run ``human`` to render it for people."""
-    if as_json:
-        print_json(data)
-    else:
-        human()
-
-
 def cell(value: Any) -> str:
     """One value as table text: lists joined, dicts as ``k=v``, booleans as yes/no."""
     if value is None:
@@ -180,3 +173,108 @@ def line(message: str) -> None:
 def note(message: str) -> None:
     """A remark on stderr that stays out of the way of piped output."""
     stderr().print(Text(printable(message), style="dim"), soft_wrap=True)
+
+
+class Output(ABC):
+    """Where a command's result goes, chosen once per run (``--json`` or not), as pyiceberg's CLI
+    does: every command hands over its result ``data`` and says how people should see it."""
+
+    @abstractmethod
+    def table(
+        self,
+        data: Any,
+        columns: Sequence[Column],
+        *,
+        rows: Iterable[Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        empty: str = "Nothing to show.",
+    ) -> None:
+        """A list: for people, ``rows`` (default: ``data``) as a table of ``columns``."""
+
+    @abstractmethod
+    def record(
+        self,
+        data: Any,
+        fields: Sequence[Column] | None = None,
+        *,
+        shown: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One object: for people, ``shown`` (default: ``data``) as a table of its ``fields``."""
+
+    @abstractmethod
+    def done(self, data: Any, message: str) -> None:
+        """A change made: for people, a one-line confirmation."""
+
+    @abstractmethod
+    def text(self, data: Any, message: str) -> None:
+        """For people, ``message`` as a plain line."""
+
+    @abstractmethod
+    def show(self, data: Any, human: Callable[[], None]) -> None:
+        """For people, whatever ``human`` prints (several parts, progress, notes)."""
+
+
+class ConsoleOutput(Output):
+    """Rich tables and lines for people."""
+
+    def table(
+        self,
+        data: Any,
+        columns: Sequence[Column],
+        *,
+        rows: Iterable[Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        empty: str = "Nothing to show.",
+    ) -> None:
+        print_table(data if rows is None else rows, columns, title=title, empty=empty)
+
+    def record(
+        self,
+        data: Any,
+        fields: Sequence[Column] | None = None,
+        *,
+        shown: Mapping[str, Any] | None = None,
+    ) -> None:
+        print_record(data if shown is None else shown, fields)
+
+    def done(self, data: Any, message: str) -> None:
+        success(message)
+
+    def text(self, data: Any, message: str) -> None:
+        line(message)
+
+    def show(self, data: Any, human: Callable[[], None]) -> None:
+        human()
+
+
+class JsonOutput(Output):
+    """``data`` as JSON on stdout, whatever people would have seen."""
+
+    def table(
+        self,
+        data: Any,
+        columns: Sequence[Column],
+        *,
+        rows: Iterable[Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        empty: str = "Nothing to show.",
+    ) -> None:
+        print_json(data)
+
+    def record(
+        self,
+        data: Any,
+        fields: Sequence[Column] | None = None,
+        *,
+        shown: Mapping[str, Any] | None = None,
+    ) -> None:
+        print_json(data)
+
+    def done(self, data: Any, message: str) -> None:
+        print_json(data)
+
+    def text(self, data: Any, message: str) -> None:
+        print_json(data)
+
+    def show(self, data: Any, human: Callable[[], None]) -> None:
+        print_json(data)

@@ -24,3 +24,6 @@ ExcludeColumns = Annotated[
     str | None, typer.Option("--exclude-columns", help="Every column but these, comma-separated.")
 ]
 """Access to a table without these columns (a data filter's, a subscription's)."""
+
+Limit = Annotated[int, typer.Option("--limit", min=1, help="At most this many.", show_default=True)]
+"""``list`` and ``search`` commands: the most items to show (the hub may cap it further)."""

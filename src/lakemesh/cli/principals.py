@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options, parse_pairs
+from lakemesh.cli.context import connect, out, parse_pairs
 from lakemesh.cli.params import DomainFilter
 
 app = typer.Typer(
@@ -45,11 +45,7 @@ def create(
     attributes = parse_pairs(attr, "attribute")
     with connect(ctx) as client:
         principal = client.create_principal(name, attributes=attributes)
-    output.emit(
-        options(ctx).json,
-        principal,
-        lambda: output.success(f"Created {principal['name']}"),
-    )
+    out(ctx).done(principal, f"Created {principal['name']}")
 
 
 @app.command("list")
@@ -64,11 +60,7 @@ def list_(
     """List principals."""
     with connect(ctx) as client:
         principals = client.list_principals(domain=domain, kind=kind)
-    output.emit(
-        options(ctx).json,
-        principals,
-        lambda: output.print_table(principals, COLUMNS, empty="No principals."),
-    )
+    out(ctx).table(principals, COLUMNS, empty="No principals.")
 
 
 @app.command("show")
@@ -76,7 +68,7 @@ def show(ctx: typer.Context, name: Ref) -> None:
     """Show a principal: attributes, groups (transitively), admin roles, members."""
     with connect(ctx) as client:
         principal = client.get_principal(name)
-    output.emit(options(ctx).json, principal, lambda: output.print_record(principal, FIELDS))
+    out(ctx).record(principal, FIELDS)
 
 
 @app.command("set-attr")
@@ -98,12 +90,8 @@ def set_attr(
     attributes = parse_pairs(pairs, "attribute")
     with connect(ctx) as client:
         principal = client.set_attributes(name, attributes, unset=unset or ())
-    output.emit(
-        options(ctx).json,
-        principal,
-        lambda: output.success(
-            f"Attributes of {name}: {output.cell(principal.get('attributes')) or '(none)'}"
-        ),
+    out(ctx).done(
+        principal, f"Attributes of {name}: {output.cell(principal.get('attributes')) or '(none)'}"
     )
 
 
@@ -112,4 +100,4 @@ def delete(ctx: typer.Context, name: Ref) -> None:
     """Delete a principal (its tokens stop working)."""
     with connect(ctx) as client:
         client.delete_principal(name)
-    output.emit(options(ctx).json, {"deleted": name}, lambda: output.success(f"Deleted {name}"))
+    out(ctx).done({"deleted": name}, f"Deleted {name}")

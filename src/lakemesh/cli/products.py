@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options, parse_pairs
+from lakemesh.cli.context import connect, out, parse_pairs
 from lakemesh.cli.grants import split_list
 from lakemesh.cli.params import DomainFilter
 from lakemesh.errors import InvalidInputError
@@ -130,13 +130,10 @@ def publish(
             draft=draft,
             auto_approve=auto_approve,
         )
-    output.emit(
-        options(ctx).json,
+    out(ctx).done(
         product,
-        lambda: output.success(
-            f"{'Saved draft' if product['status'] == 'draft' else 'Published'} data product "
-            f"{product['name']} {product['version']} ({', '.join(product['tables'])})"
-        ),
+        f"{'Saved draft' if product['status'] == 'draft' else 'Published'} data product "
+        f"{product['name']} {product['version']} ({', '.join(product['tables'])})",
     )
 
 
@@ -151,11 +148,7 @@ def list_(
     """List the data products you may see."""
     with connect(ctx) as client:
         products = client.list_products(domain=domain, status=status)
-    output.emit(
-        options(ctx).json,
-        products,
-        lambda: output.print_table(products, COLUMNS, empty="No data products."),
-    )
+    out(ctx).table(products, COLUMNS, empty="No data products.")
 
 
 @app.command("search")
@@ -178,11 +171,7 @@ def search(
     """Search data products (JSON: a list of objects with name, domain, tables, ...)."""
     with connect(ctx) as client:
         found = client.search_products(text, tags=tags)
-    output.emit(
-        options(ctx).json,
-        found,
-        lambda: output.print_table(found, COLUMNS, empty="No data product matches."),
-    )
+    out(ctx).table(found, COLUMNS, empty="No data product matches.")
 
 
 @app.command("show")
@@ -199,7 +188,7 @@ def show(ctx: typer.Context, name: Name) -> None:
                 table["columns"], [("column", "name"), ("type", "type")], title=table["table"]
             )
 
-    output.emit(options(ctx).json, product, human)
+    out(ctx).show(product, human)
 
 
 @app.command("deprecate")
@@ -213,8 +202,4 @@ def deprecate(
     """Deprecate a data product: existing access stays, readers are warned."""
     with connect(ctx) as client:
         product = client.deprecate_product(name, message=message)
-    output.emit(
-        options(ctx).json,
-        product,
-        lambda: output.success(f"Deprecated data product {product['name']}"),
-    )
+    out(ctx).done(product, f"Deprecated data product {product['name']}")

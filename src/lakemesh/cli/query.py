@@ -19,7 +19,8 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, options, out
+from lakemesh.cli.params import Limit
 from lakemesh.errors import InvalidInputError
 
 SUBCOMMANDS_HELP = ("--help", "-h")
@@ -288,11 +289,7 @@ def _emit(
             return
     target.write_bytes(content)
     summary = {**figures, "output": str(target), "format": fmt.value}
-    output.emit(
-        as_json,
-        summary,
-        lambda: output.success(f"Wrote {fmt.value} to {target}: {_summary(figures)}"),
-    )
+    out(ctx).done(summary, f"Wrote {fmt.value} to {target}: {_summary(figures)}")
 
 
 def _warn(notices: list[str], as_json: bool) -> None:
@@ -330,7 +327,7 @@ def run(
 @app.command("history")
 def history(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many queries.")] = 20,
+    limit: Limit = 20,
     principal: Annotated[
         str | None,
         typer.Option("--principal", help="Whose queries (mesh admins only; default: yours)."),
@@ -351,11 +348,7 @@ def history(
     columns = list(HISTORY_COLUMNS)
     if principal:
         columns.insert(1, ("principal", "principal"))
-    output.emit(
-        options(ctx).json,
-        queries,
-        lambda: output.print_table(rows, columns, empty="No queries yet."),
-    )
+    out(ctx).table(queries, columns, rows=rows, empty="No queries yet.")
 
 
 def _one_line(sql: str, width: int = SQL_WIDTH) -> str:
@@ -375,7 +368,7 @@ def submit(
     sql = statement(sql, file)
     with connect(ctx) as client:
         job = client.submit_query(sql, workgroup=workgroup)
-    output.emit(options(ctx).json, job, lambda: output.line(str(job["id"])))
+    out(ctx).text(job, str(job["id"]))
 
 
 def _print_status(job: dict[str, Any]) -> None:
@@ -388,7 +381,7 @@ def status(ctx: typer.Context, query_id: QueryId) -> None:
     """A background query's status, figures and error."""
     with connect(ctx) as client:
         job = client.query_status(query_id)
-    output.emit(options(ctx).json, job, lambda: _print_status(job))
+    out(ctx).show(job, lambda: _print_status(job))
 
 
 @app.command("results")
@@ -415,8 +408,4 @@ def cancel(ctx: typer.Context, query_id: QueryId) -> None:
     """Cancel a queued or running background query."""
     with connect(ctx) as client:
         job = client.cancel_query(query_id)
-    output.emit(
-        options(ctx).json,
-        job,
-        lambda: output.success(f"Query {query_id} is {job['status']}"),
-    )
+    out(ctx).done(job, f"Query {query_id} is {job['status']}")

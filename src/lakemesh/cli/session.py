@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, options, out
 from lakemesh.errors import InvalidInputError
 
 PRINCIPAL_FIELDS = [
@@ -58,11 +58,11 @@ def login(
         where = f"hub {hub}" if hub else f"hub home {globals_.home}"
         output.success(f"Logged in as {me['name']} on {where}; saved as profile '{name}'")
 
-    output.emit(globals_.json, result, human)
+    globals_.output.show(result, human)
 
 
 def whoami(ctx: typer.Context) -> None:
     """Show the principal the CLI acts as: its domain, roles, groups and attributes."""
     with connect(ctx) as client:
         me = client.whoami()
-    output.emit(options(ctx).json, me, lambda: output.print_record(me, PRINCIPAL_FIELDS))
+    out(ctx).record(me, PRINCIPAL_FIELDS)

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
@@ -62,9 +61,7 @@ def list_(
     direction = "incoming" if incoming else "outgoing" if outgoing else None
     with connect(ctx) as client:
         shares = client.list_shares(direction=direction, domain=domain, status=status)
-    output.emit(
-        options(ctx).json, shares, lambda: output.print_table(shares, COLUMNS, empty="No shares.")
-    )
+    out(ctx).table(shares, COLUMNS, empty="No shares.")
 
 
 @app.command("show")
@@ -72,7 +69,7 @@ def show(ctx: typer.Context, share_id: ShareId) -> None:
     """Show one share."""
     with connect(ctx) as client:
         share = client.get_share(share_id)
-    output.emit(options(ctx).json, share, lambda: output.print_record(share, FIELDS))
+    out(ctx).record(share, FIELDS)
 
 
 @app.command("accept")
@@ -80,12 +77,8 @@ def accept(ctx: typer.Context, share_id: ShareId) -> None:
     """Accept a share to a domain you administer: it takes effect at once."""
     with connect(ctx) as client:
         share = client.accept_share(share_id)
-    output.emit(
-        options(ctx).json,
-        share,
-        lambda: output.success(
-            f"Accepted share #{share['id']} of {share['resource']} from {share['from_domain']}"
-        ),
+    out(ctx).done(
+        share, f"Accepted share #{share['id']} of {share['resource']} from {share['from_domain']}"
     )
 
 
@@ -94,10 +87,6 @@ def decline(ctx: typer.Context, share_id: ShareId) -> None:
     """Decline a share: it stays inert until accepted (refused while it is delegated)."""
     with connect(ctx) as client:
         share = client.decline_share(share_id)
-    output.emit(
-        options(ctx).json,
-        share,
-        lambda: output.success(
-            f"Declined share #{share['id']} of {share['resource']} from {share['from_domain']}"
-        ),
+    out(ctx).done(
+        share, f"Declined share #{share['id']} of {share['resource']} from {share['from_domain']}"
     )

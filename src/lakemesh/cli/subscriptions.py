@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.grants import split_list
 from lakemesh.cli.params import Columns, ExcludeColumns
 from lakemesh.cli.products import warn
@@ -93,7 +93,7 @@ def request(
             filter=filter_name,
         )
     warn(subscription.get("warning"))
-    output.emit(options(ctx).json, subscription, lambda: _done("Requested", subscription))
+    out(ctx).show(subscription, lambda: _done("Requested", subscription))
 
 
 @app.command("list")
@@ -118,11 +118,7 @@ def list_(
         found = client.list_subscriptions(
             product=product, consumer=consumer, principal=principal, status=status
         )
-    output.emit(
-        options(ctx).json,
-        found,
-        lambda: output.print_table([_row(s) for s in found], COLUMNS, empty="No subscriptions."),
-    )
+    out(ctx).table(found, COLUMNS, rows=[_row(s) for s in found], empty="No subscriptions.")
 
 
 @app.command("show")
@@ -136,7 +132,7 @@ def show(ctx: typer.Context, subscription_id: SubscriptionId) -> None:
         output.print_record(_row(subscription), FIELDS)
         output.print_table(subscription["history"], HISTORY, title="history")
 
-    output.emit(options(ctx).json, subscription, human)
+    out(ctx).show(subscription, human)
 
 
 @app.command("approve")
@@ -148,7 +144,7 @@ def approve(
     """Approve a request: the share and the delegation are issued in one transaction."""
     with connect(ctx) as client:
         subscription = client.approve_subscription(subscription_id, comment=comment)
-    output.emit(options(ctx).json, subscription, lambda: _done("Approved", subscription))
+    out(ctx).show(subscription, lambda: _done("Approved", subscription))
 
 
 @app.command("reject")
@@ -160,7 +156,7 @@ def reject(
     """Reject a request with a reason."""
     with connect(ctx) as client:
         subscription = client.reject_subscription(subscription_id, reason=reason)
-    output.emit(options(ctx).json, subscription, lambda: _done("Rejected", subscription))
+    out(ctx).show(subscription, lambda: _done("Rejected", subscription))
 
 
 @app.command("revoke")
@@ -172,4 +168,4 @@ def revoke(
     """Revoke an approved subscription: its grants go, links to them break."""
     with connect(ctx) as client:
         subscription = client.revoke_subscription(subscription_id, reason=reason)
-    output.emit(options(ctx).json, subscription, lambda: _done("Revoked", subscription))
+    out(ctx).show(subscription, lambda: _done("Revoked", subscription))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options, parse_pairs
+from lakemesh.cli.context import connect, out, parse_pairs
 from lakemesh.cli.params import DomainFilter, NewDescription
 
 app = typer.Typer(help="Tables in domains' catalogs.", no_args_is_help=True)
@@ -79,11 +79,7 @@ def list_(
     """List the tables you may see."""
     with connect(ctx) as client:
         tables = client.list_tables(domain=domain, database=database)
-    output.emit(
-        options(ctx).json,
-        tables,
-        lambda: output.print_table(tables, LIST_COLUMNS, empty="No tables."),
-    )
+    out(ctx).table(tables, LIST_COLUMNS, empty="No tables.")
 
 
 @app.command("show")
@@ -97,7 +93,7 @@ def show(ctx: typer.Context, name: Name) -> None:
         columns = [with_tags(column) for column in table.get("columns", [])]
         output.print_table(columns, COLUMN_COLUMNS, empty="No columns.")
 
-    output.emit(options(ctx).json, table, human)
+    out(ctx).show(table, human)
 
 
 def with_tags(item: dict[str, Any]) -> dict[str, Any]:
@@ -116,11 +112,7 @@ def search(
     """Find the tables you may see that have columns whose tags match an expression."""
     with connect(ctx) as client:
         found = client.search_tables(tags)
-    output.emit(
-        options(ctx).json,
-        found,
-        lambda: output.print_table(found, SEARCH_COLUMNS, title=tags, empty="No table matches."),
-    )
+    out(ctx).table(found, SEARCH_COLUMNS, title=tags, empty="No table matches.")
 
 
 @app.command("history")
@@ -132,11 +124,7 @@ def history(ctx: typer.Context, name: Name) -> None:
         {**version, **{kind: change_names(version.get("changes"), kind) for kind in CHANGES}}
         for version in versions
     ]
-    output.emit(
-        options(ctx).json,
-        versions,
-        lambda: output.print_table(rows, HISTORY_COLUMNS, title=name, empty="No versions."),
-    )
+    out(ctx).table(versions, HISTORY_COLUMNS, rows=rows, title=name, empty="No versions.")
 
 
 @app.command("update")
@@ -153,7 +141,7 @@ def update(
     properties = parse_pairs(prop, "property") if prop else None
     with connect(ctx) as client:
         result = client.update_table(name, description=description, properties=properties)
-    output.emit(options(ctx).json, result, lambda: output.success(f"Updated table {name}"))
+    out(ctx).done(result, f"Updated table {name}")
 
 
 @app.command("drop")
@@ -161,6 +149,4 @@ def drop(ctx: typer.Context, name: Name) -> None:
     """Drop a table from the catalog (the data files stay where they are)."""
     with connect(ctx) as client:
         client.drop_table(name)
-    output.emit(
-        options(ctx).json, {"dropped": name}, lambda: output.success(f"Dropped table {name}")
-    )
+    out(ctx).done({"dropped": name}, f"Dropped table {name}")

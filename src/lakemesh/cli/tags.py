@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import NewDescription
 from lakemesh.errors import InvalidInputError
 
@@ -65,11 +65,7 @@ def create(
     """Define a tag key with its allowed values (mesh admins)."""
     with connect(ctx) as client:
         tag = client.create_tag(key, values=split_list(values), description=description)
-    output.emit(
-        options(ctx).json,
-        tag,
-        lambda: output.success(f"Created tag {tag['key']} ({', '.join(tag['values'])})"),
-    )
+    out(ctx).done(tag, f"Created tag {tag['key']} ({', '.join(tag['values'])})")
 
 
 @app.command("update")
@@ -93,11 +89,7 @@ def update(
             remove_values=split_list(remove),
             description=description,
         )
-    output.emit(
-        options(ctx).json,
-        tag,
-        lambda: output.success(f"Updated tag {tag['key']} ({', '.join(tag['values'])})"),
-    )
+    out(ctx).done(tag, f"Updated tag {tag['key']} ({', '.join(tag['values'])})")
 
 
 @app.command("list")
@@ -105,9 +97,7 @@ def list_(ctx: typer.Context) -> None:
     """List tag keys with their allowed values."""
     with connect(ctx) as client:
         tags = client.list_tags()
-    output.emit(
-        options(ctx).json, tags, lambda: output.print_table(tags, KEY_COLUMNS, empty="No tags.")
-    )
+    out(ctx).table(tags, KEY_COLUMNS, empty="No tags.")
 
 
 @app.command("show")
@@ -115,7 +105,7 @@ def show(ctx: typer.Context, key: Key) -> None:
     """Show a tag key and its allowed values."""
     with connect(ctx) as client:
         tag = client.get_tag(key)
-    output.emit(options(ctx).json, tag, lambda: output.print_record(tag, KEY_FIELDS))
+    out(ctx).record(tag, KEY_FIELDS)
 
 
 @app.command("delete")
@@ -123,7 +113,7 @@ def delete(ctx: typer.Context, key: Key) -> None:
     """Delete a tag key (refused, with the list of uses, while anything uses it)."""
     with connect(ctx) as client:
         client.delete_tag(key)
-    output.emit(options(ctx).json, {"deleted": key}, lambda: output.success(f"Deleted tag {key}"))
+    out(ctx).done({"deleted": key}, f"Deleted tag {key}")
 
 
 def _change_line(resource: str, change: dict[str, Any]) -> str:
@@ -156,7 +146,7 @@ def assign(
         for key in sorted(set(tags) - changed):
             output.line(f"{key}={tags[key]} was already assigned on {answer['resource']}")
 
-    output.emit(options(ctx).json, answer, human)
+    out(ctx).show(answer, human)
 
 
 @app.command("remove")
@@ -173,7 +163,7 @@ def remove(
         for change in answer["changes"]:
             output.success(_change_line(answer["resource"], change))
 
-    output.emit(options(ctx).json, answer, human)
+    out(ctx).show(answer, human)
 
 
 def tag_rows(tags: dict[str, Any]) -> list[dict[str, str]]:
@@ -196,10 +186,6 @@ def show_resource(ctx: typer.Context, resource: Resource) -> None:
     """Show the tags of a database, table or column: its own, inherited and overriding ones."""
     with connect(ctx) as client:
         view = client.resource_tags(resource)
-    output.emit(
-        options(ctx).json,
-        view,
-        lambda: output.print_table(
-            tag_rows(view), RESOURCE_COLUMNS, title=view["resource"], empty="No tags."
-        ),
+    out(ctx).table(
+        view, RESOURCE_COLUMNS, rows=tag_rows(view), title=view["resource"], empty="No tags."
     )

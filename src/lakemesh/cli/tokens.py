@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 
 app = typer.Typer(help="API tokens of principals.", no_args_is_help=True)
 
@@ -42,7 +42,7 @@ def create(
         output.line(issued["token"])
         output.note("Store it now: the secret is not shown again.")
 
-    output.emit(options(ctx).json, issued, human)
+    out(ctx).show(issued, human)
 
 
 @app.command("list")
@@ -56,11 +56,7 @@ def list_(
     """List tokens (never their secrets)."""
     with connect(ctx) as client:
         tokens = client.list_tokens(principal=principal)
-    output.emit(
-        options(ctx).json,
-        tokens,
-        lambda: output.print_table(tokens, COLUMNS, empty="No tokens."),
-    )
+    out(ctx).table(tokens, COLUMNS, empty="No tokens.")
 
 
 @app.command("revoke")
@@ -71,8 +67,4 @@ def revoke(
     """Revoke a token: the next request that presents it is refused."""
     with connect(ctx) as client:
         token = client.revoke_token(token_id)
-    output.emit(
-        options(ctx).json,
-        token,
-        lambda: output.success(f"Revoked token {token_id} of {token['principal']}"),
-    )
+    out(ctx).done(token, f"Revoked token {token_id} of {token['principal']}")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.query import human_bytes
 from lakemesh.errors import InvalidInputError
 
@@ -259,11 +259,7 @@ def create(
     )
     with connect(ctx) as client:
         created = client.create_workgroup(name, **settings)
-    output.emit(
-        options(ctx).json,
-        created,
-        lambda: output.success(f"Created workgroup {name} ({created['engine']})"),
-    )
+    out(ctx).done(created, f"Created workgroup {name} ({created['engine']})")
 
 
 @app.command("list")
@@ -271,11 +267,7 @@ def list_(ctx: typer.Context) -> None:
     """List the workgroups."""
     with connect(ctx) as client:
         found = client.list_workgroups()
-    output.emit(
-        options(ctx).json,
-        found,
-        lambda: output.print_table([_readable(w) for w in found], LIST_COLUMNS),
-    )
+    out(ctx).table(found, LIST_COLUMNS, rows=[_readable(w) for w in found])
 
 
 @app.command("show")
@@ -283,7 +275,7 @@ def show(ctx: typer.Context, name: Name) -> None:
     """Show a workgroup's engine and limits."""
     with connect(ctx) as client:
         found = client.get_workgroup(name)
-    output.emit(options(ctx).json, found, lambda: _show(found))
+    out(ctx).show(found, lambda: _show(found))
 
 
 @app.command("update")
@@ -322,7 +314,7 @@ def update(
         raise InvalidInputError("Nothing to change: pass at least one option")
     with connect(ctx) as client:
         updated = client.update_workgroup(name, **settings)
-    output.emit(options(ctx).json, updated, lambda: _show(updated))
+    out(ctx).show(updated, lambda: _show(updated))
 
 
 @app.command("delete")
@@ -330,8 +322,4 @@ def delete(ctx: typer.Context, name: Name) -> None:
     """Delete a workgroup (mesh admins; the default workgroup primary stays)."""
     with connect(ctx) as client:
         client.delete_workgroup(name)
-    output.emit(
-        options(ctx).json,
-        {"deleted": name},
-        lambda: output.success(f"Deleted workgroup {name}"),
-    )
+    out(ctx).done({"deleted": name}, f"Deleted workgroup {name}")
