@@ -65,6 +65,13 @@ def test_serve_runs_the_hub_api(admin_cli: Cli) -> None:
         token = HubHome(admin_cli.home).profile(None)["token"]
         with Client.connect(url, token=token) as client:
             assert client.whoami()["name"] == "user:admin@governance"
+        # The CLI on a served home asks its server (no hub loaded in process): a database the
+        # CLI could not open itself does not matter.
+        elsewhere = {"LAKEMESH_DATABASE_URL": "sqlite:////nonexistent/hub.db"}
+        assert admin_cli.json("whoami", env=elsewhere)["name"] == "user:admin@governance"
+    # Once the server is gone, the CLI loads the hub itself again.
+    admin_cli.run("whoami", env=elsewhere, code=1)
+    assert admin_cli.json("whoami")["name"] == "user:admin@governance"
 
 
 def test_serve_on_a_busy_port_says_so_before_serving(admin_cli: Cli) -> None:

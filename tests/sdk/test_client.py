@@ -18,7 +18,7 @@ from lakemesh.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from lakemesh.sdk import Client
+from lakemesh.sdk import Client, embedded
 from tests.factories.lake import Lake
 from tests.sdk.conftest import Mesh
 
@@ -183,3 +183,16 @@ def test_an_embedded_client_left_open_exits_cleanly(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "user:admin@governance\n", "")
+
+
+def test_embedded_clients_of_one_home_share_one_hub(tmp_path: Path) -> None:
+    init_home(tmp_path / "home").hub.close()
+    home = (tmp_path / "home").resolve()
+    with Client.open(home) as first:
+        hub = embedded._OPEN[home].hub
+        with Client.open(tmp_path / "home") as second:
+            assert embedded._OPEN[home].hub is hub  # built once, for both
+            assert embedded._OPEN[home].clients == 2
+            second.create_domain("sales")
+        assert [d["name"] for d in first.list_domains()] == ["governance", "sales"]
+    assert home not in embedded._OPEN  # the last client let the hub go

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from lakemesh.store.migrate import current_revision, head_revision, migrate
+from lakemesh.store.migrate import current_revision, head_revision, known_head, migrate
 from lakemesh.store.schema import Base
 from tests.conftest import HubEnv
 
@@ -84,3 +84,8 @@ def test_mixed_case_principal_names_are_lower_cased_apart(env: HubEnv) -> None:
         "user:mia@governance",
         f"user:mia+{rows[1][0]}@governance",
     ]
+
+
+def test_the_head_is_read_from_the_migration_files_as_alembic_reads_it() -> None:
+    # The hub's start checks the store against this without importing Alembic.
+    assert known_head() == head_revision() is not None

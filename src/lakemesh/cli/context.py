@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from lakemesh.cli.output import ConsoleOutput, JsonOutput, Output
+from lakemesh.cli.serving import served_url
 from lakemesh.errors import AuthenticationError, InvalidInputError, NotFoundError
 from lakemesh.home import HubHome, default_home
 from lakemesh.sdk import Client
@@ -89,8 +90,9 @@ class GlobalOptions:
         return self.hub or profile_hub, str(token)
 
     def client(self) -> Client:
-        """The SDK client: remote with ``--hub`` (or the profile's hub), else embedded on
-        ``--home``; the token of ``--token``, else of the profile (see ``_hub_and_token``).
+        """The SDK client: remote with ``--hub`` (or the profile's hub), else on ``--home``:
+        through the hub serving that home when one does, else embedded in this process. The
+        token of ``--token``, else of the profile (see ``_hub_and_token``).
         """
         home = self.hub_home
         if self.hub is None and not home.exists() and not home.profiles_file.exists():
@@ -100,6 +102,11 @@ class GlobalOptions:
             raise self._missing_home()
         if hub:
             return Client.connect(hub, token=token)
+        served = served_url(self.home)
+        if served is not None:
+            # A hub serves this home (lakemesh serve, demo): ask it, rather than load a whole hub
+            # into this process for one command (startup time); its answers are the same.
+            return Client.connect(served, token=token)
         return Client.open(self.home, token=token)
 
     def _missing_home(self) -> InvalidInputError:

@@ -80,6 +80,37 @@ def not_served(home: Path, *, then: str) -> Iterator[None]:
         yield
 
 
+def served_url(home: Path) -> str | None:
+    """The URL of a hub serving ``home`` now (from ``serve.lock``), or ``None`` when none does.
+
+    An address that listens on every interface (``0.0.0.0``, ``::``) is reached on loopback.
+    """
+    try:
+        handle = (home / SERVE_LOCK).open()
+    except FileNotFoundError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # being rebuilt: nothing to talk to
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another process holds it shared: a live server
+        else:
+            return None  # nobody serves the home
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        try:
+            url = json.loads(handle.read() or "{}").get("url")
+        except ValueError:
+            return None
+    if not isinstance(url, str) or not url.startswith("http://"):
+        return None
+    return url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` for the server to listen on (taken before any
     "Serving" line is printed, so a busy port is reported and nothing pretends to serve).

@@ -11,25 +11,23 @@ matching :class:`~lakemesh.errors.LakemeshError` subclass with its message and d
 
 from __future__ import annotations
 
+import ssl
 import weakref
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 import httpx
 
 from lakemesh.errors import InvalidInputError
+from lakemesh.home import HubHome
 from lakemesh.sdk.audit import AuditMethods
 from lakemesh.sdk.catalog import CatalogMethods, ProgressCallback
+from lakemesh.sdk.embedded import open_transport
 from lakemesh.sdk.governance import GovernanceMethods
 from lakemesh.sdk.governance_tags import GovernanceTagMethods
 from lakemesh.sdk.identity import IdentityMethods
 from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
 from lakemesh.sdk.sharing import SharingMethods
-from lakemesh.sdk.transport import InProcessTransport
-
-if TYPE_CHECKING:
-    from lakemesh.hub import Hub
 
 __all__ = ["Client", "ProgressCallback"]
 
@@ -55,10 +53,10 @@ class Client(
     A client left open is closed when it is garbage-collected or the interpreter exits.
     """
 
-    def __init__(self, http: httpx.Client, *, url: str, hub: Hub | None = None) -> None:
+    def __init__(self, http: httpx.Client, *, url: str) -> None:
         super().__init__(http, url=url)
         # Not a method of self: the finalizer must not keep the client alive.
-        self._release = weakref.finalize(self, _release, http, hub)
+        self._release = weakref.finalize(self, http.close)
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -73,7 +71,12 @@ class Client(
                 f"Invalid hub URL: {url!r} (expected http://HOST:PORT or https://HOST)",
                 details={"hub": url},
             )
-        http = httpx.Client(base_url=base + API_PREFIX, headers=_headers(token), timeout=timeout)
+        http = httpx.Client(
+            base_url=base + API_PREFIX,
+            headers=_headers(token),
+            timeout=timeout,
+            verify=_verification(base),
+        )
         return cls(http, url=base)
 
     @classmethod
@@ -84,26 +87,22 @@ class Client(
 
         ``token=None`` uses the token of ``profile`` (the home's default profile when ``None``).
         """
-        # Imported here for CLI startup time: a remote client never builds the web app.
-        from lakemesh.api.app import create_app
-        from lakemesh.hub import Hub
-
         path = Path(home).expanduser()
-        hub = Hub.open(path)
-        try:
-            if token is None:
-                token = str(hub.home.profile(profile)["token"])
-            transport = InProcessTransport(create_app(hub))
-        except BaseException:
-            hub.close()
-            raise
+        if not HubHome(path).exists():
+            raise InvalidInputError(
+                f"Hub home does not exist: {path} (run 'lakemesh init' first)",
+                details={"home": str(path)},
+            )
+        if token is None:
+            token = str(HubHome(path).profile(profile)["token"])
+        transport = open_transport(path)
         http = httpx.Client(
             transport=transport,
             base_url=EMBEDDED_BASE_URL + API_PREFIX,
             headers=_headers(token),
             timeout=None,
         )
-        return cls(http, url=f"embedded hub home {path}", hub=hub)
+        return cls(http, url=f"embedded hub home {path}")
 
     def close(self) -> None:
         """Close the connection; an embedded hub also stops and releases its database."""
@@ -126,12 +125,13 @@ class Client(
     # ``explain(principal, permission, resource) -> dict`` comes with the governance methods.
 
 
-def _release(http: httpx.Client, hub: Hub | None) -> None:
-    try:
-        http.close()
-    finally:
-        if hub is not None:
-            hub.close()
+def _verification(base: str) -> ssl.SSLContext | bool:
+    """How TLS is verified: httpx's default (certifi) for an ``https://`` hub. A plain HTTP hub
+    never negotiates TLS, so loading the CA bundle would only cost startup time (about 0.15 s);
+    it gets a context without CAs, which refuses any certificate it were ever shown."""
+    if base.startswith("https://"):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _headers(token: str | None) -> dict[str, str]:

@@ -1,20 +1,30 @@
-"""Apply Alembic migrations programmatically: the hub upgrades its store at start."""
+"""Apply Alembic migrations programmatically: the hub upgrades its store at start.
+
+Alembic itself is imported only when a migration has to run: checking that the store is up to
+date reads the migration files and the ``alembic_version`` table directly, which keeps every
+CLI command on a hub home from paying for Alembic's import (startup time).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*"([^"]+)"', re.MULTILINE)
 
 
 def alembic_config() -> Config:
     """Alembic's configuration of the hub's migrations (no ini file)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -22,18 +32,37 @@ def alembic_config() -> Config:
 
 def head_revision() -> str | None:
     """The newest migration this version of lakemesh knows."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_head() -> str | None:
+    """:func:`head_revision` read from the migration files without Alembic (``None`` when they
+    do not name exactly one head)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("[0-9]*.py"):
+        for kind, name in _REVISION.findall(script.read_text()):
+            (revisions if kind == "revision" else parents).add(name)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
 
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None for an empty database)."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return None  # no alembic_version table: nothing migrated yet
+    return str(found[0][0]) if len(found) == 1 else None
 
 
 def upgrade(engine: Engine) -> None:
     """Apply every pending migration (a no-op when the store is up to date)."""
-    if current_revision(engine) == head_revision():
+    head = known_head()
+    if head is not None and current_revision(engine) == head:
         return
     migrate(engine, "head")
 
@@ -48,6 +77,8 @@ def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
     Raises:
         RuntimeError: a migration left a row referring to a missing one (nothing is committed).
     """
+    from alembic import command
+
     config = alembic_config()
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
