@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/crawl.py
 	$(BIN)/python benchmarks/authz.py
 	$(BIN)/python benchmarks/tpch.py
+	$(BIN)/python benchmarks/cli_startup.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
