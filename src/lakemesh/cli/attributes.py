@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lakemesh.cli import output
-from lakemesh.cli.context import connect, options
+from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import NewDescription
 from lakemesh.cli.tags import split_list
 
@@ -46,11 +45,7 @@ def create(
     """Define an attribute key with its allowed values (mesh admins)."""
     with connect(ctx) as client:
         row = client.create_attribute_key(key, values=split_list(values), description=description)
-    output.emit(
-        options(ctx).json,
-        row,
-        lambda: output.success(f"Created attribute {row['key']} ({', '.join(row['values'])})"),
-    )
+    out(ctx).done(row, f"Created attribute {row['key']} ({', '.join(row['values'])})")
 
 
 @app.command("update")
@@ -68,11 +63,7 @@ def update(
         row = client.update_attribute_key(
             key, values=None if values is None else split_list(values), description=description
         )
-    output.emit(
-        options(ctx).json,
-        row,
-        lambda: output.success(f"Updated attribute {row['key']} ({', '.join(row['values'])})"),
-    )
+    out(ctx).done(row, f"Updated attribute {row['key']} ({', '.join(row['values'])})")
 
 
 @app.command("list")
@@ -80,11 +71,7 @@ def list_(ctx: typer.Context) -> None:
     """List attribute keys with their allowed values and delegates."""
     with connect(ctx) as client:
         rows = client.list_attribute_keys()
-    output.emit(
-        options(ctx).json,
-        rows,
-        lambda: output.print_table(rows, COLUMNS, empty="No attribute keys."),
-    )
+    out(ctx).table(rows, COLUMNS, empty="No attribute keys.")
 
 
 @app.command("show")
@@ -92,7 +79,7 @@ def show(ctx: typer.Context, key: Key) -> None:
     """Show an attribute key, its allowed values and delegates."""
     with connect(ctx) as client:
         row = client.get_attribute_key(key)
-    output.emit(options(ctx).json, row, lambda: output.print_record(row, FIELDS))
+    out(ctx).record(row, FIELDS)
 
 
 @app.command("delete")
@@ -100,9 +87,7 @@ def delete(ctx: typer.Context, key: Key) -> None:
     """Delete an attribute key no principal holds (mesh admins)."""
     with connect(ctx) as client:
         client.delete_attribute_key(key)
-    output.emit(
-        options(ctx).json, {"deleted": key}, lambda: output.success(f"Deleted attribute {key}")
-    )
+    out(ctx).done({"deleted": key}, f"Deleted attribute {key}")
 
 
 @app.command("delegate")
@@ -110,11 +95,7 @@ def delegate(ctx: typer.Context, key: Key, principal: Principal) -> None:
     """Let PRINCIPAL set KEY's values on any user or service (mesh admins)."""
     with connect(ctx) as client:
         row = client.delegate_attribute(key, principal)
-    output.emit(
-        options(ctx).json,
-        row,
-        lambda: output.success(f"{principal} may now set attribute {key}"),
-    )
+    out(ctx).done(row, f"{principal} may now set attribute {key}")
 
 
 @app.command("undelegate")
@@ -122,8 +103,4 @@ def undelegate(ctx: typer.Context, key: Key, principal: Principal) -> None:
     """Take back PRINCIPAL's right to set KEY's values (mesh admins)."""
     with connect(ctx) as client:
         row = client.undelegate_attribute(key, principal)
-    output.emit(
-        options(ctx).json,
-        row,
-        lambda: output.success(f"{principal} may no longer set attribute {key}"),
-    )
+    out(ctx).done(row, f"{principal} may no longer set attribute {key}")
