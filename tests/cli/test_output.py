@@ -5,7 +5,6 @@ from __future__ import annotations
 from tests.cli.conftest import Cli
 
 ESC = "\x1b"
-HOSTILE = f"{ESC}]8;;http://evil.example{ESC}\\click me{ESC}]8;;{ESC}\\ {ESC}[31mred \u202egnp.exe"
 
 
 def test_grant_list_points_at_grants_list(admin_cli: Cli) -> None:
@@ -44,13 +43,17 @@ def test_explain_says_none_where_there_is_nothing(admin_cli: Cli) -> None:
 
 
 def test_control_characters_are_never_printed_raw(admin_cli: Cli) -> None:
-    sql = f"SELECT '{HOSTILE}' AS \"col{ESC}[2J\", ['{ESC}[1m'] AS listed"
+    # The hub refuses them in names and descriptions; data can still hold them.
+    hostile = (
+        "chr(27) || ']8;;http://evil.example' || chr(27) || '\\click me' || chr(27) || '[31mred ' "
+        "|| chr(8238) || 'gnp.exe' || chr(0)"
+    )
+    sql = f"SELECT {hostile} AS hostile, [chr(27) || '[1m'] AS listed"
     out = admin_cli.run("query", sql, env={"COLUMNS": "400"}).stdout
     assert ESC not in out
     assert "\u202e" not in out
-    assert "\\x1b]8;;http://evil.example\\x1b\\click me" in out
-    assert "\\u202egnp.exe" in out
-    assert "col\\x1b[2J" in out
+    assert "\\x1b]8;;http://evil.example\\x1b\\click me\\x1b[31mred \\u202egnp.exe\\x00" in out
+    assert '["\\u001b[1m"]' in out  # JSON escapes it itself
     error = admin_cli.run("--profile", f"p{ESC}[31m", "whoami", code=3)
     assert ESC not in error.stderr
     assert "\\x1b[31m" in error.stderr
