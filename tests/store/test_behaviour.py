@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from lakemesh import audit
 from lakemesh.catalog import databases, domains, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import (
@@ -384,6 +385,9 @@ def test_principal_names_are_case_insensitive(env: HubEnv) -> None:
         principals.create_principal(session, actor=env.admin, principal="user:mia@marketing")
     with env.hub.transaction() as session:
         assert principals.get_principal(session, "User:Mia@Marketing").id == row.id
+        events = audit.search(session, reader=env.admin, actor="USER:Admin@Governance")
+        assert events
+        assert {event.actor for event in events} == {"user:admin@governance"}
 
 
 def test_a_domain_admin_cannot_remove_the_last_admin(env: HubEnv) -> None:

@@ -86,7 +86,9 @@ def search(
     if scope is not None:
         query = query.where(scope)
     if actor:
-        query = query.where(AuditEvent.actor == actor)
+        # Principal names are case-insensitive and recorded in lower case.
+        spelled = actor.strip()
+        query = query.where(AuditEvent.actor == (spelled.lower() if ":" in spelled else spelled))
     if resource:
         query = query.where(
             or_(AuditEvent.resource == resource, AuditEvent.resource.startswith(resource + "."))
