@@ -23,6 +23,8 @@ def test_limits_are_named_as_options(admin_cli: Cli) -> None:
         error = admin_cli.error(*command, "--limit", "100000000", code=6)
         assert error["message"].startswith("Invalid value for --limit: Input should be less"), error
         assert "query.limit" not in error["message"]
+    error = admin_cli.error("audit", "search", "--since", "banana", code=6)
+    assert error["message"].startswith("Invalid --since: 'banana' (expected an ISO timestamp")
 
 
 def test_output_to_a_file_or_pipe_is_not_wrapped(admin_cli: Cli) -> None:

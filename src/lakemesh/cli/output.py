@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import typer
@@ -97,6 +98,20 @@ def in_cli_terms(error: LakemeshError) -> LakemeshError:
             return error  # a body field has no one option to name: keep the hub's words
         told.append(f"--{field.replace('_', '-')}: {problem.get('message', '')}")
     return InvalidInputError("Invalid value for " + "; ".join(told), details=error.details)
+
+
+@contextlib.contextmanager
+def options_named(**options: str) -> Iterator[None]:
+    """Within the block, a hub's ``Invalid since: ...`` about a request field the command
+    sets from an option (``since="--since"``) is told as ``Invalid --since: ...``."""
+    try:
+        yield
+    except InvalidInputError as error:
+        field, sep, rest = error.message.removeprefix("Invalid ").partition(": ")
+        if not error.message.startswith("Invalid ") or not sep or field not in options:
+            raise
+        told = f"Invalid {options[field]}: {rest}"
+        raise InvalidInputError(told, details=error.details) from error
 
 
 def print_error(error: LakemeshError, *, as_json: bool) -> None:
