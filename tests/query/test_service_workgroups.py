@@ -186,7 +186,10 @@ def test_abandoned_running_queries_do_not_count(mesh: GovernedMesh) -> None:
 
 def test_timeout(mesh: GovernedMesh) -> None:
     make_workgroup(mesh, "quick", timeout_seconds=1)
-    with pytest.raises(LimitExceededError, match=r"time limit of 1s \(workgroup quick\)"):
+    # planning counts against the time limit too (and may pass it alone on a loaded machine)
+    with pytest.raises(
+        LimitExceededError, match=r"time limit of 1s(, planning included)? \(workgroup quick\)"
+    ):
         service.run(mesh.hub, actor=mesh.actor(BOB), sql=SLOW, workgroup="quick")
     with mesh.hub.read() as session:
         row = session.execute(select(QueryRecord)).scalar_one()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import select
 import shutil
@@ -37,6 +38,8 @@ from lakemesh.query.engines.duckdb_worker import (
     write_frame,
 )
 from lakemesh.query.engines.limits import interruptible, memory_bytes, memory_limit_exceeded
+
+logger = logging.getLogger("lakemesh.query")
 
 POOL_SIZE = 2
 """Workers a serving hub keeps started (ready or busy); more start when more queries run. A
@@ -161,7 +164,14 @@ class QueryWorker:
         while True:
             if self._readable(WATCH_SECONDS):
                 return read_frame(self._read)
-            if memory_status(self.pid)["VmRSS"] > cap:
+            resident = memory_status(self.pid)["VmRSS"]
+            if resident > cap and not self.memory_killed:
+                logger.warning(
+                    "Query worker %s killed: %d bytes resident, over its cap of %d",
+                    self.pid,
+                    resident,
+                    cap,
+                )
                 self.memory_killed = True
                 self.kill()
 
