@@ -21,7 +21,7 @@ from lakemesh.errors import InvalidInputError
 from lakemesh.governance import grants, tag_assignments
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.hub import Hub
-from lakemesh.identity import principals
+from lakemesh.identity import attributes, principals
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import Permission
@@ -43,7 +43,11 @@ SELECT = GrantRequest(permissions=frozenset({Permission.SELECT}), on=str(CUSTOME
 
 @pytest.fixture
 def mesh(env: HubEnv, tmp_path: Path) -> Mesh:
-    return build_mesh(env, tmp_path)
+    """The governance mesh, with the attribute key its tests set on principals (``region``)."""
+    built = build_mesh(env, tmp_path)
+    with env.hub.transaction() as session:
+        attributes.create_attribute_key(session, actor=env.admin, key="region", values=["EU", "US"])
+    return built
 
 
 @pytest.fixture

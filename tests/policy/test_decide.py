@@ -316,6 +316,7 @@ def test_explain_json_has_the_design_shape() -> None:
         "row_filter": EU,
         "masks": {"email": "hash"},
         "reasons": decision.reasons,
+        "attributes": {},  # explain fills in the attribute values the filters read
     }
 
 
