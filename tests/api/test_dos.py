@@ -34,16 +34,17 @@ _MEMORY = "memory limit of 512MiB (max_memory_bytes) (workgroup dos)"
 _TIME = "time limit of "  # the time left once the statement was planned
 _BUILD = "elements or characters, over the limit of 10000000 per call"
 _RUN = (_MEMORY, _TIME)  # whichever of the statement's memory and time runs out first
+# (on a loaded machine a statement bound for the memory cap can reach the timeout first)
 
 # (statement, accepted statuses, what the error message must say: one of these)
 DOS_SET: list[tuple[str, tuple[int, ...], tuple[str, ...]]] = [
     ("SELECT * FROM unnest(range(3000000000))", (400,), (_BUILD,)),
-    ("SELECT * FROM unnest(range((SELECT 3000000000)))", (429,), (_MEMORY,)),
+    ("SELECT * FROM unnest(range((SELECT 3000000000)))", (429,), _RUN),
     ("SELECT repeat('x', 3e9)", (400,), (_BUILD,)),
-    ("SELECT repeat('x', (SELECT 3000000000)) AS x", (429,), (_MEMORY,)),
+    ("SELECT repeat('x', (SELECT 3000000000)) AS x", (429,), _RUN),
     ("SELECT lpad('a', (SELECT 2000000000), 'x') AS x", (429,), _RUN),
     ("SELECT list(range) FROM range(300000000)", (429,), _RUN),
-    ("SELECT string_agg(repeat('x', 1000), ',') FROM range(3000000)", (429,), (_MEMORY,)),
+    ("SELECT string_agg(repeat('x', 1000), ',') FROM range(3000000)", (429,), _RUN),
     ("SELECT count(*) FROM range(1000000000) a, range(1000000000) b", (429,), _RUN),
     (
         "SELECT * FROM range(100000000) a, range(1000) b",
