@@ -110,8 +110,13 @@ def test_the_grantee_explains_its_own_access(api_server: ApiServer, shop: Shop) 
 
 
 def test_refused_grant_is_audited(admin: httpx.Client, api_server: ApiServer, shop: Shop) -> None:
+    body = {"grantee": shop.user, "permissions": ["SELECT"], "on": shop.table}
     with _client(api_server, shop.user_token) as user:
-        body = {"grantee": shop.user, "permissions": ["SELECT"], "on": shop.table}
+        # A table the user may not see reads as one that does not exist.
+        error = error_of(user.post("/grants", json=body), 404)
+        assert error["message"] == f"Table does not exist: {shop.table}"
+    ok(admin.post("/grants", json={**body, "permissions": ["DESCRIBE"]}), 201)
+    with _client(api_server, shop.user_token) as user:
         error = error_of(user.post("/grants", json=body), 403)
     assert error["type"] == "access_denied"
     assert error["message"].startswith(f"{shop.user} may not grant SELECT on {shop.table}: ")

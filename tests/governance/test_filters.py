@@ -179,10 +179,14 @@ def test_only_admins_of_the_tables_domain_manage_filters(mesh: Mesh) -> None:
         filters.create_filter(
             session, actor=maria, name="mine", table=str(CUSTOMERS), rows="region = 'US'"
         )
-    with pytest.raises(AccessDeniedError, match=denial), mesh.env.hub.transaction() as session:
+    # Named without its table, another domain's filter reads as one that does not exist.
+    missing = "Data filter does not exist: eu_rows$"
+    with pytest.raises(NotFoundError, match=missing), mesh.env.hub.transaction() as session:
         filters.update_filter(session, actor=maria, name="eu_rows", all_rows=True)
-    with pytest.raises(AccessDeniedError, match=denial), mesh.env.hub.transaction() as session:
+    with pytest.raises(NotFoundError, match=missing), mesh.env.hub.transaction() as session:
         filters.delete_filter(session, actor=maria, name="eu_rows")
+    with pytest.raises(AccessDeniedError, match=denial), mesh.env.hub.transaction() as session:
+        filters.delete_filter(session, actor=maria, name="eu_rows", table=str(CUSTOMERS))
     with pytest.raises(AccessDeniedError, match=denial), mesh.env.hub.read() as session:
         filters.show_filter(session, actor=maria, name="eu_rows", table=str(CUSTOMERS))
     with pytest.raises(AccessDeniedError, match=denial), mesh.env.hub.read() as session:

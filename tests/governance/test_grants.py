@@ -71,6 +71,11 @@ def test_group_grant_with_excluded_columns_reaches_members(mesh: Mesh) -> None:
 
 
 def test_admin_of_another_domain_may_not_grant(mesh: Mesh) -> None:
+    # A table it may not see reads as one that does not exist...
+    with pytest.raises(NotFoundError, match=f"^Table does not exist: {CUSTOMERS}$"):
+        _grant(mesh, "user:maria@marketing", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
+    # ...and one it sees, but may not grant, is refused by name.
+    _grant(mesh, "user:sam@sales", "user:maria@marketing", "DESCRIBE", on=str(CUSTOMERS))
     with pytest.raises(AccessDeniedError, match="user:maria@marketing may not grant SELECT on "):
         _grant(mesh, "user:maria@marketing", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
     with mesh.env.hub.read() as session:

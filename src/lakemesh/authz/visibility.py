@@ -33,3 +33,20 @@ def require_visible(session: Session, actor: Actor, name: ResourceName, *, actio
     """Raise an audited denial unless ``actor`` may DESCRIBE ``name``."""
     if not visible(session, actor, name):
         raise actor.deny(f"{actor.ref} lacks DESCRIBE on {name}", action=action, resource=str(name))
+
+
+def not_found(name: ResourceName) -> NotFoundError:
+    """The error for a database, table or column that does not exist, also raised for one the
+    caller may not DESCRIBE, so that the two read the same (``Table does not exist: d.db.t``)."""
+    kind = {"database": "Database", "table": "Table", "column": "Column"}.get(name.level, "Domain")
+    return NotFoundError(f"{kind} does not exist: {name}", details={name.level: str(name)})
+
+
+def require_seen(session: Session, actor: Actor, name: ResourceName) -> None:
+    """Raise :func:`not_found` for a database, table or column (its table) ``actor`` may not
+    DESCRIBE, as if it did not exist."""
+    if name.level == "domain":
+        return
+    target = name.table_name if name.level == "column" else name
+    if not visible(session, actor, target):
+        raise not_found(target)

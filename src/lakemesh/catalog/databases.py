@@ -92,8 +92,9 @@ def ensure_database(session: Session, *, actor: Actor, domain: str, name: str) -
 def alter_database(
     session: Session, *, actor: Actor, domain: str, name: str, description: str
 ) -> Database:
-    row = get_database_row(session, domain, name)
+    # Authority first: to anyone else a database that exists reads as one that does not.
     actor.require_domain_admin(domain, action=Action.DATABASE_ALTER, resource=f"{domain}.{name}")
+    row = get_database_row(session, domain, name)
     row.description = description
     audit.record(
         session,
@@ -110,8 +111,8 @@ def drop_database(
 ) -> None:
     """Drop a database; with tables in it only when ``cascade`` (the files stay where they are)."""
     resource = f"{domain}.{name}"
-    row = get_database_row(session, domain, name)
     actor.require_domain_admin(domain, action=Action.DATABASE_DROP, resource=resource)
+    row = get_database_row(session, domain, name)
     tables = session.execute(select(Table.name).where(Table.database_id == row.id)).scalars().all()
     if tables and not cascade:
         raise ConflictError(

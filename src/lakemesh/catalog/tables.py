@@ -187,8 +187,9 @@ def alter_table(
     Returns the schema changes (empty lists when the schema stayed the same).
     """
     resource = str(name.table_name)
-    row = get_table_row(session, name)
+    # Authority first: to anyone else a table that exists reads as one that does not.
     actor.require_domain_admin(name.domain, action=Action.TABLE_ALTER, resource=resource)
+    row = get_table_row(session, name)
     details: dict[str, Any] = {}
     changes: dict[str, Any] = {"added": [], "removed": [], "changed": []}
     if description is not None:
@@ -219,8 +220,8 @@ def alter_table(
 def drop_table(session: Session, *, actor: Actor, name: ResourceName) -> None:
     """Remove a table from the catalog (its files stay where they are)."""
     resource = str(name.table_name)
-    row = get_table_row(session, name)
     actor.require_domain_admin(name.domain, action=Action.TABLE_DROP, resource=resource)
+    row = get_table_row(session, name)
     session.delete(row)
     # Its tags, filters and the grants on it go with it (and grants derived from those).
     mark_policy_changed(session, EVERYTHING)

@@ -8,9 +8,10 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakemesh.authz.decisions import decide
 from lakemesh.authz.state import policy_index
 from lakemesh.catalog.locations import list_locations
-from lakemesh.errors import InvalidInputError
+from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.identity.attributes import attribute_sources
 from lakemesh.identity.principals import get_principal
 from lakemesh.model.actions import Action
@@ -44,7 +45,8 @@ def explain(
     their own domain's objects.
     """
     target = parse_target(resource)
-    subject_ref = str(get_principal(session, principal).ref)
+    # Authority first, on the names: a principal that exists reads as one that does not.
+    subject_ref = str(parse_principal(principal))
     if subject_ref != actor.ref and not actor.is_mesh_admin:
         domain = target.domain if isinstance(target, ResourceName) else None
         if domain is None or not actor.administers(domain):
@@ -53,15 +55,47 @@ def explain(
                 action=Action.EXPLAIN,
                 resource=resource,
             )
+    get_principal(session, subject_ref)
     index = policy_index(session)
     if isinstance(target, Location):
         target = _location_of(session, target)
-    decision = index.explain(
-        principal=parse_principal(subject_ref), permission=permission, resource=target
-    )
+    hidden = _hidden(session, actor, target)
+    try:
+        decision = index.explain(
+            principal=parse_principal(subject_ref), permission=permission, resource=target
+        )
+    except NotFoundError:
+        if hidden is None:
+            raise
+        decision = None
+    if hidden is not None and (decision is None or not decision.allowed):
+        # What the actor may not DESCRIBE reads as what does not exist: no grant, tag or filter
+        # of it shows.
+        return Decision(
+            allowed=False,
+            principal=parse_principal(subject_ref),
+            permission=str(permission),
+            resource=str(target),
+            reasons=[f"{subject_ref} lacks DESCRIBE on {hidden}"],
+        )
+    assert decision is not None
     if decision.row_filter is None or not isinstance(target, ResourceName):
         return decision
     return _with_attributes(session, decision, subject_ref, target)
+
+
+def _hidden(session: Session, actor: Actor, target: Resource) -> ResourceName | None:
+    """The database or table (of a column) of ``target`` that ``actor`` may not DESCRIBE."""
+    if not isinstance(target, ResourceName) or target.level == "domain":
+        return None
+    if actor.administers(target.domain):
+        return None
+    name = target.table_name if target.level == "column" else target
+    try:
+        seen = decide(session, actor=actor, permission=Permission.DESCRIBE, resource=name)
+    except NotFoundError:
+        return name
+    return None if seen.allowed else name
 
 
 def _with_attributes(

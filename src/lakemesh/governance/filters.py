@@ -36,16 +36,26 @@ def _filter_name(row: DataFilterRow) -> str:
 
 
 def get_filter(
-    session: Session, *, name: str, table: str | ResourceName | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    table: str | ResourceName | None = None,
+    action: Action = Action.FILTER_SHOW,
 ) -> DataFilterRow:
-    """The filter ``name`` (on ``table``; without it the name must be unique in the mesh).
+    """The filter ``name`` that ``actor`` administers (on ``table``; without it the name must be
+    unique among the filters of the domains ``actor`` administers).
+
+    A filter of another domain reads as one that does not exist.
 
     Raises:
+        AccessDeniedError: ``table`` is in a domain ``actor`` does not administer.
         NotFoundError: ``Data filter does not exist: eu_rows on sales.crm.customers``.
         InvalidInputError: the name is used on several tables and no table was given.
     """
     if table is not None:
         resource = _table(table)
+        actor.require_domain_admin(resource.domain, action=action, resource=str(resource))
         table_row = get_table_row(session, resource)
         row = session.execute(
             select(DataFilterRow).where(
@@ -58,7 +68,13 @@ def get_filter(
                 details={"filter": name, "table": str(resource)},
             )
         return row
-    rows = session.execute(select(DataFilterRow).where(DataFilterRow.name == name)).scalars().all()
+    rows = [
+        row
+        for row in session.execute(
+            select(DataFilterRow).where(DataFilterRow.name == name)
+        ).scalars()
+        if actor.administers(table_name(row.table).domain)
+    ]
     if not rows:
         raise NotFoundError(f"Data filter does not exist: {name}", details={"filter": name})
     if len(rows) > 1:
@@ -127,8 +143,8 @@ def create_filter(
         InvalidInputError: a predicate outside the grammar, naming the offending token.
     """
     resource = _table(table)
-    table_row = get_table_row(session, resource)
     actor.require_domain_admin(resource.domain, action=Action.FILTER_CREATE, resource=str(resource))
+    table_row = get_table_row(session, resource)
     check_identifier(name, "data filter name")
     if session.execute(
         select(DataFilterRow.id).where(
@@ -178,9 +194,8 @@ def update_filter(
 ) -> DataFilterRow:
     """Change a filter's predicate (``rows``, or ``all_rows``) or columns (``columns``,
     ``excluded_columns``, or ``all_columns``); every grant through it changes with it."""
-    row = get_filter(session, name=name, table=table)
+    row = get_filter(session, actor=actor, name=name, table=table, action=Action.FILTER_UPDATE)
     resource = table_name(row.table)
-    actor.require_domain_admin(resource.domain, action=Action.FILTER_UPDATE, resource=str(resource))
     if rows is not None and all_rows:
         raise InvalidInputError("Give a row predicate or all rows, not both")
     if all_columns and (columns is not None or excluded_columns is not None):
@@ -255,9 +270,8 @@ def delete_filter(
     Raises:
         ConflictError: grants use the filter and ``force`` is not set; the message lists them.
     """
-    row = get_filter(session, name=name, table=table)
+    row = get_filter(session, actor=actor, name=name, table=table, action=Action.FILTER_DELETE)
     resource = table_name(row.table)
-    actor.require_domain_admin(resource.domain, action=Action.FILTER_DELETE, resource=str(resource))
     grants = filter_grants(session, row)
     if grants and not force:
         raise ConflictError(
@@ -330,15 +344,7 @@ def show_filter(
     session: Session, *, actor: Actor, name: str, table: str | ResourceName | None = None
 ) -> DataFilterRow:
     """One filter, for admins of its table's domain."""
-    if table is not None:
-        resource = _table(table)
-        actor.require_domain_admin(
-            resource.domain, action=Action.FILTER_SHOW, resource=str(resource)
-        )
-    row = get_filter(session, name=name, table=table)
-    resource = table_name(row.table)
-    actor.require_domain_admin(resource.domain, action=Action.FILTER_SHOW, resource=str(resource))
-    return row
+    return get_filter(session, actor=actor, name=name, table=table)
 
 
 def _definition(row: DataFilterRow) -> dict[str, Any]:

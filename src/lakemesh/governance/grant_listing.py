@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from lakemesh.authz.decisions import subject_of
 from lakemesh.authz.loader import CatalogNames, grant_rule
 from lakemesh.authz.state import policy_index
-from lakemesh.identity.principals import get_principal
+from lakemesh.identity.principals import find_principal, get_principal
 from lakemesh.model.actors import Actor
-from lakemesh.model.names import ResourceName, parse_resource
+from lakemesh.model.names import ResourceName, parse_principal, parse_resource
 from lakemesh.policy import (
     FilterTarget,
     LocationTarget,
@@ -33,21 +33,39 @@ def list_grants(
     names = CatalogNames(session)
     rows = list(session.execute(select(Grant).order_by(Grant.id)).scalars())
     if principal is not None:
-        wanted = get_principal(session, principal).id
-        rows = [row for row in rows if row.grantee_id == wanted]
+        grantee = (
+            get_principal(session, principal)
+            if actor.administers(parse_principal(principal).domain)
+            # A principal of another domain: a missing one reads as one with no grant in sight.
+            else find_principal(session, principal)
+        )
+        rows = [row for row in rows if grantee is not None and row.grantee_id == grantee.id]
     if resource is not None:
         name = parse_resource(resource)
         rows = [row for row in rows if _concerns(session, row, name, names)]
-    subject = subject_of(session, actor)
-    reaching = {str(g) for g in subject.grantees}
-    return [
-        row
-        for row in rows
-        if actor.is_mesh_admin
-        or row.grantee.ref in reaching
-        or actor.administers(row.grantee.domain.name)
-        or _domain_of(row, names) in actor.admin_of
-    ]
+    seer = GrantSeer(session, actor, names)
+    return [row for row in rows if seer.sees(row)]
+
+
+class GrantSeer:
+    """Which grants an actor may see: mesh admins every grant; domain admins the grants to their
+    domain's principals and on their domain's objects; everyone the grants that reach them and
+    the grants they made. A grant one may not see reads as one that does not exist."""
+
+    def __init__(self, session: Session, actor: Actor, names: CatalogNames) -> None:
+        self.actor = actor
+        self.names = names
+        self.reaching = {str(g) for g in subject_of(session, actor).grantees}
+
+    def sees(self, row: Grant) -> bool:
+        actor = self.actor
+        return (
+            actor.is_mesh_admin
+            or row.grantee.ref in self.reaching
+            or row.granted_by == actor.ref
+            or actor.administers(row.grantee.domain.name)
+            or _domain_of(row, self.names) in actor.admin_of
+        )
 
 
 def _domain_of(row: Grant, names: CatalogNames) -> str | None:

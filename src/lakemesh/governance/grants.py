@@ -18,12 +18,14 @@ from lakemesh.authz.decisions import subject_of
 from lakemesh.authz.guardrail_checks import check_grant
 from lakemesh.authz.loader import CatalogNames, grant_rule
 from lakemesh.authz.state import policy_index
+from lakemesh.authz.visibility import require_seen
 from lakemesh.errors import NotFoundError
-from lakemesh.governance.grant_listing import describe_grant, list_grants
+from lakemesh.governance.grant_listing import GrantSeer, describe_grant, list_grants
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
-from lakemesh.identity.principals import get_principal
+from lakemesh.identity.principals import find_principal, get_principal
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
+from lakemesh.model.names import parse_principal, parse_resource
 from lakemesh.model.permissions import Permission, expand
 from lakemesh.policy import (
     FilterTarget,
@@ -67,6 +69,9 @@ def grant(
     derives from the share it delegates).
     """
     grantee_row = get_principal(session, grantee)
+    if request.on is not None:
+        # A database, table or column the actor may not see reads as one that does not exist.
+        require_seen(session, actor, parse_resource(request.on))
     row = build_row(session, request)
     row.grantee = grantee_row
     rule = grant_rule(row, CatalogNames(session))
@@ -160,9 +165,9 @@ def _delete_with_descendants(
 def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> list[int]:
     """Revoke one grant and every grant derived from it; return the ids revoked."""
     row = session.get(Grant, grant_id)
-    if row is None:
-        raise NotFoundError(f"Grant does not exist: {grant_id}", details={"grant_id": grant_id})
     names = CatalogNames(session)
+    if row is None or not GrantSeer(session, actor, names).sees(row):
+        raise NotFoundError(f"Grant does not exist: {grant_id}", details={"grant_id": grant_id})
     rule = grant_rule(row, names)
     if not _may_revoke(session, actor, row, rule):
         raise actor.deny(
@@ -179,22 +184,38 @@ def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> list[int]:
 def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantRequest) -> list[int]:
     """Take ``request``'s permissions back from ``grantee`` on exactly that target (mirrors
     :func:`grant`); grants derived from what is taken back go too. Returns the ids changed."""
-    grantee_row = get_principal(session, grantee)
+    if request.on is not None:
+        # A database, table or column the actor may not see reads as one that does not exist.
+        require_seen(session, actor, parse_resource(request.on))
     wanted = build_row(session, request)
     names = CatalogNames(session)
+    seer = GrantSeer(session, actor, names)
+    grantee_name = parse_principal(grantee)
+    grantee_ref = str(grantee_name)
+    grantee_row = (
+        get_principal(session, grantee_name)
+        if actor.administers(grantee_name.domain)
+        # A principal of another domain: a missing one reads as one holding no grant.
+        else find_principal(session, grantee_name)
+    )
     matches = [
         row
         for row in session.execute(
-            select(Grant).where(Grant.grantee_id == grantee_row.id)
+            select(Grant).where(Grant.grantee_id == (grantee_row.id if grantee_row else None))
         ).scalars()
-        if same_target(row, wanted)
+        if same_target(row, wanted) and seer.sees(row)
     ]
     taking = request.permissions
-    if not matches:
-        target = str(grant_rule(_with(wanted, grantee_row), names).target)
+    if grantee_row is None or not matches:
+        # The target reads the same whoever the grantee (the actor stands in for a missing one).
+        target = str(
+            grant_rule(
+                _with(wanted, grantee_row or get_principal(session, actor.ref)), names
+            ).target
+        )
         raise NotFoundError(
-            f"No grant of {', '.join(sorted(taking))} on {target} to {grantee_row.ref}",
-            details={"grantee": grantee_row.ref, "resource": target},
+            f"No grant of {', '.join(sorted(taking))} on {target} to {grantee_ref}",
+            details={"grantee": grantee_ref, "resource": target},
         )
     changed: list[int] = []
     for row in matches:

@@ -74,9 +74,11 @@ def assign_tags(
     Mesh admins may assign anything; others must administer the object's domain and hold
     ASSOCIATE on each value. Returns the changes (unchanged tags are left out).
     """
-    target = tagged_object(session, resource)
+    # Authority first: to anyone else an object that exists reads as one that does not.
+    name = resource if isinstance(resource, ResourceName) else parse_resource(resource)
+    actor.require_domain_admin(name.domain, action=Action.TAG_ASSIGN, resource=str(name))
+    target = tagged_object(session, name)
     resource_text = str(target.name)
-    actor.require_domain_admin(target.name.domain, action=Action.TAG_ASSIGN, resource=resource_text)
     if not tags:
         raise InvalidInputError("Name at least one tag KEY=VALUE to assign")
     values = {key: get_tag_value(session, key, value) for key, value in sorted(tags.items())}
@@ -106,9 +108,11 @@ def remove_tags(
     Raises:
         NotFoundError: the key is not assigned on the object itself (maybe only inherited).
     """
-    target = tagged_object(session, resource)
+    # Authority first: to anyone else an object that exists reads as one that does not.
+    name = resource if isinstance(resource, ResourceName) else parse_resource(resource)
+    actor.require_domain_admin(name.domain, action=Action.TAG_REMOVE, resource=str(name))
+    target = tagged_object(session, name)
     resource_text = str(target.name)
-    actor.require_domain_admin(target.name.domain, action=Action.TAG_REMOVE, resource=resource_text)
     if not keys:
         raise InvalidInputError("Name at least one tag KEY to remove")
     existing = _assignments(session, target)

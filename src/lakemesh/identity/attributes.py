@@ -207,6 +207,21 @@ def may_set(actor: Actor, row: AttributeKey) -> bool:
     return any(delegate.principal.ref in reached for delegate in row.delegates)
 
 
+def require_may_set(session: Session, *, actor: Actor, principal: str, keys: Iterable[str]) -> None:
+    """Raise the denial :func:`apply_attributes` would for a defined key ``actor`` may not set,
+    before ``principal`` is looked up: to such an actor a principal that exists reads as one
+    that does not."""
+    for key in keys:
+        row = session.execute(select(AttributeKey).where(AttributeKey.key == key)).scalar()
+        if row is not None and not may_set(actor, row):
+            raise actor.deny(
+                f"{actor.ref} may not set attribute {key} of {principal} (mesh admins and "
+                "the key's delegates set it)",
+                action=Action.PRINCIPAL_UPDATE,
+                resource=principal,
+            )
+
+
 def apply_attributes(
     session: Session,
     *,

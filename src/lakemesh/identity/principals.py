@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.identity.actors import group_closure
-from lakemesh.identity.attributes import apply_attributes
+from lakemesh.identity.attributes import apply_attributes, require_may_set
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
@@ -29,22 +29,46 @@ def get_domain_row(session: Session, name: str) -> Domain:
     return row
 
 
+def find_principal(session: Session, ref: str | PrincipalName) -> Principal | None:
+    """The principal named ``ref``, or None when there is none."""
+    name = parse_principal(ref) if isinstance(ref, str) else ref
+    return session.execute(select(Principal).where(Principal.ref == str(name))).scalar()
+
+
 def get_principal(session: Session, ref: str | PrincipalName) -> Principal:
     """The principal named ``ref`` (``user:alice@marketing``)."""
     name = parse_principal(ref) if isinstance(ref, str) else ref
-    row = session.execute(select(Principal).where(Principal.ref == str(name))).scalar()
+    row = find_principal(session, name)
     if row is None:
         raise NotFoundError(f"Principal does not exist: {name}", details={"principal": str(name)})
     return row
 
 
+def administered_principal(
+    session: Session, *, actor: Actor, principal: str, action: Action, itself: bool = False
+) -> Principal:
+    """The principal named ``principal``, when ``actor`` administers its domain (or, with
+    ``itself``, is that principal).
+
+    Authority is checked on the name before the principal is looked up, so that to anyone else
+    a principal that exists reads as one that does not.
+
+    Raises:
+        AccessDeniedError: ``P is not an admin of domain D``.
+        NotFoundError: ``Principal does not exist: ...`` (to those who may know).
+    """
+    name = parse_principal(principal)
+    if not (itself and str(name) == actor.ref):
+        actor.require_domain_admin(name.domain, action=action, resource=str(name))
+    return get_principal(session, name)
+
+
 def show_principal(session: Session, *, actor: Actor, principal: str) -> Principal:
     """A principal, as its attributes and memberships may be read: by itself, its domain's admins
     and mesh admins."""
-    row = get_principal(session, principal)
-    if row.id != actor.id:
-        actor.require_domain_admin(row.domain.name, action=Action.PRINCIPAL_SHOW, resource=row.ref)
-    return row
+    return administered_principal(
+        session, actor=actor, principal=principal, action=Action.PRINCIPAL_SHOW, itself=True
+    )
 
 
 def check_attributes(attributes: dict[str, str]) -> dict[str, str]:
@@ -121,7 +145,9 @@ def update_attributes(
 ) -> Principal:
     """Set and remove attributes of a user or service: mesh admins and the delegates of each key
     (see :mod:`lakemesh.identity.attributes`)."""
-    row = get_principal(session, principal)
+    name = str(parse_principal(principal))
+    require_may_set(session, actor=actor, principal=name, keys=[*set_, *unset])
+    row = get_principal(session, name)
     if row.kind not in ("user", "service"):
         raise InvalidInputError(f"Only users and services carry attributes: {row.ref}")
     before = dict(row.attributes or {})
@@ -142,10 +168,11 @@ def update_attributes(
 
 def delete_principal(session: Session, *, actor: Actor, principal: str) -> None:
     """Delete a user, group or service (its tokens and memberships go with it)."""
-    row = get_principal(session, principal)
+    row = administered_principal(
+        session, actor=actor, principal=principal, action=Action.PRINCIPAL_DELETE
+    )
     if row.kind == "domain":
         raise InvalidInputError(f"Domain principals go with their domain: {row.ref}")
-    actor.require_domain_admin(row.domain.name, action=Action.PRINCIPAL_DELETE, resource=row.ref)
     if row.id == actor.id:
         raise ConflictError(f"A principal cannot delete itself: {row.ref}")
     session.delete(row)
@@ -185,14 +212,13 @@ def members_of(session: Session, group: Principal) -> list[str]:
 
 def add_member(session: Session, *, actor: Actor, group: str, member: str) -> None:
     """Add ``member`` (a user, service or group) to ``group``; nesting may not form a cycle."""
-    group_row = get_principal(session, group)
+    group_row = administered_principal(
+        session, actor=actor, principal=group, action=Action.GROUP_ADD_MEMBER
+    )
     if group_row.kind != "group":
         raise InvalidInputError(
             f"Not a group: {group_row.ref}", details={"principal": group_row.ref}
         )
-    actor.require_domain_admin(
-        group_row.domain.name, action=Action.GROUP_ADD_MEMBER, resource=group_row.ref
-    )
     member_row = get_principal(session, member)
     if member_row.kind == "domain":
         raise InvalidInputError(f"A domain cannot join a group: {member_row.ref}")
@@ -218,9 +244,8 @@ def add_member(session: Session, *, actor: Actor, group: str, member: str) -> No
 
 def remove_member(session: Session, *, actor: Actor, group: str, member: str) -> None:
     """Remove ``member`` from ``group``."""
-    group_row = get_principal(session, group)
-    actor.require_domain_admin(
-        group_row.domain.name, action=Action.GROUP_REMOVE_MEMBER, resource=group_row.ref
+    group_row = administered_principal(
+        session, actor=actor, principal=group, action=Action.GROUP_REMOVE_MEMBER
     )
     member_row = get_principal(session, member)
     link = session.get(GroupMember, (group_row.id, member_row.id))

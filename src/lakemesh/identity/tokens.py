@@ -16,7 +16,7 @@ from lakemesh import audit, clock
 from lakemesh.authz.guardrail_checks import check_token_lifetime
 from lakemesh.errors import AuthenticationError, InvalidInputError, NotFoundError
 from lakemesh.identity.actors import load_actor
-from lakemesh.identity.principals import get_principal
+from lakemesh.identity.principals import administered_principal, get_principal
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.store.schema import ApiToken, Principal
@@ -118,10 +118,9 @@ def _token_row(session: Session, token_id: int) -> ApiToken:
 def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
     """Revoke a token: the next request that presents it gets 401."""
     row = _token_row(session, token_id)
-    if row.principal_id != actor.id:
-        actor.require_domain_admin(
-            row.principal.domain.name, action=Action.TOKEN_REVOKE, resource=row.principal.ref
-        )
+    if row.principal_id != actor.id and not actor.administers(row.principal.domain.name):
+        # Someone else's token reads as one that does not exist (its owner stays unnamed).
+        raise NotFoundError(f"Token does not exist: {token_id}", details={"token_id": token_id})
     if row.revoked_at is None:
         row.revoked_at = clock.now()
     audit.record(
@@ -138,9 +137,13 @@ def list_tokens(
     session: Session, *, actor: Actor, principal: str | None = None
 ) -> Sequence[ApiToken]:
     """Tokens of a principal (without secrets): one's own, or any in a domain one administers."""
-    row = get_principal(session, principal) if principal else None
-    if row is not None and row.id != actor.id:
-        actor.require_domain_admin(row.domain.name, action=Action.TOKEN_LIST, resource=row.ref)
+    row = (
+        administered_principal(
+            session, actor=actor, principal=principal, action=Action.TOKEN_LIST, itself=True
+        )
+        if principal
+        else None
+    )
     target_id = row.id if row is not None else actor.id
     return (
         session.execute(

@@ -237,12 +237,13 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
     existing = find_link(session, link)
     if existing is not None:
         return _same(session, existing, points_to)
+    # Visibility first: a target the actor may not see reads as one that does not exist.
+    require_visible(session, actor, points_to, action=Action.LINK_CREATE)
     if not _exists(session, points_to):
         what = "Table" if points_to.level == "table" else "Database"
         raise NotFoundError(
             f"{what} does not exist: {points_to}", details={"target": str(points_to)}
         )
-    require_visible(session, actor, points_to, action=Action.LINK_CREATE)
     database = _prepare_database(session, actor=actor, link=link)
     if database is None:
         database = create_database(

@@ -255,7 +255,7 @@ def deprecate_product(
     session: Session, *, actor: Actor, name: str, message: str = ""
 ) -> DataProduct:
     """Deprecate a published product: access stays, readers are warned, new requests refused."""
-    row = get_product(session, name)
+    row = show_product(session, actor=actor, name=name)
     actor.require_domain_admin(
         row.domain.name, action=Action.PRODUCT_DEPRECATE, resource=resource(name)
     )

@@ -256,6 +256,7 @@ def share_record(session: Session, grant: Grant) -> Share:
 
 
 def _answer(session: Session, *, actor: Actor, share_id: int, status: str) -> ShareView:
+    show_share(session, actor=actor, share_id=share_id)  # one it may not see reads as missing
     grant = share_grant(session, share_id)
     consumer = grant.grantee.domain.name
     action = Action.SHARE_ACCEPT if status == ACCEPTED else Action.SHARE_DECLINE

@@ -204,7 +204,7 @@ def request_subscription(
 def _decidable(
     session: Session, *, actor: Actor, subscription_id: int, action: Action
 ) -> Subscription:
-    row = get_subscription(session, subscription_id)
+    row = show_subscription(session, actor=actor, subscription_id=subscription_id)
     actor.require_domain_admin(
         row.product.domain.name, action=action, resource=products.resource(row.product.name)
     )
@@ -305,7 +305,8 @@ def list_subscriptions(
         )
     query = select(Subscription).order_by(Subscription.id.desc())
     if product is not None:
-        query = query.where(Subscription.product_id == products.get_product(session, product).id)
+        seen = products.show_product(session, actor=actor, name=product)  # a hidden draft: 404
+        query = query.where(Subscription.product_id == seen.id)
     if consumer is not None:
         query = query.where(Subscription.consumer_domain == consumer)
     if principal is not None:
