@@ -8,6 +8,7 @@ from lakemesh._version import __version__
 from lakemesh.api.body_limit import BodySizeLimit, max_request_bytes
 from lakemesh.api.deps import current_actor
 from lakemesh.api.errors import install_error_handlers
+from lakemesh.api.openapi import install_openapi
 from lakemesh.api.routes import (
     attributes,
     audit,
@@ -80,6 +81,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes(hub.home.config()))
     install_error_handlers(app)
+    install_openapi(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     for router in AUTHENTICATED_ROUTERS:
