@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.governance_schemas import (
+from lakemesh.api.schemas import (
     AttributeDelegation,
     AttributeKeyCreate,
+    AttributeKeyPublic,
     AttributeKeyUpdate,
 )
 from lakemesh.identity import attributes
@@ -19,12 +20,21 @@ from lakemesh.identity import attributes
 router = APIRouter(prefix="/attribute-keys", tags=["identity"])
 
 
-@router.get("", summary="Every attribute key with its allowed values and delegates")
+@router.get(
+    "",
+    summary="Every attribute key with its allowed values and delegates",
+    response_model=list[AttributeKeyPublic],
+)
 def list_attribute_keys(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     return [attributes.describe_attribute_key(r) for r in attributes.list_attribute_keys(session)]
 
 
-@router.post("", status_code=201, summary="Define an attribute key and its values (mesh admins)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Define an attribute key and its values (mesh admins)",
+    response_model=AttributeKeyPublic,
+)
 def create_attribute_key(
     body: AttributeKeyCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -34,12 +44,16 @@ def create_attribute_key(
     return attributes.describe_attribute_key(row)
 
 
-@router.get("/{key}", summary="One attribute key")
+@router.get("/{key}", summary="One attribute key", response_model=AttributeKeyPublic)
 def show_attribute_key(key: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return attributes.describe_attribute_key(attributes.get_attribute_key(session, key))
 
 
-@router.patch("/{key}", summary="Replace the allowed values or the description (mesh admins)")
+@router.patch(
+    "/{key}",
+    summary="Replace the allowed values or the description (mesh admins)",
+    response_model=AttributeKeyPublic,
+)
 def update_attribute_key(
     key: str, body: AttributeKeyUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -49,13 +63,23 @@ def update_attribute_key(
     return attributes.describe_attribute_key(row)
 
 
-@router.delete("/{key}", status_code=204, summary="Delete a key no principal holds (mesh admins)")
+@router.delete(
+    "/{key}",
+    status_code=204,
+    summary="Delete a key no principal holds (mesh admins)",
+    response_model=None,
+)
 def delete_attribute_key(key: str, session: SessionDep, actor: CurrentActor) -> Response:
     attributes.delete_attribute_key(session, actor=actor, key=key)
     return Response(status_code=204)
 
 
-@router.post("/{key}/delegates", status_code=201, summary="Let a principal set this key's values")
+@router.post(
+    "/{key}/delegates",
+    status_code=201,
+    summary="Let a principal set this key's values",
+    response_model=AttributeKeyPublic,
+)
 def delegate_attribute(
     key: str, body: AttributeDelegation, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -63,7 +87,11 @@ def delegate_attribute(
     return attributes.describe_attribute_key(attributes.get_attribute_key(session, key))
 
 
-@router.delete("/{key}/delegates/{principal}", summary="Take back a delegation")
+@router.delete(
+    "/{key}/delegates/{principal}",
+    summary="Take back a delegation",
+    response_model=AttributeKeyPublic,
+)
 def undelegate_attribute(
     key: str, principal: str, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:

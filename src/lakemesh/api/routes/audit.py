@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from lakemesh import audit, clock
 from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import AuditEvent, AuditVerification
 from lakemesh.audit.search import MAX_RESULTS, describe_event
 from lakemesh.errors import InvalidInputError
 from lakemesh.model.durations import DURATION, parse_duration
@@ -35,7 +36,11 @@ def parse_time(text: str | None, field: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@router.get("/events", summary="Audit events matching every given criterion, newest first")
+@router.get(
+    "/events",
+    summary="Audit events matching every given criterion, newest first",
+    response_model=list[AuditEvent],
+)
 def search_events(
     session: SessionDep,
     actor: CurrentActor,
@@ -59,6 +64,10 @@ def search_events(
     return [describe_event(event) for event in events]
 
 
-@router.get("/verify", summary="Walk the whole chain; report the first broken event")
+@router.get(
+    "/verify",
+    summary="Walk the whole chain; report the first broken event",
+    response_model=AuditVerification,
+)
 def verify(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return audit.verify_trail(session, reader=actor).to_dict()

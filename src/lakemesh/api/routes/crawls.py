@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.responses import Response
 
 from lakemesh.api.deps import HubDep, StandaloneActor
-from lakemesh.api.schemas import CrawlCreate
+from lakemesh.api.schemas import CrawlCreate, CrawlResult
 from lakemesh.catalog.crawler import crawl
 from lakemesh.errors import LakemeshError
 from lakemesh.hub import Hub
@@ -37,6 +37,7 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
         "description": "The crawled tables; with `Accept: application/x-ndjson`, progress lines "
         '`{"event": "progress", "done", "total"}` then one `{"event": "result", "tables"}` or '
         '`{"event": "error", "error"}` line.',
+        "model": CrawlResult,
         "content": {NDJSON: {}},
     }
 }

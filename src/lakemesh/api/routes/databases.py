@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import DatabaseCreate, DatabaseUpdate
+from lakemesh.api.schemas import DatabaseCreate, DatabasePublic, DatabaseUpdate
 from lakemesh.catalog import databases, tables
 from lakemesh.model.names import ResourceName, parse_resource
 
@@ -18,7 +18,7 @@ def _database_name(name: str) -> ResourceName:
     return parse_resource(name, level="database")
 
 
-@router.get("", summary="Databases the caller may see")
+@router.get("", summary="Databases the caller may see", response_model=list[DatabasePublic])
 def list_databases(
     session: SessionDep, actor: CurrentActor, domain: str | None = None
 ) -> list[dict[str, Any]]:
@@ -28,7 +28,9 @@ def list_databases(
     ]
 
 
-@router.post("", status_code=201, summary="Create a database in a domain")
+@router.post(
+    "", status_code=201, summary="Create a database in a domain", response_model=DatabasePublic
+)
 def create_database(
     body: DatabaseCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -43,13 +45,13 @@ def create_database(
     return tables.describe_database(row)
 
 
-@router.get("/{name}", summary="One database (domain.database)")
+@router.get("/{name}", summary="One database (domain.database)", response_model=DatabasePublic)
 def show_database(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = databases.show_database(session, actor=actor, name=_database_name(name))
     return tables.describe_database(row)
 
 
-@router.patch("/{name}", summary="Change a database's description")
+@router.patch("/{name}", summary="Change a database's description", response_model=DatabasePublic)
 def update_database(
     name: str, body: DatabaseUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -64,7 +66,12 @@ def update_database(
     return tables.describe_database(row)
 
 
-@router.delete("/{name}", status_code=204, summary="Drop a database (with its tables: cascade)")
+@router.delete(
+    "/{name}",
+    status_code=204,
+    summary="Drop a database (with its tables: cascade)",
+    response_model=None,
+)
 def drop_database(
     name: str, session: SessionDep, actor: CurrentActor, cascade: bool = False
 ) -> Response:

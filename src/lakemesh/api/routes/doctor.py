@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import Diagnosis
 from lakemesh.governance import doctor
 
 router = APIRouter(prefix="/doctor", tags=["governance"])
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/doctor", tags=["governance"])
     "",
     summary='Risky states, most severe first: {"findings": [{"kind", "severity", "resource", '
     '"message", "details"}], "counts": {severity: n}} (mesh admins)',
+    response_model=Diagnosis,
 )
 def diagnose(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return doctor.report(doctor.diagnose(session, actor=actor))

@@ -7,19 +7,21 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import DomainAdminCreate, DomainCreate, DomainUpdate
+from lakemesh.api.schemas import DomainAdminCreate, DomainCreate, DomainPublic, DomainUpdate
 from lakemesh.catalog import domains
 from lakemesh.identity.principals import get_domain_row
 
 router = APIRouter(prefix="/domains", tags=["domains"])
 
 
-@router.get("", summary="Every domain")
+@router.get("", summary="Every domain", response_model=list[DomainPublic])
 def list_domains(session: SessionDep) -> list[dict[str, Any]]:
     return [domains.describe_domain(session, row) for row in domains.list_domains(session)]
 
 
-@router.post("", status_code=201, summary="Create a domain (mesh admins)")
+@router.post(
+    "", status_code=201, summary="Create a domain (mesh admins)", response_model=DomainPublic
+)
 def create_domain(body: DomainCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = domains.create_domain(
         session,
@@ -33,12 +35,14 @@ def create_domain(body: DomainCreate, session: SessionDep, actor: CurrentActor) 
     return domains.describe_domain(session, row)
 
 
-@router.get("/{name}", summary="One domain")
+@router.get("/{name}", summary="One domain", response_model=DomainPublic)
 def show_domain(name: str, session: SessionDep) -> dict[str, Any]:
     return domains.describe_domain(session, get_domain_row(session, name))
 
 
-@router.patch("/{name}", summary="Change a domain's flags or description")
+@router.patch(
+    "/{name}", summary="Change a domain's flags or description", response_model=DomainPublic
+)
 def update_domain(
     name: str, body: DomainUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -53,13 +57,17 @@ def update_domain(
     return domains.describe_domain(session, row)
 
 
-@router.delete("/{name}", status_code=204, summary="Delete an empty domain (mesh admins)")
+@router.delete(
+    "/{name}", status_code=204, summary="Delete an empty domain (mesh admins)", response_model=None
+)
 def delete_domain(name: str, session: SessionDep, actor: CurrentActor) -> Response:
     domains.delete_domain(session, actor=actor, name=name)
     return Response(status_code=204)
 
 
-@router.post("/{name}/admins", summary="Make a principal an admin of the domain")
+@router.post(
+    "/{name}/admins", summary="Make a principal an admin of the domain", response_model=DomainPublic
+)
 def add_admin(
     name: str, body: DomainAdminCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -67,7 +75,11 @@ def add_admin(
     return domains.describe_domain(session, get_domain_row(session, name))
 
 
-@router.delete("/{name}/admins/{principal}", summary="Remove an admin of the domain")
+@router.delete(
+    "/{name}/admins/{principal}",
+    summary="Remove an admin of the domain",
+    response_model=DomainPublic,
+)
 def remove_admin(
     name: str, principal: str, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:

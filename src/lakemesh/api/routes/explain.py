@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import DecisionPublic
 from lakemesh.errors import InvalidInputError
 from lakemesh.model.permissions import parse_permissions
 from lakemesh.sharing import links
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/explain", tags=["governance"])
     "",
     summary="Whether a principal may use a permission on a resource, and why: "
     '{"allowed", "columns", "row_filter", "masks", "reasons", "attributes"}',
+    response_model=DecisionPublic,
 )
 def explain(
     principal: str, permission: str, resource: str, session: SessionDep, actor: CurrentActor

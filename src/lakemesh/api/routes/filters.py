@@ -7,13 +7,17 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.governance_schemas import FilterCreate, FilterUpdate
+from lakemesh.api.schemas import FilterCreate, FilterDeletion, FilterPublic, FilterUpdate
 from lakemesh.governance import filters
 
 router = APIRouter(prefix="/filters", tags=["governance"])
 
 
-@router.get("", summary="Filters on tables of the domains the caller administers")
+@router.get(
+    "",
+    summary="Filters on tables of the domains the caller administers",
+    response_model=list[FilterPublic],
+)
 def list_filters(
     session: SessionDep, actor: CurrentActor, table: str | None = None
 ) -> list[dict[str, Any]]:
@@ -21,7 +25,9 @@ def list_filters(
     return [filters.describe_filter(session, row) for row in rows]
 
 
-@router.post("", status_code=201, summary="Create a data filter on a table")
+@router.post(
+    "", status_code=201, summary="Create a data filter on a table", response_model=FilterPublic
+)
 def create_filter(body: FilterCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = filters.create_filter(
         session,
@@ -35,7 +41,11 @@ def create_filter(body: FilterCreate, session: SessionDep, actor: CurrentActor) 
     return filters.describe_filter(session, row)
 
 
-@router.get("/{name}", summary="One filter (table= when the name is used on several tables)")
+@router.get(
+    "/{name}",
+    summary="One filter (table= when the name is used on several tables)",
+    response_model=FilterPublic,
+)
 def show_filter(
     name: str, session: SessionDep, actor: CurrentActor, table: str | None = None
 ) -> dict[str, Any]:
@@ -43,7 +53,11 @@ def show_filter(
     return filters.describe_filter(session, row)
 
 
-@router.patch("/{name}", summary="Change a filter's rows or columns (and so its grants)")
+@router.patch(
+    "/{name}",
+    summary="Change a filter's rows or columns (and so its grants)",
+    response_model=FilterPublic,
+)
 def update_filter(
     name: str,
     body: FilterUpdate,
@@ -65,7 +79,11 @@ def update_filter(
     return filters.describe_filter(session, row)
 
 
-@router.delete("/{name}", summary="Delete a filter; force=true also revokes the grants using it")
+@router.delete(
+    "/{name}",
+    summary="Delete a filter; force=true also revokes the grants using it",
+    response_model=FilterDeletion,
+)
 def delete_filter(
     name: str,
     session: SessionDep,

@@ -7,13 +7,17 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import GroupMemberCreate
+from lakemesh.api.schemas import GroupMemberCreate, PrincipalPublic
 from lakemesh.identity import principals
 
 router = APIRouter(prefix="/groups", tags=["principals"])
 
 
-@router.post("/{ref}/members", summary="Add a member to a group; returns the group")
+@router.post(
+    "/{ref}/members",
+    summary="Add a member to a group; returns the group",
+    response_model=PrincipalPublic,
+)
 def add_member(
     ref: str, body: GroupMemberCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -21,7 +25,11 @@ def add_member(
     return principals.describe_principal(session, principals.get_principal(session, ref))
 
 
-@router.delete("/{ref}/members/{member}", summary="Remove a member from a group; returns the group")
+@router.delete(
+    "/{ref}/members/{member}",
+    summary="Remove a member from a group; returns the group",
+    response_model=PrincipalPublic,
+)
 def remove_member(
     ref: str, member: str, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:

@@ -7,30 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import RequestBody
+from lakemesh.api.schemas import GuardrailCreate, GuardrailPublic, GuardrailUpdate
 from lakemesh.authz import guardrail_rules
 from lakemesh.governance import guardrails
 
 router = APIRouter(prefix="/guardrails", tags=["governance"])
 
 
-class GuardrailUpdate(RequestBody):
-    """The one option of the guardrail's kind: ``keys`` (required-tags), ``on_tags``
-    (sensitive-scope), ``prefixes`` (location-prefixes), ``max_lifetime`` like ``90d``
-    (max-token-lifetime)."""
-
-    keys: list[str] | None = None
-    on_tags: str | None = None
-    prefixes: list[str] | None = None
-    max_lifetime: str | None = None
-
-
-class GuardrailCreate(GuardrailUpdate):
-    name: str
-    kind: str
-
-
-@router.get("", summary="Every guardrail (anyone may read them)")
+@router.get(
+    "", summary="Every guardrail (anyone may read them)", response_model=list[GuardrailPublic]
+)
 def list_guardrails(
     session: SessionDep, actor: CurrentActor, kind: str | None = None
 ) -> list[dict[str, Any]]:
@@ -40,7 +26,9 @@ def list_guardrails(
     ]
 
 
-@router.post("", status_code=201, summary="Create a guardrail (mesh admins)")
+@router.post(
+    "", status_code=201, summary="Create a guardrail (mesh admins)", response_model=GuardrailPublic
+)
 def create_guardrail(
     body: GuardrailCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -57,12 +45,16 @@ def create_guardrail(
     return guardrails.describe_guardrail(row)
 
 
-@router.get("/{name}", summary="One guardrail")
+@router.get("/{name}", summary="One guardrail", response_model=GuardrailPublic)
 def show_guardrail(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return guardrails.describe_guardrail(guardrail_rules.get_guardrail(session, name))
 
 
-@router.patch("/{name}", summary="Replace a guardrail's configuration (mesh admins)")
+@router.patch(
+    "/{name}",
+    summary="Replace a guardrail's configuration (mesh admins)",
+    response_model=GuardrailPublic,
+)
 def update_guardrail(
     name: str, body: GuardrailUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -78,7 +70,9 @@ def update_guardrail(
     return guardrails.describe_guardrail(row)
 
 
-@router.delete("/{name}", status_code=204, summary="Delete a guardrail (mesh admins)")
+@router.delete(
+    "/{name}", status_code=204, summary="Delete a guardrail (mesh admins)", response_model=None
+)
 def delete_guardrail(name: str, session: SessionDep, actor: CurrentActor) -> Response:
     guardrails.delete_guardrail(session, actor=actor, name=name)
     return Response(status_code=204)

@@ -8,17 +8,18 @@ from fastapi import APIRouter
 
 from lakemesh._version import __version__
 from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas import Health, WhoAmI
 from lakemesh.identity.principals import describe_principal, get_principal
 
 router = APIRouter(tags=["hub"])
 
 
-@router.get("/health", summary="Is the hub up? (no token needed)")
+@router.get("/health", summary="Is the hub up? (no token needed)", response_model=Health)
 def health() -> dict[str, Any]:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/whoami", summary="The principal the token stands for")
+@router.get("/whoami", summary="The principal the token stands for", response_model=WhoAmI)
 def whoami(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = get_principal(session, actor.ref)
     return {**describe_principal(session, row), "is_mesh_admin": actor.is_mesh_admin}

@@ -7,13 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import LocationCreate
+from lakemesh.api.schemas import LocationCreate, LocationPublic
 from lakemesh.catalog import locations
 
 router = APIRouter(prefix="/locations", tags=["locations"])
 
 
-@router.get("", summary="Registered locations the caller may see")
+@router.get(
+    "", summary="Registered locations the caller may see", response_model=list[LocationPublic]
+)
 def list_locations(
     session: SessionDep, actor: CurrentActor, domain: str | None = None
 ) -> list[dict[str, Any]]:
@@ -23,7 +25,9 @@ def list_locations(
     ]
 
 
-@router.post("", status_code=201, summary="Register a location for a domain")
+@router.post(
+    "", status_code=201, summary="Register a location for a domain", response_model=LocationPublic
+)
 def register_location(
     body: LocationCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -31,7 +35,9 @@ def register_location(
     return locations.describe_location(row)
 
 
-@router.delete("", status_code=204, summary="Deregister a location no table uses")
+@router.delete(
+    "", status_code=204, summary="Deregister a location no table uses", response_model=None
+)
 def deregister_location(uri: str, session: SessionDep, actor: CurrentActor) -> Response:
     locations.deregister_location(session, actor=actor, uri=uri)
     return Response(status_code=204)

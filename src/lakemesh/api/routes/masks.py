@@ -7,18 +7,23 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.governance_schemas import MaskCreate
+from lakemesh.api.schemas import MaskCreate, MaskPublic
 from lakemesh.governance import masks
 
 router = APIRouter(prefix="/masks", tags=["governance"])
 
 
-@router.get("", summary="Every mask")
+@router.get("", summary="Every mask", response_model=list[MaskPublic])
 def list_masks(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     return [masks.describe_mask(row) for row in masks.list_masks(session)]
 
 
-@router.post("", status_code=201, summary="Create a mask on a tag expression (mesh admins)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a mask on a tag expression (mesh admins)",
+    response_model=MaskPublic,
+)
 def create_mask(body: MaskCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = masks.create_mask(
         session,
@@ -30,12 +35,14 @@ def create_mask(body: MaskCreate, session: SessionDep, actor: CurrentActor) -> d
     return masks.describe_mask(row)
 
 
-@router.get("/{name}", summary="One mask")
+@router.get("/{name}", summary="One mask", response_model=MaskPublic)
 def show_mask(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return masks.describe_mask(masks.get_mask(session, name))
 
 
-@router.delete("/{name}", status_code=204, summary="Delete a mask (mesh admins)")
+@router.delete(
+    "/{name}", status_code=204, summary="Delete a mask (mesh admins)", response_model=None
+)
 def delete_mask(name: str, session: SessionDep, actor: CurrentActor) -> Response:
     masks.delete_mask(session, actor=actor, name=name)
     return Response(status_code=204)

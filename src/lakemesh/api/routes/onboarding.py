@@ -9,33 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field
 
 from lakemesh.api.deps import HubDep, StandaloneActor
-from lakemesh.api.schemas import RequestBody
+from lakemesh.api.schemas import ConsumerOnboarding, OnboardingPublic, ProducerOnboarding
 from lakemesh.sharing import onboarding
 
 router = APIRouter(prefix="/onboarding", tags=["sharing"])
 
 
-class ProducerOnboarding(RequestBody):
-    name: str
-    location: str
-    admin: str
-    tags: dict[str, str] = Field(default_factory=dict)
-    database: str | None = Field(
-        default=None, description="Register the location's tables in this one database."
-    )
-    description: str = ""
-
-
-class ConsumerOnboarding(RequestBody):
-    name: str
-    admin: str
-    description: str = ""
-
-
-@router.post("/producers", summary="Onboard a producer: domain, admin, location, crawl, tags")
+@router.post(
+    "/producers",
+    summary="Onboard a producer: domain, admin, location, crawl, tags",
+    response_model=OnboardingPublic,
+)
 def onboard_producer(
     body: ProducerOnboarding, hub: HubDep, actor: StandaloneActor
 ) -> dict[str, Any]:
@@ -51,7 +37,9 @@ def onboard_producer(
     ).to_dict()
 
 
-@router.post("/consumers", summary="Onboard a consumer: domain and admin")
+@router.post(
+    "/consumers", summary="Onboard a consumer: domain and admin", response_model=OnboardingPublic
+)
 def onboard_consumer(
     body: ConsumerOnboarding, hub: HubDep, actor: StandaloneActor
 ) -> dict[str, Any]:

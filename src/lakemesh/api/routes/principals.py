@@ -7,13 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import PrincipalCreate, PrincipalUpdate
+from lakemesh.api.schemas import PrincipalCreate, PrincipalPublic, PrincipalUpdate
 from lakemesh.identity import principals
 
 router = APIRouter(prefix="/principals", tags=["principals"])
 
 
-@router.get("", summary="Principals of a domain (or of every domain the caller administers)")
+@router.get(
+    "",
+    summary="Principals of a domain (or of every domain the caller administers)",
+    response_model=list[PrincipalPublic],
+)
 def list_principals(
     session: SessionDep,
     actor: CurrentActor,
@@ -24,7 +28,9 @@ def list_principals(
     return [principals.describe_principal(session, row) for row in rows]
 
 
-@router.post("", status_code=201, summary="Create a user, group or service")
+@router.post(
+    "", status_code=201, summary="Create a user, group or service", response_model=PrincipalPublic
+)
 def create_principal(
     body: PrincipalCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -34,7 +40,9 @@ def create_principal(
     return principals.describe_principal(session, row)
 
 
-@router.get("/{ref}", summary="One principal (e.g. user:alice@marketing)")
+@router.get(
+    "/{ref}", summary="One principal (e.g. user:alice@marketing)", response_model=PrincipalPublic
+)
 def show_principal(ref: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = principals.show_principal(session, actor=actor, principal=ref)
     return principals.describe_principal(session, row)
@@ -43,6 +51,7 @@ def show_principal(ref: str, session: SessionDep, actor: CurrentActor) -> dict[s
 @router.patch(
     "/{ref}",
     summary="Set and unset attributes of a user or service (mesh admins and each key's delegates)",
+    response_model=PrincipalPublic,
 )
 def update_principal(
     ref: str, body: PrincipalUpdate, session: SessionDep, actor: CurrentActor
@@ -53,7 +62,9 @@ def update_principal(
     return principals.describe_principal(session, row)
 
 
-@router.delete("/{ref}", status_code=204, summary="Delete a user, group or service")
+@router.delete(
+    "/{ref}", status_code=204, summary="Delete a user, group or service", response_model=None
+)
 def delete_principal(ref: str, session: SessionDep, actor: CurrentActor) -> Response:
     principals.delete_principal(session, actor=actor, principal=ref)
     return Response(status_code=204)

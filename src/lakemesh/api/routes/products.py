@@ -5,36 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import RequestBody
+from lakemesh.api.schemas import ProductDeprecate, ProductPublic, ProductPublish
 from lakemesh.sharing import products
 
 router = APIRouter(prefix="/products", tags=["products"])
 
 
-class ProductPublish(RequestBody):
-    name: str
-    domain: str
-    tables: list[str] = Field(default_factory=list)
-    title: str | None = None
-    description: str | None = None
-    owner: str | None = None
-    tags: dict[str, str] | None = None
-    version: str | None = None
-    contract: str | None = Field(default=None, description="An ODCS v3 YAML document.")
-    draft: bool = False
-    auto_approve: str | None = Field(
-        default=None, description="Tag expression; empty removes the auto-approval rule."
-    )
-
-
-class ProductDeprecate(RequestBody):
-    message: str = ""
-
-
-@router.get("", summary="Data products the caller may see")
+@router.get("", summary="Data products the caller may see", response_model=list[ProductPublic])
 def list_products(
     session: SessionDep,
     actor: CurrentActor,
@@ -45,7 +24,11 @@ def list_products(
     return [products.describe_product(row) for row in rows]
 
 
-@router.get("/search", summary="Search data products by text and by tag expression")
+@router.get(
+    "/search",
+    summary="Search data products by text and by tag expression",
+    response_model=list[ProductPublic],
+)
 def search_products(
     session: SessionDep, actor: CurrentActor, text: str = "", tags: str | None = None
 ) -> list[dict[str, Any]]:
@@ -53,7 +36,11 @@ def search_products(
     return [products.describe_product(row) for row in rows]
 
 
-@router.post("", summary="Publish a data product (create or change it; or keep it a draft)")
+@router.post(
+    "",
+    summary="Publish a data product (create or change it; or keep it a draft)",
+    response_model=ProductPublic,
+)
 def publish_product(
     body: ProductPublish, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -62,13 +49,19 @@ def publish_product(
     return products.describe_product(row, detail=True)
 
 
-@router.get("/{name}", summary="One data product, with its tables' columns")
+@router.get(
+    "/{name}", summary="One data product, with its tables' columns", response_model=ProductPublic
+)
 def show_product(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = products.show_product(session, actor=actor, name=name)
     return products.describe_product(row, detail=True)
 
 
-@router.post("/{name}/deprecate", summary="Deprecate a product: access stays, readers are warned")
+@router.post(
+    "/{name}/deprecate",
+    summary="Deprecate a product: access stays, readers are warned",
+    response_model=ProductPublic,
+)
 def deprecate_product(
     name: str, body: ProductDeprecate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:

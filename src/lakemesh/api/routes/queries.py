@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pyarrow as pa
 from fastapi import APIRouter, Query, Request
@@ -16,7 +16,15 @@ from fastapi.responses import Response, StreamingResponse
 
 from lakemesh.api.deps import CurrentActor, HubDep, SessionDep, StandaloneActor
 from lakemesh.api.disconnect import cancel_on_disconnect
-from lakemesh.api.schemas import RequestBody
+from lakemesh.api.schemas import (
+    Format,
+    JobCreate,
+    JobStatus,
+    JobSubmitted,
+    QueryCreate,
+    QueryPublic,
+    QueryResult,
+)
 from lakemesh.query import jobs, service
 from lakemesh.query.engines import Cancellation
 from lakemesh.query.formats import arrow_chunks, csv_chunks
@@ -27,7 +35,6 @@ router = APIRouter(prefix="/queries", tags=["queries"])
 
 ARROW = "application/vnd.apache.arrow.stream"
 CSV = "text/csv; charset=utf-8"
-Format = Literal["json", "csv", "arrow"]
 FORMAT_DOC = "json (rows and column types), csv, or arrow (an Arrow IPC stream)"
 RESULT_DOC: dict[int | str, dict[str, Any]] = {
     200: {
@@ -35,20 +42,10 @@ RESULT_DOC: dict[int | str, dict[str, Any]] = {
         '"bytes_scanned", "rows_returned", "duration_ms"}`, CSV text, or an Arrow IPC stream; '
         "every format also carries the X-Lakemesh-Query-Id, X-Lakemesh-Bytes-Scanned, "
         "X-Lakemesh-Rows and X-Lakemesh-Duration-Ms headers.",
+        "model": QueryResult,
         "content": {"application/json": {}, CSV: {}, ARROW: {}},
     }
 }
-
-
-class QueryCreate(RequestBody):
-    sql: str
-    workgroup: str | None = None
-    format: Format = "json"
-
-
-class JobCreate(RequestBody):
-    sql: str
-    workgroup: str | None = None
 
 
 def result_response(
@@ -108,12 +105,21 @@ async def run_query(
     )
 
 
-@router.post("/jobs", status_code=202, summary="Submit a query to run in the background")
+@router.post(
+    "/jobs",
+    status_code=202,
+    summary="Submit a query to run in the background",
+    response_model=JobSubmitted,
+)
 def submit_job(body: JobCreate, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
     return jobs.submit_job(hub, actor=actor, sql=body.sql, workgroup=body.workgroup)
 
 
-@router.get("/jobs/{query_id}", summary="A query job's status (and outcome once finished)")
+@router.get(
+    "/jobs/{query_id}",
+    summary="A query job's status (and outcome once finished)",
+    response_model=JobStatus,
+)
 def job_status(query_id: str, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
     return jobs.job_status(hub, actor=actor, query_id=query_id)
 
@@ -135,12 +141,18 @@ def job_results(
     )
 
 
-@router.delete("/jobs/{query_id}", summary="Cancel a queued or running query job")
+@router.delete(
+    "/jobs/{query_id}", summary="Cancel a queued or running query job", response_model=JobStatus
+)
 def cancel_job(query_id: str, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
     return jobs.cancel_job(hub, actor=actor, query_id=query_id)
 
 
-@router.get("/history", summary="The newest queries of a principal (your own by default)")
+@router.get(
+    "/history",
+    summary="The newest queries of a principal (your own by default)",
+    response_model=list[QueryPublic],
+)
 def history(
     session: SessionDep,
     actor: CurrentActor,

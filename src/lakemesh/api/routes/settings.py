@@ -9,17 +9,21 @@ from fastapi import APIRouter
 
 from lakemesh import settings
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import SettingUpdate
+from lakemesh.api.schemas import Settings, SettingUpdate
 
 router = APIRouter(prefix="/settings", tags=["settings"])
 
 
-@router.get("", summary="Every mesh setting with its value (mesh admins)")
+@router.get("", summary="Every mesh setting with its value (mesh admins)", response_model=Settings)
 def list_settings(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return settings.read_settings(session, actor=actor)
 
 
-@router.put("/{key}", summary="Change a mesh setting (mesh admins); returns every setting")
+@router.put(
+    "/{key}",
+    summary="Change a mesh setting (mesh admins); returns every setting",
+    response_model=Settings,
+)
 def change_setting(
     key: str, body: SettingUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:

@@ -7,13 +7,17 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import Id
+from lakemesh.api.schemas import Id, SharePublic
 from lakemesh.sharing import shares
 
 router = APIRouter(prefix="/shares", tags=["sharing"])
 
 
-@router.get("", summary="Shares the caller may see (incoming, outgoing), revoked ones last")
+@router.get(
+    "",
+    summary="Shares the caller may see (incoming, outgoing), revoked ones last",
+    response_model=list[SharePublic],
+)
 def list_shares(
     session: SessionDep,
     actor: CurrentActor,
@@ -27,16 +31,26 @@ def list_shares(
     return [view.to_dict() for view in views]
 
 
-@router.get("/{share_id}", summary="One share (named by its grant's number)")
+@router.get(
+    "/{share_id}", summary="One share (named by its grant's number)", response_model=SharePublic
+)
 def show_share(share_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return shares.show_share(session, actor=actor, share_id=share_id).to_dict()
 
 
-@router.post("/{share_id}/accept", summary="Accept a share to a domain the caller administers")
+@router.post(
+    "/{share_id}/accept",
+    summary="Accept a share to a domain the caller administers",
+    response_model=SharePublic,
+)
 def accept_share(share_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return shares.accept_share(session, actor=actor, share_id=share_id).to_dict()
 
 
-@router.post("/{share_id}/decline", summary="Decline a share (refused while it is delegated)")
+@router.post(
+    "/{share_id}/decline",
+    summary="Decline a share (refused while it is delegated)",
+    response_model=SharePublic,
+)
 def decline_share(share_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return shares.decline_share(session, actor=actor, share_id=share_id).to_dict()

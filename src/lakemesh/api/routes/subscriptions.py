@@ -5,37 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import Id, RequestBody
+from lakemesh.api.schemas import (
+    Id,
+    SubscriptionApprove,
+    SubscriptionCreate,
+    SubscriptionPublic,
+    SubscriptionReject,
+    SubscriptionRevoke,
+)
 from lakemesh.sharing import subscriptions
 
 router = APIRouter(prefix="/subscriptions", tags=["products"])
 
 
-class SubscriptionCreate(RequestBody):
-    product: str
-    principal: str
-    reason: str
-    columns: list[str] | None = None
-    exclude_columns: list[str] = Field(default_factory=list)
-    filter: str | None = None
-
-
-class SubscriptionApprove(RequestBody):
-    comment: str = ""
-
-
-class SubscriptionReject(RequestBody):
-    reason: str
-
-
-class SubscriptionRevoke(RequestBody):
-    reason: str = ""
-
-
-@router.get("", summary="Subscriptions the caller may see, newest first, with their history")
+@router.get(
+    "",
+    summary="Subscriptions the caller may see, newest first, with their history",
+    response_model=list[SubscriptionPublic],
+)
 def list_subscriptions(
     session: SessionDep,
     actor: CurrentActor,
@@ -55,7 +44,12 @@ def list_subscriptions(
     return [subscriptions.describe_subscription(session, row) for row in rows]
 
 
-@router.post("", status_code=201, summary="Request access to a data product")
+@router.post(
+    "",
+    status_code=201,
+    summary="Request access to a data product",
+    response_model=SubscriptionPublic,
+)
 def request_subscription(
     body: SubscriptionCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -72,7 +66,11 @@ def request_subscription(
     return subscriptions.describe_subscription(session, row)
 
 
-@router.get("/{subscription_id}", summary="One subscription with its grants and history")
+@router.get(
+    "/{subscription_id}",
+    summary="One subscription with its grants and history",
+    response_model=SubscriptionPublic,
+)
 def show_subscription(
     subscription_id: Id, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -80,7 +78,11 @@ def show_subscription(
     return subscriptions.describe_subscription(session, row)
 
 
-@router.post("/{subscription_id}/approve", summary="Approve: issue the share and delegations")
+@router.post(
+    "/{subscription_id}/approve",
+    summary="Approve: issue the share and delegations",
+    response_model=SubscriptionPublic,
+)
 def approve_subscription(
     subscription_id: Id, body: SubscriptionApprove, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -90,7 +92,11 @@ def approve_subscription(
     return subscriptions.describe_subscription(session, row)
 
 
-@router.post("/{subscription_id}/reject", summary="Reject a request with a reason")
+@router.post(
+    "/{subscription_id}/reject",
+    summary="Reject a request with a reason",
+    response_model=SubscriptionPublic,
+)
 def reject_subscription(
     subscription_id: Id, body: SubscriptionReject, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -100,7 +106,11 @@ def reject_subscription(
     return subscriptions.describe_subscription(session, row)
 
 
-@router.post("/{subscription_id}/revoke", summary="Revoke an approved subscription's grants")
+@router.post(
+    "/{subscription_id}/revoke",
+    summary="Revoke an approved subscription's grants",
+    response_model=SubscriptionPublic,
+)
 def revoke_subscription(
     subscription_id: Id, body: SubscriptionRevoke, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:

@@ -7,7 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import ColumnCreate, TableCreate, TableUpdate
+from lakemesh.api.schemas import (
+    ColumnCreate,
+    SchemaVersionPublic,
+    TableChanged,
+    TableCreate,
+    TablePublic,
+    TableUpdate,
+)
 from lakemesh.catalog import tables
 from lakemesh.governance import tag_assignments
 from lakemesh.model.names import ResourceName, parse_resource
@@ -26,20 +33,26 @@ def _column_specs(columns: list[ColumnCreate]) -> list[tables.ColumnSpec]:
     ]
 
 
-@router.get("", summary="Tables the caller may see")
+@router.get("", summary="Tables the caller may see", response_model=list[TablePublic])
 def list_tables(
     session: SessionDep,
     actor: CurrentActor,
     domain: str | None = None,
     database: str | None = None,
 ) -> list[dict[str, Any]]:
+    # The same shape as one table's (tags included), so a client reads both alike.
     return [
-        tables.describe_table(row)
+        tag_assignments.describe_tagged_table(session, row)
         for row in tables.visible_tables(session, actor=actor, domain=domain, database=database)
     ]
 
 
-@router.post("", status_code=201, summary="Register a table whose files lie in a location")
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a table whose files lie in a location",
+    response_model=TablePublic,
+)
 def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = tables.create_table(
         session,
@@ -54,13 +67,17 @@ def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) ->
     return tag_assignments.describe_tagged_table(session, row)
 
 
-@router.get("/{name}", summary="One table (domain.database.table)")
+@router.get("/{name}", summary="One table (domain.database.table)", response_model=TablePublic)
 def show_table(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = tables.show_table(session, actor=actor, name=_table_name(name))
     return tag_assignments.describe_tagged_table(session, row)
 
 
-@router.patch("/{name}", summary="Change a table's description, properties or schema")
+@router.patch(
+    "/{name}",
+    summary="Change a table's description, properties or schema",
+    response_model=TableChanged,
+)
 def update_table(
     name: str, body: TableUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -81,13 +98,22 @@ def update_table(
     }
 
 
-@router.delete("/{name}", status_code=204, summary="Remove a table from the catalog (files stay)")
+@router.delete(
+    "/{name}",
+    status_code=204,
+    summary="Remove a table from the catalog (files stay)",
+    response_model=None,
+)
 def drop_table(name: str, session: SessionDep, actor: CurrentActor) -> Response:
     tables.drop_table(session, actor=actor, name=_table_name(name))
     return Response(status_code=204)
 
 
-@router.get("/{name}/history", summary="The table's schema versions, oldest first")
+@router.get(
+    "/{name}/history",
+    summary="The table's schema versions, oldest first",
+    response_model=list[SchemaVersionPublic],
+)
 def table_history(name: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     row = tables.show_table(session, actor=actor, name=_table_name(name))
     return tables.schema_history(session, row)

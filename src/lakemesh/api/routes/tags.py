@@ -8,18 +8,33 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.governance_schemas import TagAssign, TagCreate, TagUpdate
+from lakemesh.api.schemas import (
+    ResourceTags,
+    TableMatch,
+    TagAssign,
+    TagAssignment,
+    TagCreate,
+    TagPublic,
+    TagUpdate,
+)
 from lakemesh.governance import tag_assignments, tagged, tags
 
 router = APIRouter(tags=["tags"])
 
 
-@router.get("/tags", summary="Every tag key with its allowed values")
+@router.get(
+    "/tags", summary="Every tag key with its allowed values", response_model=list[TagPublic]
+)
 def list_tags(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     return [tags.describe_tag(row) for row in tags.list_tags(session)]
 
 
-@router.post("/tags", status_code=201, summary="Define a tag key and its values (mesh admins)")
+@router.post(
+    "/tags",
+    status_code=201,
+    summary="Define a tag key and its values (mesh admins)",
+    response_model=TagPublic,
+)
 def create_tag(body: TagCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = tags.create_tag(
         session,
@@ -31,12 +46,16 @@ def create_tag(body: TagCreate, session: SessionDep, actor: CurrentActor) -> dic
     return tags.describe_tag(row)
 
 
-@router.get("/tags/{key}", summary="One tag key")
+@router.get("/tags/{key}", summary="One tag key", response_model=TagPublic)
 def show_tag(key: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return tags.describe_tag(tags.get_tag(session, key))
 
 
-@router.patch("/tags/{key}", summary="Add or remove values, or change the description")
+@router.patch(
+    "/tags/{key}",
+    summary="Add or remove values, or change the description",
+    response_model=TagPublic,
+)
 def update_tag(
     key: str, body: TagUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -51,18 +70,28 @@ def update_tag(
     return tags.describe_tag(row)
 
 
-@router.delete("/tags/{key}", status_code=204, summary="Delete a tag key nothing uses")
+@router.delete(
+    "/tags/{key}", status_code=204, summary="Delete a tag key nothing uses", response_model=None
+)
 def delete_tag(key: str, session: SessionDep, actor: CurrentActor) -> Response:
     tags.delete_tag(session, actor=actor, key=key)
     return Response(status_code=204)
 
 
-@router.get("/resources/{name}/tags", summary="Own, inherited and effective tags of an object")
+@router.get(
+    "/resources/{name}/tags",
+    summary="Own, inherited and effective tags of an object",
+    response_model=ResourceTags,
+)
 def resource_tags(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return tag_assignments.resource_tags(session, actor=actor, resource=name).to_dict()
 
 
-@router.post("/resources/{name}/tags", summary="Assign tags (a new value replaces the old)")
+@router.post(
+    "/resources/{name}/tags",
+    summary="Assign tags (a new value replaces the old)",
+    response_model=TagAssignment,
+)
 def assign_tags(
     name: str, body: TagAssign, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -70,7 +99,7 @@ def assign_tags(
     return _answer(session, name, changes)
 
 
-@router.delete("/resources/{name}/tags", summary="Remove tags by key")
+@router.delete("/resources/{name}/tags", summary="Remove tags by key", response_model=TagAssignment)
 def remove_tags(
     name: str,
     session: SessionDep,
@@ -89,7 +118,11 @@ def _answer(
     return tag_assignments.describe_changes(str(target.name), changes, view)
 
 
-@router.get("/search/tables", summary="Tables with columns whose effective tags match")
+@router.get(
+    "/search/tables",
+    summary="Tables with columns whose effective tags match",
+    response_model=list[TableMatch],
+)
 def search_tables(
     session: SessionDep,
     actor: CurrentActor,

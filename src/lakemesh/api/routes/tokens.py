@@ -7,14 +7,19 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import Id, TokenCreate
+from lakemesh.api.schemas import Id, TokenCreate, TokenIssued, TokenPublic
 from lakemesh.identity import tokens
 from lakemesh.model.durations import parse_duration
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
 
-@router.post("", status_code=201, summary="Create a token (the only time its secret is shown)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a token (the only time its secret is shown)",
+    response_model=TokenIssued,
+)
 def create_token(body: TokenCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     expires_in = parse_duration(body.expires_in) if body.expires_in else None
     issued = tokens.create_token(
@@ -32,7 +37,11 @@ def create_token(body: TokenCreate, session: SessionDep, actor: CurrentActor) ->
     }
 
 
-@router.get("", summary="Tokens of a principal (the caller's own by default), without secrets")
+@router.get(
+    "",
+    summary="Tokens of a principal (the caller's own by default), without secrets",
+    response_model=list[TokenPublic],
+)
 def list_tokens(
     session: SessionDep, actor: CurrentActor, principal: str | None = None
 ) -> list[dict[str, Any]]:
@@ -40,6 +49,6 @@ def list_tokens(
     return [tokens.describe_token(row) for row in rows]
 
 
-@router.delete("/{token_id}", summary="Revoke a token; returns it")
+@router.delete("/{token_id}", summary="Revoke a token; returns it", response_model=TokenPublic)
 def revoke_token(token_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return tokens.describe_token(tokens.revoke_token(session, actor=actor, token_id=token_id))

@@ -7,33 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import Count, RequestBody
+from lakemesh.api.schemas import WorkgroupCreate, WorkgroupPublic, WorkgroupUpdate
 from lakemesh.query import workgroups
 
 router = APIRouter(prefix="/workgroups", tags=["queries"])
 
 
-class WorkgroupUpdate(RequestBody):
-    engine: str | None = None
-    description: str | None = None
-    max_bytes_per_query: Count | None = None
-    max_bytes_per_month: Count | None = None
-    max_concurrent: Count | None = None
-    max_concurrent_per_principal: Count | None = None
-    timeout_seconds: Count | None = None
-    max_memory_bytes: Count | None = None
-    max_rows: Count | None = None
-    max_result_bytes: Count | None = None
-    result_retention: str | None = None
-    spark_remote: str | None = None
-
-
-class WorkgroupCreate(WorkgroupUpdate):
-    name: str
-    engine: str = "duckdb"
-
-
-@router.get("", summary="Every workgroup")
+@router.get("", summary="Every workgroup", response_model=list[WorkgroupPublic])
 def list_workgroups(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     return [workgroups.describe_workgroup(row) for row in workgroups.list_workgroups(session)]
 
@@ -43,6 +23,7 @@ def list_workgroups(session: SessionDep, actor: CurrentActor) -> list[dict[str, 
     status_code=201,
     summary="Create a workgroup (mesh admins); max_concurrent, max_concurrent_per_principal, "
     "timeout_seconds, max_rows and max_result_bytes left out get their defaults",
+    response_model=WorkgroupPublic,
 )
 def create_workgroup(
     body: WorkgroupCreate, session: SessionDep, actor: CurrentActor
@@ -60,12 +41,16 @@ def create_workgroup(
     return workgroups.describe_workgroup(row)
 
 
-@router.get("/{name}", summary="One workgroup")
+@router.get("/{name}", summary="One workgroup", response_model=WorkgroupPublic)
 def show_workgroup(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return workgroups.describe_workgroup(workgroups.get_workgroup_row(session, name))
 
 
-@router.patch("/{name}", summary="Change a workgroup; a limit set to null is lifted")
+@router.patch(
+    "/{name}",
+    summary="Change a workgroup; a limit set to null is lifted",
+    response_model=WorkgroupPublic,
+)
 def update_workgroup(
     name: str, body: WorkgroupUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
@@ -75,7 +60,12 @@ def update_workgroup(
     return workgroups.describe_workgroup(row)
 
 
-@router.delete("/{name}", status_code=204, summary="Delete a workgroup (its history stays)")
+@router.delete(
+    "/{name}",
+    status_code=204,
+    summary="Delete a workgroup (its history stays)",
+    response_model=None,
+)
 def delete_workgroup(name: str, session: SessionDep, actor: CurrentActor) -> Response:
     workgroups.delete_workgroup(session, actor=actor, name=name)
     return Response(status_code=204)

@@ -1,0 +1,59 @@
+"""The bases of every API model: strict request bodies, documented responses, bounded integers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lakemesh.model.names import check_text
+
+# The largest integer the store keeps (a signed 64-bit column on SQLite and PostgreSQL).
+MAX_STORED_INTEGER = 2**63 - 1
+
+Id = Annotated[int, Path(ge=1, le=MAX_STORED_INTEGER, description="A number the hub gave out")]
+"""A numbered object in a path (grant, share, subscription, token): larger ones are a 400."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_STORED_INTEGER)]
+"""A non-negative integer a request sets and the store keeps (bytes, seconds, a concurrency)."""
+
+Timestamp = Annotated[str, Field(description="An ISO 8601 timestamp with its UTC offset")]
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a JSON value (keys too), with the dotted path of the field it is in."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str):
+                yield inner, key
+            yield from _strings(item, inner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, path)
+
+
+class RequestBody(BaseModel):
+    """Base of every request body: unknown fields are an error, values are not coerced
+    (``"yes"`` is not a boolean, ``"5"`` not a number), and no string holds a control character
+    (an ESC or a bidi override in a name or description would reach other users' terminals)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        for field, text in _strings(data, ""):
+            check_text(text, field)
+        return data
+
+
+class ResponseModel(BaseModel):
+    """Base of every response body: the fields the hub promises. A field a newer hub adds passes
+    through to older clients (``extra="allow"``)."""
+
+    model_config = ConfigDict(extra="allow")

@@ -1,0 +1,75 @@
+"""Grants, their revocation, and explained decisions."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.governance.grant_targets import GrantRequest
+from lakemesh.model.permissions import parse_permissions
+
+
+class GrantCreate(RequestBody):
+    """What to grant (or revoke) to whom: exactly one of ``on``, ``on_tags``, ``location``,
+    ``tag_values``."""
+
+    grantee: str
+    permissions: list[str] = Field(min_length=1)
+    on: str | None = None
+    columns: list[str] | None = None
+    exclude_columns: list[str] = Field(default_factory=list)
+    filter: str | None = None
+    on_tags: str | None = None
+    resource_type: Literal["table", "database"] = "table"
+    location: str | None = None
+    tag_values: str | None = None
+    with_grant_option: bool = False
+
+    def request(self) -> GrantRequest:
+        return GrantRequest(
+            permissions=parse_permissions(",".join(self.permissions)),
+            on=self.on,
+            columns=tuple(self.columns) if self.columns is not None else None,
+            exclude_columns=tuple(self.exclude_columns),
+            filter=self.filter,
+            on_tags=self.on_tags,
+            tag_resource_type=self.resource_type,
+            location=self.location,
+            tag_values=self.tag_values,
+            with_grant_option=self.with_grant_option,
+        )
+
+
+class GrantPublic(ResponseModel):
+    id: int
+    grantee: str
+    permissions: list[str]
+    target: str = Field(description="The target as text, e.g. sales.crm.orders (excluding ...)")
+    target_kind: str = Field(description="resource, tag, filter, location or tag_values")
+    columns: list[str] | None
+    excluded_columns: list[str]
+    tag_expression: str | None
+    filter: str | None
+    location: str | None
+    with_grant_option: bool
+    derived_from: int | None
+    granted_by: str | None
+    created_at: Timestamp
+
+
+class Revoked(ResponseModel):
+    revoked: list[int] = Field(description="The ids of the grants revoked or changed")
+
+
+class DecisionPublic(ResponseModel):
+    allowed: bool
+    columns: list[str]
+    row_filter: str | None
+    masks: dict[str, str]
+    reasons: list[str]
+    attributes: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="The principal attributes the row filters read: value, set_by, set_at",
+    )

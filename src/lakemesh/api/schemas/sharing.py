@@ -1,0 +1,171 @@
+"""Shares, resource links, data products, subscriptions and onboarding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+
+
+class SharePublic(ResponseModel):
+    id: int
+    resource: str
+    from_domain: str
+    to_domain: str
+    status: str
+    permissions: list[str]
+    granted_by: str | None
+    created_at: Timestamp | None
+    decided_by: str | None
+    decided_at: Timestamp | None
+    origin: str
+    delegations: int
+
+
+class LinkCreate(RequestBody):
+    name: str
+    target: str
+
+
+class LinkPublic(ResponseModel):
+    name: str
+    kind: str
+    target: str
+    domain: str
+    status: str
+    message: str | None
+    share: int | None
+    created_by: str | None
+    created_at: Timestamp
+
+
+class ProductPublish(RequestBody):
+    name: str
+    domain: str
+    tables: list[str] = Field(default_factory=list)
+    title: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    tags: dict[str, str] | None = None
+    version: str | None = None
+    contract: str | None = Field(default=None, description="An ODCS v3 YAML document.")
+    draft: bool = False
+    auto_approve: str | None = Field(
+        default=None, description="Tag expression; empty removes the auto-approval rule."
+    )
+
+
+class ProductDeprecate(RequestBody):
+    message: str = ""
+
+
+class ProductTable(ResponseModel):
+    table: str
+    description: str | None
+    columns: list[dict[str, Any]]
+
+
+class ProductPublic(ResponseModel):
+    name: str
+    domain: str
+    title: str | None
+    description: str | None
+    owner: str | None
+    tags: dict[str, str]
+    version: str | None
+    status: str
+    tables: list[str]
+    contract: dict[str, Any] | None
+    auto_approve: str | None
+    deprecation_message: str | None
+    warning: str | None
+    created_by: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    schema_: list[ProductTable] | None = Field(
+        default=None, alias="schema", description="The tables' columns (one product only)"
+    )
+
+
+class SubscriptionCreate(RequestBody):
+    product: str
+    principal: str
+    reason: str
+    columns: list[str] | None = None
+    exclude_columns: list[str] = Field(default_factory=list)
+    filter: str | None = None
+
+
+class SubscriptionApprove(RequestBody):
+    comment: str = ""
+
+
+class SubscriptionReject(RequestBody):
+    reason: str
+
+
+class SubscriptionRevoke(RequestBody):
+    reason: str = ""
+
+
+class SubscriptionGrant(ResponseModel):
+    grant_id: int
+    role: str
+    table: str
+
+
+class SubscriptionEvent(ResponseModel):
+    action: str
+    actor: str
+    time: Timestamp
+    details: dict[str, Any]
+
+
+class SubscriptionPublic(ResponseModel):
+    id: int
+    product: str
+    product_domain: str
+    principal: str
+    consumer_domain: str
+    requested_by: str
+    reason: str | None
+    scope: dict[str, Any]
+    status: str
+    comment: str | None
+    decided_by: str | None
+    decided_at: Timestamp | None
+    active: bool
+    grants: list[SubscriptionGrant]
+    warning: str | None
+    history: list[SubscriptionEvent]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ProducerOnboarding(RequestBody):
+    name: str
+    location: str
+    admin: str
+    tags: dict[str, str] = Field(default_factory=dict)
+    database: str | None = Field(
+        default=None, description="Register the location's tables in this one database."
+    )
+    description: str = ""
+
+
+class ConsumerOnboarding(RequestBody):
+    name: str
+    admin: str
+    description: str = ""
+
+
+class OnboardingPublic(ResponseModel):
+    domain: str
+    role: str
+    admin: str
+    location: str | None
+    databases: dict[str, list[dict[str, Any]]]
+    tags: dict[str, str]
+    changes: list[str]

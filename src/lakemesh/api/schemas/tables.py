@@ -1,0 +1,73 @@
+"""Tables of the catalog (``domain.database.table``), their columns, tags and schema history.
+
+``GET /tables`` and ``GET /tables/{name}`` answer the same shape, :class:`TablePublic`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.tags import ObjectTags
+
+
+class ColumnCreate(RequestBody):
+    name: str
+    type: str
+    partition: bool = False
+    description: str | None = None
+
+
+class TableCreate(RequestBody):
+    name: str
+    location: str
+    format: str
+    columns: list[ColumnCreate]
+    description: str | None = None
+    properties: dict[str, str] = Field(default_factory=dict)
+
+
+class TableUpdate(RequestBody):
+    description: str | None = None
+    properties: dict[str, str] | None = None
+    columns: list[ColumnCreate] | None = None
+
+
+class ColumnPublic(ResponseModel):
+    name: str
+    type: str
+    partition: bool
+    description: str | None = None
+    tags: ObjectTags | None = None
+
+
+class TablePublic(ResponseModel):
+    name: str = Field(description="domain.database.table")
+    domain: str
+    database: str
+    table: str
+    location: str
+    format: str
+    description: str | None
+    properties: dict[str, str]
+    columns: list[ColumnPublic]
+    partition_columns: list[str]
+    schema_version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    tags: ObjectTags | None = None
+
+
+class TableChanged(ResponseModel):
+    table: TablePublic
+    changes: dict[str, list[Any]] = Field(description="Columns added, removed and changed")
+
+
+class SchemaVersionPublic(ResponseModel):
+    version: int
+    columns: list[dict[str, Any]]
+    changes: dict[str, Any]
+    actor: str
+    created_at: Timestamp

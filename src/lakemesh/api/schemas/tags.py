@@ -1,0 +1,64 @@
+"""Tag keys, tags on databases, tables and columns, and the tag search."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+
+
+class TagCreate(RequestBody):
+    key: str
+    values: list[str]
+    description: str | None = None
+
+
+class TagUpdate(RequestBody):
+    add_values: list[str] = Field(default_factory=list)
+    remove_values: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class TagAssign(RequestBody):
+    tags: dict[str, str]
+
+
+class TagPublic(ResponseModel):
+    key: str
+    values: list[str]
+    description: str | None
+    created_at: Timestamp
+
+
+class InheritedTag(ResponseModel):
+    value: str
+    from_: str = Field(alias="from", description="The object the value comes from")
+
+
+class ObjectTags(ResponseModel):
+    own: dict[str, str]
+    inherited: dict[str, InheritedTag]
+    overridden: dict[str, InheritedTag]
+    effective: dict[str, str]
+
+
+class ResourceTags(ObjectTags):
+    resource: str
+    level: str
+
+
+class TagChange(ResponseModel):
+    key: str
+    value: str | None
+    previous: str | None
+
+
+class TagAssignment(ResponseModel):
+    resource: str
+    changes: list[TagChange]
+    tags: ObjectTags
+
+
+class TableMatch(ResponseModel):
+    name: str
+    columns: list[str] = Field(description="The columns whose effective tags match")

@@ -1,0 +1,44 @@
+"""Workgroups: where queries run and the limits they obey."""
+
+from __future__ import annotations
+
+from lakemesh.api.schemas.base import Count, RequestBody, ResponseModel, Timestamp
+
+
+class WorkgroupUpdate(RequestBody):
+    engine: str | None = None
+    description: str | None = None
+    max_bytes_per_query: Count | None = None
+    max_bytes_per_month: Count | None = None
+    max_concurrent: Count | None = None
+    max_concurrent_per_principal: Count | None = None
+    timeout_seconds: Count | None = None
+    max_memory_bytes: Count | None = None
+    max_rows: Count | None = None
+    max_result_bytes: Count | None = None
+    result_retention: str | None = None
+    spark_remote: str | None = None
+
+
+class WorkgroupCreate(WorkgroupUpdate):
+    name: str
+    engine: str = "duckdb"
+
+
+class WorkgroupPublic(ResponseModel):
+    name: str
+    engine: str
+    description: str | None
+    max_bytes_per_query: int | None
+    max_bytes_per_month: int | None
+    max_concurrent: int | None
+    max_concurrent_per_principal: int | None
+    timeout_seconds: int | None
+    max_memory_bytes: int | None
+    max_rows: int | None
+    max_result_bytes: int | None
+    result_retention: str | None
+    spark_remote: str | None
+    created_by: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
