@@ -17,6 +17,7 @@ from lakemesh._version import __version__
 from lakemesh.cli import (
     attributes,
     audit,
+    backups,
     crawl,
     databases,
     demo,
@@ -198,6 +199,8 @@ app.add_typer(links.app, name="link")
 app.add_typer(products.app, name="product")
 app.add_typer(subscriptions.app, name="subscription")
 app.add_typer(onboard.app, name="onboard")
+app.command("backup")(backups.backup)
+app.command("restore")(backups.restore)
 
 
 def main() -> None:

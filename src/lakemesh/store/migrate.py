@@ -8,10 +8,12 @@ CLI command on a hub home from paying for Alembic's import (startup time).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
@@ -70,16 +72,36 @@ def upgrade(engine: Engine) -> None:
 def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
     """Upgrade (or with ``down``, downgrade) the store to ``revision`` in one transaction.
 
-    On SQLite, foreign keys are off while the migrations run (rebuilding a table drops the old
-    one, which would otherwise cascade) and checked before the transaction commits, as SQLite's
-    procedure for schema changes asks.
-
     Raises:
         RuntimeError: a migration left a row referring to a missing one (nothing is committed).
     """
+    with migration_transaction(engine) as connection:
+        run_migrations(connection, revision, down=down)
+
+
+def run_migrations(connection: Connection, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or downgrade) to ``revision`` in the caller's transaction on ``connection``."""
     from alembic import command
 
     config = alembic_config()
+    config.attributes["connection"] = connection
+    if down:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
+
+
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction that may change the schema: committed when the block ends.
+
+    On SQLite, foreign keys are off inside it (rebuilding a table drops the old one, which would
+    otherwise cascade) and checked before it commits, as SQLite's procedure for schema changes
+    asks.
+
+    Raises:
+        RuntimeError: the block left a row referring to a missing one (nothing is committed).
+    """
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         raw = connection.connection.driver_connection
@@ -87,15 +109,11 @@ def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
             raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, or it is ignored
         try:
             with connection.begin():
-                config.attributes["connection"] = connection
-                if down:
-                    command.downgrade(config, revision)
-                else:
-                    command.upgrade(config, revision)
+                yield connection
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
-                        raise RuntimeError(f"Migration broke foreign keys: {broken[:5]}")
+                        raise RuntimeError(f"Foreign keys broken: {broken[:5]}")
         finally:
             if sqlite and raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON")
