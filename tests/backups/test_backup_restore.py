@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from lakemesh.audit import chain
 from lakemesh.backups.backup import backup
 from lakemesh.backups.restore import restore
-from lakemesh.catalog import domains, tables
+from lakemesh.catalog import databases, domains
 from lakemesh.errors import ConflictError, InvalidInputError
 from lakemesh.governance import grants
 from lakemesh.governance.grant_targets import GrantRequest
@@ -34,7 +34,7 @@ def _populate(env: HubEnv) -> None:
     env.hub.mask_salt()  # a setting of config.toml the backup carries
     with env.hub.transaction() as session:
         domains.create_domain(session, actor=env.admin, name="sales", producer=True)
-        tables.create_database(session, actor=env.admin, domain="sales", name="crm")
+        databases.create_database(session, actor=env.admin, domain="sales", name="crm")
         for user in USERS:
             principals.create_principal(session, actor=env.admin, principal=user)
 

@@ -100,7 +100,7 @@ def backup(
         output.success(f"Backed up {result['rows']} rows of {result['tables']} tables to {file}")
         output.line(_audit_line(result["audit"]))
 
-    output.emit(globals_.json, result, human)
+    globals_.output.show(result, human)
 
 
 def restore(
@@ -140,4 +140,4 @@ def restore(
             f"lakemesh --home {home} login --token TOKEN --profile NAME"
         )
 
-    output.emit(globals_.json, result, human)
+    globals_.output.show(result, human)
