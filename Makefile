@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/authz.py
 	$(BIN)/python benchmarks/tpch.py
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/backup.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
