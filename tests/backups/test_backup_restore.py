@@ -4,10 +4,11 @@ backends, all or nothing, and refused on a non-empty target or a corrupted file.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -208,13 +209,21 @@ def test_backup_refuses_to_overwrite_a_file(sqlite_env: HubEnv, tmp_path: Path) 
     assert (tmp_path / "hub.lmbackup").read_text() == "keep me"
 
 
-def _tamper(file: Path, member: str) -> None:
+def _rewrite(file: Path, edit: Callable[[dict[str, bytes]], None]) -> None:
+    """Rewrite the backup's zip with ``edit`` applied to its members' contents."""
     with zipfile.ZipFile(file) as archive:
         contents = {name: archive.read(name) for name in archive.namelist()}
-    contents[member] = contents[member].replace(b'"DESCRIBE"', b'"SELECT"')
+    edit(contents)
     with zipfile.ZipFile(file, "w") as archive:
         for name, data in contents.items():
             archive.writestr(name, data)
+
+
+def _tamper(file: Path, member: str) -> None:
+    def edit(contents: dict[str, bytes]) -> None:
+        contents[member] = contents[member].replace(b'"DESCRIBE"', b'"SELECT"')
+
+    _rewrite(file, edit)
 
 
 @pytest.mark.parametrize("empty_database", ["sqlite", "postgres"], indirect=True)
@@ -258,3 +267,34 @@ def test_a_file_that_is_no_backup_is_refused(sqlite_env: HubEnv, tmp_path: Path)
         restore(source=tmp_path / "notes.txt", home=tmp_path / "restored")
     with pytest.raises(InvalidInputError, match="Backup file does not exist: .*missing"):
         restore(source=tmp_path / "missing", home=tmp_path / "restored")
+
+
+def _edit_manifest(file: Path, change: dict[str, Any]) -> None:
+    def edit(contents: dict[str, bytes]) -> None:
+        manifest = json.loads(contents["manifest.json"])
+        manifest.update(change)
+        dropped = change.get("drop_table")
+        manifest["tables"] = [t for t in manifest["tables"] if t["name"] != dropped]
+        contents["manifest.json"] = json.dumps(manifest).encode()
+
+    _rewrite(file, edit)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format_version": 99}, "Unsupported backup format version 99 in .*"),
+        ({"alembic_revision": "0001_old"}, "holds store revision 0001_old .*restores revision"),
+        ({"drop_table": "grants"}, "lacks tables of its store revision: grants"),
+    ],
+)
+def test_a_backup_this_version_cannot_restore_is_refused_with_nothing_written(
+    sqlite_env: HubEnv, tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    file = tmp_path / "hub.lmbackup"
+    _backup(sqlite_env, file)
+    _edit_manifest(file, change)
+    with pytest.raises(InvalidInputError, match=message):
+        restore(source=file, home=tmp_path / "restored")
+    assert not (tmp_path / "restored" / "hub.db").exists()
+    assert not (tmp_path / "restored" / "config.toml").exists()

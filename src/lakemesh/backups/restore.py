@@ -100,12 +100,16 @@ def _load(
             f"Backup {source} holds tables this lakemesh does not know: {', '.join(unknown)}",
             details={"file": str(source)},
         )
+    missing = sorted(set(Base.metadata.tables) - set(entries))
+    if missing:
+        raise InvalidInputError(
+            f"Backup {source} lacks tables of its store revision: {', '.join(missing)}",
+            details={"file": str(source)},
+        )
     for table in reversed(Base.metadata.sorted_tables):
         connection.execute(table.delete())  # rows the migrations seed: the backup has its own
     for table in Base.metadata.sorted_tables:
-        entry = entries.get(table.name)
-        if entry is None:
-            continue
+        entry = entries[table.name]
         with archive.open(entry.file) as member:
             rows = decode_rows(table, member)
             while batch := list(itertools.islice(rows, INSERT_BATCH)):
