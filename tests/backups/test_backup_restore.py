@@ -19,7 +19,7 @@ from lakemesh.audit import chain
 from lakemesh.backups.backup import backup
 from lakemesh.backups.restore import restore
 from lakemesh.catalog import databases, domains
-from lakemesh.errors import ConflictError, InvalidInputError
+from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance import grants
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.hub import Hub
@@ -217,6 +217,13 @@ def _rewrite(file: Path, edit: Callable[[dict[str, bytes]], None]) -> None:
     with zipfile.ZipFile(file, "w") as archive:
         for name, data in contents.items():
             archive.writestr(name, data)
+
+
+def test_backup_of_a_missing_sqlite_file_creates_none(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(NotFoundError, match=f"Database file does not exist: {missing}"):
+        backup(database_url=f"sqlite:///{missing}", destination=tmp_path / "b", config={})
+    assert sorted(tmp_path.iterdir()) == []
 
 
 def _tamper(file: Path, member: str) -> None:

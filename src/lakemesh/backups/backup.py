@@ -26,7 +26,7 @@ from lakemesh import clock
 from lakemesh._version import __version__
 from lakemesh.audit import chain
 from lakemesh.backups.archive import MANIFEST, Manifest, TableEntry, encode_rows, write_member
-from lakemesh.errors import ConflictError, InvalidInputError
+from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.store.backends import connect
 from lakemesh.store.migrate import current_revision, head_revision
 from lakemesh.store.schema import AuditHead, Base
@@ -167,12 +167,19 @@ def backup(
 
     Raises:
         ConflictError: ``destination`` exists, or the store is not at this version's revision.
+        NotFoundError: the SQLite database file does not exist.
         InvalidInputError: the database holds no hub store.
     """
     if destination.exists():
         raise ConflictError(
             f"Backup file exists already: {destination} (choose another name)",
             details={"file": str(destination)},
+        )
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and not Path(str(url.database)).is_file():
+        # Connecting would create an empty database file there.
+        raise NotFoundError(
+            f"Database file does not exist: {url.database}", details={"database_url": database_url}
         )
     engine = connect(database_url)
     try:
