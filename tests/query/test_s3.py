@@ -447,3 +447,6 @@ def test_s3_tables_on_a_spark_workgroup_are_refused_by_name(mesh: GovernedMesh) 
         f"Tables on s3:// storage cannot be queried on the spark engine yet: {ORDERS} "
         "(run the query in a workgroup on the duckdb engine)"
     )
+    # Refused while planning, before the workgroup's engine was loaded.
+    loaded = mesh.hub.caches.get(service.ENGINES_CACHE, {})
+    assert not [key for key in loaded if key[0] == "spark"]

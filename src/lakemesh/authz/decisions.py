@@ -8,7 +8,6 @@ from lakemesh.authz.state import policy_index
 from lakemesh.errors import AccessDeniedError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
-from lakemesh.model.names import parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision, Subject
 from lakemesh.policy.rules import Resource
@@ -16,7 +15,7 @@ from lakemesh.policy.rules import Resource
 
 def subject_of(session: Session, actor: Actor) -> Subject:
     """The policy subject for ``actor`` (groups, attributes and roles as the index knows them)."""
-    return policy_index(session).subject(parse_principal(actor.ref))
+    return policy_index(session).subject(actor.principal)
 
 
 def decide(
@@ -25,7 +24,7 @@ def decide(
     """Whether ``actor`` may use ``permission`` on ``resource``, with the reasons."""
     index = policy_index(session)
     return index.decide(
-        subject=index.subject(parse_principal(actor.ref)), permission=permission, resource=resource
+        subject=index.subject(actor.principal), permission=permission, resource=resource
     )
 
 

@@ -6,9 +6,11 @@ A plain value: :func:`lakemesh.identity.actors.load_actor` builds one from the s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lakemesh.errors import AccessDeniedError
 from lakemesh.model.actions import Action
+from lakemesh.model.names import PrincipalName, parse_principal
 
 GOVERNANCE = "governance"
 
@@ -24,6 +26,11 @@ class Actor:
     groups: frozenset[str] = frozenset()
     admin_of: frozenset[str] = frozenset()
     attributes: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def principal(self) -> PrincipalName:
+        """The actor's name, parsed once (every decision on its behalf reads it)."""
+        return parse_principal(self.ref)
 
     @property
     def is_mesh_admin(self) -> bool:

@@ -1,17 +1,27 @@
-"""The query gateway: validate, rewrite, execute in the sandbox, report (DESIGN §5)."""
+"""The query gateway: one pass per query, prepare → resolve → plan → execute (DESIGN §5).
+
+- :func:`prepare` parses and validates a statement once and finds the tables it names; prepared
+  statements are cached by their SQL text, so a repeated statement is not parsed again.
+- Resolution maps each name to its authorized :class:`TableAccess`, once per query: the service
+  does it in its read transaction (:mod:`lakemesh.query.resolution`), :func:`run_query` through
+  the resolver it is given.
+- :func:`plan` secures every table and rewrites the statement for the engine; plans are cached
+  by the access shape of the tables (:mod:`lakemesh.query.plans`).
+- :func:`execute` checks the bytes to scan and runs the plan in the engine's sandbox.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
 from sqlglot import exp
 
-from lakemesh.errors import LakemeshError, LimitExceededError, StorageError
+from lakemesh.errors import LakemeshError, LimitExceededError
 from lakemesh.query.engines import Cancellation, QueryEngine, QueryLimits, load_engine
 from lakemesh.query.plans import (
     PLAN_CACHE_SIZE,
@@ -29,8 +39,8 @@ from lakemesh.query.rewrite import (
     rewrite,
 )
 from lakemesh.query.secure import SALT_PARAMETER
-from lakemesh.query.table import Resolver
-from lakemesh.query.validate import parse_statement, too_deep
+from lakemesh.query.table import Resolver, TableAccess, scan_bytes
+from lakemesh.query.validate import check_sql_size, parse_statement, too_deep
 
 _statements: LRUCache[str, ParsedStatement] = LRUCache(STATEMENT_CACHE_SIZE)
 _plans: LRUCache[object, RewrittenQuery] = LRUCache(PLAN_CACHE_SIZE)
@@ -73,46 +83,77 @@ class QueryResult:
         return {table.name: dict(table.masks) for table in self.tables if table.masks}
 
 
+def prepare(sql: str, *, max_bytes: int | None = None) -> ParsedStatement:
+    """Parse and validate ``sql`` once (cached by its text) and find the tables it names.
+
+    Raises:
+        QueryRejectedError: the statement is too long (over ``max_bytes``), nests too deeply, or
+            is not one read-only query over allowed functions.
+    """
+    if max_bytes is not None:
+        check_sql_size(sql, max_bytes=max_bytes)
+    parsed = _statements.get(sql)
+    if parsed is None:
+        try:
+            statement = parse_statement(sql)
+            positions = reference_positions(statement)
+        except RecursionError as e:
+            raise too_deep() from e
+        nodes = list(statement.find_all(exp.Table))
+        names = tuple(dict.fromkeys(written_parts(nodes[i]) for i in positions))
+        parsed = ParsedStatement(statement, names, positions)
+        _statements.put(sql, parsed)
+    return parsed
+
+
+def plan(
+    prepared: ParsedStatement,
+    tables: Mapping[tuple[str, ...], TableAccess],
+    *,
+    sql: str,
+    principal: str,
+    engine: QueryEngine,
+) -> RewrittenQuery:
+    """The governed statement of ``prepared`` (from ``sql``) for ``principal`` on ``engine``.
+
+    ``tables`` are the resolved tables of ``prepared.table_names`` (:func:`resolve_tables`).
+    Resolution and authorization run on every query; only the rewrite they feed is cached.
+
+    Raises:
+        AccessDeniedError: a column may not be read.
+        QueryRejectedError: a construct cannot be secured.
+    """
+    key = (sql, type(engine), engine.dialect, tuple(access_key(t) for t in tables.values()))
+    planned = _plans.get(key)
+    if planned is None:
+        try:
+            planned = rewrite(
+                prepared.statement,
+                principal=principal,
+                tables=tables,
+                scan=engine.scan,
+                dialect=engine.dialect,
+                positions=prepared.positions,
+            )
+        except RecursionError as e:  # a construct nested deeper than the rewrite can walk
+            raise too_deep() from e
+        _plans.put(key, planned)
+    return planned
+
+
 def plan_query(
     sql: str, *, principal: str, resolve: Resolver, engine: QueryEngine | None = None
 ) -> RewrittenQuery:
-    """Validate and rewrite ``sql`` for ``principal`` without running it.
+    """Prepare, resolve and plan ``sql`` for ``principal`` without running it.
 
     Raises:
         QueryRejectedError: the statement is not one read-only query over allowed functions.
         NotFoundError: a table does not exist or is not visible (from ``resolve``).
         AccessDeniedError: a table or column may not be read.
     """
-    try:
-        return _plan(sql, principal=principal, resolve=resolve, engine=engine or default_engine())
-    except RecursionError as e:  # a construct nested deeper than the rewrite can walk
-        raise too_deep() from e
-
-
-def _plan(sql: str, *, principal: str, resolve: Resolver, engine: QueryEngine) -> RewrittenQuery:
-    parsed = _statements.get(sql)
-    if parsed is None:
-        statement = parse_statement(sql)
-        positions = reference_positions(statement)
-        nodes = list(statement.find_all(exp.Table))
-        names = tuple(dict.fromkeys(written_parts(nodes[i]) for i in positions))
-        parsed = ParsedStatement(statement, names, positions)
-        _statements.put(sql, parsed)
-    tables = resolve_tables(parsed.table_names, principal=principal, resolve=resolve)
-    # Resolution and authorization above run on every query; only the rewrite they feed is cached.
-    key = (sql, type(engine), engine.dialect, tuple(access_key(t) for t in tables.values()))
-    planned = _plans.get(key)
-    if planned is None:
-        planned = rewrite(
-            parsed.statement,
-            principal=principal,
-            resolve=tables.__getitem__,
-            scan=engine.scan,
-            dialect=engine.dialect,
-            positions=parsed.positions,
-        )
-        _plans.put(key, planned)
-    return planned
+    prepared = prepare(sql)
+    tables = resolve_tables(prepared.table_names, principal=principal, resolve=resolve)
+    return plan(prepared, tables, sql=sql, principal=principal, engine=engine or default_engine())
 
 
 def default_engine() -> QueryEngine:
@@ -155,10 +196,38 @@ def run_query(
     engine = engine or default_engine()
     limits = limits or QueryLimits()
     planned = plan_query(sql, principal=principal, resolve=resolve, engine=engine)
-    limits = after_planning(limits, time.perf_counter() - started)
-    files = planned.files
-    listed = {path: size for table in planned.sources for path, size in table.listed_sizes.items()}
-    bytes_scanned = sum(listed[path] if path in listed else _size(path) for path in files)
+    return execute(
+        planned,
+        sql=sql,
+        engine=engine,
+        limits=after_planning(limits, time.perf_counter() - started),
+        hash_salt=hash_salt,
+        cancellation=cancellation,
+        started=started,
+    )
+
+
+def execute(
+    planned: RewrittenQuery,
+    *,
+    sql: str,
+    engine: QueryEngine,
+    limits: QueryLimits,
+    hash_salt: str | None = None,
+    cancellation: Cancellation | None = None,
+    started: float | None = None,
+) -> QueryResult:
+    """Run a plan of ``sql`` in ``engine``'s sandbox, within ``limits``.
+
+    ``started`` is when the query's work began (``time.perf_counter()``), for its duration.
+
+    Raises:
+        LimitExceededError: the query would scan more than ``limits`` allow, or a limit stopped it.
+        QueryRejectedError: the engine refused the statement.
+        QueryCancelledError: ``cancellation`` stopped the query.
+    """
+    started = time.perf_counter() if started is None else started
+    bytes_scanned = scan_bytes(planned.sources)
     if limits.max_bytes_scanned is not None and bytes_scanned > limits.max_bytes_scanned:
         raise LimitExceededError(
             f"Query would scan {bytes_scanned} bytes, over the limit of "
@@ -177,7 +246,7 @@ def run_query(
     rewritten_sql = planned.sql
     result = engine.execute(
         sql=rewritten_sql,
-        files=files,
+        files=planned.files,
         parameters=parameters,
         limits=limits,
         cancellation=cancellation,
@@ -216,10 +285,3 @@ def after_planning(limits: QueryLimits, planning_seconds: float) -> QueryLimits:
             },
         )
     return dataclasses.replace(limits, timeout_seconds=left)
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError as e:
-        raise StorageError(f"Table data file cannot be read: {path}", details={"path": path}) from e

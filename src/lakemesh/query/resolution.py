@@ -10,8 +10,8 @@ the whole domain's catalog, so existence does not leak.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -99,11 +99,17 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
     if not all(IDENTIFIER.match(part or "") for part in (name.domain, name.database, name.table)):
         error = NotFoundError(f"Table does not exist: {name}", details={"table": str(name)})
         raise _missing(session, actor, name, error)
-    name = follow_resource_link(session, actor=actor, name=name)
     try:
-        row = get_table_row(session, name)
+        row = get_table_row(session, name)  # a catalog table of the name wins over a link
     except NotFoundError as error:
-        raise _missing(session, actor, name, error) from None
+        target = follow_resource_link(session, actor=actor, name=name)
+        if target == name:
+            raise _missing(session, actor, name, error) from None
+        name = target
+        try:
+            row = get_table_row(session, name)
+        except NotFoundError as target_error:
+            raise _missing(session, actor, name, target_error) from None
     try:
         decision = decide(session, actor=actor, permission=Permission.SELECT, resource=name)
     except NotFoundError:
@@ -129,7 +135,7 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
 
 @dataclass(frozen=True)
 class DataFiles:
-    """A table's data files and, for objects, their sizes from the listing (same order)."""
+    """A table's data files and their sizes from the listing (same order)."""
 
     paths: tuple[str, ...] = ()
     sizes: tuple[int, ...] = ()
@@ -175,23 +181,23 @@ def data_files(row: Table, *, locations: Sequence[str]) -> DataFiles:
     root = backend.to_path(real)
     try:
         if not filesystem.isdir(root):
-            found = filesystem.isfile(root) and _readable(root, row.format)
-            return DataFiles((root,) if found else ())
+            if not (filesystem.isfile(root) and _readable(root, row.format)):
+                return DataFiles()
+            return DataFiles((root,), (int(filesystem.size(root) or 0),))
         files = backend.list_files(root).files
     except OSError as e:
         raise _unlisted(name, row, e) from e
     real_prefix = backend.to_path(boundary).rstrip("/") + "/"
     prefix = root.rstrip("/") + "/"
-    return DataFiles(
-        tuple(
-            path
-            for path in sorted(files)
-            if path.startswith(prefix)
-            and _visible(path[len(prefix) :])
-            and _readable(path, row.format)
-            and os.path.realpath(path).startswith(real_prefix)
-        )
+    paths = tuple(
+        path
+        for path in sorted(files)
+        if path.startswith(prefix)
+        and _visible(path[len(prefix) :])
+        and _readable(path, row.format)
+        and os.path.realpath(path).startswith(real_prefix)
     )
+    return DataFiles(paths, tuple(files[path] for path in paths))
 
 
 # Characters DuckDB reads as a glob pattern (or the start of a URL's query or fragment) in a
@@ -242,54 +248,3 @@ def _unlisted(name: str, row: Table, error: Exception) -> StorageError:
 
 def _readable(path: str, table_format: str) -> bool:
     return file_format(path.rsplit("/", 1)[-1]) == table_format
-
-
-@dataclass
-class Resolution:
-    """The tables of one statement, resolved in one transaction and then looked up without one."""
-
-    tables: dict[Parts, TableAccess] = field(default_factory=dict)
-
-    def resolve(self, parts: Parts) -> TableAccess:
-        """The :data:`lakemesh.query.Resolver` handed to the gateway."""
-        try:
-            return self.tables[parts]
-        except KeyError:
-            written = ".".join(parts)
-            raise NotFoundError(
-                f"Table does not exist: {written}", details={"table": written}
-            ) from None
-
-    @property
-    def names(self) -> list[str]:
-        """The distinct tables, in the order the statement names them."""
-        return list(dict.fromkeys(table.name for table in self.tables.values()))
-
-    @property
-    def bytes_to_scan(self) -> int:
-        """Total size of the tables' files: what the gateway will count as scanned (objects by
-        their listed sizes, local files as they are now)."""
-        sizes: dict[str, int | None] = {}
-        for table in self.tables.values():
-            listed = table.listed_sizes
-            for path in table.files:
-                sizes.setdefault(path, listed.get(path))
-        total = 0
-        for path, size in sizes.items():
-            if size is not None:
-                total += size
-                continue
-            try:
-                total += os.path.getsize(path)
-            except OSError:
-                continue  # the gateway reports an unreadable file when it gets there
-        return total
-
-
-def resolve_all(session: Session, *, actor: Actor, names: Iterable[Parts]) -> Resolution:
-    """Resolve every name (as written) in the caller's transaction."""
-    resolution = Resolution()
-    for parts in names:
-        if parts not in resolution.tables:
-            resolution.tables[parts] = resolve_table(session, actor=actor, parts=parts)
-    return resolution

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -91,19 +91,19 @@ def rewrite(
     statement: exp.Expr,
     *,
     principal: str,
-    resolve: Resolver,
+    tables: Mapping[tuple[str, ...], TableAccess],
     scan: Scan,
     dialect: str = "duckdb",
     positions: Sequence[int] | None = None,
 ) -> RewrittenQuery:
-    """Resolve, check and secure every table ``statement`` reads; return the governed statement.
+    """Check and secure every table ``statement`` reads; return the governed statement.
 
     ``statement`` comes from :func:`lakemesh.query.validate.parse_statement`; it is not modified.
-    ``positions`` are its :func:`reference_positions`, when already known.
+    ``tables`` maps each name it reads, as written, to the table it resolved to
+    (:func:`resolve_tables`); ``positions`` are its :func:`reference_positions`, when known.
 
     Raises:
-        NotFoundError: from ``resolve``, for a table that does not exist or is not visible.
-        AccessDeniedError: a table or a column the statement names may not be read.
+        AccessDeniedError: a column the statement names may not be read.
         QueryRejectedError: a reference, predicate or mask cannot be handled.
     """
     statement = statement.copy()
@@ -112,13 +112,10 @@ def rewrite(
     else:
         table_nodes = list(statement.find_all(exp.Table))
         nodes = [table_nodes[i] for i in positions]
-    written = [written_parts(node) for node in nodes]
-    resolved = resolve_tables(written, principal=principal, resolve=resolve)
-    pairs = zip(nodes, written, strict=True)
-    references = [Reference(node=node, table=resolved[parts]) for node, parts in pairs]
+    references = [Reference(node=node, table=tables[written_parts(node)]) for node in nodes]
     _unqualify_columns(statement, references)
     read = columns_read(statement, references, principal=principal)
-    guards = cell_guards(statement, resolved.values())
+    guards = cell_guards(statement, [reference.table for reference in references])
     secured: dict[str, SecuredRelation] = {}
     for reference in references:
         table = reference.table
@@ -126,7 +123,7 @@ def rewrite(
             secured[table.name] = secure_relation(table, scan=scan, guards=guards)
         _replace(reference.node, secured[table.name])
     _drop_hidden_exclusions(statement, [reference.table for reference in references])
-    tables = tuple(
+    reads = tuple(
         TableRead(
             name=name,
             columns=tuple(c for c in _table(references, name).visible_columns if c in read[name]),
@@ -139,7 +136,7 @@ def rewrite(
     return RewrittenQuery(
         statement=statement,
         dialect=dialect,
-        tables=tables,
+        tables=reads,
         uses_salt=any(relation.uses_salt for relation in secured.values()),
         sources=tuple(_table(references, name) for name in secured),
     )

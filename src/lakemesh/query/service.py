@@ -2,11 +2,14 @@
 
 One query goes through four steps:
 
-1. In one read transaction: the workgroup's settings, the statement parsed and refused if it is not
-   one read-only query, and every table it names resolved and authorized for the actor.
+1. In one read transaction: the workgroup's settings, the statement prepared (parsed once, cached
+   by its text) and refused if it is not one read-only query, every table it names resolved and
+   authorized for the actor once (its row read and its files listed once), and the workgroup's
+   engine checked to read the tables' storage before that engine is loaded.
 2. Admission, when the workgroup limits concurrency or the query is a job: in one write
    transaction, the running queries and this month's bytes are checked and a running row written.
-3. Execution in the workgroup's engine, outside any transaction.
+3. The plan (the governed statement, cached by access shape) and its execution in the
+   workgroup's engine, outside any transaction (:mod:`lakemesh.query.gateway`).
 4. In one write transaction: the history row and the audit events of the outcome.
 
 Denials, rejections and failures are recorded exactly like successes (step 4), then raised.
@@ -27,8 +30,14 @@ from lakemesh import clock
 from lakemesh.errors import InvalidInputError, LakemeshError, LimitExceededError
 from lakemesh.hub import Hub
 from lakemesh.model.actors import Actor
-from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryEngine, load_engine
-from lakemesh.query.gateway import QueryResult, after_planning, run_query
+from lakemesh.query.engines import (
+    Cancellation,
+    QueryCancelledError,
+    QueryEngine,
+    check_storage,
+    load_engine,
+)
+from lakemesh.query.gateway import QueryResult, after_planning, execute, plan, prepare
 from lakemesh.query.history import (
     CANCELLED,
     FAILED,
@@ -44,9 +53,11 @@ from lakemesh.query.history import (
     running_queries,
     start_queued,
 )
-from lakemesh.query.references import catalog_references, written_parts
-from lakemesh.query.resolution import Resolution, resolve_table
-from lakemesh.query.validate import MAX_SQL_BYTES_SETTING, parse_statement
+from lakemesh.query.plans import ParsedStatement
+from lakemesh.query.resolution import resolve_table
+from lakemesh.query.rewrite import resolve_tables
+from lakemesh.query.table import TableAccess, scan_bytes
+from lakemesh.query.validate import MAX_SQL_BYTES_SETTING
 from lakemesh.query.workgroups import DEFAULT_WORKGROUP, WorkgroupSettings, workgroup_settings
 from lakemesh.settings import get_setting
 from lakemesh.sharing.products import deprecation_notices
@@ -91,7 +102,8 @@ class SlotBusyError(LakemeshError):
 @dataclass
 class _Prepared:
     settings: WorkgroupSettings
-    resolution: Resolution
+    statement: ParsedStatement
+    tables: dict[tuple[str, ...], TableAccess]
     bytes_to_scan: int
     warnings: tuple[str, ...] = ()
 
@@ -140,19 +152,24 @@ def run(
         if _needs_admission(settings, mode):
             _admit(hub, facts=facts, prepared=prepared, wait_for_slot=wait_for_slot)
         # Planning so far (parse, resolve, admission) counts against the time limit; loading
-        # the engine, once per hub process, does not.
+        # the engine, once per hub process, does not; the rewrite does.
         limits = after_planning(settings.limits(), time.perf_counter() - timer)
         engine = _engine(hub, settings)
+        rewriting = time.perf_counter()
+        planned = plan(
+            prepared.statement, prepared.tables, sql=sql, principal=actor.ref, engine=engine
+        )
+        limits = after_planning(limits, time.perf_counter() - rewriting)
         facts.started_at = facts.started_at or clock.now()
         reached_engine = True
-        result = run_query(
-            sql,
-            principal=actor.ref,
-            resolve=prepared.resolution.resolve,
+        result = execute(
+            planned,
+            sql=sql,
             engine=engine,
             limits=limits,
             hash_salt=_mask_salt(hub),
             cancellation=cancellation,
+            started=timer,
         )
         outcome = QueryOutcome(
             facts.id,
@@ -196,22 +213,30 @@ def _record_failure(
 
 
 def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepared:
-    """Step 1, in one read transaction. Errors leave the transaction before they are raised, so
-    the hub does not audit a denial a second time (the outcome's record audits it)."""
+    """Step 1, in one read transaction: the statement prepared (parsed once, cached by its
+    text), each table it names resolved once, the engine's storage checked before the engine
+    loads. Errors leave the transaction before they are raised, so the hub does not audit a
+    denial a second time (the outcome's record audits it)."""
     failure: LakemeshError | None = None
     with hub.read() as session:
         try:
             settings = workgroup_settings(session, facts.workgroup)
             facts.workgroup, facts.engine = settings.name, settings.engine
-            statement = parse_statement(sql, max_bytes=get_setting(session, MAX_SQL_BYTES_SETTING))
-            resolution = Resolution()
-            for node in catalog_references(statement):
-                parts = written_parts(node)
-                if parts not in resolution.tables:
-                    resolution.tables[parts] = resolve_table(session, actor=actor, parts=parts)
-                    facts.tables = resolution.names
-            notices = deprecation_notices(session, [t.name for t in resolution.tables.values()])
-            prepared = _Prepared(settings, resolution, resolution.bytes_to_scan, tuple(notices))
+            statement = prepare(sql, max_bytes=get_setting(session, MAX_SQL_BYTES_SETTING))
+            names: list[str] = []
+
+            def resolve(parts: tuple[str, ...]) -> TableAccess:
+                table = resolve_table(session, actor=actor, parts=parts)
+                names.append(table.name)
+                facts.tables = list(dict.fromkeys(names))
+                return table
+
+            tables = resolve_tables(statement.table_names, principal=actor.ref, resolve=resolve)
+            check_storage(settings.engine, tables.values())
+            notices = deprecation_notices(session, [t.name for t in tables.values()])
+            prepared = _Prepared(
+                settings, statement, tables, scan_bytes(tables.values()), tuple(notices)
+            )
             if not _needs_admission(settings, facts.mode):
                 _check_month(session, prepared)
         except LakemeshError as error:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from lakemesh.errors import StorageError
 from lakemesh.model.access import ColumnAccess
 
 FORMATS = ("parquet", "csv", "json")
@@ -16,8 +18,9 @@ class TableAccess:
 
     ``columns`` lists ``(name, DuckDB type)`` in table order, data columns then partition columns;
     ``files`` lists every data file of the table: absolute local paths, or ``s3://bucket/key``
-    URIs of objects. ``sizes`` holds the byte size of each file, in the same order, when the
-    listing gave it (objects); local files have none and are measured when the query runs.
+    URIs of objects. ``sizes`` holds the byte size of each file, in the same order, as the listing
+    gave it (the service's resolution lists every table); files without one are measured when the
+    query runs.
     """
 
     name: str
@@ -58,3 +61,26 @@ Resolver = Callable[[tuple[str, ...]], TableAccess]
 
 It raises :class:`~lakemesh.errors.NotFoundError` or :class:`~lakemesh.errors.AccessDeniedError`.
 """
+
+
+def scan_bytes(tables: Iterable[TableAccess]) -> int:
+    """Total size of the distinct files of ``tables``: what a query of them counts as scanned.
+
+    Sizes come from the tables' listings; a file without one is measured now.
+
+    Raises:
+        StorageError: a file without a listed size cannot be read.
+    """
+    sizes: dict[str, int | None] = {}
+    for table in tables:
+        listed = table.listed_sizes
+        for path in table.files:
+            sizes.setdefault(path, listed.get(path))
+    return sum(size if size is not None else _measure(path) for path, size in sizes.items())
+
+
+def _measure(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError as e:
+        raise StorageError(f"Table data file cannot be read: {path}", details={"path": path}) from e

@@ -7,10 +7,12 @@ from typing import Any
 
 from lakemesh.errors import InvalidInputError, QueryCancelledError
 from lakemesh.query.engines.base import (
+    ENGINE_STORAGE,
     Cancellation,
     EngineResult,
     QueryEngine,
     QueryLimits,
+    check_storage,
 )
 
 # name -> (module, class, extra to install when the module's dependencies are missing)
@@ -49,10 +51,12 @@ def load_engine(name: str, **options: Any) -> QueryEngine:
 
 __all__ = [
     "AVAILABLE_ENGINES",
+    "ENGINE_STORAGE",
     "Cancellation",
     "EngineResult",
     "QueryCancelledError",
     "QueryEngine",
     "QueryLimits",
+    "check_storage",
     "load_engine",
 ]

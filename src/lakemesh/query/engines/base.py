@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import pyarrow as pa
 from sqlglot import exp
 
+from lakemesh.errors import InvalidInputError
 from lakemesh.query.table import TableAccess
+from lakemesh.storage import scheme_of
 
 
 @dataclass(frozen=True)
@@ -114,3 +116,29 @@ class QueryEngine(ABC):
             QueryCancelledError: ``cancellation`` was used.
             QueryRejectedError: the engine refused the statement.
         """
+
+
+# name -> the storage schemes the engine reads. Spark would need the Hadoop S3A connector and the
+# hub's credentials in its session; neither is set up.
+ENGINE_STORAGE: dict[str, frozenset[str]] = {
+    "duckdb": frozenset({"file", "s3"}),
+    "spark": frozenset({"file"}),
+}
+
+
+def check_storage(name: str, tables: Iterable[TableAccess]) -> None:
+    """Refuse, naming it, a table on storage the engine ``name`` cannot read (checked while a
+    query is planned, before the engine is loaded).
+
+    Raises:
+        InvalidInputError: a table's location is on a scheme the engine does not read.
+    """
+    schemes = ENGINE_STORAGE.get(name, frozenset({"file"}))
+    for table in tables:
+        scheme = scheme_of(table.location)
+        if scheme not in schemes:
+            raise InvalidInputError(
+                f"Tables on {scheme}:// storage cannot be queried on the {name} engine yet: "
+                f"{table.name} (run the query in a workgroup on the duckdb engine)",
+                details={"table": table.name, "engine": name, "location": table.location},
+            )

@@ -30,12 +30,12 @@ from lakemesh.query.engines.base import (
     EngineResult,
     QueryEngine,
     QueryLimits,
+    check_storage,
 )
 from lakemesh.query.engines.limits import interruptible, row_limit_exceeded
 from lakemesh.query.engines.spark_session import local_session, remote_session
 from lakemesh.query.engines.spark_sql import spark_schema, verify_statement, view_name
 from lakemesh.query.table import TableAccess
-from lakemesh.storage import scheme_of
 
 _READER_OPTIONS: dict[str, dict[str, str]] = {
     "parquet": {},
@@ -79,15 +79,7 @@ class SparkEngine(QueryEngine):
                 f"Unsupported table format for querying: {table.format} ({table.name})",
                 details={"table": table.name, "format": table.format},
             )
-        scheme = scheme_of(table.location)
-        if scheme != "file":
-            # Spark would need the Hadoop S3A connector and the hub's credentials in its session;
-            # neither is set up, so such tables are refused by name rather than failing late.
-            raise InvalidInputError(
-                f"Tables on {scheme}:// storage cannot be queried on the spark engine yet: "
-                f"{table.name} (run the query in a workgroup on the duckdb engine)",
-                details={"table": table.name, "engine": self.name, "location": table.location},
-            )
+        check_storage(self.name, [table])
         return exp.to_table(view_name(table))
 
     def execute(
