@@ -48,6 +48,7 @@ coverage: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/crawl.py
 	$(BIN)/python benchmarks/authz.py
+	$(BIN)/python benchmarks/planning.py
 	$(BIN)/python benchmarks/tpch.py
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/backup.py
