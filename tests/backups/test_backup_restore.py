@@ -19,7 +19,7 @@ from lakemesh.audit import chain
 from lakemesh.backups.backup import backup
 from lakemesh.backups.restore import restore
 from lakemesh.catalog import databases, domains
-from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
+from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from lakemesh.governance import grants
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.hub import Hub
@@ -224,6 +224,14 @@ def test_backup_of_a_missing_sqlite_file_creates_none(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match=f"Database file does not exist: {missing}"):
         backup(database_url=f"sqlite:///{missing}", destination=tmp_path / "b", config={})
     assert sorted(tmp_path.iterdir()) == []
+
+
+def test_restore_into_an_unreachable_database_names_it(sqlite_env: HubEnv, tmp_path: Path) -> None:
+    _backup(sqlite_env, tmp_path / "hub.lmbackup")
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/lakemesh"
+    with pytest.raises(StorageError, match="Cannot connect to database postgresql.*127.0.0.1:1/"):
+        restore(source=tmp_path / "hub.lmbackup", home=tmp_path / "restored", database_url=url)
+    assert not (tmp_path / "restored" / "config.toml").exists()
 
 
 def _tamper(file: Path, member: str) -> None:

@@ -20,13 +20,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from lakemesh import clock
 from lakemesh._version import __version__
 from lakemesh.audit import chain
 from lakemesh.backups.archive import MANIFEST, Manifest, TableEntry, encode_rows, write_member
-from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
+from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from lakemesh.store.backends import connect
 from lakemesh.store.migrate import current_revision, head_revision
 from lakemesh.store.schema import AuditHead, Base
@@ -55,6 +56,26 @@ class BackupSummary:
             "rows": sum(entry.rows for entry in self.manifest.tables),
             "audit": self.audit.to_dict(),
         }
+
+
+def connect_checked(url: str) -> Engine:
+    """An engine on ``url`` that could connect.
+
+    Raises:
+        StorageError: the database server refused or is unreachable (the message names it).
+    """
+    engine = connect(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as e:
+        engine.dispose()
+        shown = make_url(url).render_as_string()
+        raise StorageError(
+            f"Cannot connect to database {shown}: {str(e.orig).strip()}",
+            details={"database_url": shown},
+        ) from e
+    return engine
 
 
 def _check_revision(engine: Engine, url: str) -> str:
@@ -181,7 +202,7 @@ def backup(
         raise NotFoundError(
             f"Database file does not exist: {url.database}", details={"database_url": database_url}
         )
-    engine = connect(database_url)
+    engine = connect_checked(database_url)
     try:
         revision = _check_revision(engine, database_url)
         manifest = Manifest(

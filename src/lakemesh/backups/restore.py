@@ -22,10 +22,9 @@ from sqlalchemy.orm import Session
 
 from lakemesh.audit import chain
 from lakemesh.backups.archive import Manifest, check_tables, decode_rows, open_backup
-from lakemesh.backups.backup import TableProgress
+from lakemesh.backups.backup import TableProgress, connect_checked
 from lakemesh.errors import ConflictError, InvalidInputError
 from lakemesh.home import HubHome
-from lakemesh.store.backends import connect
 from lakemesh.store.migrate import head_revision, migration_transaction, run_migrations
 from lakemesh.store.schema import AuditHead, Base
 
@@ -214,7 +213,7 @@ def restore(
         if sqlite:
             home.mkdir(parents=True, exist_ok=True)
         with _sqlite_file(url) if sqlite else contextlib.nullcontext(url) as working_url:
-            engine = connect(working_url)
+            engine = connect_checked(working_url)
             try:
                 with migration_transaction(engine) as connection:
                     _check_database_empty(connection, url)
