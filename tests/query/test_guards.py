@@ -53,6 +53,9 @@ PROBES = [
     f"SELECT a.id FROM {T} a JOIN {T} b ON CAST(a.code AS INT) = b.id + 10",
     f"SELECT id FROM {T} a WHERE EXISTS (SELECT 1 WHERE CAST(a.code AS INT) = a.id + 10)",
     f"SELECT CAST(code AS INT) AS n, count(*) AS id FROM {T} GROUP BY n HAVING n > 0",
+    # a set operation converting a DATE column to its other branch's TIMESTAMP
+    f"SELECT id FROM (SELECT id, opened AS t FROM {T} UNION ALL SELECT 9, TIMESTAMP '2020-01-01')"
+    " WHERE t < TIMESTAMP '2100-01-01' AND id < 9",
 ]
 
 
@@ -138,6 +141,10 @@ GUARDS: list[tuple[str, CellGuards]] = [
     ("SELECT id FROM t JOIN o USING (id)", CellGuards()),
     ("SELECT id FROM t JOIN o USING (region)", EVERY_CELL),  # text and a number
     ("SELECT id FROM t NATURAL JOIN o", EVERY_CELL),
+    (
+        "SELECT * FROM (SELECT opened FROM t UNION ALL SELECT NOW()) WHERE opened IS NULL",
+        EVERY_CELL,
+    ),
     ("SELECT id FROM t WHERE t.pattern.x = 1", EVERY_CELL),  # a struct field: type unknown
     ("SELECT id FROM t, range(3) r WHERE CAST(code AS INT) > 1", EVERY_CELL),
     ("SELECT id FROM t WHERE list_filter([1], x -> x > id) = [1]", EVERY_CELL),

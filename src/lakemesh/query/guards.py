@@ -17,7 +17,8 @@ only where some expression of the statement could fail on it before the row filt
   QUALIFY), or anywhere when some filter reads a name the statement defines (an alias of an
   expression, a whole row): the engine may substitute the expression there;
 - a name the analysis cannot tie to one table column (an alias, a lambda variable, a column of a
-  table function) read by such an expression guards every column.
+  table function) read by such an expression guards every column, and so does a set operation
+  (UNION, INTERSECT, EXCEPT: it converts its columns to a common type without a visible cast).
 
 What a guard changes is only *when* a hidden value can be seen: the rows returned and each cell's
 value are the same either way (DESIGN §4), and a column covered by fewer cell pairs than the row
@@ -131,6 +132,10 @@ def cell_guards(statement: exp.Expr, tables: Iterable[TableAccess]) -> CellGuard
     filtered = [table for table in resolved if _row_filtered(table)]
     if not filtered:
         return NO_CELL
+    if any(True for _ in statement.find_all(exp.SetOperation)):
+        # A set operation converts each column to the type its branches share, unseen: a filter
+        # on that column may run the conversion before the row filter.
+        return EVERY_CELL
     names = _Names.of(statement, resolved, filtered)
     guarded: set[str] = set()
     projected: set[str] = set()
