@@ -102,6 +102,14 @@ def test_bad_requests_are_named(shop: Cli, args: tuple[str, ...], message: str) 
 def test_refusals_exit_with_4(shop: Cli) -> None:
     cli = shop
     mia = _token(cli, "user:mia@sales")
+    # A table she may not see reads as one that does not exist (exit 3)...
+    result = cli.run(
+        "--json", "--token", mia, "grant", "SELECT", "--on", TABLE, "--to", "user:mia@sales",
+        code=3,
+    )  # fmt: skip
+    assert json.loads(result.stderr)["error"]["message"] == f"Table does not exist: {TABLE}"
+    # ...and one she sees, but may not grant, is refused (exit 4).
+    cli.run("grant", "DESCRIBE", "--on", TABLE, "--to", "user:mia@sales")
     result = cli.run(
         "--json", "--token", mia, "grant", "SELECT", "--on", TABLE, "--to", "user:mia@sales",
         code=4,
