@@ -238,6 +238,16 @@ def test_only_the_producers_admins_publish(mesh: SharingMesh) -> None:
         _publish(mesh, ref=MARIA, domain="marketing")
 
 
+def test_a_hidden_drafts_name_is_taken_without_naming_its_domain(mesh: SharingMesh) -> None:
+    _publish(mesh, draft=True)
+    with pytest.raises(ConflictError) as caught:
+        _publish(mesh, ref=MARIA, domain="marketing")
+    assert str(caught.value) == (
+        "Data product name is taken: sales_customers (names are unique across the mesh)"
+    )
+    assert "domain" not in caught.value.details
+
+
 def test_required_tags_guardrail_is_checked_on_publish(mesh: SharingMesh) -> None:
     with mesh.transaction() as session:
         create_tag(session, actor=mesh.admin, key="owner", values=["sales"])

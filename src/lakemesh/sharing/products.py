@@ -177,6 +177,13 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
     )
     row = session.execute(select(DataProduct).where(DataProduct.name == spec.name)).scalar()
     if row is not None and row.domain.name != spec.domain:
+        if not can_see(actor, row):
+            # Names are unique across the mesh, so that one is taken can't be hidden; whose
+            # draft holds it can.
+            raise ConflictError(
+                f"Data product name is taken: {spec.name} (names are unique across the mesh)",
+                details={"product": spec.name},
+            )
         raise ConflictError(
             f"Data product already exists in domain {row.domain.name}: {spec.name}",
             details={"product": spec.name, "domain": row.domain.name},
