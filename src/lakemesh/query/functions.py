@@ -107,6 +107,8 @@ def function_name(node: exp.Func) -> str:
         return str(node.name).lower()
     if isinstance(node, exp.Pad):
         return "lpad" if node.args.get("is_left") else "rpad"
+    if isinstance(node, exp.GenerateSeries) and node.args.get("is_end_exclusive"):
+        return "range"  # sqlglot reads DuckDB's range() as an end-exclusive generate_series
     return node.sql_names()[0].lower()
 
 
