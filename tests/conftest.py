@@ -22,6 +22,7 @@ from lakemesh.demo.mesh import build_demo
 from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from lakemesh.model.actors import Actor
+from tests.seaweedfs import S3_VARIABLES, S3Server, seaweedfs_server
 
 POSTGRES_URL = os.environ.get(
     "LAKEMESH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -172,3 +173,29 @@ def demo_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, A
     yield hub, steward
     assert_policy_index_current(hub)
     hub.close()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One real S3-compatible server (SeaweedFS) on loopback for the whole session; tests keep
+    apart by using buckets of their own (see :mod:`tests.seaweedfs`)."""
+    with seaweedfs_server(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@contextmanager
+def s3_environment(server: S3Server, **overrides: str | None) -> Iterator[None]:
+    """The hub's S3 settings pointing at ``server`` (through the environment) while the block
+    runs, and nothing else boto's credential chain could find; ``overrides`` change or (None)
+    remove variables."""
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in S3_VARIABLES:
+            patch.delenv(variable, raising=False)
+        # No test machine has an instance role: boto must not wait on the metadata service.
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        for variable, value in {**server.environ, **overrides}.items():
+            if value is None:
+                patch.delenv(variable, raising=False)
+            else:
+                patch.setenv(variable, value)
+        yield

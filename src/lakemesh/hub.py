@@ -67,6 +67,27 @@ class Hub:
         """Where domains created without an explicit location keep their data."""
         return self.home.storage
 
+    def storage_properties(self) -> dict[str, str]:
+        """The storage settings of ``config.toml``'s ``[storage.s3]`` table, keyed like the
+        storage backends' properties (``s3.endpoint``, ``s3.access-key-id``, ``s3.profile``, ...).
+
+        Raises:
+            InvalidInputError: the table holds something other than text values.
+        """
+        section = self.home.config().get("storage", {})
+        properties: dict[str, str] = {}
+        for scheme, values in section.items() if isinstance(section, dict) else ():
+            if not isinstance(values, dict) or not all(
+                isinstance(value, str) for value in values.values()
+            ):
+                raise InvalidInputError(
+                    f"Invalid storage settings in {self.home.config_file}: [storage.{scheme}] "
+                    'takes text values (endpoint = "http://...")',
+                    details={"file": str(self.home.config_file), "section": f"storage.{scheme}"},
+                )
+            properties.update({f"{scheme}.{key}": value for key, value in values.items()})
+        return properties
+
     def mask_salt(self) -> str:
         """The per-mesh salt of the ``hash`` mask (kept in ``config.toml``)."""
         config = self.home.config()

@@ -1,4 +1,4 @@
-"""Tables on S3 queried through the hub: a real S3-compatible server on loopback (moto's), real
+"""Tables on S3 queried through the hub: a real S3-compatible server on loopback (SeaweedFS), real
 objects, a real crawl, real grants and the real DuckDB sandbox with httpfs.
 
 The sales mesh of :mod:`.governed` is uploaded to ``s3://lake/sales`` and crawled from there.
@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from moto.server import ThreadedMotoServer
 
 from lakemesh.catalog import crawler, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
@@ -41,7 +40,7 @@ from lakemesh.query.history import describe_query, list_history
 from lakemesh.query.workgroups import create_workgroup
 from lakemesh.sdk import Client
 from lakemesh.storage import S3Options
-from tests.conftest import make_hub_env
+from tests.conftest import make_hub_env, s3_environment
 from tests.factories.query import (
     CARL,
     CUSTOMER_ROWS,
@@ -57,8 +56,7 @@ from tests.factories.query import (
     build_governed_mesh,
     grant_on,
 )
-
-from .s3_support import ACCESS_KEY, S3_VARIABLES, SECRET_KEY, S3Server, free_port
+from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, S3Server
 
 BUCKET = "lake"
 OTHER_BUCKET = "elsewhere"
@@ -67,21 +65,12 @@ LIMITS = QueryLimits(timeout_seconds=30, threads=2, memory_limit="512MB")
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[S3Server]:
-    """The server, with the hub configured for it through the environment."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    running = S3Server(f"http://127.0.0.1:{port}")
-    with pytest.MonkeyPatch.context() as patch:
-        for variable in S3_VARIABLES:
-            patch.delenv(variable, raising=False)
-        for variable, value in running.environ.items():
-            patch.setenv(variable, value)
-        running.create_bucket(BUCKET)
-        running.create_bucket(OTHER_BUCKET)
-        yield running
-    server.stop()
+def s3(seaweedfs: S3Server) -> Iterator[S3Server]:
+    """The session's server, with the hub configured for it through the environment."""
+    with s3_environment(seaweedfs):
+        seaweedfs.create_bucket(BUCKET)
+        seaweedfs.create_bucket(OTHER_BUCKET)
+        yield seaweedfs
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +176,40 @@ def test_the_bytes_limit_counts_object_sizes(s3: S3Server, mesh: GovernedMesh) -
         create_workgroup(session, actor=mesh.admin, name="small", max_bytes_per_query=size - 1)
     with pytest.raises(LimitExceededError, match=f"scan {size} bytes, over the limit"):
         run(mesh, SAM, f"SELECT count(*) FROM {ORDERS}", workgroup="small")
+
+
+def test_an_s3_table_joins_a_local_one(mesh: GovernedMesh, tmp_path: Path) -> None:
+    """One query reads objects from SeaweedFS and a local Parquet file, both governed."""
+    folder = tmp_path / "reference"
+    (folder / "regions").mkdir(parents=True)
+    names = pa.table(
+        {"region": ["EU", "US", "APAC"], "region_name": ["Europe", "Americas", "Asia"]}
+    )
+    pq.write_table(names, folder / "regions" / "part-0.parquet")
+    with mesh.hub.transaction() as session:
+        locations.register_location(session, actor=mesh.admin, uri=str(folder), domain="sales")
+    crawler.crawl(mesh.hub, actor=mesh.admin, uri=str(folder), domain="sales", database="ref")
+    sql = (
+        f"SELECT r.region_name, count(*) AS n FROM {ORDERS} o "
+        "JOIN sales.ref.regions r ON o.region = r.region GROUP BY r.region_name"
+    )
+    raw = mesh.raw(ORDERS)
+    counts = {row["region_name"]: 0 for row in names.to_pylist()}
+    by_region = dict(
+        zip(names["region"].to_pylist(), names["region_name"].to_pylist(), strict=True)
+    )
+    for region in raw["region"].to_pylist():
+        counts[by_region[region]] += 1
+    got = rows(mesh, SAM, sql, "region_name")
+    assert got == sorted(
+        ({"region_name": k, "n": v} for k, v in counts.items() if v), key=lambda r: r["region_name"]
+    )
+    # Emma's row filter still applies to the S3 side of the join.
+    with mesh.hub.transaction() as session:
+        grant_on(session, mesh.admin, grantee=EMMA, table="sales.ref.regions")
+    assert rows(mesh, EMMA, sql, "region_name") == [
+        {"region_name": "Europe", "n": counts["Europe"]}
+    ]
 
 
 def test_the_sdk_queries_s3_tables(mesh: GovernedMesh) -> None:

@@ -21,6 +21,7 @@ from lakemesh.model.names import check_identifier
 from lakemesh.storage import Link, Properties, StorageBackend, backend_for, is_within
 from lakemesh.storage.formats import FILE_FORMATS, Schema, SchemaReader, file_format
 from lakemesh.storage.partitions import parse_partition, partition_type
+from lakemesh.storage.s3 import describe_s3_error, storage_error
 from lakemesh.storage.types import widen_type
 
 ProgressCallback = Callable[[int, int], None]
@@ -175,8 +176,10 @@ def _list_files(
             )
         filesystem.invalidate_cache(root)
         found = backend.list_files(root)
-    except OSError as e:
-        raise StorageError(f"Cannot list {root_uri}: {e}", details={"uri": root_uri}) from e
+    except Exception as e:  # OSError, or the S3 client's own (no credentials, no endpoint)
+        if not isinstance(e, OSError) and describe_s3_error(e) is None:
+            raise
+        raise storage_error(e, message=f"Cannot list {root_uri}", details={"uri": root_uri}) from e
     prefix = root.rstrip("/") + "/"
 
     def visible(path: str) -> tuple[str, ...] | None:

@@ -75,7 +75,12 @@ def crawl(
         get_domain_row(session, domain)
         actor.require_domain_admin(domain, action=Action.CRAWL, resource=f"{domain}.{database}")
         boundary = owning_location(session, uri=uri, domain=domain).uri
-    discovery = discover(real_uri(uri), boundary=boundary, progress=progress)
+    discovery = discover(
+        real_uri(uri),
+        boundary=boundary,
+        progress=progress,
+        properties=hub.storage_properties(),
+    )
     discovered = discovery.tables
     results: list[CrawledTable] = [
         CrawledTable(f"{domain}.{database}.{folder}", "skipped", 0, 0, 0, {}, warnings)

@@ -27,8 +27,10 @@ from lakemesh.model.names import IDENTIFIER, ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.query.table import FORMATS, TableAccess
 from lakemesh.sharing.links import follow_link
-from lakemesh.storage import StorageBackend, backend_for, is_within
+from lakemesh.storage import Properties, S3Options, StorageBackend, backend_for, is_within
 from lakemesh.storage.formats import file_format
+from lakemesh.storage.registry import scheme_of
+from lakemesh.storage.s3 import S3_SCHEMES, storage_error
 from lakemesh.store.schema import Table
 
 QUERY_ACTION = Action.QUERY
@@ -120,7 +122,13 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
     # the actor's value when the policy engine collected the pairs (policy/table_access.py).
     data = [column for column in row.columns if not column.is_partition]
     partitions = [column for column in row.columns if column.is_partition]
-    files = data_files(row, locations=[r.uri for r in list_locations(session, domain=name.domain)])
+    hub = session.info.get("hub")
+    properties = hub.storage_properties() if hub is not None else {}
+    files = data_files(
+        row,
+        locations=[r.uri for r in list_locations(session, domain=name.domain)],
+        properties=properties,
+    )
     return TableAccess(
         name=str(table_name(row)),
         format=row.format,
@@ -130,6 +138,7 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
         partition_columns=tuple(column.name for column in partitions),
         access=decision.access,
         sizes=files.sizes,
+        s3=S3Options.resolve(properties) if is_s3(row.location) else None,
     )
 
 
@@ -141,7 +150,9 @@ class DataFiles:
     sizes: tuple[int, ...] = ()
 
 
-def data_files(row: Table, *, locations: Sequence[str]) -> DataFiles:
+def data_files(
+    row: Table, *, locations: Sequence[str], properties: Properties | None = None
+) -> DataFiles:
     """Every data file of a table: real local paths or ``s3://`` objects under its location.
 
     ``locations`` are the registered locations of the table's domain: the table's location, on
@@ -160,7 +171,7 @@ def data_files(row: Table, *, locations: Sequence[str]) -> DataFiles:
             f"Tables in {row.format} format cannot be queried through the hub yet: {name}",
             details={"table": name, "format": row.format},
         )
-    backend = backend_for(row.location)
+    backend = backend_for(row.location, properties=properties)
     if backend.scheme not in ("s3", "file"):
         raise InvalidInputError(
             f"Tables on {backend.scheme}:// storage cannot be queried through the hub yet: {name}",
@@ -235,13 +246,19 @@ def _object_files(row: Table, name: str, backend: StorageBackend) -> DataFiles:
     return DataFiles(tuple(paths), tuple(sizes))
 
 
+def is_s3(uri: str) -> bool:
+    """Whether ``uri`` lies on S3-compatible storage."""
+    return scheme_of(uri) in S3_SCHEMES
+
+
 def _visible(relative: str) -> bool:
     return not any(part.startswith((".", "_")) for part in relative.split("/"))
 
 
 def _unlisted(name: str, row: Table, error: Exception) -> StorageError:
-    return StorageError(
-        f"Cannot list the files of table {name}: {error}",
+    return storage_error(
+        error,
+        message=f"Cannot list the files of table {name}",
         details={"table": name, "location": row.location},
     )
 

