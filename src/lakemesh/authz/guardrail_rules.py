@@ -17,7 +17,14 @@ REQUIRED_TAGS = "required-tags"
 SENSITIVE_SCOPE = "sensitive-scope"
 LOCATION_PREFIXES = "location-prefixes"
 MAX_TOKEN_LIFETIME = "max-token-lifetime"
-KINDS = (REQUIRED_TAGS, SENSITIVE_SCOPE, LOCATION_PREFIXES, MAX_TOKEN_LIFETIME)
+CONTRACT_CLASSIFICATION = "contract-classification"
+KINDS = (
+    REQUIRED_TAGS,
+    SENSITIVE_SCOPE,
+    LOCATION_PREFIXES,
+    MAX_TOKEN_LIFETIME,
+    CONTRACT_CLASSIFICATION,
+)
 
 
 def get_guardrail(session: Session, name: str) -> Guardrail:
@@ -59,6 +66,7 @@ def rule_text(row: Guardrail) -> str:
     config = row.config
     shown = {
         REQUIRED_TAGS: lambda: ", ".join(config.get("keys", [])),
+        CONTRACT_CLASSIFICATION: lambda: ", ".join(config.get("keys", [])),
         SENSITIVE_SCOPE: lambda: str(config.get("expression", "")),
         LOCATION_PREFIXES: lambda: ", ".join(config.get("prefixes", [])),
         MAX_TOKEN_LIFETIME: lambda: str(config.get("max", "")),

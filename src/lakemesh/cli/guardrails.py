@@ -18,7 +18,11 @@ app = typer.Typer(
 Name = Annotated[str, typer.Argument(help="Guardrail name, like pii-only-named.")]
 Keys = Annotated[
     str | None,
-    typer.Option("--keys", help="required-tags: tag keys every shared table needs, like a,b."),
+    typer.Option(
+        "--keys",
+        help="required-tags: tag keys every shared table needs, like a,b; "
+        "contract-classification: the tag keys contract classifications must match.",
+    ),
 ]
 OnTags = Annotated[
     str | None,
@@ -48,7 +52,8 @@ def create(
         str,
         typer.Option(
             "--kind",
-            help="required-tags, sensitive-scope, location-prefixes or max-token-lifetime.",
+            help="required-tags, sensitive-scope, location-prefixes, max-token-lifetime or "
+            "contract-classification.",
         ),
     ],
     keys: Keys = None,

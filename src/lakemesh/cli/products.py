@@ -180,6 +180,8 @@ def show(ctx: typer.Context, name: Name) -> None:
     with connect(ctx) as client:
         product = client.get_product(name)
     warn(product.get("warning"))
+    for problem in product.get("contract_warnings") or []:
+        warn(f"contract: {problem}")
 
     def human() -> None:
         output.print_record(_record(product), FIELDS)

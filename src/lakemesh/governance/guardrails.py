@@ -13,6 +13,9 @@ Four kinds, each a ``guardrails`` row with its configuration:
   stands for each domain's own prefix, inside which that domain's admins may register locations
   themselves (see :mod:`lakemesh.catalog.location_rules`).
 - ``max-token-lifetime`` (``max``): every API token expires, at most that long after creation.
+- ``contract-classification`` (``keys``, e.g. ``sensitivity``): a data contract property
+  classified ``pii`` (or any value of those keys) is refused on publish unless its column carries
+  that tag value (without the guardrail a mismatch is only a warning on the product).
 
 Only mesh admins create, change or delete guardrails (audited); anyone may read them. A change
 that would break one raises :class:`~lakemesh.errors.GuardrailViolationError` naming the rule:
@@ -31,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.authz.guardrail_rules import (
+    CONTRACT_CLASSIFICATION,
     LOCATION_PREFIXES,
     MAX_TOKEN_LIFETIME,
     REQUIRED_TAGS,
@@ -56,6 +60,7 @@ OPTION_OF_KIND = {
     SENSITIVE_SCOPE: "on_tags",
     LOCATION_PREFIXES: "prefixes",
     MAX_TOKEN_LIFETIME: "max_lifetime",
+    CONTRACT_CLASSIFICATION: "keys",
 }
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
@@ -104,10 +109,10 @@ def _config(
             + (f"; got {', '.join(extra)})" if extra else ")"),
             details={"kind": kind, "option": wanted},
         )
-    if kind == REQUIRED_TAGS:
+    if kind in (REQUIRED_TAGS, CONTRACT_CLASSIFICATION):
         chosen = [key.strip() for key in keys or () if key.strip()]
         if not chosen:
-            raise InvalidInputError("A required-tags guardrail needs at least one tag key")
+            raise InvalidInputError(f"A {kind} guardrail needs at least one tag key")
         for key in chosen:
             try:
                 get_tag(session, key)

@@ -21,7 +21,7 @@ from lakemesh import audit, clock
 from lakemesh.authz.guardrail_checks import check_shareable
 from lakemesh.authz.state import policy_index
 from lakemesh.catalog.tables import get_table_row, table_name
-from lakemesh.contracts import check_conformance, parse_contract, validate_contract
+from lakemesh.contracts import validate_contract
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance.tags import check_tag_expression, get_tag_value
 from lakemesh.identity.principals import get_domain_row, get_principal
@@ -29,6 +29,7 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.model.statuses import ProductStatus
+from lakemesh.sharing.product_contracts import apply_contract, contract_warnings
 from lakemesh.store.schema import DataProduct, DataProductTable, Table
 from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
@@ -135,16 +136,6 @@ def _tags(session: Session, tags: Mapping[str, str]) -> dict[str, str]:
     return dict(sorted(tags.items()))
 
 
-def _apply_contract(row: DataProduct, text: str, tables: Sequence[Table]) -> str:
-    contract = parse_contract(text)
-    check_conformance(
-        contract,
-        {f"{t.database.name}.{t.name}": [c.name for c in t.columns] for t in tables},
-    )
-    row.contract = contract.document
-    return contract.version
-
-
 def _status(spec: ProductSpec, row: DataProduct | None) -> str:
     if not spec.draft:
         return PUBLISHED
@@ -209,9 +200,12 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
         session.add(row)
     previous_tables = [item.table for item in row.tables]
     current_tables = tables if tables is not None else previous_tables
-    contract_version = (
-        _apply_contract(row, spec.contract, current_tables) if spec.contract is not None else None
-    )
+    contract_version: str | None = None
+    warnings: list[str] = []
+    if spec.contract is not None:
+        contract_version, warnings = apply_contract(
+            session, actor=actor, row=row, text=spec.contract, tables=current_tables
+        )
     if spec.title is not None:
         row.title = spec.title.strip() or spec.name
     if spec.description is not None:
@@ -252,6 +246,7 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
             "version": row.version,
             "tables": [str(name) for name in product_tables(row)],
             "contract": (row.contract or {}).get("id"),
+            "contract_warnings": warnings,
             "auto_approve": row.auto_approve,
         },
     )
@@ -381,3 +376,12 @@ def describe_product(row: DataProduct, *, detail: bool = False) -> dict[str, Any
             for item in row.tables
         ]
     return result
+
+
+def view_product(session: Session, row: DataProduct, *, detail: bool = False) -> dict[str, Any]:
+    """:func:`describe_product` plus what needs the store: with ``detail``, the contract's
+    classification warnings against the tables' current tags."""
+    described = describe_product(row, detail=detail)
+    if detail:
+        described["contract_warnings"] = contract_warnings(session, row)
+    return described

@@ -46,7 +46,7 @@ def publish_product(
 ) -> dict[str, Any]:
     spec = products.ProductSpec(**body.model_dump())
     row = products.publish_product(session, actor=actor, spec=spec)
-    return products.describe_product(row, detail=True)
+    return products.view_product(session, row, detail=True)
 
 
 @router.get(
@@ -54,7 +54,7 @@ def publish_product(
 )
 def show_product(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = products.show_product(session, actor=actor, name=name)
-    return products.describe_product(row, detail=True)
+    return products.view_product(session, row, detail=True)
 
 
 @router.post(
@@ -66,4 +66,4 @@ def deprecate_product(
     name: str, body: ProductDeprecate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     row = products.deprecate_product(session, actor=actor, name=name, message=body.message)
-    return products.describe_product(row, detail=True)
+    return products.view_product(session, row, detail=True)

@@ -87,6 +87,10 @@ class ProductPublic(ResponseModel):
     schema_: list[ProductTable] | None = Field(
         default=None, alias="schema", description="The tables' columns (one product only)"
     )
+    contract_warnings: list[str] | None = Field(
+        default=None,
+        description="Contract classifications the tables' tags do not bear out (one product only)",
+    )
 
 
 class SubscriptionCreate(RequestBody):
