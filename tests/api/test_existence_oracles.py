@@ -70,6 +70,8 @@ GROUP = ("group:analysts@finance", "group:gone@finance")
 LINK = ("analytics.shared_sales.customers", "analytics.shared_sales.gone")
 DRAFT = ("sales_draft", "gone")
 GRANT_ON = {"permissions": ["SELECT"], "on": NAME}
+OWN_TABLE = {"permissions": ["SELECT"], "on": "marketing.campaigns.campaigns"}
+MARKETING_GROUP = "group:analysts@marketing"
 
 # (persona, method, path, hidden, missing, body): NAME in the path and body stands for the name.
 CASES: list[tuple[str, str, str, str, str, dict[str, Any] | None]] = [
@@ -112,6 +114,15 @@ CASES: list[tuple[str, str, str, str, str, dict[str, Any] | None]] = [
     (ANALYST, "POST", "/groups/{}/members", *GROUP, {"member": MIA}),
     (ANALYST, "DELETE", f"/groups/{{}}/members/{MIA}", *GROUP, None),
     (ANALYST, "GET", "/grants?principal={}", *USER, None),
+    # Another domain's principals as grantees and group members, with authority on the target
+    # (the marketing admin) and without (the analyst).
+    (ADMIN, "POST", "/grants", *USER, {"grantee": NAME, **OWN_TABLE}),
+    (ADMIN, "POST", "/grants", *GROUP, {"grantee": NAME, **OWN_TABLE}),
+    (ANALYST, "POST", "/grants", *USER, {"grantee": NAME, **OWN_TABLE}),
+    (ADMIN, "POST", "/grants/revoke", *USER, {"grantee": NAME, **OWN_TABLE}),
+    (ADMIN, "POST", f"/groups/{MARKETING_GROUP}/members", *USER, {"member": NAME}),
+    (ADMIN, "POST", f"/groups/{MARKETING_GROUP}/members", *GROUP, {"member": NAME}),
+    (ADMIN, "DELETE", f"/groups/{MARKETING_GROUP}/members/{{}}", *USER, None),
     (FINANCE, "GET", "/tokens?principal={}", MIA, "user:gone@marketing", None),
     # Numbered objects the persona may not see.
     (ANALYST, "DELETE", "/grants/{}", "3", "99999", None),
@@ -214,3 +225,19 @@ def test_the_sdk_reads_hidden_as_missing(demo_server: DemoServer) -> None:
         missing = sdk.explain(MIA, "SELECT", "finance.hr.gone")
     assert hidden["reasons"] == [f"{MIA} lacks DESCRIBE on finance.hr.salaries"]
     assert missing["reasons"] == [f"{MIA} lacks DESCRIBE on finance.hr.gone"]
+
+
+def test_the_sdk_grants_to_a_hidden_principal_as_to_a_missing_one(demo_server: DemoServer) -> None:
+    from lakemesh.errors import AccessDeniedError
+    from lakemesh.sdk import Client
+
+    seen = []
+    with Client.connect(demo_server.url, token=demo_server.tokens[ADMIN]) as sdk:
+        for name in USER:
+            with pytest.raises(AccessDeniedError) as raised:
+                sdk.grant("SELECT", grantee=name, on="marketing.campaigns.campaigns")
+            seen.append(raised.value.message.replace(name, "NAME"))
+            with pytest.raises(AccessDeniedError) as raised:
+                sdk.add_member(MARKETING_GROUP, name)
+            seen.append(raised.value.message.replace(name, "NAME"))
+    assert seen[:2] == seen[2:]

@@ -199,3 +199,23 @@ def test_doctor(shop: Cli) -> None:
     assert cli.error("--token", sam, "doctor", code=4)["message"] == (
         "user:sam@sales is not a mesh admin"
     )
+
+
+def test_another_domains_principal_reads_as_a_missing_one(shop: Cli) -> None:
+    """Granting to, or adding to a group, a principal of a domain sam does not administer: the
+    same exit code and message whether it exists or not (issue 9)."""
+    cli = shop
+    cli.run("principal", "create", "user:max@marketing")
+    sam = _token(cli, "user:sam@sales")
+    for command in (
+        ("grant", "SELECT", "--on", TABLE, "--to"),
+        ("group", "add-member", "group:analysts@sales"),
+    ):
+        seen = []
+        for name in ("user:max@marketing", "user:gone@marketing"):
+            error = cli.error("--token", sam, *command, name, code=4)
+            seen.append((error["type"], error["message"].replace(name, "NAME")))
+            human = cli.run("--token", sam, *command, name, code=4).stderr
+            seen.append(("human", human.replace(name, "NAME")))
+        assert seen[:2] == seen[2:], seen
+        assert "it is a principal of domain marketing" in seen[0][1]

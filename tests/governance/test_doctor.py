@@ -105,8 +105,10 @@ def test_tables_without_required_tags_are_high_once_shared(mesh: Mesh) -> None:
 
 def test_grants_reaching_sensitive_columns_name_who_and_which(mesh: Mesh) -> None:
     _grant(mesh, "user:sam@sales", "domain:marketing", on=str(CUSTOMERS))
-    _grant(mesh, "user:sam@sales", "user:mia@marketing", on=str(CUSTOMERS))
-    _grant(mesh, "user:sam@sales", "user:maria@marketing", on=str(CUSTOMERS), columns=("name",))
+    _grant(mesh, "user:admin@governance", "user:mia@marketing", on=str(CUSTOMERS))
+    _grant(
+        mesh, "user:admin@governance", "user:maria@marketing", on=str(CUSTOMERS), columns=("name",)
+    )
     _grant(
         mesh, "user:admin@governance", "domain:sales", on_tags="sensitivity=pii AND owner=marketing"
     )
@@ -138,10 +140,12 @@ def test_grants_reaching_sensitive_columns_name_who_and_which(mesh: Mesh) -> Non
 
 
 def test_grants_whose_grantor_is_gone_or_powerless(mesh: Mesh) -> None:
-    kept = _grant(mesh, "user:sam@sales", "user:mia@marketing", "DESCRIBE", on=str(CUSTOMERS))
+    with mesh.env.hub.transaction() as session:
+        principals.create_principal(session, actor=mesh.env.admin, principal="user:sid@sales")
+    kept = _grant(mesh, "user:sam@sales", "user:sid@sales", "DESCRIBE", on=str(CUSTOMERS))
     with mesh.env.hub.transaction() as session:
         domains.add_admin(session, actor=mesh.env.admin, domain="sales", principal="user:sue@sales")
-    _grant(mesh, "user:sue@sales", "group:analysts@marketing", "DESCRIBE", on=str(CUSTOMERS))
+    _grant(mesh, "user:sue@sales", "user:sid@sales", "DESCRIBE", on="sales.crm")
     with mesh.env.hub.transaction() as session:
         principals.delete_principal(session, actor=mesh.env.admin, principal="user:sam@sales")
         domains.remove_admin(
@@ -160,7 +164,11 @@ def test_grants_whose_grantor_is_gone_or_powerless(mesh: Mesh) -> None:
 
 def test_grant_columns_dropped_from_the_table(mesh: Mesh) -> None:
     _grant(
-        mesh, "user:sam@sales", "user:mia@marketing", on=str(CUSTOMERS), columns=("name", "phone")
+        mesh,
+        "user:admin@governance",
+        "user:mia@marketing",
+        on=str(CUSTOMERS),
+        columns=("name", "phone"),
     )
     kept = [ColumnSpec(c, "VARCHAR") for c in CUSTOMER_COLUMNS if c != "phone"]
     with mesh.env.hub.transaction() as session:
@@ -178,7 +186,7 @@ def test_tag_grants_matching_nothing_are_noted(mesh: Mesh) -> None:
 
 def test_revoked_parents_and_deleted_grantees_take_their_grants_along(mesh: Mesh) -> None:
     share = _grant(
-        mesh, "user:sam@sales", "group:analysts@marketing", "DESCRIBE",
+        mesh, "user:admin@governance", "group:analysts@marketing", "DESCRIBE",
         on=str(CUSTOMERS), with_grant_option=True,
     )  # fmt: skip
     _grant(mesh, "user:mia@marketing", "user:maria@marketing", "DESCRIBE", on=str(CUSTOMERS))
@@ -194,7 +202,7 @@ def test_revoked_parents_and_deleted_grantees_take_their_grants_along(mesh: Mesh
 
 
 def test_a_store_edited_behind_the_foreign_keys_shows_dangling_grants(mesh: Mesh) -> None:
-    row = _grant(mesh, "user:sam@sales", "user:mia@marketing", "DESCRIBE", on=str(CUSTOMERS))
+    row = _grant(mesh, "user:admin@governance", "user:mia@marketing", "DESCRIBE", on=str(CUSTOMERS))
     edit = f"UPDATE grants SET parent_id = 999999 WHERE id = {row.id}"
     engine = mesh.env.hub.engine
     if engine.dialect.name == "sqlite":

@@ -58,7 +58,7 @@ def test_mesh_admin_holds_no_data_access_itself(mesh: Mesh) -> None:
 def test_group_grant_with_excluded_columns_reaches_members(mesh: Mesh) -> None:
     _grant(
         mesh,
-        "user:sam@sales",
+        "user:admin@governance",
         "group:analysts@marketing",
         "SELECT",
         on=str(CUSTOMERS),
@@ -75,7 +75,7 @@ def test_admin_of_another_domain_may_not_grant(mesh: Mesh) -> None:
     with pytest.raises(NotFoundError, match=f"^Table does not exist: {CUSTOMERS}$"):
         _grant(mesh, "user:maria@marketing", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
     # ...and one it sees, but may not grant, is refused by name.
-    _grant(mesh, "user:sam@sales", "user:maria@marketing", "DESCRIBE", on=str(CUSTOMERS))
+    _grant(mesh, "user:admin@governance", "user:maria@marketing", "DESCRIBE", on=str(CUSTOMERS))
     with pytest.raises(AccessDeniedError, match="user:maria@marketing may not grant SELECT on "):
         _grant(mesh, "user:maria@marketing", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
     with mesh.env.hub.read() as session:
@@ -126,7 +126,9 @@ def test_share_is_delegated_narrower_and_revoked_with_cascade(mesh: Mesh) -> Non
 
 
 def test_partial_revoke_keeps_the_rest(mesh: Mesh) -> None:
-    row = _grant(mesh, "user:sam@sales", "user:mia@marketing", "SELECT,DESCRIBE", on=str(CUSTOMERS))
+    row = _grant(
+        mesh, "user:admin@governance", "user:mia@marketing", "SELECT,DESCRIBE", on=str(CUSTOMERS)
+    )
     sam = mesh.actor("user:sam@sales")
     request = GrantRequest(permissions=frozenset({Permission.DESCRIBE}), on=str(CUSTOMERS))
     with mesh.env.hub.transaction() as session:
@@ -139,7 +141,7 @@ def test_partial_revoke_keeps_the_rest(mesh: Mesh) -> None:
 
 
 def test_revoking_a_permission_not_held_is_refused_by_name(mesh: Mesh) -> None:
-    row = _grant(mesh, "user:sam@sales", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
+    row = _grant(mesh, "user:admin@governance", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
     sam = mesh.actor("user:sam@sales")
     request = GrantRequest(permissions=frozenset({Permission.DESCRIBE}), on=str(CUSTOMERS))
     with (
@@ -158,8 +160,10 @@ def test_revoking_a_permission_not_held_is_refused_by_name(mesh: Mesh) -> None:
 
 
 def test_granting_again_merges_permissions(mesh: Mesh) -> None:
-    first = _grant(mesh, "user:sam@sales", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
-    second = _grant(mesh, "user:sam@sales", "user:mia@marketing", "DESCRIBE", on=str(CUSTOMERS))
+    first = _grant(mesh, "user:admin@governance", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
+    second = _grant(
+        mesh, "user:admin@governance", "user:mia@marketing", "DESCRIBE", on=str(CUSTOMERS)
+    )
     assert first.id == second.id
     assert sorted(second.permissions) == ["DESCRIBE", "SELECT"]
 
@@ -275,8 +279,8 @@ def test_revoking_what_was_never_granted_is_named(mesh: Mesh) -> None:
 
 
 def test_list_grants_by_principal_and_resource(mesh: Mesh) -> None:
-    _grant(mesh, "user:sam@sales", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
-    _grant(mesh, "user:sam@sales", "group:analysts@marketing", "DESCRIBE", on="sales.crm")
+    _grant(mesh, "user:admin@governance", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
+    _grant(mesh, "user:admin@governance", "group:analysts@marketing", "DESCRIBE", on="sales.crm")
     with mesh.env.hub.read() as session:
         by_principal = grants.list_grants(session, actor=mesh.sam, principal="user:mia@marketing")
         by_resource = grants.list_grants(session, actor=mesh.sam, resource=str(CUSTOMERS))

@@ -216,7 +216,7 @@ def test_share_of_an_untagged_table_is_refused_naming_the_missing_keys(mesh: Mes
     assert (denial.actor, denial.resource) == ("user:sam@sales", "sales.crm.customers")
     assert denial.details["missing_keys"] == ["owner"]
     # Named principals are not shares; a tagged table may be shared.
-    _grant(mesh, "user:mia@marketing", "DESCRIBE", on=str(CUSTOMERS))
+    _grant(mesh, "user:mia@marketing", "DESCRIBE", actor="user:admin@governance", on=str(CUSTOMERS))
     with mesh.env.hub.transaction() as session:
         tag_assignments.assign_tags(
             session, actor=mesh.env.admin, resource=str(CUSTOMERS), tags={"owner": "sales"}

@@ -101,7 +101,7 @@ def test_only_the_consumers_admins_answer_a_share(mesh: SharingMesh) -> None:
 
 
 def test_an_unknown_share_is_named(mesh: SharingMesh) -> None:
-    own = mesh.grant(SAM, MIA, "SELECT", on=CUSTOMERS)
+    own = mesh.grant("user:admin@governance", MIA, "SELECT", on=CUSTOMERS)
     for share_id in (own.id, 999):
         with (
             pytest.raises(NotFoundError, match=f"Share does not exist: {share_id}"),

@@ -187,11 +187,14 @@ def grant_target(row: Grant, names: CatalogNames) -> GrantTarget:
     raise ValueError(f"unknown grant target kind {kind!r} in grant #{row.id}")
 
 
-def grant_rule(row: Grant, names: CatalogNames) -> GrantRule:
-    """A stored grant as the policy engine sees it."""
+def grant_rule(
+    row: Grant, names: CatalogNames, *, grantee: PrincipalName | None = None
+) -> GrantRule:
+    """A stored grant as the policy engine sees it (``grantee`` stands in for the row's grantee,
+    for a grant not made yet)."""
     return GrantRule(
         row.id,
-        parse_principal(row.grantee.ref),
+        grantee or parse_principal(row.grantee.ref),
         frozenset(Permission(p) for p in row.permissions),
         grant_target(row, names),
         row.with_grant_option,

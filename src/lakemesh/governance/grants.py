@@ -22,7 +22,7 @@ from lakemesh.authz.visibility import require_seen
 from lakemesh.errors import NotFoundError
 from lakemesh.governance.grant_listing import GrantSeer, describe_grant, list_grants
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
-from lakemesh.identity.principals import find_principal, get_principal
+from lakemesh.identity.principals import find_principal, get_principal, require_knows_of
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_principal, parse_resource
@@ -68,13 +68,22 @@ def grant(
     that revokes this one too), or from ``derived_from`` when given (a subscription's delegation
     derives from the share it delegates).
     """
-    grantee_row = get_principal(session, grantee)
+    grantee_name = parse_principal(grantee)
+    if derived_from is None:
+        # A subscription's delegation goes to its subscriber, whom the approver knows of.
+        require_knows_of(
+            actor,
+            grantee_name,
+            action=Action.GRANT_CREATE,
+            doing="grant to {}",
+            hint=f" (grant to domain:{grantee_name.domain}, whose admins may pass it on)",
+        )
     if request.on is not None:
         # A database, table or column the actor may not see reads as one that does not exist.
         require_seen(session, actor, parse_resource(request.on))
     row = build_row(session, request)
-    row.grantee = grantee_row
-    rule = grant_rule(row, CatalogNames(session))
+    # Authority first, on the grantee's name: the grantee is looked up once it is allowed.
+    rule = grant_rule(row, CatalogNames(session), grantee=grantee_name)
     target = str(rule.target)
     index = policy_index(session)
     decision = index.can_grant(subject=subject_of(session, actor), rule=rule)
@@ -86,6 +95,8 @@ def grant(
             resource=target,
         )
     check_grant(session, actor=actor, rule=rule)
+    grantee_row = get_principal(session, grantee_name)
+    row.grantee = grantee_row
     parent_id = derived_from or (decision.sources[0] if decision.sources else None)
     existing = next(
         (

@@ -44,6 +44,47 @@ def get_principal(session: Session, ref: str | PrincipalName) -> Principal:
     return row
 
 
+def knows_of(actor: Actor, name: PrincipalName) -> bool:
+    """Whether ``actor`` may learn whether ``name`` exists: mesh admins of every principal, others
+    of their own domain's and the domains they administer, everyone of ``domain:X`` (domain names
+    are not secret)."""
+    return name.kind == "domain" or name.domain == actor.domain or actor.administers(name.domain)
+
+
+def require_knows_of(
+    actor: Actor, name: PrincipalName, *, action: Action, doing: str, hint: str = ""
+) -> None:
+    """Refuse, on its name alone, a principal ``actor`` may not know of (see :func:`knows_of`)
+    that it wants to ``doing`` (``grant to {}``, ``{}`` standing for the name): whether such a
+    principal exists or not, the answer is the same.
+
+    Raises:
+        AccessDeniedError: ``P may not grant to user:frank@finance: it is a principal of domain
+            finance``, then ``hint``.
+    """
+    if not knows_of(actor, name):
+        raise actor.deny(
+            f"{actor.ref} may not {doing.format(name)}: it is a principal of domain "
+            f"{name.domain}{hint}",
+            action=action,
+            resource=str(name),
+        )
+
+
+def known_principal(
+    session: Session, *, actor: Actor, principal: str, action: Action, doing: str
+) -> Principal:
+    """The principal named ``principal``, after :func:`require_knows_of`.
+
+    Raises:
+        AccessDeniedError: from :func:`require_knows_of`.
+        NotFoundError: ``Principal does not exist: ...`` (to those who may know).
+    """
+    name = parse_principal(principal)
+    require_knows_of(actor, name, action=action, doing=doing)
+    return get_principal(session, name)
+
+
 def administered_principal(
     session: Session, *, actor: Actor, principal: str, action: Action, itself: bool = False
 ) -> Principal:
@@ -219,7 +260,13 @@ def add_member(session: Session, *, actor: Actor, group: str, member: str) -> No
         raise InvalidInputError(
             f"Not a group: {group_row.ref}", details={"principal": group_row.ref}
         )
-    member_row = get_principal(session, member)
+    member_row = known_principal(
+        session,
+        actor=actor,
+        principal=member,
+        action=Action.GROUP_ADD_MEMBER,
+        doing=f"add {{}} to {group_row.ref}",
+    )
     if member_row.kind == "domain":
         raise InvalidInputError(f"A domain cannot join a group: {member_row.ref}")
     if member_row.id == group_row.id:
@@ -247,10 +294,15 @@ def remove_member(session: Session, *, actor: Actor, group: str, member: str) ->
     group_row = administered_principal(
         session, actor=actor, principal=group, action=Action.GROUP_REMOVE_MEMBER
     )
-    member_row = get_principal(session, member)
-    link = session.get(GroupMember, (group_row.id, member_row.id))
-    if link is None:
-        raise NotFoundError(f"{member_row.ref} is not a member of {group_row.ref}")
+    # A principal that does not exist is not a member either (the same answer).
+    member_row = find_principal(session, member)
+    link = None if member_row is None else session.get(GroupMember, (group_row.id, member_row.id))
+    if member_row is None or link is None:
+        member_name = parse_principal(member)
+        raise NotFoundError(
+            f"{member_name} is not a member of {group_row.ref}",
+            details={"group": group_row.ref, "member": str(member_name)},
+        )
     session.delete(link)
     mark_policy_changed(session, PolicyChange.of(principals=[member_row.ref]))
     audit.record(
