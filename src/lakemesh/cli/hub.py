@@ -105,18 +105,27 @@ def serve(
         str,
         typer.Option("--log-level", help="uvicorn log level (debug, info, warning, error)."),
     ] = "info",
+    pg_port: Annotated[
+        int | None,
+        typer.Option(
+            "--pg-port",
+            help="Also serve governed SQL over the PostgreSQL protocol on this port (psql, "
+            "BI tools; user = principal, password = token). Default: pgwire.port in "
+            "config.toml, else off.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the hub home's REST API (under /api/v1, docs at /api/v1/docs) until interrupted.
 
-    A port another process listens on is reported before anything is served (exit code 10).
+    With --pg-port, PostgreSQL clients connect too. A port another process listens on is
+    reported before anything is served (exit code 10).
     """
     home = options(ctx).home
-    serve_home(
-        home,
-        host,
-        port,
-        log_level=log_level,
-        announce=lambda url: output.note(
-            f"Serving hub home {home} on {url} (API docs: /api/v1/docs)"
-        ),
-    )
+
+    def announce(url: str) -> None:
+        if url.startswith("postgresql://"):
+            output.note(f"Serving governed SQL on {url} (PostgreSQL protocol)")
+        else:
+            output.note(f"Serving hub home {home} on {url} (API docs: /api/v1/docs)")
+
+    serve_home(home, host, port, log_level=log_level, announce=announce, pg_port=pg_port)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lakemesh.errors import ConflictError, InvalidInputError, PortInUseError
+from lakemesh.home import HubHome
 
 SERVE_LOCK = "serve.lock"
 
@@ -147,17 +148,35 @@ def serve_home(
     log_level: str,
     announce: Callable[[str], None],
     sock: socket.socket | None = None,
+    pg_port: int | None = None,
+    pg_sock: socket.socket | None = None,
 ) -> None:
     """Serve the hub home until interrupted; ``announce(url)`` once the port is bound (``sock``,
-    when the caller bound it already)."""
+    when the caller bound it already).
+
+    The PostgreSQL port serves too when ``pg_port`` (or ``pgwire.port`` in the home's
+    ``config.toml``) is given; ``announce`` is then called with its ``postgresql://`` address.
+    """
     # Imported here for the CLI's startup time: only serving needs the web app and uvicorn.
     from lakemesh.api.server import serve
     from lakemesh.hub import Hub
+    from lakemesh.pgwire.config import pgwire_settings
+    from lakemesh.pgwire.server import serve_in_background
 
+    settings = pgwire_settings(HubHome(home).config()).with_port(pg_port)
     hub = Hub.open(home)
     try:
         url = f"http://{host}:{port}"
-        with serving(home, url), contextlib.closing(sock or bind(host, port)) as bound:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(serving(home, url))
+            bound = stack.enter_context(contextlib.closing(sock or bind(host, port)))
+            if settings.port is not None:
+                pg_host = settings.host or host
+                pg_bound = pg_sock or bind(pg_host, settings.port)
+                running = stack.enter_context(
+                    serve_in_background(hub, settings=settings, sock=pg_bound)
+                )
+                announce(f"postgresql://{pg_host}:{running.port}")
             announce(url)
             serve(hub, host, port, log_level=log_level, sock=bound)
     finally:

@@ -76,6 +76,8 @@ class Action(StrEnum):
     ONBOARD_CONSUMER = "onboard.consumer"
     ONBOARD_PRODUCER = "onboard.producer"
 
+    PGWIRE_CONNECT = "pgwire.connect"
+
     PRINCIPAL_CREATE = "principal.create"
     PRINCIPAL_DELETE = "principal.delete"
     PRINCIPAL_LIST = "principal.list"
