@@ -46,7 +46,6 @@ from lakemesh.store.schema import (
     TagValue,
 )
 from lakemesh.store.schema import MaskRule as MaskRow
-from lakemesh.store.versions import mark_policy_changed
 
 DATA = Path(__file__).parent / ".data"
 CHUNK = 20_000
@@ -154,7 +153,6 @@ class StoreWriter:
                 for m in self.masks
             ),
         )
-        mark_policy_changed(self.session)
 
     def _principals(self) -> None:
         mesh, now = self.mesh, self.now

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from lakemesh import audit
 from lakemesh.errors import AccessDeniedError, InvalidInputError
@@ -19,6 +19,7 @@ from lakemesh.model.actions import Action
 from lakemesh.store import connect, upgrade
 from lakemesh.store.backends import READ_ONLY
 from lakemesh.store.integrity import translate_integrity_error
+from lakemesh.store.policy_changes import TRANSACTION_KEYS, track_policy_changes
 
 WROTE = "lakemesh_wrote"
 """Key in ``Session.info``: this transaction has written to the store (not committed yet)."""
@@ -27,6 +28,17 @@ WROTE = "lakemesh_wrote"
 def _note_write(session: Session, _flush_context: Any) -> None:
     if session.new or session.dirty or session.deleted:
         session.info[WROTE] = True
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+def _forget_transaction(session: Session, *_: Any) -> None:
+    """A transaction ended: what ``Session.info`` held about it no longer applies."""
+    for key in (WROTE, *TRANSACTION_KEYS):
+        session.info.pop(key, None)
 
 
 class Hub:
@@ -43,6 +55,10 @@ class Hub:
         upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"hub": self})
         event.listen(self._sessions, "after_flush", _note_write)
+        event.listen(self._sessions, "do_orm_execute", _note_statement)
+        track_policy_changes(self._sessions)
+        event.listen(self._sessions, "after_commit", _forget_transaction)
+        event.listen(self._sessions, "after_rollback", _forget_transaction)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}),
             expire_on_commit=False,

@@ -11,7 +11,6 @@ from lakemesh.errors import InvalidInputError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.store.schema import Setting
-from lakemesh.store.versions import mark_policy_changed
 
 DEFAULTS: dict[str, Any] = {
     # Every principal may DESCRIBE tables of published data products ("published") or only
@@ -70,8 +69,6 @@ def change_setting(session: Session, *, actor: Actor, key: str, value: Any) -> N
     actor.require_mesh_admin(action=Action.SETTING_CHANGE, resource=f"setting:{key}")
     before = get_setting(session, key)
     put_setting(session, key, value)
-    # discovery and auto_accept_shares are read by the policy index: rebuild it everywhere.
-    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,

@@ -15,7 +15,6 @@ from lakemesh.identity.actors import load_actor
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.store.schema import TagKey, TagValue
-from lakemesh.store.versions import mark_policy_changed
 from tests.conftest import HubEnv
 
 CUSTOMERS = ResourceName("sales", "crm", "customers")
@@ -40,7 +39,6 @@ def add_tag_key(session: Session, key: str, values: tuple[str, ...]) -> None:
     row.values = [TagValue(value=v) for v in values]
     session.add(row)
     session.flush()
-    mark_policy_changed(session)
 
 
 def build_mesh(env: HubEnv, tmp_path: Path) -> Mesh:

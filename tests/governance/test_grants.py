@@ -170,7 +170,6 @@ def test_granting_again_merges_permissions(mesh: Mesh) -> None:
 
 def test_tag_grant_drops_pii_columns(mesh: Mesh) -> None:
     from lakemesh.store.schema import Column, TagAssignment, TagKey, TagValue
-    from lakemesh.store.versions import mark_policy_changed
 
     with mesh.env.hub.transaction() as session:
         key = session.execute(select(TagKey).where(TagKey.key == "sensitivity")).scalar_one()
@@ -184,7 +183,6 @@ def test_tag_grant_drops_pii_columns(mesh: Mesh) -> None:
             session.add(
                 TagAssignment(key=key, value=values["pii"], column_id=table_columns[column].id)
             )
-        mark_policy_changed(session)
     _grant(
         mesh,
         "user:admin@governance",

@@ -158,6 +158,7 @@ def test_a_gap_in_the_log_reloads_in_full(mesh: Mesh, other: Hub) -> None:
     _warm(other)
     with mesh.env.hub.transaction() as session:
         grants.grant(session, actor=mesh.env.admin, grantee=MIA, request=SELECT)
+    with mesh.env.hub.transaction() as session:
         prune_policy_changes(session, keep=0)
     with mesh.env.hub.read() as session:
         version = policy_version(session)
@@ -181,6 +182,7 @@ PHANTOM = ResourceName("sales", "crm", "phantom")
 def _write_then_decide_then_fail(hub: Hub) -> None:
     with hub.transaction() as session:
         customers = tables.get_table_row(session, CUSTOMERS)
+        version = policy_version(session)
         session.add(
             Table(
                 database_id=customers.database_id,
@@ -194,19 +196,25 @@ def _write_then_decide_then_fail(hub: Hub) -> None:
                 updated_at=customers.updated_at,
             )
         )
-        session.flush()
-        assert not policy_index(session).has_table(PHANTOM)
+        # Not flushed: deciding flushes it, and the row is this transaction's policy change.
+        assert policy_index(session).has_table(PHANTOM)
+        with hub.read() as elsewhere:
+            assert not policy_index(elsewhere).has_table(PHANTOM)
+        assert policy_version(session) == version  # the version moves when it commits
         raise InvalidInputError("undone")
 
 
 def test_uncommitted_writes_never_reach_the_shared_index(mesh: Mesh, other: Hub) -> None:
-    """A transaction that wrote (without a policy change yet) gets the committed state, and the
-    index it causes to be loaded holds nothing of its writes."""
+    """A row written straight into the store changes the decisions of its own transaction, and
+    nobody else's: rolled back, it leaves neither the index nor the version changed."""
+    with other.read() as session:
+        version = policy_version(session)
     with pytest.raises(InvalidInputError, match="undone"):
         _write_then_decide_then_fail(other)
     with other.read() as session:
         assert not policy_index(session).has_table(PHANTOM)
         assert policy_index(session).has_table(CUSTOMERS)
+        assert policy_version(session) == version
 
 
 def _decide_inside_then_fail(hub: Hub, mesh: Mesh) -> None:
@@ -288,6 +296,7 @@ def test_changes_round_trip_through_the_log(mesh: Mesh) -> None:
     with mesh.env.hub.transaction() as session:
         before = policy_version(session)
         mark_policy_changed(session, change)
+    with mesh.env.hub.transaction() as session:
         mark_policy_changed(session)
     with mesh.env.hub.read() as session:
         logged = policy_changes(session, after=before, upto=before + 2)

@@ -1,7 +1,8 @@
 """The policy index of a hub process, kept in step with the store.
 
-Every change that can alter a decision calls :func:`mark_policy_changed` in its transaction, which
-bumps one counter row and records what changed under the new version. Before deciding,
+Every transaction that changes what decisions read bumps one counter row when it commits and
+records what changed under the new version (derived from the rows it writes,
+:mod:`lakemesh.store.policy_changes`). Before deciding,
 :func:`policy_index` compares that counter (read in the caller's transaction) with the version
 its cached index is at and applies the changes in between (:func:`apply_changes`): a new grant is
 one row read and one dictionary insert, so a grant or revoke committed by any hub process decides
@@ -37,7 +38,6 @@ from lakemesh.store.versions import (
     CHANGED,
     PENDING,
     PolicyChange,
-    mark_policy_changed,
     policy_changes,
     policy_version,
 )
@@ -68,6 +68,8 @@ def _cached(hub: Hub) -> _Cached | None:
 
 def policy_index(session: Session) -> PolicyIndex:
     """The policy index as of the caller's transaction (or newer)."""
+    # Rows added or changed but not flushed yet are policy changes the listener has not seen.
+    session.flush()
     if session.info.get(CHANGED):
         return _own_index(session)
     return _shared_index(session, policy_version(session))
@@ -103,9 +105,9 @@ def _own_index(session: Session) -> PolicyIndex:
     """The index of a transaction that changed policy state and has not committed: a fork of the
     shared index with this transaction's changes applied, never seen by anyone else.
 
-    While a transaction holds uncommitted policy changes no other can commit one (its
-    ``mark_policy_changed`` holds the version row), so the shared index at the committed version
-    (this transaction's minus its own changes) is the base. A fork copies the tables and tags
+    While a transaction holds uncommitted policy changes no other can commit one (its first
+    ``mark_policy_changed`` locked the version row), so the shared index at the committed version
+    is the base. A fork copies the tables and tags
     only once the transaction changes those; a change marked ``everything`` loads in full.
     """
     pending: list[PolicyChange] = session.info.get(PENDING, [])
@@ -114,7 +116,7 @@ def _own_index(session: Session) -> PolicyIndex:
     own_tables = any(change.tables or change.tags for change in pending)
     own = session.info.get(OWN_INDEX)
     if not isinstance(own, _Own) or (own_tables and not own.own_tables):
-        base = _shared_index(session, policy_version(session) - len(pending))
+        base = _shared_index(session, policy_version(session))
         own = session.info[OWN_INDEX] = _Own(base.fork(tables=own_tables), 0, own_tables)
     if own.applied < len(pending):
         apply_changes(session, own.index, pending[own.applied :])
@@ -207,7 +209,6 @@ __all__ = [
     "PolicyChange",
     "apply_changes",
     "full_loads",
-    "mark_policy_changed",
     "policy_index",
     "policy_version",
 ]

@@ -17,7 +17,6 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import real_uri
 from lakemesh.store.schema import Database, Domain, Table
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 
 def get_database_row(session: Session, domain: str, database: str) -> Database:
@@ -69,8 +68,6 @@ def create_database(
     )
     session.add(row)
     session.flush()
-    # A database holds no tables yet: nothing decisions read has changed.
-    mark_policy_changed(session, PolicyChange())
     audit.record(
         session,
         actor=actor.ref,
@@ -120,7 +117,6 @@ def drop_database(
             details={"database": resource, "tables": sorted(tables)},
         )
     session.delete(row)
-    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,

@@ -16,7 +16,6 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Database, Domain, DomainAdmin, Principal
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 
 def _insert_domain(
@@ -80,7 +79,6 @@ def bootstrap(session: Session, *, admin: str) -> IssuedToken:
     principal = insert_principal(session, name)
     _make_admin(session, domain, principal)
     token = issue_token(session, principal, expires_in=None, description="created by init")
-    mark_policy_changed(session)
     audit.record(
         session,
         actor=principal.ref,
@@ -112,7 +110,6 @@ def create_domain(
     made = [_admin_principal(session, ref) for ref in admins]
     for admin in made:
         _make_admin(session, row, admin)
-    mark_policy_changed(session, PolicyChange.of(principals=[admin.ref for admin in made]))
     audit.record(
         session,
         actor=actor.ref,
@@ -158,7 +155,6 @@ def add_admin(session: Session, *, actor: Actor, domain: str, principal: str) ->
         actor.require_mesh_admin(action=Action.DOMAIN_ADD_ADMIN, resource=domain)
     admin = _admin_principal(session, principal)
     _make_admin(session, row, admin)
-    mark_policy_changed(session, PolicyChange.of(principals=[admin.ref]))
     audit.record(
         session,
         actor=actor.ref,
@@ -189,7 +185,6 @@ def remove_admin(session: Session, *, actor: Actor, domain: str, principal: str)
             details={"domain": domain, "principal": target.ref},
         )
     session.delete(link)
-    mark_policy_changed(session, PolicyChange.of(principals=[target.ref]))
     audit.record(
         session,
         actor=actor.ref,
@@ -214,7 +209,6 @@ def delete_domain(session: Session, *, actor: Actor, name: str) -> None:
             details={"domain": name, "databases": databases},
         )
     session.delete(row)
-    mark_policy_changed(session)
     audit.record(session, actor=actor.ref, action=Action.DOMAIN_DELETE, resource=name)
 
 

@@ -24,7 +24,6 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.storage import is_within, normalize_uri, real_uri
 from lakemesh.store.schema import Domain, Location, Table
-from lakemesh.store.versions import mark_policy_changed
 
 
 def check_location(session: Session, *, uri: str, domain: str, actor: Actor | None = None) -> str:
@@ -158,7 +157,6 @@ def deregister_location(session: Session, *, actor: Actor, uri: str) -> None:
                 details={"uri": row.uri},
             )
     session.delete(row)
-    mark_policy_changed(session)
     audit.record(session, actor=actor.ref, action=Action.LOCATION_DEREGISTER, resource=row.uri)
 
 

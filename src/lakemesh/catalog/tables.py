@@ -20,7 +20,6 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import real_uri
 from lakemesh.store.schema import Column, Database, Domain, SchemaVersion, Table
-from lakemesh.store.versions import EVERYTHING, PolicyChange, mark_policy_changed
 
 FORMATS = ("parquet", "csv", "json", "iceberg")
 
@@ -162,7 +161,6 @@ def create_table(
     session.flush()
     changes = schema_changes([], columns)
     _record_version(session, row, actor=actor, changes=changes)
-    mark_policy_changed(session, PolicyChange.of(tables=[name.table_name]))
     audit.record(
         session,
         actor=actor.ref,
@@ -210,7 +208,6 @@ def alter_table(
             details["changes"] = changes
     if details:
         row.updated_at = clock.now()
-        mark_policy_changed(session, PolicyChange.of(tables=[name.table_name]))
         audit.record(
             session, actor=actor.ref, action=Action.TABLE_ALTER, resource=resource, details=details
         )
@@ -223,8 +220,6 @@ def drop_table(session: Session, *, actor: Actor, name: ResourceName) -> None:
     actor.require_domain_admin(name.domain, action=Action.TABLE_DROP, resource=resource)
     row = get_table_row(session, name)
     session.delete(row)
-    # Its tags, filters and the grants on it go with it (and grants derived from those).
-    mark_policy_changed(session, EVERYTHING)
     audit.record(session, actor=actor.ref, action=Action.TABLE_DROP, resource=resource)
 
 

@@ -24,7 +24,6 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.policy import validate_predicate
 from lakemesh.store.schema import Database, DataFilterRow, Domain, Grant, Table
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 
 def _table(name: str | ResourceName) -> ResourceName:
@@ -213,7 +212,6 @@ def update_filter(
     row.updated_at = clock.now()
     session.flush()
     through = [grant.id for grant in filter_grants(session, row)]
-    mark_policy_changed(session, PolicyChange.of(grants=through))
     audit.record(
         session,
         actor=actor.ref,
@@ -307,7 +305,6 @@ def delete_filter(
             session.expunge(grant)
     session.delete(row)
     session.flush()
-    mark_policy_changed(session, PolicyChange.of(grants=revoked))
     audit.record(
         session,
         actor=actor.ref,

@@ -35,7 +35,6 @@ from lakemesh.policy import (
     TagValuesTarget,
 )
 from lakemesh.store.schema import Grant
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 __all__ = ["GrantRequest", "describe_grant", "grant", "list_grants", "revoke", "revoke_grant"]
 
@@ -121,7 +120,6 @@ def grant(
         row.created_at = clock.now()
         session.add(row)
     session.flush()
-    mark_policy_changed(session, PolicyChange.of(grants=[row.id]))
     audit.record(
         session,
         actor=actor.ref,
@@ -188,7 +186,6 @@ def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> list[int]:
         )
     removed = _delete_with_descendants(session, actor=actor, row=row, names=names, cause=None)
     session.flush()
-    mark_policy_changed(session, PolicyChange.of(grants=removed))
     return removed
 
 
@@ -277,7 +274,6 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
             details={"grantee": grantee_row.ref, "resource": target},
         )
     session.flush()
-    mark_policy_changed(session, PolicyChange.of(grants=changed))
     return changed
 
 

@@ -18,7 +18,6 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import check_identifier
 from lakemesh.store.schema import MaskRule
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 
 def check_function(function: str) -> str:
@@ -69,7 +68,6 @@ def create_mask(
     )
     session.add(row)
     session.flush()
-    mark_policy_changed(session, PolicyChange.of(masks=[name]))
     audit.record(
         session,
         actor=actor.ref,
@@ -87,7 +85,6 @@ def delete_mask(session: Session, *, actor: Actor, name: str) -> None:
     details = {"tag_expression": row.tag_expression, "function": row.function}
     session.delete(row)
     session.flush()
-    mark_policy_changed(session, PolicyChange.of(masks=[name]))
     audit.record(
         session,
         actor=actor.ref,

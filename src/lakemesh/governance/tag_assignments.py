@@ -28,7 +28,6 @@ from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import TagValue as TagValueResource
 from lakemesh.store.schema import Column, Table, TagAssignment
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 Tags = Mapping[str, str]
 
@@ -140,7 +139,6 @@ def _record(
     session: Session, actor: Actor, action: Action, resource: str, changes: Sequence[TagChange]
 ) -> None:
     session.flush()
-    mark_policy_changed(session, PolicyChange.of(tags=[resource]))
     audit.record(
         session,
         actor=actor.ref,

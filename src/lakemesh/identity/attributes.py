@@ -22,7 +22,6 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import check_identifier, parse_principal
 from lakemesh.store.schema import AttributeDelegate, AttributeKey, Principal
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 MAX_VALUE_LENGTH = 200
 
@@ -273,7 +272,6 @@ def apply_attributes(
         sources.pop(key, None)
     principal.attributes = attributes
     principal.attribute_sources = sources
-    mark_policy_changed(session, PolicyChange.of(principals=[principal.ref]))
 
 
 def attribute_sources(principal: Principal, keys: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -16,7 +16,6 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Domain, DomainAdmin, GroupMember, Principal
-from lakemesh.store.versions import EVERYTHING, PolicyChange, mark_policy_changed
 
 ATTRIBUTE_LIMIT = 64
 
@@ -165,7 +164,6 @@ def create_principal(
         if row.kind not in ("user", "service"):
             raise InvalidInputError(f"Only users and services carry attributes: {row.ref}")
         apply_attributes(session, actor=actor, principal=row, set_=check_attributes(attributes))
-    mark_policy_changed(session, PolicyChange.of(principals=[row.ref]))
     audit.record(
         session,
         actor=actor.ref,
@@ -217,8 +215,6 @@ def delete_principal(session: Session, *, actor: Actor, principal: str) -> None:
     if row.id == actor.id:
         raise ConflictError(f"A principal cannot delete itself: {row.ref}")
     session.delete(row)
-    # Its grants go with it, and the grants derived from those.
-    mark_policy_changed(session, EVERYTHING)
     audit.record(session, actor=actor.ref, action=Action.PRINCIPAL_DELETE, resource=row.ref)
 
 
@@ -279,7 +275,6 @@ def add_member(session: Session, *, actor: Actor, group: str, member: str) -> No
     exists = session.get(GroupMember, (group_row.id, member_row.id))
     if exists is None:
         session.add(GroupMember(group_id=group_row.id, member_id=member_row.id))
-    mark_policy_changed(session, PolicyChange.of(principals=[member_row.ref]))
     audit.record(
         session,
         actor=actor.ref,
@@ -304,7 +299,6 @@ def remove_member(session: Session, *, actor: Actor, group: str, member: str) ->
             details={"group": group_row.ref, "member": str(member_name)},
         )
     session.delete(link)
-    mark_policy_changed(session, PolicyChange.of(principals=[member_row.ref]))
     audit.record(
         session,
         actor=actor.ref,

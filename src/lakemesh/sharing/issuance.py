@@ -29,7 +29,6 @@ from lakemesh.policy import parse_tag_expression
 from lakemesh.sharing.scopes import Scope, TableScope, table_scopes
 from lakemesh.sharing.shares import SUBSCRIPTION_ORIGIN, record_answer
 from lakemesh.store.schema import DataProduct, Grant, Subscription, SubscriptionGrant
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 PENDING, APPROVED, REJECTED, REVOKED = (
     SubscriptionStatus.PENDING,
@@ -84,7 +83,6 @@ def _accept_share(session: Session, share: Grant, row: Subscription, role: str) 
         decided_by=f"{row.requested_by} (subscription #{row.id})",
         origin=SUBSCRIPTION_ORIGIN,
     )
-    mark_policy_changed(session, PolicyChange.of(grants=[share.id]))
 
 
 def _delegate(

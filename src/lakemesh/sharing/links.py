@@ -46,7 +46,6 @@ from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision
 from lakemesh.sharing.shares import covering_shares, share_record
 from lakemesh.store.schema import Database, Domain, ResourceLink, Share
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 OK, BROKEN = "ok", "broken"
 DATABASE_LINK = ""
@@ -265,8 +264,6 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
     )
     session.add(row)
     session.flush()
-    # Recording the share's answer may have made it take effect (auto-accepted shares).
-    mark_policy_changed(session, PolicyChange.of(grants=[grant.id for grant in shares[:1]]))
     audit.record(
         session,
         actor=actor.ref,
@@ -344,7 +341,6 @@ def drop_link(session: Session, *, actor: Actor, name: str) -> None:
     session.flush()
     if is_database_link:
         drop_database(session, actor=actor, domain=link.domain, name=link.database or "")
-    mark_policy_changed(session)
     audit.record(
         session,
         actor=actor.ref,

@@ -31,7 +31,6 @@ from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.model.statuses import ProductStatus
 from lakemesh.sharing.product_contracts import apply_contract, contract_warnings
 from lakemesh.store.schema import DataProduct, DataProductTable, Table
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 DRAFT, PUBLISHED, DEPRECATED = (
     ProductStatus.DRAFT,
@@ -231,9 +230,6 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
         for table in current_tables:
             check_shareable(session, table_name(table), actor=actor, action=Action.PRODUCT_PUBLISH)
     session.flush()
-    # Tables of published products are discoverable: their published flag may have changed.
-    touched = {table_name(table) for table in [*previous_tables, *current_tables]}
-    mark_policy_changed(session, PolicyChange.of(tables=touched))
     audit.record(
         session,
         actor=actor.ref,

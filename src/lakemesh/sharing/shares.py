@@ -37,7 +37,6 @@ from lakemesh.model.statuses import ShareStatus
 from lakemesh.policy import FilterTarget, ResourceTarget, TagTarget
 from lakemesh.policy.coverage import contains
 from lakemesh.store.schema import Grant, Share
-from lakemesh.store.versions import PolicyChange, mark_policy_changed
 
 DIRECTIONS = ("incoming", "outgoing")
 STATUSES = tuple(ShareStatus)
@@ -281,7 +280,6 @@ def _answer(session: Session, *, actor: Actor, share_id: int, status: str) -> Sh
         record_answer(
             session, grant=grant, status=status, decided_by=actor.ref, origin=GRANT_ORIGIN
         )
-        mark_policy_changed(session, PolicyChange.of(grants=[grant.id]))
         audit.record(
             session,
             actor=actor.ref,

@@ -1,9 +1,10 @@
 """The policy version and its change log.
 
-Every decision-changing transaction bumps one counter and records, under the new version, what it
-changed (:class:`PolicyChange`). Hub processes compare the counter with the version of their cached
-policy index and apply the changes in between, so a change committed anywhere is seen by the very
-next decision everywhere without reloading the whole mesh.
+Every decision-changing transaction bumps one counter when it commits and records, under the new
+version, what it changed (:class:`PolicyChange`). Hub processes compare the counter with the
+version of their cached policy index and apply the changes in between, so a change committed
+anywhere is seen by the very next decision everywhere without reloading the whole mesh. What a
+transaction changed is derived from the rows it writes (:mod:`lakemesh.store.policy_changes`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,27 @@ class PolicyChange:
             frozenset(principals),
         )
 
+    @classmethod
+    def union(cls, changes: Iterable[PolicyChange]) -> PolicyChange:
+        """One change naming everything ``changes`` name.
+
+        >>> both = [PolicyChange.of(grants=[1]), PolicyChange.of(masks=["m"])]
+        >>> PolicyChange.union(both).to_json()
+        {'grants': [1], 'masks': ['m']}
+        >>> PolicyChange.union([PolicyChange.of(grants=[1]), EVERYTHING]) == EVERYTHING
+        True
+        """
+        listed = list(changes)
+        if any(change.everything for change in listed):
+            return EVERYTHING
+        return cls(
+            grants=frozenset().union(*(change.grants for change in listed)),
+            tables=frozenset().union(*(change.tables for change in listed)),
+            tags=frozenset().union(*(change.tags for change in listed)),
+            masks=frozenset().union(*(change.masks for change in listed)),
+            principals=frozenset().union(*(change.principals for change in listed)),
+        )
+
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {}
         for field in fields(self):
@@ -97,7 +119,28 @@ EVERYTHING = PolicyChange(everything=True)
 
 
 def mark_policy_changed(session: Session, change: PolicyChange = EVERYTHING) -> None:
-    """Record, in the caller's transaction, that decisions may have changed, and how."""
+    """Note, in the caller's transaction, that decisions may have changed, and how.
+
+    The transaction's own decisions see the change at once (``lakemesh.authz.state``); everyone
+    else when it commits (:func:`commit_policy_changes`). The first note takes the version row's
+    lock, so transactions that change policy commit one after the other.
+    """
+    if not session.info.get(CHANGED):
+        with session.no_autoflush:
+            session.execute(
+                select(PolicyVersion.version).where(PolicyVersion.id == 1).with_for_update()
+            )
+    session.info[CHANGED] = True
+    session.info.setdefault(PENDING, []).append(change)
+
+
+def commit_policy_changes(session: Session) -> None:
+    """Bump the policy version once for everything the committing transaction changed, and log
+    what that was under the new version (``before_commit``)."""
+    session.flush()
+    change = PolicyChange.union(session.info.get(PENDING, ()))
+    if change == PolicyChange():
+        return
     row = session.execute(
         select(PolicyVersion).where(PolicyVersion.id == 1).with_for_update()
     ).scalar()
@@ -108,10 +151,8 @@ def mark_policy_changed(session: Session, change: PolicyChange = EVERYTHING) -> 
         row.version += 1
     session.add(PolicyChangeRow(version=row.version, change=change.to_json()))
     if row.version % 1000 == 0:
+        session.flush()
         prune_policy_changes(session, keep=KEEP_CHANGES)
-    session.info[CHANGED] = True
-    session.info.setdefault(PENDING, []).append(change)
-    session.flush()
 
 
 def prune_policy_changes(session: Session, *, keep: int) -> None:
