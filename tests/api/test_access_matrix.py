@@ -41,6 +41,7 @@ SUBSCRIBE = {
     "reason": "r",
     "exclude_columns": ["email", "phone"],  # the PII a guardrail keeps from shares
 }
+SALES_FILE = {"name": "sales", "producer": True, "description": "Sales"}
 EXPLAIN = "principal=user:mia@marketing&permission=SELECT&resource=sales.crm.orders"
 
 # (method, path, body, roles that pass). {home}, {token}, {subscription} and {job} are filled in.
@@ -180,6 +181,11 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/queries/jobs/{job}/results", None, "A"),
     ("DELETE", "/queries/jobs/{job}", None, "MA"),
     ("GET", "/queries/history", None, "MDA"),
+    ("GET", "/mesh/schema", None, "MDAU"),
+    ("GET", "/mesh/export", None, "MD"),
+    ("GET", "/mesh/export?domain=sales", None, "MD"),
+    ("POST", "/mesh/plan", {"files": {"domains": [{"domain": SALES_FILE}]}}, "MD"),
+    ("POST", "/mesh/apply", {"files": {"domains": [{"domain": SALES_FILE}]}}, "MD"),
     ("DELETE", "/grants/3", None, "MD"),
     ("DELETE", "/domains/sales", None, "M"),
 ]

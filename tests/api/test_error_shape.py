@@ -16,7 +16,7 @@ from lakemesh.api import create_app
 from lakemesh.api.server import serve_app_in_background
 from tests.api.conftest import ApiServer, error_of, ok
 
-PUBLIC = {("get", "/api/v1/health")}
+PUBLIC = {("get", "/api/v1/health"), ("get", "/api/v1/mesh/schema")}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 

@@ -25,6 +25,7 @@ from lakemesh.api.routes import (
     links,
     locations,
     masks,
+    mesh,
     onboarding,
     principals,
     products,
@@ -86,10 +87,11 @@ def create_app(hub: Hub) -> FastAPI:
     api.include_router(health.router)
     for router in AUTHENTICATED_ROUTERS:
         api.include_router(router, dependencies=[Depends(current_actor)])
-    # The crawler (and onboarding, which crawls) run transactions of their own: their routers
-    # authenticate outside the request's.
+    # The crawler (and onboarding, which crawls) and the mesh's plan and apply run transactions
+    # of their own: their routers authenticate outside the request's.
     api.include_router(crawls.router)
     api.include_router(onboarding.router)
     api.include_router(queries.router)
+    api.include_router(mesh.router)
     app.include_router(api)
     return app

@@ -22,6 +22,8 @@ from lakemesh.store.schema import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 VERIFY_BATCH = 5000
+AUDIT_CONTEXT = "lakemesh_audit_context"
+"""Key in ``Session.info``: details every event of the transaction carries (``apply_id``)."""
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -53,7 +55,13 @@ def record(
     outcome: str = "success",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or rolls back with the change)."""
+    """Append one event in the caller's transaction (it commits or rolls back with the change).
+
+    The transaction's :data:`AUDIT_CONTEXT` details (``{"apply_id": ...}``) go into every event.
+    """
+    context = session.info.get(AUDIT_CONTEXT)
+    if context:
+        details = {**context, **(details or {})}
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)

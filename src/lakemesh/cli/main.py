@@ -32,6 +32,7 @@ from lakemesh.cli import (
     links,
     locations,
     masks,
+    mesh,
     onboard,
     principals,
     products,
@@ -201,6 +202,9 @@ app.add_typer(subscriptions.app, name="subscription")
 app.add_typer(onboard.app, name="onboard")
 app.command("backup")(backups.backup)
 app.command("restore")(backups.restore)
+app.command("export")(mesh.export)
+app.command("plan")(mesh.plan)
+app.command("apply")(mesh.apply)
 
 
 def main() -> None:

@@ -73,6 +73,10 @@ class Action(StrEnum):
     MASK_CREATE = "mask.create"
     MASK_DELETE = "mask.delete"
 
+    MESH_APPLY = "mesh.apply"
+    MESH_EXPORT = "mesh.export"
+    MESH_PLAN = "mesh.plan"
+
     ONBOARD_CONSUMER = "onboard.consumer"
     ONBOARD_PRODUCER = "onboard.producer"
 

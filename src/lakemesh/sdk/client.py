@@ -26,6 +26,7 @@ from lakemesh.sdk.embedded import open_transport
 from lakemesh.sdk.governance import GovernanceMethods
 from lakemesh.sdk.governance_tags import GovernanceTagMethods
 from lakemesh.sdk.identity import IdentityMethods
+from lakemesh.sdk.mesh import MeshMethods
 from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
 from lakemesh.sdk.sharing import SharingMethods
 
@@ -45,6 +46,7 @@ class Client(
     GovernanceTagMethods,
     GovernanceMethods,
     SharingMethods,
+    MeshMethods,
 ):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).
 

@@ -1,0 +1,42 @@
+"""The mesh as code: the files (the models of :mod:`lakemesh.meshfile.model`), plans and applies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from lakemesh.api.schemas.base import RequestBody, ResponseModel
+from lakemesh.meshfile.model import MeshFiles
+
+
+class MeshPlanCreate(RequestBody):
+    files: MeshFiles
+    prune: bool = Field(False, description="Remove what the files' domains hold and they lack")
+
+
+class MeshApplyCreate(MeshPlanCreate):
+    atomic: bool = Field(False, description="Everything in one transaction")
+
+
+class MeshPlanPublic(ResponseModel):
+    summary: dict[str, int] = Field(description="create, change, remove, kept and problems")
+    changes: list[dict[str, Any]] = Field(
+        description='Each {"action", "kind", "key", "folder", "before", "after"}'
+    )
+    kept: list[dict[str, Any]] = Field(
+        description="Resources of the files' domains the files lack (removed with prune)"
+    )
+    problems: list[dict[str, Any]] = Field(
+        description='Each {"kind", "key", "folder", "type", "message"}: why apply would refuse'
+    )
+    effects: dict[str, Any] = Field(
+        description='{"changes": [{"principal", "table", "access", "columns_gained", '
+        '"columns_lost", "rows"?, "masks"?}], "skipped": why none were compared, or null}'
+    )
+    transactions: list[list[str]] = Field(description="The folders of each transaction, in order")
+
+
+class MeshApplyPublic(MeshPlanPublic):
+    apply_id: str = Field(description="In the details of every audit event of this apply")
+    committed: list[list[str]] = Field(description="The transactions committed")

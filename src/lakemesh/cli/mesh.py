@@ -1,0 +1,163 @@
+"""``lakemesh export``, ``plan`` and ``apply``: the mesh as code.
+
+The files are read and written here; the hub compares and applies them (through the SDK, embedded
+or remote, like every command).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lakemesh.cli import output
+from lakemesh.cli.context import connect, out
+
+PRUNE_HELP = "Also remove what the files' domains hold in the hub and the files lack."
+ACTIONS = {"create": "+", "change": "~", "remove": "-"}
+
+
+def _files(directory: Path) -> dict[str, Any]:
+    from lakemesh.meshfile.files import read_files  # imported here for CLI startup time
+
+    return read_files(directory).model_dump(mode="json")
+
+
+def export(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="The folder to write (created if missing).")],
+    domain: Annotated[
+        list[str] | None,
+        typer.Option("--domain", help="Only this domain's folder (repeat for more)."),
+    ] = None,
+) -> None:
+    """Write the mesh as YAML files: a folder per domain and governance/ (mesh.yaml).
+
+    Mesh admins export everything, domain admins their own domains. Two exports of the same mesh
+    are byte-identical. No secret is written (token secrets never; storage keys stay in the hub's
+    environment).
+    """
+    from lakemesh.meshfile.files import write_files
+    from lakemesh.meshfile.model import MeshFiles
+
+    with connect(ctx) as client:
+        data = client.mesh_export(domain)
+    written = write_files(MeshFiles.model_validate(data), directory)
+    result = {"directory": str(directory), "files": written}
+    out(ctx).done(result, f"Exported {len(written)} files to {directory}")
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    for change in plan["changes"]:
+        sign = ACTIONS[change["action"]]
+        output.line(f"{sign} {change['kind'].replace('_', ' ')} {_label(change)}")
+        if change["action"] == "change":
+            before, after = change["before"] or {}, change["after"] or {}
+            for field in sorted(set(before) | set(after)):
+                if before.get(field) != after.get(field):
+                    output.line(
+                        f"    {field}: {output.cell(before.get(field))} -> "
+                        f"{output.cell(after.get(field))}"
+                    )
+    effects = plan["effects"]
+    if effects["changes"]:
+        output.line("effect on access:")
+    for effect in effects["changes"]:
+        parts = [effect["access"]]
+        if effect["columns_gained"]:
+            parts.append("gains " + ", ".join(effect["columns_gained"]))
+        if effect["columns_lost"]:
+            parts.append("loses " + ", ".join(effect["columns_lost"]))
+        rows = effect.get("rows")
+        if rows and rows["before"] is None:
+            parts.append(f"rows: {rows['after']}")
+        elif rows:
+            parts.append(f"rows {rows['before']} -> {rows['after']}")
+        if "masks" in effect:
+            parts.append(f"masks {effect['masks']['before']} -> {effect['masks']['after']}")
+        output.line(f"  {effect['principal']} on {effect['table']}: {'; '.join(parts)}")
+    if effects["skipped"]:
+        output.note(f"effect on access not compared: {effects['skipped']}")
+    for kept in plan["kept"]:
+        output.note(f"kept (not in the files; --prune removes it): {kept['kind']} {kept['key']}")
+    for problem in plan["problems"]:
+        output.stderr().print(
+            f"problem: {problem['kind']} {problem['key']}: {problem['message']}",
+            style="red",
+            soft_wrap=True,
+            markup=False,
+        )
+    summary = plan["summary"]
+    output.line(
+        f"Plan: {summary['create']} to create, {summary['change']} to change, "
+        f"{summary['remove']} to remove, {summary['problems']} problems."
+    )
+
+
+def _label(change: dict[str, Any]) -> str:
+    if change["kind"] not in ("grant", "share"):
+        return str(change["key"]).replace("|", " ")
+    import json
+
+    body = json.loads(change["key"])
+    target = next(
+        f"{name} {body[name]}"
+        for name in ("on", "on_tags", "location", "tag_values")
+        if name in body
+    )
+    extra = [
+        f"{name}={body[name]}" for name in ("filter", "columns", "exclude_columns") if name in body
+    ]
+    option = " with grant option" if body.get("with_grant_option") else ""
+    return f"to {body['to']} {target}{' ' + ' '.join(extra) if extra else ''}{option}"
+
+
+def plan(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="An export folder, or one domain's folder.")],
+    prune: Annotated[bool, typer.Option("--prune", help=PRUNE_HELP)] = False,
+) -> None:
+    """Show what applying the files would create, change and remove, resource by resource, with
+    the effect on access (principals gaining or losing columns or rows).
+
+    Every change is tried as you (permissions and guardrails) and rolled back. Exits 1 when the
+    plan has problems (apply would refuse). --json for CI.
+    """
+    files = _files(directory)
+    with connect(ctx) as client:
+        result = client.mesh_plan(files, prune=prune)
+    out(ctx).show(result, lambda: _print_plan(result))
+    if result["problems"]:
+        raise typer.Exit(output.EXIT_UNEXPECTED)
+
+
+def apply(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="An export folder, or one domain's folder.")],
+    prune: Annotated[bool, typer.Option("--prune", help=PRUNE_HELP)] = False,
+    atomic: Annotated[
+        bool, typer.Option("--atomic", help="Everything in one transaction (default: per domain).")
+    ] = False,
+) -> None:
+    """Make the hub what the files say, as you: your permissions and the guardrails decide each
+    change, and the audit trail records each under one apply id.
+
+    One transaction per domain folder (--atomic: one in all). When anything is refused nothing is
+    applied. Applying the same files again changes nothing. Other domains are left untouched.
+    """
+    files = _files(directory)
+    with connect(ctx) as client:
+        result = client.mesh_apply(files, prune=prune, atomic=atomic)
+
+    def human() -> None:
+        _print_plan(result)
+        if result["changes"]:
+            output.success(
+                f"Applied {len(result['changes'])} changes in {len(result['committed'])} "
+                f"transactions (apply id {result['apply_id']})"
+            )
+        else:
+            output.success("Nothing to apply: the hub is what the files say")
+
+    out(ctx).show(result, human)

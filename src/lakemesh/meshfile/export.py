@@ -1,0 +1,590 @@
+"""The hub's state as mesh files (``lakemesh export``).
+
+Read straight from the store in a few queries (a 5,000-table mesh exports in seconds), every list
+sorted by name, so two exports of the same mesh are byte-identical. Times, ids and who made what
+are not exported (they are the audit trail's), nor crawled partitions, nor token secrets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakemesh.errors import NotFoundError
+from lakemesh.meshfile.model import (
+    AccessFile,
+    AttributeSpec,
+    CatalogFile,
+    ColumnSpec,
+    DatabaseSpec,
+    DomainFile,
+    DomainFolder,
+    FilterSpec,
+    GrantRefSpec,
+    GrantSpec,
+    GuardrailSpec,
+    LinkSpec,
+    MaskSpec,
+    MeshFile,
+    MeshFiles,
+    PrincipalSpec,
+    ProductsFile,
+    ProductSpec,
+    ShareAnswerSpec,
+    SubscriptionSpec,
+    TableSpec,
+    TagSpec,
+    WorkgroupSpec,
+)
+from lakemesh.model.actions import Action
+from lakemesh.model.actors import GOVERNANCE, Actor
+from lakemesh.query.workgroups import format_duration
+from lakemesh.settings import all_settings
+from lakemesh.store.schema import (
+    AttributeKey,
+    Column,
+    Database,
+    DataFilterRow,
+    DataProduct,
+    Domain,
+    DomainAdmin,
+    Grant,
+    GroupMember,
+    Guardrail,
+    Location,
+    MaskRule,
+    Principal,
+    ResourceLink,
+    Share,
+    Subscription,
+    SubscriptionGrant,
+    Table,
+    TagAssignment,
+    TagKey,
+    Workgroup,
+)
+
+ISSUED_ROLES = ("share", "delegation")
+"""Roles of the grants a subscription issued: the subscription stands for them in the files."""
+ANSWERED = ("accepted", "declined")
+
+
+@dataclass
+class CatalogIndex:
+    """Names of the hub's objects by id, loaded once."""
+
+    domains: dict[int, str] = field(default_factory=dict)
+    databases: dict[int, tuple[int, str]] = field(default_factory=dict)
+    tables: dict[int, tuple[int, str]] = field(default_factory=dict)
+    filters: dict[int, tuple[int, str]] = field(default_factory=dict)
+    locations: dict[int, tuple[int, str]] = field(default_factory=dict)
+    principals: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session) -> CatalogIndex:
+        index = cls()
+        index.domains = {i: name for i, name in session.execute(select(Domain.id, Domain.name))}
+        index.databases = {
+            row_id: (domain_id, name)
+            for row_id, domain_id, name in session.execute(
+                select(Database.id, Database.domain_id, Database.name)
+            )
+        }
+        index.tables = {
+            row_id: (database_id, name)
+            for row_id, database_id, name in session.execute(
+                select(Table.id, Table.database_id, Table.name)
+            )
+        }
+        index.filters = {
+            row_id: (table_id, name)
+            for row_id, table_id, name in session.execute(
+                select(DataFilterRow.id, DataFilterRow.table_id, DataFilterRow.name)
+            )
+        }
+        index.locations = {
+            row_id: (domain_id, uri)
+            for row_id, domain_id, uri in session.execute(
+                select(Location.id, Location.domain_id, Location.uri)
+            )
+        }
+        index.principals = {
+            i: ref for i, ref in session.execute(select(Principal.id, Principal.ref))
+        }
+        return index
+
+    def database(self, database_id: int) -> str:
+        domain_id, name = self.databases[database_id]
+        return f"{self.domains[domain_id]}.{name}"
+
+    def database_domain(self, database_id: int) -> str:
+        return self.domains[self.databases[database_id][0]]
+
+    def table(self, table_id: int) -> str:
+        database_id, name = self.tables[table_id]
+        return f"{self.database(database_id)}.{name}"
+
+    def table_domain(self, table_id: int) -> str:
+        return self.database_domain(self.tables[table_id][0])
+
+
+def _sorted_columns(values: Sequence[str] | None) -> list[str] | None:
+    return None if values is None else sorted(values)
+
+
+def grant_spec(row: Grant, names: CatalogIndex, parents: dict[int, Grant]) -> GrantSpec:
+    """A grant row as the files say it (``derived_from`` names the parent by grantee and
+    target)."""
+    target = target_fields(row, names)
+    parent = parents.get(row.parent_id) if row.parent_id is not None else None
+    derived = (
+        GrantRefSpec(
+            to=names.principals[parent.grantee_id],
+            with_grant_option=parent.with_grant_option,
+            **target_fields(parent, names),
+        )
+        if parent is not None
+        else None
+    )
+    return GrantSpec(
+        to=names.principals[row.grantee_id],
+        permissions=sorted(row.permissions),
+        with_grant_option=row.with_grant_option,
+        derived_from=derived,
+        **target,
+    )
+
+
+def target_fields(row: Grant, names: CatalogIndex) -> dict[str, Any]:
+    """The target of a grant row as :class:`GrantTargetSpec` fields."""
+    if row.target_kind == "filter" and row.filter_id is not None:
+        table_id, filter_name = names.filters[row.filter_id]
+        return {"on": names.table(table_id), "filter": filter_name}
+    if row.target_kind == "tag":
+        return {
+            "on_tags": row.tag_expression,
+            "tag_resource_type": row.tag_resource_type or "table",
+        }
+    if row.target_kind == "location" and row.location_id is not None:
+        return {"location": names.locations[row.location_id][1]}
+    if row.target_kind == "tag_values":
+        values = "|".join(sorted(row.tag_values)) if row.tag_values else ""
+        return {"tag_values": f"{row.tag_key}={values}" if values else row.tag_key}
+    if row.table_id is not None:
+        on = names.table(row.table_id)
+    elif row.database_id is not None:
+        on = names.database(row.database_id)
+    else:
+        on = names.domains[row.domain_id or 0]
+    return {
+        "on": on,
+        "columns": _sorted_columns(row.columns),
+        "exclude_columns": sorted(row.excluded_columns or []),
+    }
+
+
+def grant_folder(row: Grant, names: CatalogIndex) -> str:
+    """The domain folder a grant is written in: its target's domain (``governance`` for tag
+    expressions and tag values, which span the mesh)."""
+    if row.target_kind == "filter" and row.filter_id is not None:
+        return names.table_domain(names.filters[row.filter_id][0])
+    if row.target_kind == "location" and row.location_id is not None:
+        return names.domains[names.locations[row.location_id][0]]
+    if row.target_kind in ("tag", "tag_values") or row.domain_id is None:
+        return GOVERNANCE
+    return names.domains[row.domain_id]
+
+
+def export_scope(session: Session, *, actor: Actor, domains: Sequence[str] | None) -> list[str]:
+    """The domains ``actor`` exports: the ones named (each must be one it administers), or every
+    domain for a mesh admin and its own for a domain admin."""
+    existing = sorted(session.execute(select(Domain.name)).scalars())
+    if domains is None:
+        return [d for d in existing if actor.administers(d)] or _refuse(actor)
+    chosen: list[str] = []
+    for name in dict.fromkeys(domains):
+        if not actor.administers(name):
+            raise actor.deny(
+                f"{actor.ref} is not an admin of domain {name}",
+                action=Action.MESH_EXPORT,
+                resource=name,
+            )
+        if name not in existing:
+            raise NotFoundError(f"Domain does not exist: {name}", details={"domain": name})
+        chosen.append(name)
+    return sorted(chosen)
+
+
+def _refuse(actor: Actor) -> list[str]:
+    raise actor.deny(
+        f"{actor.ref} is not an admin of any domain", action=Action.MESH_EXPORT, resource="mesh"
+    )
+
+
+def export_mesh(
+    session: Session, *, actor: Actor, domains: Sequence[str] | None = None
+) -> MeshFiles:
+    """The mesh (or the ``domains`` named) as files: mesh admins export anything, domain admins
+    their own domains; ``governance/mesh.yaml`` goes with the ``governance`` folder.
+
+    Raises:
+        AccessDeniedError: a domain named is not one the actor administers (audited).
+        NotFoundError: a domain named does not exist.
+    """
+    scope = export_scope(session, actor=actor, domains=domains)
+    return read_state(session, scope)
+
+
+def read_state(session: Session, scope: Iterable[str]) -> MeshFiles:
+    """The files of the domains in ``scope`` (and ``mesh.yaml`` when it holds ``governance``),
+    with no permission check: the callers check."""
+    chosen = set(scope)
+    names = CatalogIndex.load(session)
+    folders = {name: _Folder(name) for name in sorted(chosen)}
+    domain_ids = {domain_id for domain_id, name in names.domains.items() if name in chosen}
+    _domains(session, folders, domain_ids)
+    _principals(session, folders, names, domain_ids)
+    _catalog(session, folders, names, domain_ids)
+    _access(session, folders, names, chosen)
+    _products(session, folders, names, chosen)
+    mesh = _mesh(session) if GOVERNANCE in chosen else None
+    return MeshFiles(mesh=mesh, domains=[folder.build() for folder in folders.values()])
+
+
+@dataclass
+class _Folder:
+    name: str
+    domain: dict[str, Any] = field(default_factory=dict)
+    admins: list[str] = field(default_factory=list)
+    principals: list[PrincipalSpec] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    databases: list[DatabaseSpec] = field(default_factory=list)
+    filters: list[FilterSpec] = field(default_factory=list)
+    grants: list[GrantSpec] = field(default_factory=list)
+    shares: list[ShareAnswerSpec] = field(default_factory=list)
+    links: list[LinkSpec] = field(default_factory=list)
+    products: list[ProductSpec] = field(default_factory=list)
+    subscriptions: list[SubscriptionSpec] = field(default_factory=list)
+
+    def build(self) -> DomainFolder:
+        return DomainFolder(
+            domain=DomainFile(
+                name=self.name,
+                admins=sorted(self.admins),
+                principals=sorted(self.principals, key=lambda p: p.name),
+                locations=sorted(self.locations),
+                **self.domain,
+            ),
+            catalog=CatalogFile(databases=sorted(self.databases, key=lambda d: d.name)),
+            access=AccessFile(
+                filters=sorted(self.filters, key=lambda f: (f.table, f.name)),
+                grants=sorted(self.grants, key=sort_key),
+                shares=sorted(self.shares, key=sort_key),
+                links=sorted(self.links, key=lambda link: link.name),
+            ),
+            products=ProductsFile(
+                products=sorted(self.products, key=lambda p: p.name),
+                subscriptions=sorted(self.subscriptions, key=lambda s: (s.product, s.principal)),
+            ),
+        )
+
+
+def sort_key(spec: Any) -> str:
+    """A total order of grants (and share answers): their canonical JSON."""
+    return str(spec.model_dump_json())
+
+
+def _domains(session: Session, folders: dict[str, _Folder], domain_ids: set[int]) -> None:
+    domain_names: dict[int, str] = {}
+    for row in session.execute(select(Domain).where(Domain.id.in_(domain_ids))).scalars():
+        domain_names[row.id] = row.name
+        folders[row.name].domain = {
+            "producer": row.producer,
+            "consumer": row.consumer,
+            "description": row.description or "",
+        }
+    for domain_name, ref in session.execute(
+        select(Domain.name, Principal.ref)
+        .join(DomainAdmin, DomainAdmin.domain_id == Domain.id)
+        .join(Principal, Principal.id == DomainAdmin.principal_id)
+        .where(Domain.id.in_(domain_ids))
+    ):
+        folders[domain_name].admins.append(ref)
+    for domain_id, uri in session.execute(
+        select(Location.domain_id, Location.uri).where(Location.domain_id.in_(domain_ids))
+    ):
+        folders[domain_names[domain_id]].locations.append(uri)
+
+
+def _principals(
+    session: Session, folders: dict[str, _Folder], names: CatalogIndex, domain_ids: set[int]
+) -> None:
+    members: dict[int, list[str]] = defaultdict(list)
+    for group_id, member_id in session.execute(select(GroupMember.group_id, GroupMember.member_id)):
+        members[group_id].append(names.principals[member_id])
+    for row in session.execute(
+        select(Principal).where(Principal.domain_id.in_(domain_ids), Principal.kind != "domain")
+    ).scalars():
+        folders[names.domains[row.domain_id]].principals.append(
+            PrincipalSpec(
+                name=row.ref,
+                attributes=dict(sorted((row.attributes or {}).items())),
+                members=sorted(members.get(row.id, [])),
+            )
+        )
+
+
+def _tags_by_target(session: Session) -> dict[tuple[str, int], dict[str, str]]:
+    keys = {i: k for i, k in session.execute(select(TagKey.id, TagKey.key))}
+    from lakemesh.store.schema import TagValue
+
+    values = {i: v for i, v in session.execute(select(TagValue.id, TagValue.value))}
+    found: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
+    for key_id, value_id, database_id, table_id, column_id in session.execute(
+        select(
+            TagAssignment.key_id,
+            TagAssignment.value_id,
+            TagAssignment.database_id,
+            TagAssignment.table_id,
+            TagAssignment.column_id,
+        )
+    ):
+        if column_id is not None:
+            target = ("column", column_id)
+        elif table_id is not None:
+            target = ("table", table_id)
+        else:
+            target = ("database", database_id or 0)
+        found[target][keys[key_id]] = values[value_id]
+    return found
+
+
+def _sorted_tags(tags: dict[str, str] | None) -> dict[str, str]:
+    return dict(sorted((tags or {}).items()))
+
+
+def _catalog(
+    session: Session, folders: dict[str, _Folder], names: CatalogIndex, domain_ids: set[int]
+) -> None:
+    tags = _tags_by_target(session)
+    database_rows = (
+        session.execute(select(Database).where(Database.domain_id.in_(domain_ids))).scalars().all()
+    )
+    columns: dict[int, list[Column]] = defaultdict(list)
+    database_ids = [row.id for row in database_rows]
+    table_rows = (
+        session.execute(
+            select(Table)
+            .where(Table.database_id.in_(database_ids))
+            .execution_options(populate_existing=False)
+            .options()
+        )
+        .unique()
+        .scalars()
+        .all()
+        if database_ids
+        else []
+    )
+    tables_of: dict[int, list[TableSpec]] = defaultdict(list)
+    for column in session.execute(
+        select(Column).where(Column.table_id.in_([t.id for t in table_rows]))
+    ).scalars():
+        columns[column.table_id].append(column)
+    for table in table_rows:
+        tables_of[table.database_id].append(
+            TableSpec(
+                name=table.name,
+                location=table.location,
+                format=table.format,
+                description=table.description or "",
+                properties=dict(sorted((table.properties or {}).items())),
+                tags=_sorted_tags(tags.get(("table", table.id))),
+                columns=[
+                    ColumnSpec(
+                        name=column.name,
+                        type=column.type,
+                        partition=column.is_partition,
+                        description=column.description or "",
+                        tags=_sorted_tags(tags.get(("column", column.id))),
+                    )
+                    for column in sorted(columns[table.id], key=lambda c: c.position)
+                ],
+            )
+        )
+    for database in database_rows:
+        folders[names.domains[database.domain_id]].databases.append(
+            DatabaseSpec(
+                name=database.name,
+                description=database.description or "",
+                location=database.location,
+                tags=_sorted_tags(tags.get(("database", database.id))),
+                tables=sorted(tables_of[database.id], key=lambda t: t.name),
+            )
+        )
+
+
+def _access(
+    session: Session, folders: dict[str, _Folder], names: CatalogIndex, chosen: set[str]
+) -> None:
+    for filter_row in session.execute(select(DataFilterRow)).scalars():
+        domain = names.table_domain(filter_row.table_id)
+        if domain in chosen:
+            folders[domain].filters.append(
+                FilterSpec(
+                    name=filter_row.name,
+                    table=names.table(filter_row.table_id),
+                    rows=filter_row.predicate,
+                    columns=_sorted_columns(filter_row.columns),
+                    exclude_columns=sorted(filter_row.excluded_columns or []),
+                )
+            )
+    issued = set(
+        session.execute(
+            select(SubscriptionGrant.grant_id).where(SubscriptionGrant.role.in_(ISSUED_ROLES))
+        ).scalars()
+    )
+    grants = {row.id: row for row in session.execute(select(Grant)).unique().scalars()}
+    for row in grants.values():
+        if row.id in issued:
+            continue
+        folder = grant_folder(row, names)
+        if folder in chosen:
+            folders[folder].grants.append(grant_spec(row, names, grants))
+    for share in session.execute(
+        select(Share).where(
+            Share.grant_id.is_not(None), Share.origin == "grant", Share.status.in_(ANSWERED)
+        )
+    ).scalars():
+        shared = grants.get(share.grant_id or 0)
+        if shared is None or share.to_domain not in chosen or shared.id in issued:
+            continue
+        folders[share.to_domain].shares.append(
+            ShareAnswerSpec(
+                with_grant_option=shared.with_grant_option,
+                status=share.status,
+                **target_fields(shared, names),
+            )
+        )
+    for link in session.execute(select(ResourceLink)).scalars():
+        domain = names.database_domain(link.database_id)
+        if domain in chosen:
+            name = names.database(link.database_id) + (f".{link.name}" if link.name else "")
+            folders[domain].links.append(LinkSpec(name=name, target=link.target))
+
+
+def _products(
+    session: Session, folders: dict[str, _Folder], names: CatalogIndex, chosen: set[str]
+) -> None:
+    products = session.execute(select(DataProduct)).unique().scalars().all()
+    for product in products:
+        domain = names.domains[product.domain_id]
+        if domain not in chosen:
+            continue
+        folders[domain].products.append(
+            ProductSpec(
+                name=product.name,
+                title=product.title,
+                description=product.description or "",
+                owner=product.owner,
+                tags=_sorted_tags(product.tags),
+                version=product.version,
+                status=product.status,
+                deprecation_message=product.deprecation_message,
+                tables=[names.table(item.table_id) for item in product.tables],
+                contract=product.contract,
+                auto_approve=product.auto_approve,
+            )
+        )
+    latest: dict[tuple[str, str], Subscription] = {}
+    for row in session.execute(select(Subscription).order_by(Subscription.id)).scalars():
+        latest[(row.product.name, row.principal)] = row
+    for (product_name, principal), row in latest.items():
+        if row.consumer_domain not in chosen:
+            continue
+        folders[row.consumer_domain].subscriptions.append(
+            SubscriptionSpec(
+                product=product_name,
+                principal=principal,
+                reason=row.reason,
+                columns=_sorted_columns(row.columns),
+                exclude_columns=sorted(row.excluded_columns or []),
+                filter=row.filter,
+                status=row.status,
+                comment=row.comment,
+            )
+        )
+
+
+def _mesh(session: Session) -> MeshFile:
+    tags = [
+        TagSpec(
+            key=row.key, values=sorted(v.value for v in row.values), description=row.description
+        )
+        for row in session.execute(select(TagKey).order_by(TagKey.key)).scalars()
+    ]
+    attributes = [
+        AttributeSpec(
+            key=row.key,
+            values=sorted(row.allowed_values or []),
+            description=row.description or "",
+            delegates=sorted(delegate.principal.ref for delegate in row.delegates),
+        )
+        for row in session.execute(select(AttributeKey).order_by(AttributeKey.key)).scalars()
+    ]
+    masks = [
+        MaskSpec(name=row.name, on_tags=row.tag_expression, function=row.function)
+        for row in session.execute(select(MaskRule).order_by(MaskRule.name)).scalars()
+    ]
+    guardrails = [
+        _guardrail(row)
+        for row in session.execute(select(Guardrail).order_by(Guardrail.name)).scalars()
+    ]
+    workgroups = [
+        _workgroup(row)
+        for row in session.execute(select(Workgroup).order_by(Workgroup.name)).scalars()
+    ]
+    return MeshFile(
+        settings=dict(sorted(all_settings(session).items())),
+        tags=tags,
+        attributes=attributes,
+        masks=masks,
+        guardrails=guardrails,
+        workgroups=workgroups,
+    )
+
+
+def _guardrail(row: Guardrail) -> GuardrailSpec:
+    config = dict(row.config)
+    return GuardrailSpec(
+        name=row.name,
+        kind=row.kind,
+        keys=config.get("keys"),
+        on_tags=config.get("expression"),
+        prefixes=config.get("prefixes"),
+        max_lifetime=config.get("max"),
+    )
+
+
+def _workgroup(row: Workgroup) -> WorkgroupSpec:
+    from datetime import timedelta
+
+    return WorkgroupSpec(
+        name=row.name,
+        engine=row.engine,
+        description=row.description or "",
+        max_bytes_per_query=row.max_bytes_per_query,
+        max_bytes_per_month=row.max_bytes_per_month,
+        max_concurrent=row.max_concurrent,
+        max_concurrent_per_principal=row.max_concurrent_per_principal,
+        timeout_seconds=row.timeout_seconds,
+        max_memory_bytes=row.max_memory_bytes,
+        max_rows=row.max_rows,
+        max_result_bytes=row.max_result_bytes,
+        result_retention=format_duration(timedelta(seconds=row.result_retention_seconds)),
+        spark_remote=row.spark_remote,
+    )
