@@ -41,6 +41,7 @@ class PgServer:
         self.router = Router()
         self._connections: dict[int, Connection] = {}
         self._lock = threading.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def register(self, connection: Connection) -> int:
         """A fresh process id for ``connection`` (the key of its cancel requests)."""
@@ -68,16 +69,27 @@ class PgServer:
             connection.cancel()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await Connection(self, reader, writer).run()
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await Connection(self, reader, writer).run()
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
 
     async def serve(
         self, sock: socket.socket, started: threading.Event, stop: asyncio.Event
     ) -> None:
-        """Accept connections on ``sock`` until ``stop`` is set."""
+        """Accept connections on ``sock`` until ``stop`` is set, then end every connection."""
         server = await asyncio.start_server(self._handle, sock=sock)
         started.set()
         async with server:
             await stop.wait()
+            server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -140,6 +152,7 @@ def serve_in_background(
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=STARTUP_TIMEOUT)
+        loop.close()
         server.close()
         bound.close()
 

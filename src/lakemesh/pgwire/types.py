@@ -355,6 +355,8 @@ def numeric_binary(value: decimal.Decimal | int) -> bytes:
 
     >>> numeric_binary(decimal.Decimal("-12345.678")).hex()
     '0003000140000003000109291a7c'
+    >>> _numeric_from_binary(numeric_binary(decimal.Decimal("0.0001")))
+    Decimal('0.0001')
     """
     number = decimal.Decimal(value)
     if number.is_nan():
@@ -366,6 +368,7 @@ def numeric_binary(value: decimal.Decimal | int) -> bytes:
     if exponent > 0:
         text += "0" * exponent
         exponent = 0
+    text = text.rjust(-exponent, "0")  # 0.0001: digits "1", four places
     integer_part = text[: len(text) + exponent] if exponent else text
     fraction_part = text[len(text) + exponent :] if exponent else ""
     integer_part = integer_part.lstrip("0")
