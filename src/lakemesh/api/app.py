@@ -12,6 +12,7 @@ from lakemesh.api.openapi import install_openapi
 from lakemesh.api.routes import (
     attributes,
     audit,
+    checks,
     crawls,
     databases,
     doctor,
@@ -90,6 +91,7 @@ def create_app(hub: Hub) -> FastAPI:
     # The crawler (and onboarding, which crawls) and the mesh's plan and apply run transactions
     # of their own: their routers authenticate outside the request's.
     api.include_router(crawls.router)
+    api.include_router(checks.router)
     api.include_router(onboarding.router)
     api.include_router(queries.router)
     api.include_router(mesh.router)

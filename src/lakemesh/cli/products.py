@@ -205,3 +205,62 @@ def deprecate(
     with connect(ctx) as client:
         product = client.deprecate_product(name, message=message)
     out(ctx).done(product, f"Deprecated data product {product['name']}")
+
+
+RESULT_COLUMNS = [
+    ("rule", "rule"),
+    ("status", "status"),
+    ("value", "value"),
+    ("must be", "threshold"),
+    ("unit", "unit"),
+    ("rows", "rows_scanned"),
+    ("ms", "duration_ms"),
+    ("failing keys / message", "note"),
+]
+RUN_COLUMNS = [
+    ("run", "id"),
+    ("status", "status"),
+    ("passed", "passed"),
+    ("trigger", "trigger"),
+    ("as", "principal"),
+    ("contract", "contract_version"),
+    ("finished", "finished_at"),
+]
+
+
+def _result_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**result, "note": result.get("message") or result.get("sample") or ""}
+        for result in run["results"]
+    ]
+
+
+@app.command("check")
+def check(ctx: typer.Context, name: Name) -> None:
+    """Run the product's contract checks now, as service:quality@DOMAIN through the gateway
+    (the domain's admins). Exits 1 when a rule failed or could not be measured."""
+    with connect(ctx) as client:
+        run = client.check_product(name)
+    out(ctx).table(
+        run,
+        RESULT_COLUMNS,
+        rows=_result_rows(run),
+        title=f"{name}: {run['status']} ({run['rules_passed']}/{run['rules_total']} passed, "
+        f"as {run['principal']})",
+        empty="The contract has no rule lakemesh runs.",
+    )
+    if run["status"] != "passed":
+        raise typer.Exit(1)
+
+
+@app.command("checks")
+def checks(
+    ctx: typer.Context,
+    name: Name,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=200, help="How many runs.")] = 20,
+) -> None:
+    """The product's latest check runs, newest first (JSON: each run with its results)."""
+    with connect(ctx) as client:
+        runs = client.product_checks(name, limit=limit)
+    rows = [{**run, "passed": f"{run['rules_passed']}/{run['rules_total']}"} for run in runs]
+    out(ctx).table(runs, RUN_COLUMNS, rows=rows, empty=f"{name} was never checked.")

@@ -88,6 +88,7 @@ class Action(StrEnum):
     PRINCIPAL_SHOW = "principal.show"
     PRINCIPAL_UPDATE = "principal.update"
 
+    PRODUCT_CHECK = "product.check"
     PRODUCT_DEPRECATE = "product.deprecate"
     PRODUCT_PUBLISH = "product.publish"
 

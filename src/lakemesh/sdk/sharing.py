@@ -113,6 +113,17 @@ class SharingMethods(ApiBase):
         result: list[dict[str, Any]] = self._get("/products/search", text=text, tags=tags)
         return result
 
+    def check_product(self, name: str) -> dict[str, Any]:
+        """Run the product's contract checks now (its domain's admins); returns the run with
+        each rule's value, threshold and status."""
+        result: dict[str, Any] = self.request("POST", f"/products/{segment(name)}/checks")
+        return result
+
+    def product_checks(self, name: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The product's latest check runs, newest first."""
+        result: list[dict[str, Any]] = self._get(f"/products/{segment(name)}/checks", limit=limit)
+        return result
+
     def get_product(self, name: str) -> dict[str, Any]:
         """One product with its tables' columns (``warning`` is set when it is deprecated)."""
         result: dict[str, Any] = self._get(f"/products/{segment(name)}")

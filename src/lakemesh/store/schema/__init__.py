@@ -30,6 +30,7 @@ from lakemesh.store.schema.identity import (
     GroupMember,
     Principal,
 )
+from lakemesh.store.schema.quality import QualityResult, QualityRun
 from lakemesh.store.schema.queries import QueryRecord, Workgroup
 from lakemesh.store.schema.sharing import (
     DataProduct,
@@ -69,6 +70,8 @@ __all__ = [
     "PolicyChangeRow",
     "PolicyVersion",
     "Principal",
+    "QualityResult",
+    "QualityRun",
     "QueryRecord",
     "ResourceLink",
     "SchemaVersion",

@@ -1,0 +1,401 @@
+"""Running a data product's contract checks through the governed gateway.
+
+The checks run as the producer domain's quality service principal, ``service:quality@DOMAIN``:
+a principal the domain's admins create and grant what it should read, so a check reads exactly
+what that principal may (row filters and masks apply to it as to anyone). Each table's library
+metrics are computed in one statement; each ``sql`` rule is one statement more; a failing rule
+adds one small query for a sample of its failing rows' keys (primary-key columns, PII columns
+left out). Every statement is recorded in the query history as that principal's, and the run is
+kept with its results (:mod:`lakemesh.contracts.history`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lakemesh import audit, clock
+from lakemesh.authz.decisions import decide
+from lakemesh.contracts import Contract, QualityRule, SchemaObject, TableShape, validate_contract
+from lakemesh.contracts.history import (
+    ERROR,
+    FAILED,
+    PASSED,
+    describe_run,
+    product_runs,
+    run_status,
+)
+from lakemesh.contracts.metrics import (
+    ROWS_ALIAS,
+    metric_value,
+    metrics_sql,
+    sample_sql,
+    sql_rule_statement,
+)
+from lakemesh.contracts.rules import LIBRARY, SQL
+from lakemesh.errors import InvalidInputError, LakemeshError, NotFoundError
+from lakemesh.hub import Hub
+from lakemesh.identity.actors import load_actor
+from lakemesh.identity.principals import get_principal
+from lakemesh.model.actions import Action
+from lakemesh.model.actors import Actor
+from lakemesh.model.names import parse_resource
+from lakemesh.model.permissions import Permission
+from lakemesh.query.service import run as run_query
+from lakemesh.sharing.product_contracts import table_shapes
+from lakemesh.sharing.products import resource, show_product
+from lakemesh.store.schema import DataProduct, QualityResult, QualityRun
+
+MANUAL, SCHEDULE, CRAWL = "manual", "schedule", "crawl"
+PII_VALUES = ("pii", "restricted")
+"""Tag values and classifications whose columns never appear in a failure sample."""
+
+
+def quality_principal(domain: str) -> str:
+    """The principal a domain's checks run as."""
+    return f"service:quality@{domain}"
+
+
+@dataclass
+class TablePlan:
+    """What to check on one product table."""
+
+    name: str  # domain.database.table
+    shape: TableShape
+    rules: list[QualityRule] = field(default_factory=list)
+    keys: tuple[str, ...] = ()
+    private: frozenset[str] = frozenset()
+    readable: frozenset[str] = frozenset()
+
+
+@dataclass
+class Measured:
+    """A result before it is stored."""
+
+    rule: QualityRule
+    table: str
+    status: str
+    value: float | None = None
+    rows_scanned: int | None = None
+    duration_ms: int = 0
+    sample: list[dict[str, Any]] | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """Everything a run needs, read in one transaction."""
+
+    product: DataProduct
+    contract: Contract
+    runner: Actor
+    tables: list[TablePlan]
+    unmatched: list[QualityRule]
+    unreadable: list[Measured]
+
+
+Runner = Callable[[str], tuple[list[dict[str, Any]], int]]
+
+
+def _private_columns(shape: TableShape, item: SchemaObject | None) -> frozenset[str]:
+    private = {
+        column
+        for column, tags in shape.column_tags.items()
+        if any(str(value).lower() in PII_VALUES for value in tags.values())
+    }
+    if item is not None:
+        private |= {
+            prop.name
+            for prop in item.properties
+            if (prop.classification or "").lower() in PII_VALUES
+        }
+    return frozenset(column.lower() for column in private)
+
+
+def plan_checks(hub: Hub, *, actor: Actor, product: str) -> CheckPlan:
+    """Authorize the run (the product's domain admins) and read what it checks.
+
+    Raises:
+        NotFoundError: no such product (or one ``actor`` may not see).
+        AccessDeniedError: ``actor`` does not administer the product's domain (audited).
+        InvalidInputError: the product has no contract, or its domain no quality principal.
+    """
+    with hub.read() as session:
+        row = show_product(session, actor=actor, name=product)
+        actor.require_domain_admin(
+            row.domain.name, action=Action.PRODUCT_CHECK, resource=resource(product)
+        )
+        if not row.contract:
+            raise InvalidInputError(
+                f"Data product {product} has no contract: there is nothing to check",
+                details={"product": product},
+            )
+        contract = validate_contract(row.contract)
+        ref = quality_principal(row.domain.name)
+        try:
+            runner = load_actor(session, get_principal(session, ref))
+        except NotFoundError:
+            raise InvalidInputError(
+                f"Checks of {product} run as {ref}, which does not exist: create it and grant it "
+                f"SELECT on the product's tables",
+                details={"product": product, "principal": ref},
+            ) from None
+        tables = [item.table for item in row.tables]
+        shapes = table_shapes(session, tables)
+        full = {shape.name: f"{row.domain.name}.{shape.name}" for shape in shapes}
+        objects = {item.name: item for item in contract.tables}
+        plans: dict[str, TablePlan] = {}
+        unmatched: list[QualityRule] = []
+        unreadable: list[Measured] = []
+        for rule in contract.rules:
+            if not rule.runnable:
+                continue
+            shape = _shape_named(shapes, rule.table)
+            if shape is None:
+                unmatched.append(rule)
+                continue
+            plan = plans.get(shape.name)
+            if plan is None:
+                item = objects.get(rule.table)
+                private = _private_columns(shape, item)
+                keys = tuple(
+                    key for key in (item.primary_key if item else ()) if key.lower() not in private
+                )
+                readable = _readable(session, runner, full[shape.name])
+                plan = TablePlan(full[shape.name], shape, [], keys, private, readable)
+                plans[shape.name] = plan
+            hidden = [c for c in rule.columns if c.lower() not in plan.readable]
+            if hidden or not plan.readable:
+                what = f"{plan.name}.{hidden[0]}" if hidden else plan.name
+                message = f"{runner.ref} lacks SELECT on {what}"
+                unreadable.append(Measured(rule, plan.name, ERROR, message=message))
+                continue
+            plan.rules.append(rule)
+        return CheckPlan(row, contract, runner, list(plans.values()), unmatched, unreadable)
+
+
+def _readable(session: Session, runner: Actor, table: str) -> frozenset[str]:
+    """The columns ``runner`` may SELECT of ``table`` (the gateway enforces it again)."""
+    decision = decide(
+        session, actor=runner, permission=Permission.SELECT, resource=parse_resource(table)
+    )
+    return frozenset(c.lower() for c in decision.columns) if decision.allowed else frozenset()
+
+
+def _shape_named(shapes: Sequence[TableShape], name: str) -> TableShape | None:
+    wanted = name.lower()
+    for shape in shapes:
+        if wanted in (shape.name.lower(), shape.name.rsplit(".", 1)[-1].lower()):
+            return shape
+    return None
+
+
+def gateway_runner(hub: Hub, runner: Actor) -> Runner:
+    """Runs one statement through the governed gateway as ``runner``: rows and milliseconds."""
+
+    def run(sql: str) -> tuple[list[dict[str, Any]], int]:
+        outcome = run_query(hub, actor=runner, sql=sql)
+        return outcome.result.table.to_pylist(), outcome.duration_ms
+
+    return run
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _sample_keys(plan: TablePlan, rule: QualityRule) -> list[str]:
+    """The columns a failure sample of ``rule`` shows (never a PII column)."""
+    if rule.metric == "duplicateValues":
+        return [column for column in rule.columns if column.lower() not in plan.private]
+    if plan.keys:
+        return list(plan.keys)
+    column = rule.column
+    return [column] if column and column.lower() not in plan.private else []
+
+
+def _sample(run: Runner, plan: TablePlan, rule: QualityRule) -> list[dict[str, Any]] | None:
+    statement = sample_sql(plan.name, rule, _sample_keys(plan, rule), plan.shape.columns)
+    if statement is None:
+        return None
+    try:
+        rows, _ = run(statement)
+    except LakemeshError:
+        return None
+    return [{key: _plain(value) for key, value in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able form of a sampled value (dates and decimals as text)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def measure_library(run: Runner, plan: TablePlan) -> list[Measured]:
+    """Every library metric of one table, in one statement, compared with its threshold."""
+    rules = [rule for rule in plan.rules if rule.type == LIBRARY]
+    if not rules:
+        return []
+    statement = metrics_sql(plan.name, rules, plan.shape.columns)
+    try:
+        rows, duration = run(statement)
+    except LakemeshError as error:
+        return [Measured(rule, plan.name, ERROR, message=error.message) for rule in rules]
+    values = rows[0]
+    scanned = int(values[ROWS_ALIAS])
+    measured: list[Measured] = []
+    for position, rule in enumerate(rules):
+        value = metric_value(rule, _number(values[f"m{position}"]), scanned)
+        passed = rule.passes(value)
+        measured.append(
+            Measured(
+                rule,
+                plan.name,
+                PASSED if passed else FAILED,
+                value,
+                scanned,
+                duration,
+                None if passed else _sample(run, plan, rule),
+            )
+        )
+    return measured
+
+
+def measure_sql(run: Runner, plan: TablePlan) -> list[Measured]:
+    """Each ``sql`` rule of one table: the single value its query returns."""
+    measured: list[Measured] = []
+    for rule in plan.rules:
+        if rule.type != SQL:
+            continue
+        started = time.perf_counter()
+        try:
+            rows, duration = run(sql_rule_statement(rule, plan.name))
+        except LakemeshError as error:
+            elapsed = int((time.perf_counter() - started) * 1000)
+            measured.append(
+                Measured(rule, plan.name, ERROR, None, None, elapsed, None, error.message)
+            )
+            continue
+        first = next(iter(rows[0].values()), None) if rows else None
+        value = _number(first)
+        if value is None:
+            message = f"the query returned no number (got {first!r})"
+            measured.append(Measured(rule, plan.name, ERROR, None, None, duration, None, message))
+            continue
+        status = PASSED if rule.passes(value) else FAILED
+        measured.append(Measured(rule, plan.name, status, value, None, duration))
+    return measured
+
+
+def _result_row(item: Measured) -> QualityResult:
+    rule = item.rule
+    return QualityResult(
+        rule=rule.key,
+        table=item.table,
+        column=rule.column,
+        kind=rule.type,
+        metric=rule.metric,
+        dimension=rule.dimension,
+        threshold=rule.threshold_text,
+        unit=rule.unit,
+        value=item.value,
+        status=item.status,
+        rows_scanned=item.rows_scanned,
+        duration_ms=item.duration_ms,
+        sample=item.sample,
+        message=item.message,
+        details={"implied_by": rule.implied_by} if rule.implied_by else {},
+    )
+
+
+def store_run(
+    hub: Hub,
+    *,
+    actor: Actor,
+    plan: CheckPlan,
+    measured: Sequence[Measured],
+    extra: Sequence[QualityResult] = (),
+    trigger: str,
+    started_at: datetime,
+) -> dict[str, Any]:
+    """Keep the run and its results, and audit it, in one transaction."""
+    results = [_result_row(item) for item in measured] + list(extra)
+    name = plan.product.name
+    with hub.transaction() as session:
+        run = QualityRun(
+            product_id=plan.product.id,
+            contract_version=plan.contract.version,
+            principal=plan.runner.ref,
+            requested_by=actor.ref,
+            trigger=trigger,
+            status=run_status(result.status for result in results),
+            started_at=started_at,
+            finished_at=clock.now(),
+            rules_total=len(results),
+            rules_passed=sum(result.status == PASSED for result in results),
+            results=results,
+        )
+        session.add(run)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor.ref,
+            action=Action.PRODUCT_CHECK,
+            resource=resource(name),
+            details={
+                "run": run.id,
+                "status": run.status,
+                "trigger": trigger,
+                "principal": plan.runner.ref,
+                "failed": [r.rule for r in results if r.status != PASSED],
+            },
+        )
+        return describe_run(run, product=name, samples=True)
+
+
+def run_checks(hub: Hub, *, actor: Actor, product: str, trigger: str = MANUAL) -> dict[str, Any]:
+    """Run the product's contract checks now and keep the results; returns the run.
+
+    Raises:
+        NotFoundError, AccessDeniedError, InvalidInputError: see :func:`plan_checks`.
+    """
+    plan = plan_checks(hub, actor=actor, product=product)
+    started_at = clock.now()
+    run = gateway_runner(hub, plan.runner)
+    measured: list[Measured] = [
+        Measured(rule, rule.table, ERROR, message=f"{rule.table} is not a table of {product}")
+        for rule in plan.unmatched
+    ]
+    measured += plan.unreadable
+    for table in plan.tables:
+        measured += measure_library(run, table)
+        measured += measure_sql(run, table)
+    return store_run(
+        hub, actor=actor, plan=plan, measured=measured, trigger=trigger, started_at=started_at
+    )
+
+
+def check_history(
+    session: Session, *, actor: Actor, product: str, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The product's latest runs, newest first, for anyone who may see the product; failure
+    samples only for the admins of its domain."""
+    row = show_product(session, actor=actor, name=product)
+    samples = actor.administers(row.domain.name)
+    return [
+        describe_run(run, product=row.name, samples=samples)
+        for run in product_runs(session, row.id, limit=max(1, min(limit, 200)))
+    ]
