@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.authz.visibility import require_visible, visible
+from lakemesh.authz import require_visible, visible
 from lakemesh.catalog.locations import owning_location
 from lakemesh.errors import AlreadyExistsError, ConflictError, NotFoundError
 from lakemesh.identity.principals import get_domain_row

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from lakemesh.authz.decisions import decide
+from lakemesh.authz import decide
 from lakemesh.authz.guardrail_rules import LOCATION_PREFIXES, list_guardrails, location_prefixes
 from lakemesh.errors import AccessDeniedError
 from lakemesh.hub import Hub

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz import visible
 from lakemesh.authz.guardrail_checks import check_location_prefixes
-from lakemesh.authz.visibility import visible
 from lakemesh.catalog.location_rules import (
     check_may_register,
     check_not_reserved,

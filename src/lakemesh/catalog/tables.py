@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.authz.visibility import require_visible, visible
+from lakemesh.authz import require_visible, visible
 from lakemesh.catalog.databases import database_not_found, get_database_row
 from lakemesh.catalog.locations import owning_location
 from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError

@@ -36,15 +36,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from lakemesh import clock
-from lakemesh.authz import guardrail_checks, guardrail_rules
+from lakemesh.authz import CatalogNames, grant_rule, guardrail_checks, guardrail_rules, policy_index
 from lakemesh.authz.grant_reach import (
     catalog_tables,
     may_overlap,
     sensitive_columns,
     tables_reached,
 )
-from lakemesh.authz.loader import CatalogNames, grant_rule
-from lakemesh.authz.state import policy_index
 from lakemesh.catalog.location_rules import reserved_reason
 from lakemesh.errors import InvalidInputError
 from lakemesh.hub import Hub

@@ -8,8 +8,7 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.authz.decisions import decide
-from lakemesh.authz.state import policy_index
+from lakemesh.authz import decide, policy_index
 from lakemesh.catalog.locations import list_locations
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.identity.attributes import attribute_sources

@@ -7,9 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.authz.decisions import subject_of
-from lakemesh.authz.loader import CatalogNames, grant_rule
-from lakemesh.authz.state import policy_index
+from lakemesh.authz import CatalogNames, grant_rule, policy_index, subject_of
 from lakemesh.identity.principals import find_principal, get_principal
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_principal, parse_resource

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.authz.loader import CatalogNames, grant_rule
+from lakemesh.authz import CatalogNames, grant_rule
 from lakemesh.catalog.databases import get_database_row
 from lakemesh.catalog.tables import get_table_row
 from lakemesh.errors import InvalidInputError, NotFoundError

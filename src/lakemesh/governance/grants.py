@@ -14,11 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.authz.decisions import subject_of
+from lakemesh.authz import CatalogNames, grant_rule, policy_index, require_seen, subject_of
 from lakemesh.authz.guardrail_checks import check_grant
-from lakemesh.authz.loader import CatalogNames, grant_rule
-from lakemesh.authz.state import policy_index
-from lakemesh.authz.visibility import require_seen
 from lakemesh.errors import NotFoundError
 from lakemesh.governance.grant_listing import GrantSeer, describe_grant, list_grants
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target

@@ -15,9 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit
-from lakemesh.authz.decisions import require
-from lakemesh.authz.state import policy_index
-from lakemesh.authz.visibility import require_visible, visible
+from lakemesh.authz import policy_index, require, require_visible, visible
 from lakemesh.catalog.tables import describe_table, table_name
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.governance.tagged import TaggedObject, own_tags, tagged_object

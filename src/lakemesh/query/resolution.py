@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from lakemesh.authz.decisions import decide
-from lakemesh.authz.visibility import visible
+from lakemesh.authz import decide, visible
 from lakemesh.catalog.location_rules import shown
 from lakemesh.catalog.locations import list_locations
 from lakemesh.catalog.tables import get_table_row, table_name

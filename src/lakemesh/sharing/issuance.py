@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakemesh.authz import policy_index
 from lakemesh.authz.share_status import ACCEPTED, share_statuses
-from lakemesh.authz.state import policy_index
 from lakemesh.errors import ConflictError, NotFoundError
 from lakemesh.governance import grants
 from lakemesh.governance.grant_targets import build_row, same_target

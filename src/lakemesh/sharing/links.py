@@ -24,9 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.authz.decisions import decide
+from lakemesh.authz import decide, require_visible, visible
 from lakemesh.authz.share_status import DECLINED
-from lakemesh.authz.visibility import require_visible, visible
 from lakemesh.catalog.databases import create_database, drop_database, get_database_row
 from lakemesh.catalog.tables import get_table_row, list_tables
 from lakemesh.errors import (

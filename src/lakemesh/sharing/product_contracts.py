@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakemesh.authz import policy_index
 from lakemesh.authz.guardrail_rules import CONTRACT_CLASSIFICATION, label, list_guardrails
-from lakemesh.authz.state import policy_index
 from lakemesh.catalog.tables import table_name
 from lakemesh.contracts import (
     Contract,

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.authz import policy_index
 from lakemesh.authz.guardrail_checks import check_shareable
-from lakemesh.authz.state import policy_index
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.contracts import validate_contract
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.authz.loader import CatalogNames, grant_rule
+from lakemesh.authz import CatalogNames, grant_rule, policy_index
 from lakemesh.authz.share_status import (
     ACCEPTED,
     ANY_DOMAIN,
@@ -28,7 +28,6 @@ from lakemesh.authz.share_status import (
     share_statuses,
     shared_domain,
 )
-from lakemesh.authz.state import policy_index
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
