@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.authz.state import policy_index
+from lakemesh.authz import policy_index
 from lakemesh.errors import LakemeshError, NotFoundError
 from lakemesh.hub import Hub
 from lakemesh.meshfile import changes as handlers

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.authz.decisions import decide
+from lakemesh.authz import decide
 from lakemesh.contracts import Contract, QualityRule, SchemaObject, TableShape, validate_contract
 from lakemesh.contracts.history import (
     ERROR,
