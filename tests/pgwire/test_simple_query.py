@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from lakemesh import audit
+from lakemesh.query.history import list_history
 from tests.factories.query import BOB, CUSTOMERS, MIA, NOBODY
 
 from .conftest import PgMesh
@@ -78,3 +79,34 @@ def test_session_commands_are_answered_without_the_engine(pg: PgMesh) -> None:
         assert connection.execute("SHOW server_version").fetchone() == ("16.0",)
         connection.execute("BEGIN")
         connection.execute("COMMIT")
+
+
+def test_search_path_completes_shorter_names(pg: PgMesh) -> None:
+    with pg.connect(BOB) as connection:
+        with pytest.raises(psycopg.Error) as info:
+            connection.execute("SELECT name FROM crm.customers")  # marketing.crm.customers
+        assert info.value.sqlstate == "42501"
+        connection.execute("SET search_path = sales")
+        two = connection.execute("SELECT name FROM crm.customers ORDER BY name").fetchall()
+        connection.execute("SET search_path TO 'sales.crm', \"$user\"")
+        assert connection.execute("SHOW search_path").fetchone() == ("sales.crm,$user",)
+        one = connection.execute("SELECT name FROM customers ORDER BY name").fetchall()
+        # what the search path completes is still governed
+        with pytest.raises(psycopg.Error) as info:
+            connection.execute("SELECT email FROM customers")
+        assert info.value.sqlstate == "42501"
+        assert f"lacks SELECT on {CUSTOMERS}.email" in str(info.value)
+    expected = sorted((r["name"],) for r in pg.mesh.raw(CUSTOMERS).to_pylist())
+    assert two == one == expected
+
+
+def test_the_workgroup_comes_from_the_connection_or_a_setting(pg: PgMesh) -> None:
+    with pg.connect(MIA, options="-c workgroup=nowhere") as connection:
+        with pytest.raises(psycopg.Error) as info:
+            connection.execute("SELECT 1")
+        assert "Workgroup does not exist: nowhere" in str(info.value)
+        connection.execute("SET workgroup = primary")
+        assert connection.execute("SELECT 1").fetchone() == (1,)
+    with pg.mesh.hub.read() as session:
+        rows = list_history(session, actor=pg.mesh.actor(MIA), limit=5)
+    assert {row.workgroup for row in rows} == {"nowhere", "primary"}

@@ -520,6 +520,7 @@ class Connection:
                     sql=sql,
                     workgroup=session.workgroup,
                     cancellation=cancellation,
+                    search_path=session.search_path,
                 )
             )
         finally:

@@ -141,6 +141,35 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
     )
 
 
+def resolve_in_path(
+    session: Session, *, actor: Actor, parts: Parts, search_path: Sequence[str] = ()
+) -> TableAccess:
+    """The table ``parts`` names, trying the ``search_path`` (as PostgreSQL clients set it) for
+    names shorter than three parts: a ``DOMAIN`` entry completes ``database.table``, a
+    ``DOMAIN.DATABASE`` entry completes ``table``; the first entry that resolves wins, then the
+    name as written (``database.table`` in the actor's own domain).
+
+    Raises:
+        AccessDeniedError, NotFoundError, StorageError: as :func:`resolve_table`, for the first
+            candidate when none resolves.
+    """
+    candidates: list[Parts] = []
+    if len(parts) < 3:
+        for entry in search_path:
+            prefix = tuple(entry.lower().split("."))
+            if len(prefix) + len(parts) == 3:
+                candidates.append((*prefix, *parts))
+    candidates.append(parts)
+    first: AccessDeniedError | NotFoundError | None = None
+    for candidate in dict.fromkeys(candidates):
+        try:
+            return resolve_table(session, actor=actor, parts=candidate)
+        except (AccessDeniedError, NotFoundError) as error:
+            first = first or error
+    assert first is not None
+    raise first
+
+
 @dataclass(frozen=True)
 class DataFiles:
     """A table's data files and their sizes from the listing (same order)."""

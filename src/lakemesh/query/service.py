@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,7 +54,7 @@ from lakemesh.query.history import (
     start_queued,
 )
 from lakemesh.query.plans import ParsedStatement
-from lakemesh.query.resolution import resolve_table
+from lakemesh.query.resolution import resolve_in_path
 from lakemesh.query.rewrite import resolve_tables
 from lakemesh.query.table import TableAccess, scan_bytes
 from lakemesh.query.validate import MAX_SQL_BYTES_SETTING
@@ -120,8 +120,12 @@ def run(
     cancellation: Cancellation | None = None,
     keep_result: ResultKeeper | None = None,
     wait_for_slot: bool = False,
+    search_path: Sequence[str] = (),
 ) -> QueryOutcome:
     """Run ``sql`` for ``actor`` in ``workgroup`` (``primary`` when None) and record it.
+
+    ``search_path`` completes names shorter than three parts (``DOMAIN`` or ``DOMAIN.DATABASE``
+    entries, :func:`~lakemesh.query.resolution.resolve_in_path`), as PostgreSQL clients set it.
 
     A job (``mode="async"``) passes the id of its queued history row and a ``cancellation``;
     with ``wait_for_slot``, a concurrency limit leaves it queued (:class:`SlotBusyError`).
@@ -147,7 +151,7 @@ def run(
     prepared: _Prepared | None = None
     reached_engine = False
     try:
-        prepared = _prepare(hub, actor=actor, sql=sql, facts=facts)
+        prepared = _prepare(hub, actor=actor, sql=sql, facts=facts, search_path=search_path)
         settings = prepared.settings
         if _needs_admission(settings, mode):
             _admit(hub, facts=facts, prepared=prepared, wait_for_slot=wait_for_slot)
@@ -212,7 +216,9 @@ def _record_failure(
         record_failure(session, facts, error, duration_ms=_elapsed_ms(timer))
 
 
-def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepared:
+def _prepare(
+    hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts, search_path: Sequence[str] = ()
+) -> _Prepared:
     """Step 1, in one read transaction: the statement prepared (parsed once, cached by its
     text), each table it names resolved once, the engine's storage checked before the engine
     loads. Errors leave the transaction before they are raised, so the hub does not audit a
@@ -226,7 +232,7 @@ def _prepare(hub: Hub, *, actor: Actor, sql: str, facts: QueryFacts) -> _Prepare
             names: list[str] = []
 
             def resolve(parts: tuple[str, ...]) -> TableAccess:
-                table = resolve_table(session, actor=actor, parts=parts)
+                table = resolve_in_path(session, actor=actor, parts=parts, search_path=search_path)
                 names.append(table.name)
                 facts.tables = list(dict.fromkeys(names))
                 return table
