@@ -10,7 +10,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
-from lakemesh.cli.query import human_bytes
+from lakemesh.cli.results import human_bytes
 from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
