@@ -155,6 +155,14 @@ class HubUnreachableError(LakemeshError):
     exit_code = 7
 
 
+class DecisionsDifferError(LakemeshError):
+    """Two hubs (or decision snapshots) decide differently: a disaster-recovery drill failed."""
+
+    status = 409
+    error_type = "decisions_differ"
+    exit_code = 11
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -176,6 +184,7 @@ ERROR_TYPES: dict[str, type[LakemeshError]] = {
         LimitExceededError,
         StorageError,
         HubUnreachableError,
+        DecisionsDifferError,
     )
 }
 """Every public error class by its error type (the ``type`` of the JSON error shape)."""

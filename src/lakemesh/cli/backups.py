@@ -23,7 +23,7 @@ TableProgress = Callable[[str, int], None]
 DATABASE_URL_HELP = "The store's database (postgresql+psycopg://USER@HOST/DB)"
 
 
-def _local(globals_: GlobalOptions, command: str) -> None:
+def local_only(globals_: GlobalOptions, command: str) -> None:
     if globals_.hub:
         raise InvalidInputError(
             f"lakemesh {command} works on a hub home (--home) or its database (--database-url), "
@@ -79,7 +79,7 @@ def backup(
     from lakemesh.backups.backup import backup as take_backup
 
     globals_ = options(ctx)
-    _local(globals_, "backup")
+    local_only(globals_, "backup")
     home = globals_.hub_home
     if database_url is None and not home.exists():
         raise InvalidInputError(
@@ -122,7 +122,7 @@ def restore(
     from lakemesh.backups.restore import restore as run_restore
 
     globals_ = options(ctx)
-    _local(globals_, "restore")
+    local_only(globals_, "restore")
     home = globals_.home.absolute()
     with _table_progress(globals_, "Restoring") as progress:
         summary = run_restore(

@@ -37,6 +37,7 @@ from lakemesh.cli import (
     principals,
     products,
     query,
+    recovery,
     session,
     shares,
     subscriptions,
@@ -205,6 +206,7 @@ app.command("restore")(backups.restore)
 app.command("export")(mesh.export)
 app.command("plan")(mesh.plan)
 app.command("apply")(mesh.apply)
+app.add_typer(recovery.app, name="decisions")
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok · 1 unexpected error or failed check (audit verify) · 2 usage · "
     "3 not found · 4 unauthenticated or access denied · 5 already exists or conflict · "
     "6 invalid input · 7 hub unreachable · 8 limit exceeded · 9 storage error · "
-    "10 port in use (serve, demo)."
+    "10 port in use (serve, demo) · 11 decisions differ (dr-check, decisions compare)."
 )
 
 

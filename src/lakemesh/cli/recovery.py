@@ -1,0 +1,121 @@
+"""``lakemesh decisions snapshot|compare`` and ``lakemesh dr-check``: every principal's SELECT
+decision on every table, written down, compared, and checked against a rebuilt hub.
+
+Like ``backup``, they read hub stores directly (a hub home or a database URL), not through a hub.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lakemesh.cli import output
+from lakemesh.cli.backups import local_only
+from lakemesh.cli.context import GlobalOptions, options
+
+app = typer.Typer(
+    help="Decision snapshots: every principal's SELECT decision on every table (allowed, "
+    "columns, row filter, masks, reasons), written down and compared.",
+    no_args_is_help=True,
+)
+
+SOURCE_HELP = "A hub home (folder), a store's database URL, or a snapshot file (JSON)."
+
+
+def _home_source(globals_: GlobalOptions) -> str:
+    home = globals_.hub_home
+    return str(home.path) if home.exists() else home.database_url()
+
+
+@app.command("snapshot")
+def snapshot(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None,
+        typer.Argument(help="A hub home or a store's database URL; default: --home."),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the snapshot here (default: stdout)."),
+    ] = None,
+) -> None:
+    """Write every principal's SELECT decision on every table as JSON, in a stable order.
+
+    Grant ids are left out of the reasons and predicates are sorted, so two hubs with the same
+    governance give the same text (compare them with lakemesh decisions compare).
+    """
+    from lakemesh.recovery.checks import snapshot_of
+
+    globals_ = options(ctx)
+    local_only(globals_, "decisions snapshot")
+    taken = snapshot_of(source or _home_source(globals_))
+    document = taken.to_dict()
+    if file is None:
+        output.print_json(document)
+        return
+    _write(file, document)
+    summary = {
+        "file": str(file),
+        "principals": len(taken.principals),
+        "tables": len(taken.tables),
+        "allowed": len(taken.decisions),
+    }
+
+    def human() -> None:
+        output.success(
+            f"Wrote the decisions of {summary['principals']} principals on {summary['tables']} "
+            f"tables ({summary['allowed']} allowed) to {file}"
+        )
+
+    globals_.output.show(summary, human)
+
+
+def _write(file: Path, document: dict[str, Any]) -> None:
+    """Write beside ``file``, then rename: a snapshot is complete or absent."""
+    partial = file.with_name(file.name + ".partial")
+    partial.write_text(json.dumps(document, indent=1) + "\n")
+    partial.replace(file)
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    before: Annotated[str, typer.Argument(help=SOURCE_HELP)],
+    after: Annotated[str, typer.Argument(help=SOURCE_HELP)],
+) -> None:
+    """Print every decision that differs between BEFORE and AFTER; exit 11 if any does.
+
+    Each difference names the principal, the table, what changed (access, columns, row filter,
+    cells, masks, reasons; or a principal or table on one side only) and its value before and
+    after (--json: {"identical", "differences": [{"principal", "table", "aspect", "before",
+    "after"}], ...}). Two hubs are decided only where their inputs differ.
+    """
+    from lakemesh.recovery.checks import compare_sources
+
+    globals_ = options(ctx)
+    local_only(globals_, "decisions compare")
+    report = compare_sources(before, after)
+    show_report(globals_, report.to_dict(), report.lines())
+    if report.differences:
+        raise report.error()
+
+
+def show_report(globals_: GlobalOptions, result: dict[str, Any], lines: list[str]) -> None:
+    """A comparison: its differences, or that there are none."""
+
+    def human() -> None:
+        compared = (
+            f"{result['principals']} principals x {result['tables']} tables "
+            f"({result['decisions']} decisions) in {result['seconds']:.1f} s"
+        )
+        if result["identical"]:
+            output.success(f"Identical decisions: {compared}")
+            return
+        for text in lines:
+            output.line(text)
+        output.line(f"{len(result['differences'])} differences; compared {compared}")
+
+    globals_.output.show(result, human)
