@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,s3,spark]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,s3,spark,tables]'
 	touch $(STAMP)
 
 # The demo needs lakemesh alone: no dev tools, Spark or S3 (a fraction of the full install).

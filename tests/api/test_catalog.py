@@ -145,7 +145,9 @@ def test_table_errors(
     _, database = _catalog(admin, owner, tmp_path)
     base = {"name": f"{database}.t", "location": str(tmp_path / owner.domain / "t")}
     error = error_of(admin.post("/tables", json={**base, "format": "xls", "columns": COLUMNS}), 400)
-    assert error["message"] == "Unknown table format: xls (known: parquet, csv, json, iceberg)"
+    assert error["message"] == (
+        "Unknown table format: xls (known: parquet, csv, json, iceberg, delta)"
+    )
     error = error_of(admin.post("/tables", json={**base, "format": "csv", "columns": []}), 400)
     assert error["message"] == "A table needs at least one column"
     outside = {**base, "location": "/elsewhere/t", "format": "csv", "columns": COLUMNS}

@@ -111,9 +111,11 @@ REFUSED = [
     ("SELECT #1 FROM sales.crm.customers", "positional column"),
     ("SELECT * FROM sales.crm.customers PIVOT (count(*) FOR region IN ('EU'))", "PIVOT"),
     (
-        "SELECT * FROM sales.crm.customers AT (VERSION => 1)",
+        "SELECT * FROM sales.crm.customers AT (TIMESTAMP => 1)",
         "Not allowed in a query: .* on a table",
     ),
+    # time travel names a snapshot or version by number (Iceberg and Delta tables only)
+    ("SELECT * FROM sales.crm.customers AT (VERSION => x)", "must be a whole number"),
     # unparseable
     ("SELEC 1", "Could not parse the query: syntax error at line 1, column 7 near '1'"),
     ("SELECT 'unterminated", 'syntax error near "SELECT \'unterminated": an unterminated string'),

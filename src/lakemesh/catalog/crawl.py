@@ -20,8 +20,14 @@ from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.model.names import check_identifier
 from lakemesh.storage import Link, Properties, StorageBackend, backend_for, is_within
 from lakemesh.storage.formats import FILE_FORMATS, Schema, SchemaReader, file_format
+from lakemesh.storage.open_tables import (
+    DELTA_LOG_FOLDER,
+    describe_open_table,
+    open_table_roots,
+)
 from lakemesh.storage.partitions import parse_partition, partition_type
 from lakemesh.storage.s3 import describe_s3_error, storage_error
+from lakemesh.storage.table_metadata import OpenTable
 from lakemesh.storage.types import widen_type
 
 ProgressCallback = Callable[[int, int], None]
@@ -50,6 +56,7 @@ class DiscoveredTable:
     file_count: int
     total_bytes: int
     warnings: tuple[str, ...] = ()  # symbolic links skipped inside the table folder
+    open_table: OpenTable | None = None  # an Iceberg or Delta table's own metadata
 
 
 @dataclass
@@ -110,11 +117,77 @@ def discover(
     root_uri = backend.normalize(uri)
     listing, links = _list_files(backend, backend.to_path(root_uri), root_uri)
     root_name = (backend.segments(root_uri) or ("",))[-1]
+    listing, open_tables = _open_tables(backend, root_uri, root_name, listing)
     folders = _table_folders(root_uri, root_name, listing)
     files = [file for folder in folders for file in folder.files]
     schemas = _read_schemas(backend.filesystem(), files, progress)
     tables = [_describe(folder, schemas) for folder in folders]
+    names = {table.name: table.location for table in tables}
+    for table in open_tables:
+        if table.name in names:
+            raise InvalidInputError(
+                f"Table folders {names[table.name]} and {table.location} both make "
+                f"table name {table.name!r}",
+                details={"uris": [names[table.name], table.location]},
+            )
+    tables = sorted([*tables, *open_tables], key=lambda table: table.name)
     return _with_warnings(tables, links, backend, boundary, root_uri)
+
+
+Listing = list[tuple[tuple[str, ...], str, int]]
+
+
+def _open_tables(
+    backend: StorageBackend, root_uri: str, root_name: str, listing: Listing
+) -> tuple[Listing, list[DiscoveredTable]]:
+    """The Iceberg and Delta tables in the listing (the crawled folder itself, or a folder right
+    under it), described from their metadata, and the rest of the listing."""
+    roots = {
+        parts: table_format
+        for parts, table_format in open_table_roots(parts for parts, _, _ in listing).items()
+        if len(parts) <= 1
+    }
+    if () in roots:
+        roots = {(): roots[()]}
+    if not roots:
+        return listing, []
+    found: list[DiscoveredTable] = []
+    base = root_uri.rstrip("/")
+    for parts, table_format in sorted(roots.items()):
+        uri = f"{base}/{parts[0]}" if parts else root_uri
+        inside = {
+            path: size for file_parts, path, size in listing if file_parts[: len(parts)] == parts
+        }
+        table = describe_open_table(
+            backend.filesystem(),
+            table_format=table_format,
+            root=backend.to_path(uri),
+            files=inside,
+            uri=uri,
+        )
+        partitions = {name.lower() for name in table.partition_columns}
+        found.append(
+            DiscoveredTable(
+                name=_table_name(parts[0] if parts else root_name, uri),
+                location=uri,
+                format=table_format,
+                columns=tuple(
+                    DiscoveredColumn(name, column_type)
+                    for name, column_type in table.columns
+                    if name.lower() not in partitions
+                ),
+                partition_columns=tuple(
+                    DiscoveredColumn(name, column_type)
+                    for name, column_type in table.columns
+                    if name.lower() in partitions
+                ),
+                file_count=len(inside),
+                total_bytes=sum(inside.values()),
+                open_table=table,
+            )
+        )
+    rest = [entry for entry in listing if not any(entry[0][: len(p)] == p for p in roots)]
+    return rest, found
 
 
 def _uri(backend: StorageBackend, path: str) -> str:
@@ -186,7 +259,13 @@ def _list_files(
         if not path.startswith(prefix):
             return None
         parts = tuple(path[len(prefix) :].split("/"))
-        return None if any(part.startswith((".", "_")) for part in parts) else parts
+        hidden = [i for i, part in enumerate(parts) if part.startswith((".", "_"))]
+        if not hidden:
+            return parts
+        # A Delta table's log is the one hidden folder read (of the folder or a table in it).
+        (first, *others) = hidden
+        in_log = parts[first] == DELTA_LOG_FOLDER and first <= 1 and first < len(parts) - 1
+        return parts if in_log and not others else None
 
     listing = [
         (parts, path, size)

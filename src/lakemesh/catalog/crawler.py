@@ -10,10 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from lakemesh import audit
 from lakemesh.catalog.crawl import DiscoveredTable, discover
 from lakemesh.catalog.databases import ensure_database
 from lakemesh.catalog.locations import owning_location
+from lakemesh.catalog.snapshots import record_snapshots
 from lakemesh.catalog.tables import ColumnSpec, alter_table, create_table, get_table_row
 from lakemesh.errors import NotFoundError
 from lakemesh.hub import Hub
@@ -22,6 +25,7 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import real_uri
+from lakemesh.store.schema import Table
 
 
 @dataclass
@@ -46,6 +50,17 @@ class CrawledTable:
             "changes": self.changes,
             "warnings": self.warnings,
         }
+
+
+def _open_properties(found: DiscoveredTable) -> dict[str, str]:
+    """An Iceberg or Delta table's partition spec, current snapshot and identity."""
+    return found.open_table.catalog_properties() if found.open_table is not None else {}
+
+
+def _record_snapshots(session: Session, row: Table, found: DiscoveredTable) -> list[str]:
+    if found.open_table is None:
+        return []
+    return record_snapshots(session, row, found.open_table.snapshots)
 
 
 def _columns(found: DiscoveredTable) -> list[ColumnSpec]:
@@ -101,7 +116,9 @@ def crawl(
                     location=found.location,
                     format=found.format,
                     columns=columns,
+                    properties=_open_properties(found),
                 )
+                _record_snapshots(session, row, found)
                 results.append(
                     CrawledTable(
                         str(name),
@@ -115,10 +132,17 @@ def crawl(
                 )
                 continue
             before = row.schema_version
-            changes = alter_table(session, actor=actor, name=name, columns=columns)
+            properties = _open_properties(found)
+            if properties and all(row.properties.get(k) == v for k, v in properties.items()):
+                properties = {}
+            changes = alter_table(
+                session, actor=actor, name=name, columns=columns, properties=properties or None
+            )
             if row.location != found.location or row.format != found.format:
                 row.location, row.format = found.location, found.format
-            status = "updated" if row.schema_version != before else "unchanged"
+            new_snapshots = _record_snapshots(session, row, found)
+            changed = row.schema_version != before or new_snapshots
+            status = "updated" if changed else "unchanged"
             results.append(
                 CrawledTable(
                     str(name),

@@ -7,21 +7,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from lakemesh import audit, clock
 from lakemesh.authz import require_visible, visible
 from lakemesh.catalog.databases import database_not_found, get_database_row
 from lakemesh.catalog.locations import owning_location
+from lakemesh.catalog.snapshots import list_snapshots
 from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.storage import real_uri
+from lakemesh.storage.open_tables import OPEN_FORMATS
 from lakemesh.store.schema import Column, Database, Domain, SchemaVersion, Table
 
-FORMATS = ("parquet", "csv", "json", "iceberg")
+FORMATS = ("parquet", "csv", "json", "iceberg", "delta")
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,7 @@ def describe_database(row: Database) -> dict[str, Any]:
 
 def describe_table(row: Table) -> dict[str, Any]:
     """A table as ``lakemesh table show --json`` prints it."""
-    return {
+    described: dict[str, Any] = {
         "name": str(table_name(row)),
         "domain": row.database.domain.name,
         "database": row.database.name,
@@ -290,6 +292,13 @@ def describe_table(row: Table) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
+    if row.format in OPEN_FORMATS:
+        # Iceberg snapshots or Delta versions, as crawls recorded them.
+        session = object_session(row)
+        current = row.properties.get(f"{row.format}.current-snapshot") or None
+        described["current_snapshot"] = current
+        described["snapshots"] = list_snapshots(session, row) if session is not None else []
+    return described
 
 
 def visible_tables(

@@ -40,6 +40,12 @@ COLUMN_COLUMNS = [
     ("tags", "effective_tags"),
     ("description", "description"),
 ]
+SNAPSHOT_COLUMNS = [
+    ("snapshot", "id"),
+    ("committed", "committed_at"),
+    ("operation", "operation"),
+    ("schema version", "schema_version"),
+]
 SEARCH_COLUMNS = [("table", "name"), ("matching columns", "columns")]
 CHANGES = ("added", "changed", "removed")
 HISTORY_COLUMNS = [
@@ -84,7 +90,8 @@ def list_(
 
 @app.command("show")
 def show(ctx: typer.Context, name: Name) -> None:
-    """Show a table: location, format, columns with types, partition columns."""
+    """Show a table: location, format, columns with types, partition columns, and the
+    snapshots (Iceberg) or versions (Delta) crawls found."""
     with connect(ctx) as client:
         table = client.get_table(name)
 
@@ -92,6 +99,9 @@ def show(ctx: typer.Context, name: Name) -> None:
         output.print_record(with_tags(table), SHOW_FIELDS)
         columns = [with_tags(column) for column in table.get("columns", [])]
         output.print_table(columns, COLUMN_COLUMNS, empty="No columns.")
+        if table.get("snapshots") is not None:  # Iceberg snapshots, Delta versions
+            title = f"snapshots (current: {table.get('current_snapshot') or 'none'})"
+            output.print_table(table["snapshots"], SNAPSHOT_COLUMNS, title=title)
 
     out(ctx).show(table, human)
 

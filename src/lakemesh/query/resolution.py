@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import fsspec
 from sqlalchemy.orm import Session
 
 from lakemesh.authz import decide, visible
@@ -26,8 +27,9 @@ from lakemesh.model.names import IDENTIFIER, ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.query.table import FORMATS, TableAccess
 from lakemesh.sharing.links import follow_link
-from lakemesh.storage import Properties, S3Options, StorageBackend, backend_for, is_within
+from lakemesh.storage import Properties, S3Options, StorageBackend, backend_for, iceberg, is_within
 from lakemesh.storage.formats import file_format
+from lakemesh.storage.open_tables import OPEN_FORMATS
 from lakemesh.storage.registry import scheme_of
 from lakemesh.storage.s3 import S3_SCHEMES, storage_error
 from lakemesh.store.schema import Table
@@ -138,6 +140,7 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
         access=decision.access,
         sizes=files.sizes,
         s3=S3Options.resolve(properties) if is_s3(row.location) else None,
+        metadata=files.metadata,
     )
 
 
@@ -176,6 +179,7 @@ class DataFiles:
 
     paths: tuple[str, ...] = ()
     sizes: tuple[int, ...] = ()
+    metadata: str | None = None  # an Iceberg table's current metadata file
 
 
 def data_files(
@@ -232,11 +236,11 @@ def data_files(
         path
         for path in sorted(files)
         if path.startswith(prefix)
-        and _visible(path[len(prefix) :])
-        and _readable(path, row.format)
+        and _keeps(path[len(prefix) :], row.format)
         and os.path.realpath(path).startswith(real_prefix)
     )
-    return DataFiles(paths, tuple(files[path] for path in paths))
+    metadata = _iceberg_metadata(row, root, paths, filesystem)
+    return DataFiles(paths, tuple(files[path] for path in paths), metadata)
 
 
 # Characters DuckDB reads as a glob pattern (or the start of a URL's query or fragment) in a
@@ -261,9 +265,12 @@ def _object_files(row: Table, name: str, backend: StorageBackend) -> DataFiles:
     sizes: list[int] = []
     for path in sorted(entries):
         info = entries[path]
-        if info.get("type") != "file" or not _readable(path, row.format):
+        if info.get("type") != "file":
             continue
-        if path != root and not (path.startswith(prefix) and _visible(path[len(prefix) :])):
+        if path == root:
+            if not _readable(path, row.format):
+                continue
+        elif not (path.startswith(prefix) and _keeps(path[len(prefix) :], row.format)):
             continue
         if _PATTERN_CHARACTERS.intersection(path) or any(
             part in ("", ".", "..") for part in path.split("/")
@@ -271,7 +278,30 @@ def _object_files(row: Table, name: str, backend: StorageBackend) -> DataFiles:
             continue
         paths.append(f"s3://{path}")
         sizes.append(int(info.get("size") or 0))
-    return DataFiles(tuple(paths), tuple(sizes))
+    keys = [path.removeprefix("s3://") for path in paths]
+    metadata = _iceberg_metadata(row, root, keys, filesystem)
+    return DataFiles(tuple(paths), tuple(sizes), f"s3://{metadata}" if metadata else None)
+
+
+def _keeps(relative: str, table_format: str) -> bool:
+    """Whether a file under a table's folder belongs to the table: for Iceberg and Delta every
+    file does (the table's own metadata names those the engine opens), else the visible data
+    files of its format."""
+    if table_format in OPEN_FORMATS:
+        return True
+    return _visible(relative) and _readable(relative, table_format)
+
+
+def _iceberg_metadata(
+    row: Table, root: str, paths: Sequence[str], filesystem: fsspec.AbstractFileSystem
+) -> str | None:
+    """The current metadata file of an Iceberg table (None for other formats or no files)."""
+    if row.format != "iceberg" or not paths:
+        return None
+    try:
+        return iceberg.current_metadata(root, dict.fromkeys(paths, 0), filesystem)
+    except OSError as e:
+        raise _unlisted(str(table_name(row)), row, e) from e
 
 
 def is_s3(uri: str) -> bool:

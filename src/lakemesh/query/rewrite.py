@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlglot import exp
 
-from lakemesh.errors import AccessDeniedError
+from lakemesh.errors import AccessDeniedError, QueryRejectedError
 from lakemesh.query.columns import Reference, columns_read
 from lakemesh.query.guards import cell_guards
 from lakemesh.query.references import catalog_references, written_parts
 from lakemesh.query.secure import Scan, SecuredRelation, secure_relation
 from lakemesh.query.table import Resolver, TableAccess
+from lakemesh.query.time_travel import snapshot_of
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class TableRead:
     predicates: tuple[str, ...]
     masks: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    snapshot: str | None = None  # the Iceberg snapshot or Delta version read, when named
 
 
 @dataclass(frozen=True)
@@ -112,16 +114,22 @@ def rewrite(
     else:
         table_nodes = list(statement.find_all(exp.Table))
         nodes = [table_nodes[i] for i in positions]
-    references = [Reference(node=node, table=tables[written_parts(node)]) for node in nodes]
+    references = [
+        Reference(node=node, table=_travelled(tables[written_parts(node)], node)) for node in nodes
+    ]
     _unqualify_columns(statement, references)
     read = columns_read(statement, references, principal=principal)
     guards = cell_guards(statement, [reference.table for reference in references])
-    secured: dict[str, SecuredRelation] = {}
+    # One secured relation per table, and per snapshot a query travels to.
+    secured: dict[tuple[str, str | None], SecuredRelation] = {}
+    sources: dict[tuple[str, str | None], TableAccess] = {}
     for reference in references:
         table = reference.table
-        if table.name not in secured:
-            secured[table.name] = secure_relation(table, scan=scan, guards=guards)
-        _replace(reference.node, secured[table.name])
+        key = (table.name, table.snapshot)
+        if key not in secured:
+            secured[key] = secure_relation(table, scan=scan, guards=guards)
+            sources[key] = table
+        _replace(reference.node, secured[key])
     _drop_hidden_exclusions(statement, [reference.table for reference in references])
     reads = tuple(
         TableRead(
@@ -130,16 +138,34 @@ def rewrite(
             predicates=relation.predicates,
             masks={c: f for c, f in relation.masks.items() if c in read[name]},
             files=_table(references, name).files,
+            snapshot=snapshot,
         )
-        for name, relation in secured.items()
+        for (name, snapshot), relation in secured.items()
     )
     return RewrittenQuery(
         statement=statement,
         dialect=dialect,
         tables=reads,
         uses_salt=any(relation.uses_salt for relation in secured.values()),
-        sources=tuple(_table(references, name) for name in secured),
+        sources=tuple(sources.values()),
     )
+
+
+def _travelled(table: TableAccess, node: exp.Table) -> TableAccess:
+    """``table`` at the snapshot or version ``node`` names (itself when it names none).
+
+    Raises:
+        QueryRejectedError: the table is neither an Iceberg nor a Delta table.
+    """
+    snapshot = snapshot_of(node)
+    if snapshot is None:
+        return table
+    if table.format not in ("iceberg", "delta"):
+        raise QueryRejectedError(
+            f"Time travel needs an Iceberg or Delta table: {table.name} is a {table.format} table",
+            details={"table": table.name, "format": table.format},
+        )
+    return replace(table, snapshot=snapshot)
 
 
 def _table(references: list[Reference], name: str) -> TableAccess:

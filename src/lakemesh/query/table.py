@@ -10,7 +10,7 @@ from lakemesh.errors import StorageError
 from lakemesh.model.access import ColumnAccess
 from lakemesh.storage.s3 import S3Options
 
-FORMATS = ("parquet", "csv", "json")
+FORMATS = ("parquet", "csv", "json", "iceberg", "delta")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class TableAccess:
     URIs of objects. ``sizes`` holds the byte size of each file, in the same order, as the listing
     gave it (the service's resolution lists every table); files without one are measured when the
     query runs. ``s3`` holds the hub's S3 settings for a table on S3 (its hub settings over the
-    environment), which the engine reads its objects with.
+    environment), which the engine reads its objects with. For an Iceberg or Delta table,
+    ``files`` are every object of the table (data, metadata, log): what the engine may open.
     """
 
     name: str
@@ -34,6 +35,8 @@ class TableAccess:
     access: ColumnAccess
     sizes: tuple[int, ...] = ()
     s3: S3Options | None = field(default=None, repr=False, compare=False)
+    metadata: str | None = None  # an Iceberg table's current metadata file (one of ``files``)
+    snapshot: str | None = None  # the Iceberg snapshot or Delta version a query travels to
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from lakemesh.query.functions import (
     is_allowed_function,
     is_allowed_table_function,
 )
+from lakemesh.query.time_travel import TIME_TRAVEL_OPTIONS, snapshot_of
 
 DIALECT = "duckdb"
 
@@ -250,8 +251,9 @@ def _check_table(table: exp.Table) -> None:
         if not is_allowed_table_function(source):
             raise _rejected(f"Table function not allowed: {function_name(source)}", source)
         return
+    snapshot_of(table)  # a snapshot or version named by number (checked per table in rewrite)
     for option in _TABLE_OPTIONS:
-        if table.args.get(option):
+        if option not in TIME_TRAVEL_OPTIONS and table.args.get(option):
             raise _rejected(f"Not allowed in a query: {option.upper()} on a table", table)
     parts = [part.name.lower() for part in table.parts]
     if isinstance(source, exp.Literal) or any(c in part for part in parts for c in "./\\:"):

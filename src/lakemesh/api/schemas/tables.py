@@ -43,6 +43,16 @@ class ColumnPublic(ResponseModel):
     tags: ObjectTags | None = None
 
 
+class SnapshotPublic(ResponseModel):
+    id: str = Field(description="Iceberg snapshot id or Delta version")
+    parent_id: str | None
+    sequence: int
+    committed_at: Timestamp
+    operation: str
+    schema_version: int = Field(description="The table's schema version when the crawl found it")
+    summary: dict[str, Any]
+
+
 class TablePublic(ResponseModel):
     name: str = Field(description="domain.database.table")
     domain: str
@@ -58,6 +68,12 @@ class TablePublic(ResponseModel):
     created_at: Timestamp
     updated_at: Timestamp
     tags: ObjectTags | None = None
+    current_snapshot: str | None = Field(
+        default=None, description="Iceberg and Delta tables: the current snapshot or version"
+    )
+    snapshots: list[SnapshotPublic] | None = Field(
+        default=None, description="Iceberg and Delta tables: snapshots or versions, oldest first"
+    )
 
 
 class TableChanged(ResponseModel):

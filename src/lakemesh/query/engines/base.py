@@ -126,6 +126,10 @@ ENGINE_STORAGE: dict[str, frozenset[str]] = {
 }
 
 
+# name -> the open table formats the engine reads (Spark would need the Iceberg and Delta runtimes).
+ENGINE_OPEN_FORMATS: dict[str, frozenset[str]] = {"duckdb": frozenset({"iceberg", "delta"})}
+
+
 def check_storage(name: str, tables: Iterable[TableAccess]) -> None:
     """Refuse, naming it, a table on storage the engine ``name`` cannot read (checked while a
     query is planned, before the engine is loaded).
@@ -134,7 +138,14 @@ def check_storage(name: str, tables: Iterable[TableAccess]) -> None:
         InvalidInputError: a table's location is on a scheme the engine does not read.
     """
     schemes = ENGINE_STORAGE.get(name, frozenset({"file"}))
+    formats = ENGINE_OPEN_FORMATS.get(name, frozenset())
     for table in tables:
+        if table.format in ("iceberg", "delta") and table.format not in formats:
+            raise InvalidInputError(
+                f"Tables in {table.format} format cannot be queried on the {name} engine yet: "
+                f"{table.name} (run the query in a workgroup on the duckdb engine)",
+                details={"table": table.name, "engine": name, "format": table.format},
+            )
         scheme = scheme_of(table.location)
         if scheme not in schemes:
             raise InvalidInputError(

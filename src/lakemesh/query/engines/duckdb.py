@@ -22,6 +22,7 @@ from lakemesh.query.engines.base import (
 )
 from lakemesh.query.engines.duckdb_process import worker_pool
 from lakemesh.query.engines.duckdb_s3 import is_object
+from lakemesh.query.engines.duckdb_tables import open_table_scan
 from lakemesh.query.table import TableAccess
 from lakemesh.storage.s3 import S3Storage
 
@@ -40,7 +41,10 @@ class DuckDBEngine(QueryEngine):
         self.temp_directory = temp_directory
 
     def scan(self, table: TableAccess) -> exp.Expr:
-        """``read_parquet`` / ``read_csv`` / ``read_json`` over exactly the table's files."""
+        """``read_parquet`` / ``read_csv`` / ``read_json`` over exactly the table's files, or
+        ``iceberg_scan`` / ``delta_scan`` of an Iceberg or Delta table."""
+        if table.format in ("iceberg", "delta"):
+            return open_table_scan(table)
         files = exp.Array(expressions=[exp.Literal.string(path) for path in table.files])
         partitioned = bool(table.partition_columns)
         options: dict[str, exp.Expr] = {"hive_partitioning": exp.Boolean(this=partitioned)}

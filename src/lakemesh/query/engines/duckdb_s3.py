@@ -9,13 +9,12 @@ configuration locked. The secret value is redacted from anything the engine repo
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
 
 from lakemesh.errors import InvalidInputError
+from lakemesh.query.engines.duckdb_tables import extension_path
 from lakemesh.storage import S3Options
 
 OBJECT_PREFIXES = ("s3://",)
@@ -35,22 +34,9 @@ def httpfs_extension() -> str:
     Raises:
         InvalidInputError: the package is missing, or built for another DuckDB version.
     """
-    try:
-        package = importlib.import_module("duckdb_extension_httpfs")
-    except ImportError as e:
-        raise InvalidInputError(
-            "Querying tables on S3 needs DuckDB's httpfs extension: pip install 'lakemesh[s3]'",
-            details={"extra": "s3"},
-        ) from e
-    folder = Path(str(package.__file__)).parent / "extensions" / f"v{duckdb.__version__}"
-    path = folder / "httpfs.duckdb_extension"
-    if not path.is_file():
-        raise InvalidInputError(
-            f"The installed duckdb-extension-httpfs does not match DuckDB {duckdb.__version__}: "
-            "pip install 'lakemesh[s3]'",
-            details={"extra": "s3", "duckdb": duckdb.__version__},
-        )
-    return str(path)
+    return extension_path(
+        "duckdb_extension_httpfs", "httpfs", extra="s3", purpose="Querying tables on S3"
+    )
 
 
 # Settings httpfs fills from the process environment (AWS_ACCESS_KEY_ID, ...) when it loads:

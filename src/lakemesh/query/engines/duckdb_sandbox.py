@@ -30,6 +30,7 @@ from lakemesh.query.engines.duckdb_s3 import (
     is_object,
     redact,
 )
+from lakemesh.query.engines.duckdb_tables import SCAN_FUNCTIONS, table_extensions
 from lakemesh.query.engines.limits import (
     memory_limit_exceeded,
     result_size_exceeded,
@@ -40,7 +41,7 @@ from lakemesh.storage.s3 import S3Options, S3Storage
 
 # What a rewritten statement may read from: the file scans the gateway writes and generators.
 _TABLE_FUNCTIONS = frozenset(
-    {"read_parquet", "read_csv", "read_json", "range", "generate_series", "unnest"}
+    {"read_parquet", "read_csv", "read_json", "range", "generate_series", "unnest"} | SCAN_FUNCTIONS
 )
 
 BATCH_ROWS = 10_000
@@ -86,7 +87,9 @@ class DuckDBSandbox:
                 ``limits.max_result_bytes``, or the query ran out of memory.
             QueryRejectedError: the statement is not one SELECT over allowed sources.
         """
-        connection = self.connect(files=files, limits=limits, s3_options=s3_options)
+        connection = self.connect(
+            files=files, limits=limits, s3_options=s3_options, extensions=table_extensions(sql)
+        )
         hidden = hidden_values(s3_options) if s3_options is not None else ()
         try:
             verify_statement(connection, sql)
@@ -107,6 +110,7 @@ class DuckDBSandbox:
         files: Sequence[str],
         limits: QueryLimits,
         s3_options: S3Options | None = None,
+        extensions: tuple[str, ...] = (),
     ) -> duckdb.DuckDBPyConnection:
         """A never-used in-memory database that can read ``files`` and nothing else, config locked.
 
@@ -115,7 +119,7 @@ class DuckDBSandbox:
         here when not given); either way
         ``allowed_paths`` lists exactly ``files`` and external access is off, so no other
         object, bucket, URL or local file can be opened. Hand it to :meth:`release` after its
-        one query.
+        one query. ``extensions`` are more extension files to load (Iceberg's, Delta's).
 
         Raises:
             InvalidInputError: ``limits`` are not valid DuckDB settings, or S3 support (the
@@ -123,7 +127,7 @@ class DuckDBSandbox:
         """
         objects = any(is_object(path) for path in files)
         options = (s3_options or _s3_options()) if objects else None
-        extensions = (httpfs_extension(),) if objects else ()
+        extensions = ((httpfs_extension(),) if objects else ()) + extensions
         try:
             pool = self._pool(limits, extensions)
             connection = pool.take()

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from lakemesh.store.schema.audit import AuditEvent, AuditHead
 from lakemesh.store.schema.base import Base
-from lakemesh.store.schema.catalog import Column, Database, Location, SchemaVersion, Table
+from lakemesh.store.schema.catalog import (
+    Column,
+    Database,
+    Location,
+    SchemaVersion,
+    Table,
+    TableSnapshot,
+)
 from lakemesh.store.schema.governance import (
     DataFilterRow,
     Grant,
@@ -81,6 +88,7 @@ __all__ = [
     "SubscriptionEvent",
     "SubscriptionGrant",
     "Table",
+    "TableSnapshot",
     "TagAssignment",
     "TagKey",
     "TagValue",

@@ -1,0 +1,151 @@
+"""Delta tables: the versions in a table's ``_delta_log`` and its current schema.
+
+Each commit ``_delta_log/<version>.json`` holds one action per line; the latest ``metaData``
+action gives the schema and partition columns. When older commits were cleaned up after a
+checkpoint, the newest checkpoint (``<version>.checkpoint.parquet``) supplies the metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import fsspec
+import pyarrow.parquet as pq
+
+from lakemesh.errors import StorageError
+from lakemesh.storage.table_metadata import OpenTable, Snapshot
+from lakemesh.storage.types import quote_field
+
+_PRIMITIVES = {
+    "string": "VARCHAR",
+    "long": "BIGINT",
+    "integer": "INTEGER",
+    "short": "SMALLINT",
+    "byte": "TINYINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "binary": "BLOB",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "timestamp_ntz": "TIMESTAMP",
+}
+_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+_COMMIT = re.compile(r"^(\d{20})\.json$")
+_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(?:\.\d+\.\d+)?\.parquet$")
+
+
+def duckdb_type(delta_type: Any) -> str:
+    """The DuckDB type name of a Delta type (as a table's schema string writes it).
+
+    >>> duckdb_type("long"), duckdb_type("decimal(10,2)")
+    ('BIGINT', 'DECIMAL(10,2)')
+    >>> duckdb_type({"type": "array", "elementType": "integer", "containsNull": True})
+    'INTEGER[]'
+
+    Raises:
+        ValueError: a type this reader does not know.
+    """
+    if isinstance(delta_type, str):
+        if delta_type in _PRIMITIVES:
+            return _PRIMITIVES[delta_type]
+        if match := _DECIMAL.match(delta_type):
+            return f"DECIMAL({match.group(1)},{match.group(2)})"
+        raise ValueError(f"unknown Delta type {delta_type!r}")
+    kind = delta_type.get("type")
+    if kind == "struct":
+        fields = ", ".join(
+            f"{quote_field(field['name'])} {duckdb_type(field['type'])}"
+            for field in delta_type["fields"]
+        )
+        return f"STRUCT({fields})"
+    if kind == "array":
+        return f"{duckdb_type(delta_type['elementType'])}[]"
+    if kind == "map":
+        return f"MAP({duckdb_type(delta_type['keyType'])}, {duckdb_type(delta_type['valueType'])})"
+    raise ValueError(f"unknown Delta type {delta_type!r}")
+
+
+def describe(
+    filesystem: fsspec.AbstractFileSystem, *, root: str, files: Mapping[str, int]
+) -> OpenTable:
+    """Read the log of the Delta table in folder ``root``.
+
+    Raises:
+        StorageError: the log holds no commit.
+    """
+    log = f"{root.rstrip('/')}/_delta_log"
+    commits: dict[int, str] = {}
+    checkpoints: dict[int, str] = {}
+    for path in files:
+        if not path.startswith(log + "/") or "/" in path[len(log) + 1 :]:
+            continue
+        name = path[len(log) + 1 :]
+        if match := _COMMIT.match(name):
+            commits[int(match.group(1))] = path
+        elif match := _CHECKPOINT.match(name):
+            checkpoints.setdefault(int(match.group(1)), path)
+    if not commits and not checkpoints:
+        raise StorageError(f"No Delta commit in {log}", details={"folder": log})
+    metadata: dict[str, Any] | None = None
+    first = min(commits) if commits else max(checkpoints)
+    if first > 0 or not commits:
+        start = max((v for v in checkpoints if v <= first), default=None)
+        if start is not None:
+            metadata = _checkpoint_metadata(filesystem, checkpoints[start])
+    snapshots: list[Snapshot] = []
+    for version in sorted(commits):
+        actions = _actions(filesystem, commits[version])
+        info: dict[str, Any] = {}
+        for action in actions:
+            if "metaData" in action:
+                metadata = action["metaData"]
+            if "commitInfo" in action:
+                info = action["commitInfo"]
+        snapshots.append(
+            Snapshot(
+                id=str(version),
+                parent_id=str(version - 1) if version > 0 else None,
+                sequence=version,
+                timestamp_ms=int(info.get("timestamp") or 0),
+                operation=str(info.get("operation", "")),
+                summary={
+                    str(k): v if isinstance(v, str) else json.dumps(v)
+                    for k, v in (info.get("operationParameters") or {}).items()
+                },
+            )
+        )
+    if metadata is None:
+        raise StorageError(f"No Delta table metadata in {log}", details={"folder": log})
+    schema = json.loads(metadata["schemaString"])
+    partitions = tuple(str(column) for column in metadata.get("partitionColumns") or [])
+    columns = tuple((field["name"], duckdb_type(field["type"])) for field in schema["fields"])
+    current = max([*commits, *checkpoints])
+    return OpenTable(
+        format="delta",
+        metadata_path=log,
+        columns=columns,
+        partition_columns=partitions,
+        partition_spec=", ".join(partitions),
+        current_snapshot=str(current),
+        snapshots=tuple(snapshots),
+        properties={"delta.table-id": str(metadata.get("id", ""))},
+    )
+
+
+def _actions(filesystem: fsspec.AbstractFileSystem, path: str) -> list[dict[str, Any]]:
+    with filesystem.open(path, "rb") as handle:
+        text = handle.read().decode()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _checkpoint_metadata(filesystem: fsspec.AbstractFileSystem, path: str) -> dict[str, Any] | None:
+    with filesystem.open(path, "rb") as handle:
+        table = pq.read_table(handle, columns=["metaData"])
+    for row in table.column("metaData").to_pylist():
+        if row:
+            return dict(row)
+    return None

@@ -1,0 +1,177 @@
+"""Iceberg tables: the current metadata file of a table folder, and what it says.
+
+The metadata file is found the way a file-system catalog finds it: ``metadata/version-hint.text``
+when there is one, else the metadata file of the highest version (``v3.metadata.json``,
+``00003-<uuid>.metadata.json``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import fsspec
+
+from lakemesh.errors import StorageError
+from lakemesh.storage.table_metadata import OpenTable, Snapshot, read_json
+from lakemesh.storage.types import quote_field
+
+_PRIMITIVES = {
+    "boolean": "BOOLEAN",
+    "int": "INTEGER",
+    "long": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "date": "DATE",
+    "time": "TIME",
+    "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMP WITH TIME ZONE",
+    "timestamp_ns": "TIMESTAMP_NS",
+    "timestamptz_ns": "TIMESTAMP WITH TIME ZONE",
+    "string": "VARCHAR",
+    "uuid": "UUID",
+    "binary": "BLOB",
+}
+_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+_FIXED = re.compile(r"^fixed\[\s*\d+\s*\]$")
+_VERSION = re.compile(r"^(?:v(\d+)|(\d+)-.*)\.metadata\.json$")
+_TRANSFORM = re.compile(r"^(bucket|truncate)\[(\d+)\]$")
+
+
+def duckdb_type(iceberg_type: Any) -> str:
+    """The DuckDB type name of an Iceberg type (as the table metadata writes it).
+
+    >>> duckdb_type("long"), duckdb_type("decimal(12, 2)")
+    ('BIGINT', 'DECIMAL(12,2)')
+    >>> duckdb_type({"type": "list", "element-id": 3, "element": "string"})
+    'VARCHAR[]'
+
+    Raises:
+        ValueError: a type this reader does not know.
+    """
+    if isinstance(iceberg_type, str):
+        if iceberg_type in _PRIMITIVES:
+            return _PRIMITIVES[iceberg_type]
+        if match := _DECIMAL.match(iceberg_type):
+            return f"DECIMAL({match.group(1)},{match.group(2)})"
+        if _FIXED.match(iceberg_type):
+            return "BLOB"
+        raise ValueError(f"unknown Iceberg type {iceberg_type!r}")
+    kind = iceberg_type.get("type")
+    if kind == "struct":
+        fields = ", ".join(
+            f"{quote_field(field['name'])} {duckdb_type(field['type'])}"
+            for field in iceberg_type["fields"]
+        )
+        return f"STRUCT({fields})"
+    if kind == "list":
+        return f"{duckdb_type(iceberg_type['element'])}[]"
+    if kind == "map":
+        return f"MAP({duckdb_type(iceberg_type['key'])}, {duckdb_type(iceberg_type['value'])})"
+    raise ValueError(f"unknown Iceberg type {iceberg_type!r}")
+
+
+def current_metadata(root: str, files: Mapping[str, int], filesystem: Any) -> str:
+    """The path of the table's current metadata file.
+
+    Raises:
+        StorageError: the folder holds no metadata file.
+    """
+    folder = f"{root.rstrip('/')}/metadata/"
+    versions: dict[int, str] = {}
+    for path in files:
+        if path.startswith(folder) and "/" not in path[len(folder) :]:
+            match = _VERSION.match(path[len(folder) :])
+            if match:
+                versions[int(match.group(1) or match.group(2))] = path
+    hint = folder + "version-hint.text"
+    if hint in files:
+        with filesystem.open(hint, "rb") as handle:
+            text = handle.read().decode().strip()
+        if text.isdigit() and int(text) in versions:
+            return versions[int(text)]
+    if not versions:
+        raise StorageError(
+            f"No Iceberg metadata file in {folder}", details={"folder": folder.rstrip("/")}
+        )
+    return versions[max(versions)]
+
+
+def describe(
+    filesystem: fsspec.AbstractFileSystem, *, root: str, files: Mapping[str, int]
+) -> OpenTable:
+    """Read the current metadata of the Iceberg table in folder ``root``."""
+    path = current_metadata(root, files, filesystem)
+    metadata = read_json(filesystem, path)
+    schema = _current_schema(metadata)
+    names = {field["id"]: field["name"] for field in schema["fields"]}
+    columns = tuple((field["name"], duckdb_type(field["type"])) for field in schema["fields"])
+    current = metadata.get("current-snapshot-id")
+    current = None if current in (None, -1) else str(current)
+    snapshots = tuple(
+        Snapshot(
+            id=str(snapshot["snapshot-id"]),
+            parent_id=_text(snapshot.get("parent-snapshot-id")),
+            sequence=int(snapshot.get("sequence-number") or position + 1),
+            timestamp_ms=int(snapshot["timestamp-ms"]),
+            operation=str(snapshot.get("summary", {}).get("operation", "")),
+            schema_id=snapshot.get("schema-id"),
+            summary={str(k): str(v) for k, v in snapshot.get("summary", {}).items()},
+        )
+        for position, snapshot in enumerate(
+            sorted(metadata.get("snapshots", []), key=lambda s: int(s["timestamp-ms"]))
+        )
+    )
+    return OpenTable(
+        format="iceberg",
+        metadata_path=path,
+        columns=columns,
+        partition_columns=(),
+        partition_spec=_partition_spec(metadata, names),
+        current_snapshot=current,
+        snapshots=snapshots,
+        properties={
+            "iceberg.format-version": str(metadata.get("format-version", 1)),
+            "iceberg.table-uuid": str(metadata.get("table-uuid", "")),
+        },
+    )
+
+
+def _current_schema(metadata: dict[str, Any]) -> dict[str, Any]:
+    if "schemas" in metadata:
+        current = metadata.get("current-schema-id", 0)
+        for schema in metadata["schemas"]:
+            if schema.get("schema-id", 0) == current:
+                return dict(schema)
+        raise ValueError(f"current schema {current} is not among the table's schemas")
+    return dict(metadata["schema"])  # format version 1
+
+
+def _partition_spec(metadata: dict[str, Any], names: dict[int, str]) -> str:
+    if "partition-specs" in metadata:
+        default = metadata.get("default-spec-id", 0)
+        spec: dict[str, Any] = next(
+            (s for s in metadata["partition-specs"] if s.get("spec-id", 0) == default),
+            {"fields": []},
+        )
+        fields = spec["fields"]
+    else:
+        fields = metadata.get("partition-spec", [])  # format version 1
+    parts: list[str] = []
+    for field in fields:
+        source = names.get(field["source-id"], str(field["source-id"]))
+        transform = str(field["transform"])
+        if transform == "void":
+            continue
+        if transform == "identity":
+            parts.append(source)
+        elif match := _TRANSFORM.match(transform):
+            parts.append(f"{match.group(1)}({match.group(2)}, {source})")
+        else:
+            parts.append(f"{transform}({source})")
+    return ", ".join(parts)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
