@@ -87,11 +87,26 @@ class GuardrailViolationError(AccessDeniedError):
 
 
 class NotFoundError(LakemeshError):
-    """The named object does not exist (or is not visible to the caller)."""
+    """The named object does not exist (or is not visible to the caller).
+
+    ``concealing`` is set when the object exists but the caller may not see it: the denial the
+    answer stands for, which the hub audits. It is never part of the answer (not in ``details``),
+    so a concealed refusal reads exactly as a real not-found.
+    """
 
     status = 404
     error_type = "not_found"
     exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        concealing: AccessDeniedError | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.concealing = concealing
 
 
 class AlreadyExistsError(LakemeshError):

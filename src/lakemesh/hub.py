@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from lakemesh import audit
-from lakemesh.errors import AccessDeniedError, InvalidInputError
+from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from lakemesh.home import HubHome
 from lakemesh.model.actions import Action
 from lakemesh.store import connect, upgrade
@@ -45,7 +45,8 @@ class Hub:
     """The hub's state: a store (SQLite or PostgreSQL) and a home folder.
 
     Every change happens inside :meth:`transaction`, which also writes an audit event for every
-    access denial that escapes it (in a transaction of its own, since the failed one rolls back).
+    access denial that escapes it (in a transaction of its own, since the failed one rolls back),
+    a concealed one answered as not-found included.
     """
 
     def __init__(self, *, home: Path, database_url: str | None = None) -> None:
@@ -122,11 +123,8 @@ class Hub:
         :class:`~lakemesh.errors.AlreadyExistsError` or :class:`~lakemesh.errors.ConflictError`.
         """
         try:
-            with self._sessions.begin() as session:
+            with self._denials_audited(), self._sessions.begin() as session:
                 yield session
-        except AccessDeniedError as denial:
-            self._record_denial(denial)
-            raise
         except IntegrityError as violation:
             raise translate_integrity_error(violation) from violation
 
@@ -134,15 +132,31 @@ class Hub:
     def read(self) -> Iterator[Session]:
         """A transaction for reads only: on SQLite it takes no write lock, so readers run side by
         side. Denials raised inside are audited like in :meth:`transaction`."""
+        with self._denials_audited(), self._read_sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _denials_audited(self) -> Iterator[None]:
+        """Audit the access denial, or the concealed one behind a not-found, escaping the block."""
         try:
-            with self._read_sessions.begin() as session:
-                yield session
+            yield
         except AccessDeniedError as denial:
             self._record_denial(denial)
             raise
+        except NotFoundError as missing:
+            concealed, missing.concealing = missing.concealing, None  # audited once
+            if concealed is not None:
+                self._record_denial(concealed, answered=missing)
+            raise
 
-    def _record_denial(self, denial: AccessDeniedError) -> None:
+    def _record_denial(
+        self, denial: AccessDeniedError, *, answered: NotFoundError | None = None
+    ) -> None:
+        """Audit ``denial`` in a transaction of its own; ``answered`` is the not-found the caller
+        got instead (a concealed refusal), whose message the event keeps too."""
         details = dict(denial.details)
+        if answered is not None:
+            details["answered"] = answered.message
         with self._sessions.begin() as session:
             audit.record(
                 session,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from lakemesh.api.server import serve_in_background
-from lakemesh.demo.mesh import build_demo
+from lakemesh.demo.mesh import PERSONAS, build_demo
 from lakemesh.hub import Hub
 from tests.api.conftest import ok
 
@@ -28,6 +28,7 @@ NAME = "{}"
 class DemoServer:
     url: str
     tokens: dict[str, str]
+    principals: dict[str, str]
 
     def client(self, profile: str) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[profile]}"}
@@ -41,7 +42,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     result = build_demo(home, orders=200)
     hub = Hub.open(home)
     with serve_in_background(hub) as url:
-        server = DemoServer(url, result.tokens)
+        server = DemoServer(url, result.tokens, {p.profile: p.principal for p in PERSONAS})
         with server.client("sales-admin") as sales:
             body = {"name": "sales_draft", "domain": "sales", "tables": ["crm.orders"]}
             ok(sales.post("/products", json={**body, "draft": True}))
@@ -146,6 +147,12 @@ CASES: list[tuple[str, str, str, str, str, dict[str, Any] | None]] = [
     (ANALYST, "DELETE", "/links/{}", *LINK, None),
 ]
 
+# The grant or membership asked for exists for nobody: a real not-found, nothing concealed.
+NOTHING_HIDDEN = {
+    ("POST", "/grants/revoke", USER[0]),
+    ("DELETE", f"/groups/{MARKETING_GROUP}/members/{{}}", USER[0]),
+}
+
 
 def _fill(template: Any, name: str) -> Any:
     return json.loads(json.dumps(template).replace(NAME, name))
@@ -161,9 +168,7 @@ def _answer(client: httpx.Client, method: str, path: str, name: str, body: Any) 
     else:
         text = response.text
     # A column's message may name its table instead.
-    for named in (name, name.rsplit(".", 1)[0] if name.count(".") == 3 else name):
-        text = text.replace(named, "NAME")
-    return response.status_code, text
+    return response.status_code, _blank(text, name)
 
 
 @pytest.mark.parametrize(
@@ -182,11 +187,38 @@ def test_hidden_reads_as_missing(
 ) -> None:
     if hidden == "MIA_TOKEN":
         hidden = str(_token_of(demo_server, "marketing-analyst", MIA))
+    before = _last_event(demo_server)
     with demo_server.client(persona) as client:
         seen_hidden = _answer(client, method, path, hidden, body)
+        audited = _events_since(demo_server, before)
         seen_missing = _answer(client, method, path, missing, body)
     assert seen_hidden == seen_missing
     assert seen_hidden[0] in (200, 403, 404), seen_hidden
+    if seen_hidden[0] != 200 and (method, path, hidden) not in NOTHING_HIDDEN:
+        # A refusal, concealed as a 404 or not, is in the audit trail as a denial.
+        [denial] = [event for event in audited if event["outcome"] == "denied"]
+        assert denial["actor"] == demo_server.principals[persona]
+        if seen_hidden[0] == 404:
+            answered = denial["details"]["answered"]
+            assert seen_hidden[1] == "not_found: " + _blank(answered, hidden)
+
+
+def _blank(text: str, name: str) -> str:
+    for named in (name, name.rsplit(".", 1)[0] if name.count(".") == 3 else name):
+        text = text.replace(named, "NAME")
+    return text
+
+
+def _last_event(server: DemoServer) -> int:
+    with server.client("steward") as steward:
+        events = ok(steward.get("/audit/events", params={"limit": 1}))
+    return int(events[0]["seq"]) if events else 0
+
+
+def _events_since(server: DemoServer, seq: int) -> list[dict[str, Any]]:
+    with server.client("steward") as steward:
+        events = ok(steward.get("/audit/events", params={"limit": 50}))
+    return [event for event in events if event["seq"] > seq]
 
 
 def test_explaining_a_hidden_table_names_no_grant_or_tag(demo_server: DemoServer) -> None:

@@ -120,8 +120,11 @@ def test_refused_grant_is_audited(admin: httpx.Client, api_server: ApiServer, sh
         error = error_of(user.post("/grants", json=body), 403)
     assert error["type"] == "access_denied"
     assert error["message"].startswith(f"{shop.user} may not grant SELECT on {shop.table}: ")
-    [denial] = _denials(admin, "grant.create", shop.table)
-    assert denial["actor"] == shop.user
+    # Newest first: the refusal, then the one answered as not-found (audited all the same).
+    denial, concealed = _denials(admin, "grant.create", shop.table)
+    assert denial["actor"] == concealed["actor"] == shop.user
+    assert concealed["details"]["answered"] == f"Table does not exist: {shop.table}"
+    assert "answered" not in denial["details"]
 
 
 def test_refused_explain_is_audited(admin: httpx.Client, api_server: ApiServer, shop: Shop) -> None:

@@ -79,9 +79,12 @@ def test_admin_of_another_domain_may_not_grant(mesh: Mesh) -> None:
     with pytest.raises(AccessDeniedError, match="user:maria@marketing may not grant SELECT on "):
         _grant(mesh, "user:maria@marketing", "user:mia@marketing", "SELECT", on=str(CUSTOMERS))
     with mesh.env.hub.read() as session:
-        denial = session.execute(
-            select(AuditEvent).where(AuditEvent.outcome == "denied")
-        ).scalar_one()
+        concealed, denial = session.execute(
+            select(AuditEvent).where(AuditEvent.outcome == "denied").order_by(AuditEvent.seq)
+        ).scalars()
+    # Both are audited, the one answered as not-found too.
+    assert concealed.details["answered"] == f"Table does not exist: {CUSTOMERS}"
+    assert (concealed.actor, concealed.action) == ("user:maria@marketing", "grant.create")
     assert (denial.actor, denial.action) == ("user:maria@marketing", "grant.create")
 
 

@@ -42,11 +42,16 @@ def not_found(name: ResourceName) -> NotFoundError:
     return NotFoundError(f"{kind} does not exist: {name}", details={name.level: str(name)})
 
 
-def require_seen(session: Session, actor: Actor, name: ResourceName) -> None:
+def require_seen(session: Session, actor: Actor, name: ResourceName, *, action: Action) -> None:
     """Raise :func:`not_found` for a database, table or column (its table) ``actor`` may not
-    DESCRIBE, as if it did not exist."""
+    DESCRIBE, as if it did not exist; the hub audits it as a denial of ``action``."""
     if name.level == "domain":
         return
     target = name.table_name if name.level == "column" else name
     if not visible(session, actor, target):
-        raise not_found(target)
+        raise actor.conceal(
+            not_found(target),
+            reason=f"{actor.ref} lacks DESCRIBE on {target}",
+            action=action,
+            resource=str(name),
+        )

@@ -333,7 +333,12 @@ def visible_tables(
     if domain and database and not readable:
         get_database_row(session, domain, database)
         if not visible(session, actor, ResourceName(domain, database)):
-            raise database_not_found(domain, database)
+            raise actor.conceal(
+                database_not_found(domain, database),
+                reason=f"{actor.ref} lacks DESCRIBE on {domain}.{database}",
+                action=Action.TABLE_LIST,
+                resource=f"{domain}.{database}",
+            )
     return readable
 
 

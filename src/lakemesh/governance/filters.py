@@ -75,7 +75,15 @@ def get_filter(
         if actor.administers(table_name(row.table).domain)
     ]
     if not rows:
-        raise NotFoundError(f"Data filter does not exist: {name}", details={"filter": name})
+        missing = NotFoundError(f"Data filter does not exist: {name}", details={"filter": name})
+        if session.execute(select(DataFilterRow.id).where(DataFilterRow.name == name)).first():
+            raise actor.conceal(
+                missing,
+                reason=f"{actor.ref} administers no domain with a data filter {name}",
+                action=action,
+                resource=f"filter {name}",
+            )
+        raise missing
     if len(rows) > 1:
         tables = sorted(str(table_name(row.table)) for row in rows)
         raise InvalidInputError(

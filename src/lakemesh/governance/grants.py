@@ -8,8 +8,6 @@ in the same transaction.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,7 +74,7 @@ def grant(
         )
     if request.on is not None:
         # A database, table or column the actor may not see reads as one that does not exist.
-        require_seen(session, actor, parse_resource(request.on))
+        require_seen(session, actor, parse_resource(request.on), action=Action.GRANT_CREATE)
     row = build_row(session, request)
     # Authority first, on the grantee's name: the grantee is looked up once it is allowed.
     rule = grant_rule(row, CatalogNames(session), grantee=grantee_name)
@@ -173,7 +171,15 @@ def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> list[int]:
     row = session.get(Grant, grant_id)
     names = CatalogNames(session)
     if row is None or not GrantSeer(session, actor, names).sees(row):
-        raise NotFoundError(f"Grant does not exist: {grant_id}", details={"grant_id": grant_id})
+        missing = NotFoundError(f"Grant does not exist: {grant_id}", details={"grant_id": grant_id})
+        if row is None:
+            raise missing
+        raise actor.conceal(
+            missing,
+            reason=f"{actor.ref} may not see grant #{grant_id}",
+            action=Action.GRANT_REVOKE,
+            resource=f"grant {grant_id}",
+        )
     rule = grant_rule(row, names)
     if not _may_revoke(session, actor, row, rule):
         raise actor.deny(
@@ -191,7 +197,7 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
     :func:`grant`); grants derived from what is taken back go too. Returns the ids changed."""
     if request.on is not None:
         # A database, table or column the actor may not see reads as one that does not exist.
-        require_seen(session, actor, parse_resource(request.on))
+        require_seen(session, actor, parse_resource(request.on), action=Action.GRANT_REVOKE)
     wanted = build_row(session, request)
     names = CatalogNames(session)
     seer = GrantSeer(session, actor, names)
@@ -203,25 +209,30 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
         # A principal of another domain: a missing one reads as one holding no grant.
         else find_principal(session, grantee_name)
     )
-    matches = [
+    candidates = [
         row
         for row in session.execute(
             select(Grant).where(Grant.grantee_id == (grantee_row.id if grantee_row else None))
         ).scalars()
-        if same_target(row, wanted) and seer.sees(row)
+        if same_target(row, wanted)
     ]
+    matches = [row for row in candidates if seer.sees(row)]
     taking = request.permissions
     if grantee_row is None or not matches:
-        # The target reads the same whoever the grantee (the actor stands in for a missing one).
-        target = str(
-            grant_rule(
-                _with(wanted, grantee_row or get_principal(session, actor.ref)), names
-            ).target
-        )
-        raise NotFoundError(
+        # The target reads the same whoever the grantee, and whether it exists.
+        target = str(grant_rule(wanted, names, grantee=grantee_name).target)
+        missing = NotFoundError(
             f"No grant of {', '.join(sorted(taking))} on {target} to {grantee_ref}",
             details={"grantee": grantee_ref, "resource": target},
         )
+        if candidates:
+            raise actor.conceal(
+                missing,
+                reason=f"{actor.ref} may not see the grants to {grantee_ref} on {target}",
+                action=Action.GRANT_REVOKE,
+                resource=target,
+            )
+        raise missing
     changed: list[int] = []
     for row in matches:
         rule = grant_rule(row, names)
@@ -272,11 +283,6 @@ def revoke(session: Session, *, actor: Actor, grantee: str, request: GrantReques
         )
     session.flush()
     return changed
-
-
-def _with(row: Grant, grantee: Any) -> Grant:
-    row.grantee = grantee
-    return row
 
 
 def _level(rule: GrantRule) -> str | None:

@@ -120,7 +120,12 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
     row = _token_row(session, token_id)
     if row.principal_id != actor.id and not actor.administers(row.principal.domain.name):
         # Someone else's token reads as one that does not exist (its owner stays unnamed).
-        raise NotFoundError(f"Token does not exist: {token_id}", details={"token_id": token_id})
+        raise actor.conceal(
+            NotFoundError(f"Token does not exist: {token_id}", details={"token_id": token_id}),
+            reason=f"{actor.ref} may not revoke token {token_id} of {row.principal.ref}",
+            action=Action.TOKEN_REVOKE,
+            resource=f"token {token_id}",
+        )
     if row.revoked_at is None:
         row.revoked_at = clock.now()
     audit.record(

@@ -66,6 +66,7 @@ class Action(StrEnum):
 
     LINK_CREATE = "link.create"
     LINK_DROP = "link.drop"
+    LINK_SHOW = "link.show"
 
     LOCATION_DEREGISTER = "location.deregister"
     LOCATION_REGISTER = "location.register"
@@ -91,6 +92,7 @@ class Action(StrEnum):
     PRODUCT_CHECK = "product.check"
     PRODUCT_DEPRECATE = "product.deprecate"
     PRODUCT_PUBLISH = "product.publish"
+    PRODUCT_SHOW = "product.show"
 
     QUERY = "query"
     QUERY_HISTORY = "query.history"
@@ -102,15 +104,18 @@ class Action(StrEnum):
     SHARE_ACCEPT = "share.accept"
     SHARE_CREATE = "share.create"
     SHARE_DECLINE = "share.decline"
+    SHARE_SHOW = "share.show"
 
     SUBSCRIPTION_APPROVE = "subscription.approve"
     SUBSCRIPTION_REJECT = "subscription.reject"
     SUBSCRIPTION_REQUEST = "subscription.request"
     SUBSCRIPTION_REVOKE = "subscription.revoke"
+    SUBSCRIPTION_SHOW = "subscription.show"
 
     TABLE_ALTER = "table.alter"
     TABLE_CREATE = "table.create"
     TABLE_DROP = "table.drop"
+    TABLE_LIST = "table.list"
     TABLE_SHOW = "table.show"
 
     TAG_ASSIGN = "tag.assign"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from lakemesh.errors import AccessDeniedError
+from lakemesh.errors import AccessDeniedError, NotFoundError
 from lakemesh.model.actions import Action
 from lakemesh.model.names import PrincipalName, parse_principal
 
@@ -46,6 +46,14 @@ class Actor:
         return AccessDeniedError(
             message, principal=self.ref, resource=resource, details={"action": action}
         )
+
+    def conceal(
+        self, error: NotFoundError, *, reason: str, action: Action, resource: str
+    ) -> NotFoundError:
+        """``error`` (a not-found) standing for a denial of something that exists but that this
+        actor may not see: answered as ``error``, audited as the denial ``reason``."""
+        error.concealing = self.deny(reason, action=action, resource=resource)
+        return error
 
     def require_domain_admin(
         self, domain: str, *, action: Action, resource: str | None = None

@@ -311,22 +311,30 @@ def list_links(session: Session, *, actor: Actor, domain: str | None = None) -> 
     return [describe(session, row) for row in rows if _visible(session, actor, row)]
 
 
-def _get_link(session: Session, *, actor: Actor, name: str) -> ResourceLink:
+def _get_link(session: Session, *, actor: Actor, name: str, action: Action) -> ResourceLink:
     link = parse_resource(name)
     row = find_link(session, link)
     if row is None or not _visible(session, actor, row):
-        raise NotFoundError(f"Link does not exist: {link}", details={"link": str(link)})
+        missing = NotFoundError(f"Link does not exist: {link}", details={"link": str(link)})
+        if row is None:
+            raise missing
+        raise actor.conceal(
+            missing,
+            reason=f"{actor.ref} lacks DESCRIBE on {link.domain}.{link.database}",
+            action=action,
+            resource=str(link),
+        )
     return row
 
 
 def show_link(session: Session, *, actor: Actor, name: str) -> LinkView:
     """One link ``actor`` may DESCRIBE."""
-    return describe(session, _get_link(session, actor=actor, name=name))
+    return describe(session, _get_link(session, actor=actor, name=name, action=Action.LINK_SHOW))
 
 
 def drop_link(session: Session, *, actor: Actor, name: str) -> None:
     """Remove a link (a database link's database goes with it; the target stays)."""
-    row = _get_link(session, actor=actor, name=name)
+    row = _get_link(session, actor=actor, name=name, action=Action.LINK_DROP)
     link = link_name(row)
     actor.require_domain_admin(link.domain, action=Action.LINK_DROP, resource=str(link))
     is_database_link = row.name == DATABASE_LINK

@@ -90,11 +90,19 @@ def can_see(actor: Actor, row: DataProduct) -> bool:
     return row.status != DRAFT or actor.administers(row.domain.name) or row.owner == actor.ref
 
 
-def show_product(session: Session, *, actor: Actor, name: str) -> DataProduct:
-    """A product ``actor`` may see (a hidden draft reads as missing)."""
+def show_product(
+    session: Session, *, actor: Actor, name: str, action: Action = Action.PRODUCT_SHOW
+) -> DataProduct:
+    """A product ``actor`` may see (a hidden draft reads as missing, audited as a denial of
+    ``action``)."""
     row = get_product(session, name)
     if not can_see(actor, row):
-        raise NotFoundError(f"Data product does not exist: {name}", details={"product": name})
+        raise actor.conceal(
+            NotFoundError(f"Data product does not exist: {name}", details={"product": name}),
+            reason=f"{actor.ref} may not see the draft data product {name}",
+            action=action,
+            resource=resource(name),
+        )
     return row
 
 
@@ -253,7 +261,7 @@ def deprecate_product(
     session: Session, *, actor: Actor, name: str, message: str = ""
 ) -> DataProduct:
     """Deprecate a published product: access stays, readers are warned, new requests refused."""
-    row = show_product(session, actor=actor, name=name)
+    row = show_product(session, actor=actor, name=name, action=Action.PRODUCT_DEPRECATE)
     actor.require_domain_admin(
         row.domain.name, action=Action.PRODUCT_DEPRECATE, resource=resource(name)
     )

@@ -211,12 +211,26 @@ def share_grant(session: Session, share_id: int) -> Grant:
     return row
 
 
-def show_share(session: Session, *, actor: Actor, share_id: int) -> ShareView:
-    """One share (live or revoked) that ``actor`` may see."""
-    for view in [*_live_views(session), *_revoked_views(session)]:
-        if view.id == share_id and may_see(actor, view):
+def show_share(
+    session: Session, *, actor: Actor, share_id: int, action: Action = Action.SHARE_SHOW
+) -> ShareView:
+    """One share (live or revoked) that ``actor`` may see; another reads as missing (audited as
+    a denial of ``action``)."""
+    views = [
+        view for view in [*_live_views(session), *_revoked_views(session)] if view.id == share_id
+    ]
+    for view in views:
+        if may_see(actor, view):
             return view
-    raise NotFoundError(f"Share does not exist: {share_id}", details={"share": share_id})
+    missing = NotFoundError(f"Share does not exist: {share_id}", details={"share": share_id})
+    if views:
+        raise actor.conceal(
+            missing,
+            reason=f"{actor.ref} may not see share #{share_id}",
+            action=action,
+            resource=f"share {share_id}",
+        )
+    raise missing
 
 
 def record_answer(
@@ -254,10 +268,11 @@ def share_record(session: Session, grant: Grant) -> Share:
 
 
 def _answer(session: Session, *, actor: Actor, share_id: int, status: str) -> ShareView:
-    show_share(session, actor=actor, share_id=share_id)  # one it may not see reads as missing
+    action = Action.SHARE_ACCEPT if status == ACCEPTED else Action.SHARE_DECLINE
+    # One it may not see reads as missing.
+    show_share(session, actor=actor, share_id=share_id, action=action)
     grant = share_grant(session, share_id)
     consumer = grant.grantee.domain.name
-    action = Action.SHARE_ACCEPT if status == ACCEPTED else Action.SHARE_DECLINE
     resource = str(grant_rule(grant, CatalogNames(session)).target)
     actor.require_domain_admin(consumer, action=action, resource=resource)
     current = share_statuses(session, [grant]).get(grant.id)

@@ -72,13 +72,25 @@ def may_see(actor: Actor, row: Subscription) -> bool:
     )
 
 
-def show_subscription(session: Session, *, actor: Actor, subscription_id: int) -> Subscription:
-    """A subscription ``actor`` may see (others read as missing)."""
+def show_subscription(
+    session: Session,
+    *,
+    actor: Actor,
+    subscription_id: int,
+    action: Action = Action.SUBSCRIPTION_SHOW,
+) -> Subscription:
+    """A subscription ``actor`` may see (others read as missing, audited as a denial of
+    ``action``)."""
     row = get_subscription(session, subscription_id)
     if not may_see(actor, row):
-        raise NotFoundError(
-            f"Subscription does not exist: {subscription_id}",
-            details={"subscription": subscription_id},
+        raise actor.conceal(
+            NotFoundError(
+                f"Subscription does not exist: {subscription_id}",
+                details={"subscription": subscription_id},
+            ),
+            reason=f"{actor.ref} may not see subscription #{subscription_id}",
+            action=action,
+            resource=f"subscription {subscription_id}",
         )
     return row
 
@@ -118,7 +130,9 @@ def _check_requester(actor: Actor, subscriber: Principal, product: DataProduct) 
 
 
 def _subscribable(actor: Actor, session: Session, name: str) -> DataProduct:
-    product = products.show_product(session, actor=actor, name=name)
+    product = products.show_product(
+        session, actor=actor, name=name, action=Action.SUBSCRIPTION_REQUEST
+    )
     if product.status != products.PUBLISHED:
         notice = products.warning(product) or f"Data product {name} is a {product.status}"
         raise ConflictError(
@@ -204,7 +218,7 @@ def request_subscription(
 def _decidable(
     session: Session, *, actor: Actor, subscription_id: int, action: Action
 ) -> Subscription:
-    row = show_subscription(session, actor=actor, subscription_id=subscription_id)
+    row = show_subscription(session, actor=actor, subscription_id=subscription_id, action=action)
     actor.require_domain_admin(
         row.product.domain.name, action=action, resource=products.resource(row.product.name)
     )
