@@ -11,7 +11,7 @@ from lakemesh.identity.principals import get_principal
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
-from lakemesh.sharing import links, products, subscriptions
+from lakemesh.sharing import link_access, links, products, subscriptions
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_links_reach_what_was_approved(demo: tuple[Hub, Actor]) -> None:
     with hub.read() as session:
         listed = {view.name: view.status for view in links.list_links(session, actor=steward)}
         ana = load_actor(session, get_principal(session, "user:ana@analytics"))
-        target = links.follow_link(
+        target = link_access.follow_link(
             session, actor=ana, name=parse_resource("analytics.shared_sales.customers")
         )
         decision = decisions.decide(

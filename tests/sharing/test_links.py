@@ -15,6 +15,7 @@ from lakemesh.errors import (
 from lakemesh.governance import grants
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.sharing import links, shares
+from lakemesh.sharing.link_access import follow_link, resolve_link
 from lakemesh.store.schema import Grant
 from tests.sharing.conftest import CUSTOMERS, MARIA, MIA, ORDERS, SAM, SharingMesh
 
@@ -37,7 +38,7 @@ def _link(mesh: SharingMesh, name: str, target: str, ref: str = MARIA) -> dict[s
 
 def _follow(mesh: SharingMesh, ref: str, name: str) -> ResourceName:
     with mesh.read() as session:
-        return links.follow_link(session, actor=mesh.actor(ref), name=parse_resource(name))
+        return follow_link(session, actor=mesh.actor(ref), name=parse_resource(name))
 
 
 def _listed(mesh: SharingMesh, ref: str = MARIA) -> dict[object, dict[str, object]]:
@@ -79,10 +80,10 @@ def test_database_link_maps_every_table_inside(mesh: SharingMesh) -> None:
     assert (made["kind"], made["share"], made["status"]) == ("database", share.id, "ok")
     assert _follow(mesh, MARIA, "marketing.sales_crm.orders") == parse_resource(ORDERS)
     with mesh.read() as session:
-        assert links.resolve_link(session, parse_resource("marketing.sales_crm.customers")) == (
+        assert resolve_link(session, parse_resource("marketing.sales_crm.customers")) == (
             parse_resource(CUSTOMERS)
         )
-        assert links.resolve_link(session, parse_resource("marketing.other.customers")) is None
+        assert resolve_link(session, parse_resource("marketing.other.customers")) is None
 
 
 def test_revoked_share_breaks_its_link_and_spares_the_others(mesh: SharingMesh) -> None:
@@ -136,7 +137,7 @@ def test_drop_link_keeps_the_target(mesh: SharingMesh) -> None:
         links.drop_link(session, actor=mesh.actor(MARIA), name="marketing.sales_crm")
     assert _listed(mesh) == {}
     with mesh.read() as session:
-        assert links.resolve_link(session, parse_resource("marketing.sales_crm.orders")) is None
+        assert resolve_link(session, parse_resource("marketing.sales_crm.orders")) is None
     assert [e.resource for e in mesh.events("link.drop")] == ["marketing.sales_crm"]
 
 

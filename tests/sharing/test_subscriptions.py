@@ -13,7 +13,7 @@ from lakemesh.governance import grants
 from lakemesh.governance.filters import create_filter
 from lakemesh.model.permissions import Permission
 from lakemesh.query import service
-from lakemesh.sharing import links, products, shares, subscriptions
+from lakemesh.sharing import link_access, links, products, shares, subscriptions
 from lakemesh.sharing.products import ProductSpec
 from lakemesh.store.schema import Grant
 from tests.sharing.conftest import (
@@ -340,7 +340,7 @@ def test_an_approved_subscriber_reads_through_her_domains_link(published: Sharin
     assert outcome.result.table.num_rows > 0
     with mesh.read() as session:
         assert [view.name for view in links.list_links(session, actor=mesh.actor(MIA))] == [link]
-        explained = links.explain_access(
+        explained = link_access.explain_access(
             session, actor=mesh.actor(MIA), principal=MIA, permission=Permission.SELECT,
             resource=link,
         ).to_dict()  # fmt: skip
@@ -354,7 +354,7 @@ def test_an_approved_subscriber_reads_through_her_domains_link(published: Sharin
     with pytest.raises(AccessDeniedError, match=f"{MAX} lacks DESCRIBE on {link}"):
         service.run(mesh.env.hub, actor=mesh.actor(MAX), sql=f"SELECT name FROM {link}")
     with mesh.read() as session:
-        refused = links.explain_access(
+        refused = link_access.explain_access(
             session, actor=mesh.actor(MAX), principal=MAX, permission=Permission.SELECT,
             resource=link,
         ).to_dict()  # fmt: skip

@@ -26,7 +26,7 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.names import IDENTIFIER, ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.query.table import FORMATS, TableAccess
-from lakemesh.sharing.links import follow_link
+from lakemesh.sharing.link_access import follow_link
 from lakemesh.storage import Properties, S3Options, StorageBackend, backend_for, iceberg, is_within
 from lakemesh.storage.formats import file_format
 from lakemesh.storage.open_tables import OPEN_FORMATS
@@ -41,8 +41,9 @@ Parts = tuple[str, ...]
 
 def follow_resource_link(session: Session, *, actor: Actor, name: ResourceName) -> ResourceName:
     """The table a name in the actor's catalog stands for: itself, or the shared table a
-    resource link of that name points to (followed by :func:`lakemesh.sharing.links.follow_link`
-    for actors who may DESCRIBE the link, while its share holds).
+    resource link of that name points to (followed by
+    :func:`lakemesh.sharing.link_access.follow_link` for actors who may DESCRIBE the link, while
+    its share holds).
 
     Raises:
         AccessDeniedError: the actor may not see the link, or the link is broken.

@@ -17,38 +17,37 @@ naming the target and the revoked share. Other links keep working.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.authz import decide, require_visible, visible
-from lakemesh.authz.share_status import DECLINED
+from lakemesh.authz import require_visible, visible
 from lakemesh.catalog.databases import create_database, drop_database, get_database_row
-from lakemesh.catalog.tables import get_table_row, list_tables
+from lakemesh.catalog.tables import list_tables
 from lakemesh.errors import (
-    AccessDeniedError,
     AlreadyExistsError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
 )
-from lakemesh.governance import explanations
-from lakemesh.identity.actors import load_actor
-from lakemesh.identity.principals import get_domain_row, get_principal
+from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
-from lakemesh.model.permissions import Permission
-from lakemesh.policy import Decision
+from lakemesh.sharing.link_access import reads_target_from_home
+from lakemesh.sharing.link_status import (
+    DATABASE_LINK,
+    catalog_object_exists,
+    database_link,
+    find_link,
+    link_name,
+    link_status,
+)
 from lakemesh.sharing.shares import covering_shares, share_record
 from lakemesh.store.schema import Database, Domain, ResourceLink, Share
-
-OK, BROKEN = "ok", "broken"
-DATABASE_LINK = ""
-"""The ``name`` of a database link's row: the consumer database itself is the link."""
 
 
 @dataclass(frozen=True)
@@ -78,81 +77,9 @@ class LinkView:
         }
 
 
-def link_name(row: ResourceLink) -> ResourceName:
-    """The name the link has in the consumer's catalog."""
-    database = row.database
-    if row.name == DATABASE_LINK:
-        return ResourceName(database.domain.name, database.name)
-    return ResourceName(database.domain.name, database.name, row.name)
-
-
-def _database_link(session: Session, domain: str, database: str) -> ResourceLink | None:
-    return session.execute(
-        select(ResourceLink)
-        .join(Database, Database.id == ResourceLink.database_id)
-        .join(Domain, Domain.id == Database.domain_id)
-        .where(Domain.name == domain, Database.name == database, ResourceLink.name == "")
-    ).scalar()
-
-
-def _table_link(session: Session, name: ResourceName) -> ResourceLink | None:
-    return session.execute(
-        select(ResourceLink)
-        .join(Database, Database.id == ResourceLink.database_id)
-        .join(Domain, Domain.id == Database.domain_id)
-        .where(
-            Domain.name == name.domain,
-            Database.name == name.database,
-            ResourceLink.name == name.table,
-        )
-    ).scalar()
-
-
-def find_link(session: Session, name: ResourceName) -> ResourceLink | None:
-    """The link named ``name`` (a table link, or a database link for a database name)."""
-    if name.level == "database":
-        return _database_link(session, name.domain, name.database or "")
-    if name.level == "table":
-        return _table_link(session, name)
-    return None
-
-
-def _exists(session: Session, name: ResourceName) -> bool:
-    try:
-        if name.level == "database":
-            get_database_row(session, name.domain, name.database or "")
-        else:
-            get_table_row(session, name)
-    except NotFoundError:
-        return False
-    return True
-
-
-def _status(session: Session, row: ResourceLink) -> tuple[str, str | None]:
-    name, target = link_name(row), parse_resource(row.target)
-    if not _exists(session, target):
-        return BROKEN, f"Link {name} is broken: its target {target} does not exist any more"
-    share = (
-        session.execute(
-            select(Share).where(Share.id == row.share_id).execution_options(populate_existing=True)
-        ).scalar()
-        if row.share_id is not None
-        else None
-    )
-    if share is None or (share.grant_id is not None and share.status != DECLINED):
-        return OK, None
-    if covering_shares(session, consumer=name.domain, target=target):
-        return OK, None  # shared again since: the link works again
-    what = "declined" if share.grant_id is not None else "revoked"
-    return BROKEN, (
-        f"Link {name} is broken: its target {target} is no longer shared with {name.domain} "
-        f"(share #{share.grant_ref} of {share.resource} was {what})"
-    )
-
-
 def describe(session: Session, row: ResourceLink) -> LinkView:
     """A link with its current status."""
-    status, message = _status(session, row)
+    status, message = link_status(session, row)
     share = session.get(Share, row.share_id) if row.share_id is not None else None
     return LinkView(
         name=str(link_name(row)),
@@ -200,18 +127,18 @@ def _prepare_database(session: Session, *, actor: Actor, link: ResourceName) -> 
     """The consumer database a table link goes in (None: create it); refuse name clashes."""
     domain, database = link.domain, link.database or ""
     if link.level == "database":
-        if _exists(session, link):
+        if catalog_object_exists(session, link):
             raise AlreadyExistsError(
                 f"Database already exists: {link}", details={"database": str(link)}
             )
         return None
     check_identifier(link.table or "", "table name")
-    if _database_link(session, domain, database) is not None:
+    if database_link(session, domain, database) is not None:
         raise ConflictError(
             f"Database {domain}.{database} is a link itself: a table link cannot go inside it",
             details={"link": str(link)},
         )
-    if _exists(session, link):
+    if catalog_object_exists(session, link):
         raise AlreadyExistsError(f"Table already exists: {link}", details={"table": str(link)})
     try:
         return get_database_row(session, domain, database)
@@ -237,7 +164,7 @@ def create_link(session: Session, *, actor: Actor, name: str, target: str) -> Li
         return _same(session, existing, points_to)
     # Visibility first: a target the actor may not see reads as one that does not exist.
     require_visible(session, actor, points_to, action=Action.LINK_CREATE)
-    if not _exists(session, points_to):
+    if not catalog_object_exists(session, points_to):
         what = "Table" if points_to.level == "table" else "Database"
         raise NotFoundError(
             f"{what} does not exist: {points_to}", details={"target": str(points_to)}
@@ -279,21 +206,7 @@ def _visible(session: Session, actor: Actor, row: ResourceLink) -> bool:
         return True
     if row.name == DATABASE_LINK:
         return False
-    return _reads_target_from_home(session, actor, name, parse_resource(row.target))
-
-
-def _reads_target_from_home(
-    session: Session, actor: Actor, link: ResourceName, target: ResourceName
-) -> bool:
-    """Whether ``actor`` may use ``link`` without DESCRIBE on it: the link is in its own
-    domain's catalog and ``actor`` may read the table it points to."""
-    if actor.domain != link.domain:
-        return False
-    try:
-        decision = decide(session, actor=actor, permission=Permission.SELECT, resource=target)
-    except NotFoundError:
-        return False
-    return decision.allowed
+    return reads_target_from_home(session, actor, name, parse_resource(row.target))
 
 
 def list_links(session: Session, *, actor: Actor, domain: str | None = None) -> list[LinkView]:
@@ -355,95 +268,3 @@ def drop_link(session: Session, *, actor: Actor, name: str) -> None:
         resource=str(link),
         details={"target": target},
     )
-
-
-def resolve_link(session: Session, name: ResourceName) -> ResourceName | None:
-    """The table ``name`` stands for through a link, or None when no link is involved.
-
-    A table link maps its own name; a database link maps every table name inside it.
-    """
-    if name.level != "table":
-        return None
-    row = _table_link(session, name)
-    if row is not None:
-        return parse_resource(row.target)
-    row = _database_link(session, name.domain, name.database or "")
-    if row is not None:
-        target = parse_resource(row.target)
-        return ResourceName(target.domain, target.database, name.table)
-    return None
-
-
-def broken_link_error(actor: Actor, row: ResourceLink, message: str) -> AccessDeniedError:
-    """The denial for reading through a broken link: the message names target and share."""
-    return AccessDeniedError(
-        message,
-        details={
-            "principal": actor.ref,
-            "action": Action.QUERY,
-            "resource": str(link_name(row)),
-            "link": str(link_name(row)),
-            "target": row.target,
-        },
-    )
-
-
-def follow_link(session: Session, *, actor: Actor, name: ResourceName) -> ResourceName:
-    """The table a name of a query stands for (the query service's hook).
-
-    A catalog table of that name wins; a link is followed only for ``actor`` with DESCRIBE on
-    it or, in the link's own domain, with SELECT on its target, and only while it is not broken.
-    The caller then checks the permission on the target.
-
-    Raises:
-        AccessDeniedError: no DESCRIBE on the link, or the link is broken.
-    """
-    if name.level != "table" or _exists(session, name):
-        return name
-    target = resolve_link(session, name)
-    if target is None:
-        return name
-    row = _table_link(session, name) or _database_link(session, name.domain, name.database or "")
-    assert row is not None
-    if not (
-        visible(session, actor, ResourceName(name.domain, name.database))
-        or _reads_target_from_home(session, actor, name, target)
-    ):
-        raise actor.deny(
-            f"{actor.ref} lacks DESCRIBE on {name}", action=Action.QUERY, resource=str(name)
-        )
-    status, message = _status(session, row)
-    if status == BROKEN:
-        raise broken_link_error(actor, row, message or f"Link {name} is broken")
-    return target
-
-
-def explain_access(
-    session: Session, *, actor: Actor, principal: str, permission: Permission, resource: str
-) -> Decision:
-    """:func:`lakemesh.governance.decisions.explain`, through a resource link when ``resource``
-    names one: the target's decision, with the reasons the link may (or may not) be used."""
-    name = None if "://" in resource or resource.startswith("tag:") else parse_resource(resource)
-    target = None
-    if name is not None and name.level == "table" and not _exists(session, name):
-        target = resolve_link(session, name)
-    if name is None or target is None:
-        return explanations.explain(
-            session, actor=actor, principal=principal, permission=permission, resource=resource
-        )
-    decision = explanations.explain(
-        session, actor=actor, principal=principal, permission=permission, resource=str(target)
-    )
-    subject = load_actor(session, get_principal(session, principal))
-    link_line = f"{name} is a resource link to {target}"
-    if visible(session, subject, ResourceName(name.domain, name.database)):
-        usable = f"{subject.ref} may use the link (DESCRIBE on {name.domain}.{name.database})"
-    elif _reads_target_from_home(session, subject, name, target):
-        usable = (
-            f"{subject.ref} may use the link: it is in {subject.ref}'s own domain's catalog and "
-            f"{subject.ref} may read {target} (no DESCRIBE on the link needed)"
-        )
-    else:
-        usable = f"{subject.ref} may not use the link: it lacks DESCRIBE on {name}"
-        return replace(decision, allowed=False, reasons=[link_line, usable, *decision.reasons])
-    return replace(decision, reasons=[link_line, usable, *decision.reasons])

@@ -10,7 +10,7 @@ from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import DecisionPublic
 from lakemesh.errors import InvalidInputError
 from lakemesh.model.permissions import parse_permissions
-from lakemesh.sharing import links
+from lakemesh.sharing import link_access
 
 router = APIRouter(prefix="/explain", tags=["governance"])
 
@@ -31,7 +31,7 @@ def explain(
             details={"permission": permission},
         )
     [chosen] = permissions
-    decision = links.explain_access(
+    decision = link_access.explain_access(
         session, actor=actor, principal=principal, permission=chosen, resource=resource
     )
     return decision.to_dict()
