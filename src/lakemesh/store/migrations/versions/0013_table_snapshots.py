@@ -1,7 +1,7 @@
 """Snapshots of Iceberg tables and versions of Delta tables, as crawls found them.
 
-Revision ID: 0012_table_snapshots
-Revises: 0011_principal_names_lower_case
+Revision ID: 0013_table_snapshots
+Revises: 0012_quality_checks
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from lakemesh.store.types import UTCDateTime
 
-revision = "0012_table_snapshots"
-down_revision = "0011_principal_names_lower_case"
+revision = "0013_table_snapshots"
+down_revision = "0012_quality_checks"
 branch_labels = None
 depends_on = None
 
