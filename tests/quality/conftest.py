@@ -4,6 +4,7 @@ table and a Parquet table partitioned by day, each published as a product with a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ ORDERS = {
     "code": ["A-1", "A-2", "B-3", "x", "A-5", "A-6", None, "A-8"],
     "email": [f"c{n}@x.org" for n in range(8)],
     "amount": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0],
+    "placed_at": [datetime(2025, 1, 1, hour) for hour in range(8)],
 }
 # (customer_id, day) repeats: (1, 01-01) twice and (3, 01-01) twice: 2 duplicate rows.
 

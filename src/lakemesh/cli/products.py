@@ -30,6 +30,7 @@ COLUMNS = [
     ("version", "version"),
     ("tables", "tables"),
     ("tags", "tags"),
+    ("health", "health_text"),
 ]
 FIELDS = [
     ("product", "name"),
@@ -43,6 +44,10 @@ FIELDS = [
     ("tables", "tables"),
     ("auto-approve", "auto_approve"),
     ("contract", "contract_id"),
+    ("health", "health_text"),
+    ("quality", "quality_text"),
+    ("freshness", "freshness_text"),
+    ("last checked", "checked_at"),
     ("created by", "created_by"),
     ("updated", "updated_at"),
 ]
@@ -54,9 +59,33 @@ def warn(message: str | None) -> None:
         output.stderr().print(Text(f"Warning: {message}", style="yellow"), soft_wrap=True)
 
 
+def _freshness(health: dict[str, Any]) -> str:
+    freshness = health.get("freshness") or {}
+    if not freshness:
+        return ""
+    if freshness.get("status") == "late":
+        return f"late by {freshness.get('late_by_seconds')}s ({freshness.get('promise')})"
+    return str(freshness.get("status", "")).replace("_", " ")
+
+
 def _record(product: dict[str, Any]) -> dict[str, Any]:
+    """A product with the columns people read: contract id and health in words."""
     contract = product.get("contract") or {}
-    return {**product, "contract_id": contract.get("id")}
+    health = product.get("health") or {}
+    rate, complete = health.get("quality_pass_rate"), health.get("completeness")
+    quality = [f"{rate:g}% of rules pass" if rate is not None else ""]
+    if complete is not None:
+        quality.append(f"completeness {complete:g}%")
+    status = str(health.get("status", ""))
+    freshness = _freshness(health)
+    return {
+        **product,
+        "contract_id": contract.get("id"),
+        "health_text": f"{status}, {freshness}" if freshness else status,
+        "quality_text": ", ".join(part for part in quality if part),
+        "freshness_text": freshness,
+        "checked_at": health.get("checked_at"),
+    }
 
 
 def _read_contract(path: Path | None) -> str | None:
@@ -148,7 +177,9 @@ def list_(
     """List the data products you may see."""
     with connect(ctx) as client:
         products = client.list_products(domain=domain, status=status)
-    out(ctx).table(products, COLUMNS, empty="No data products.")
+    out(ctx).table(
+        products, COLUMNS, rows=[_record(p) for p in products], empty="No data products."
+    )
 
 
 @app.command("search")
@@ -167,11 +198,28 @@ def search(
             help='A tag expression the product or one of its tables matches, like "domain=sales".',
         ),
     ] = None,
+    health: Annotated[
+        str | None,
+        typer.Option(
+            "--health",
+            help="Only products whose last check is passed, failed, error, unchecked, on_time "
+            "or late.",
+        ),
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="name, quality (highest pass rate first) or checked (latest check first).",
+        ),
+    ] = "name",
 ) -> None:
     """Search data products (JSON: a list of objects with name, domain, tables, ...)."""
     with connect(ctx) as client:
-        found = client.search_products(text, tags=tags)
-    out(ctx).table(found, COLUMNS, empty="No data product matches.")
+        found = client.search_products(text, tags=tags, health=health, sort=sort)
+    out(ctx).table(
+        found, COLUMNS, rows=[_record(p) for p in found], empty="No data product matches."
+    )
 
 
 @app.command("show")

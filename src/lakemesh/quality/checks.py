@@ -12,7 +12,7 @@ kept with its results (:mod:`lakemesh.contracts.history`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +46,7 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
+from lakemesh.quality.freshness import Runner, TableSource, measure_sla
 from lakemesh.query.service import run as run_query
 from lakemesh.sharing.product_contracts import table_shapes
 from lakemesh.sharing.products import resource, show_product
@@ -97,9 +98,7 @@ class CheckPlan:
     tables: list[TablePlan]
     unmatched: list[QualityRule]
     unreadable: list[Measured]
-
-
-Runner = Callable[[str], tuple[list[dict[str, Any]], int]]
+    sources: list[TableSource]
 
 
 def _private_columns(shape: TableShape, item: SchemaObject | None) -> frozenset[str]:
@@ -176,7 +175,19 @@ def plan_checks(hub: Hub, *, actor: Actor, product: str) -> CheckPlan:
                 unreadable.append(Measured(rule, plan.name, ERROR, message=message))
                 continue
             plan.rules.append(rule)
-        return CheckPlan(row, contract, runner, list(plans.values()), unmatched, unreadable)
+        sources = [
+            TableSource(
+                name=full[shape.name],
+                short=shape.name,
+                location=table.location,
+                columns=dict(shape.columns),
+                partitions=tuple(c.name for c in table.columns if c.is_partition),
+            )
+            for table, shape in zip(tables, shapes, strict=True)
+        ]
+        return CheckPlan(
+            row, contract, runner, list(plans.values()), unmatched, unreadable, sources
+        )
 
 
 def _readable(session: Session, runner: Actor, table: str) -> frozenset[str]:
@@ -383,8 +394,19 @@ def run_checks(hub: Hub, *, actor: Actor, product: str, trigger: str = MANUAL) -
     for table in plan.tables:
         measured += measure_library(run, table)
         measured += measure_sql(run, table)
+    properties = hub.storage_properties()
+    slas = [
+        measure_sla(sla, run=run, sources=plan.sources, properties=properties, now=clock.now())
+        for sla in plan.contract.slas
+    ]
     return store_run(
-        hub, actor=actor, plan=plan, measured=measured, trigger=trigger, started_at=started_at
+        hub,
+        actor=actor,
+        plan=plan,
+        measured=measured,
+        extra=[result for result in slas if result is not None],
+        trigger=trigger,
+        started_at=started_at,
     )
 
 

@@ -108,9 +108,20 @@ class SharingMethods(ApiBase):
         result: list[dict[str, Any]] = self._get("/products", domain=domain, status=status)
         return result
 
-    def search_products(self, text: str = "", *, tags: str | None = None) -> list[dict[str, Any]]:
-        """Products whose text holds every word of ``text`` and that match the tag expression."""
-        result: list[dict[str, Any]] = self._get("/products/search", text=text, tags=tags)
+    def search_products(
+        self,
+        text: str = "",
+        *,
+        tags: str | None = None,
+        health: str | None = None,
+        sort: str = "name",
+    ) -> list[dict[str, Any]]:
+        """Products whose text holds every word of ``text`` and that match the tag expression;
+        ``health`` keeps one health facet (``passed``, ``failed``, ``error``, ``unchecked``,
+        ``on_time``, ``late``); ``sort`` is ``name``, ``quality`` or ``checked``."""
+        result: list[dict[str, Any]] = self._get(
+            "/products/search", text=text, tags=tags, health=health, sort=sort
+        )
         return result
 
     def check_product(self, name: str) -> dict[str, Any]:

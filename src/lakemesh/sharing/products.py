@@ -22,6 +22,8 @@ from lakemesh.authz import policy_index
 from lakemesh.authz.guardrail_checks import check_shareable
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.contracts import validate_contract
+from lakemesh.contracts.health import FACETS, health_summary, matches
+from lakemesh.contracts.history import latest_runs
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance.tags import check_tag_expression, get_tag_value
 from lakemesh.identity.principals import get_domain_row, get_principal
@@ -383,9 +385,43 @@ def describe_product(row: DataProduct, *, detail: bool = False) -> dict[str, Any
 
 
 def view_product(session: Session, row: DataProduct, *, detail: bool = False) -> dict[str, Any]:
-    """:func:`describe_product` plus what needs the store: with ``detail``, the contract's
-    classification warnings against the tables' current tags."""
-    described = describe_product(row, detail=detail)
+    """:func:`describe_product` plus what needs the store: its health (the last contract check)
+    and, with ``detail``, the contract's classification warnings against the tables' tags."""
+    described = view_products(session, [row])[0]
     if detail:
+        described.update(describe_product(row, detail=True))
         described["contract_warnings"] = contract_warnings(session, row)
     return described
+
+
+def view_products(session: Session, rows: Sequence[DataProduct]) -> list[dict[str, Any]]:
+    """Products as the API lists them, each with its health (one query for all)."""
+    runs = latest_runs(session, [row.id for row in rows])
+    return [{**describe_product(row), "health": health_summary(runs.get(row.id))} for row in rows]
+
+
+SORT_KEYS = ("name", "quality", "checked")
+
+
+def sort_and_filter(
+    products: list[dict[str, Any]], *, health: str | None = None, sort: str = "name"
+) -> list[dict[str, Any]]:
+    """Described products in the ``health`` facet (a run status, ``unchecked``, ``on_time``,
+    ``late``), ordered by ``sort``: ``name``, ``quality`` (highest pass rate first, unchecked
+    last) or ``checked`` (most recently checked first)."""
+    if health is not None and health not in FACETS:
+        raise InvalidInputError(
+            f"Unknown health facet: {health!r} (known: {', '.join(FACETS)})",
+            details={"health": health},
+        )
+    if sort not in SORT_KEYS:
+        raise InvalidInputError(
+            f"Unknown sort key: {sort!r} (known: {', '.join(SORT_KEYS)})", details={"sort": sort}
+        )
+    found = [p for p in products if health is None or matches(p["health"], health)]
+    if sort == "quality":
+        found.sort(key=lambda p: (-(p["health"]["quality_pass_rate"] or -1.0), p["name"]))
+    elif sort == "checked":
+        found.sort(key=lambda p: p["name"])
+        found.sort(key=lambda p: p["health"]["checked_at"] or "", reverse=True)
+    return found

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import ProductDeprecate, ProductPublic, ProductPublish
@@ -21,7 +21,7 @@ def list_products(
     status: str | None = None,
 ) -> list[dict[str, Any]]:
     rows = products.list_products(session, actor=actor, domain=domain, status=status)
-    return [products.describe_product(row) for row in rows]
+    return products.view_products(session, rows)
 
 
 @router.get(
@@ -30,10 +30,18 @@ def list_products(
     response_model=list[ProductPublic],
 )
 def search_products(
-    session: SessionDep, actor: CurrentActor, text: str = "", tags: str | None = None
+    session: SessionDep,
+    actor: CurrentActor,
+    text: str = "",
+    tags: str | None = None,
+    health: Annotated[
+        str | None,
+        Query(description="Health facet: passed, failed, error, unchecked, on_time or late"),
+    ] = None,
+    sort: Annotated[str, Query(description="name, quality or checked")] = "name",
 ) -> list[dict[str, Any]]:
     rows = products.search_products(session, actor=actor, text=text, tags=tags)
-    return [products.describe_product(row) for row in rows]
+    return products.sort_and_filter(products.view_products(session, rows), health=health, sort=sort)
 
 
 @router.post(

@@ -87,6 +87,11 @@ class ProductPublic(ResponseModel):
     schema_: list[ProductTable] | None = Field(
         default=None, alias="schema", description="The tables' columns (one product only)"
     )
+    health: dict[str, Any] | None = Field(
+        default=None,
+        description="The last contract check: status, checked_at, quality_pass_rate, "
+        "completeness, freshness",
+    )
     contract_warnings: list[str] | None = Field(
         default=None,
         description="Contract classifications the tables' tags do not bear out (one product only)",
