@@ -207,6 +207,7 @@ app.command("export")(mesh.export)
 app.command("plan")(mesh.plan)
 app.command("apply")(mesh.apply)
 app.add_typer(recovery.app, name="decisions")
+app.command("dr-check")(recovery.dr_check)
 
 
 def main() -> None:

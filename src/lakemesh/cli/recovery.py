@@ -105,17 +105,86 @@ def compare(
 
 def show_report(globals_: GlobalOptions, result: dict[str, Any], lines: list[str]) -> None:
     """A comparison: its differences, or that there are none."""
+    globals_.output.show(result, lambda: _print_comparison(result, lines))
+
+
+def _print_comparison(result: dict[str, Any], lines: list[str]) -> None:
+    compared = (
+        f"{result['principals']} principals x {result['tables']} tables "
+        f"({result['decisions']} decisions) in {result['seconds']:.1f} s"
+    )
+    if result["identical"]:
+        output.success(f"Identical decisions: {compared}")
+        return
+    for text in lines:
+        output.line(text)
+    output.line(f"{len(result['differences'])} differences; compared {compared}")
+
+
+def dr_check(
+    ctx: typer.Context,
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="An export folder (lakemesh export) or a backup file (lakemesh backup)."
+        ),
+    ],
+    against: Annotated[
+        str,
+        typer.Option(
+            "--against",
+            help="The original hub: its home folder or its store's database URL.",
+        ),
+    ],
+    rebuild_home: Annotated[
+        Path | None,
+        typer.Option(
+            "--rebuild-home",
+            help="Keep the rebuilt hub in this new folder (default: a temporary one, removed).",
+        ),
+    ] = None,
+    rebuild_database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--rebuild-database-url",
+            help="Put the rebuilt hub's store in this empty database (default: SQLite).",
+        ),
+    ] = None,
+) -> None:
+    """Disaster-recovery drill: rebuild the mesh into a fresh hub and compare every decision.
+
+    Applies the export (as its first mesh admin) or restores the backup into a fresh hub,
+    re-crawls the folders of its tables, then compares every principal's SELECT decision on
+    every table (allowed, columns, row filter, cells, masks, reasons) with the original hub's
+    and prints each difference. Exits 11 when anything differs (--json: the report, with
+    "identical" and "differences").
+    """
+    from lakemesh.recovery.drill import dr_check as run_drill
+
+    globals_ = options(ctx)
+    local_only(globals_, "dr-check")
+    report = run_drill(
+        source=source.absolute(),
+        against=against,
+        rebuild_home=rebuild_home.absolute() if rebuild_home else None,
+        rebuild_database_url=rebuild_database_url,
+        progress=lambda message: None if globals_.json else output.note(message),
+    )
+    result = report.to_dict()
+    comparison = report.comparison
+    assert comparison is not None
 
     def human() -> None:
-        compared = (
-            f"{result['principals']} principals x {result['tables']} tables "
-            f"({result['decisions']} decisions) in {result['seconds']:.1f} s"
-        )
-        if result["identical"]:
-            output.success(f"Identical decisions: {compared}")
-            return
-        for text in lines:
-            output.line(text)
-        output.line(f"{len(result['differences'])} differences; compared {compared}")
+        applied = ", ".join(f"{what}: {count}" for what, count in result["applied"].items())
+        crawled = ", ".join(f"{status}: {count}" for status, count in result["crawled"].items())
+        output.line(f"rebuilt by {result['method']} of {source}: {applied or 'nothing'}")
+        output.line(f"re-crawled tables: {crawled or 'none'}")
+        for warning in result["crawl_warnings"]:
+            output.note(f"crawl warning: {warning}")
+        if rebuild_home is not None:
+            output.line(f"rebuilt hub kept in {rebuild_home}")
+        _print_comparison(result["comparison"], comparison.lines())
 
     globals_.output.show(result, human)
+    if comparison.differences:
+        raise comparison.error()

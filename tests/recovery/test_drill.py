@@ -1,0 +1,188 @@
+"""`lakemesh dr-check`: the mesh rebuilt into a fresh hub (from a backup or an export, on SQLite
+or PostgreSQL), its storage re-crawled, every decision compared with the original hub's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lakemesh.home import HubHome
+from tests.cli.conftest import ENVIRONMENT, Cli
+from tests.factories.lake import Lake
+from tests.recovery.conftest import DemoBackup
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def small_mesh(tmp_path: Path) -> tuple[Cli, Lake]:
+    """A hub home with one producer domain crawled from real Parquet files, a tag, a mask, a
+    data filter and grants, run through the CLI."""
+    lake = Lake(tmp_path / "lake")
+    lake.parquet(
+        "crm/customers/part-0.parquet",
+        {"id": [1, 2, 3], "email": ["a@x", "b@y", "c@z"], "region": ["EU", "US", "EU"]},
+    )
+    lake.parquet("crm/orders/part-0.parquet", {"id": [1, 2], "amount": [10.5, 99.0]})
+    cli = Cli(tmp_path / "original")
+    cli.run("init")
+    for args in (
+        ("domain", "create", "sales", "--producer", "--admin", "user:sam@sales"),
+        ("domain", "create", "marketing", "--consumer"),
+        ("principal", "create", "user:mia@marketing"),
+        ("location", "register", lake.uri, "--domain", "sales"),
+        ("crawl", lake.uri_of("crm"), "--domain", "sales", "--database", "crm"),
+        ("tag", "create", "sensitivity", "--values", "public,pii"),
+        ("tag", "assign", "sales.crm", "sensitivity=public"),
+        ("tag", "assign", "sales.crm.customers.email", "sensitivity=pii"),
+        ("mask", "create", "pii_hash", "--on-tags", "sensitivity=pii", "--function", "hash"),
+        ("filter", "create", "eu", "--table", "sales.crm.customers", "--rows", "region = 'EU'"),
+        ("grant", "SELECT", "--on", "sales.crm.customers", "--filter", "eu",
+         "--to", "user:mia@marketing"),
+        ("grant", "SELECT", "--on-tags", "sensitivity=public", "--to", "user:mia@marketing"),
+    ):  # fmt: skip
+        cli.run(*args)
+    return cli, lake
+
+
+def _drill(cli: Cli, *args: str, code: int = 0) -> dict[str, object]:
+    result = cli.run("--json", "dr-check", *args, code=code)
+    report: dict[str, object] = json.loads(result.stdout)
+    if code:
+        assert json.loads(result.stderr)["error"]["type"] == "decisions_differ"
+    return report
+
+
+def test_a_backup_rebuilds_the_demo_mesh_with_identical_decisions(
+    demo_backup: DemoBackup, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path / "unused")
+    report = _drill(cli, str(demo_backup.file), "--against", str(demo_backup.home))
+    assert report["method"] == "restore"
+    assert report["identical"] is True
+    assert report["crawled"] == {"unchanged": 10}
+    comparison = report["comparison"]
+    assert isinstance(comparison, dict)
+    assert (comparison["principals"], comparison["tables"]) == (20, 10)
+    assert comparison["differences"] == []
+    human = cli.run("dr-check", str(demo_backup.file), "--against", str(demo_backup.home))
+    assert "re-crawled tables: unchanged: 10\nIdentical decisions: 20 principals x 10 tables" in (
+        human.stdout
+    )
+
+
+def test_a_grant_made_after_the_backup_fails_the_drill_naming_it(
+    demo_backup: DemoBackup, tmp_path: Path
+) -> None:
+    original = Cli(tmp_path / "original")
+    original.run("restore", str(demo_backup.file))
+    original.run(
+        "--token", demo_backup.steward_token, "grant", "SELECT", "--on", "finance.ledger.invoices",
+        "--columns", "amount", "--to", "user:sol@supply_chain",
+    )  # fmt: skip
+    report = _drill(original, str(demo_backup.file), "--against", str(original.home), code=11)
+    comparison = report["comparison"]
+    assert isinstance(comparison, dict)
+    (difference,) = comparison["differences"]
+    assert difference["principal"] == "user:sol@supply_chain"
+    assert difference["table"] == "finance.ledger.invoices"
+    assert difference["before"]["columns"] == ["amount"]
+    assert difference["after"] == "denied"
+    human = original.run(
+        "dr-check", str(demo_backup.file), "--against", str(original.home), code=11
+    )
+    assert (
+        "user:sol@supply_chain on finance.ledger.invoices: access: allowed (columns amount) -> "
+        "denied" in human.stdout
+    )
+
+
+def test_an_export_applied_to_a_fresh_hub_decides_the_same(
+    small_mesh: tuple[Cli, Lake], tmp_path: Path
+) -> None:
+    cli, _ = small_mesh
+    export = tmp_path / "export"
+    cli.run("export", str(export))
+    kept = tmp_path / "rebuilt"
+    report = _drill(cli, str(export), "--against", str(cli.home), "--rebuild-home", str(kept))
+    assert report["method"] == "apply"
+    assert report["identical"] is True
+    assert report["crawled"] == {"unchanged": 2}
+    # The kept hub is a working home whose first admin is the export's mesh admin.
+    rebuilt = Cli(kept)
+    assert rebuilt.json("whoami")["name"] == "user:admin@governance"
+    assert rebuilt.json("decisions", "compare", str(cli.home), str(kept))["identical"] is True
+
+
+def test_storage_that_drifted_from_the_catalog_shows_after_the_re_crawl(
+    small_mesh: tuple[Cli, Lake], tmp_path: Path
+) -> None:
+    cli, lake = small_mesh
+    backup = tmp_path / "hub.lmbackup"
+    cli.run("backup", str(backup))
+    lake.parquet("crm/orders/part-0.parquet", {"id": [1], "amount": [1.0], "note": ["late"]})
+    lake.parquet("crm/refunds/part-0.parquet", {"id": [7]})
+    report = _drill(cli, str(backup), "--against", str(cli.home), code=11)
+    assert report["crawled"] == {"created": 1, "unchanged": 1, "updated": 1}
+    comparison = report["comparison"]
+    assert isinstance(comparison, dict)
+    tables = {
+        d["table"]: (d["before"], d["after"])
+        for d in comparison["differences"]
+        if d["aspect"] == "table"
+    }
+    assert tables == {
+        "sales.crm.orders": (["id", "amount"], ["id", "amount", "note"]),
+        "sales.crm.refunds": ("absent", ["id"]),
+    }
+    # Mia reads public columns by tag: the new column is public by inheritance.
+    gained = {
+        d["principal"]: (d["before"], d["after"])
+        for d in comparison["differences"]
+        if d["aspect"] == "columns"
+    }
+    assert gained == {
+        "user:mia@marketing": (["id", "amount"], ["id", "amount", "note"]),
+        "user:sam@sales": (["id", "amount"], ["id", "amount", "note"]),
+    }
+
+
+def test_a_rebuild_on_postgresql_decides_as_the_sqlite_original(
+    small_mesh: tuple[Cli, Lake], tmp_path: Path, postgres_database: str
+) -> None:
+    cli, _ = small_mesh
+    export = tmp_path / "export"
+    cli.run("export", str(export))
+    report = _drill(
+        cli, str(export), "--against", str(cli.home), "--rebuild-database-url", postgres_database
+    )
+    assert report["identical"] is True
+    rebuilt = report["rebuilt"]
+    assert isinstance(rebuilt, dict)
+    assert rebuilt["database_url"] == postgres_database
+
+
+def test_what_cannot_be_rebuilt_into_is_refused_by_name(
+    small_mesh: tuple[Cli, Lake], tmp_path: Path
+) -> None:
+    cli, _ = small_mesh
+    export = tmp_path / "export"
+    cli.run("export", str(export))
+    taken = tmp_path / "taken"
+    (taken / "x").mkdir(parents=True)
+    error = cli.error(
+        "dr-check", str(export), "--against", str(cli.home), "--rebuild-home", str(taken), code=5
+    )
+    assert error["message"] == f"Rebuild home is not empty: {taken} (give a new folder)"
+    missing = tmp_path / "missing"
+    error = cli.error("dr-check", str(missing), "--against", str(cli.home), code=3)
+    assert error["message"] == f"Export folder or backup file does not exist: {missing}"
+    error = cli.error("dr-check", str(export), "--against", str(missing), code=3)
+    assert error["message"].startswith(f"Hub home does not exist: {missing}")
+    assert HubHome(cli.home).exists()
