@@ -16,15 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import load_actor
-from lakemesh.identity.principals import get_principal
+from lakemesh.identity.actors import first_admin
 from lakemesh.model.actors import Actor
 from lakemesh.sharing import links, products, subscriptions
 from lakemesh.sharing.products import ProductSpec
-from lakemesh.store.schema import Domain, DomainAdmin, Principal
 
 ORDERS_CONTRACT = """\
 apiVersion: v3.0.2
@@ -114,14 +110,9 @@ PII = ("email", "phone")
 def _admin_of(hub: Hub, domain: str) -> Actor:
     """The first admin of ``domain``, as the actor the demo acts as."""
     with hub.read() as session:
-        ref = session.execute(
-            select(Principal.ref)
-            .join(DomainAdmin, DomainAdmin.principal_id == Principal.id)
-            .join(Domain, Domain.id == DomainAdmin.domain_id)
-            .where(Domain.name == domain)
-            .order_by(Principal.ref)
-        ).scalar_one()
-        return load_actor(session, get_principal(session, ref))
+        admin = first_admin(session, domain)
+    assert admin is not None, f"the demo domain {domain} has an admin"
+    return admin
 
 
 def _publish(hub: Hub, product: Product) -> None:

@@ -43,3 +43,19 @@ def load_actor(session: Session, principal: Principal) -> Actor:
         admin_of=frozenset(admin_of),
         attributes=dict(principal.attributes or {}),
     )
+
+
+def first_admin(session: Session, domain: str) -> Actor | None:
+    """The first (by name) principal named admin of ``domain``, as an actor; None without one.
+
+    For what acts on a hub without a token: the demo as its personas, the disaster-recovery drill
+    as a mesh admin (``governance``'s first admin).
+    """
+    principal = session.execute(
+        select(Principal)
+        .join(DomainAdmin, DomainAdmin.principal_id == Principal.id)
+        .join(Domain, Domain.id == DomainAdmin.domain_id)
+        .where(Domain.name == domain)
+        .order_by(Principal.ref)
+    ).scalar()
+    return None if principal is None else load_actor(session, principal)

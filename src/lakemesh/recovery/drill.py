@@ -28,13 +28,14 @@ from lakemesh.catalog.crawler import crawl
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.home import HubHome
 from lakemesh.hub import Hub
-from lakemesh.identity.actors import load_actor
+from lakemesh.identity.actors import first_admin, load_actor
+from lakemesh.identity.principals import get_principal
 from lakemesh.meshfile import MeshFiles, apply_mesh, read_files
 from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.recovery.checks import ComparisonReport, report
 from lakemesh.recovery.decisions import HubDecisions
 from lakemesh.recovery.sources import open_hub
-from lakemesh.store.schema import Database, Domain, DomainAdmin, Principal, Table
+from lakemesh.store.schema import Database, Domain, Table
 
 Progress = Callable[[str], None]
 
@@ -181,30 +182,20 @@ def _restore(
     summary = restore(source=source, home=home, database_url=database_url).to_dict()
     drill.applied = {"tables": summary["tables"], "rows": summary["rows"]}
     hub = Hub.open(home)
-    try:
-        with hub.read() as session:
-            admin = session.execute(
-                select(Principal.ref)
-                .join(DomainAdmin, DomainAdmin.principal_id == Principal.id)
-                .join(Domain, Domain.id == DomainAdmin.domain_id)
-                .where(Domain.name == GOVERNANCE)
-                .order_by(Principal.ref)
-            ).scalar()
-        if admin is None:
-            raise InvalidInputError(
-                f"The backup {source} has no mesh administrator to re-crawl as",
-                details={"source": str(source)},
-            )
-        return hub, _actor(hub, admin)
-    except BaseException:
+    with hub.read() as session:
+        admin = first_admin(session, GOVERNANCE)
+    if admin is None:
         hub.close()
-        raise
+        raise InvalidInputError(
+            f"The backup {source} has no mesh administrator to re-crawl as",
+            details={"source": str(source)},
+        )
+    return hub, admin
 
 
 def _actor(hub: Hub, ref: str) -> Actor:
     with hub.read() as session:
-        principal = session.execute(select(Principal).where(Principal.ref == ref)).scalar_one()
-        return load_actor(session, principal)
+        return load_actor(session, get_principal(session, ref))
 
 
 def table_folders(hub: Hub) -> list[tuple[str, str, str]]:
