@@ -23,6 +23,7 @@ from lakemesh.api.routes import (
     groups,
     guardrails,
     health,
+    iceberg,
     links,
     locations,
     masks,
@@ -96,4 +97,5 @@ def create_app(hub: Hub) -> FastAPI:
     api.include_router(queries.router)
     api.include_router(mesh.router)
     app.include_router(api)
+    app.include_router(iceberg.router)
     return app

@@ -61,14 +61,42 @@ def validation_error(exc: RequestValidationError) -> InvalidInputError:
     return InvalidInputError(f"Invalid request: {summary}", details={"errors": problems})
 
 
+# The Iceberg REST spec's exception type per status, for errors of the Iceberg catalog.
+ICEBERG_ERROR_TYPES = {
+    400: "BadRequestException",
+    401: "NotAuthorizedException",
+    403: "ForbiddenException",
+    404: "NoSuchTableException",
+    409: "CommitFailedException",
+    422: "ServiceFailureException",
+    429: "SlowDownException",
+}
+
+
+def iceberg_error_response(error: LakemeshError) -> JSONResponse:
+    """A service error in the Iceberg REST spec's shape (``message``, ``type``, ``code``), which
+    keeps this API's ``details``: the spec's clients read ``type`` and ``code``."""
+    details = dict(error.details)
+    kind = details.pop("iceberg_type", None) or ICEBERG_ERROR_TYPES.get(
+        error.status, "ServerErrorException"
+    )
+    body = {
+        "error": {"message": error.message, "type": kind, "code": error.status, "details": details}
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return JSONResponse(jsonable_encoder(body), status_code=error.status, headers=headers)
+
+
 async def handle_lakemesh_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LakemeshError)
+    if request.url.path.startswith("/iceberg/"):
+        return iceberg_error_response(exc)
     return lakemesh_error_response(exc)
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return lakemesh_error_response(validation_error(exc))
+    return await handle_lakemesh_error(request, validation_error(exc))
 
 
 def allowed_methods(request: Request) -> str:

@@ -108,6 +108,12 @@ def authenticate(session: Session, token: str | None) -> Actor:
     return load_actor(session, row.principal)
 
 
+def token_expiry(session: Session, token: str) -> datetime | None:
+    """When a valid token (see :func:`authenticate`) expires; None when it never does."""
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar()
+    return row.expires_at if row is not None else None
+
+
 def _token_row(session: Session, token_id: int) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None:

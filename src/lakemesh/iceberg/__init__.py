@@ -1,0 +1,31 @@
+"""The Iceberg REST catalog (Apache Iceberg REST spec) over the mesh's catalog: read side.
+
+A warehouse is a domain, a namespace one of its databases, and the tables are its Iceberg
+tables. A principal sees only the namespaces and tables it may DESCRIBE (the authorization
+kernel decides, as for every other read of the catalog); the HTTP routes live in
+:mod:`lakemesh.api.routes.iceberg`.
+"""
+
+from __future__ import annotations
+
+from lakemesh.iceberg.catalog import (
+    ENDPOINTS,
+    catalog_config,
+    list_namespaces,
+    list_tables,
+    load_namespace,
+    load_table,
+    table_row,
+)
+from lakemesh.iceberg.oauth import exchange_token
+
+__all__ = [
+    "ENDPOINTS",
+    "catalog_config",
+    "exchange_token",
+    "list_namespaces",
+    "list_tables",
+    "load_namespace",
+    "load_table",
+    "table_row",
+]
