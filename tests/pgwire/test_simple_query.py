@@ -82,7 +82,7 @@ def test_session_commands_are_answered_without_the_engine(pg: PgMesh) -> None:
 
 
 def test_search_path_completes_shorter_names(pg: PgMesh) -> None:
-    with pg.connect(BOB) as connection:
+    with pg.connect(BOB, dbname="marketing") as connection:
         with pytest.raises(psycopg.Error) as info:
             connection.execute("SELECT name FROM crm.customers")  # marketing.crm.customers
         assert info.value.sqlstate == "42501"
@@ -110,3 +110,9 @@ def test_the_workgroup_comes_from_the_connection_or_a_setting(pg: PgMesh) -> Non
     with pg.mesh.hub.read() as session:
         rows = list_history(session, actor=pg.mesh.actor(MIA), limit=5)
     assert {row.workgroup for row in rows} == {"nowhere", "primary"}
+
+
+def test_the_connections_database_completes_two_part_names(pg: PgMesh) -> None:
+    with pg.connect(BOB, dbname="sales") as connection:
+        rows = connection.execute("SELECT count(*) FROM crm.customers").fetchall()
+    assert rows == [(pg.mesh.raw(CUSTOMERS).num_rows,)]

@@ -125,6 +125,18 @@ class Connection:
         peer = self.writer.get_extra_info("peername")
         return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
 
+    @property
+    def principal(self) -> Actor:
+        """The authenticated actor (after startup)."""
+        assert self.actor is not None
+        return self.actor
+
+    @property
+    def client_session(self) -> ClientSession:
+        """The session (after startup)."""
+        assert self.session is not None
+        return self.session
+
     def cancel(self) -> None:
         """Stop the statement running now (a CancelRequest)."""
         running = self.running
@@ -211,7 +223,7 @@ class Connection:
             raise ProtocolViolationError(f"expected a password message, got {kind!r}")
         password = password_body.rstrip(b"\x00").decode(errors="replace")
         try:
-            self.actor = await self._in_thread(
+            self.actor = await self.in_thread(
                 partial(
                     authenticate_connection,
                     self.server.hub,
@@ -471,6 +483,9 @@ class Connection:
         if kind == "BEGIN":
             session.in_transaction = True
             return Outcome("BEGIN")
+        if kind == "ROLLBACK TO":
+            session.failed = False  # back to a savepoint: the block may go on
+            return Outcome("ROLLBACK")
         if kind in ("COMMIT", "ROLLBACK"):
             failed = session.failed
             session.in_transaction = session.failed = False
@@ -480,6 +495,8 @@ class Connection:
                 sqlstate.IN_FAILED_TRANSACTION,
                 "current transaction is aborted, commands ignored until end of transaction block",
             )
+        if kind in ("SAVEPOINT", "RELEASE"):
+            return Outcome(kind)
         if kind == "SET":
             if command.name:
                 session.set(command.name, command.value)
@@ -512,7 +529,7 @@ class Connection:
         cancellation = Cancellation()
         self.running = cancellation
         try:
-            outcome = await self._in_thread(
+            outcome = await self.in_thread(
                 partial(
                     service.run,
                     self.server.hub,
@@ -538,13 +555,13 @@ class Connection:
     async def _send_rows(self, table: pa.Table, formats: Sequence[int]) -> None:
         for batch in table.to_batches(max_chunksize=BATCH_ROWS):
             if batch.num_rows:
-                await self._send(await self._in_thread(partial(encode_batch, batch, formats)))
+                await self._send(await self.in_thread(partial(encode_batch, batch, formats)))
 
     async def _send(self, data: bytes) -> None:
         self.writer.write(data)
         await self.writer.drain()
 
-    async def _in_thread(self, function: Callable[[], T]) -> T:
+    async def in_thread(self, function: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.server.executor, function)
 
 

@@ -1,16 +1,82 @@
-"""Where a query goes: the governed gateway (every query over mesh tables), or the session's
-catalog (introspection of ``pg_catalog`` and ``information_schema``)."""
+"""Where a query goes: the governed gateway (every query over mesh tables), or the principal's
+catalog mirror (introspection of ``pg_catalog`` and ``information_schema``).
+
+The mirror is built from the governed catalog when a catalog query comes and kept for a moment
+(:data:`MIRROR_SECONDS`), so the burst of queries behind one ``\\d`` sees one catalog; a grant
+or revoke shows in the next burst.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from dataclasses import dataclass
+from functools import partial
 
-if TYPE_CHECKING:
-    from lakemesh.pgwire.connection import Connection, Outcome
+import duckdb
+
+from lakemesh.hub import Hub
+from lakemesh.model.actors import Actor
+from lakemesh.pgwire.catalog import build_mirror, snapshot
+from lakemesh.pgwire.connection import Connection, Outcome
+from lakemesh.pgwire.introspection import answer, catalog_statement, to_mirror_sql
+from lakemesh.pgwire.session import ClientSession
+
+MIRROR_SECONDS = 2.0
+
+
+@dataclass
+class _Mirror:
+    connection: duckdb.DuckDBPyConnection
+    built: float
+    database: str
 
 
 class Router:
     """Sends each query of a connection where it is answered."""
 
+    def __init__(self) -> None:
+        self._mirrors: dict[int, _Mirror] = {}
+
     async def run(self, connection: Connection, sql: str) -> Outcome:
-        return await connection.run_query(sql)
+        statement = catalog_statement(sql)
+        if statement is None:
+            return await connection.run_query(sql)
+        session = connection.client_session
+        actor = connection.principal
+        mirror_sql = to_mirror_sql(
+            statement,
+            user=actor.ref,
+            database=session.database,
+            search_path=session.search_path,
+            settings=session.settings,
+        )
+        table = await connection.in_thread(
+            partial(self._answer, connection.server.hub, connection, actor, session, mirror_sql)
+        )
+        return Outcome("SELECT", table)
+
+    def _answer(
+        self, hub: Hub, connection: Connection, actor: Actor, session: ClientSession, sql: str
+    ) -> object:
+        mirror = self._mirrors.get(id(connection))
+        now = time.monotonic()
+        if mirror is None or now - mirror.built > MIRROR_SECONDS:
+            if mirror is not None:
+                mirror.connection.close()
+            with hub.read() as read:
+                found = snapshot(read, actor=actor)
+            mirror = _Mirror(
+                build_mirror(
+                    found, user=actor.ref, database=session.database, own_domain=actor.domain
+                ),
+                now,
+                session.database,
+            )
+            self._mirrors[id(connection)] = mirror
+        return answer(mirror.connection, sql)
+
+    def forget(self, connection: Connection) -> None:
+        """Drop the mirror of a connection that ended."""
+        mirror = self._mirrors.pop(id(connection), None)
+        if mirror is not None:
+            mirror.connection.close()

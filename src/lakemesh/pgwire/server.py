@@ -57,6 +57,7 @@ class PgServer:
         return await self.router.run(connection, sql)
 
     def forget(self, connection: Connection) -> None:
+        self.router.forget(connection)
         with self._lock:
             if self._connections.get(connection.process_id) is connection:
                 del self._connections[connection.process_id]
@@ -74,6 +75,8 @@ class PgServer:
             self._tasks.add(task)
         try:
             await Connection(self, reader, writer).run()
+        except asyncio.CancelledError:
+            pass  # the server is stopping: the connection ends with it
         finally:
             if task is not None:
                 self._tasks.discard(task)

@@ -54,6 +54,8 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "lc_time": "C",
     "client_min_messages": "notice",
     "jit": "off",
+    "default_table_access_method": "heap",
+    "max_index_keys": "32",
     WORKGROUP: "",
 }
 
@@ -122,13 +124,19 @@ class ClientSession:
 
     @property
     def search_path(self) -> list[str]:
-        """The schemas of ``search_path`` (``$user`` and system schemas left out)."""
+        """The schemas of ``search_path`` (``$user`` and system schemas left out), then the
+        connection's database: as in PostgreSQL, ``schema.table`` is read in the database the
+        client connected to (a domain), before the principal's own domain."""
         entries = [e.strip().strip('"').lower() for e in self.settings["search_path"].split(",")]
-        return [
+        found = [
             entry
             for entry in entries
             if entry and entry not in ("$user", "public", "pg_catalog", "information_schema")
         ]
+        database = self.database.lower()
+        if IDENTIFIER.match(database) and database not in found:
+            found.append(database)
+        return found
 
     def set(self, name: str, value: str) -> None:
         """``SET name = value``.

@@ -91,6 +91,11 @@ _SET_TIME_ZONE = re.compile(
     r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?TIME\s+ZONE\s+(?P<value>.+?)\s*$", re.IGNORECASE | re.DOTALL
 )
 _SHOW = re.compile(r"^\s*SHOW\s+(?P<name>[\w.]+|\"[^\"]+\")\s*$", re.IGNORECASE)
+_SPOKEN_SETTINGS = {
+    "TIME ZONE": "timezone",
+    "TRANSACTION ISOLATION LEVEL": "transaction_isolation",
+    "SESSION AUTHORIZATION": "session_authorization",
+}
 _RESET = re.compile(r"^\s*RESET\s+(?P<name>[\w.]+|\"[^\"]+\")\s*$", re.IGNORECASE)
 
 
@@ -100,6 +105,10 @@ def parse_command(text: str) -> Command | None:
     if not words:
         return Command("EMPTY")
     first = words[0].upper().rstrip(";")
+    if first in ("SAVEPOINT", "RELEASE"):
+        return Command(first)
+    if first in ("ROLLBACK", "ABORT") and len(words) > 1 and words[1].upper() == "TO":
+        return Command("ROLLBACK TO")
     if first in _TRANSACTION_WORDS:
         if first == "START" and (len(words) < 2 or words[1].upper() != "TRANSACTION"):
             return None
@@ -121,8 +130,9 @@ def parse_command(text: str) -> Command | None:
         match = _SHOW.match(text)
         if match:
             return Command("SHOW", _setting_name(match["name"]))
-        if re.match(r"^\s*SHOW\s+TIME\s+ZONE\s*$", text, re.IGNORECASE):
-            return Command("SHOW", "timezone")
+        spoken = " ".join(text.split()[1:]).upper()
+        if spoken in _SPOKEN_SETTINGS:
+            return Command("SHOW", _SPOKEN_SETTINGS[spoken])
         return None  # SHOW TABLES and friends are queries
     if first == "RESET":
         if len(words) > 1 and words[1].upper() == "ALL":
