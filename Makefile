@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/tpch.py
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/backup.py
+	$(BIN)/python benchmarks/quality.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -8,7 +8,7 @@ governed gateway like any query (the principal running them reads only what it m
 >>> rules = parse_rules([{"metric": "nullValues", "mustBe": 0}], where="q", table="orders",
 ...                     column="amount", problems=[])
 >>> print(metrics_sql('sales.crm.orders', rules, {"amount": "DOUBLE"}))
-SELECT count(*) AS "rows", count_if("amount" IS NULL) AS "m0" FROM "sales"."crm"."orders"
+SELECT count(*) AS "rows", count(*) FILTER (WHERE "amount" IS NULL) AS "m0" FROM "sales"."crm"."orders"
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def metric_expression(rule: QualityRule, types: Mapping[str, str]) -> str:
     condition = failing_condition(rule, types)
     if condition is None:
         raise ValueError(f"not a library metric rule: {rule.key}")
-    return f"count_if({condition})"
+    return f"count(*) FILTER (WHERE {condition})"
 
 
 def metrics_sql(table: str, rules: Sequence[QualityRule], types: Mapping[str, str]) -> str:
