@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: install demo test test-fast coverage lint format bench clean
+.PHONY: install test-deps demo test test-fast coverage lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ $(DEMO_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(DEMO_STAMP)
 
-install: $(STAMP)
+install: $(STAMP) test-deps
+
+# Tools the tests drive that pip does not install: psql (Debian's postgresql-client) for pgwire.
+test-deps:
+	@command -v psql >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client; }
 
 demo: $(DEMO_STAMP)
 	$(BIN)/lakemesh --home $${LAKEMESH_HOME:-.lakemesh-demo} demo

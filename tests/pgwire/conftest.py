@@ -39,7 +39,10 @@ class PgMesh:
         }
         return " ".join(f"{k}='{v}'" for k, v in parts.items())
 
-    def connect(self, principal: str, **options: str) -> psycopg.Connection:
+    def connect(
+        self, principal: str, row_factory: str = "tuple", **options: str
+    ) -> psycopg.Connection:
+        """A psycopg connection as ``principal`` (autocommit, as read-only clients use it)."""
         return psycopg.connect(self.dsn(principal, **options), autocommit=True)
 
 
