@@ -52,6 +52,41 @@ IDENTITIES: list[dict[str, Any]] = [
     },
 ]
 
+VEND_ROLE = "arn:aws:iam::000000000000:role/LakemeshVend"
+TOKEN_SECONDS = 4
+"""How long the server's STS sessions last when the caller names no duration (short, so that a
+test sees vended credentials expire)."""
+
+STS_CONFIG: dict[str, Any] = {
+    "sts": {
+        "tokenDuration": f"{TOKEN_SECONDS}s",
+        "maxSessionLength": "1h",
+        "issuer": "lakemesh-test-sts",
+        "signingKey": "bGFrZW1lc2gtdGVzdC1zdHMtc2lnbmluZy1rZXktMzItYnl0ZXM=",
+    },
+    "roles": [
+        {
+            "roleName": "LakemeshVend",
+            "roleArn": VEND_ROLE,
+            "trustPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}],
+            },
+            "attachedPolicies": ["LakemeshVendBase"],
+        }
+    ],
+    "policies": [
+        {
+            "name": "LakemeshVendBase",
+            "document": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            },
+        }
+    ],
+}
+"""The role the hub assumes to vend credentials; each vend narrows it with a session policy."""
+
 S3_VARIABLES = (
     *ENVIRONMENT_VARIABLES,
     "AWS_PROFILE",
@@ -99,6 +134,16 @@ class S3Server:
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": REGION,
+        }
+
+    @property
+    def pyiceberg_properties(self) -> dict[str, str]:
+        """FileIO properties with which pyiceberg writes tables here (as the hub's identity)."""
+        return {
+            "s3.endpoint": self.endpoint,
+            "s3.access-key-id": ACCESS_KEY,
+            "s3.secret-access-key": SECRET_KEY,
+            "s3.region": REGION,
         }
 
     def client(self, key: str = ACCESS_KEY, secret: str = SECRET_KEY) -> Any:
@@ -156,7 +201,7 @@ def seaweedfs_server(folder: Path) -> Iterator[S3Server]:
     """Run ``weed mini`` with its data in ``folder`` until the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "s3.json"
-    config.write_text(json.dumps({"identities": IDENTITIES}))
+    config.write_text(json.dumps({"identities": IDENTITIES, **STS_CONFIG}))
     (
         master,
         volume,
@@ -177,6 +222,7 @@ def seaweedfs_server(folder: Path) -> Iterator[S3Server]:
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",
         f"-s3.config={config}",
+        f"-s3.iam.config={config}",
         f"-master.port={master}",
         f"-master.port.grpc={master_grpc}",
         f"-volume.port={volume}",
@@ -193,6 +239,7 @@ def seaweedfs_server(folder: Path) -> Iterator[S3Server]:
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
         "-master.telemetry=false",
+        "-s3.iam.readOnly=false",
     ]
     (folder / "data").mkdir(exist_ok=True)
     log = (folder / "weed.log").open("wb")

@@ -325,12 +325,7 @@ def test_iceberg_and_delta_tables_on_s3(seaweedfs: S3Server, tmp_path: Path) -> 
         "s3",
         uri=f"sqlite:///{tmp_path / 'catalog.db'}",
         warehouse=warehouse,
-        **{
-            "s3.endpoint": seaweedfs.endpoint,
-            "s3.access-key-id": ACCESS_KEY,
-            "s3.secret-access-key": SECRET_KEY,
-            "s3.region": REGION,
-        },
+        **seaweedfs.pyiceberg_properties,
     )
     catalog.create_namespace("shop")
     orders = catalog.create_table("shop.orders", schema=ORDER_SCHEMA)

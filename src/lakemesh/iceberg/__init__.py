@@ -15,8 +15,10 @@ from lakemesh.iceberg.catalog import (
     list_tables,
     load_namespace,
     load_table,
+    table_credentials,
     table_row,
 )
+from lakemesh.iceberg.credentials import vend_refusal
 from lakemesh.iceberg.oauth import exchange_token
 
 __all__ = [
@@ -27,5 +29,7 @@ __all__ = [
     "list_tables",
     "load_namespace",
     "load_table",
+    "table_credentials",
     "table_row",
+    "vend_refusal",
 ]

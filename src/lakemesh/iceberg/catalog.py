@@ -14,9 +14,15 @@ from sqlalchemy.orm import Session
 
 from lakemesh.authz import visible
 from lakemesh.catalog.databases import list_databases
-from lakemesh.catalog.tables import get_table_row
+from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.catalog.tables import list_tables as catalog_tables
-from lakemesh.errors import InvalidInputError, NotFoundError
+from lakemesh.errors import InvalidInputError, NotFoundError, StorageError
+from lakemesh.iceberg.credentials import (
+    client_config,
+    storage_credentials,
+    store_options,
+    vend_refusal,
+)
 from lakemesh.iceberg.metadata import current_metadata
 from lakemesh.iceberg.paging import page
 from lakemesh.identity.principals import get_domain_row
@@ -33,6 +39,7 @@ ENDPOINTS = (
     "GET /v1/{prefix}/namespaces/{namespace}/tables",
     "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}",
     "HEAD /v1/{prefix}/namespaces/{namespace}/tables/{table}",
+    "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/credentials",
 )
 """What this catalog serves, as ``GET /v1/config`` lists it (clients call nothing else)."""
 
@@ -124,9 +131,19 @@ def list_tables(
 
 
 def load_table(
-    session: Session, *, actor: Actor, domain: str, namespace: str, table: str
+    session: Session,
+    *,
+    actor: Actor,
+    domain: str,
+    namespace: str,
+    table: str,
+    vended_credentials: bool = False,
 ) -> dict[str, Any]:
     """``LoadTableResult``: the table's current metadata file, read from its storage.
+
+    With ``vended_credentials`` (the client sent ``X-Iceberg-Access-Delegation:
+    vended-credentials``) the answer carries read credentials for the table when the actor's
+    SELECT on it is whole; otherwise it carries the metadata only (DESCRIBE is enough for that).
 
     Raises:
         NotFoundError: no such Iceberg table, or the actor may not DESCRIBE it.
@@ -134,7 +151,44 @@ def load_table(
     """
     row = table_row(session, actor=actor, domain=domain, namespace=namespace, table=table)
     location, metadata = current_metadata(session, row)
-    return {"metadata-location": location, "metadata": metadata, "config": {}}
+    on_s3 = location.startswith("s3://")
+    config = client_config(store_options(session)) if on_s3 else {}
+    answer: dict[str, Any] = {"metadata-location": location, "metadata": metadata, "config": config}
+    if vended_credentials and vend_refusal(session, actor=actor, row=row) is None:
+        credentials = storage_credentials(session, actor=actor, row=row)
+        if credentials:
+            _check_covered(location, credentials[0]["prefix"], row)
+            answer["storage-credentials"] = credentials
+            answer["config"] = {**config, **credentials[0]["config"]}
+    return answer
+
+
+def table_credentials(
+    session: Session, *, actor: Actor, domain: str, namespace: str, table: str
+) -> dict[str, Any]:
+    """``LoadCredentialsResponse``: fresh read credentials for a table (refresh).
+
+    Raises:
+        NotFoundError: no such Iceberg table, or the actor may not DESCRIBE it.
+        AccessDeniedError: the actor's SELECT is not whole (the reason named).
+    """
+    row = table_row(session, actor=actor, domain=domain, namespace=namespace, table=table)
+    credentials = storage_credentials(session, actor=actor, row=row)
+    if credentials:
+        location, _ = current_metadata(session, row)
+        _check_covered(location, credentials[0]["prefix"], row)
+    return {"storage-credentials": credentials}
+
+
+def _check_covered(metadata_location: str, prefix: str, row: Table) -> None:
+    """Refuse credentials whose prefix does not hold the table's metadata (clients would read
+    it elsewhere, with credentials of their own)."""
+    if not metadata_location.startswith(prefix.rstrip("/") + "/"):
+        raise StorageError(
+            f"The metadata of table {table_name(row)} lies outside its location {prefix}: "
+            "no credentials are vended for it",
+            details={"table": str(table_name(row))},
+        )
 
 
 def table_row(session: Session, *, actor: Actor, domain: str, namespace: str, table: str) -> Table:

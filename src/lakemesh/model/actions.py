@@ -31,6 +31,8 @@ class Action(StrEnum):
 
     CRAWL = "crawl"
 
+    CREDENTIALS_VEND = "credentials.vend"
+
     DATABASE_ALTER = "database.alter"
     DATABASE_CREATE = "database.create"
     DATABASE_DROP = "database.drop"

@@ -12,10 +12,11 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from lakemesh import iceberg
-from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.deps import CurrentActor, HubDep, SessionDep, TokenDep
+from lakemesh.identity.tokens import authenticate
 
 ICEBERG_PREFIX = "/iceberg/v1"
 
@@ -96,9 +97,37 @@ def list_tables(
 
 @router.get(NAMESPACE + "/tables/{table}")
 def load_table(
-    prefix: str, namespace: str, table: str, session: SessionDep, actor: CurrentActor
+    prefix: str,
+    namespace: str,
+    table: str,
+    hub: HubDep,
+    token: TokenDep,
+    delegation: Annotated[str | None, Header(alias="X-Iceberg-Access-Delegation")] = None,
 ) -> dict[str, Any]:
-    return iceberg.load_table(session, actor=actor, domain=prefix, namespace=namespace, table=table)
+    # A write transaction: vending credentials writes its audit event.
+    with hub.transaction() as session:
+        return iceberg.load_table(
+            session,
+            actor=authenticate(session, token),
+            domain=prefix,
+            namespace=namespace,
+            table=table,
+            vended_credentials="vended-credentials" in (delegation or "").lower(),
+        )
+
+
+@router.get(NAMESPACE + "/tables/{table}/credentials")
+def table_credentials(
+    prefix: str, namespace: str, table: str, hub: HubDep, token: TokenDep
+) -> dict[str, Any]:
+    with hub.transaction() as session:
+        return iceberg.table_credentials(
+            session,
+            actor=authenticate(session, token),
+            domain=prefix,
+            namespace=namespace,
+            table=table,
+        )
 
 
 @router.head(NAMESPACE + "/tables/{table}", status_code=204)

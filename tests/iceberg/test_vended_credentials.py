@@ -1,0 +1,212 @@
+"""Vended credentials on the real SeaweedFS server: STS sessions narrowed to one table's prefix,
+read-only, expiring, which the store itself enforces; only whole-SELECT principals get them.
+
+pyiceberg writes the tables to S3 and reads one back through the hub's catalog with the
+credentials it vends; boto3 then tries the same credentials where they must not work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pyarrow as pa
+import pytest
+from botocore.exceptions import ClientError
+from pyiceberg.catalog.rest import RestCatalog
+from pyiceberg.catalog.sql import SqlCatalog
+
+from lakemesh.api.server import serve_in_background
+from lakemesh.audit.search import search
+from lakemesh.catalog import crawler, domains, locations
+from lakemesh.governance import filters
+from lakemesh.hub import Hub
+from lakemesh.identity import principals, tokens
+from lakemesh.identity.actors import load_actor
+from tests.conftest import make_hub_env, s3_environment
+from tests.factories.query import grant_on
+from tests.seaweedfs import (
+    TOKEN_SECONDS,
+    VEND_ROLE,
+    S3Server,
+)
+
+BUCKET, OTHER_BUCKET = "vend", "vend-other"
+WAREHOUSE = f"s3://{BUCKET}/lake"
+RITA = "user:rita@sales"  # whole SELECT on orders
+FIONA = "user:fiona@sales"  # SELECT on orders through a row filter
+DORA = "user:dora@sales"  # DESCRIBE on orders only
+ORDERS = pa.table({"id": [1, 2, 3], "region": ["EU", "US", "EU"]})
+RETURNS = pa.table({"id": [9]})
+
+
+@dataclass
+class Served:
+    hub: Hub
+    url: str
+    tokens: dict[str, str]
+    s3: S3Server
+
+    def credentials(self, principal: str) -> httpx.Response:
+        return httpx.get(
+            f"{self.url}/iceberg/v1/sales/namespaces/shop/tables/orders/credentials",
+            headers={"Authorization": f"Bearer {self.tokens[principal]}"},
+        )
+
+
+@pytest.fixture(scope="module")
+def served(seaweedfs: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("vend")
+    seaweedfs.create_bucket(BUCKET)
+    seaweedfs.create_bucket(OTHER_BUCKET)
+    seaweedfs.put(f"s3://{OTHER_BUCKET}/secret.txt", b"elsewhere")
+    writer = SqlCatalog(
+        "writer",
+        uri=f"sqlite:///{root / 'c.db'}",
+        warehouse=WAREHOUSE,
+        **seaweedfs.pyiceberg_properties,
+    )
+    writer.create_namespace("shop")
+    writer.create_table("shop.orders", schema=ORDERS.schema).append(ORDERS)
+    writer.create_table("shop.returns", schema=RETURNS.schema).append(RETURNS)
+    env = make_hub_env(root / "home")
+    with env.hub.home.config_file.open("a") as config:
+        config.write(
+            f'[storage.s3]\nvend-role-arn = "{VEND_ROLE}"\nvend-duration-seconds = "store"\n'
+        )
+    with s3_environment(seaweedfs):
+        with env.hub.transaction() as session:
+            domains.create_domain(session, actor=env.admin, name="sales", producer=True)
+            for ref in (RITA, FIONA, DORA):
+                principals.create_principal(session, actor=env.admin, principal=ref)
+            locations.register_location(session, actor=env.admin, uri=WAREHOUSE, domain="sales")
+        crawler.crawl(
+            env.hub, actor=env.admin, uri=f"{WAREHOUSE}/shop", domain="sales", database="shop"
+        )
+        with env.hub.transaction() as session:
+            admin = env.admin
+            grant_on(session, admin, grantee=RITA, table="sales.shop.orders")
+            filters.create_filter(
+                session, actor=admin, name="eu", table="sales.shop.orders", rows="region = 'EU'"
+            )
+            grant_on(session, admin, grantee=FIONA, table="sales.shop.orders", data_filter="eu")
+            grant_on(
+                session, admin, grantee=DORA, table="sales.shop.orders", permissions=["DESCRIBE"]
+            )
+            issued = {
+                ref: tokens.create_token(session, actor=admin, principal=ref).token
+                for ref in (RITA, FIONA, DORA)
+            }
+        with serve_in_background(env.hub) as url:
+            yield Served(env.hub, url, issued, seaweedfs)
+    env.hub.close()
+
+
+def s3_client(config: dict[str, str]) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=config["s3.endpoint"],
+        aws_access_key_id=config["s3.access-key-id"],
+        aws_secret_access_key=config["s3.secret-access-key"],
+        aws_session_token=config["s3.session-token"],
+        region_name=config["client.region"],
+    )
+
+
+def denied(call: Any) -> str:
+    with pytest.raises(ClientError) as info:
+        call()
+    return str(info.value.response["Error"]["Code"])
+
+
+def objects(s3: S3Server, prefix: str) -> list[str]:
+    return sorted(uri.removeprefix(f"s3://{BUCKET}/") for uri in s3.sizes(prefix))
+
+
+def test_pyiceberg_scans_with_vended_credentials(served: Served) -> None:
+    catalog = RestCatalog(
+        "rita", uri=f"{served.url}/iceberg", warehouse="sales", token=served.tokens[RITA]
+    )
+    table = catalog.load_table("shop.orders")
+    rows = sorted(table.scan().to_arrow().to_pylist(), key=lambda row: row["id"])
+    assert rows == ORDERS.to_pylist()
+    assert table.io.properties["s3.access-key-id"].startswith("ASIA")  # a session, not the hub's
+
+
+def test_the_store_refuses_everything_else(served: Served) -> None:
+    response = served.credentials(RITA)
+    assert response.status_code == 200
+    (credential,) = response.json()["storage-credentials"]
+    assert credential["prefix"] == f"{WAREHOUSE}/shop/orders"
+    client = s3_client(credential["config"])
+    own = objects(served.s3, f"{WAREHOUSE}/shop/orders")
+    other_table = objects(served.s3, f"{WAREHOUSE}/shop/returns")
+    assert client.get_object(Bucket=BUCKET, Key=own[0])["Body"].read()
+    assert denied(lambda: client.get_object(Bucket=BUCKET, Key=other_table[0])) == "AccessDenied"
+    assert denied(lambda: client.get_object(Bucket=OTHER_BUCKET, Key="secret.txt")) == (
+        "AccessDenied"
+    )
+    write = lambda: client.put_object(Bucket=BUCKET, Key=f"{own[0]}.new", Body=b"x")  # noqa: E731
+    assert denied(write) == "AccessDenied"
+    assert denied(lambda: client.delete_object(Bucket=BUCKET, Key=own[0])) == "AccessDenied"
+    expires = int(credential["config"]["s3.session-token-expires-at-ms"]) / 1000
+    time.sleep(max(0.0, expires - time.time()) + 1.5)
+    assert denied(lambda: client.get_object(Bucket=BUCKET, Key=own[0])) in (
+        "InvalidAccessKeyId",
+        "ExpiredToken",
+        "AccessDenied",
+    )
+    assert TOKEN_SECONDS < 15 * 60
+
+
+def test_every_vend_is_audited(served: Served) -> None:
+    assert served.credentials(RITA).status_code == 200
+    with served.hub.read() as session:
+        admin = load_actor(session, principals.get_principal(session, "user:admin@governance"))
+        events = search(
+            session, reader=admin, action="credentials.vend", resource="sales.shop.orders"
+        )
+        vend = next(event for event in events if event.outcome == "success")
+        assert vend.actor == RITA
+        assert vend.details["prefix"] == f"{WAREHOUSE}/shop/orders"
+        assert vend.details["access"] == "read"
+        assert "expires_at" in vend.details
+
+
+@pytest.mark.parametrize(
+    ("principal", "reason"),
+    [(FIONA, "a row filter applies"), (DORA, "it lacks SELECT on sales.shop.orders")],
+)
+def test_a_restricted_reader_is_refused_with_the_reason(
+    served: Served, principal: str, reason: str
+) -> None:
+    response = served.credentials(principal)
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["type"] == "ForbiddenException"
+    assert error["message"] == (
+        f"{principal} is not vended credentials for sales.shop.orders: {reason}; read it "
+        "through governed SQL instead (lakemesh query, POST /api/v1/queries)"
+    )
+    # Loading the table still works (DESCRIBE), with no credentials in it.
+    loaded = httpx.get(
+        f"{served.url}/iceberg/v1/sales/namespaces/shop/tables/orders",
+        headers={
+            "Authorization": f"Bearer {served.tokens[principal]}",
+            "X-Iceberg-Access-Delegation": "vended-credentials",
+        },
+    ).json()
+    assert "storage-credentials" not in loaded
+    assert "s3.access-key-id" not in loaded["config"]
+    assert loaded["metadata-location"].startswith(f"{WAREHOUSE}/shop/orders/metadata/")
+
+
+def test_other_tables_prefixes_never_appear(served: Served, tmp_path: Path) -> None:
+    """The prefix covers the table's folder only (its metadata included)."""
+    (credential,) = served.credentials(RITA).json()["storage-credentials"]
+    assert not f"{WAREHOUSE}/shop/returns".startswith(credential["prefix"] + "/")
