@@ -26,7 +26,7 @@ test-deps:
 	@command -v psql >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client; }
 
 demo: $(DEMO_STAMP)
-	$(BIN)/lakemesh --home $${LAKEMESH_HOME:-.lakemesh-demo} demo
+	$(BIN)/lakemesh --home $${LAKEMESH_HOME:-.lakemesh-demo} demo --pg-port $${LAKEMESH_PG_PORT:-5433}
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -6,13 +6,17 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from lakemesh.demo.mesh import PERSONAS
 from lakemesh.errors import InvalidInputError
 from lakemesh.home import HubHome
-from lakemesh.pgwire.config import pgwire_settings
+from lakemesh.hub import Hub
+from lakemesh.pgwire.config import PgwireSettings, pgwire_settings
+from lakemesh.pgwire.server import serve_in_background
 from tests.cli.conftest import Cli
 from tests.cli.test_serve_and_demo import _free_port, _wait_for_health
 
@@ -93,3 +97,40 @@ def test_requiring_tls_without_a_certificate_is_refused() -> None:
     settings = pgwire_settings({"pgwire": {"port": 5433, "require_tls": True}})
     with pytest.raises(InvalidInputError, match="no pgwire.tls_certificate"):
         settings.tls_context()
+
+
+def test_demo_with_a_pg_port_prints_a_working_psql_line_per_persona(tmp_path: Path) -> None:
+    port, pg_port = _free_port(), _free_port()
+    home = tmp_path / "demo"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-c", "from lakemesh.cli.main import main; main()",
+            "--home", str(home), "demo", "--orders", "1000", "--port", str(port),
+            "--pg-port", str(pg_port),
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for_health(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=STARTUP)[0]
+    lines = [line.strip() for line in output.splitlines() if line.strip().startswith("PGPASSWORD=")]
+    assert len(lines) == len(PERSONAS)
+    mia = next(line for line in lines if "user=user:mia@marketing" in line)
+    assert f"port={pg_port}" in mia
+    # the printed command works against a hub serving the same home
+    hub = Hub.open(home)
+    settings = PgwireSettings(port=pg_port)
+    try:
+        with serve_in_background(hub, settings=settings):
+            done = subprocess.run(
+                ["bash", "-c", mia.replace(" psql ", " psql -X -At -c 'SELECT current_user' ")],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+    finally:
+        hub.close()
+    assert done.stdout.strip() == "user:mia@marketing", done.stderr

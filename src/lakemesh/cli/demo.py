@@ -57,6 +57,14 @@ def demo(
             "refused while a hub serves the home.",
         ),
     ] = False,
+    pg_port: Annotated[
+        int | None,
+        typer.Option(
+            "--pg-port",
+            help="Also serve governed SQL over the PostgreSQL protocol on this port (make demo "
+            "uses 5433) and print a psql command per persona.",
+        ),
+    ] = None,
 ) -> None:
     """Build the NimbusCart demo mesh (once), then serve it.
 
@@ -76,10 +84,16 @@ def demo(
         with not_served(home, then=then):
             # The port is taken first: a busy one is reported before the build, not after it.
             sock = None if no_serve else stack.enter_context(contextlib.closing(bind(host, port)))
+            pg_sock = (
+                None
+                if no_serve or pg_port is None
+                else stack.enter_context(contextlib.closing(bind(host, pg_port)))
+            )
             found = None if reset else load_demo(home)
             built_before = found is not None
             result = found or build_demo(home, orders=orders, seed=seed, progress=report)
-        _print(globals_.output, result, command=command, built_before=built_before)
+        shown_pg = (host, pg_port) if pg_sock is not None and pg_port is not None else None
+        _print(globals_.output, result, command=command, built_before=built_before, pg=shown_pg)
         if sock is not None:
             serve_home(
                 home,
@@ -88,10 +102,29 @@ def demo(
                 log_level="info",
                 announce=lambda url: output.note(f"Serving the demo on {url} (Ctrl-C to stop)"),
                 sock=sock,
+                pg_port=pg_port,
+                pg_sock=pg_sock,
             )
 
 
-def _print(shown: Output, result: DemoResult, *, command: str, built_before: bool) -> None:
+def psql_lines(result: DemoResult, *, host: str, port: int) -> list[str]:
+    """A psql command per persona: user = the principal, password = its token."""
+    return [
+        f"PGPASSWORD={result.tokens[p.profile]} psql "
+        f'"host={host} port={port} user={p.principal} dbname={p.principal.split("@")[-1]} '
+        'sslmode=disable"'
+        for p in result.personas
+    ]
+
+
+def _print(
+    shown: Output,
+    result: DemoResult,
+    *,
+    command: str,
+    built_before: bool,
+    pg: tuple[str, int] | None = None,
+) -> None:
     home = result.home
 
     def human() -> None:
@@ -122,5 +155,9 @@ def _print(shown: Output, result: DemoResult, *, command: str, built_before: boo
         for profile, description, sql in result.queries:
             output.line(f"  # {description}")
             output.line(f'  {command} --profile {profile} query "{sql}"')
+        if pg is not None:
+            output.line("Governed SQL from psql (or any PostgreSQL client), as each persona:")
+            for line in psql_lines(result, host=pg[0], port=pg[1]):
+                output.line(f"  {line}")
 
     shown.show(result.to_dict(), human)
