@@ -64,7 +64,19 @@ def test_grant_explain_list_and_revoke(api_server: ApiServer, shop: Shop) -> Non
         assert granted["permissions"] == ["SELECT"]
         assert granted["target"] == f"{shop.table} (excluding columns email)"
         after = ok(_explain(owner, shop.user, "select", shop.table))
-        assert set(after) == {"allowed", "columns", "row_filter", "masks", "reasons", "attributes"}
+        assert set(after) == {
+            "allowed",
+            "columns",
+            "row_filter",
+            "masks",
+            "reasons",
+            "attributes",
+            "vended_credentials",
+        }
+        assert after["vended_credentials"] == {
+            "allowed": False,
+            "reason": "it may not read the columns email",
+        }
         assert (after["allowed"], after["columns"], after["row_filter"]) == (
             True,
             ["id", "region"],

@@ -49,7 +49,18 @@ def test_grant_explain_list_and_revoke(shop: Cli) -> None:
         f"{TABLE} (excluding columns email)",
     )
     explained = cli.json("explain", "user:mia@sales", "SELECT", TABLE)
-    assert set(explained) == {"allowed", "columns", "row_filter", "masks", "reasons", "attributes"}
+    assert set(explained) == {
+        "allowed",
+        "columns",
+        "row_filter",
+        "masks",
+        "reasons",
+        "attributes",
+        "vended_credentials",
+    }
+    assert explained["vended_credentials"]["allowed"] is False
+    shown = cli.run("explain", "user:mia@sales", "SELECT", TABLE).stdout
+    assert "vended storage credentials: no, it may not read the columns email" in shown
     assert (explained["allowed"], explained["columns"], explained["row_filter"]) == (
         True,
         ["id", "region"],

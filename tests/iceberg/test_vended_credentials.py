@@ -25,9 +25,11 @@ from lakemesh.api.server import serve_in_background
 from lakemesh.audit.search import search
 from lakemesh.catalog import crawler, domains, locations
 from lakemesh.governance import filters
+from lakemesh.governance.explanations import explain
 from lakemesh.hub import Hub
 from lakemesh.identity import principals, tokens
 from lakemesh.identity.actors import load_actor
+from lakemesh.model.permissions import Permission
 from tests.conftest import make_hub_env, s3_environment
 from tests.factories.query import grant_on
 from tests.seaweedfs import (
@@ -210,3 +212,26 @@ def test_other_tables_prefixes_never_appear(served: Served, tmp_path: Path) -> N
     """The prefix covers the table's folder only (its metadata included)."""
     (credential,) = served.credentials(RITA).json()["storage-credentials"]
     assert not f"{WAREHOUSE}/shop/returns".startswith(credential["prefix"] + "/")
+
+
+@pytest.mark.parametrize(
+    ("principal", "expected"),
+    [
+        (RITA, {"allowed": True, "reason": None}),
+        (FIONA, {"allowed": False, "reason": "a row filter applies"}),
+        (DORA, {"allowed": False, "reason": "it lacks SELECT on sales.shop.orders"}),
+    ],
+)
+def test_explain_says_whether_credentials_would_be_vended(
+    served: Served, principal: str, expected: dict[str, Any]
+) -> None:
+    with served.hub.read() as session:
+        admin = load_actor(session, principals.get_principal(session, "user:admin@governance"))
+        decision = explain(
+            session,
+            actor=admin,
+            principal=principal,
+            permission=Permission.SELECT,
+            resource="sales.shop.orders",
+        )
+    assert decision.to_dict()["vended_credentials"] == expected

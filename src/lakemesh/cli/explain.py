@@ -40,5 +40,9 @@ def explain(
         output.line("reasons:")
         for reason in decision["reasons"] or [NONE]:
             output.line(f"  - {reason}")
+        vending = decision.get("vended_credentials")
+        if vending:  # SELECT on a table
+            why = "yes" if vending["allowed"] else f"no, {vending['reason']}"
+            output.line(f"vended storage credentials: {why}")
 
     out(ctx).show(decision, human)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh.authz import decide, policy_index
 from lakemesh.catalog.locations import list_locations
+from lakemesh.catalog.tables import get_table_row
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.identity.attributes import attribute_sources
 from lakemesh.identity.principals import get_principal
@@ -78,9 +79,28 @@ def explain(
             reasons=[f"{subject_ref} lacks DESCRIBE on {hidden}"],
         )
     assert decision is not None
+    if permission == Permission.SELECT and isinstance(target, ResourceName):
+        decision = _with_vending(session, decision, target)
     if decision.row_filter is None or not isinstance(target, ResourceName):
         return decision
     return _with_attributes(session, decision, subject_ref, target)
+
+
+def _with_vending(session: Session, decision: Decision, target: ResourceName) -> Decision:
+    """``decision`` saying whether its principal would be vended storage credentials for the
+    table (only a whole SELECT is: raw files would show what a filter, a column limit or a mask
+    hides)."""
+    if target.level != "table":
+        return decision
+    if not decision.allowed or decision.access is None:
+        reason: str | None = f"it lacks SELECT on {target}"
+    else:
+        try:
+            row = get_table_row(session, target)
+        except NotFoundError:
+            return decision  # a resource link: its target's explanation says
+        reason = decision.access.vend_refusal(frozenset(column.name for column in row.columns))
+    return replace(decision, vended_credentials={"allowed": reason is None, "reason": reason})
 
 
 def _hidden(session: Session, actor: Actor, target: Resource) -> ResourceName | None:

@@ -34,24 +34,9 @@ def vend_refusal(session: Session, *, actor: Actor, row: Table) -> str | None:
     """Why ``actor`` would not be vended credentials for ``row``; None when it would be."""
     name = table_name(row)
     decision = decide(session, actor=actor, permission=Permission.SELECT, resource=name)
-    access = decision.access
-    if not decision.allowed or access is None or not access.columns:
+    if not decision.allowed or decision.access is None or not decision.access.columns:
         return f"it lacks SELECT on {name}"
-    if access.masks:
-        masked = ", ".join(sorted(access.masks))
-        return f"masks apply to {masked}"
-    every = {column.name.lower() for column in row.columns}
-    whole_columns = [
-        pair for pair in access.pairs if every <= {column.lower() for column in pair.columns}
-    ]
-    if not whole_columns:
-        missing = sorted(every - {column.lower() for column in access.columns})
-        if missing:
-            return f"it may not read the columns {', '.join(missing)}"
-        return "no one grant covers every column (cells are guarded)"
-    if all(pair.predicate is not None for pair in whole_columns):
-        return "a row filter applies"
-    return None
+    return decision.access.vend_refusal(frozenset(column.name for column in row.columns))
 
 
 def storage_credentials(session: Session, *, actor: Actor, row: Table) -> list[dict[str, Any]]:

@@ -39,6 +39,29 @@ class ColumnAccess:
             result |= pair.columns
         return result
 
+    def vend_refusal(self, all_columns: frozenset[str]) -> str | None:
+        """Why raw storage credentials would show more than this access allows (None when they
+        would not: every column, every row, no mask), in words for the principal.
+
+        >>> pair = CellPair(None, frozenset({"id", "email"}))
+        >>> ColumnAccess((pair,)).vend_refusal(frozenset({"id", "email"})) is None
+        True
+        >>> ColumnAccess((CellPair("region = 'EU'", pair.columns),)).vend_refusal(pair.columns)
+        'a row filter applies'
+        """
+        if self.masks:
+            return f"masks apply to {', '.join(sorted(self.masks))}"
+        every = {column.lower() for column in all_columns}
+        readable = {column.lower() for column in self.columns}
+        if not every <= readable:
+            return f"it may not read the columns {', '.join(sorted(every - readable))}"
+        whole = [p for p in self.pairs if every <= {c.lower() for c in p.columns}]
+        if not whole:
+            return "no one grant covers every column (cells are guarded)"
+        if all(pair.predicate is not None for pair in whole):
+            return "a row filter applies"
+        return None
+
     def is_unrestricted(self, all_columns: frozenset[str]) -> bool:
         """True when some pair reads every row of every column and no mask applies."""
         return not self.masks and any(

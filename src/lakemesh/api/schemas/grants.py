@@ -64,6 +64,10 @@ class Revoked(ResponseModel):
 
 
 class DecisionPublic(ResponseModel):
+    """A decision; for SELECT on a table it also carries ``vended_credentials``
+    (``{"allowed": bool, "reason": str | null}``: would the principal be vended storage
+    credentials for the table, and why not)."""
+
     allowed: bool
     columns: list[str]
     row_filter: str | None
