@@ -104,15 +104,16 @@ def load_table(
     token: TokenDep,
     delegation: Annotated[str | None, Header(alias="X-Iceberg-Access-Delegation")] = None,
 ) -> dict[str, Any]:
-    # A write transaction: vending credentials writes its audit event.
-    with hub.transaction() as session:
+    vending = "vended-credentials" in (delegation or "").lower()
+    # Vending credentials writes its audit event: a write transaction then, else a read one.
+    with hub.transaction() if vending else hub.read() as session:
         return iceberg.load_table(
             session,
             actor=authenticate(session, token),
             domain=prefix,
             namespace=namespace,
             table=table,
-            vended_credentials="vended-credentials" in (delegation or "").lower(),
+            vended_credentials=vending,
         )
 
 
