@@ -26,6 +26,8 @@ TYPED: list[tuple[str, Any]] = [
     ("CAST('0.0001' AS DECIMAL(9, 4))", decimal.Decimal("0.0001")),
     ("CAST(1.5 AS REAL)", 1.5),
     ("CAST(0.1 AS DOUBLE)", 0.1),
+    ("CAST('-inf' AS DOUBLE)", float("-inf")),
+    ("CAST(1e300 AS DOUBLE)", 1e300),
     ("'héllo, \"world\"'", 'héllo, "world"'),
     ("TRUE", True),
     ("DATE '2024-02-29'", datetime.date(2024, 2, 29)),
@@ -52,6 +54,22 @@ def test_every_type_reads_back_in_text_and_binary(pg: PgMesh, binary: bool) -> N
     for (expression, expected), value in zip(TYPED, row, strict=True):
         assert value == expected, expression
         assert type(value) is type(expected), expression
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_nulls_between_values_of_every_type(pg: PgMesh, binary: bool) -> None:
+    expressions = [expression for expression, value in TYPED if value is not None]
+    columns = ", ".join(f"CASE WHEN i = 1 THEN NULL ELSE {e} END AS c{n}" for n, e in
+                        enumerate(expressions))  # fmt: skip
+    with pg.connect(MIA) as connection:
+        rows = (
+            connection.cursor(binary=binary)
+            .execute(f"SELECT {columns} FROM (VALUES (0), (1), (2)) AS t(i) ORDER BY i")
+            .fetchall()
+        )
+    expected = [value for _, value in TYPED if value is not None]
+    assert rows[0] == rows[2] == tuple(expected)
+    assert rows[1] == (None,) * len(expected)
 
 
 @pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])

@@ -36,7 +36,7 @@ from lakemesh.pgwire.statements import (
     parse_command,
     split_statements,
 )
-from lakemesh.pgwire.types import TEXT_TYPE, decode_parameter, encode_column, pg_type
+from lakemesh.pgwire.types import TEXT_TYPE, decode_parameter, encode_array, pg_type
 from lakemesh.query import service
 from lakemesh.query.engines import Cancellation
 
@@ -45,6 +45,12 @@ logger = logging.getLogger("lakemesh.pgwire")
 BATCH_ROWS = 8192
 """Rows encoded and written at a time: a result is never encoded whole."""
 MAX_STARTUP_BYTES = 10_000
+"""The longest startup packet or password message: nothing larger is read before the client
+has authenticated."""
+STARTUP_SECONDS = 60.0
+"""How long a connection may take from its first byte to a checked password."""
+MAX_PREPARED = 10_000
+"""Prepared statements one connection may hold at once."""
 
 T = TypeVar("T")
 
@@ -147,7 +153,17 @@ class Connection:
 
     async def run(self) -> None:
         try:
-            if await self._startup():
+            try:
+                started = await asyncio.wait_for(self._startup(), STARTUP_SECONDS)
+            except TimeoutError:
+                await self._send(
+                    sqlstate.fatal_message(
+                        sqlstate.PROTOCOL_VIOLATION,
+                        f"the connection did not authenticate within {STARTUP_SECONDS:g}s",
+                    )
+                )
+                return
+            if started:
                 await self._serve()
         except (ConnectionError, asyncio.IncompleteReadError, ProtocolViolationError) as e:
             if isinstance(e, ProtocolViolationError):
@@ -218,7 +234,7 @@ class Connection:
             )
             return False
         await self._send(messages.authentication_cleartext_password())
-        kind, password_body = await self._read_message()
+        kind, password_body = await self._read_message(MAX_STARTUP_BYTES)
         if kind != b"p":
             raise ProtocolViolationError(f"expected a password message, got {kind!r}")
         password = password_body.rstrip(b"\x00").decode(errors="replace")
@@ -255,10 +271,10 @@ class Connection:
 
     # -- the message loop -----------------------------------------------------------------------
 
-    async def _read_message(self) -> tuple[bytes, bytes]:
+    async def _read_message(self, limit: int = messages.MAX_MESSAGE_BYTES) -> tuple[bytes, bytes]:
         header = await self.reader.readexactly(5)
         kind, length = header[:1], struct.unpack("!i", header[1:])[0]
-        if not 4 <= length <= messages.MAX_MESSAGE_BYTES:
+        if not 4 <= length <= limit:
             raise ProtocolViolationError(f"Invalid message length: {length}")
         return kind, await self.reader.readexactly(length - 4)
 
@@ -352,6 +368,12 @@ class Connection:
                 else TEXT_TYPE.oid
                 for i in range(count)
             )
+            if len(session.statements) >= MAX_PREPARED and parse.statement:
+                raise ClientError(
+                    sqlstate.PROGRAM_LIMIT_EXCEEDED,
+                    f"a connection holds at most {MAX_PREPARED} prepared statements "
+                    "(close or DEALLOCATE some)",
+                )
             session.statements[parse.statement] = Prepared(text, types, parse_command(text))
             await self._send(messages.parse_complete())
         elif kind == b"B":
@@ -584,10 +606,10 @@ def fields(schema: pa.Schema, formats: Sequence[int] | None) -> list[Field]:
 def encode_batch(batch: pa.RecordBatch, formats: Sequence[int]) -> bytes:
     """The DataRows of one batch."""
     columns = [
-        encode_column(batch.column(i), BINARY if formats[i] == BINARY else TEXT)
+        encode_array(batch.column(i), BINARY if formats[i] == BINARY else TEXT)
         for i in range(batch.num_columns)
     ]
-    return b"".join(messages.data_rows(columns, batch.num_rows))
+    return messages.data_rows(columns, batch.num_rows)
 
 
 def _returns_rows(command: Command | None) -> bool:

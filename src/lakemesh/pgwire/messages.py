@@ -1,7 +1,7 @@
 """The bytes of the PostgreSQL v3 protocol: frontend messages read, backend messages written.
 
-Pure functions over bytes, no sockets: every backend message is ``type byte, int32 length
-(itself included), body``; the startup packet alone has no type byte.
+Pure functions over bytes (rows assembled with Arrow), no sockets: every backend message is
+``type byte, int32 length (itself included), body``; the startup packet alone has no type byte.
 
 >>> command_complete("SELECT 3")
 b'C\\x00\\x00\\x00\\rSELECT 3\\x00'
@@ -12,8 +12,12 @@ b'Z\\x00\\x00\\x00\\x05I'
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 PROTOCOL_VERSION = 196608  # 3.0
 SSL_REQUEST = 80877103
@@ -140,14 +144,48 @@ def data_row(values: Sequence[bytes | None]) -> bytes:
     return _HEADER.pack(b"D", len(body) + 4) + body
 
 
-def data_rows(columns: Sequence[Sequence[bytes | None]], count: int) -> Iterable[bytes]:
-    """DataRows of ``count`` rows from encoded columns (each holds ``count`` values)."""
-    for row in zip(*columns, strict=True) if columns else ((),) * count:
-        yield data_row(row)
+_ROW_HEADER = np.dtype([("kind", "S1"), ("length", ">i4"), ("count", ">i2")])
+
+
+def data_rows(columns: Sequence[pa.Array | Sequence[bytes | None]], count: int) -> bytes:
+    """The DataRows of ``count`` rows from encoded columns (each holds ``count`` values).
+
+    Assembled column-wise in Arrow (length prefixes, then one element-wise join), not row by row:
+
+    >>> data_rows([[b"1", None]], 2) == data_row([b"1"]) + data_row([None])
+    True
+    """
+    if not columns:
+        return data_row(()) * count
+    lengths_total = np.full(count, 6, dtype=np.int64)  # the length field itself and the count
+    pieces = []
+    for values in columns:
+        array = values if isinstance(values, pa.Array) else pa.array(values, pa.binary())
+        valid = array.is_valid().to_numpy(zero_copy_only=False)
+        filled = pc.fill_null(array, b"")
+        lengths = pc.binary_length(filled).to_numpy(zero_copy_only=False).astype(np.int64)
+        prefixes = np.where(valid, lengths, -1).astype(">i4")
+        pieces.append(_fixed(prefixes.tobytes(), 4, count))
+        pieces.append(filled)
+        lengths_total += 4 + lengths
+    headers = np.empty(count, dtype=_ROW_HEADER)
+    headers["kind"] = b"D"
+    headers["length"] = lengths_total
+    headers["count"] = len(columns)
+    joined = pc.binary_join_element_wise(_fixed(headers.tobytes(), 7, count), *pieces, b"")
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=count + 1)
+    data: bytes = joined.buffers()[2].to_pybytes()
+    return data[offsets[0] : offsets[-1]]
+
+
+def _fixed(data: bytes, width: int, count: int) -> pa.Array:
+    """``count`` values of ``width`` bytes each, as a binary array."""
+    array = pa.Array.from_buffers(pa.binary(width), count, [None, pa.py_buffer(data)])
+    return array.cast(pa.binary())
 
 
 def error_response(fields: dict[str, str]) -> bytes:
-    """An ErrorResponse (or, with ``kind=b"N"``, a NoticeResponse) of ``{code: text}``."""
+    """An ErrorResponse of ``{field code: text}``."""
     return message(b"E", _fields(fields))
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -157,12 +158,99 @@ def _scalar_type(arrow: pa.DataType) -> PgType | None:
 Values = list[bytes | None]
 
 
-def encode_column(array: pa.Array | pa.ChunkedArray, format: int) -> Values:
-    """Every value of ``array`` in ``format`` (TEXT or BINARY); ``None`` for NULL."""
+def encode_array(array: pa.Array | pa.ChunkedArray, format: int) -> pa.Array | Values:
+    """Every value of ``array`` in ``format``: a binary Arrow array (NULL for NULL) where Arrow
+    encodes the type at once, else a list of values (``None`` for NULL)."""
+    array = _plain_array(array)
+    fast = _vectorized(array, format)
+    return fast if fast is not None else encode_column(array, format)
+
+
+def _plain_array(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
+    return array
+
+
+# Days and microseconds (since 1970) that Arrow prints as PostgreSQL does (years 1 to 9999).
+_FIRST_DAY, _LAST_DAY = -719162, 2932896
+_FIRST_MICRO, _LAST_MICRO = _FIRST_DAY * 86_400_000_000, (_LAST_DAY + 1) * 86_400_000_000 - 1
+_BIG_ENDIAN = {INT2.oid: ">i2", INT4.oid: ">i4", INT8.oid: ">i8", FLOAT4.oid: ">f4",
+               FLOAT8.oid: ">f8"}  # fmt: skip
+
+
+def _vectorized(array: pa.Array, format: int) -> pa.Array | None:
+    """The encoding of ``array`` computed by Arrow and NumPy, or ``None`` for the slower path."""
+    column = pg_type(array.type)
+    oid = column.type.oid
+    if column.element is not None or column.type is JSON:
+        return None
+    if oid == TEXT_TYPE.oid and (pa.types.is_string(array.type) or pa.types.is_large_string(
+        array.type
+    )):  # fmt: skip
+        return array.cast(pa.binary())
+    if format == TEXT:
+        if oid in (INT2.oid, INT4.oid, INT8.oid) or (
+            oid == NUMERIC.oid and pa.types.is_decimal(array.type)
+        ):
+            return pc.cast(array, pa.string()).cast(pa.binary())
+        if oid == BOOL.oid:
+            return pc.if_else(array, b"t", b"f")
+        if oid in (FLOAT4.oid, FLOAT8.oid):
+            text = pc.cast(pc.cast(array, pa.float64()), pa.string())
+            for arrow, postgres in (("inf", "Infinity"), ("-inf", "-Infinity"), ("nan", "NaN")):
+                text = pc.replace_substring_regex(text, f"^{arrow}$", postgres)
+            return text.cast(pa.binary())
+        if oid == DATE.oid and _within(pc.cast(pc.cast(array, pa.date32()), pa.int32()),
+                                       _FIRST_DAY, _LAST_DAY):  # fmt: skip
+            return pc.cast(pc.cast(array, pa.date32()), pa.string()).cast(pa.binary())
+        if oid in (TIMESTAMP.oid, TIMESTAMPTZ.oid):
+            micros = pc.cast(array, pa.timestamp("us", array.type.tz))
+            if not _within(pc.cast(micros, pa.int64()), _FIRST_MICRO, _LAST_MICRO):
+                return None
+            text = pc.cast(micros, pa.string())
+            if array.type.tz:
+                text = pc.replace_substring_regex(text, "Z$", "+00")
+            return text.cast(pa.binary())
+        return None
+    if oid in _BIG_ENDIAN:
+        values = pc.fill_null(array, 0).to_numpy(zero_copy_only=False)
+        return _fixed_width(values.astype(_BIG_ENDIAN[oid]), array)
+    if oid == DATE.oid:
+        days = pc.fill_null(pc.cast(pc.cast(array, pa.date32()), pa.int32()), 0)
+        shifted = days.to_numpy(zero_copy_only=False).astype(np.int64) - POSTGRES_EPOCH_DAYS
+        return _fixed_width(shifted.astype(">i4"), array)
+    if oid in (TIMESTAMP.oid, TIMESTAMPTZ.oid):
+        micros = pc.cast(pc.cast(array, pa.timestamp("us", array.type.tz)), pa.int64())
+        values = pc.fill_null(micros, 0).to_numpy(zero_copy_only=False) - POSTGRES_EPOCH_MICROS
+        return _fixed_width(values.astype(">i8"), array)
+    if oid == BOOL.oid:
+        return pc.if_else(array, b"\x01", b"\x00")
+    return None
+
+
+def _within(values: pa.Array, first: int, last: int) -> bool:
+    bounds = pc.min_max(values)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    return low is None or (low >= first and high <= last)
+
+
+def _fixed_width(values: np.ndarray[Any, Any], nulls_of: pa.Array) -> pa.Array:
+    """Big-endian ``values`` as a binary array, NULL where ``nulls_of`` is."""
+    width = values.dtype.itemsize
+    fixed = pa.Array.from_buffers(
+        pa.binary(width), len(values), [None, pa.py_buffer(values.tobytes())]
+    ).cast(pa.binary())
+    if nulls_of.null_count:
+        fixed = pc.if_else(nulls_of.is_valid(), fixed, pa.scalar(None, pa.binary()))
+    return fixed
+
+
+def encode_column(array: pa.Array | pa.ChunkedArray, format: int) -> Values:
+    """Every value of ``array`` in ``format`` (TEXT or BINARY); ``None`` for NULL."""
+    array = _plain_array(array)
     column = pg_type(array.type)
     if column.element is not None:
         return _encode_lists(array, column.element, format)

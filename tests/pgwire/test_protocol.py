@@ -1,0 +1,55 @@
+"""The protocol's edges on a raw socket: what an unauthenticated client can make the server do."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from lakemesh.pgwire import messages
+
+from .conftest import PgMesh
+
+
+def _startup(parameters: dict[str, str], version: int = messages.PROTOCOL_VERSION) -> bytes:
+    body = struct.pack("!i", version) + b"".join(
+        messages.cstring(k) + messages.cstring(v) for k, v in parameters.items()
+    )
+    body += b"\x00"
+    return struct.pack("!i", len(body) + 4) + body
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    sock.settimeout(10)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def test_a_huge_password_message_is_refused_before_it_is_read(pg: PgMesh) -> None:
+    with socket.create_connection((pg.host, pg.port)) as sock:
+        sock.sendall(_startup({"user": "mia@marketing"}))
+        assert sock.recv(9) == messages.authentication_cleartext_password()
+        sock.sendall(b"p" + struct.pack("!i", 50_000_000))
+        answer = _read_all(sock)
+    assert answer.startswith(b"E")
+    assert b"08P01" in answer
+    assert b"Invalid message length" in answer
+
+
+def test_an_unknown_protocol_version_is_refused(pg: PgMesh) -> None:
+    with socket.create_connection((pg.host, pg.port)) as sock:
+        sock.sendall(_startup({"user": "mia@marketing"}, version=2 << 16))
+        answer = _read_all(sock)
+    assert b"0A000" in answer
+    assert b"unsupported frontend protocol 2.0" in answer
+
+
+def test_a_cancel_request_with_a_wrong_key_cancels_nothing(pg: PgMesh) -> None:
+    with pg.connect("user:sam@sales") as connection:
+        key = connection.pgconn.backend_pid
+        with socket.create_connection((pg.host, pg.port)) as sock:
+            body = struct.pack("!iii", messages.CANCEL_REQUEST, key, 12345)
+            sock.sendall(struct.pack("!i", len(body) + 4) + body)
+            assert _read_all(sock) == b""
+        assert connection.execute("SELECT 2").fetchone() == (2,)
