@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import socket
 import ssl
 import struct
 from collections.abc import Callable, Sequence
@@ -152,6 +153,11 @@ class Connection:
     # -- startup --------------------------------------------------------------------------------
 
     async def run(self) -> None:
+        sock = self.writer.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # Each answer is several small messages: Nagle's algorithm would hold the last ones
+            # back until the client acknowledges (40 ms per query with delayed ACKs).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             try:
                 started = await asyncio.wait_for(self._startup(), STARTUP_SECONDS)
