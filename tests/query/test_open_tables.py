@@ -178,6 +178,23 @@ def test_a_recrawl_follows_new_snapshots_and_schema_changes(lake: Lake) -> None:
     ]
 
 
+def test_a_table_too_deep_is_named(lake: Lake) -> None:
+    """Crawling the warehouse root: each namespace folder holds the tables, one level down."""
+    with pytest.raises(InvalidInputError) as info:
+        crawler.crawl(
+            lake.env.hub,
+            actor=lake.env.admin,
+            uri=str(lake.warehouse),
+            domain="governance",
+            database="shop",
+        )
+    base = f"file://{lake.warehouse}"
+    assert info.value.message == (
+        f"Iceberg table {base}/shop/orders lies more than one folder below {base}: "
+        f"crawl {base}/shop (one table per folder)"
+    )
+
+
 # -- queries ------------------------------------------------------------------------------------
 
 

@@ -142,13 +142,20 @@ def _open_tables(
 ) -> tuple[Listing, list[DiscoveredTable]]:
     """The Iceberg and Delta tables in the listing (the crawled folder itself, or a folder right
     under it), described from their metadata, and the rest of the listing."""
-    roots = {
-        parts: table_format
-        for parts, table_format in open_table_roots(parts for parts, _, _ in listing).items()
-        if len(parts) <= 1
-    }
-    if () in roots:
-        roots = {(): roots[()]}
+    found_roots = open_table_roots(parts for parts, _, _ in listing)
+    if () in found_roots:
+        roots: dict[tuple[str, ...], str] = {(): found_roots[()]}
+    else:
+        deeper = sorted(parts for parts in found_roots if len(parts) > 1)
+        if deeper:
+            title = "Iceberg" if found_roots[deeper[0]] == "iceberg" else "Delta"
+            base = root_uri.rstrip("/")
+            raise InvalidInputError(
+                f"{title} table {base}/{'/'.join(deeper[0])} lies more than one folder below "
+                f"{root_uri}: crawl {base}/{'/'.join(deeper[0][:-1])} (one table per folder)",
+                details={"uri": root_uri, "table": f"{base}/{'/'.join(deeper[0])}"},
+            )
+        roots = found_roots
     if not roots:
         return listing, []
     found: list[DiscoveredTable] = []
