@@ -196,10 +196,8 @@ def test_a_delegate_sets_values_and_explain_says_who(env: HubEnv, mark: Actor) -
     assert event.details["before"] == {"region": "EU"}
     with env.hub.transaction() as session:
         attributes.undelegate_attribute(session, actor=env.admin, key="region", principal=HR)
-        listed = [
-            attributes.describe_attribute_key(r) for r in attributes.list_attribute_keys(session)
-        ]
-    assert listed[0]["delegates"] == []
+        listed = [r.delegates for r in attributes.list_attribute_keys(session)]
+    assert listed[0] == []
     with (
         pytest.raises(AccessDeniedError, match="may not set attribute region"),
         env.hub.transaction() as session,

@@ -86,9 +86,9 @@ def test_mesh_admins_create_list_update_and_delete(mesh: Mesh) -> None:
         guardrails.update_guardrail(session, actor=mesh.env.admin, name="tagged", keys=["owner"])
     with mesh.env.hub.read() as session:
         described = [
-            guardrails.describe_guardrail(r) for r in guardrail_rules.list_guardrails(session)
+            (r.name, guardrail_rules.rule_text(r)) for r in guardrail_rules.list_guardrails(session)
         ]
-    assert [(d["name"], d["rule"]) for d in described] == [
+    assert described == [
         ("pii-only-named", "sensitive-scope sensitivity=pii"),
         ("tagged", "required-tags owner"),
     ]

@@ -21,6 +21,7 @@ from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.names import parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision
+from lakemesh.store.schema import MaskRule
 from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
 MIA = "user:mia@marketing"
@@ -43,12 +44,12 @@ def mesh(env: Any, tmp_path: Path) -> Mesh:
     return mesh
 
 
-def _create(mesh: Mesh, **kwargs: Any) -> dict[str, Any]:
+def _create(mesh: Mesh, **kwargs: Any) -> MaskRule:
     arguments = {"name": "hide_pii", "tag_expression": "sensitivity=pii", "function": "hash"}
     arguments.update(kwargs)
     actor = arguments.pop("actor", mesh.env.admin)
     with mesh.env.hub.transaction() as session:
-        return masks.describe_mask(masks.create_mask(session, actor=actor, **arguments))
+        return masks.create_mask(session, actor=actor, **arguments)
 
 
 def _select(mesh: Mesh) -> Decision:
@@ -61,8 +62,8 @@ def _select(mesh: Mesh) -> Decision:
 def test_a_mask_applies_to_the_next_decision_and_goes_with_its_deletion(mesh: Mesh) -> None:
     assert _select(mesh).masks == {}
     created = _create(mesh, tag_expression="sensitivity = pii | public")
-    assert created["tag_expression"] == "sensitivity=pii|public"
-    assert (created["function"], created["created_by"]) == ("hash", "user:admin@governance")
+    assert created.tag_expression == "sensitivity=pii|public"
+    assert (created.function, created.created_by) == ("hash", "user:admin@governance")
     assert _select(mesh).masks == {"email": "hash"}
     with mesh.env.hub.read() as session:
         assert [m.name for m in masks.list_masks(session)] == ["hide_pii"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -167,8 +166,3 @@ def find_location(session: Session, uri: str) -> Location | None:
         if row is not None:
             return row
     return None
-
-
-def describe_location(row: Location) -> dict[str, Any]:
-    """A location as the API shows it."""
-    return {"uri": row.uri, "domain": row.domain.name, "created_at": row.created_at.isoformat()}

@@ -41,7 +41,6 @@ from lakemesh.authz.guardrail_rules import (
     SENSITIVE_SCOPE,
     check_kind,
     get_guardrail,
-    rule_text,
 )
 from lakemesh.errors import (
     AlreadyExistsError,
@@ -66,18 +65,6 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
 # -- reading -----------------------------------------------------------------------------------
-
-
-def describe_guardrail(row: Guardrail) -> dict[str, Any]:
-    """A guardrail as the API shows it."""
-    return {
-        "name": row.name,
-        "kind": row.kind,
-        "config": dict(row.config),
-        "rule": rule_text(row),
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-    }
 
 
 # -- changing ----------------------------------------------------------------------------------

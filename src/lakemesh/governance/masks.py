@@ -5,7 +5,6 @@ unless the reader holds UNMASK on the column (DESIGN §3-4). Mesh admins define 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,14 +96,3 @@ def delete_mask(session: Session, *, actor: Actor, name: str) -> None:
 def list_masks(session: Session) -> Sequence[MaskRule]:
     """Every mask: mesh-wide policy, readable by every principal (``explain`` shows them too)."""
     return session.execute(select(MaskRule).order_by(MaskRule.name)).scalars().all()
-
-
-def describe_mask(row: MaskRule) -> dict[str, Any]:
-    """A mask as the API shows it."""
-    return {
-        "name": row.name,
-        "tag_expression": row.tag_expression,
-        "function": row.function,
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-    }

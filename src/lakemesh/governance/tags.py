@@ -345,13 +345,3 @@ def delete_tag(session: Session, *, actor: Actor, key: str) -> None:
 def list_tags(session: Session) -> Sequence[TagKey]:
     """Every tag key: the mesh's vocabulary, readable by every principal (to write expressions)."""
     return session.execute(select(TagKey).order_by(TagKey.key)).scalars().all()
-
-
-def describe_tag(row: TagKey) -> dict[str, Any]:
-    """A tag key as the API shows it."""
-    return {
-        "key": row.key,
-        "values": sorted(v.value for v in row.values),
-        "description": row.description,
-        "created_at": row.created_at.isoformat(),
-    }

@@ -286,14 +286,3 @@ def attribute_sources(principal: Principal, keys: Iterable[str]) -> dict[str, di
         }
         for key in sorted(keys)
     }
-
-
-def describe_attribute_key(row: AttributeKey) -> dict[str, Any]:
-    """An attribute key as the API shows it."""
-    return {
-        "key": row.key,
-        "values": list(row.allowed_values),
-        "description": row.description,
-        "delegates": sorted(delegate.principal.ref for delegate in row.delegates),
-        "created_at": row.created_at.isoformat(),
-    }

@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -165,17 +164,7 @@ def list_tokens(
     )
 
 
-def describe_token(row: ApiToken) -> dict[str, Any]:
-    """A token as the API shows it (never the secret)."""
-    now = clock.now()
-    expired = row.expires_at is not None and row.expires_at <= now
-    return {
-        "id": row.id,
-        "principal": row.principal.ref,
-        "prefix": row.prefix,
-        "description": row.description,
-        "created_at": row.created_at.isoformat(),
-        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
-        "active": row.revoked_at is None and not expired,
-    }
+def is_active(row: ApiToken) -> bool:
+    """Whether the token still authenticates: not revoked, not expired."""
+    expired = row.expires_at is not None and row.expires_at <= clock.now()
+    return row.revoked_at is None and not expired

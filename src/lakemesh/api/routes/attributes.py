@@ -4,8 +4,6 @@ may set them (mesh admins define keys and delegate them; see :mod:`lakemesh.iden
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
@@ -25,8 +23,8 @@ router = APIRouter(prefix="/attribute-keys", tags=["identity"])
     summary="Every attribute key with its allowed values and delegates",
     response_model=list[AttributeKeyPublic],
 )
-def list_attribute_keys(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    return [attributes.describe_attribute_key(r) for r in attributes.list_attribute_keys(session)]
+def list_attribute_keys(session: SessionDep, actor: CurrentActor) -> list[AttributeKeyPublic]:
+    return [AttributeKeyPublic.from_row(r) for r in attributes.list_attribute_keys(session)]
 
 
 @router.post(
@@ -37,16 +35,16 @@ def list_attribute_keys(session: SessionDep, actor: CurrentActor) -> list[dict[s
 )
 def create_attribute_key(
     body: AttributeKeyCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> AttributeKeyPublic:
     row = attributes.create_attribute_key(
         session, actor=actor, key=body.key, values=body.values, description=body.description or ""
     )
-    return attributes.describe_attribute_key(row)
+    return AttributeKeyPublic.from_row(row)
 
 
 @router.get("/{key}", summary="One attribute key", response_model=AttributeKeyPublic)
-def show_attribute_key(key: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return attributes.describe_attribute_key(attributes.get_attribute_key(session, key))
+def show_attribute_key(key: str, session: SessionDep, actor: CurrentActor) -> AttributeKeyPublic:
+    return AttributeKeyPublic.from_row(attributes.get_attribute_key(session, key))
 
 
 @router.patch(
@@ -56,11 +54,11 @@ def show_attribute_key(key: str, session: SessionDep, actor: CurrentActor) -> di
 )
 def update_attribute_key(
     key: str, body: AttributeKeyUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> AttributeKeyPublic:
     row = attributes.update_attribute_key(
         session, actor=actor, key=key, values=body.values, description=body.description
     )
-    return attributes.describe_attribute_key(row)
+    return AttributeKeyPublic.from_row(row)
 
 
 @router.delete(
@@ -82,9 +80,9 @@ def delete_attribute_key(key: str, session: SessionDep, actor: CurrentActor) -> 
 )
 def delegate_attribute(
     key: str, body: AttributeDelegation, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> AttributeKeyPublic:
     attributes.delegate_attribute(session, actor=actor, key=key, principal=body.principal)
-    return attributes.describe_attribute_key(attributes.get_attribute_key(session, key))
+    return AttributeKeyPublic.from_row(attributes.get_attribute_key(session, key))
 
 
 @router.delete(
@@ -94,6 +92,6 @@ def delegate_attribute(
 )
 def undelegate_attribute(
     key: str, principal: str, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> AttributeKeyPublic:
     attributes.undelegate_attribute(session, actor=actor, key=key, principal=principal)
-    return attributes.describe_attribute_key(attributes.get_attribute_key(session, key))
+    return AttributeKeyPublic.from_row(attributes.get_attribute_key(session, key))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
@@ -19,10 +17,9 @@ router = APIRouter(prefix="/guardrails", tags=["governance"])
 )
 def list_guardrails(
     session: SessionDep, actor: CurrentActor, kind: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[GuardrailPublic]:
     return [
-        guardrails.describe_guardrail(row)
-        for row in guardrail_rules.list_guardrails(session, kind=kind)
+        GuardrailPublic.from_row(row) for row in guardrail_rules.list_guardrails(session, kind=kind)
     ]
 
 
@@ -31,7 +28,7 @@ def list_guardrails(
 )
 def create_guardrail(
     body: GuardrailCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> GuardrailPublic:
     row = guardrails.create_guardrail(
         session,
         actor=actor,
@@ -42,12 +39,12 @@ def create_guardrail(
         prefixes=body.prefixes,
         max_lifetime=body.max_lifetime,
     )
-    return guardrails.describe_guardrail(row)
+    return GuardrailPublic.from_row(row)
 
 
 @router.get("/{name}", summary="One guardrail", response_model=GuardrailPublic)
-def show_guardrail(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return guardrails.describe_guardrail(guardrail_rules.get_guardrail(session, name))
+def show_guardrail(name: str, session: SessionDep, actor: CurrentActor) -> GuardrailPublic:
+    return GuardrailPublic.from_row(guardrail_rules.get_guardrail(session, name))
 
 
 @router.patch(
@@ -57,7 +54,7 @@ def show_guardrail(name: str, session: SessionDep, actor: CurrentActor) -> dict[
 )
 def update_guardrail(
     name: str, body: GuardrailUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> GuardrailPublic:
     row = guardrails.update_guardrail(
         session,
         actor=actor,
@@ -67,7 +64,7 @@ def update_guardrail(
         prefixes=body.prefixes,
         max_lifetime=body.max_lifetime,
     )
-    return guardrails.describe_guardrail(row)
+    return GuardrailPublic.from_row(row)
 
 
 @router.delete(

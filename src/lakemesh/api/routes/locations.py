@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
@@ -18,9 +16,9 @@ router = APIRouter(prefix="/locations", tags=["locations"])
 )
 def list_locations(
     session: SessionDep, actor: CurrentActor, domain: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[LocationPublic]:
     return [
-        locations.describe_location(row)
+        LocationPublic.from_row(row)
         for row in locations.visible_locations(session, actor=actor, domain=domain)
     ]
 
@@ -30,9 +28,9 @@ def list_locations(
 )
 def register_location(
     body: LocationCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> LocationPublic:
     row = locations.register_location(session, actor=actor, uri=body.uri, domain=body.domain)
-    return locations.describe_location(row)
+    return LocationPublic.from_row(row)
 
 
 @router.delete(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
@@ -14,8 +12,8 @@ router = APIRouter(prefix="/masks", tags=["governance"])
 
 
 @router.get("", summary="Every mask", response_model=list[MaskPublic])
-def list_masks(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    return [masks.describe_mask(row) for row in masks.list_masks(session)]
+def list_masks(session: SessionDep, actor: CurrentActor) -> list[MaskPublic]:
+    return [MaskPublic.from_row(row) for row in masks.list_masks(session)]
 
 
 @router.post(
@@ -24,7 +22,7 @@ def list_masks(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]
     summary="Create a mask on a tag expression (mesh admins)",
     response_model=MaskPublic,
 )
-def create_mask(body: MaskCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def create_mask(body: MaskCreate, session: SessionDep, actor: CurrentActor) -> MaskPublic:
     row = masks.create_mask(
         session,
         actor=actor,
@@ -32,12 +30,12 @@ def create_mask(body: MaskCreate, session: SessionDep, actor: CurrentActor) -> d
         tag_expression=body.tag_expression,
         function=body.function,
     )
-    return masks.describe_mask(row)
+    return MaskPublic.from_row(row)
 
 
 @router.get("/{name}", summary="One mask", response_model=MaskPublic)
-def show_mask(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return masks.describe_mask(masks.get_mask(session, name))
+def show_mask(name: str, session: SessionDep, actor: CurrentActor) -> MaskPublic:
+    return MaskPublic.from_row(masks.get_mask(session, name))
 
 
 @router.delete(

@@ -25,8 +25,8 @@ router = APIRouter(tags=["tags"])
 @router.get(
     "/tags", summary="Every tag key with its allowed values", response_model=list[TagPublic]
 )
-def list_tags(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    return [tags.describe_tag(row) for row in tags.list_tags(session)]
+def list_tags(session: SessionDep, actor: CurrentActor) -> list[TagPublic]:
+    return [TagPublic.from_row(row) for row in tags.list_tags(session)]
 
 
 @router.post(
@@ -35,7 +35,7 @@ def list_tags(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     summary="Define a tag key and its values (mesh admins)",
     response_model=TagPublic,
 )
-def create_tag(body: TagCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def create_tag(body: TagCreate, session: SessionDep, actor: CurrentActor) -> TagPublic:
     row = tags.create_tag(
         session,
         actor=actor,
@@ -43,12 +43,12 @@ def create_tag(body: TagCreate, session: SessionDep, actor: CurrentActor) -> dic
         values=body.values,
         description=body.description or "",
     )
-    return tags.describe_tag(row)
+    return TagPublic.from_row(row)
 
 
 @router.get("/tags/{key}", summary="One tag key", response_model=TagPublic)
-def show_tag(key: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return tags.describe_tag(tags.get_tag(session, key))
+def show_tag(key: str, session: SessionDep, actor: CurrentActor) -> TagPublic:
+    return TagPublic.from_row(tags.get_tag(session, key))
 
 
 @router.patch(
@@ -56,9 +56,7 @@ def show_tag(key: str, session: SessionDep, actor: CurrentActor) -> dict[str, An
     summary="Add or remove values, or change the description",
     response_model=TagPublic,
 )
-def update_tag(
-    key: str, body: TagUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+def update_tag(key: str, body: TagUpdate, session: SessionDep, actor: CurrentActor) -> TagPublic:
     row = tags.update_tag(
         session,
         actor=actor,
@@ -67,7 +65,7 @@ def update_tag(
         remove_values=body.remove_values,
         description=body.description,
     )
-    return tags.describe_tag(row)
+    return TagPublic.from_row(row)
 
 
 @router.delete(

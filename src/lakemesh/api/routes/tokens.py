@@ -44,11 +44,11 @@ def create_token(body: TokenCreate, session: SessionDep, actor: CurrentActor) ->
 )
 def list_tokens(
     session: SessionDep, actor: CurrentActor, principal: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[TokenPublic]:
     rows = tokens.list_tokens(session, actor=actor, principal=principal)
-    return [tokens.describe_token(row) for row in rows]
+    return [TokenPublic.from_row(row) for row in rows]
 
 
 @router.delete("/{token_id}", summary="Revoke a token; returns it", response_model=TokenPublic)
-def revoke_token(token_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return tokens.describe_token(tokens.revoke_token(session, actor=actor, token_id=token_id))
+def revoke_token(token_id: Id, session: SessionDep, actor: CurrentActor) -> TokenPublic:
+    return TokenPublic.from_row(tokens.revoke_token(session, actor=actor, token_id=token_id))

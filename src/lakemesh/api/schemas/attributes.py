@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp
+from lakemesh.store.schema import AttributeKey
 
 
 class AttributeKeyCreate(RequestBody):
@@ -20,9 +21,19 @@ class AttributeDelegation(RequestBody):
     principal: str
 
 
-class AttributeKeyPublic(ResponseModel):
+class AttributeKeyPublic(RowModel):
     key: str
     values: list[str]
     description: str | None
     delegates: list[str]
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: AttributeKey) -> AttributeKeyPublic:
+        return cls(
+            key=row.key,
+            values=list(row.allowed_values),
+            description=row.description,
+            delegates=sorted(delegate.principal.ref for delegate in row.delegates),
+            created_at=row.created_at.isoformat(),
+        )

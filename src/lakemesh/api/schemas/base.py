@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
@@ -57,3 +58,22 @@ class ResponseModel(BaseModel):
     through to older clients (``extra="allow"``)."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class RowModel(ResponseModel):
+    """Base of a response shaped from a store row (``from_row``): exactly its fields, no more.
+
+    Services return rows; turning one into what the API shows is the model's job.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def stamp(value: datetime | None) -> str | None:
+    """A stored time as the API shows it (ISO 8601 with its UTC offset).
+
+    >>> from datetime import UTC
+    >>> stamp(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    '2026-01-02T03:04:05+00:00'
+    """
+    return None if value is None else value.isoformat()

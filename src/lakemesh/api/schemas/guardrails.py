@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
+from lakemesh.authz.guardrail_rules import rule_text
+from lakemesh.store.schema import Guardrail
 
 
 class GuardrailUpdate(RequestBody):
@@ -23,13 +25,24 @@ class GuardrailCreate(GuardrailUpdate):
     kind: str
 
 
-class GuardrailPublic(ResponseModel):
+class GuardrailPublic(RowModel):
     name: str
     kind: str
     config: dict[str, Any]
     rule: str
     created_by: str | None
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: Guardrail) -> GuardrailPublic:
+        return cls(
+            name=row.name,
+            kind=row.kind,
+            config=dict(row.config),
+            rule=rule_text(row),
+            created_by=row.created_by,
+            created_at=row.created_at.isoformat(),
+        )
 
 
 class Finding(ResponseModel):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp
+from lakemesh.store.schema import Location
 
 
 class LocationCreate(RequestBody):
@@ -10,7 +11,11 @@ class LocationCreate(RequestBody):
     domain: str
 
 
-class LocationPublic(ResponseModel):
+class LocationPublic(RowModel):
     uri: str
     domain: str
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: Location) -> LocationPublic:
+        return cls(uri=row.uri, domain=row.domain.name, created_at=row.created_at.isoformat())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp
+from lakemesh.store.schema import MaskRule
 
 
 class MaskCreate(RequestBody):
@@ -11,9 +12,19 @@ class MaskCreate(RequestBody):
     function: str
 
 
-class MaskPublic(ResponseModel):
+class MaskPublic(RowModel):
     name: str
     tag_expression: str
     function: str
     created_by: str | None
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: MaskRule) -> MaskPublic:
+        return cls(
+            name=row.name,
+            tag_expression=row.tag_expression,
+            function=row.function,
+            created_by=row.created_by,
+            created_at=row.created_at.isoformat(),
+        )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
+from lakemesh.store.schema import TagKey
 
 
 class TagCreate(RequestBody):
@@ -23,11 +24,20 @@ class TagAssign(RequestBody):
     tags: dict[str, str]
 
 
-class TagPublic(ResponseModel):
+class TagPublic(RowModel):
     key: str
     values: list[str]
     description: str | None
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: TagKey) -> TagPublic:
+        return cls(
+            key=row.key,
+            values=sorted(value.value for value in row.values),
+            description=row.description,
+            created_at=row.created_at.isoformat(),
+        )
 
 
 class InheritedTag(ResponseModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp, stamp
+from lakemesh.identity.tokens import is_active
+from lakemesh.store.schema import ApiToken
 
 
 class TokenCreate(RequestBody):
@@ -11,7 +13,9 @@ class TokenCreate(RequestBody):
     description: str | None = None
 
 
-class TokenPublic(ResponseModel):
+class TokenPublic(RowModel):
+    """A token as the API shows it (never the secret)."""
+
     id: int
     principal: str
     prefix: str
@@ -20,6 +24,19 @@ class TokenPublic(ResponseModel):
     expires_at: Timestamp | None
     revoked_at: Timestamp | None
     active: bool
+
+    @classmethod
+    def from_row(cls, row: ApiToken) -> TokenPublic:
+        return cls(
+            id=row.id,
+            principal=row.principal.ref,
+            prefix=row.prefix,
+            description=row.description,
+            created_at=row.created_at.isoformat(),
+            expires_at=stamp(row.expires_at),
+            revoked_at=stamp(row.revoked_at),
+            active=is_active(row),
+        )
 
 
 class TokenIssued(ResponseModel):
