@@ -76,7 +76,9 @@ def test_metrics_run_in_one_statement_as_the_quality_principal(shop: Shop) -> No
             .all()
         )
     assert {query.principal for query in queries} == {QUALITY}
-    metric_statements = [q.sql for q in queries if "FILTER (WHERE" in q.sql and "LIMIT" not in q.sql]
+    metric_statements = [
+        q.sql for q in queries if "FILTER (WHERE" in q.sql and "LIMIT" not in q.sql
+    ]
     assert len(metric_statements) == 1  # every library metric of the table in one pass
     # one metrics pass, one sql rule, and one sample query per failed library rule
     assert len(queries) == 1 + 1 + 4

@@ -7,8 +7,10 @@ governed gateway like any query (the principal running them reads only what it m
 >>> from lakemesh.contracts.rules import parse_rules
 >>> rules = parse_rules([{"metric": "nullValues", "mustBe": 0}], where="q", table="orders",
 ...                     column="amount", problems=[])
->>> print(metrics_sql('sales.crm.orders', rules, {"amount": "DOUBLE"}))
-SELECT count(*) AS "rows", count(*) FILTER (WHERE "amount" IS NULL) AS "m0" FROM "sales"."crm"."orders"
+>>> sql = metrics_sql("sales.crm.orders", rules, {"amount": "DOUBLE"})
+>>> print(sql.replace(" FROM ", "\\nFROM "))
+SELECT count(*) AS "rows", count(*) FILTER (WHERE "amount" IS NULL) AS "m0"
+FROM "sales"."crm"."orders"
 """
 
 from __future__ import annotations
