@@ -331,10 +331,15 @@ def _typmod(arrow: pa.DataType) -> int:
 
 def _types(rows: _Rows) -> None:
     for scalar in types.SCALAR_TYPES:
+        receive = _RECEIVE.get(scalar.name, f"{scalar.name}_recv")
         rows.add(
             "pg_type",
             oid=scalar.oid,
             typname=scalar.name,
+            typinput=f"{scalar.name}in",
+            typoutput=f"{scalar.name}out",
+            typreceive=receive,
+            typsend=receive.replace("recv", "send"),
             typnamespace=PG_CATALOG_OID,
             typowner=OWNER_OID,
             typlen=scalar.size,
@@ -358,6 +363,10 @@ def _types(rows: _Rows) -> None:
                 "pg_type",
                 oid=scalar.array_oid,
                 typname=f"_{scalar.name}",
+                typinput="array_in",
+                typoutput="array_out",
+                typreceive="array_recv",
+                typsend="array_send",
                 typnamespace=PG_CATALOG_OID,
                 typowner=OWNER_OID,
                 typlen=-1,
@@ -376,6 +385,14 @@ def _types(rows: _Rows) -> None:
                 typndims=0,
                 typcollation=0,
             )
+
+
+# The binary input functions of the types (what ADBC's driver maps types by).
+_RECEIVE = {
+    name: f"{name}recv"
+    for name in ("bool", "bytea", "int8", "int2", "int4", "text", "oid", "float4", "float8",
+                 "varchar")
+}  # fmt: skip
 
 
 def _category(scalar: types.PgType) -> str:

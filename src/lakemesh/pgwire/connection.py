@@ -22,6 +22,7 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lakemesh.errors import InvalidInputError, LakemeshError, QueryRejectedError
 from lakemesh.hub import Hub
@@ -62,6 +63,8 @@ class Outcome:
 
     tag: str
     table: pa.Table | None = None
+    copy_format: str = ""
+    """``text`` or ``binary`` for a COPY TO STDOUT: the rows go out as COPY data."""
 
 
 @dataclass
@@ -343,7 +346,9 @@ class Connection:
             except (LakemeshError, ClientError, ValueError) as error:
                 await self._send(self._error(error))
                 break
-            if outcome.table is not None:
+            if outcome.copy_format and outcome.table is not None:
+                await self._send_copy(outcome.table, outcome.copy_format)
+            elif outcome.table is not None:
                 formats = [TEXT] * outcome.table.num_columns
                 await self._send(messages.row_description(fields(outcome.table.schema, formats)))
                 await self._send_rows(outcome.table, formats)
@@ -465,7 +470,7 @@ class Connection:
     async def _describe_portal(self, portal: Portal) -> None:
         outcome = await self._run_portal(portal)
         portal.described = True
-        if outcome.table is None:
+        if outcome.table is None or outcome.copy_format:
             await self._send(messages.no_data())
             return
         formats = messages.formats_for(portal.result_formats, outcome.table.num_columns)
@@ -475,6 +480,10 @@ class Connection:
         outcome = await self._run_portal(portal)
         if outcome.tag == "EMPTY":
             await self._send(messages.empty_query_response())
+            return
+        if outcome.copy_format and outcome.table is not None:
+            await self._send_copy(outcome.table, outcome.copy_format)
+            await self._send(messages.command_complete(_tag(outcome)))
             return
         if outcome.table is None:
             await self._send(messages.command_complete(_tag(outcome)))
@@ -494,6 +503,20 @@ class Connection:
 
     async def _execute(self, sql: str, command: Command | None) -> Outcome:
         session = self._session()
+        if command is not None and command.kind == "COPY":
+            if command.name not in ("text", "binary"):
+                raise ClientError(
+                    sqlstate.FEATURE_NOT_SUPPORTED,
+                    f"COPY TO STDOUT is answered in FORMAT text or binary, not {command.name}",
+                )
+            if session.failed:
+                raise ClientError(
+                    sqlstate.IN_FAILED_TRANSACTION,
+                    "current transaction is aborted, commands ignored until end of "
+                    "transaction block",
+                )
+            outcome = await self.server.route(self, command.value)
+            return Outcome("COPY", outcome.table, copy_format=command.name)
         if command is not None:
             return self._command(command)
         if session.failed:
@@ -585,6 +608,27 @@ class Connection:
             if batch.num_rows:
                 await self._send(await self.in_thread(partial(encode_batch, batch, formats)))
 
+    async def _send_copy(self, table: pa.Table, format: str) -> None:
+        """The rows of ``table`` as COPY data: a CopyData message per batch, then CopyDone."""
+        binary = format == "binary"
+        await self._send(messages.copy_out_response(binary, table.num_columns))
+        # One CopyData per tuple, as PostgreSQL sends them (ADBC's reader reads one record per
+        # message); the binary header travels in the first one.
+        first = binary
+        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+            if batch.num_rows:
+                if binary:
+                    data = await self.in_thread(partial(encode_copy_binary, batch, first=first))
+                else:
+                    data = await self.in_thread(partial(encode_copy_text, batch))
+                await self._send(data)
+                first = False
+        if first:
+            await self._send(messages.copy_data(messages.COPY_BINARY_HEADER))
+        if binary:
+            await self._send(messages.copy_data(messages.COPY_BINARY_TRAILER))
+        await self._send(messages.copy_done())
+
     async def _send(self, data: bytes) -> None:
         self.writer.write(data)
         await self.writer.drain()
@@ -618,11 +662,38 @@ def encode_batch(batch: pa.RecordBatch, formats: Sequence[int]) -> bytes:
     return messages.data_rows(columns, batch.num_rows)
 
 
+def encode_copy_binary(batch: pa.RecordBatch, *, first: bool = False) -> bytes:
+    """The CopyData messages of one batch's tuples in binary COPY format."""
+    columns = [encode_array(batch.column(i), BINARY) for i in range(batch.num_columns)]
+    return messages.copy_tuples(columns, batch.num_rows, first=first)
+
+
+_COPY_ESCAPES = ((b"\\", b"\\\\"), (b"\t", b"\\t"), (b"\n", b"\\n"), (b"\r", b"\\r"))
+
+
+def encode_copy_text(batch: pa.RecordBatch) -> bytes:
+    """The CopyData messages of one batch's lines in text COPY format: tab-separated,
+    ``\\N`` for NULL."""
+    columns = []
+    for i in range(batch.num_columns):
+        values = encode_array(batch.column(i), TEXT)
+        array = values if isinstance(values, pa.Array) else pa.array(values, pa.binary())
+        for raw, escaped in _COPY_ESCAPES:
+            array = pc.replace_substring(array, raw, escaped)
+        columns.append(array)
+    lines = pc.binary_join_element_wise(
+        *columns, b"\t", null_handling="replace", null_replacement=b"\\N"
+    )
+    return messages.copy_lines(lines)
+
+
 def _returns_rows(command: Command | None) -> bool:
     return command is None or command.kind == "SHOW"
 
 
 def _tag(outcome: Outcome) -> str:
+    if outcome.tag == "COPY" and outcome.table is not None:
+        return f"COPY {outcome.table.num_rows}"
     if outcome.tag in ("SELECT", "SHOW") and outcome.table is not None:
         return f"SELECT {outcome.table.num_rows}" if outcome.tag == "SELECT" else "SHOW"
     return outcome.tag

@@ -43,6 +43,9 @@ _CATALOG_FUNCTIONS = {
     "pg_my_temp_schema",
     "pg_is_other_temp_schema",
 }
+_REGPROC_COLUMNS = frozenset(
+    {"typinput", "typoutput", "typreceive", "typsend", "typmodin", "typmodout", "typanalyze"}
+)
 _RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object"}
 """PostgreSQL functions DuckDB has under another name."""
 _CATALOG_NODES = (
@@ -228,6 +231,16 @@ def to_mirror_sql(
         if isinstance(node, exp.Collate):
             collated: exp.Expr = node.this.transform(rewrite)
             return collated
+        if (
+            isinstance(node, exp.EQ | exp.NEQ)
+            and isinstance(node.this, exp.Column)
+            and node.this.name.lower() in _REGPROC_COLUMNS
+            and isinstance(node.expression, exp.Literal)
+            and not node.expression.is_string
+        ):
+            # regproc columns hold function names ('-' for none): 0 is the missing function
+            node.set("expression", exp.Literal.string("-"))
+            return node
         if (
             isinstance(node, exp.EQ)
             and isinstance(node.expression, exp.Any)

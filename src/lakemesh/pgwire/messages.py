@@ -145,6 +145,8 @@ def data_row(values: Sequence[bytes | None]) -> bytes:
 
 
 _ROW_HEADER = np.dtype([("kind", "S1"), ("length", ">i4"), ("count", ">i2")])
+COPY_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+COPY_BINARY_TRAILER = struct.pack("!h", -1)
 
 
 def data_rows(columns: Sequence[pa.Array | Sequence[bytes | None]], count: int) -> bytes:
@@ -157,6 +159,30 @@ def data_rows(columns: Sequence[pa.Array | Sequence[bytes | None]], count: int) 
     """
     if not columns:
         return data_row(()) * count
+    return _assemble(columns, count, kind=b"D")
+
+
+def copy_tuples(
+    columns: Sequence[pa.Array | Sequence[bytes | None]], count: int, *, first: bool = False
+) -> bytes:
+    """CopyData messages of ``count`` binary COPY tuples, one each (as PostgreSQL sends them,
+    and as ADBC's reader needs them); ``first`` puts the COPY header in the first one.
+
+    >>> copy_tuples([[b"ab", None]], 2).hex()
+    '640000000c0001000000026162640000000a0001ffffffff'
+    """
+    data = _assemble(columns, count, kind=b"d")
+    if not first:
+        return data
+    length = struct.unpack_from("!i", data, 1)[0] + len(COPY_BINARY_HEADER)
+    return b"d" + struct.pack("!i", length) + COPY_BINARY_HEADER + data[5:]
+
+
+def _assemble(
+    columns: Sequence[pa.Array | Sequence[bytes | None]], count: int, *, kind: bytes
+) -> bytes:
+    """Messages of type ``kind`` (DataRow, or CopyData of binary tuples: the same layout) of
+    ``count`` rows, each a field count and its length-prefixed fields."""
     lengths_total = np.full(count, 6, dtype=np.int64)  # the length field itself and the count
     pieces = []
     for values in columns:
@@ -169,13 +195,44 @@ def data_rows(columns: Sequence[pa.Array | Sequence[bytes | None]], count: int) 
         pieces.append(filled)
         lengths_total += 4 + lengths
     headers = np.empty(count, dtype=_ROW_HEADER)
-    headers["kind"] = b"D"
+    headers["kind"] = kind
     headers["length"] = lengths_total
     headers["count"] = len(columns)
-    joined = pc.binary_join_element_wise(_fixed(headers.tobytes(), 7, count), *pieces, b"")
+    width = headers.dtype.itemsize
+    joined = pc.binary_join_element_wise(_fixed(headers.tobytes(), width, count), *pieces, b"")
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=count + 1)
     data: bytes = joined.buffers()[2].to_pybytes()
     return data[offsets[0] : offsets[-1]]
+
+
+def copy_out_response(binary: bool, columns: int) -> bytes:
+    format = BINARY if binary else TEXT
+    return message(b"H", struct.pack("!bh", format, columns) + _INT16.pack(format) * columns)
+
+
+def copy_data(data: bytes) -> bytes:
+    return message(b"d", data)
+
+
+def copy_lines(lines: pa.Array) -> bytes:
+    """A CopyData message per line of text COPY (each line gets its newline)."""
+    lengths = pc.binary_length(lines).to_numpy(zero_copy_only=False).astype(np.int64)
+    headers = np.empty(len(lines), dtype=_LINE_HEADER)
+    headers["kind"] = b"d"
+    headers["length"] = lengths + 5
+    joined = pc.binary_join_element_wise(
+        _fixed(headers.tobytes(), 5, len(lines)), lines, pa.scalar(b"\n"), b""
+    )
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=len(lines) + 1)
+    data: bytes = joined.buffers()[2].to_pybytes()
+    return data[offsets[0] : offsets[-1]]
+
+
+_LINE_HEADER = np.dtype([("kind", "S1"), ("length", ">i4")])
+
+
+def copy_done() -> bytes:
+    return message(b"c")
 
 
 def _fixed(data: bytes, width: int, count: int) -> pa.Array:

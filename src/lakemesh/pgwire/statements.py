@@ -100,11 +100,20 @@ _RESET = re.compile(r"^\s*RESET\s+(?P<name>[\w.]+|\"[^\"]+\")\s*$", re.IGNORECAS
 
 
 def parse_command(text: str) -> Command | None:
-    """The session command ``text`` is, or ``None`` for a query."""
+    """The session command ``text`` is, or ``None`` for a query.
+
+    ``COPY (query) TO STDOUT`` is ``Command("COPY", format, query)``: its query still goes through
+    the gateway, its rows come back as COPY data.
+
+    >>> parse_command("COPY (SELECT 1) TO STDOUT (FORMAT binary)")
+    Command(kind='COPY', name='binary', value='SELECT 1')
+    """
     words = text.split(None, 2)
     if not words:
         return Command("EMPTY")
     first = words[0].upper().rstrip(";")
+    if first == "COPY":
+        return _copy(text)
     if first in ("SAVEPOINT", "RELEASE"):
         return Command(first)
     if first in ("ROLLBACK", "ABORT") and len(words) > 1 and words[1].upper() == "TO":
@@ -147,6 +156,35 @@ def parse_command(text: str) -> Command | None:
             rest = rest[1:]
         return Command("DEALLOCATE", rest[0].strip('"') if rest else "")
     return None
+
+
+_COPY_QUERY = re.compile(
+    r"^\s*COPY\s*\((?P<query>.*)\)\s*TO\s+STDOUT\b(?P<options>.*)$", re.IGNORECASE | re.DOTALL
+)
+_COPY_TABLE = re.compile(
+    r"^\s*COPY\s+(?P<table>[\w.\"]+)\s*(?:\((?P<columns>[^()]*)\))?\s*TO\s+STDOUT\b"
+    r"(?P<options>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _copy(text: str) -> Command | None:
+    """``COPY (query) TO STDOUT`` or ``COPY table [(columns)] TO STDOUT``, in text or binary;
+    any other COPY is left to the gateway, which refuses it."""
+    match = _COPY_QUERY.match(text)
+    if match:
+        query = match["query"].strip()
+    else:
+        match = _COPY_TABLE.match(text)
+        if not match:
+            return None
+        columns = match["columns"].strip() if match["columns"] else "*"
+        query = f"SELECT {columns} FROM {match['table']}"
+    options = re.sub(r"[()\s,]+", " ", match["options"]).strip().lower().split()
+    options = [word for word in options if word not in ("with", "format")]
+    if options and options[0] not in ("binary", "text"):
+        return Command("COPY", options[0], query)
+    return Command("COPY", options[0] if options else "text", query)
 
 
 def _setting_name(name: str) -> str:
