@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
@@ -103,20 +102,6 @@ def search(
         query = query.where(AuditEvent.time <= until)
     limit = max(1, min(limit, MAX_RESULTS))
     return session.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)).scalars().all()
-
-
-def describe_event(event: AuditEvent) -> dict[str, Any]:
-    """An audit event as the API shows it."""
-    return {
-        "seq": event.seq,
-        "time": event.time.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "resource": event.resource,
-        "outcome": event.outcome,
-        "details": event.details,
-        "hash": event.hash,
-    }
 
 
 def verify_trail(session: Session, *, reader: Actor) -> VerifyResult:

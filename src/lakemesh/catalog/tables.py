@@ -256,17 +256,6 @@ def schema_history(session: Session, row: Table) -> list[dict[str, Any]]:
     ]
 
 
-def describe_database(row: Database) -> dict[str, Any]:
-    return {
-        "name": f"{row.domain.name}.{row.name}",
-        "domain": row.domain.name,
-        "database": row.name,
-        "description": row.description,
-        "location": row.location,
-        "created_at": row.created_at.isoformat(),
-    }
-
-
 def describe_table(row: Table) -> dict[str, Any]:
     """A table as ``lakemesh table show --json`` prints it."""
     described: dict[str, Any] = {

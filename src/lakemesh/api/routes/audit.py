@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from lakemesh import audit, clock
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import AuditEvent, AuditVerification
-from lakemesh.audit.search import MAX_RESULTS, describe_event
+from lakemesh.audit.search import MAX_RESULTS
 from lakemesh.errors import InvalidInputError
 from lakemesh.model.durations import DURATION, parse_duration
 
@@ -50,7 +50,7 @@ def search_events(
     since: Annotated[str | None, Query(description=TIME_HELP)] = None,
     until: Annotated[str | None, Query(description=TIME_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 100,
-) -> list[dict[str, Any]]:
+) -> list[AuditEvent]:
     events = audit.search(
         session,
         reader=actor,
@@ -61,7 +61,7 @@ def search_events(
         until=parse_time(until, "until"),
         limit=limit,
     )
-    return [describe_event(event) for event in events]
+    return [AuditEvent.from_row(event) for event in events]
 
 
 @router.get(

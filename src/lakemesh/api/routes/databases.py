@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import DatabaseCreate, DatabasePublic, DatabaseUpdate
-from lakemesh.catalog import databases, tables
+from lakemesh.catalog import databases
 from lakemesh.model.names import ResourceName, parse_resource
 
 router = APIRouter(prefix="/databases", tags=["catalog"])
@@ -21,9 +19,9 @@ def _database_name(name: str) -> ResourceName:
 @router.get("", summary="Databases the caller may see", response_model=list[DatabasePublic])
 def list_databases(
     session: SessionDep, actor: CurrentActor, domain: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[DatabasePublic]:
     return [
-        tables.describe_database(row)
+        DatabasePublic.from_row(row)
         for row in databases.visible_databases(session, actor=actor, domain=domain)
     ]
 
@@ -33,7 +31,7 @@ def list_databases(
 )
 def create_database(
     body: DatabaseCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> DatabasePublic:
     row = databases.create_database(
         session,
         actor=actor,
@@ -42,19 +40,19 @@ def create_database(
         description=body.description or "",
         location=body.location,
     )
-    return tables.describe_database(row)
+    return DatabasePublic.from_row(row)
 
 
 @router.get("/{name}", summary="One database (domain.database)", response_model=DatabasePublic)
-def show_database(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def show_database(name: str, session: SessionDep, actor: CurrentActor) -> DatabasePublic:
     row = databases.show_database(session, actor=actor, name=_database_name(name))
-    return tables.describe_database(row)
+    return DatabasePublic.from_row(row)
 
 
 @router.patch("/{name}", summary="Change a database's description", response_model=DatabasePublic)
 def update_database(
     name: str, body: DatabaseUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> DatabasePublic:
     resource = _database_name(name)
     row = databases.alter_database(
         session,
@@ -63,7 +61,7 @@ def update_database(
         name=resource.database or "",
         description=body.description,
     )
-    return tables.describe_database(row)
+    return DatabasePublic.from_row(row)
 
 
 @router.delete(

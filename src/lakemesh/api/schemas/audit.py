@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakemesh.api.schemas.base import ResponseModel, Timestamp
+from lakemesh.api.schemas.base import ResponseModel, RowModel, Timestamp
+from lakemesh.store.schema import AuditEvent as AuditEventRow
 
 
-class AuditEvent(ResponseModel):
+class AuditEvent(RowModel):
     seq: int
     time: Timestamp
     actor: str
@@ -16,6 +17,19 @@ class AuditEvent(ResponseModel):
     outcome: str
     details: dict[str, Any]
     hash: str
+
+    @classmethod
+    def from_row(cls, row: AuditEventRow) -> AuditEvent:
+        return cls(
+            seq=row.seq,
+            time=row.time.isoformat(),
+            actor=row.actor,
+            action=row.action,
+            resource=row.resource,
+            outcome=row.outcome,
+            details=row.details,
+            hash=row.hash,
+        )
 
 
 class AuditVerification(ResponseModel):

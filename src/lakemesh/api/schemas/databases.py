@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp
+from lakemesh.store.schema import Database
 
 
 class DatabaseCreate(RequestBody):
@@ -16,10 +17,21 @@ class DatabaseUpdate(RequestBody):
     description: str
 
 
-class DatabasePublic(ResponseModel):
+class DatabasePublic(RowModel):
     name: str
     domain: str
     database: str
     description: str | None
     location: str | None
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: Database) -> DatabasePublic:
+        return cls(
+            name=f"{row.domain.name}.{row.name}",
+            domain=row.domain.name,
+            database=row.name,
+            description=row.description,
+            location=row.location,
+            created_at=row.created_at.isoformat(),
+        )
