@@ -121,6 +121,19 @@ def test_asyncpg_prepared_statements_and_portals(pg: PgMesh) -> None:
                 fetched = [tuple(r) async for r in statement.cursor("shipped", prefetch=3)]
             assert fetched == raw
             assert await connection.fetchval("SELECT 1 + 1") == 2
+            # untyped parameters take the type of the column they are compared with
+            typed = await connection.fetch(
+                f"SELECT order_id FROM {ORDERS} WHERE order_id > $1 AND amount >= $2 "
+                "ORDER BY order_id LIMIT $3",
+                1010,
+                20.0,
+                5,
+            )
+            assert [r["order_id"] for r in typed] == sorted(
+                r["order_id"]
+                for r in pg.mesh.raw(ORDERS).to_pylist()
+                if r["order_id"] > 1010 and r["amount"] >= 20.0
+            )[:5]
         finally:
             await connection.close()
 

@@ -75,6 +75,8 @@ class Prepared:
     parameter_types: tuple[int, ...]
     command: Command | None
     schema: pa.Schema | None = None
+    undeclared: tuple[int, ...] = ()
+    """Positions of parameters the client left untyped (text until a Describe infers them)."""
 
 
 @dataclass
@@ -114,6 +116,10 @@ class Backend(Protocol):
     def cancel(self, process_id: int, secret: int) -> None: ...
 
     async def route(self, connection: Connection, sql: str) -> Outcome: ...
+
+    async def describe_parameters(
+        self, connection: Connection, sql: str, count: int
+    ) -> list[int]: ...
 
 
 @dataclass
@@ -385,7 +391,14 @@ class Connection:
                     f"a connection holds at most {MAX_PREPARED} prepared statements "
                     "(close or DEALLOCATE some)",
                 )
-            session.statements[parse.statement] = Prepared(text, types, parse_command(text))
+            undeclared = tuple(
+                i
+                for i in range(count)
+                if i >= len(parse.parameter_types) or not parse.parameter_types[i]
+            )
+            session.statements[parse.statement] = Prepared(
+                text, types, parse_command(text), undeclared=undeclared
+            )
             await self._send(messages.parse_complete())
         elif kind == b"B":
             bind = messages.read_bind(body)
@@ -445,6 +458,15 @@ class Connection:
     async def _describe_statement(self, prepared: Prepared) -> None:
         """ParameterDescription and the shape of the rows, found by running the statement with
         NULL parameters and no rows (through the gateway, like any query)."""
+        if prepared.undeclared and prepared.command is None:
+            inferred = await self.server.describe_parameters(
+                self, prepared.sql, len(prepared.parameter_types)
+            )
+            prepared.parameter_types = tuple(
+                inferred[i] if i in prepared.undeclared else declared
+                for i, declared in enumerate(prepared.parameter_types)
+            )
+            prepared.undeclared = ()
         out = [messages.parameter_description(prepared.parameter_types)]
         if prepared.schema is None and _returns_rows(prepared.command):
             probe = bind_parameters(prepared.sql, [None] * len(prepared.parameter_types))

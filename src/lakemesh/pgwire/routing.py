@@ -13,12 +13,17 @@ from dataclasses import dataclass
 from functools import partial
 
 import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from lakemesh.hub import Hub
 from lakemesh.model.actors import Actor
 from lakemesh.pgwire.catalog import build_mirror, snapshot
 from lakemesh.pgwire.connection import Connection, Outcome
 from lakemesh.pgwire.introspection import answer, catalog_statement, to_mirror_sql
+from lakemesh.pgwire.parameters import parameter_types
 from lakemesh.pgwire.session import ClientSession
 
 MIRROR_SECONDS = 2.0
@@ -75,8 +80,34 @@ class Router:
             self._mirrors[id(connection)] = mirror
         return answer(mirror.connection, sql)
 
+    async def parameter_types(self, connection: Connection, sql: str, count: int) -> list[int]:
+        """The parameters' types, from the columns the principal may read of the tables the
+        statement names."""
+        hub, actor = connection.server.hub, connection.principal
+        return await connection.in_thread(partial(_parameter_types, hub, actor, sql, count))
+
     def forget(self, connection: Connection) -> None:
         """Drop the mirror of a connection that ended."""
         mirror = self._mirrors.pop(id(connection), None)
         if mirror is not None:
             mirror.connection.close()
+
+
+def _parameter_types(hub: Hub, actor: Actor, sql: str, count: int) -> list[int]:
+    try:
+        named = {t.name.lower() for t in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Table)}
+    except SqlglotError:
+        named = set()
+    with hub.read() as read:
+        found = snapshot(read, actor=actor)
+    columns: dict[str, pa.DataType] = {}
+    ambiguous: set[str] = set()
+    for table in found.tables:
+        if table.name.lower() not in named:
+            continue
+        for column in table.columns:
+            key = column.name.lower()
+            if key in columns and columns[key] != column.arrow:
+                ambiguous.add(key)
+            columns[key] = column.arrow
+    return parameter_types(sql, count, {k: v for k, v in columns.items() if k not in ambiguous})

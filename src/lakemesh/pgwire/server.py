@@ -56,6 +56,10 @@ class PgServer:
         """Answer one query of ``connection``."""
         return await self.router.run(connection, sql)
 
+    async def describe_parameters(self, connection: Connection, sql: str, count: int) -> list[int]:
+        """The type OIDs of a statement's parameters (:mod:`lakemesh.pgwire.parameters`)."""
+        return await self.router.parameter_types(connection, sql, count)
+
     def forget(self, connection: Connection) -> None:
         self.router.forget(connection)
         with self._lock:
