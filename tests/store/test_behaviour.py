@@ -49,12 +49,12 @@ def test_domain_create_makes_domain_principal_and_admins(env: HubEnv) -> None:
         row = domains.create_domain(
             session, actor=env.admin, name="sales", producer=True, admins=["user:sam@sales"]
         )
-        described = domains.describe_domain(session, row)
+        admins = domains.domain_admins(session, row)
         principals.get_principal(session, "domain:sales")
         sam = load_actor(session, principals.get_principal(session, "user:sam@sales"))
-    assert described["admins"] == ["user:sam@sales"]
-    assert described["producer"]
-    assert not described["consumer"]
+    assert admins == ["user:sam@sales"]
+    assert row.producer
+    assert not row.consumer
     assert sam.administers("sales")
     assert not sam.is_mesh_admin
 

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import DomainAdminCreate, DomainCreate, DomainPublic, DomainUpdate
 from lakemesh.catalog import domains
 from lakemesh.identity.principals import get_domain_row
+from lakemesh.store.schema import Domain
+
+
+def _public(session: Session, row: Domain) -> DomainPublic:
+    return DomainPublic.from_row(row, admins=domains.domain_admins(session, row))
+
 
 router = APIRouter(prefix="/domains", tags=["domains"])
 
 
 @router.get("", summary="Every domain", response_model=list[DomainPublic])
-def list_domains(session: SessionDep) -> list[dict[str, Any]]:
-    return [domains.describe_domain(session, row) for row in domains.list_domains(session)]
+def list_domains(session: SessionDep) -> list[DomainPublic]:
+    return [_public(session, row) for row in domains.list_domains(session)]
 
 
 @router.post(
     "", status_code=201, summary="Create a domain (mesh admins)", response_model=DomainPublic
 )
-def create_domain(body: DomainCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def create_domain(body: DomainCreate, session: SessionDep, actor: CurrentActor) -> DomainPublic:
     row = domains.create_domain(
         session,
         actor=actor,
@@ -32,12 +37,12 @@ def create_domain(body: DomainCreate, session: SessionDep, actor: CurrentActor) 
         description=body.description or "",
         admins=body.admins,
     )
-    return domains.describe_domain(session, row)
+    return _public(session, row)
 
 
 @router.get("/{name}", summary="One domain", response_model=DomainPublic)
-def show_domain(name: str, session: SessionDep) -> dict[str, Any]:
-    return domains.describe_domain(session, get_domain_row(session, name))
+def show_domain(name: str, session: SessionDep) -> DomainPublic:
+    return _public(session, get_domain_row(session, name))
 
 
 @router.patch(
@@ -45,7 +50,7 @@ def show_domain(name: str, session: SessionDep) -> dict[str, Any]:
 )
 def update_domain(
     name: str, body: DomainUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> DomainPublic:
     row = domains.update_domain(
         session,
         actor=actor,
@@ -54,7 +59,7 @@ def update_domain(
         consumer=body.consumer,
         description=body.description,
     )
-    return domains.describe_domain(session, row)
+    return _public(session, row)
 
 
 @router.delete(
@@ -70,9 +75,9 @@ def delete_domain(name: str, session: SessionDep, actor: CurrentActor) -> Respon
 )
 def add_admin(
     name: str, body: DomainAdminCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> DomainPublic:
     domains.add_admin(session, actor=actor, domain=name, principal=body.principal)
-    return domains.describe_domain(session, get_domain_row(session, name))
+    return _public(session, get_domain_row(session, name))
 
 
 @router.delete(
@@ -82,6 +87,6 @@ def add_admin(
 )
 def remove_admin(
     name: str, principal: str, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> DomainPublic:
     domains.remove_admin(session, actor=actor, domain=name, principal=principal)
-    return domains.describe_domain(session, get_domain_row(session, name))
+    return _public(session, get_domain_row(session, name))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp
+from lakemesh.store.schema import Domain
 
 
 class DomainCreate(RequestBody):
@@ -25,10 +26,21 @@ class DomainAdminCreate(RequestBody):
     principal: str
 
 
-class DomainPublic(ResponseModel):
+class DomainPublic(RowModel):
     name: str
     producer: bool
     consumer: bool
     description: str | None
     admins: list[str]
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: Domain, *, admins: list[str]) -> DomainPublic:
+        return cls(
+            name=row.name,
+            producer=row.producer,
+            consumer=row.consumer,
+            description=row.description,
+            admins=admins,
+            created_at=row.created_at.isoformat(),
+        )
