@@ -95,3 +95,17 @@ def test_sqlalchemy_reflection_and_pandas(pg: PgMesh) -> None:
     assert frame["customer_id"].tolist() == raw["customer_id"].to_pylist()
     assert sorted(whole["name"]) == sorted(raw["name"].to_pylist())
     assert list(frame.columns) == list(whole.columns) == [c["name"] for c in columns]
+
+
+def test_psql_meta_commands_answer(pg: PgMesh) -> None:
+    commands = ["\\dv", "\\di", "\\df", "\\dT", "\\du", "\\dn+", "\\d+ crm.customers", "\\dt+",
+                "\\d", "\\dp", "\\dx", "\\l+", "\\db", "\\conninfo"]  # fmt: skip
+    done = psql(pg, "bob@marketing", *commands)
+    assert done.returncode == 0, done.stderr
+
+
+def test_psql_shows_nothing_to_a_principal_without_grants(pg: PgMesh) -> None:
+    done = psql(pg, NOBODY, "\\dt *.*", "\\d sales.crm.customers")
+    assert done.returncode != 0
+    assert "customers" not in done.stdout
+    assert "Did not find any relation" in done.stderr
