@@ -323,6 +323,7 @@ def _domain_resources(folder: DomainFolder, columns_of: dict[str, list[str]]) ->
         body = subscription.model_dump(exclude={"product", "principal"})
         body["columns"] = _columns(body["columns"])
         body["exclude_columns"] = sorted(body["exclude_columns"])
+        body["comment"] = body["comment"] or None  # an answer without a comment is kept as ""
         yield Resource(
             "subscription",
             f"{subscription.product}|{subscriber}",
