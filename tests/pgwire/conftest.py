@@ -59,6 +59,12 @@ def pg(sqlite_env: HubEnv, tmp_path: Path) -> Iterator[PgMesh]:
 
 
 @pytest.fixture
+def pg_any(env: HubEnv, tmp_path: Path) -> Iterator[PgMesh]:
+    """The governed mesh on each store backend (SQLite and PostgreSQL), served on a free port."""
+    yield from served(env, tmp_path)
+
+
+@pytest.fixture
 def pg_factory(tmp_path: Path) -> Iterator[Callable[[PgwireSettings], PgMesh]]:
     """Serves a fresh governed mesh with the given settings (TLS tests)."""
     stack: list[Iterator[PgMesh]] = []

@@ -53,3 +53,38 @@ def test_a_cancel_request_with_a_wrong_key_cancels_nothing(pg: PgMesh) -> None:
             sock.sendall(struct.pack("!i", len(body) + 4) + body)
             assert _read_all(sock) == b""
         assert connection.execute("SELECT 2").fetchone() == (2,)
+
+
+def _message(kind: bytes, body: bytes = b"") -> bytes:
+    return kind + struct.pack("!i", len(body) + 4) + body
+
+
+def _until_ready(sock: socket.socket) -> bytes:
+    received = b""
+    while not (len(received) >= 6 and received[-6:-1] == b"Z\x00\x00\x00\x05"):
+        chunk = sock.recv(65536)
+        assert chunk, received
+        received += chunk
+    return received
+
+
+def test_a_portal_ends_with_its_implicit_transaction(pg: PgMesh) -> None:
+    with socket.create_connection((pg.host, pg.port)) as sock:
+        sock.settimeout(30)
+        sock.sendall(_startup({"user": "mia@marketing", "database": "sales"}))
+        sock.recv(9)
+        sock.sendall(_message(b"p", messages.cstring(pg.mesh.token("user:mia@marketing"))))
+        _until_ready(sock)
+        query = messages.cstring("") + messages.cstring("SELECT 1 AS a UNION ALL SELECT 2")
+        execute_one = _message(b"E", messages.cstring("") + struct.pack("!i", 1))
+        sock.sendall(
+            _message(b"P", query + struct.pack("!h", 0))
+            + _message(b"B", b"\x00\x00" + struct.pack("!hhh", 0, 0, 0))
+            + execute_one
+            + _message(b"S")
+        )
+        first = _until_ready(sock)
+        assert b"s\x00\x00\x00\x04" in first  # PortalSuspended: one row of two
+        sock.sendall(execute_one + _message(b"S"))
+        second = _until_ready(sock)
+    assert b'portal "" does not exist' in second

@@ -116,3 +116,14 @@ def test_the_connections_database_completes_two_part_names(pg: PgMesh) -> None:
     with pg.connect(BOB, dbname="sales") as connection:
         rows = connection.execute("SELECT count(*) FROM crm.customers").fetchall()
     assert rows == [(pg.mesh.raw(CUSTOMERS).num_rows,)]
+
+
+def test_on_each_store_backend(pg_any: PgMesh) -> None:
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(pg_any.dsn(BOB, token="lm_wrong"))
+    with pg_any.connect(BOB) as connection:
+        rows = connection.execute(f"SELECT name FROM {CUSTOMERS} ORDER BY name").fetchall()
+        with pytest.raises(psycopg.Error) as info:
+            connection.execute(f"SELECT email FROM {CUSTOMERS}")
+    assert rows == sorted((r["name"],) for r in pg_any.mesh.raw(CUSTOMERS).to_pylist())
+    assert info.value.sqlstate == "42501"

@@ -301,6 +301,9 @@ class Connection:
                 return
             if kind == b"S":
                 skipping = False
+                if not self._session().in_transaction:
+                    # the implicit transaction ends: its portals (and the rows they hold) go
+                    self._session().portals.clear()
                 await self._send(messages.ready_for_query(self._status()))
                 continue
             if kind == b"Q":
@@ -562,6 +565,7 @@ class Connection:
         if kind in ("COMMIT", "ROLLBACK"):
             failed = session.failed
             session.in_transaction = session.failed = False
+            session.portals.clear()  # a transaction's portals end with it
             return Outcome("ROLLBACK" if failed else kind)
         if session.failed:
             raise ClientError(
