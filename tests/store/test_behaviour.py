@@ -38,9 +38,9 @@ def test_governance_domain_and_first_mesh_admin_exist(env: HubEnv) -> None:
     with env.hub.transaction() as session:
         names = [d.name for d in domains.list_domains(session)]
         admin = principals.get_principal(session, "user:admin@governance")
-        described = principals.describe_principal(session, admin)
+        described = principals.relations(session, admin)
     assert names == ["governance"]
-    assert described["admin_of"] == ["governance"]
+    assert described.admin_of == ["governance"]
     assert env.admin.is_mesh_admin
 
 

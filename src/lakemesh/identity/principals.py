@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -308,23 +308,27 @@ def remove_member(session: Session, *, actor: Actor, group: str, member: str) ->
     )
 
 
-def describe_principal(session: Session, row: Principal) -> dict[str, Any]:
-    """A principal as the API shows it."""
+@dataclass(frozen=True)
+class Relations:
+    """What a principal belongs to and administers, and a group's direct members."""
+
+    admin_of: list[str]
+    groups: list[str]
+    """Every group it belongs to, directly or through other groups."""
+    members: list[str] | None
+    """A group's direct members (None for anything but a group)."""
+
+
+def relations(session: Session, row: Principal) -> Relations:
+    """The domains ``row`` administers, its groups and (for a group) its members."""
     admin_of = session.execute(
         select(Domain.name)
         .join(DomainAdmin, DomainAdmin.domain_id == Domain.id)
         .where(DomainAdmin.principal_id == row.id)
         .order_by(Domain.name)
     ).scalars()
-    result: dict[str, Any] = {
-        "name": row.ref,
-        "kind": row.kind,
-        "domain": row.domain.name,
-        "attributes": dict(row.attributes or {}),
-        "admin_of": list(admin_of),
-        "groups": sorted(group_closure(session, row.id).values()),
-        "created_at": row.created_at.isoformat(),
-    }
-    if row.kind == "group":
-        result["members"] = members_of(session, row)
-    return result
+    return Relations(
+        admin_of=list(admin_of),
+        groups=sorted(group_closure(session, row.id).values()),
+        members=members_of(session, row) if row.kind == "group" else None,
+    )

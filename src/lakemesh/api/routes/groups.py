@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import GroupMemberCreate, PrincipalPublic
 from lakemesh.identity import principals
+from lakemesh.store.schema import Principal
+
+
+def _public(session: Session, row: Principal) -> PrincipalPublic:
+    return PrincipalPublic.from_row(row, principals.relations(session, row))
+
 
 router = APIRouter(prefix="/groups", tags=["principals"])
 
@@ -20,9 +25,9 @@ router = APIRouter(prefix="/groups", tags=["principals"])
 )
 def add_member(
     ref: str, body: GroupMemberCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> PrincipalPublic:
     principals.add_member(session, actor=actor, group=ref, member=body.member)
-    return principals.describe_principal(session, principals.get_principal(session, ref))
+    return _public(session, principals.get_principal(session, ref))
 
 
 @router.delete(
@@ -32,6 +37,6 @@ def add_member(
 )
 def remove_member(
     ref: str, member: str, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> PrincipalPublic:
     principals.remove_member(session, actor=actor, group=ref, member=member)
-    return principals.describe_principal(session, principals.get_principal(session, ref))
+    return _public(session, principals.get_principal(session, ref))

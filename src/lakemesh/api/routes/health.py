@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from lakemesh._version import __version__
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import Health, WhoAmI
-from lakemesh.identity.principals import describe_principal, get_principal
+from lakemesh.identity.principals import get_principal, relations
 
 router = APIRouter(tags=["hub"])
 
@@ -20,6 +20,6 @@ def health() -> dict[str, Any]:
 
 
 @router.get("/whoami", summary="The principal the token stands for", response_model=WhoAmI)
-def whoami(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def whoami(session: SessionDep, actor: CurrentActor) -> WhoAmI:
     row = get_principal(session, actor.ref)
-    return {**describe_principal(session, row), "is_mesh_admin": actor.is_mesh_admin}
+    return WhoAmI.of(row, relations(session, row), is_mesh_admin=actor.is_mesh_admin)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import PrincipalCreate, PrincipalPublic, PrincipalUpdate
 from lakemesh.identity import principals
+from lakemesh.store.schema import Principal
+
+
+def _public(session: Session, row: Principal) -> PrincipalPublic:
+    return PrincipalPublic.from_row(row, principals.relations(session, row))
+
 
 router = APIRouter(prefix="/principals", tags=["principals"])
 
@@ -23,9 +28,9 @@ def list_principals(
     actor: CurrentActor,
     domain: str | None = None,
     kind: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[PrincipalPublic]:
     rows = principals.list_principals(session, actor=actor, domain=domain, kind=kind)
-    return [principals.describe_principal(session, row) for row in rows]
+    return [_public(session, row) for row in rows]
 
 
 @router.post(
@@ -33,19 +38,19 @@ def list_principals(
 )
 def create_principal(
     body: PrincipalCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> PrincipalPublic:
     row = principals.create_principal(
         session, actor=actor, principal=body.name, attributes=body.attributes
     )
-    return principals.describe_principal(session, row)
+    return _public(session, row)
 
 
 @router.get(
     "/{ref}", summary="One principal (e.g. user:alice@marketing)", response_model=PrincipalPublic
 )
-def show_principal(ref: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def show_principal(ref: str, session: SessionDep, actor: CurrentActor) -> PrincipalPublic:
     row = principals.show_principal(session, actor=actor, principal=ref)
-    return principals.describe_principal(session, row)
+    return _public(session, row)
 
 
 @router.patch(
@@ -55,11 +60,11 @@ def show_principal(ref: str, session: SessionDep, actor: CurrentActor) -> dict[s
 )
 def update_principal(
     ref: str, body: PrincipalUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> PrincipalPublic:
     row = principals.update_attributes(
         session, actor=actor, principal=ref, set_=body.set, unset=body.unset
     )
-    return principals.describe_principal(session, row)
+    return _public(session, row)
 
 
 @router.delete(
