@@ -1,8 +1,10 @@
-"""TLS with a configured certificate (made at test time), and a setting that requires it."""
+"""TLS with a configured certificate (made at test time), a setting that requires it, and the
+limit on connections."""
 
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,3 +73,24 @@ def test_without_a_certificate_tls_is_declined(pg: PgMesh) -> None:
         psycopg.connect(pg.dsn(MIA, sslmode="require"))
     with psycopg.connect(pg.dsn(MIA, sslmode="prefer")) as connection:
         assert not connection.pgconn.ssl_in_use
+
+
+def test_connections_past_the_limit_are_refused(
+    pg_factory: Callable[[PgwireSettings], PgMesh],
+) -> None:
+    pg = pg_factory(PgwireSettings(max_connections=1))
+    with pg.connect(MIA) as first:
+        with pytest.raises(psycopg.OperationalError, match="too many clients"):
+            psycopg.connect(pg.dsn(MIA))
+        assert first.execute("SELECT 1").fetchone() == (1,)
+    # a slot is free once the server has seen the first one end
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            again = pg.connect(MIA)
+            break
+        except psycopg.OperationalError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    with again:
+        assert again.execute("SELECT 2").fetchone() == (2,)

@@ -7,6 +7,7 @@ host = "127.0.0.1"                    # default: the host the API listens on
 tls_certificate = "/path/server.crt"  # PEM; with tls_key, SSLRequest is answered with TLS
 tls_key = "/path/server.key"
 require_tls = false                   # true: clients that do not ask for TLS are refused
+max_connections = 256                 # connections open at once; more are refused (53300)
 ```
 
 >>> settings = pgwire_settings({"pgwire": {"port": 5433}})
@@ -37,6 +38,7 @@ class PgwireSettings:
     tls_certificate: str | None = None
     tls_key: str | None = None
     require_tls: bool = False
+    max_connections: int = 256
 
     def with_port(self, port: int | None) -> PgwireSettings:
         """These settings with ``port`` when it is given (``--pg-port``)."""
@@ -79,7 +81,7 @@ def pgwire_settings(config: dict[str, Any]) -> PgwireSettings:
         raise InvalidInputError(
             "Invalid [pgwire] in config.toml: expected a table", details={"setting": SECTION}
         )
-    known = {"port", "host", "tls_certificate", "tls_key", "require_tls"}
+    known = {"port", "host", "tls_certificate", "tls_key", "require_tls", "max_connections"}
     unknown = sorted(set(section) - known)
     if unknown:
         raise InvalidInputError(
@@ -107,8 +109,15 @@ def pgwire_settings(config: dict[str, Any]) -> PgwireSettings:
             f"Invalid pgwire.require_tls in config.toml: {require!r} (expected true or false)",
             details={"setting": "pgwire.require_tls"},
         )
+    most = section.get("max_connections", PgwireSettings.max_connections)
+    if isinstance(most, bool) or not isinstance(most, int) or most <= 0:
+        raise InvalidInputError(
+            f"Invalid pgwire.max_connections in config.toml: {most!r} (expected a positive number)",
+            details={"setting": "pgwire.max_connections"},
+        )
     certificate = section.get("tls_certificate")
     return PgwireSettings(
+        max_connections=most,
         port=port,
         host=section.get("host"),
         tls_certificate=str(Path(certificate).expanduser()) if certificate else None,

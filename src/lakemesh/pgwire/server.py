@@ -16,6 +16,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from lakemesh.hub import Hub
+from lakemesh.pgwire import sqlstate
 from lakemesh.pgwire.config import PgwireSettings
 from lakemesh.pgwire.connection import Connection, Outcome
 from lakemesh.pgwire.routing import Router
@@ -75,6 +76,17 @@ class PgServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        if len(self._tasks) >= self.settings.max_connections:
+            refusal = sqlstate.fatal_message(
+                sqlstate.TOO_MANY_CONNECTIONS,
+                f"sorry, too many clients already ({self.settings.max_connections}, "
+                "pgwire.max_connections)",
+            )
+            with contextlib.suppress(ConnectionError, OSError):
+                writer.write(refusal)
+                await writer.drain()
+                writer.close()
+            return
         if task is not None:
             self._tasks.add(task)
         try:
