@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/tpch.py
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/backup.py
+	$(BIN)/python benchmarks/pgwire.py
 	$(BIN)/python benchmarks/iceberg.py
 	$(BIN)/python benchmarks/quality.py
 
