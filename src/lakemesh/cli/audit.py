@@ -57,7 +57,7 @@ def search(
     limit: Limit = 100,
 ) -> None:
     """Search audit events, newest first (domain admins see the events about their domains)."""
-    with connect(ctx) as client, output.options_named(since="--since", until="--until"):
+    with connect(ctx) as client:
         events = client.audit_events(
             actor=actor, resource=resource, action=action, since=since, until=until, limit=limit
         )

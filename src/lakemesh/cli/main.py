@@ -65,12 +65,14 @@ class LakemeshGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        remaining = list(ctx.args)  # the subcommand's arguments (invoking consumes them)
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except LakemeshError as error:
-            print_error(error, as_json=_json_requested(ctx))
+            parameters = _invoked_command(ctx, remaining).params
+            print_error(error, as_json=_json_requested(ctx), parameters=parameters)
             raise typer.Exit(exit_code(error)) from error
         except Exception as error:
             if os.environ.get("LAKEMESH_DEBUG"):
@@ -81,6 +83,25 @@ class LakemeshGroup(TyperGroup):
             )
             print_error(unexpected, as_json=_json_requested(ctx))
             raise typer.Exit(EXIT_UNEXPECTED) from error
+
+
+def _invoked_command(ctx: typer.Context, args: list[str]) -> Any:
+    """The command the arguments named (``workgroup update``), found again from the root and the
+    arguments after the subcommand's name: its own context is gone once it failed."""
+    command: Any = ctx.command
+    name = ctx.invoked_subcommand
+    while name is not None and hasattr(command, "get_command"):
+        found = command.get_command(ctx, name)
+        if found is None and getattr(command, "default_command", None):
+            found = command.get_command(ctx, command.default_command)  # ``query "SQL"``
+        if found is None:
+            break
+        command = found
+        positional = [arg for arg in args if not arg.startswith("-")]
+        name = positional[0] if positional else None
+        if name is not None:
+            args = args[args.index(name) + 1 :]
+    return command
 
 
 def _json_requested(ctx: typer.Context) -> bool:

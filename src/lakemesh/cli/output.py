@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import typer
 from rich.console import Console
@@ -80,43 +80,125 @@ def exit_code(error: LakemeshError) -> int:
     return error.exit_code
 
 
-def in_cli_terms(error: LakemeshError) -> LakemeshError:
-    """A hub's request validation error told with the CLI's option names: the hub's
-    ``query.limit`` is the command's ``--limit``.
+# Request fields the CLI sets from an option (or argument) of another name, each with the
+# parameter names that may set it (the first one the command has wins).
+FIELD_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "add_values": ("add",),
+    "admins": ("admin",),
+    "attributes": ("attr",),
+    "excluded_columns": ("exclude_columns",),
+    "expires_in": ("expires",),
+    "filter": ("filter_name",),
+    "grantee": ("to", "grantee"),
+    "max_lifetime_seconds": ("max_lifetime",),
+    "max_memory_bytes": ("max_memory",),
+    "principal": ("for_", "principal"),
+    "properties": ("prop",),
+    "remove_values": ("remove",),
+    "result_retention_seconds": ("result_retention",),
+    "set": ("pairs",),
+    "tags": ("tag", "tags", "pairs"),
+    "timeout_seconds": ("timeout",),
+    "values": ("values", "add"),
+}
+INVALID_FIELD = re.compile(r"Invalid ([a-z_][a-z0-9_]*)((?:\.[A-Za-z0-9_]+)*): ")
+
+
+class CommandParameter(Protocol):
+    """What :func:`in_cli_terms` reads of a command's option or argument (a click parameter)."""
+
+    name: str | None
+    opts: list[str]
+    param_type_name: str
+
+
+def parameter_label(parameter: CommandParameter) -> str:
+    """How the CLI names a parameter: its long option (``--max-rows``), or an argument's name in
+    capitals (``NAME``)."""
+    if parameter.param_type_name == "argument":
+        return (parameter.name or "").upper()
+    return max(parameter.opts, key=len)
+
+
+def option_for(field: str, parameters: Sequence[CommandParameter]) -> str | None:
+    """The option or argument of a command that sets the request field ``field``, if any.
+
+    >>> from types import SimpleNamespace as Parameter
+    >>> name = Parameter(name="name", opts=["name"], param_type_name="argument")
+    >>> timeout = Parameter(name="timeout", opts=["--timeout", "-t"], param_type_name="option")
+    >>> option_for("name", [name, timeout]), option_for("timeout_seconds", [name, timeout])
+    ('NAME', '--timeout')
+    >>> option_for("limit", [name, timeout]) is None
+    True
+    """
+    by_name = {parameter.name: parameter for parameter in parameters}
+    for name in (field, *FIELD_PARAMETERS.get(field, ())):
+        if name in by_name:
+            return parameter_label(by_name[name])
+    return None
+
+
+def in_cli_terms(
+    error: LakemeshError, parameters: Sequence[CommandParameter] | None = None
+) -> LakemeshError:
+    """A hub's complaint about a request field told with the command's option names: a request
+    validation error on ``query.limit`` or ``body.max_rows``, or ``Invalid description: ...``,
+    becomes ``Invalid value for --limit: ...``, ``... --max-rows: ...``, ``Invalid
+    --description: ...``. Without the command's ``parameters``, a query field ``x`` is ``--x``.
 
     >>> in_cli_terms(InvalidInputError("Invalid request: query.limit: too big", details={
     ...     "errors": [{"location": "query.limit", "message": "too big"}]})).message
     'Invalid value for --limit: too big'
     """
-    problems = error.details.get("errors")
-    if not isinstance(error, InvalidInputError) or not isinstance(problems, list) or not problems:
+    if not isinstance(error, InvalidInputError):
         return error
+    problems = error.details.get("errors")
+    if isinstance(problems, list) and problems:
+        return _problems_in_cli_terms(error, problems, parameters)
+    found = INVALID_FIELD.match(error.message)
+    if found is None or parameters is None:
+        return error
+    field, rest = found.group(1), found.group(2).removeprefix(".").replace(".", " ")
+    option = option_for(field, parameters)
+    if option is None:
+        return error
+    named = f"{option} {rest}" if rest else option
+    told = f"Invalid {named}: {error.message[found.end() :]}"
+    return InvalidInputError(told, details=error.details)
+
+
+def _problems_in_cli_terms(
+    error: InvalidInputError,
+    problems: list[Any],
+    parameters: Sequence[CommandParameter] | None,
+) -> LakemeshError:
     told: list[str] = []
     for problem in problems:
-        where, _, field = str(problem.get("location", "")).partition(".")
-        if where != "query" or not field.isidentifier():
-            return error  # a body field has no one option to name: keep the hub's words
-        told.append(f"--{field.replace('_', '-')}: {problem.get('message', '')}")
+        where, _, path = str(problem.get("location", "")).partition(".")
+        field, _, rest = path.partition(".")
+        if parameters is not None and where in ("query", "body", "path"):
+            option = option_for(field, parameters)
+        elif where == "query" and field.isidentifier():
+            option = f"--{field.replace('_', '-')}"
+        else:
+            option = None
+        if option is None:
+            return error  # a field no option sets: keep the hub's words
+        named = f"{option} {rest.replace('.', ' ')}" if rest else option
+        told.append(f"{named}: {problem.get('message', '')}")
     return InvalidInputError("Invalid value for " + "; ".join(told), details=error.details)
 
 
-@contextlib.contextmanager
-def options_named(**options: str) -> Iterator[None]:
-    """Within the block, a hub's ``Invalid since: ...`` about a request field the command
-    sets from an option (``since="--since"``) is told as ``Invalid --since: ...``."""
-    try:
-        yield
-    except InvalidInputError as error:
-        field, sep, rest = error.message.removeprefix("Invalid ").partition(": ")
-        if not error.message.startswith("Invalid ") or not sep or field not in options:
-            raise
-        told = f"Invalid {options[field]}: {rest}"
-        raise InvalidInputError(told, details=error.details) from error
-
-
-def print_error(error: LakemeshError, *, as_json: bool) -> None:
-    """On stderr: the JSON error shape under ``--json``, else one red ``Error: <message>`` line."""
-    error = in_cli_terms(error)
+def print_error(
+    error: LakemeshError,
+    *,
+    as_json: bool,
+    parameters: Sequence[CommandParameter] | None = None,
+) -> None:
+    """On stderr: the JSON error shape under ``--json``, else one red ``Error: <message>`` line;
+    a complaint about a request field names the option of the command (``parameters``) that
+    set it."""
+    error = in_cli_terms(error, parameters)
     if as_json:
         typer.echo(json.dumps(error.to_dict(), default=str), err=True)
     else:

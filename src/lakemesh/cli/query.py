@@ -26,9 +26,12 @@ SQL_WIDTH = 60
 class QueryGroup(TyperGroup):
     """Reads ``lakemesh query "SQL" ...`` as ``lakemesh query run "SQL" ...``."""
 
+    default_command = "run"
+    """What arguments naming no subcommand are given to."""
+
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         if args and args[0] not in self.commands and args[0] not in SUBCOMMANDS_HELP:
-            args = ["run", *args]
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 
