@@ -112,5 +112,5 @@ def test_json_may_follow_the_command(admin_cli: Cli) -> None:
 def test_a_control_character_in_a_description_exits_6(admin_cli: Cli) -> None:
     result = admin_cli.run("domain", "create", "sales", "--description", "\x1b]8;;x\x1b\\", code=6)
     assert result.stderr.startswith(
-        "Error: Invalid description: control character U+001B at position 0"
+        "Error: Invalid --description: control character U+001B at position 0"
     )

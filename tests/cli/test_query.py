@@ -272,4 +272,4 @@ def test_workgroup_memory_and_result_limits(governed: Governed) -> None:
     )
     assert (updated["max_rows"], updated["max_memory_bytes"]) == (None, 2 * 1024**3)
     error = cli.error("workgroup", "update", "capped", "--max-memory", "1MB", code=6)
-    assert error["message"].startswith("Invalid max_memory_bytes: 1048576 (at least")
+    assert error["message"].startswith("Invalid --max-memory: 1048576 (at least")
