@@ -26,7 +26,7 @@ from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.names import ResourceName, parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import Decision
-from lakemesh.store.schema import Grant
+from lakemesh.store.schema import DataFilterRow, Grant
 from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
 ORDERS = ResourceName("sales", "crm", "orders")
@@ -49,11 +49,11 @@ def mesh(env: Any, tmp_path: Path) -> Mesh:
     return mesh
 
 
-def _create(mesh: Mesh, name: str = "eu_rows", **kwargs: Any) -> dict[str, Any]:
+def _create(mesh: Mesh, name: str = "eu_rows", **kwargs: Any) -> DataFilterRow:
     arguments: dict[str, Any] = {"table": str(CUSTOMERS), "rows": "region = 'EU'", **kwargs}
     with mesh.env.hub.transaction() as session:
         row = filters.create_filter(session, actor=mesh.sam, name=name, **arguments)
-        return filters.describe_filter(session, row)
+        return row
 
 
 def _grant_through(mesh: Mesh, name: str, grantee: str = MIA, table: str = str(CUSTOMERS)) -> int:
@@ -87,7 +87,7 @@ def _select(mesh: Mesh, principal: str = MIA) -> Decision:
 def test_valid_predicates_are_stored_in_canonical_form(
     mesh: Mesh, rows: str | None, stored: str | None
 ) -> None:
-    assert _create(mesh, rows=rows)["rows"] == stored
+    assert _create(mesh, rows=rows).predicate == stored
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_column_lists_take_the_tables_spelling(
     expected: tuple[list[str] | None, list[str]],
 ) -> None:
     shown = _create(mesh, columns=columns, excluded_columns=excluded)
-    assert (shown["columns"], shown["excluded_columns"]) == expected
+    assert (shown.columns, shown.excluded_columns) == expected
 
 
 @pytest.mark.parametrize(
@@ -233,13 +233,13 @@ def test_updating_a_filter_changes_what_its_grants_give(mesh: Mesh) -> None:
             rows="region IN ('EU', 'UK')",
             excluded_columns=["email"],
         )
-        shown = filters.describe_filter(session, row)
+        shown, through = row, filters.filter_grants(session, row)
     after = _select(mesh)
     assert (before.row_filter, before.columns) == ("(\"region\" = 'EU')", ("customer_id", "region"))
     assert after.row_filter == "(\"region\" IN ('EU', 'UK'))"
     assert after.columns == ("customer_id", "name", "phone", "region")
-    assert (shown["columns"], shown["excluded_columns"]) == (None, ["email"])
-    assert [g["id"] for g in shown["grants"]] == [grant_id]
+    assert (shown.columns, shown.excluded_columns) == (None, ["email"])
+    assert [g.id for g in through] == [grant_id]
     with mesh.env.hub.transaction() as session:
         filters.update_filter(session, actor=mesh.sam, name="eu_rows", all_rows=True)
         filters.update_filter(session, actor=mesh.sam, name="eu_rows", all_columns=True)

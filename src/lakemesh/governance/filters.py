@@ -359,21 +359,3 @@ def _definition(row: DataFilterRow) -> dict[str, Any]:
         "columns": list(row.columns) if row.columns is not None else None,
         "excluded_columns": list(row.excluded_columns or []),
     }
-
-
-def describe_filter(session: Session, row: DataFilterRow) -> dict[str, Any]:
-    """A filter as the API shows it, with the grants through it."""
-    return {
-        "name": row.name,
-        "table": str(table_name(row.table)),
-        "rows": row.predicate,
-        "columns": list(row.columns) if row.columns is not None else None,
-        "excluded_columns": list(row.excluded_columns or []),
-        "grants": [
-            {"id": g.id, "grantee": g.grantee.ref, "permissions": sorted(g.permissions)}
-            for g in filter_grants(session, row)
-        ],
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-    }

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import FilterCreate, FilterDeletion, FilterPublic, FilterUpdate
 from lakemesh.governance import filters
+from lakemesh.store.schema import DataFilterRow
+
+
+def _public(session: Session, row: DataFilterRow) -> FilterPublic:
+    return FilterPublic.from_row(row, filters.filter_grants(session, row))
+
 
 router = APIRouter(prefix="/filters", tags=["governance"])
 
@@ -20,15 +27,15 @@ router = APIRouter(prefix="/filters", tags=["governance"])
 )
 def list_filters(
     session: SessionDep, actor: CurrentActor, table: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[FilterPublic]:
     rows = filters.list_filters(session, actor=actor, table=table)
-    return [filters.describe_filter(session, row) for row in rows]
+    return [_public(session, row) for row in rows]
 
 
 @router.post(
     "", status_code=201, summary="Create a data filter on a table", response_model=FilterPublic
 )
-def create_filter(body: FilterCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def create_filter(body: FilterCreate, session: SessionDep, actor: CurrentActor) -> FilterPublic:
     row = filters.create_filter(
         session,
         actor=actor,
@@ -38,7 +45,7 @@ def create_filter(body: FilterCreate, session: SessionDep, actor: CurrentActor) 
         columns=body.columns,
         excluded_columns=body.excluded_columns,
     )
-    return filters.describe_filter(session, row)
+    return _public(session, row)
 
 
 @router.get(
@@ -48,9 +55,9 @@ def create_filter(body: FilterCreate, session: SessionDep, actor: CurrentActor) 
 )
 def show_filter(
     name: str, session: SessionDep, actor: CurrentActor, table: str | None = None
-) -> dict[str, Any]:
+) -> FilterPublic:
     row = filters.show_filter(session, actor=actor, name=name, table=table)
-    return filters.describe_filter(session, row)
+    return _public(session, row)
 
 
 @router.patch(
@@ -64,7 +71,7 @@ def update_filter(
     session: SessionDep,
     actor: CurrentActor,
     table: str | None = None,
-) -> dict[str, Any]:
+) -> FilterPublic:
     row = filters.update_filter(
         session,
         actor=actor,
@@ -76,7 +83,7 @@ def update_filter(
         excluded_columns=body.excluded_columns,
         all_columns=body.all_columns,
     )
-    return filters.describe_filter(session, row)
+    return _public(session, row)
 
 
 @router.delete(

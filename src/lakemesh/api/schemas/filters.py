@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
+from lakemesh.catalog.tables import table_name
+from lakemesh.store.schema import DataFilterRow, Grant
 
 
 class FilterCreate(RequestBody):
@@ -23,13 +25,17 @@ class FilterUpdate(RequestBody):
     all_columns: bool = False
 
 
-class FilterGrant(ResponseModel):
+class FilterGrant(RowModel):
     id: int
     grantee: str
     permissions: list[str]
 
+    @classmethod
+    def from_row(cls, row: Grant) -> FilterGrant:
+        return cls(id=row.id, grantee=row.grantee.ref, permissions=sorted(row.permissions))
 
-class FilterPublic(ResponseModel):
+
+class FilterPublic(RowModel):
     name: str
     table: str
     rows: str | None = Field(description="The canonical row predicate; null: every row")
@@ -39,6 +45,21 @@ class FilterPublic(ResponseModel):
     created_by: str | None
     created_at: Timestamp
     updated_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: DataFilterRow, grants: list[Grant]) -> FilterPublic:
+        """The filter with the grants through it (``filters.filter_grants``)."""
+        return cls(
+            name=row.name,
+            table=str(table_name(row.table)),
+            rows=row.predicate,
+            columns=list(row.columns) if row.columns is not None else None,
+            excluded_columns=list(row.excluded_columns or []),
+            grants=[FilterGrant.from_row(grant) for grant in grants],
+            created_by=row.created_by,
+            created_at=row.created_at.isoformat(),
+            updated_at=row.updated_at.isoformat(),
+        )
 
 
 class FilterDeletion(ResponseModel):
