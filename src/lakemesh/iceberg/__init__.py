@@ -20,10 +20,14 @@ from lakemesh.iceberg.catalog import (
 )
 from lakemesh.iceberg.credentials import vend_refusal
 from lakemesh.iceberg.oauth import exchange_token
+from lakemesh.iceberg.writes import commit_table, create_table, drop_table
 
 __all__ = [
     "ENDPOINTS",
     "catalog_config",
+    "commit_table",
+    "create_table",
+    "drop_table",
     "exchange_token",
     "list_namespaces",
     "list_tables",

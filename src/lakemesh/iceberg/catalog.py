@@ -40,6 +40,9 @@ ENDPOINTS = (
     "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}",
     "HEAD /v1/{prefix}/namespaces/{namespace}/tables/{table}",
     "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/credentials",
+    "POST /v1/{prefix}/namespaces/{namespace}/tables",
+    "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}",
+    "DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}",
 )
 """What this catalog serves, as ``GET /v1/config`` lists it (clients call nothing else)."""
 
@@ -82,7 +85,7 @@ def list_namespaces(
     """The databases of ``domain`` the actor may DESCRIBE, as one-level namespaces."""
     get_domain_row(session, domain)
     if parent:
-        _database(session, actor, domain, parent)  # databases hold no namespaces
+        namespace_database(session, actor, domain, parent)  # databases hold no namespaces
         return {"namespaces": []}
     names = [
         row.name
@@ -101,7 +104,7 @@ def load_namespace(
     Raises:
         NotFoundError: the database does not exist or the actor may not DESCRIBE it.
     """
-    row = _database(session, actor, domain, namespace)
+    row = namespace_database(session, actor, domain, namespace)
     properties = {"comment": row.description} if row.description else {}
     if row.location:
         properties["location"] = row.location
@@ -118,7 +121,7 @@ def list_tables(
     page_size: int | None = None,
 ) -> dict[str, Any]:
     """The Iceberg tables of a namespace the actor may DESCRIBE."""
-    database = _database(session, actor, domain, namespace)
+    database = namespace_database(session, actor, domain, namespace)
     names = [
         row.name
         for row in catalog_tables(session, domain=domain, database=database.name)
@@ -198,7 +201,7 @@ def table_row(session: Session, *, actor: Actor, domain: str, namespace: str, ta
         NotFoundError: ``Table does not exist: d.db.t`` (also for one the actor may not see, or
             of another format).
     """
-    database = _database(session, actor, domain, namespace)
+    database = namespace_database(session, actor, domain, namespace)
     name = ResourceName(domain, database.name, table)
     missing = NotFoundError(
         f"Table does not exist: {name}",
@@ -215,8 +218,12 @@ def table_row(session: Session, *, actor: Actor, domain: str, namespace: str, ta
     return row
 
 
-def _database(session: Session, actor: Actor, domain: str, namespace: str) -> Database:
-    """The database a namespace names, when the actor may DESCRIBE it."""
+def namespace_database(session: Session, actor: Actor, domain: str, namespace: str) -> Database:
+    """The database a namespace names, when the actor may DESCRIBE it.
+
+    Raises:
+        NotFoundError: ``Namespace does not exist: d.ns`` (also for one the actor may not see).
+    """
     name = ResourceName(domain, namespace)
     missing = NotFoundError(
         f"Namespace does not exist: {domain}.{namespace.replace(NAMESPACE_SEPARATOR, '.')}",

@@ -26,8 +26,12 @@ def current_metadata(session: Session, row: Table) -> tuple[str, dict[str, Any]]
     name = f"{row.database.domain.name}.{row.database.name}.{row.name}"
     try:
         filesystem = backend.filesystem()
-        listing = backend.list_files(f"{root.rstrip('/')}/metadata").files
-        path = iceberg.current_metadata(root, listing, filesystem)
+        pointer = row.properties.get(iceberg.METADATA_POINTER)
+        if pointer:
+            path = backend.to_path(pointer)
+        else:
+            listing = backend.list_files(f"{root.rstrip('/')}/metadata").files
+            path = iceberg.current_metadata(root, listing, filesystem)
         return backend.to_uri(path), read_json(filesystem, path)
     except StorageError:
         raise

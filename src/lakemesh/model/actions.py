@@ -115,6 +115,7 @@ class Action(StrEnum):
     SUBSCRIPTION_SHOW = "subscription.show"
 
     TABLE_ALTER = "table.alter"
+    TABLE_COMMIT = "table.commit"
     TABLE_CREATE = "table.create"
     TABLE_DROP = "table.drop"
     TABLE_LIST = "table.list"

@@ -299,6 +299,16 @@ def _iceberg_metadata(
     """The current metadata file of an Iceberg table (None for other formats or no files)."""
     if row.format != "iceberg" or not paths:
         return None
+    pointer = row.properties.get(iceberg.METADATA_POINTER)
+    if pointer:  # a table the hub commits to: its catalog pointer decides
+        path = pointer.removeprefix("file://") if pointer.startswith("file://") else pointer
+        listed = path.removeprefix("s3://")
+        if listed not in paths and path not in paths:
+            raise StorageError(
+                f"The current metadata file of table {table_name(row)} is missing: {pointer}",
+                details={"table": str(table_name(row)), "metadata": pointer},
+            )
+        return listed
     try:
         return iceberg.current_metadata(root, dict.fromkeys(paths, 0), filesystem)
     except OSError as e:

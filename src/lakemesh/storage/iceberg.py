@@ -38,6 +38,10 @@ _FIXED = re.compile(r"^fixed\[\s*\d+\s*\]$")
 _VERSION = re.compile(r"^(?:v(\d+)|(\d+)-.*)\.metadata\.json$")
 _TRANSFORM = re.compile(r"^(bucket|truncate)\[(\d+)\]$")
 
+METADATA_POINTER = "iceberg.metadata-location"
+"""Table property holding the current metadata file of a table the hub commits to (its
+catalog pointer, moved by each commit): readers take it over the newest file in the folder."""
+
 
 def duckdb_type(iceberg_type: Any) -> str:
     """The DuckDB type name of an Iceberg type (as the table metadata writes it).
@@ -98,15 +102,37 @@ def current_metadata(root: str, files: Mapping[str, int], filesystem: Any) -> st
     return versions[max(versions)]
 
 
+def schema_columns(metadata: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(name, DuckDB type) of the current schema's columns of an Iceberg metadata document."""
+    schema = _current_schema(metadata)
+    return tuple((field["name"], duckdb_type(field["type"])) for field in schema["fields"])
+
+
+def metadata_version(path: str) -> int:
+    """The version number of a metadata file's name (``00003-<uuid>.metadata.json`` -> 3).
+
+    Raises:
+        ValueError: the name is not a metadata file's.
+    """
+    match = _VERSION.match(path.rsplit("/", 1)[-1])
+    if match is None:
+        raise ValueError(f"not an Iceberg metadata file name: {path}")
+    return int(match.group(1) or match.group(2))
+
+
 def describe(
     filesystem: fsspec.AbstractFileSystem, *, root: str, files: Mapping[str, int]
 ) -> OpenTable:
     """Read the current metadata of the Iceberg table in folder ``root``."""
     path = current_metadata(root, files, filesystem)
-    metadata = read_json(filesystem, path)
+    return describe_document(path, read_json(filesystem, path))
+
+
+def describe_document(path: str, metadata: dict[str, Any]) -> OpenTable:
+    """What the Iceberg metadata document ``metadata`` (the file ``path``) says of its table."""
     schema = _current_schema(metadata)
     names = {field["id"]: field["name"] for field in schema["fields"]}
-    columns = tuple((field["name"], duckdb_type(field["type"])) for field in schema["fields"])
+    columns = schema_columns(metadata)
     current = metadata.get("current-snapshot-id")
     current = None if current in (None, -1) else str(current)
     snapshots = tuple(

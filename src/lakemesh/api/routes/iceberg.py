@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from lakemesh import iceberg
 from lakemesh.api.deps import CurrentActor, HubDep, SessionDep, TokenDep
+from lakemesh.errors import InvalidInputError
 from lakemesh.identity.tokens import authenticate
 
 ICEBERG_PREFIX = "/iceberg/v1"
@@ -95,6 +97,45 @@ def list_tables(
     )
 
 
+@router.post(NAMESPACE + "/tables")
+async def create_table(
+    prefix: str, namespace: str, request: Request, hub: HubDep, token: TokenDep
+) -> dict[str, Any]:
+    body = await _json_body(request)
+    with hub.transaction() as session:
+        return iceberg.create_table(
+            session,
+            actor=authenticate(session, token),
+            domain=prefix,
+            namespace=namespace,
+            body=body,
+        )
+
+
+@router.post(NAMESPACE + "/tables/{table}")
+async def commit_table(
+    prefix: str, namespace: str, table: str, request: Request, hub: HubDep, token: TokenDep
+) -> dict[str, Any]:
+    body = await _json_body(request)
+    with hub.transaction() as session:
+        return iceberg.commit_table(
+            session,
+            actor=authenticate(session, token),
+            domain=prefix,
+            namespace=namespace,
+            table=table,
+            body=body,
+        )
+
+
+@router.delete(NAMESPACE + "/tables/{table}", status_code=204)
+def drop_table(
+    prefix: str, namespace: str, table: str, session: SessionDep, actor: CurrentActor
+) -> Response:
+    iceberg.drop_table(session, actor=actor, domain=prefix, namespace=namespace, table=table)
+    return Response(status_code=204)
+
+
 @router.get(NAMESPACE + "/tables/{table}")
 def load_table(
     prefix: str,
@@ -137,6 +178,16 @@ def table_exists(
 ) -> Response:
     iceberg.table_row(session, actor=actor, domain=prefix, namespace=namespace, table=table)
     return Response(status_code=204)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except ValueError as e:
+        raise InvalidInputError(f"Invalid request: the body is not JSON ({e})") from None
+    if not isinstance(body, dict):
+        raise InvalidInputError("Invalid request: the body must be a JSON object")
+    return body
 
 
 def _basic_secret(header: str | None) -> str | None:
