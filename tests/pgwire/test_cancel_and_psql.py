@@ -95,3 +95,16 @@ def test_two_personas_at_once_see_different_columns_and_rows(pg: PgMesh) -> None
     raw = pg.mesh.raw(ORDERS).to_pylist()
     assert len(seen[EMMA]) == sum(r["region"] == "EU" for r in raw)
     assert len(seen[ULF]) == sum(r["region"] == "US" for r in raw)
+
+
+def test_statement_timeout_cancels_the_query(pg: PgMesh) -> None:
+    with pg.connect(SAM) as connection:
+        with pytest.raises(psycopg.Error, match="valid"):
+            connection.execute("SET statement_timeout = 'soon'")
+        connection.execute("SET statement_timeout = '1s'")
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled, match="statement_timeout of 1s"):
+            connection.execute(SLOW)
+        assert time.monotonic() - started < 15
+        connection.execute("RESET statement_timeout")
+        assert connection.execute("SELECT 3").fetchone() == (3,)

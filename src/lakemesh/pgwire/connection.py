@@ -15,6 +15,7 @@ import secrets
 import socket
 import ssl
 import struct
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -24,7 +25,12 @@ from typing import Protocol, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakemesh.errors import InvalidInputError, LakemeshError, QueryRejectedError
+from lakemesh.errors import (
+    InvalidInputError,
+    LakemeshError,
+    QueryCancelledError,
+    QueryRejectedError,
+)
 from lakemesh.hub import Hub
 from lakemesh.model.actors import Actor
 from lakemesh.pgwire import messages, sqlstate
@@ -605,6 +611,10 @@ class Connection:
         assert self.actor is not None
         cancellation = Cancellation()
         self.running = cancellation
+        limit = session.statement_timeout
+        timer = threading.Timer(limit, cancellation.cancel) if limit else None
+        if timer is not None:
+            timer.start()
         try:
             outcome = await self.in_thread(
                 partial(
@@ -617,8 +627,18 @@ class Connection:
                     search_path=session.search_path,
                 )
             )
+        except QueryCancelledError as error:
+            if timer is not None and not timer.is_alive() and self.running is cancellation:
+                raise QueryCancelledError(
+                    f"{error.message}: statement_timeout of "
+                    f"{session.settings['statement_timeout']} (session setting)",
+                    details=error.details,
+                ) from None
+            raise
         finally:
             self.running = None
+            if timer is not None:
+                timer.cancel()
         for warning in outcome.warnings:
             await self._send(
                 messages.notice_response(

@@ -138,6 +138,18 @@ class ClientSession:
             found.append(database)
         return found
 
+    @property
+    def statement_timeout(self) -> float | None:
+        """``statement_timeout`` in seconds (``None``: none; the workgroup's limit holds anyway).
+
+        >>> session = ClientSession(user="u", database="d", parameters={})
+        >>> session.set("statement_timeout", "1.5s")
+        >>> session.statement_timeout
+        1.5
+        """
+        seconds = duration_seconds(self.settings.get("statement_timeout", "0"))
+        return seconds or None
+
     def set(self, name: str, value: str) -> None:
         """``SET name = value``.
 
@@ -157,6 +169,13 @@ class ClientSession:
                         f"Invalid search_path entry: {entry.strip()} (DOMAIN or DOMAIN.DATABASE)",
                         details={"setting": name},
                     )
+        if key in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"):
+            try:
+                duration_seconds(value)
+            except ValueError:
+                raise InvalidInputError(
+                    f'invalid value for parameter "{name}": "{value}"', details={"setting": name}
+                ) from None
         if key == "timezone" and value.upper() not in ("UTC", "GMT", "Z", "DEFAULT", "ETC/UTC"):
             raise InvalidInputError(
                 f"Only the UTC time zone is supported, not {value} (timestamps with a zone are "
@@ -186,6 +205,26 @@ class ClientSession:
                 f'unrecognized configuration parameter "{name}"', details={"setting": name}
             )
         return self.settings[key]
+
+
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration_seconds(value: str) -> float:
+    """A PostgreSQL duration setting in seconds: a number is milliseconds, or a number and a unit.
+
+    >>> duration_seconds("5000"), duration_seconds("2min"), duration_seconds("0")
+    (5.0, 120.0, 0.0)
+
+    Raises:
+        ValueError: not a duration.
+    """
+    text = value.strip().strip("'").lower()
+    number = text.rstrip("abcdefghijklmnopqrstuvwxyz ").strip()
+    unit = text[len(number) :].strip() or "ms"
+    if unit not in _UNITS:
+        raise ValueError(f"unknown unit: {unit}")
+    return float(number) * _UNITS[unit]
 
 
 def _options(options: str) -> dict[str, str]:
