@@ -13,7 +13,7 @@ import pytest
 
 from tests.api.conftest import ApiServer, error_of, ok
 from tests.factories.lake import Lake
-from tests.sharing.conftest import write_sales_lake
+from tests.factories.sharing import write_sales_lake
 
 
 @dataclass

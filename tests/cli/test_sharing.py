@@ -10,7 +10,7 @@ import pytest
 
 from tests.cli.conftest import Cli
 from tests.factories.lake import Lake
-from tests.sharing.conftest import write_sales_lake
+from tests.factories.sharing import write_sales_lake
 
 CONTRACT = """
 apiVersion: v3.0.2

@@ -21,7 +21,7 @@ from lakemesh.bootstrap import init_home
 from lakemesh.errors import AccessDeniedError
 from lakemesh.sdk import Client
 from tests.factories.lake import Lake
-from tests.sharing.conftest import write_sales_lake
+from tests.factories.sharing import write_sales_lake
 
 STEWARD, SAM, MARIA, MIA = (
     "user:admin@governance",

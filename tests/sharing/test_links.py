@@ -17,7 +17,7 @@ from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.sharing import links, shares
 from lakemesh.sharing.link_access import follow_link, resolve_link
 from lakemesh.store.schema import Grant
-from tests.sharing.conftest import CUSTOMERS, MARIA, MIA, ORDERS, SAM, SharingMesh
+from tests.factories.sharing import CUSTOMERS, MARIA, MIA, ORDERS, SAM, SharingMesh
 
 LINKED_CUSTOMERS = "marketing.shared_sales.customers"
 LINKED_ORDERS = "marketing.shared_sales.orders"

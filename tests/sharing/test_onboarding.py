@@ -17,7 +17,7 @@ from lakemesh.sharing import onboarding
 from lakemesh.store.schema import AuditEvent
 from tests.conftest import HubEnv
 from tests.factories.lake import Lake
-from tests.sharing.conftest import write_sales_lake
+from tests.factories.sharing import write_sales_lake
 
 SAM = "user:sam@sales"
 

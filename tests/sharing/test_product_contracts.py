@@ -8,7 +8,7 @@ from lakemesh.errors import GuardrailViolationError, InvalidInputError
 from lakemesh.governance import guardrails
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
-from tests.sharing.conftest import SAM, SharingMesh
+from tests.factories.sharing import SAM, SharingMesh
 
 CONTRACT = """
 apiVersion: v3.1.0

@@ -20,7 +20,7 @@ from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
-from tests.sharing.conftest import CUSTOMERS, FIONA, MARIA, MIA, ORDERS, SAM, SharingMesh
+from tests.factories.sharing import CUSTOMERS, FIONA, MARIA, MIA, ORDERS, SAM, SharingMesh
 
 CONTRACT = """
 apiVersion: v3.0.2

@@ -8,7 +8,7 @@ from lakemesh.errors import AccessDeniedError, ConflictError, NotFoundError
 from lakemesh.governance import grants
 from lakemesh.settings import change_setting
 from lakemesh.sharing import shares
-from tests.sharing.conftest import CUSTOMER_COLUMNS, CUSTOMERS, MARIA, MIA, SAM, SharingMesh
+from tests.factories.sharing import CUSTOMER_COLUMNS, CUSTOMERS, MARIA, MIA, SAM, SharingMesh
 
 
 def _list(mesh: SharingMesh, ref: str, **filters: str) -> list[dict[str, object]]:

@@ -16,7 +16,7 @@ from lakemesh.query import service
 from lakemesh.sharing import link_access, links, products, shares, subscriptions
 from lakemesh.sharing.products import ProductSpec
 from lakemesh.store.schema import Grant
-from tests.sharing.conftest import (
+from tests.factories.sharing import (
     ANALYSTS,
     CUSTOMERS,
     FIONA,
