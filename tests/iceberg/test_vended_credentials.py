@@ -43,6 +43,7 @@ WAREHOUSE = f"s3://{BUCKET}/lake"
 RITA = "user:rita@sales"  # whole SELECT on orders
 FIONA = "user:fiona@sales"  # SELECT on orders through a row filter
 DORA = "user:dora@sales"  # DESCRIBE on orders only
+WALT = "service:walt@sales"  # SELECT and INSERT on returns: a producer
 ORDERS = pa.table({"id": [1, 2, 3], "region": ["EU", "US", "EU"]})
 RETURNS = pa.table({"id": [9]})
 
@@ -84,7 +85,7 @@ def served(seaweedfs: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Ite
     with s3_environment(seaweedfs):
         with env.hub.transaction() as session:
             domains.create_domain(session, actor=env.admin, name="sales", producer=True)
-            for ref in (RITA, FIONA, DORA):
+            for ref in (RITA, FIONA, DORA, WALT):
                 principals.create_principal(session, actor=env.admin, principal=ref)
             locations.register_location(session, actor=env.admin, uri=WAREHOUSE, domain="sales")
         crawler.crawl(
@@ -100,9 +101,16 @@ def served(seaweedfs: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Ite
             grant_on(
                 session, admin, grantee=DORA, table="sales.shop.orders", permissions=["DESCRIBE"]
             )
+            grant_on(
+                session,
+                admin,
+                grantee=WALT,
+                table="sales.shop.returns",
+                permissions=["DESCRIBE", "SELECT", "INSERT"],
+            )
             issued = {
                 ref: tokens.create_token(session, actor=admin, principal=ref).token
-                for ref in (RITA, FIONA, DORA)
+                for ref in (RITA, FIONA, DORA, WALT)
             }
         with serve_in_background(env.hub) as url:
             yield Served(env.hub, url, issued, seaweedfs)
@@ -235,3 +243,27 @@ def test_explain_says_whether_credentials_would_be_vended(
             resource="sales.shop.orders",
         )
     assert decision.to_dict()["vended_credentials"] == expected
+
+
+def test_a_producer_writes_its_own_table_only(served: Served) -> None:
+    catalog = RestCatalog(
+        "walt", uri=f"{served.url}/iceberg", warehouse="sales", token=served.tokens[WALT]
+    )
+    table = catalog.load_table("shop.returns")
+    assert table.io.properties["s3.access-key-id"].startswith("ASIA")
+    table.append(pa.table({"id": pa.array([10, 11], pa.int64())}))
+    rows = catalog.load_table("shop.returns").scan().to_arrow().to_pylist()
+    assert sorted(row["id"] for row in rows) == [9, 10, 11]
+    client = s3_client(table.io.properties)
+    own = f"lake/shop/returns/data/extra-{time.time_ns()}.parquet"
+    client.put_object(Bucket=BUCKET, Key=own, Body=b"x")
+    assert denied(
+        lambda: client.put_object(Bucket=BUCKET, Key="lake/shop/orders/x", Body=b"x")
+    ) == ("AccessDenied")
+    assert denied(lambda: client.delete_object(Bucket=BUCKET, Key=own)) == "AccessDenied"
+    with served.hub.read() as session:
+        admin = load_actor(session, principals.get_principal(session, "user:admin@governance"))
+        vends = search(
+            session, reader=admin, action="credentials.vend", resource="sales.shop.returns"
+        )
+        assert {event.details["access"] for event in vends} == {"read-write"}

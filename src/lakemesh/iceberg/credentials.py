@@ -1,8 +1,9 @@
-"""Vended credentials: short-lived, read-only storage credentials for exactly one table.
+"""Vended credentials: short-lived storage credentials for exactly one table.
 
 Only a principal whose SELECT on the table is whole (every column, every row, no mask) gets
 them: anyone else would read through them what its grants hide, so it is refused with the
-reason and pointed at governed SQL. The credentials come from the store's STS
+reason and pointed at governed SQL. They read the table's prefix, and write new objects there
+for a principal that may also INSERT into it (a producer). The credentials come from the store's STS
 (:mod:`lakemesh.storage.sts`): the store itself refuses other prefixes, other buckets, writes
 and, after at most 15 minutes, everything. Every vend is audited.
 """
@@ -48,7 +49,8 @@ def storage_credentials(session: Session, *, actor: Actor, row: Table) -> list[d
         InvalidInputError: vending is not configured on this hub.
         StorageError: the store refused to vend (named).
     """
-    name = str(table_name(row))
+    name_of = table_name(row)
+    name = str(name_of)
     reason = vend_refusal(session, actor=actor, row=row)
     if reason is not None:
         raise actor.deny(
@@ -68,12 +70,15 @@ def storage_credentials(session: Session, *, actor: Actor, row: Table) -> list[d
             details={"table": name},
         )
     duration = _duration(properties.get("s3.vend-duration-seconds", str(MAX_SECONDS)))
+    # A writer (INSERT) also writes new objects under the table's prefix, never deletes them.
+    writes = decide(session, actor=actor, permission=Permission.INSERT, resource=name_of).allowed
     vended = assume_read_session(
         options,
         role_arn=role,
         session_name=f"lakemesh-{actor.id}-{row.id}",
         prefixes=[row.location],
         duration_seconds=duration,
+        write=writes,
     )
     if vended.expires_at > clock.now() + timedelta(seconds=MAX_SECONDS + 5):
         # The store chose a longer session than the hub vends: fail closed.
@@ -90,7 +95,7 @@ def storage_credentials(session: Session, *, actor: Actor, row: Table) -> list[d
         details={
             "principal": actor.ref,
             "prefix": row.location,
-            "access": "read",
+            "access": "read-write" if writes else "read",
             "expires_at": vended.expires_at.isoformat(),
         },
     )

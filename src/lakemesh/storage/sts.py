@@ -35,8 +35,9 @@ class SessionCredentials:
         return f"SessionCredentials(key={self.key!r}, expires_at={self.expires_at.isoformat()})"
 
 
-def read_policy(prefixes: Sequence[str]) -> dict[str, Any]:
-    """A session policy that reads and lists the objects under ``prefixes`` (``s3://b/p``).
+def read_policy(prefixes: Sequence[str], *, write: bool = False) -> dict[str, Any]:
+    """A session policy that reads and lists the objects under ``prefixes`` (``s3://b/p``), and
+    with ``write`` also writes new ones there (never deletes).
 
     >>> read_policy(["s3://lake/sales/orders"])["Statement"][0]["Resource"]
     ['arn:aws:s3:::lake/sales/orders/*']
@@ -55,10 +56,13 @@ def read_policy(prefixes: Sequence[str]) -> dict[str, Any]:
                 "Condition": {"StringLike": {"s3:prefix": [f"{key}/*", key]}},
             }
         )
+    actions = ["s3:GetObject"]
+    if write:
+        actions += ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": objects},
+            {"Effect": "Allow", "Action": actions, "Resource": objects},
             *listing,
         ],
     }
@@ -71,8 +75,10 @@ def assume_read_session(
     session_name: str,
     prefixes: Sequence[str],
     duration_seconds: int | None,
+    write: bool = False,
 ) -> SessionCredentials:
-    """A read-only session on ``prefixes`` from the store's STS, as the hub.
+    """A session reading ``prefixes`` (and writing new objects there, with ``write``) from the
+    store's STS, as the hub.
 
     ``duration_seconds`` None lets the store choose (its configured session length).
 
@@ -83,7 +89,7 @@ def assume_read_session(
     arguments: dict[str, Any] = {
         "RoleArn": role_arn,
         "RoleSessionName": session_name,
-        "Policy": json.dumps(read_policy(prefixes)),
+        "Policy": json.dumps(read_policy(prefixes, write=write)),
     }
     if duration_seconds is not None:
         arguments["DurationSeconds"] = duration_seconds
