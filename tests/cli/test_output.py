@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lakemesh.cli import output
 from tests.cli.conftest import Cli
 
 ESC = "\x1b"
@@ -59,3 +69,54 @@ def test_control_characters_are_never_printed_raw(admin_cli: Cli) -> None:
     error = admin_cli.run("--profile", f"p{ESC}[31m", "whoami", code=3)
     assert ESC not in error.stderr
     assert "\\x1b[31m" in error.stderr
+
+
+HOSTILE_SQL = "SELECT chr(8238) || 'gnp.exe' || chr(27) || '[31m' || chr(133) || chr(127) AS x"
+HOSTILE_VALUE = "\u202egnp.exe\x1b[31m\x85\x7f"
+RAW = ("\u202e", ESC, "\x85", "\x7f")
+
+
+def test_json_query_output_escapes_control_characters(admin_cli: Cli, tmp_path: Path) -> None:
+    """On stdout and in a file: every control character and bidi mark as a \\u escape, the
+    value the same once parsed."""
+    out = admin_cli.run("--json", "query", HOSTILE_SQL).stdout
+    target = tmp_path / "rows.json"
+    admin_cli.run("query", HOSTILE_SQL, "--output", str(target))
+    written = target.read_text(encoding="utf-8")
+    for text in (out, written):
+        assert not any(char in text for char in RAW), repr(text)
+        assert json.loads(text)["rows"] == [[HOSTILE_VALUE]]
+    assert "\\u202egnp.exe\\u001b[31m\\u0085\\u007f" in written
+
+
+def test_csv_on_a_terminal_is_escaped_and_kept_as_is_in_a_pipe(admin_cli: Cli) -> None:
+    command = [str(Path(sys.executable).parent / "lakemesh"), "--home", str(admin_cli.home)]
+    command += ["query", HOSTILE_SQL, "--format", "csv"]
+    piped = subprocess.run(command, capture_output=True, check=True).stdout.decode()
+    assert HOSTILE_VALUE in piped
+    leader, follower = pty.openpty()
+    with subprocess.Popen(command, stdout=follower, stderr=subprocess.DEVNULL) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert process.wait(timeout=60) == 0
+    os.close(leader)
+    text = shown.decode()
+    assert not any(char in text for char in RAW), repr(text)
+    assert "\\u202egnp.exe\\x1b[31m\\x85\\x7f" in text
+
+
+def test_warnings_and_problems_are_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    output.warning(f"product {ESC}[31mx\u202e deprecated")
+    output.problem(f"problem: {ESC}]8;;http://evil{ESC}\\")
+    shown = capsys.readouterr().err
+    assert ESC not in shown and "\u202e" not in shown
+    assert "Warning: product \\x1b[31mx\\u202e deprecated" in shown
+    assert "problem: \\x1b]8;;http://evil\\x1b\\" in shown

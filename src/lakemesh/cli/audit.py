@@ -78,11 +78,8 @@ def verify(ctx: typer.Context) -> None:
         if result["ok"]:
             output.success(f"OK: {result['events']} audit events verified")
         else:
-            output.stderr().print(
-                f"Audit chain broken at event {result['broken_seq']}: {result['reason']}",
-                style="red",
-                soft_wrap=True,
-                markup=False,
+            output.problem(
+                f"Audit chain broken at event {result['broken_seq']}: {result['reason']}"
             )
 
     out(ctx).show(result, human)

@@ -82,12 +82,7 @@ def _print_plan(plan: dict[str, Any]) -> None:
     for kept in plan["kept"]:
         output.note(f"kept (not in the files; --prune removes it): {kept['kind']} {kept['key']}")
     for problem in plan["problems"]:
-        output.stderr().print(
-            f"problem: {problem['kind']} {problem['key']}: {problem['message']}",
-            style="red",
-            soft_wrap=True,
-            markup=False,
-        )
+        output.problem(f"problem: {problem['kind']} {problem['key']}: {problem['message']}")
     summary = plan["summary"]
     output.line(
         f"Plan: {summary['create']} to create, {summary['change']} to change, "

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lakemesh.errors import InvalidInputError, LakemeshError
+from lakemesh.model.names import CONTROL_CHARACTERS
 
 # Exit codes scripts can rely on: each error class declares its own (lakemesh.errors); typer
 # (click) itself exits with 2 on a usage error.
@@ -203,6 +204,29 @@ def print_error(
         typer.echo(json.dumps(error.to_dict(), default=str), err=True)
     else:
         stderr().print(Text(f"Error: {printable(error.message)}", style="red"), soft_wrap=True)
+
+
+def json_text(data: Any) -> str:
+    r"""``data`` as indented JSON that keeps letters as they are but writes every control
+    character and bidirectional mark in a string as a ``\u`` escape (the same string once
+    parsed), so no file or terminal it reaches shows them raw.
+
+    >>> json_text(["é‮"])
+    '[\n  "é\\u202e\\u001b"\n]'
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    # Outside strings JSON is plain ASCII, so every match is inside a string.
+    return CONTROL_CHARACTERS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def warning(message: str) -> None:
+    """A warning for people on stderr (deprecated products, broken links)."""
+    stderr().print(Text(f"Warning: {printable(message)}", style="yellow"), soft_wrap=True)
+
+
+def problem(message: str) -> None:
+    """A problem for people on stderr, in red."""
+    stderr().print(Text(printable(message), style="red"), soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

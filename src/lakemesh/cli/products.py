@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out, parse_pairs
@@ -56,7 +55,7 @@ FIELDS = [
 def warn(message: str | None) -> None:
     """A warning for people on stderr (deprecated products, broken links)."""
     if message:
-        output.stderr().print(Text(f"Warning: {message}", style="yellow"), soft_wrap=True)
+        output.warning(message)
 
 
 def _freshness(health: dict[str, Any]) -> str:

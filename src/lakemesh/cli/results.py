@@ -177,7 +177,7 @@ def emit(
         if fmt == Format.TABLE:
             _print_rows(result)
             return
-        content = (json.dumps(result, indent=2, ensure_ascii=False) + "\n").encode()
+        content = (output.json_text(result) + "\n").encode()
         if target is None:
             output.print_json(result)
             return
@@ -189,8 +189,12 @@ def emit(
         if target is None:
             if fmt in BINARY:
                 _write_binary(content)
+            elif sys.stdout.isatty():
+                # Values are data, kept as they are in a file or a pipe; a terminal shows them
+                # with control characters escaped.
+                typer.echo(output.printable(content.decode("utf-8")), nl=False)
             else:
-                typer.echo(content.decode("utf-8"), nl=False)
+                _write_binary(content)  # typer.echo would strip what looks like colour codes
             return
     target.write_bytes(content)
     summary = {**figures, "output": str(target), "format": fmt.value}
@@ -201,4 +205,4 @@ def _warn(notices: list[str], as_json: bool) -> None:
     """Reader notices (deprecated products) on stderr; under --json they stay in the output."""
     if not as_json:
         for notice in notices:
-            output.stderr().print(Text(f"Warning: {notice}", style="yellow"), soft_wrap=True)
+            output.warning(notice)
