@@ -24,8 +24,9 @@ from pyiceberg.catalog.sql import SqlCatalog
 from lakemesh.api.server import serve_in_background
 from lakemesh.audit.search import search
 from lakemesh.catalog import crawler, domains, locations
-from lakemesh.governance import filters
+from lakemesh.governance import filters, grants
 from lakemesh.governance.explanations import explain
+from lakemesh.governance.grants import GrantRequest
 from lakemesh.hub import Hub
 from lakemesh.identity import principals, tokens
 from lakemesh.identity.actors import load_actor
@@ -267,3 +268,18 @@ def test_a_producer_writes_its_own_table_only(served: Served) -> None:
             session, reader=admin, action="credentials.vend", resource="sales.shop.returns"
         )
         assert {event.details["access"] for event in vends} == {"read-write"}
+
+
+def test_a_revoked_grant_stops_vending_at_the_next_request(served: Served) -> None:
+    assert served.credentials(RITA).status_code == 200
+    request = GrantRequest(permissions=frozenset({Permission.SELECT}), on="sales.shop.orders")
+    with served.hub.transaction() as session:
+        admin = load_actor(session, principals.get_principal(session, "user:admin@governance"))
+        grants.revoke(session, actor=admin, grantee=RITA, request=request)
+    try:
+        response = served.credentials(RITA)
+        assert response.status_code == 404, response.text  # not even DESCRIBE is left
+    finally:
+        with served.hub.transaction() as session:
+            grants.grant(session, actor=admin, grantee=RITA, request=request)
+    assert served.credentials(RITA).status_code == 200
