@@ -117,6 +117,7 @@ def test_warnings_and_problems_are_escaped(capsys: pytest.CaptureFixture[str]) -
     output.warning(f"product {ESC}[31mx\u202e deprecated")
     output.problem(f"problem: {ESC}]8;;http://evil{ESC}\\")
     shown = capsys.readouterr().err
-    assert ESC not in shown and "\u202e" not in shown
+    assert ESC not in shown
+    assert "\u202e" not in shown
     assert "Warning: product \\x1b[31mx\\u202e deprecated" in shown
     assert "problem: \\x1b]8;;http://evil\\x1b\\" in shown
