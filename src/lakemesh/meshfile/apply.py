@@ -30,6 +30,7 @@ from lakemesh.meshfile.plan import (
     lazy_grant_keys,
     ordered,
     plan_mesh,
+    refused,
     run,
     transaction_groups,
 )
@@ -106,6 +107,7 @@ def apply_mesh(
         by_folder[change.resource.folder].append(change)
     for group in groups:
         group_changes = [c for folder in group for c in by_folder[folder]]
+        context: handlers.Context | None = None
         try:
             with hub.transaction() as session:
                 session.info[AUDIT_CONTEXT] = {"apply_id": apply_id}
@@ -119,16 +121,10 @@ def apply_mesh(
                     count=len(group_changes),
                 )
         except LakemeshError as error:
-            if result.committed:
+            if result.committed or context is None:
                 error.details["committed"] = result.committed
                 raise
-            problem = Problem(
-                str(error.details.get("kind", "")),
-                str(error.details.get("key", "")),
-                str(error.details.get("folder", group[0])),
-                error,
-            )
-            raise refusal([problem]) from error
+            raise refusal([refused(context, group, error)]) from error
         result.committed.append(group)
     return result
 

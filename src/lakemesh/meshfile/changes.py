@@ -43,6 +43,8 @@ class Context:
     actor: Actor
     grant_ids: Callable[[], dict[str, int]]
     created_grants: dict[str, int] = field(default_factory=dict)
+    refused: Resource | None = None
+    """The resource whose change the services refused (set before the error goes up)."""
 
     def grant_id(self, key: str) -> int:
         found = self.created_grants.get(key) or self.grant_ids().get(key)
@@ -383,6 +385,7 @@ def change(session: Session, context: Context, before: Resource, after: Resource
         create(session, context, after)
     elif kind == "filter":
         table, name = key.split("|")
+        columns, excluded = new["columns"], new["exclude_columns"]
         filters.update_filter(
             session,
             actor=actor,
@@ -390,9 +393,9 @@ def change(session: Session, context: Context, before: Resource, after: Resource
             table=table,
             rows=new["rows"],
             all_rows=new["rows"] is None,
-            columns=new["columns"],
-            excluded_columns=new["exclude_columns"] if new["columns"] is None else None,
-            all_columns=new["columns"] is None and not new["exclude_columns"],
+            columns=columns,
+            excluded_columns=excluded if columns is None and excluded else None,
+            all_columns=columns is None and not excluded,
         )
     elif kind == "grant":
         _change_grant(session, context, before, after)

@@ -292,10 +292,8 @@ def run(session: Session, context: handlers.Context, found: Sequence[Change]) ->
                 continue  # revoked already with the grant it was derived from
             else:
                 handlers.remove(session, context, change.resource)
-        except LakemeshError as error:
-            error.details.setdefault("kind", change.resource.kind)
-            error.details.setdefault("key", change.resource.key)
-            error.details.setdefault("folder", change.resource.folder)
+        except LakemeshError:
+            context.refused = change.resource
             raise
 
 
@@ -307,35 +305,37 @@ def _grant_alive(session: Session, context: handlers.Context, change: Change) ->
     return session.get(Grant, grant_id) is not None
 
 
+def refused(context: handlers.Context, group: list[str], error: LakemeshError) -> Problem:
+    """The problem of the change ``context`` saw refused with ``error``."""
+    resource = context.refused
+    if resource is None:
+        return Problem("", "", group[0], error)
+    return Problem(resource.kind, resource.key, resource.folder, error)
+
+
 def dry_run(
     session: Session, *, actor: Actor, found: Sequence[Change], groups: list[list[str]]
 ) -> tuple[list[Problem], AccessEffects]:
-    """Make every change in ``session`` (which the caller rolls back): the refusals, one per
-    transaction group at most, and the effect on access."""
+    """Make every change in ``session`` (which the caller rolls back): the first refusal, or the
+    effect on access.
+
+    No savepoints: releasing one runs the session's commit hooks (the policy version would move
+    inside a transaction that is rolled back), so the dry run stops at the first refusal.
+    """
     before_index = policy_index(session)  # the committed state: the transaction forks its own
     context = handlers.Context(actor=actor, grant_ids=lazy_grant_keys(session))
     by_folder: dict[str, list[Change]] = defaultdict(list)
     for change in found:
         by_folder[change.resource.folder].append(change)
-    problems: list[Problem] = []
     for group in groups:
-        group_changes = [c for folder in group for c in by_folder[folder]]
         try:
-            with session.begin_nested():
-                run(session, context, group_changes)
+            run(session, context, [c for folder in group for c in by_folder[folder]])
         except LakemeshError as error:
-            problems.append(
-                Problem(
-                    str(error.details.get("kind", "")),
-                    str(error.details.get("key", "")),
-                    str(error.details.get("folder", group[0])),
-                    error,
-                )
-            )
+            return [refused(context, group, error)], AccessEffects()
     pairs = affected_pairs(session, [change.resource for change in found])
     before = snapshot(before_index, pairs)
     after = snapshot(policy_index(session), pairs)
-    return problems, AccessEffects.between(before, after, pairs)
+    return [], AccessEffects.between(before, after, pairs)
 
 
 def lazy_grant_keys(session: Session) -> Callable[[], dict[str, int]]:
