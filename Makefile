@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pgwire.py
 	$(BIN)/python benchmarks/iceberg.py
 	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/meshfile.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

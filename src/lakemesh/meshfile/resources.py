@@ -228,7 +228,7 @@ def _domain_resources(folder: DomainFolder, columns_of: dict[str, list[str]]) ->
             ref,
             name,
             {"attributes": dict(sorted(principal.attributes.items()))},
-            (("domain", name),),
+            (("domain", name), *(("attribute", key) for key in sorted(principal.attributes))),
         )
         for member in principal.members:
             member_ref = _principal(member)
