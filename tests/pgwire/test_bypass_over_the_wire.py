@@ -28,8 +28,8 @@ from lakemesh.pgwire.server import serve_in_background
 from lakemesh.pgwire.sqlstate import sqlstate
 from lakemesh.query import service
 from tests.conftest import make_hub_env
+from tests.factories.gateway import CUSTOMER_COLUMNS, CUSTOMER_ROWS, Lake
 from tests.factories.query import grant_on
-from tests.query.conftest import CUSTOMER_COLUMNS, CUSTOMER_ROWS, Lake
 from tests.query.test_security import (
     ERRORS_ON_VISIBLE_DATA,
     PERMITTED,

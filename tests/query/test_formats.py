@@ -11,8 +11,7 @@ import json
 import pyarrow as pa
 
 from lakemesh.query import to_arrow_ipc, to_csv, to_json
-
-from .conftest import Lake
+from tests.factories.gateway import Lake
 
 TABLE = pa.table(
     {

@@ -15,8 +15,7 @@ import sqlglot
 from lakemesh.model.access import CellPair, ColumnAccess
 from lakemesh.query.guards import EVERY_CELL, CellGuards, cell_guards
 from lakemesh.query.table import TableAccess
-
-from .conftest import (
+from tests.factories.gateway import (
     ACCOUNT_COLUMNS,
     ACCOUNTS,
     ACCOUNTS_ROW_FILTER,

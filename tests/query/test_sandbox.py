@@ -14,8 +14,7 @@ from lakemesh.errors import InvalidInputError, LimitExceededError, QueryRejected
 from lakemesh.query import Cancellation, QueryCancelledError, QueryLimits, load_engine
 from lakemesh.query.engines.duckdb import DuckDBEngine
 from lakemesh.query.engines.duckdb_sandbox import DuckDBSandbox
-
-from .conftest import CUSTOMER_ROWS, FLAT_COLUMNS, Lake, pair
+from tests.factories.gateway import CUSTOMER_ROWS, FLAT_COLUMNS, Lake, pair
 
 T = "sales.crm.customers"
 LIMITS = QueryLimits(timeout_seconds=30, threads=2, memory_limit="256MB")

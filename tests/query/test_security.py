@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from lakemesh.errors import AccessDeniedError, LakemeshError, NotFoundError, QueryRejectedError
-
-from .conftest import Lake
+from tests.factories.gateway import Lake
 
 VISIBLE = ["id", "name", "amount", "signup", "profile", "tags", "region"]
 # Strings that only occur in data Bob may not see: hidden columns, hidden cells, hidden rows.
@@ -222,7 +221,7 @@ FILTERED_ROW_PROBES = [
 @pytest.mark.parametrize("sql", FILTERED_ROW_PROBES)
 @pytest.mark.parametrize("grant", ["cells", "rows"])
 def test_filtered_out_rows_never_reach_user_expressions(lake: Lake, sql: str, grant: str) -> None:
-    from .conftest import CUSTOMER_COLUMNS, pair
+    from tests.factories.gateway import CUSTOMER_COLUMNS, pair
 
     everything = [c[0] for c in CUSTOMER_COLUMNS]
     if grant == "cells":

@@ -11,8 +11,7 @@ import pytest
 from lakemesh.errors import LakemeshError
 from lakemesh.model.access import CellPair
 from lakemesh.query import plan_query
-
-from .conftest import (
+from tests.factories.gateway import (
     CUSTOMER_ROWS,
     FLAT_COLUMNS,
     PRINCIPAL,
@@ -201,7 +200,7 @@ def test_join_across_tables_uses_each_tables_access(lake: Lake) -> None:
 
 
 def test_table_without_files_is_an_empty_typed_relation(lake: Lake) -> None:
-    from .conftest import CUSTOMER_COLUMNS
+    from tests.factories.gateway import CUSTOMER_COLUMNS
 
     lake.add("sales.crm.empty", [], CUSTOMER_COLUMNS, partition_by=("region",))
     result = lake.query("SELECT * FROM sales.crm.empty")

@@ -26,8 +26,8 @@ from lakemesh.query import (
 )
 from lakemesh.query.engines.spark_sql import spark_schema, verify_statement, view_name
 from lakemesh.query.secure import SALT_PARAMETER
+from tests.factories.gateway import CUSTOMER_COLUMNS, CUSTOMER_ROWS, FLAT_COLUMNS, SALT, Lake, pair
 
-from .conftest import CUSTOMER_COLUMNS, CUSTOMER_ROWS, FLAT_COLUMNS, SALT, Lake, pair
 from .spark_support import SparkEngines, spark_engines
 from .test_guards import PROBES, VISIBLE_IDS
 from .test_security import FILTERED_ROW_PROBES, assert_no_hidden_data
