@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 from sqlalchemy.orm import Session
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from lakemesh.authz import decide
 from lakemesh.catalog.tables import table_name, visible_tables
@@ -104,12 +106,25 @@ def _arrow_types(columns: list[tuple[str, str]]) -> list[tuple[str, pa.DataType]
         connection = _types_connection[0]
         result = []
         for name, type_text in columns:
-            try:
-                schema = connection.execute(f"SELECT CAST(NULL AS {type_text}) AS c").arrow().schema
-                result.append((name, schema.field(0).type))
-            except duckdb.Error:
-                result.append((name, pa.string()))
+            arrow = _type_cache.get(type_text)
+            if arrow is None:
+                arrow = _type_cache[type_text] = _arrow_type(connection, type_text)
+            result.append((name, arrow))
         return result
+
+
+_type_cache: dict[str, pa.DataType] = {}
+
+
+def _arrow_type(connection: duckdb.DuckDBPyConnection, type_text: str) -> pa.DataType:
+    """The Arrow type of a DuckDB type, as DuckDB returns it (text when it is no type): the type is
+    parsed and written back by sqlglot first, so nothing but a type reaches the SQL."""
+    try:
+        canonical = exp.DataType.build(type_text, dialect="duckdb").sql("duckdb")
+        cast = connection.execute(f"SELECT CAST(NULL AS {canonical}) AS c")
+        return cast.arrow().schema.field(0).type
+    except (SqlglotError, duckdb.Error, ValueError):
+        return pa.string()
 
 
 # -- the mirror ---------------------------------------------------------------------------------
@@ -137,10 +152,7 @@ def build_mirror(
     ``pg_catalog`` (the actor's own domain when it names no visible domain).
     """
     connection = duckdb.connect(":memory:")
-    for schema in MIRROR_SCHEMAS.values():
-        connection.execute(f"CREATE SCHEMA {schema}")
-    for (schema, name), columns in CATALOG_TABLES.items():
-        connection.execute(f"CREATE TABLE {MIRROR_SCHEMAS[schema]}.{name} ({columns})")
+    connection.execute(_DDL)  # one script: a statement each costs a round of planning
     domains = {t.domain for t in found.tables}
     current = database if database in domains else own_domain
     rows = _Rows()
@@ -307,6 +319,17 @@ def build_mirror(
     return connection
 
 
+_DDL = ";\n".join(
+    [
+        *(f"CREATE SCHEMA {schema}" for schema in MIRROR_SCHEMAS.values()),
+        *(
+            f"CREATE TABLE {MIRROR_SCHEMAS[schema]}.{name} ({columns})"
+            for (schema, name), columns in CATALOG_TABLES.items()
+        ),
+    ]
+)
+
+
 def _type_name(wire: types.ColumnType) -> str:
     return wire.type.name
 
@@ -423,14 +446,17 @@ class _Rows:
         self.by_table.setdefault(table, []).append(values)
 
     def write(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """One INSERT per table, from Arrow (DuckDB's executemany runs a statement per row)."""
         for table, rows in self.by_table.items():
-            schema = _schema_of(table)
             names = sorted({name for row in rows for name in row})
-            placeholders = ", ".join("?" for _ in names)
-            connection.executemany(
-                f"INSERT INTO {schema}.{table} ({', '.join(names)}) VALUES ({placeholders})",
-                [[row.get(name) for name in names] for row in rows],
-            )
+            source = pa.table({name: [row.get(name) for row in rows] for name in names})
+            connection.register("lakemesh_rows", source)
+            try:
+                connection.execute(
+                    f"INSERT INTO {_schema_of(table)}.{table} BY NAME SELECT * FROM lakemesh_rows"
+                )
+            finally:
+                connection.unregister("lakemesh_rows")
 
 
 def _schema_of(table: str) -> str:
@@ -517,8 +543,12 @@ def _macros(connection: duckdb.DuckDBPyConnection, *, user: str, database: str) 
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _PG_TYPE_NAMES.items())
     connection.execute(f"CREATE MACRO lm_type_display(n) AS CASE n {cases} ELSE n END")
     quoted_user = "'" + user.replace("'", "''") + "'"
-    for name, body in MACROS.items():
-        connection.execute(f"CREATE MACRO lm_{name}{body.replace('{user}', quoted_user)}")
+    connection.execute(
+        ";\n".join(
+            f"CREATE MACRO lm_{name}{body.replace('{user}', quoted_user)}"
+            for name, body in MACROS.items()
+        )
+    )
 
 
 def macro_names() -> Iterable[str]:
