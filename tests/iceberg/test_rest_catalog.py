@@ -23,7 +23,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError, OAuthError
 
 from lakemesh.api.server import serve_in_background
-from lakemesh.catalog import crawler, domains, locations
+from lakemesh.catalog import crawler, domains, locations, tables
 from lakemesh.governance import grants
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.hub import Hub
@@ -300,3 +300,22 @@ def test_extension_packages_match_duckdb() -> None:
     assert os.path.isfile(
         extension_path("duckdb_extension_iceberg", "iceberg", extra="tables", purpose="x")
     )
+
+
+@pytest.mark.parametrize("principal", [SAM, RITA, NOBODY])
+def test_the_catalog_lists_what_the_api_lets_describe(served: Served, principal: str) -> None:
+    """The same principal sees the same Iceberg tables through /api/v1/tables and /iceberg/v1."""
+    with served.hub.read() as session:
+        actor = load_actor(session, principals.get_principal(session, principal))
+        described = {
+            f"{row.database.name}.{row.name}"
+            for row in tables.visible_tables(session, actor=actor, domain="sales")
+            if row.format == "iceberg"
+        }
+    catalog = served.catalog(principal)
+    listed = {
+        f"{namespace}.{name}"
+        for (namespace,) in catalog.list_namespaces()
+        for _, name in catalog.list_tables(namespace)
+    }
+    assert listed == described
