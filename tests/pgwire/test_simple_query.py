@@ -78,7 +78,14 @@ def test_session_commands_are_answered_without_the_engine(pg: PgMesh) -> None:
         assert connection.execute("SHOW application_name").fetchone() == ("report",)
         assert connection.execute("SHOW server_version").fetchone() == ("16.0",)
         connection.execute("BEGIN")
+        connection.execute("SET TRANSACTION READ ONLY")
         connection.execute("COMMIT")
+        with pytest.raises(psycopg.errors.SyntaxError, match="SET takes a setting"):
+            connection.execute("SET nonsense")
+        with pytest.raises(psycopg.Error, match="cannot be changed"):
+            connection.execute("SET server_version = '9'")
+        with pytest.raises(psycopg.Error, match="unrecognized configuration parameter"):
+            connection.execute("SHOW no_such_setting")
 
 
 def test_search_path_completes_shorter_names(pg: PgMesh) -> None:

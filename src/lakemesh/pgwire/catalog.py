@@ -11,7 +11,6 @@ as a catalog.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -209,7 +208,7 @@ def build_mirror(
         )
         for position, column in enumerate(table.columns, start=1):
             wire = types.pg_type(column.arrow)
-            type_name = _type_name(wire)
+            type_name = wire.type.name
             precision, scale = _numeric_precision(column.arrow)
             rows.add(
                 "columns",
@@ -311,7 +310,7 @@ def build_mirror(
                 attcollation=0,
             )
     rows.write(connection)
-    _macros(connection, user=user, database=current)
+    _macros(connection, user=user)
     connection.execute("SET enable_external_access = false")
     connection.execute("SET threads = 1")
     connection.execute("SET memory_limit = '256MB'")
@@ -328,10 +327,6 @@ _DDL = ";\n".join(
         ),
     ]
 )
-
-
-def _type_name(wire: types.ColumnType) -> str:
-    return wire.type.name
 
 
 def _udt_name(wire: types.ColumnType) -> str:
@@ -539,7 +534,7 @@ MACROS: dict[str, str] = {
 """PostgreSQL functions clients call in catalog queries, as DuckDB macros (named ``lm_...``)."""
 
 
-def _macros(connection: duckdb.DuckDBPyConnection, *, user: str, database: str) -> None:
+def _macros(connection: duckdb.DuckDBPyConnection, *, user: str) -> None:
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _PG_TYPE_NAMES.items())
     connection.execute(f"CREATE MACRO lm_type_display(n) AS CASE n {cases} ELSE n END")
     quoted_user = "'" + user.replace("'", "''") + "'"
@@ -549,7 +544,3 @@ def _macros(connection: duckdb.DuckDBPyConnection, *, user: str, database: str) 
             for name, body in MACROS.items()
         )
     )
-
-
-def macro_names() -> Iterable[str]:
-    return MACROS.keys()

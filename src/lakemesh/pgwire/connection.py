@@ -580,11 +580,13 @@ class Connection:
             )
         if kind in ("SAVEPOINT", "RELEASE"):
             return Outcome(kind)
+        if kind == "SET MALFORMED":
+            raise ClientError(
+                sqlstate.SYNTAX_ERROR, "SET takes a setting and a value: SET name = value (or TO)"
+            )
         if kind == "SET":
-            if command.name:
+            if command.name:  # SET TRANSACTION ... has none: a no-op for read-only clients
                 session.set(command.name, command.value)
-            elif command.value == "" and command.name == "":
-                pass
             return Outcome("SET")
         if kind == "RESET":
             session.reset(command.name)

@@ -134,7 +134,7 @@ def parse_command(text: str) -> Command | None:
         match = _SET.match(text)
         if match:
             return Command("SET", _setting_name(match["name"]), _setting_value(match["value"]))
-        return Command("SET", "", "")  # malformed: the session says which form it takes
+        return Command("SET MALFORMED")  # the session says which form SET takes
     if first == "SHOW":
         match = _SHOW.match(text)
         if match:
