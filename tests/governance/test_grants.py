@@ -285,8 +285,8 @@ def test_list_grants_by_principal_and_resource(mesh: Mesh) -> None:
     with mesh.env.hub.read() as session:
         by_principal = grants.list_grants(session, actor=mesh.sam, principal="user:mia@marketing")
         by_resource = grants.list_grants(session, actor=mesh.sam, resource=str(CUSTOMERS))
-        described = [grants.describe_grant(session, row) for row in by_resource]
+        described = [grants.target_text(session, row) for row in by_resource]
         mine = grants.list_grants(session, actor=mesh.actor("user:mia@marketing"))
     assert [row.grantee.ref for row in by_principal] == ["user:mia@marketing"]
-    assert [d["target"] for d in described] == ["sales.crm.customers", "sales.crm"]
+    assert described == ["sales.crm.customers", "sales.crm"]
     assert {row.grantee.ref for row in mine} == {"user:mia@marketing", "group:analysts@marketing"}

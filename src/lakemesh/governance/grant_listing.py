@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -102,24 +100,6 @@ def _inside(inner: ResourceName, outer: ResourceName) -> bool:
     return all(o is None or o == i for o, i in zip(parts_outer, parts_inner, strict=True))
 
 
-def describe_grant(
-    session: Session, row: Grant, names: CatalogNames | None = None
-) -> dict[str, Any]:
-    """A grant as the API shows it."""
-    rule = grant_rule(row, names or CatalogNames(session))
-    return {
-        "id": row.id,
-        "grantee": row.grantee.ref,
-        "permissions": list(row.permissions),
-        "target": str(rule.target),
-        "target_kind": row.target_kind,
-        "columns": row.columns,
-        "excluded_columns": row.excluded_columns or [],
-        "tag_expression": row.tag_expression,
-        "filter": row.data_filter.name if row.data_filter else None,
-        "location": row.location.uri if row.location else None,
-        "with_grant_option": row.with_grant_option,
-        "derived_from": row.parent_id,
-        "granted_by": row.granted_by,
-        "created_at": row.created_at.isoformat(),
-    }
+def target_text(session: Session, row: Grant, names: CatalogNames | None = None) -> str:
+    """A grant's target as text (``sales.crm.orders (excluding email)``, a tag expression...)."""
+    return str(grant_rule(row, names or CatalogNames(session)).target)

@@ -15,7 +15,7 @@ from lakemesh import audit, clock
 from lakemesh.authz import CatalogNames, grant_rule, policy_index, require_seen, subject_of
 from lakemesh.authz.guardrail_checks import check_grant
 from lakemesh.errors import NotFoundError
-from lakemesh.governance.grant_listing import GrantSeer, describe_grant, list_grants
+from lakemesh.governance.grant_listing import GrantSeer, list_grants, target_text
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
 from lakemesh.identity.principals import find_principal, get_principal, require_knows_of
 from lakemesh.model.actions import Action
@@ -31,7 +31,7 @@ from lakemesh.policy import (
 )
 from lakemesh.store.schema import Grant
 
-__all__ = ["GrantRequest", "describe_grant", "grant", "list_grants", "revoke", "revoke_grant"]
+__all__ = ["GrantRequest", "grant", "list_grants", "revoke", "revoke_grant", "target_text"]
 
 
 def _descendants(session: Session, grant_id: int) -> list[Grant]:

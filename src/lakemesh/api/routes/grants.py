@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import GrantCreate, GrantPublic, Id, Revoked
 from lakemesh.governance import grants
+from lakemesh.store.schema import Grant
+
+
+def _public(session: Session, row: Grant) -> GrantPublic:
+    return GrantPublic.from_row(row, target=grants.target_text(session, row))
+
 
 router = APIRouter(prefix="/grants", tags=["governance"])
 
@@ -23,17 +30,17 @@ def list_grants(
     actor: CurrentActor,
     principal: str | None = None,
     resource: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[GrantPublic]:
     rows = grants.list_grants(session, actor=actor, principal=principal, resource=resource)
-    return [grants.describe_grant(session, row) for row in rows]
+    return [_public(session, row) for row in rows]
 
 
 @router.post(
     "", status_code=201, summary="Grant permissions to a principal", response_model=GrantPublic
 )
-def create_grant(body: GrantCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def create_grant(body: GrantCreate, session: SessionDep, actor: CurrentActor) -> GrantPublic:
     row = grants.grant(session, actor=actor, grantee=body.grantee, request=body.request())
-    return grants.describe_grant(session, row)
+    return _public(session, row)
 
 
 @router.post(

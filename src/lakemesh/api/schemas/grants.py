@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.permissions import parse_permissions
+from lakemesh.store.schema import Grant
 
 
 class GrantCreate(RequestBody):
@@ -42,7 +43,7 @@ class GrantCreate(RequestBody):
         )
 
 
-class GrantPublic(ResponseModel):
+class GrantPublic(RowModel):
     id: int
     grantee: str
     permissions: list[str]
@@ -57,6 +58,26 @@ class GrantPublic(ResponseModel):
     derived_from: int | None
     granted_by: str | None
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: Grant, *, target: str) -> GrantPublic:
+        """The grant, with its target as text (``grants.target_text``)."""
+        return cls(
+            id=row.id,
+            grantee=row.grantee.ref,
+            permissions=list(row.permissions),
+            target=target,
+            target_kind=row.target_kind,
+            columns=row.columns,
+            excluded_columns=row.excluded_columns or [],
+            tag_expression=row.tag_expression,
+            filter=row.data_filter.name if row.data_filter else None,
+            location=row.location.uri if row.location else None,
+            with_grant_option=row.with_grant_option,
+            derived_from=row.parent_id,
+            granted_by=row.granted_by,
+            created_at=row.created_at.isoformat(),
+        )
 
 
 class Revoked(ResponseModel):
