@@ -363,3 +363,40 @@ def test_spark_engine_registry(spark: SparkEngines) -> None:
     assert remote.remote == "sc://127.0.0.1:15002"
     with pytest.raises(InvalidInputError, match="Not a Spark Connect URL: http://spark:7077"):
         load_engine("spark", remote="http://spark:7077")
+
+
+def test_result_size_limit_on_spark(spark: SparkEngines, lake: Lake) -> None:
+    """As on DuckDB: a result bigger than max_result_bytes (as an Arrow IPC stream) is refused."""
+    wide = "SELECT id, repeat('x', 1000) AS padding FROM range(2000)"
+    with pytest.raises(LimitExceededError, match="larger than the limit of 100000 bytes"):
+        spark.local.execute(
+            sql=wide, files=[], parameters={}, limits=QueryLimits(max_result_bytes=100_000)
+        )
+    small = QueryLimits(max_result_bytes=100_000)
+    assert (
+        spark.local.execute(sql="SELECT 1 AS one", files=[], parameters={}, limits=small).rows == 1
+    )
+
+
+def test_a_workgroups_result_limits_hold_on_spark(spark: SparkEngines, lake: Lake) -> None:
+    """Through the gateway, a Spark workgroup's max_rows and max_result_bytes stop a query."""
+    from lakemesh.query.workgroups import WorkgroupSettings
+
+    limits = WorkgroupSettings(name="w", engine="spark", max_rows=3).limits()
+    with pytest.raises(LimitExceededError, match="row limit of 3"):
+        lake.query(f"SELECT id FROM {T}", engine=spark.local, limits=limits)
+    tight = WorkgroupSettings(name="w", engine="spark", max_result_bytes=200).limits()
+    with pytest.raises(LimitExceededError, match="max_result_bytes"):
+        lake.query(f"SELECT * FROM {T}", engine=spark.local, limits=tight)
+
+
+def test_spark_result_size_errors_are_limits() -> None:
+    from lakemesh.query.engines.spark import _translate
+
+    error = RuntimeError(
+        "Job aborted due to stage failure: Total size of serialized results of 3 tasks "
+        "(1100.0 MiB) is bigger than spark.driver.maxResultSize (1024.0 MiB)"
+    )
+    translated = _translate(error, secrets=[])
+    assert isinstance(translated, LimitExceededError)
+    assert translated.details["limit"] == "spark.driver.maxResultSize"

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import pyarrow as pa
+
 from lakemesh.errors import LakemeshError, LimitExceededError, QueryCancelledError
 from lakemesh.query.engines.base import Cancellation, QueryLimits
 
@@ -123,3 +125,12 @@ def memory_size(size: int) -> str:
         if size % factor == 0:
             return f"{size // factor}{unit}"
     return f"{size}B"
+
+
+def arrow_stream_size(table: pa.Table) -> int:
+    """The size of ``table`` written as an Arrow IPC stream (how ``max_result_bytes`` counts a
+    result), measured without writing it anywhere."""
+    sink = pa.MockOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return int(sink.size())

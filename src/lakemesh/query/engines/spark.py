@@ -22,6 +22,7 @@ from sqlglot import exp
 from lakemesh.errors import (
     InvalidInputError,
     LakemeshError,
+    LimitExceededError,
     QueryRejectedError,
     StorageError,
 )
@@ -32,7 +33,12 @@ from lakemesh.query.engines.base import (
     QueryLimits,
     check_storage,
 )
-from lakemesh.query.engines.limits import interruptible, row_limit_exceeded
+from lakemesh.query.engines.limits import (
+    arrow_stream_size,
+    interruptible,
+    result_size_exceeded,
+    row_limit_exceeded,
+)
 from lakemesh.query.engines.spark_session import local_session, remote_session
 from lakemesh.query.engines.spark_sql import spark_schema, verify_statement, view_name
 from lakemesh.query.table import TableAccess
@@ -50,7 +56,9 @@ class SparkEngine(QueryEngine):
 
     On a cluster, the tables' files must be readable there under the same paths. Spark shares one
     session between queries, so :class:`QueryLimits` ``threads`` and ``memory_limit`` do not apply
-    (the session's own resources do); the timeout, row limit and cancellation do.
+    (the session's own resources do: ``spark.driver.memory`` and ``spark.driver.maxResultSize``
+    for what a query may bring back); the timeout, the row and result-size limits and
+    cancellation do. At most ``max_rows`` + 1 rows are fetched.
     """
 
     name = "spark"
@@ -120,7 +128,11 @@ class SparkEngine(QueryEngine):
                 raise _translate(e, secrets=list(parameters.values())) from e
         if limits.max_rows is not None and result.num_rows > limits.max_rows:
             raise row_limit_exceeded(limits.max_rows)
-        return EngineResult(table=_nullable(result))
+        table = _nullable(result)
+        limit = limits.max_result_bytes
+        if limit is not None and arrow_stream_size(table) > limit:
+            raise result_size_exceeded(limit)
+        return EngineResult(table=table)
 
 
 def _read(session: Any, table: TableAccess) -> Any:
@@ -226,6 +238,11 @@ def _translate(error: Exception, *, secrets: Sequence[str]) -> LakemeshError:
         if secret:
             message = message.replace(secret, "***")
     details = {"engine_error": type(error).__name__}
+    if "spark.driver.maxResultSize" in message:
+        return LimitExceededError(
+            f"Query result is larger than the Spark session's limit: {message}",
+            details={**details, "limit": "spark.driver.maxResultSize"},
+        )
     if isinstance(error, ParseException | AnalysisException):
         if "PATH_NOT_FOUND" in message:
             return StorageError(f"Could not read table data: {message}", details=details)

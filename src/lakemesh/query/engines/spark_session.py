@@ -30,6 +30,9 @@ LOCAL_CONFIG: dict[str, str] = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.memory": "2g",
+    # What one query may bring back to the driver (and then to the hub) at most, whatever its
+    # workgroup's max_result_bytes: a bigger result fails in Spark instead of filling memory.
+    "spark.driver.maxResultSize": "1g",
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.catalogImplementation": "in-memory",
