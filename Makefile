@@ -21,9 +21,12 @@ $(DEMO_STAMP): pyproject.toml
 
 install: $(STAMP) test-deps
 
-# Tools the tests drive that pip does not install: psql (Debian's postgresql-client) for pgwire.
+# Tools the tests drive that pip does not install: psql (Debian's postgresql-client) and, where
+# Java is installed, pgjdbc (libpostgresql-jdbc-java) for the pgwire tests.
 test-deps:
 	@command -v psql >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client; }
+	@test -f /usr/share/java/postgresql.jar || ! command -v java >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq libpostgresql-jdbc-java; }
 
 demo: $(DEMO_STAMP)
 	$(BIN)/lakemesh --home $${LAKEMESH_HOME:-.lakemesh-demo} demo --pg-port $${LAKEMESH_PG_PORT:-5433}

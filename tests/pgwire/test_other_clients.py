@@ -1,8 +1,11 @@
 """Clients of other families: pg8000 (pure Python), the ADBC PostgreSQL driver (Arrow, reading
-results through binary COPY), and psycopg's COPY TO STDOUT in text and binary."""
+results through binary COPY), JDBC (pgjdbc, DBeaver's driver), and psycopg's COPY TO STDOUT."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
 from urllib.parse import quote
 
 import adbc_driver_postgresql.dbapi as adbc
@@ -72,3 +75,37 @@ def test_copy_to_stdout_is_governed(pg: PgMesh, binary: bool) -> None:
             connection.execute("COPY sales.crm.customers TO '/tmp/leak.csv'")
     expected = sorted((r["customer_id"], r["name"]) for r in pg.mesh.raw(CUSTOMERS).to_pylist())
     assert [(int(a), b) for a, b in rows] == expected
+
+
+JDBC_JAR = Path("/usr/share/java/postgresql.jar")  # Debian's libpostgresql-jdbc-java
+
+
+@pytest.mark.skipif(
+    shutil.which("java") is None or not JDBC_JAR.exists(),
+    reason="needs java and pgjdbc (make test-deps installs libpostgresql-jdbc-java)",
+)
+def test_jdbc_metadata_prepared_statements_and_denials(pg: PgMesh) -> None:
+    done = subprocess.run(
+        [
+            "java", "-cp", str(JDBC_JAR), str(Path(__file__).with_name("JdbcProbe.java")),
+            pg.host, str(pg.port), "bob@marketing", pg.mesh.token(BOB),
+            f"SELECT customer_id, name FROM {CUSTOMERS} WHERE region = ? ORDER BY customer_id",
+            f"SELECT email FROM {CUSTOMERS}",
+        ],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "table crm.customers" in lines
+    assert [line for line in lines if line.startswith("column ")] == [
+        "column customer_id int8",
+        "column name text",
+        "column region text",
+    ]
+    eu = sorted(
+        (r["customer_id"], r["name"])
+        for r in pg.mesh.raw(CUSTOMERS).to_pylist()
+        if r["region"] == "EU"
+    )
+    assert [line for line in lines if line.startswith("row ")] == [f"row {i} {n}" for i, n in eu]
+    assert f"denied 42501 ERROR: {BOB} lacks SELECT on {CUSTOMERS}.email" in lines
