@@ -186,3 +186,22 @@ def test_prune_removes_what_the_files_lack(
     assert "user:frank@finance" not in finance["finance/domain.yaml"]
     assert "finance/access.yaml" not in finance
     assert meshfile.plan_mesh(copy.hub, actor=copy.admin, files=files, prune=True).changes == []
+
+
+def test_one_transaction_refused_by_a_guardrail_applies_nothing(
+    copy: HubEnv, demo_export: tuple[Path, dict[str, str]]
+) -> None:
+    before = export_text(copy.hub, copy.admin)
+    files = meshfile.read_files(demo_export[0] / "sales")  # one folder: one transaction
+    _add_principal(files, "user:newbie@sales")
+    files.domains[0].access.grants.append(
+        GrantSpec(to="domain:analytics", on="sales.crm.customers", permissions=["SELECT"])
+    )
+    with pytest.raises(
+        GuardrailViolationError, match="^Apply refused, nothing applied: "
+    ) as raised:
+        meshfile.apply_mesh(copy.hub, actor=copy.admin, files=files)
+    assert [(p["kind"], p["folder"]) for p in raised.value.details["problems"]] == [
+        ("grant", "sales")
+    ]
+    assert export_text(copy.hub, copy.admin) == before

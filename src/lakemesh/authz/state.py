@@ -44,6 +44,8 @@ from lakemesh.store.versions import (
 
 CACHE_KEY = "policy_index"
 OWN_INDEX = "lakemesh_own_policy_index"
+PENDING_SCAN = "lakemesh_pending_scan"
+"""Key in ``Session.info``: how many pending changes :func:`_scan` read, and what it found."""
 """Key in ``Session.info``: the index of a transaction with uncommitted policy changes."""
 MAX_REPLAY = 2_000
 """Further behind than this many versions, a full reload is the quicker way to catch up."""
@@ -111,9 +113,9 @@ def _own_index(session: Session) -> PolicyIndex:
     only once the transaction changes those; a change marked ``everything`` loads in full.
     """
     pending: list[PolicyChange] = session.info.get(PENDING, [])
-    if any(change.everything for change in pending):
+    everything, own_tables = _scan(session, pending)
+    if everything:
         return load_index(session)
-    own_tables = any(change.tables or change.tags for change in pending)
     own = session.info.get(OWN_INDEX)
     if not isinstance(own, _Own) or (own_tables and not own.own_tables):
         base = _shared_index(session, policy_version(session))
@@ -122,6 +124,19 @@ def _own_index(session: Session) -> PolicyIndex:
         apply_changes(session, own.index, pending[own.applied :])
         own.applied = len(pending)
     return own.index
+
+
+def _scan(session: Session, pending: list[PolicyChange]) -> tuple[bool, bool]:
+    """Whether ``pending`` holds a change marked everything, and one of tables or tags: read
+    from the changes not seen before, so a transaction of many changes stays linear."""
+    seen, everything, tables = session.info.get(PENDING_SCAN, (0, False, False))
+    if seen > len(pending):
+        seen, everything, tables = 0, False, False
+    for change in pending[seen:]:
+        everything = everything or change.everything
+        tables = tables or bool(change.tables or change.tags)
+    session.info[PENDING_SCAN] = (len(pending), everything, tables)
+    return everything, tables
 
 
 def _catch_up(hub: Hub, session: Session, cached: _Cached | None) -> PolicyIndex:

@@ -92,9 +92,10 @@ def apply_mesh(
             case nothing is applied, and the error's ``details["problems"]`` lists every problem.
     """
     apply_id = uuid.uuid4().hex
-    if atomic:
-        plan = _plan_only(hub, actor=actor, files=files, prune=prune)
-    else:
+    plan = _plan_only(hub, actor=actor, files=files, prune=prune)
+    if not atomic and len(plan.groups) > 1 and not plan.problems:
+        # Several transactions: try them all first, so a refusal in a later one applies nothing.
+        # (One transaction refuses as a whole on its own.)
         plan = plan_mesh(hub, actor=actor, files=files, prune=prune)
     if plan.problems:
         raise refusal(plan.problems)
@@ -130,7 +131,7 @@ def apply_mesh(
 
 
 def _plan_only(hub: Hub, *, actor: Actor, files: MeshFiles, prune: bool) -> Plan:
-    """The plan without the dry run: an atomic apply rolls back on its own when refused."""
+    """The plan without the dry run: one transaction rolls back on its own when refused."""
     with hub.read() as session:
         check_authority(session, actor=actor, files=files)
         found, kept, problems, _ = diff(session, files, prune=prune)
