@@ -224,3 +224,29 @@ def test_a_copy_on_postgresql_decides_as_the_sqlite_original(
         assert _compare(original, hub) == []
     finally:
         hub.close()
+
+
+def test_a_changed_membership_and_attribute_show_for_those_principals_only(
+    original: Hub, copy: tuple[Hub, Actor]
+) -> None:
+    """Groups and attributes differ: those principals are decided on every table."""
+    from lakemesh.identity.attributes import apply_attributes
+    from lakemesh.identity.principals import add_member, get_principal
+
+    hub, steward = copy
+    with hub.transaction() as session:
+        add_member(
+            session, actor=steward, group="group:analysts@finance", member="user:sol@supply_chain"
+        )
+        emma = get_principal(session, "user:emma@sales")
+        apply_attributes(session, actor=steward, principal=emma, set_={"region": "NA"})
+    differences = _compare(original, hub)
+    assert {d.principal for d in differences} == {"user:sol@supply_chain", "user:emma@sales"}
+    assert {d.table for d in differences if d.principal == "user:sol@supply_chain"} == {
+        "finance.ledger.invoices"
+    }
+    (emma_filter,) = [d for d in differences if d.aspect == "row_filter"]
+    assert (emma_filter.before, emma_filter.after) == (
+        """("region" = 'EU')""",
+        """("region" = 'NA')""",
+    )

@@ -6,7 +6,7 @@ hub's principals or tables themselves), the aspect that changed and its value be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lakemesh.recovery.decisions import HubDecisions
@@ -70,38 +70,65 @@ def compare_hubs(before: HubDecisions, after: HubDecisions) -> list[Difference]:
     Where a principal's inputs (groups, attributes, roles, the grants reaching it) and a table's
     (columns, effective tags, published) are the same in both hubs, and the mesh's masks and
     settings too, the kernel's decision is the same: only the other pairs are decided, on both
-    sides. A principal whose inputs differ is decided on every table it may read in either hub;
-    a table whose inputs differ, for every principal.
+    sides. A table whose inputs differ is decided for every principal; a principal whose grants
+    differ, on the tables those grants reach (the kernel's ``tables_reached``) in either hub; a
+    principal whose groups, attributes or roles differ (or every principal, when masks or
+    settings do), on every table it may read in either hub.
     """
     differences = _catalog_differences(
         before.principals, after.principals, before.tables, after.tables
     )
     principals = sorted(set(before.principals) & set(after.principals))
     tables = sorted(before.tables.keys() & after.tables.keys())
-    if before.mesh_inputs != after.mesh_inputs:
-        changed_principals = principals
-        changed_tables: list[str] = []
-    else:
-        changed_principals = [
-            ref for ref in principals if before.principal_inputs(ref) != after.principal_inputs(ref)
-        ]
-        changed_tables = [
-            table for table in tables if before.table_facts(table) != after.table_facts(table)
-        ]
     common = set(tables)
-    for ref in changed_principals:
-        old, new = before.decisions_of(ref), after.decisions_of(ref)
-        for table in (old.keys() | new.keys()) & common:
-            differences.extend(decision_differences(ref, table, old.get(table), new.get(table)))
-    unchanged = sorted(set(principals) - set(changed_principals))
-    for table in changed_tables:
-        for ref in unchanged:
+    if before.mesh_inputs != after.mesh_inputs:
+        for ref in principals:
+            differences.extend(_every_table(before, after, ref, common))
+        return sorted(differences, key=Difference.sort_key)
+    changed_tables = [
+        table for table in tables if before.table_facts(table) != after.table_facts(table)
+    ]
+    for ref in principals:
+        old, new = before.principal_inputs(ref), after.principal_inputs(ref)
+        if old == new:
+            wanted: set[str] | None = set(changed_tables)
+        elif replace(old, rules=new.rules) != new:
+            wanted = None  # groups, attributes or roles differ: every table
+        else:
+            old_rules, new_rules = before.rules_of(ref), after.rules_of(ref)
+            reached_before = before.tables_reached(
+                rule for key, rule in old_rules.items() if key not in new_rules
+            )
+            reached_after = after.tables_reached(
+                rule for key, rule in new_rules.items() if key not in old_rules
+            )
+            wanted = (
+                None
+                if reached_before is None or reached_after is None
+                else reached_before | reached_after | set(changed_tables)
+            )
+        if wanted is None:
+            differences.extend(_every_table(before, after, ref, common))
+            continue
+        for table in sorted(wanted & common):
             differences.extend(
                 decision_differences(
                     ref, table, before.decision(ref, table), after.decision(ref, table)
                 )
             )
     return sorted(differences, key=Difference.sort_key)
+
+
+def _every_table(
+    before: HubDecisions, after: HubDecisions, ref: str, common: set[str]
+) -> list[Difference]:
+    """``ref``'s differences on every table it may read in either hub."""
+    old, new = before.decisions_of(ref), after.decisions_of(ref)
+    return [
+        difference
+        for table in sorted((old.keys() | new.keys()) & common)
+        for difference in decision_differences(ref, table, old.get(table), new.get(table))
+    ]
 
 
 def _catalog_differences(

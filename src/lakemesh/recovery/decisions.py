@@ -12,15 +12,17 @@ comparison of two hubs decides only where they are not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh.authz import CatalogNames, policy_index
+from lakemesh.authz.grant_reach import tables_reached
 from lakemesh.model.names import parse_principal
 from lakemesh.model.permissions import Permission
-from lakemesh.policy import GrantRule, Subject, TableFacts
+from lakemesh.policy import GrantRule, Subject, TableFacts, TagTarget
 from lakemesh.policy.rules import GrantTarget
 from lakemesh.recovery.snapshot import DecisionSnapshot, TableDecision
 from lakemesh.settings import get_setting
@@ -53,6 +55,7 @@ class HubDecisions:
     """
 
     def __init__(self, session: Session) -> None:
+        self.session = session
         self.index = policy_index(session)
         names, columns_of = CatalogNames.load_all(session)
         self.tables: dict[str, tuple[str, ...]] = dict(
@@ -90,8 +93,24 @@ class HubDecisions:
             attributes=tuple(sorted(subject.attributes.items())),
             is_mesh_admin=subject.is_mesh_admin,
             admin_of_domains=subject.admin_of_domains,
-            rules=frozenset(map(rule_key, self.index.grants_reaching(subject))),
+            rules=frozenset(self.rules_of(ref)),
         )
+
+    def rules_of(self, ref: str) -> dict[RuleKey, GrantRule]:
+        """The grants reaching ``ref``, by :func:`rule_key`."""
+        return {rule_key(rule): rule for rule in self.index.grants_reaching(self.subject(ref))}
+
+    def tables_reached(self, rules: Iterable[GrantRule]) -> set[str] | None:
+        """The tables on which ``rules`` give a table permission today (the kernel's
+        :func:`~lakemesh.authz.grant_reach.tables_reached`); only there can they change a
+        decision. None when one of them reaches tables through their databases' tags."""
+        found: set[str] = set()
+        for rule in rules:
+            target = rule.target
+            if isinstance(target, TagTarget) and target.resource_type != "table":
+                return None
+            found.update(map(str, tables_reached(self.session, self.index, rule)))
+        return found
 
     def table_facts(self, table: str) -> TableFacts:
         """The inputs of every decision on ``table``: columns, effective tags, published."""
@@ -105,6 +124,11 @@ class HubDecisions:
             resource=self._table_names[table],
         )
         return TableDecision.of(decision) if decision.allowed else None
+
+    def decisions_on(self, ref: str, tables: Iterable[str]) -> dict[str, TableDecision]:
+        """``ref``'s allowed decisions on ``tables`` (tables it may not SELECT are left out)."""
+        found = {table: self.decision(ref, table) for table in tables}
+        return {table: decision for table, decision in found.items() if decision is not None}
 
     def decisions_of(self, ref: str) -> dict[str, TableDecision]:
         """Every table ``ref`` may SELECT anything of, with the decision.
