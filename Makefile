@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/iceberg.py
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/meshfile.py
+	$(BIN)/python benchmarks/recovery.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -287,7 +287,9 @@ def build_store(
     masks: list[MaskRule],
 ) -> str:
     """The hub home with the mesh in its store (reused when built before); the admin token."""
-    cached = DATA / f"authz-store-{mesh.tables}-{mesh.seed}"
+    domains = len({name.domain for name in mesh.table_names()})
+    shape = "" if domains == 1 else f"-{domains}d"  # one domain: the name of earlier runs
+    cached = DATA / f"authz-store-{mesh.tables}-{mesh.seed}{shape}"
     token_file = cached / "admin-token"
     if not token_file.exists():
         shutil.rmtree(cached, ignore_errors=True)
