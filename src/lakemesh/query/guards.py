@@ -27,12 +27,20 @@ filter is always guarded (that guard is its cell semantics).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlglot import exp
 
+from lakemesh.query.guard_names import (
+    ADAPTS,
+    BOOLEAN,
+    COMPARISONS,
+    NUMERIC,
+    STRING,
+    UNKNOWN,
+    ColumnNames,
+)
 from lakemesh.query.table import TableAccess
 
 # Where a node is evaluated: in a filter on rows (WHERE, JOIN ON), in a filter on groups or windows
@@ -40,15 +48,6 @@ from lakemesh.query.table import TableAccess
 _FILTER, _GROUP_FILTER = "filter", "group filter"
 _PROJECTION, _AGGREGATE = "projection", "aggregate"
 _FILTERS = (_FILTER, _GROUP_FILTER)
-
-# Classes of values for comparisons: two values of one class compare without a conversion that
-# can fail. ``_ADAPTS`` (a string literal, NULL) is converted to the other side's type once, at
-# planning; ``_UNKNOWN`` is anything the analysis cannot type.
-_NUMERIC, _STRING, _BOOLEAN, _ADAPTS, _UNKNOWN = "numeric", "string", "boolean", "adapts", ""
-_NUMERIC_TYPE = re.compile(
-    r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|INT[1248]|FLOAT[48]?|REAL|DOUBLE|DECIMAL|NUMERIC)\b"
-)
-_STRING_TYPE = re.compile(r"^(VARCHAR|TEXT|STRING|CHAR|BPCHAR)\b")
 
 # Nodes that never fail on a value: structure, plain references, and boolean logic whose operands
 # are checked as predicates where they stand.
@@ -89,8 +88,6 @@ _SAFE = (
     exp.DataType,
     exp.Var,
 )
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
-_PREDICATES = (*_COMPARISONS, exp.In, exp.Between, exp.Like, exp.ILike, exp.Is, exp.Exists)
 
 
 @dataclass(frozen=True)
@@ -136,7 +133,7 @@ def cell_guards(statement: exp.Expr, tables: Iterable[TableAccess]) -> CellGuard
         # A set operation converts each column to the type its branches share, unseen: a filter
         # on that column may run the conversion before the row filter.
         return EVERY_CELL
-    names = _Names.of(statement, resolved, filtered)
+    names = ColumnNames.of(statement, resolved, filtered)
     guarded: set[str] = set()
     projected: set[str] = set()
     filter_reads_defined_name = False
@@ -168,100 +165,6 @@ def _row_filtered(table: TableAccess) -> bool:
     return all(pair.predicate is not None for pair in table.access.pairs)
 
 
-@dataclass(frozen=True)
-class _Names:
-    """What the statement's column names stand for, as far as names tell."""
-
-    classes: dict[str, str]
-    """Lower-case name of a table column to its value class (``_UNKNOWN`` when ambiguous)."""
-    filtered: frozenset[str]
-    """Names of the columns of row-filtered tables."""
-    defined: frozenset[str]
-    """Names the statement defines (aliases, column lists): such a name is not a table column."""
-    opaque: bool
-    """The statement reads sources whose columns names cannot tell (table functions, VALUES)."""
-
-    @classmethod
-    def of(
-        cls, statement: exp.Expr, tables: list[TableAccess], filtered: list[TableAccess]
-    ) -> _Names:
-        classes: dict[str, str] = {}
-        for table in tables:
-            for name, type_ in table.columns:
-                value_class = _type_class(type_)
-                key = name.lower()
-                classes[key] = value_class if classes.get(key, value_class) == value_class else ""
-        defined: set[str] = set()
-        opaque = False
-        for node in statement.walk():
-            if isinstance(node, exp.Alias):
-                defined.add(node.alias.lower())
-            elif isinstance(node, exp.TableAlias):
-                defined.update(column.name.lower() for column in node.columns)
-            elif isinstance(node, exp.Values | exp.Unnest | exp.Lambda) or (
-                isinstance(node, exp.Table) and isinstance(node.this, exp.Func)
-            ):
-                opaque = True
-        return cls(
-            classes=classes,
-            filtered=frozenset(name.lower() for t in filtered for name in t.column_names),
-            defined=frozenset(defined),
-            opaque=opaque,
-        )
-
-    def known(self, column: exp.Column) -> bool:
-        """Whether ``column`` can only be a table column of the name it has."""
-        name = column.name.lower()
-        if self.opaque or name not in self.classes or name in self.defined:
-            return False
-        # ``profile.city`` reads a field of the struct column ``profile``.
-        qualifiers = (column.args.get(part) for part in ("table", "db", "catalog"))
-        return not any(q is not None and q.name.lower() in self.classes for q in qualifiers)
-
-    def value_class(self, node: exp.Expr | None) -> str:
-        """The value class of ``node``, or ``_UNKNOWN``."""
-        if node is None:
-            return _UNKNOWN
-        if isinstance(node, exp.Paren | exp.Alias):
-            return self.value_class(node.this)
-        if isinstance(node, exp.Column):
-            return self.classes[node.name.lower()] if self.known(node) else _UNKNOWN
-        if isinstance(node, exp.Literal):
-            return _ADAPTS if node.is_string else _NUMERIC
-        if isinstance(node, exp.Null):
-            return _ADAPTS
-        if isinstance(node, (exp.Boolean, exp.Not, exp.Connector, *_PREDICATES)):
-            return _BOOLEAN
-        if isinstance(node, exp.Cast | exp.TryCast):
-            return _type_class(node.to.sql("duckdb"))
-        if isinstance(node, exp.Substring | exp.Lower | exp.Upper | exp.Trim | exp.DPipe):
-            return _STRING
-        if isinstance(node, exp.Length | exp.Count | exp.Extract):
-            return _NUMERIC
-        if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Sum | exp.Avg | exp.Neg):
-            operands = [node.this, node.args.get("expression")]
-            classes = {self.value_class(n) for n in operands if n is not None}
-            return _NUMERIC if classes <= {_NUMERIC} else _UNKNOWN
-        if isinstance(node, exp.Min | exp.Max):
-            return self.value_class(node.this)
-        if isinstance(node, exp.Subquery):
-            return self.value_class(node.this)
-        if isinstance(node, exp.Select) and len(node.expressions) == 1:
-            return self.value_class(node.expressions[0])
-        return _UNKNOWN
-
-
-def _type_class(type_: str) -> str:
-    normalized = type_.strip().upper()
-    if _NUMERIC_TYPE.match(normalized):
-        return _NUMERIC
-    if _STRING_TYPE.match(normalized):
-        return _STRING
-    if normalized in ("BOOLEAN", "BOOL"):
-        return _BOOLEAN
-    return normalized  # dates, timestamps, nested types: only the same type compares safely
-
-
 def _positions(statement: exp.Expr) -> Iterator[tuple[exp.Expr, str]]:
     """Every node with where it is evaluated: in a filter, in a projection, in an aggregate."""
     stack: list[tuple[exp.Expr, str]] = [(statement, _PROJECTION)]
@@ -286,28 +189,28 @@ def _child_position(parent: exp.Expr, child: exp.Expr, position: str) -> str:
     return position
 
 
-def _joins_by_name(join: exp.Join, names: _Names) -> bool:
+def _joins_by_name(join: exp.Join, names: ColumnNames) -> bool:
     """A NATURAL join, or USING a name whose values may need converting to compare."""
     if (join.args.get("method") or "").upper() == "NATURAL":
         return True
     return any(
-        names.value_class(exp.column(using.name)) == _UNKNOWN
+        names.value_class(exp.column(using.name)) == UNKNOWN
         for using in join.args.get("using") or []
     )
 
 
-def _may_fail(node: exp.Expr, position: str, names: _Names) -> bool:
+def _may_fail(node: exp.Expr, position: str, names: ColumnNames) -> bool:
     """Whether evaluating ``node`` on some value could raise an error."""
     parent = node.parent
     if (
         position in _FILTERS
         and (isinstance(parent, exp.Where | exp.Having | exp.Qualify) or node.arg_key == "on")
-        and names.value_class(node) not in (_BOOLEAN, _ADAPTS)
+        and names.value_class(node) not in (BOOLEAN, ADAPTS)
     ):
         return True  # the condition itself is converted to a boolean
     if isinstance(node, exp.Connector | exp.Not):
-        return any(names.value_class(operand) != _BOOLEAN for operand in _operands(node))
-    if isinstance(node, _COMPARISONS):
+        return any(names.value_class(operand) != BOOLEAN for operand in _operands(node))
+    if isinstance(node, COMPARISONS):
         right = node.expression
         if isinstance(right, exp.Any | exp.All):
             right = right.this
@@ -324,23 +227,23 @@ def _may_fail(node: exp.Expr, position: str, names: _Names) -> bool:
         return not all(_comparable(this, names.value_class(bound)) for bound in bounds)
     if isinstance(node, exp.Like | exp.ILike):
         pattern = node.expression
-        return names.value_class(node.this) not in (_STRING, _ADAPTS) or any(
+        return names.value_class(node.this) not in (STRING, ADAPTS) or any(
             True for _ in pattern.find_all(exp.Column, exp.Query)
         )
     if isinstance(node, exp.Is):
         this = names.value_class(node.this)
-        return not isinstance(node.expression, exp.Null) and this not in (_BOOLEAN, _ADAPTS)
+        return not isinstance(node.expression, exp.Null) and this not in (BOOLEAN, ADAPTS)
     if isinstance(node, exp.Cast):
-        return names.value_class(node) != _STRING  # anything converts to text
+        return names.value_class(node) != STRING  # anything converts to text
     if isinstance(node, exp.Substring):
         arguments = [node.args.get("start"), node.args.get("length")]
-        return names.value_class(node.this) != _STRING or any(
-            names.value_class(argument) not in (_NUMERIC, _ADAPTS)
+        return names.value_class(node.this) != STRING or any(
+            names.value_class(argument) not in (NUMERIC, ADAPTS)
             for argument in arguments
             if argument is not None
         )
     if isinstance(node, exp.Lower | exp.Upper | exp.Length | exp.Trim):
-        return names.value_class(node.this) != _STRING or len(list(node.iter_expressions())) > 1
+        return names.value_class(node.this) != STRING or len(list(node.iter_expressions())) > 1
     if isinstance(node, exp.Extract):
         temporal = names.value_class(node.expression)
         return not temporal.startswith(("DATE", "TIMESTAMP"))
@@ -356,10 +259,10 @@ def _operands(node: exp.Expr) -> list[exp.Expr]:
 
 
 def _comparable(left: str, right: str) -> bool:
-    return _ADAPTS in (left, right) or (left == right and left != _UNKNOWN)
+    return ADAPTS in (left, right) or (left == right and left != UNKNOWN)
 
 
-def _mixes_classes(node: exp.Case | exp.If | exp.Coalesce, names: _Names) -> bool:
+def _mixes_classes(node: exp.Case | exp.If | exp.Coalesce, names: ColumnNames) -> bool:
     """A conditional whose conditions are not booleans or whose results need converting."""
     conditions: list[exp.Expr] = []
     compared: list[exp.Expr | None] = []
@@ -375,17 +278,17 @@ def _mixes_classes(node: exp.Case | exp.If | exp.Coalesce, names: _Names) -> boo
             conditions = [branch.this for branch in branches]
         else:  # CASE x WHEN v ...: x compared with each v
             compared = [node.this, *(branch.this for branch in branches)]
-    if any(names.value_class(condition) not in (_BOOLEAN, _ADAPTS) for condition in conditions):
+    if any(names.value_class(condition) not in (BOOLEAN, ADAPTS) for condition in conditions):
         return True
     return any(_mixed(group, names) for group in (results, compared))
 
 
-def _mixed(values: list[exp.Expr | None], names: _Names) -> bool:
-    classes = {names.value_class(value) for value in values if value is not None} - {_ADAPTS}
-    return len(classes) > 1 or _UNKNOWN in classes
+def _mixed(values: list[exp.Expr | None], names: ColumnNames) -> bool:
+    classes = {names.value_class(value) for value in values if value is not None} - {ADAPTS}
+    return len(classes) > 1 or UNKNOWN in classes
 
 
-def _touched(node: exp.Expr, names: _Names) -> set[str] | None:
+def _touched(node: exp.Expr, names: ColumnNames) -> set[str] | None:
     """The names of row-filtered columns ``node`` reads (None: a name it cannot tie to a column).
 
     Aggregates and windows of ``node``'s own query read filtered rows only; everything in a nested
