@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from lakemesh.api.schemas import SubscriptionPublic
 from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance import grants
 from lakemesh.governance.filters import create_filter
@@ -15,7 +17,7 @@ from lakemesh.model.permissions import Permission
 from lakemesh.query import service
 from lakemesh.sharing import link_access, links, products, shares, subscriptions
 from lakemesh.sharing.products import ProductSpec
-from lakemesh.store.schema import Grant
+from lakemesh.store.schema import Grant, Subscription
 from tests.factories.sharing import (
     ANALYSTS,
     CUSTOMERS,
@@ -40,6 +42,12 @@ def _publish(mesh: SharingMesh, **fields: Any) -> None:
         products.publish_product(session, actor=mesh.actor(SAM), spec=spec)
 
 
+def _shown(session: Session, row: Subscription) -> dict[str, Any]:
+    """The subscription as the API shows it."""
+    record = subscriptions.subscription_record(session, row)
+    return SubscriptionPublic.from_record(record).model_dump()
+
+
 def _request(mesh: SharingMesh, ref: str = MIA, **fields: Any) -> dict[str, Any]:
     fields.setdefault("principal", ref)
     fields.setdefault("reason", "campaign targeting")
@@ -47,7 +55,7 @@ def _request(mesh: SharingMesh, ref: str = MIA, **fields: Any) -> dict[str, Any]
         row = subscriptions.request_subscription(
             session, actor=mesh.actor(ref), product=PRODUCT, **fields
         )
-        return subscriptions.describe_subscription(session, row)
+        return _shown(session, row)
 
 
 def _decide(
@@ -57,7 +65,7 @@ def _decide(
         row = getattr(subscriptions, f"{verb}_subscription")(
             session, actor=mesh.actor(ref), subscription_id=subscription_id, **text
         )
-        return subscriptions.describe_subscription(session, row)
+        return _shown(session, row)
 
 
 @pytest.fixture
@@ -134,7 +142,7 @@ def test_revoking_the_share_directly_ends_the_subscriptions_access(published: Sh
         row = subscriptions.show_subscription(
             session, actor=mesh.actor(MIA), subscription_id=requested["id"]
         )
-        assert subscriptions.describe_subscription(session, row)["active"] is False
+        assert subscriptions.subscription_record(session, row).active is False
 
 
 def test_a_share_two_subscriptions_rely_on_stays_until_the_last_is_revoked(

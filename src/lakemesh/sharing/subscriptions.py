@@ -12,6 +12,7 @@ every column satisfies it. Every step is audited and kept in the subscription's 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -32,7 +33,6 @@ from lakemesh.sharing.issuance import (
     auto_approver,
     issue,
     qualifies,
-    scope_of,
     take_back,
 )
 from lakemesh.sharing.scopes import make_scope, table_scopes
@@ -330,45 +330,31 @@ def list_subscriptions(
     return [row for row in session.execute(query).scalars() if may_see(actor, row)]
 
 
-def describe_subscription(session: Session, row: Subscription) -> dict[str, Any]:
-    """A subscription as the API shows it: decision, live grants and full history."""
+@dataclass(frozen=True)
+class SubscriptionRecord:
+    """A subscription with the grants it relies on now and its whole history."""
+
+    row: Subscription
+    grants: list[SubscriptionGrant]
+    events: list[SubscriptionEvent]
+
+    @property
+    def active(self) -> bool:
+        """Approved and still holding grants."""
+        return self.row.status == APPROVED and bool(self.grants)
+
+
+def subscription_record(session: Session, row: Subscription) -> SubscriptionRecord:
+    """``row`` with its live grants and its events, read afresh."""
     live = session.execute(
         select(SubscriptionGrant)
         .where(SubscriptionGrant.subscription_id == row.id)
         .order_by(SubscriptionGrant.grant_id)
         .execution_options(populate_existing=True)
     ).scalars()
-    held = [{"grant_id": g.grant_id, "role": g.role, "table": g.table} for g in live]
     events = session.execute(
         select(SubscriptionEvent)
         .where(SubscriptionEvent.subscription_id == row.id)
         .order_by(SubscriptionEvent.id)
     ).scalars()
-    return {
-        "id": row.id,
-        "product": row.product.name,
-        "product_domain": row.product.domain.name,
-        "principal": row.principal,
-        "consumer_domain": row.consumer_domain,
-        "requested_by": row.requested_by,
-        "reason": row.reason,
-        "scope": scope_of(row).to_dict(),
-        "status": row.status,
-        "comment": row.comment,
-        "decided_by": row.decided_by,
-        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
-        "active": row.status == APPROVED and bool(held),
-        "grants": held,
-        "warning": products.warning(row.product),
-        "history": [
-            {
-                "action": event.action,
-                "actor": event.actor,
-                "time": event.time.isoformat(),
-                "details": event.details,
-            }
-            for event in events
-        ],
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-    }
+    return SubscriptionRecord(row, list(live), list(events))

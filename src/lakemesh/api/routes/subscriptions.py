@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import (
@@ -16,6 +15,12 @@ from lakemesh.api.schemas import (
     SubscriptionRevoke,
 )
 from lakemesh.sharing import subscriptions
+from lakemesh.store.schema import Subscription
+
+
+def _public(session: Session, row: Subscription) -> SubscriptionPublic:
+    return SubscriptionPublic.from_record(subscriptions.subscription_record(session, row))
+
 
 router = APIRouter(prefix="/subscriptions", tags=["products"])
 
@@ -32,7 +37,7 @@ def list_subscriptions(
     consumer: str | None = None,
     principal: str | None = None,
     status: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[SubscriptionPublic]:
     rows = subscriptions.list_subscriptions(
         session,
         actor=actor,
@@ -41,7 +46,7 @@ def list_subscriptions(
         principal=principal,
         status=status,
     )
-    return [subscriptions.describe_subscription(session, row) for row in rows]
+    return [_public(session, row) for row in rows]
 
 
 @router.post(
@@ -52,7 +57,7 @@ def list_subscriptions(
 )
 def request_subscription(
     body: SubscriptionCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> SubscriptionPublic:
     row = subscriptions.request_subscription(
         session,
         actor=actor,
@@ -63,7 +68,7 @@ def request_subscription(
         exclude_columns=body.exclude_columns,
         filter=body.filter,
     )
-    return subscriptions.describe_subscription(session, row)
+    return _public(session, row)
 
 
 @router.get(
@@ -73,9 +78,9 @@ def request_subscription(
 )
 def show_subscription(
     subscription_id: Id, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> SubscriptionPublic:
     row = subscriptions.show_subscription(session, actor=actor, subscription_id=subscription_id)
-    return subscriptions.describe_subscription(session, row)
+    return _public(session, row)
 
 
 @router.post(
@@ -85,11 +90,11 @@ def show_subscription(
 )
 def approve_subscription(
     subscription_id: Id, body: SubscriptionApprove, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> SubscriptionPublic:
     row = subscriptions.approve_subscription(
         session, actor=actor, subscription_id=subscription_id, comment=body.comment
     )
-    return subscriptions.describe_subscription(session, row)
+    return _public(session, row)
 
 
 @router.post(
@@ -99,11 +104,11 @@ def approve_subscription(
 )
 def reject_subscription(
     subscription_id: Id, body: SubscriptionReject, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> SubscriptionPublic:
     row = subscriptions.reject_subscription(
         session, actor=actor, subscription_id=subscription_id, reason=body.reason
     )
-    return subscriptions.describe_subscription(session, row)
+    return _public(session, row)
 
 
 @router.post(
@@ -113,8 +118,8 @@ def reject_subscription(
 )
 def revoke_subscription(
     subscription_id: Id, body: SubscriptionRevoke, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> SubscriptionPublic:
     row = subscriptions.revoke_subscription(
         session, actor=actor, subscription_id=subscription_id, reason=body.reason
     )
-    return subscriptions.describe_subscription(session, row)
+    return _public(session, row)

@@ -6,7 +6,12 @@ from typing import Any
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp, stamp
+from lakemesh.sharing.issuance import scope_of
+from lakemesh.sharing.products import warning
+from lakemesh.sharing.subscriptions import SubscriptionRecord
+from lakemesh.store.schema import SubscriptionEvent as SubscriptionEventRow
+from lakemesh.store.schema import SubscriptionGrant as SubscriptionGrantRow
 
 
 class SharePublic(ResponseModel):
@@ -119,20 +124,30 @@ class SubscriptionRevoke(RequestBody):
     reason: str = ""
 
 
-class SubscriptionGrant(ResponseModel):
+class SubscriptionGrant(RowModel):
     grant_id: int
     role: str
     table: str
 
+    @classmethod
+    def from_row(cls, row: SubscriptionGrantRow) -> SubscriptionGrant:
+        return cls(grant_id=row.grant_id, role=row.role, table=row.table)
 
-class SubscriptionEvent(ResponseModel):
+
+class SubscriptionEvent(RowModel):
     action: str
     actor: str
     time: Timestamp
     details: dict[str, Any]
 
+    @classmethod
+    def from_row(cls, row: SubscriptionEventRow) -> SubscriptionEvent:
+        return cls(
+            action=row.action, actor=row.actor, time=row.time.isoformat(), details=row.details
+        )
 
-class SubscriptionPublic(ResponseModel):
+
+class SubscriptionPublic(RowModel):
     id: int
     product: str
     product_domain: str
@@ -151,6 +166,31 @@ class SubscriptionPublic(ResponseModel):
     history: list[SubscriptionEvent]
     created_at: Timestamp
     updated_at: Timestamp
+
+    @classmethod
+    def from_record(cls, record: SubscriptionRecord) -> SubscriptionPublic:
+        """A subscription as the API shows it: decision, live grants and full history."""
+        row = record.row
+        return cls(
+            id=row.id,
+            product=row.product.name,
+            product_domain=row.product.domain.name,
+            principal=row.principal,
+            consumer_domain=row.consumer_domain,
+            requested_by=row.requested_by,
+            reason=row.reason,
+            scope=scope_of(row).to_dict(),
+            status=row.status,
+            comment=row.comment,
+            decided_by=row.decided_by,
+            decided_at=stamp(row.decided_at),
+            active=record.active,
+            grants=[SubscriptionGrant.from_row(grant) for grant in record.grants],
+            warning=warning(row.product),
+            history=[SubscriptionEvent.from_row(event) for event in record.events],
+            created_at=row.created_at.isoformat(),
+            updated_at=row.updated_at.isoformat(),
+        )
 
 
 class ProducerOnboarding(RequestBody):
