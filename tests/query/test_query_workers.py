@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from lakemesh import audit
@@ -166,3 +167,52 @@ def test_a_hub_with_many_open_descriptors_still_runs_queries() -> None:
         for descriptor in held:
             os.close(descriptor)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_small_results_come_through_the_pipe_large_ones_in_a_file(tmp_path: Path) -> None:
+    worker = duckdb_process.QueryWorker()
+    limits = QueryLimits()
+    try:
+        worker.wait_ready()
+        for rows, inline in ((10, True), (200_000, False)):
+            path = tmp_path / f"{rows}.arrows"
+            request = {
+                "sql": f"SELECT range AS n, 'row ' || range AS label FROM range({rows})",
+                "files": [],
+                "parameters": {},
+                "limits": {},
+                "result_path": str(path),
+                "inline_bytes": 64 * 1024,
+            }
+            reply = worker.run(request, limits=limits, cancellation=None)
+            assert reply["rows"] == rows
+            assert ("payload" in reply) is inline
+            assert path.exists() is not inline
+            source = pa.py_buffer(reply["payload"]) if inline else pa.memory_map(str(path))
+            table = pa.ipc.open_stream(source).read_all()
+            assert table.num_rows == rows
+            assert table.column("label")[rows - 1].as_py() == f"row {rows - 1}"
+            assert reply["bytes"] == (len(reply["payload"]) if inline else path.stat().st_size)
+    finally:
+        worker.close()
+
+
+@pytest.mark.parametrize("rows", [10, 200_000])
+def test_result_limits_hold_inline_and_in_a_file(rows: int) -> None:
+    engine = DuckDBEngine()
+    sql = f"SELECT range AS n FROM range({rows})"
+    with pytest.raises(LimitExceededError, match=f"row limit of {rows - 1}"):
+        engine.execute(sql=sql, files=[], parameters={}, limits=QueryLimits(max_rows=rows - 1))
+    with pytest.raises(LimitExceededError, match=r"limit of 100 bytes \(max_result_bytes"):
+        engine.execute(sql=sql, files=[], parameters={}, limits=QueryLimits(max_result_bytes=100))
+    result = engine.execute(sql=sql, files=[], parameters={}, limits=QueryLimits(max_rows=rows))
+    assert result.rows == rows
+
+
+def test_the_pool_counts_its_workers_cpu_time() -> None:
+    """What a query costs in its worker is counted (benchmarks add it to the hub's own)."""
+    pool = duckdb_process.worker_pool()
+    before = pool.cpu_seconds
+    sql = "SELECT count(DISTINCT range % 1000003) AS n FROM range(3000000)"
+    DuckDBEngine().execute(sql=sql, files=[], parameters={}, limits=QueryLimits(threads=1))
+    assert pool.cpu_seconds - before > 0.05

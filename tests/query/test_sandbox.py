@@ -197,3 +197,80 @@ def test_engine_registry() -> None:
     assert isinstance(load_engine("duckdb"), DuckDBEngine)
     with pytest.raises(InvalidInputError, match="Unknown query engine: presto"):
         load_engine("presto")
+
+
+def test_a_database_serves_again_only_queries_over_exactly_its_files(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A narrowed database is kept for the next query over the same files (no new database),
+    stays locked to them, and is never given to a query over other files."""
+    sandbox = DuckDBSandbox()
+    opened: list[tuple[str, ...]] = []
+    connect = sandbox.connect
+
+    def counting_connect(**arguments: object) -> duckdb.DuckDBPyConnection:
+        opened.append(tuple(arguments["files"]))  # type: ignore[arg-type]
+        return connect(**arguments)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sandbox, "connect", counting_connect)
+    customers, orders = list(lake.tables[T].files), [other_file(lake)]
+
+    def run(sql: str, files: list[str]) -> pa.Table:
+        written = sandbox.run(
+            sql=sql, files=files, parameters={}, limits=LIMITS, result_path="", inline_bytes=1 << 20
+        )
+        assert written.inline is not None
+        return pa.ipc.open_stream(pa.py_buffer(written.inline)).read_all()
+
+    count = "SELECT count(*) AS n FROM read_parquet($files)"
+    for _ in range(3):
+        assert run(count.replace("$files", repr(customers)), customers).num_rows == 1
+    assert opened == [tuple(customers)]  # one database for the three queries
+    # The kept database still reads only its files, and its configuration stays locked.
+    for sql in (
+        f"SELECT * FROM read_parquet('{orders[0]}')",
+        "SELECT * FROM read_csv('/etc/passwd')",
+    ):
+        with pytest.raises(QueryRejectedError, match="outside its authorized files"):
+            run(sql, customers)
+    settings = run(
+        "SELECT current_setting('lock_configuration') AS locked,"
+        " current_setting('enable_external_access') AS external",
+        customers,
+    )
+    assert settings.to_pylist() == [{"locked": True, "external": False}]
+    # A query over other files (even a superset) gets a database of its own.
+    run(f"SELECT count(*) AS n FROM read_parquet('{orders[0]}')", orders)
+    run(count.replace("$files", repr(customers + orders)), customers + orders)
+    assert opened[-2:] == [tuple(orders), tuple(customers + orders)]
+    # Different limits: another database (threads and memory are locked in it).
+    run(count.replace("$files", repr(customers)), customers)
+    # A failed query gives its database up: the one kept since the settings query serves this.
+    assert len(opened) == 5
+    sandbox.run(
+        sql=count.replace("$files", repr(customers)),
+        files=customers,
+        parameters={},
+        limits=QueryLimits(timeout_seconds=30, threads=1, memory_limit="256MB"),
+        result_path="",
+        inline_bytes=1 << 20,
+    )
+    assert len(opened) == 6
+    sandbox.close()
+
+
+def test_a_query_that_set_something_leaves_nothing_to_the_next(lake: Lake) -> None:
+    """Each query runs on a connection of its own: a seed set by one does not reach the next."""
+    sandbox = DuckDBSandbox()
+
+    def run(sql: str) -> list[dict[str, object]]:
+        written = sandbox.run(
+            sql=sql, files=[], parameters={}, limits=LIMITS, result_path="", inline_bytes=1 << 20
+        )
+        assert written.inline is not None
+        return pa.ipc.open_stream(pa.py_buffer(written.inline)).read_all().to_pylist()
+
+    run("SELECT setseed(0.25) AS s")
+    seeded = run("SELECT setseed(0.25) AS s, random() AS r")[0]["r"]
+    assert all(run("SELECT random() AS r")[0]["r"] != seeded for _ in range(3))
+    sandbox.close()

@@ -1,8 +1,9 @@
 """In-memory DuckDB databases opened ahead of time: opening one costs 7-25 ms of catalog building.
 
-Each database serves exactly one query: the engine narrows its file access to that query's files,
-locks its configuration, runs the query and discards it. A pool only holds databases that were
-never handed out; discarded ones are closed by the pool's thread, which then opens the next one.
+The engine narrows a database's file access to one query's files and locks its configuration;
+from then on it serves only queries over exactly those files (:mod:`.duckdb_sandbox`) and is
+discarded. A pool only holds databases that were never handed out; discarded ones are closed by
+the pool's thread, which then opens the next one.
 
 The thread works while no query runs (after a short grace, so the caller of the query that just
 ended gets its result first): opening a database holds the GIL and a core for its whole duration,
@@ -16,6 +17,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -65,6 +68,16 @@ class _Activity:
 _activity = _Activity()
 
 
+@contextmanager
+def query_running() -> Iterator[None]:
+    """Mark a query as running in this process: the pools' threads wait for it to end."""
+    _activity.begin()
+    try:
+        yield
+    finally:
+        _activity.end()
+
+
 class SandboxPool:
     """Unused in-memory DuckDB databases opened with one configuration, refilled in the background.
 
@@ -96,18 +109,10 @@ class SandboxPool:
             connection = self._ready.pop() if self._ready else None
             self._start()
             self._condition.notify()
-        _activity.begin()
-        if connection is not None:
-            return connection
-        try:
-            return self._open()
-        except BaseException:
-            _activity.end()
-            raise
+        return connection if connection is not None else self._open()
 
     def discard(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Close ``connection``, a database :meth:`take` gave, on the pool's thread."""
-        _activity.end()
         with self._condition:
             if self._worker is None or self._closing:
                 connection.close()

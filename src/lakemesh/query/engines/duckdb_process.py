@@ -7,8 +7,10 @@ keeps serving. A timeout or a cancellation kills the worker too. A worker that e
 normally and did not grow serves the next one; new ones are started in the background so that
 :data:`POOL_SIZE` are always started (starting one costs about a second: Python, DuckDB, Arrow).
 
-Rows come back as an Arrow IPC stream file that the hub maps into memory and deletes at once, so
-a result occupies page cache, not the hub's heap, and disappears with the last reference to it.
+Rows come back as an Arrow IPC stream: a small one (at most :data:`INLINE_RESULT_BYTES`) through
+the worker's pipe, right after its reply; a larger one as a file that the hub maps into memory and
+deletes at once, so a large result occupies page cache, not the hub's heap, and disappears with
+the last reference to it.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ import pyarrow as pa
 from lakemesh.errors import InvalidInputError, LakemeshError, error_class
 from lakemesh.query.engines.base import Cancellation, QueryLimits
 from lakemesh.query.engines.duckdb_worker import (
+    MAX_INLINE_BYTES,
     ChannelClosedError,
     memory_status,
+    read_exactly,
     read_frame,
     write_frame,
 )
@@ -46,7 +50,10 @@ POOL_SIZE = 2
 process that only runs a command (the CLI on a hub home) keeps the one its first query started."""
 MAX_IDLE = 4
 """Ready workers kept when queries end (a busy hub does not restart one per query)."""
-MAX_QUERIES_PER_WORKER = 200
+MAX_QUERIES_PER_WORKER = 2000
+"""Queries a worker serves before it is replaced (a new one costs about a second of CPU)."""
+INLINE_RESULT_BYTES = 256 * 1024
+"""A result's Arrow IPC stream up to this size comes back through the pipe, not in a file."""
 STARTUP_SECONDS = 60.0
 WATCH_SECONDS = 0.02
 RSS_SLACK_BYTES = 128 * 1024**2
@@ -89,6 +96,8 @@ class QueryWorker:
             close_fds=True,
         )
         self.queries = 0
+        self.cpu_seconds = 0.0
+        """CPU time the process had used at its last frame (its ready frame, then each reply)."""
         self.baseline_rss = 0
         self.memory_killed = False
         self.killed = False
@@ -106,10 +115,11 @@ class QueryWorker:
         try:
             if not self._readable(STARTUP_SECONDS):
                 raise ChannelClosedError("no answer")
-            read_frame(self._read)
+            ready = read_frame(self._read)
         except (ChannelClosedError, ValueError, OSError) as e:
             self.kill()
             raise LakemeshError(f"Could not start a query worker process: {e}") from e
+        self.cpu_seconds = float(ready.get("cpu_seconds", 0.0))
         self.baseline_rss = memory_status(self.pid)["VmRSS"]
 
     @property
@@ -129,7 +139,8 @@ class QueryWorker:
     def run(
         self, request: dict[str, Any], *, limits: QueryLimits, cancellation: Cancellation | None
     ) -> dict[str, Any]:
-        """Send ``request`` and wait for its reply, holding the worker to ``limits``.
+        """Send ``request`` and wait for its reply, holding the worker to ``limits``; a result
+        sent inline is the reply's ``payload`` (bytes).
 
         Raises:
             LimitExceededError: out of time, or the worker passed the memory limit.
@@ -148,7 +159,13 @@ class QueryWorker:
                 try:
                     assert self.process.stdin is not None
                     write_frame(self.process.stdin, request)
-                    return self._reply(cap)
+                    reply = self._reply(cap)
+                    if "inline" in reply:
+                        size = int(reply["inline"])
+                        if not 0 <= size <= min(request.get("inline_bytes", 0), MAX_INLINE_BYTES):
+                            raise ValueError(f"Worker result too large to be inline: {size} bytes")
+                        reply["payload"] = read_exactly(self._read, size)
+                    return reply
                 except (ChannelClosedError, OSError, ValueError) as e:
                     self.kill()
                     raise WorkerEndedError(str(e)) from e
@@ -217,6 +234,14 @@ class WorkerPool:
         self._busy = 0
         self._condition = threading.Condition()
         self._closed = False
+        self._cpu_seconds = 0.0
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time the pool's workers used after they said ready (queries, and what a worker
+        does between them), counted up to each worker's last reply."""
+        with self._condition:
+            return self._cpu_seconds
 
     def take(self) -> QueryWorker:
         """A ready worker, or one started now when none is ready."""
@@ -298,7 +323,8 @@ class WorkerPool:
     def run(
         self, request: dict[str, Any], *, limits: QueryLimits, cancellation: Cancellation | None
     ) -> pa.Table:
-        """Run ``request`` in a worker and return its rows (memory-mapped from its result file).
+        """Run ``request`` in a worker and return its rows (from its pipe, or memory-mapped from
+        its result file).
 
         Raises:
             InvalidInputError: ``limits.memory_limit`` is not a memory size.
@@ -311,15 +337,22 @@ class WorkerPool:
         path = os.path.join(self.results, f"{uuid.uuid4().hex}.arrows")
         worker = self.take()
         try:
+            used = worker.cpu_seconds
             reply = worker.run(
-                {**request, "result_path": path}, limits=limits, cancellation=cancellation
+                {**request, "result_path": path, "inline_bytes": INLINE_RESULT_BYTES},
+                limits=limits,
+                cancellation=cancellation,
             )
+            worker.cpu_seconds = float(reply.get("cpu_seconds", used))
+            with self._condition:
+                self._cpu_seconds += worker.cpu_seconds - used
             if "error" in reply:
                 error = reply["error"]
                 cls = error_class(str(error.get("type", "")))
                 raise cls(str(error.get("message", "Query failed")), details=error.get("details"))
-            source = pa.memory_map(path)
-            return pa.ipc.open_stream(source).read_all()
+            if "payload" in reply:
+                return pa.ipc.open_stream(pa.py_buffer(reply["payload"])).read_all()
+            return pa.ipc.open_stream(pa.memory_map(path)).read_all()
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)

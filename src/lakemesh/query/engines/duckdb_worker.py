@@ -3,7 +3,9 @@
 The hub starts it as ``python -m lakemesh.query.engines.duckdb_worker`` (:mod:`.duckdb_process`)
 and talks to it over its standard input and output in frames (:func:`write_frame`): the worker
 first says it is ready, then answers each query with its figures or its error. Rows never travel
-in a frame: the worker writes them to the file the request names, as an Arrow IPC stream.
+in a frame: a result of at most the request's ``inline_bytes`` follows its reply frame on the
+pipe as an Arrow IPC stream of that many bytes (the reply's ``inline``); a larger one is written
+to the file the request names, as an Arrow IPC stream.
 
 While a query runs the worker's address space is capped (``RLIMIT_AS``) at what it used before
 plus the query's memory limit and some slack, so one huge allocation fails in the worker; the
@@ -30,6 +32,8 @@ from lakemesh.query.engines.limits import memory_bytes, memory_limit_exceeded
 from lakemesh.storage.s3 import S3Options
 
 MAX_FRAME_BYTES = 1 << 20
+MAX_INLINE_BYTES = 1 << 20
+"""The largest result a worker sends through its pipe rather than in a file."""
 ADDRESS_SLACK_BYTES = 1 << 30
 """Address space a query may reserve beyond its memory limit (thread stacks, allocator arenas)."""
 
@@ -40,10 +44,11 @@ class ChannelClosedError(EOFError):
     """The other end of a worker channel went away."""
 
 
-def write_frame(stream: IO[bytes], message: dict[str, Any]) -> None:
-    """Send ``message`` as one frame: a 4-byte big-endian length, then its JSON."""
+def write_frame(stream: IO[bytes], message: dict[str, Any], payload: bytes = b"") -> None:
+    """Send ``message`` as one frame: a 4-byte big-endian length, then its JSON; ``payload``
+    (bytes the message announces) follows it in the same write."""
     body = json.dumps(message).encode()
-    stream.write(_HEADER.pack(len(body)) + body)
+    stream.write(_HEADER.pack(len(body)) + body + payload)
     stream.flush()
 
 
@@ -54,16 +59,21 @@ def read_frame(read: Any) -> dict[str, Any]:
         ChannelClosedError: the channel ended (the other side exited or was killed).
         ValueError: the frame is not a JSON object of at most :data:`MAX_FRAME_BYTES`.
     """
-    (length,) = _HEADER.unpack(_read_exactly(read, _HEADER.size))
+    (length,) = _HEADER.unpack(read_exactly(read, _HEADER.size))
     if length > MAX_FRAME_BYTES:
         raise ValueError(f"Worker frame too large: {length} bytes")
-    message = json.loads(_read_exactly(read, length))
+    message = json.loads(read_exactly(read, length))
     if not isinstance(message, dict):
         raise ValueError("Worker frame is not a JSON object")
     return message
 
 
-def _read_exactly(read: Any, size: int) -> bytes:
+def read_exactly(read: Any, size: int) -> bytes:
+    """``size`` bytes from ``read(n)``.
+
+    Raises:
+        ChannelClosedError: the channel ended first.
+    """
     chunks: list[bytes] = []
     while size:
         chunk = read(size)
@@ -88,8 +98,17 @@ def memory_status(pid: int | str = "self") -> dict[str, int]:
     return found
 
 
-def serve(sandboxes: dict[str | None, Any], request: dict[str, Any]) -> dict[str, Any]:
-    """Run one request in the sandbox of its spill directory; the reply."""
+def cpu_seconds() -> float:
+    """CPU time this process has used (every thread, user and system), in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def serve(
+    sandboxes: dict[str | None, Any], request: dict[str, Any]
+) -> tuple[dict[str, Any], bytes]:
+    """Run one request in the sandbox of its spill directory; the reply, and the result's Arrow
+    IPC stream when it is sent inline (else empty)."""
     from lakemesh.query.engines.duckdb_sandbox import DuckDBSandbox
 
     temp_directory = request.get("temp_directory") or None
@@ -98,6 +117,7 @@ def serve(sandboxes: dict[str | None, Any], request: dict[str, Any]) -> dict[str
         sandbox = sandboxes[temp_directory] = DuckDBSandbox(temp_directory=temp_directory)
     limits = QueryLimits(**request["limits"])
     s3 = request.get("s3")
+    inline = b""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
         try:
@@ -109,15 +129,19 @@ def serve(sandboxes: dict[str | None, Any], request: dict[str, Any]) -> dict[str
             if hard != resource.RLIM_INFINITY:
                 allowed = min(allowed, hard)
         resource.setrlimit(resource.RLIMIT_AS, (allowed, hard))
-        rows, size = sandbox.run(
+        written = sandbox.run(
             sql=request["sql"],
             files=request["files"],
             parameters=request["parameters"],
             limits=limits,
             result_path=request["result_path"],
             s3_options=S3Options(**s3) if s3 else None,
+            inline_bytes=min(int(request.get("inline_bytes") or 0), MAX_INLINE_BYTES),
         )
-        reply: dict[str, Any] = {"rows": rows, "bytes": size}
+        reply: dict[str, Any] = {"rows": written.rows, "bytes": written.size}
+        if written.inline is not None:
+            inline = written.inline
+            reply["inline"] = len(inline)
     except LakemeshError as e:
         reply = e.to_dict()
     except MemoryError:
@@ -128,7 +152,8 @@ def serve(sandboxes: dict[str | None, Any], request: dict[str, Any]) -> dict[str
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     reply["rss"] = memory_status()["VmRSS"]
-    return reply
+    reply["cpu_seconds"] = cpu_seconds()
+    return reply, inline
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -154,7 +179,7 @@ def main() -> None:
         sandboxes,
         {"sql": "SELECT 1", "files": [], "parameters": {}, "limits": {}, "result_path": os.devnull},
     )
-    write_frame(channel, {"ready": True, "pid": os.getpid()})
+    write_frame(channel, {"ready": True, "pid": os.getpid(), "cpu_seconds": cpu_seconds()})
     requests = sys.stdin.fileno()
 
     def read(size: int) -> bytes:
@@ -165,7 +190,7 @@ def main() -> None:
             request = read_frame(read)
         except ChannelClosedError:
             return
-        write_frame(channel, serve(sandboxes, request))
+        write_frame(channel, *serve(sandboxes, request))
 
 
 if __name__ == "__main__":
