@@ -6,7 +6,16 @@ import doctest
 
 import pytest
 
-from lakemesh.contracts import conformance, odcs, parse_contract, rules, sla
+from lakemesh.contracts import (
+    conformance,
+    health,
+    metrics,
+    odcs,
+    parse_contract,
+    rules,
+    schema_diff,
+    sla,
+)
 from lakemesh.errors import InvalidInputError
 
 V31 = """
@@ -69,7 +78,7 @@ schema:
 
 
 def test_examples_in_the_modules_run() -> None:
-    for module in (odcs, rules, sla, conformance):
+    for module in (odcs, rules, sla, conformance, metrics, health, schema_diff):
         assert doctest.testmod(module).failed == 0, module.__name__
 
 

@@ -137,6 +137,44 @@ def history(ctx: typer.Context, name: Name) -> None:
     out(ctx).table(versions, HISTORY_COLUMNS, rows=rows, title=name, empty="No versions.")
 
 
+@app.command("diff")
+def diff(
+    ctx: typer.Context,
+    name: Name,
+    from_version: Annotated[
+        int | None, typer.Option("--from", min=1, help="Older version (default: to - 1).")
+    ] = None,
+    to_version: Annotated[
+        int | None, typer.Option("--to", min=1, help="Newer version (default: the current).")
+    ] = None,
+) -> None:
+    """Compare two schema versions of a table; breaking changes (a column dropped, a type
+    narrowed, a partition change) are marked."""
+    with connect(ctx) as client:
+        found = client.table_diff(name, from_version=from_version, to_version=to_version)
+    rows = [{"change": "added", "column": c["name"], "detail": c["type"]} for c in found["added"]]
+    rows += [
+        {"change": "removed", "column": c["name"], "detail": "breaking"} for c in found["removed"]
+    ]
+    rows += [
+        {
+            "change": "changed",
+            "column": c["name"],
+            "detail": f"{c['from']} -> {c['to']}"
+            + (f" (breaking: {'; '.join(c['reasons'])})" if c["breaking"] else ""),
+        }
+        for c in found["changed"]
+    ]
+    verdict = "breaking" if found["breaking"] else "compatible"
+    out(ctx).table(
+        found,
+        [("change", "change"), ("column", "column"), ("detail", "detail")],
+        rows=rows,
+        title=f"{name} v{found['from']} -> v{found['to']}: {verdict}",
+        empty=f"{name} v{found['from']} -> v{found['to']}: no change",
+    )
+
+
 @app.command("update")
 def update(
     ctx: typer.Context,

@@ -138,6 +138,16 @@ class CatalogMethods(ApiBase):
     def drop_table(self, name: str) -> None:
         self.request("DELETE", f"/tables/{segment(name)}")
 
+    def table_diff(
+        self, name: str, *, from_version: int | None = None, to_version: int | None = None
+    ) -> dict[str, Any]:
+        """Two schema versions compared (default: the current one and the one before): added,
+        removed and changed columns, and whether the change breaks consumers."""
+        result: dict[str, Any] = self._get(
+            f"/tables/{segment(name)}/diff", **{"from": from_version, "to": to_version}
+        )
+        return result
+
     def table_history(self, name: str) -> list[dict[str, Any]]:
         """The schema versions of a table, oldest first."""
         result: list[dict[str, Any]] = self._get(f"/tables/{segment(name)}/history")

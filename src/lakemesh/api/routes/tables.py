@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import (
@@ -15,7 +15,9 @@ from lakemesh.api.schemas import (
     TablePublic,
     TableUpdate,
 )
+from lakemesh.api.schemas.tables import TableDiffPublic
 from lakemesh.catalog import tables
+from lakemesh.catalog.table_diff import diff_table
 from lakemesh.governance import tag_assignments
 from lakemesh.model.names import ResourceName, parse_resource
 
@@ -117,3 +119,24 @@ def drop_table(name: str, session: SessionDep, actor: CurrentActor) -> Response:
 def table_history(name: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     row = tables.show_table(session, actor=actor, name=_table_name(name))
     return tables.schema_history(session, row)
+
+
+@router.get(
+    "/{name}/diff",
+    summary="Two schema versions compared (default: the current one and the one before)",
+    response_model=TableDiffPublic,
+)
+def table_diff(
+    name: str,
+    session: SessionDep,
+    actor: CurrentActor,
+    from_version: Annotated[int | None, Query(alias="from", ge=1, le=2**31)] = None,
+    to_version: Annotated[int | None, Query(alias="to", ge=1, le=2**31)] = None,
+) -> dict[str, Any]:
+    return diff_table(
+        session,
+        actor=actor,
+        name=_table_name(name),
+        from_version=from_version,
+        to_version=to_version,
+    )

@@ -87,3 +87,22 @@ class SchemaVersionPublic(ResponseModel):
     changes: dict[str, Any]
     actor: str
     created_at: Timestamp
+
+
+class ColumnChange(ResponseModel):
+    name: str
+    from_: str = Field(alias="from")
+    to: str
+    partition: bool
+    breaking: bool
+    reasons: list[str]
+
+
+class TableDiffPublic(ResponseModel):
+    table: str
+    from_: int = Field(alias="from", description="The older schema version")
+    to: int = Field(description="The newer schema version")
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    changed: list[ColumnChange]
+    breaking: bool = Field(description="A column dropped, retyped narrower or re-partitioned")
