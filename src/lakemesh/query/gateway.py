@@ -39,6 +39,7 @@ from lakemesh.query.rewrite import (
     rewrite,
 )
 from lakemesh.query.secure import SALT_PARAMETER
+from lakemesh.query.statistics import proven_filters
 from lakemesh.query.table import Resolver, TableAccess, scan_bytes
 from lakemesh.query.validate import check_sql_size, parse_statement, too_deep
 
@@ -117,12 +118,15 @@ def plan(
     """The governed statement of ``prepared`` (from ``sql``) for ``principal`` on ``engine``.
 
     ``tables`` are the resolved tables of ``prepared.table_names`` (:func:`resolve_tables`).
-    Resolution and authorization run on every query; only the rewrite they feed is cached.
+    Resolution and authorization run on every query; only the rewrite they feed is cached. Row
+    filters that the files' statistics prove true for every row read every row
+    (:mod:`lakemesh.query.statistics`).
 
     Raises:
         AccessDeniedError: a column may not be read.
         QueryRejectedError: a construct cannot be secured.
     """
+    tables = {name: _with_proven_filters(table) for name, table in tables.items()}
     key = (sql, type(engine), engine.dialect, tuple(access_key(t) for t in tables.values()))
     planned = _plans.get(key)
     if planned is None:
@@ -139,6 +143,11 @@ def plan(
             raise too_deep() from e
         _plans.put(key, planned)
     return planned
+
+
+def _with_proven_filters(table: TableAccess) -> TableAccess:
+    proven = proven_filters(table)
+    return dataclasses.replace(table, proven=proven) if proven else table
 
 
 def plan_query(

@@ -85,4 +85,5 @@ def access_key(table: TableAccess) -> Hashable:
         table.partition_columns,
         access.pairs,
         tuple(sorted(access.masks.items())),
+        table.proven,
     )

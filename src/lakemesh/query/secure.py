@@ -69,8 +69,19 @@ def secure_relation(
     Raises:
         QueryRejectedError: a row predicate or mask of the table's access cannot be applied.
     """
+    written = [
+        _parse_predicate(table, pair.predicate)
+        for pair in table.access.pairs
+        if pair.predicate is not None
+    ]
+    # A filter the statistics prove true for every row reads every row (it is still reported).
     pairs = [
-        (_parse_predicate(table, pair.predicate) if pair.predicate is not None else None, pair)
+        (
+            _parse_predicate(table, pair.predicate)
+            if pair.predicate is not None and pair.predicate not in table.proven
+            else None,
+            pair,
+        )
         for pair in table.access.pairs
     ]
     all_rows = any(predicate is None for predicate, _ in pairs)
@@ -103,10 +114,11 @@ def secure_relation(
     if applied_masks:
         # Masks apply after filters and cell semantics: an outer projection over the cells.
         select = exp.select(*masked).from_(select.subquery("cells"))
-    predicates = tuple(dict.fromkeys(p.unnest().sql(DIALECT) for p, _ in pairs if p is not None))
+    predicates = tuple(dict.fromkeys(p.unnest().sql(DIALECT) for p in written))
+    reads_every_row = any(pair.predicate is None for pair in table.access.pairs)
     return SecuredRelation(
         select=select,
-        predicates=() if all_rows else predicates,
+        predicates=() if reads_every_row else predicates,
         masks=applied_masks,
         uses_salt="hash" in applied_masks.values(),
     )

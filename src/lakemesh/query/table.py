@@ -34,6 +34,9 @@ class TableAccess:
     partition_columns: tuple[str, ...]
     access: ColumnAccess
     sizes: tuple[int, ...] = ()
+    proven: frozenset[str] = frozenset()
+    """Row filters of ``access`` that the files' statistics prove true for every row
+    (:mod:`lakemesh.query.statistics`): applied as reading every row, still reported."""
     s3: S3Options | None = field(default=None, repr=False, compare=False)
     metadata: str | None = None  # an Iceberg table's current metadata file (one of ``files``)
     snapshot: str | None = None  # the Iceberg snapshot or Delta version a query travels to
