@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from lakemesh.errors import InvalidInputError, LakemeshError
@@ -76,6 +77,7 @@ class Resource:
         return f"{self.kind.replace('_', ' ')} {self.key}"
 
 
+@lru_cache(maxsize=65_536)
 def principal_ref(text: str) -> Ref:
     """The resource a principal name refers to (``domain:x`` is the domain itself)."""
     name = parse_principal(text)
@@ -84,14 +86,18 @@ def principal_ref(text: str) -> Ref:
     return ("principal", str(name))
 
 
+# Parsed once per distinct name: a 5,000-table mesh repeats a few thousand names many times.
+@lru_cache(maxsize=65_536)
 def _principal(text: str) -> str:
     return str(parse_principal(text))
 
 
+@lru_cache(maxsize=65_536)
 def _resource(text: str) -> str:
     return str(parse_resource(text))
 
 
+@lru_cache(maxsize=65_536)
 def _tags(text: str) -> str:
     return str(parse_tag_expression(text))
 
@@ -353,11 +359,17 @@ def _grant_resource(grant: GrantSpec, folder: str) -> Resource:
     )
 
 
-def _tag_resources(resource: str, tags: dict[str, str], folder: str) -> Iterator[Resource]:
+@lru_cache(maxsize=65_536)
+def _owner(resource: str) -> Ref:
+    """The database or table a tag on ``resource`` (a database, table or column) belongs to."""
     name = parse_resource(resource)
-    owner: Ref = (
-        (name.level, resource) if name.level != "column" else ("table", str(name.table_name))
-    )
+    return (name.level, resource) if name.level != "column" else ("table", str(name.table_name))
+
+
+def _tag_resources(resource: str, tags: dict[str, str], folder: str) -> Iterator[Resource]:
+    if not tags:
+        return
+    owner = _owner(resource)
     for key, value in tags.items():
         yield Resource(
             "tag_assignment", f"{resource}|{key}", folder, {"value": value}, (("tag", key), owner)
