@@ -224,7 +224,8 @@ def main() -> None:
                 "write the files", lambda: meshfile.write_files(exported, root / "export")
             )
             read = timed("read the files", lambda: meshfile.read_files(root / "export"))
-            print(f"  {len(written):,} files")  # type: ignore[arg-type]
+            size = len(read.model_dump_json())  # type: ignore[attr-defined]
+            print(f"  {len(written):,} files; {size / 2**20:.1f} MiB as the JSON of a plan request")  # type: ignore[arg-type]
             plan = timed(
                 "plan with no changes", lambda: meshfile.plan_mesh(hub, actor=admin, files=read)
             )
