@@ -186,6 +186,9 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/mesh/export?domain=sales", None, "MD"),
     ("POST", "/mesh/plan", {"files": {"domains": [{"domain": SALES_FILE}]}}, "MD"),
     ("POST", "/mesh/apply", {"files": {"domains": [{"domain": SALES_FILE}]}}, "MD"),
+    ("GET", "/products/sales_orders/checks", None, "MDA"),
+    ("POST", "/products/sales_orders/checks", None, "MD"),
+    ("GET", "/tables/sales.crm.orders/diff", None, "MDA"),
     ("DELETE", "/grants/3", None, "MD"),
     ("DELETE", "/domains/sales", None, "M"),
 ]

@@ -29,6 +29,7 @@ EXPECTED = {
     "limit_exceeded": ("LimitExceededError", 8),
     "storage_error": ("StorageError", 9),
     "hub_unreachable": ("HubUnreachableError", 7),
+    "decisions_differ": ("DecisionsDifferError", 11),
 }
 
 # A hub stand-in on a loopback port that answers /api/v1/fail/<type> with that error, then a
