@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
+import botocore.session
 import s3fs
 
 from lakemesh.storage.s3 import ENVIRONMENT_VARIABLES
@@ -147,8 +147,8 @@ class S3Server:
         }
 
     def client(self, key: str = ACCESS_KEY, secret: str = SECRET_KEY) -> Any:
-        """A boto3 S3 client on the server (the hub's identity unless told otherwise)."""
-        return boto3.client(
+        """A botocore S3 client on the server (the hub's identity unless told otherwise)."""
+        return botocore.session.Session().create_client(
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id=key,

@@ -2,7 +2,7 @@
 read-only, expiring, which the store itself enforces; only whole-SELECT principals get them.
 
 pyiceberg writes the tables to S3 and reads one back through the hub's catalog with the
-credentials it vends; boto3 then tries the same credentials where they must not work.
+credentials it vends; botocore then tries the same credentials where they must not work.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
+import botocore.session
 import httpx
 import pyarrow as pa
 import pytest
@@ -119,7 +119,7 @@ def served(seaweedfs: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def s3_client(config: dict[str, str]) -> Any:
-    return boto3.client(
+    return botocore.session.Session().create_client(
         "s3",
         endpoint_url=config["s3.endpoint"],
         aws_access_key_id=config["s3.access-key-id"],
