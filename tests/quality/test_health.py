@@ -107,6 +107,25 @@ def test_unknown_facets_and_sort_keys_are_named(checked: Shop) -> None:
         _search(checked, sort="age")
 
 
+COUNTS = {"passed": 0, "failed": 1, "error": 1, "unchecked": 1, "on_time": 0, "late": 1}
+
+
+def test_facet_counts_through_the_cli(checked: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    base = ["--home", str(checked.env.home), "--token", _token(checked, ANA)]
+    runner = CliRunner()
+    counted = runner.invoke(app, [*base, "--json", "product", "facets"])
+    assert counted.exit_code == 0, counted.stderr
+    assert json.loads(counted.stdout) == {"total": 3, "health": COUNTS}
+    none = runner.invoke(app, [*base, "--json", "product", "facets", "no-such-word"])
+    assert json.loads(none.stdout)["total"] == 0
+    shown = runner.invoke(app, [*base, "product", "facets"])
+    assert shown.exit_code == 0, shown.stderr
+    rows = [line.replace("│", " ").split() for line in shown.stdout.splitlines()]
+    assert ["unchecked", "1"] in rows
+
+
 def test_health_through_the_cli_and_rest(checked: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
         monkeypatch.delenv(name, raising=False)
@@ -126,5 +145,11 @@ def test_health_through_the_cli_and_rest(checked: Shop, monkeypatch: pytest.Monk
             headers={"Authorization": f"Bearer {token}"},
         )
         listed = httpx.get(f"{url}/api/v1/products", headers={"Authorization": f"Bearer {token}"})
+        facets = httpx.get(
+            f"{url}/api/v1/products/search/facets",
+            params={"text": "orders"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert facets.json() == {"total": 3, "health": COUNTS}
     assert [p["name"] for p in response.json()] == ["orders_parquet"]
     assert {p["name"]: p["health"]["status"] for p in listed.json()}["orders_parts"] == "unchecked"

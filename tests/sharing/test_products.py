@@ -166,6 +166,15 @@ def test_contract_is_validated_on_publish_and_sets_the_version(mesh: SharingMesh
     )
 
 
+def test_physical_types_match_the_engines_types_in_any_spelling(mesh: SharingMesh) -> None:
+    contract = CONTRACT.replace(
+        "logicalType: integer,", "logicalType: integer, physicalType: int8,"
+    ).replace("logicalType: string}", "physicalType: varchar(40)}")
+    contract = contract.replace("logicalType: number}", "physicalType: double precision}")
+    product = _publish(mesh, tables=("crm.customers", "crm.orders"), contract=contract)
+    assert product["version"] == "2.1.0"
+
+
 @pytest.mark.parametrize(
     ("contract", "message"),
     [
@@ -185,6 +194,19 @@ def test_contract_is_validated_on_publish_and_sets_the_version(mesh: SharingMesh
             r"crm.orders\)",
         ),
         (CONTRACT.replace("name: region", "name: nickname"), "customers has no column nickname"),
+        (
+            CONTRACT.replace("logicalType: integer,", "logicalType: integer, physicalType: int,"),
+            r"schema\[0\].properties\[0\].physicalType int does not match column "
+            r"crm.customers.customer_id of type BIGINT",
+        ),
+        (
+            CONTRACT.replace("logicalType: number}", "logicalType: number, physicalType: float}"),
+            r"physicalType float does not match column crm.orders.amount of type DOUBLE",
+        ),
+        (
+            CONTRACT.replace("string}", "string, physicalType: 'no such'}"),
+            r"schema\[0\].properties\[1\].physicalType 'no such' is not a SQL type",
+        ),
     ],
 )
 def test_invalid_contracts_are_refused_with_every_problem(

@@ -221,6 +221,24 @@ def search(
     )
 
 
+@app.command("facets")
+def facets(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Words to find, as for search.")] = "",
+    tags: Annotated[
+        str | None, typer.Option("--tags", help="A tag expression, as for search.")
+    ] = None,
+) -> None:
+    """How many products a search finds in each health facet (JSON: {"total", "health":
+    {"passed": n, "failed": n, "error": n, "unchecked": n, "on_time": n, "late": n}})."""
+    with connect(ctx) as client:
+        found = client.product_facets(text, tags=tags)
+    rows = [{"facet": facet, "products": count} for facet, count in found["health"].items()]
+    out(ctx).table(
+        found, [("facet", "facet"), ("products", "products")], rows=rows, empty="No facet."
+    )
+
+
 @app.command("show")
 def show(ctx: typer.Context, name: Name) -> None:
     """Show a data product, its tables' columns and its contract."""

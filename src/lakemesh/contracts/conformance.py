@@ -2,7 +2,9 @@
 
 Each schema object must name a product table (``orders`` or ``crm.orders``) and each property one
 of its columns, with a column type its ``logicalType`` allows (``integer`` reads BIGINT, ``number``
-any numeric type, ...). Quality rules may only name columns the table has. Every problem names
+any numeric type, ...) and, when it gives a ``physicalType``, the very type the table's engine
+reads (``int`` is ``INTEGER``, ``varchar(255)`` is ``VARCHAR``, ``decimal(10,2)`` is not
+``DECIMAL(12,2)``). Quality rules may only name columns the table has. Every problem names
 the contract field at fault.
 
 A property ``classification`` that is a value of a sensitivity tag key (``pii``,
@@ -12,6 +14,10 @@ the columns that do not; a ``contract-classification`` guardrail makes that an e
 >>> shape = TableShape("crm.orders", {"order_id": "BIGINT", "amount": "DECIMAL(10,2)"})
 >>> type_matches("integer", "BIGINT"), type_matches("integer", "DECIMAL(10,2)")
 (True, False)
+>>> physical_type_matches("int", "INTEGER"), physical_type_matches("varchar(20)", "VARCHAR")
+(True, True)
+>>> physical_type_matches("decimal(10,2)", "DECIMAL(12,2)")
+False
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from lakemesh.contracts.odcs import Contract, SchemaObject, invalid_contract
 
@@ -76,6 +85,41 @@ def type_matches(logical: str, column_type: str) -> bool:
     }.get(logical, True)
 
 
+_UNSIZED = frozenset(
+    {exp.DType.TEXT, exp.DType.VARCHAR, exp.DType.CHAR, exp.DType.NCHAR, exp.DType.NVARCHAR}
+)
+"""Types whose length DuckDB ignores (``VARCHAR(255)`` holds any string)."""
+_MICROSECONDS = frozenset({exp.DType.TIMESTAMP, exp.DType.TIMESTAMPNTZ, exp.DType.TIMESTAMPTZ})
+
+
+def engine_type(text: str) -> str | None:
+    """The canonical spelling of a SQL type as DuckDB reads it (None: not a type).
+
+    >>> engine_type("integer"), engine_type("varchar(255)"), engine_type("timestamp(6)")
+    ('INT', 'TEXT', 'TIMESTAMP')
+    """
+    try:
+        built = exp.DataType.build(text.strip(), dialect="duckdb")
+    except (SqlglotError, ValueError):
+        return None
+    if built.this in _UNSIZED or (
+        built.this in _MICROSECONDS and [e.sql() for e in built.expressions] == ["6"]
+    ):
+        built = exp.DataType(this=built.this)
+    if built.this == exp.DType.TIMESTAMPNTZ:
+        built = exp.DataType(this=exp.DType.TIMESTAMP)
+    return built.sql(dialect="duckdb")
+
+
+def physical_type_matches(physical: str, column_type: str) -> bool | None:
+    """Whether ``physical`` (a contract's ``physicalType``) is the column's engine type; None
+    when ``physical`` is no SQL type."""
+    wanted = engine_type(physical)
+    if wanted is None:
+        return None
+    return wanted == engine_type(column_type)
+
+
 def match_tables(
     contract: Contract, tables: Sequence[TableShape], problems: list[str]
 ) -> dict[str, TableShape]:
@@ -103,10 +147,14 @@ def _object_problems(item: SchemaObject, table: TableShape, problems: list[str])
         problems.append(f"{item.name} has no column {', '.join(missing)}")
     for prop in item.properties:
         column = table.column(prop.name)
-        if column is None or prop.logical_type is None:
+        if column is None:
             continue
         column_type = table.columns[column]
-        if not type_matches(prop.logical_type, column_type):
+        if prop.physical_type is not None:
+            _physical_problems(
+                prop.physical_type, prop.where, f"{table.name}.{column}", column_type, problems
+            )
+        if prop.logical_type is not None and not type_matches(prop.logical_type, column_type):
             problems.append(
                 f"{prop.where}.logicalType {prop.logical_type} does not match column "
                 f"{table.name}.{column} of type {column_type}"
@@ -114,6 +162,18 @@ def _object_problems(item: SchemaObject, table: TableShape, problems: list[str])
     positions = [p.primary_key_position for p in item.properties if p.primary_key_position]
     if len(positions) != len(set(positions)):
         problems.append(f"{item.where} gives two primary-key columns the same primaryKeyPosition")
+
+
+def _physical_problems(
+    physical: str, where: str, column: str, column_type: str, problems: list[str]
+) -> None:
+    matched = physical_type_matches(physical, column_type)
+    if matched is None:
+        problems.append(f"{where}.physicalType {physical!r} is not a SQL type")
+    elif not matched:
+        problems.append(
+            f"{where}.physicalType {physical} does not match column {column} of type {column_type}"
+        )
 
 
 def conformance_problems(contract: Contract, tables: Sequence[TableShape]) -> list[str]:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from lakemesh.contracts.rules import LIBRARY, MISSING_VALUES, NULL_VALUES, SQL
@@ -75,3 +76,13 @@ def matches(health: dict[str, Any], facet: str) -> bool:
         freshness = health.get("freshness") or {}
         return bool(freshness.get("status") == facet)
     return bool(health["status"] == facet)
+
+
+def facet_counts(healths: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """How many of the health summaries fall in each facet (every facet named, zeros too).
+
+    >>> facet_counts([health_summary(None)])["unchecked"]
+    1
+    """
+    found = list(healths)
+    return {facet: sum(matches(health, facet) for health in found) for facet in FACETS}

@@ -67,6 +67,7 @@ class Property:
 
     name: str
     logical_type: str | None = None
+    physical_type: str | None = None
     required: bool = False
     unique: bool = False
     primary_key: bool = False
@@ -172,7 +173,7 @@ def _property(
     if name is None:
         return None
     column = string_field(item, "physicalName", where, problems) or name
-    string_field(item, "physicalType", where, problems)
+    physical = string_field(item, "physicalType", where, problems)
     position = item.get("primaryKeyPosition")
     if position is not None and (isinstance(position, bool) or not isinstance(position, int)):
         problems.append(f"{where}.primaryKeyPosition must be a whole number, got {position!r}")
@@ -183,6 +184,7 @@ def _property(
     return Property(
         name=column,
         logical_type=logical,
+        physical_type=physical,
         required=_flag(item, "required", where, problems),
         unique=_flag(item, "unique", where, problems),
         primary_key=_flag(item, "primaryKey", where, problems),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
@@ -50,7 +51,8 @@ from lakemesh.quality.freshness import Runner, TableSource, measure_sla
 from lakemesh.query.service import run as run_query
 from lakemesh.sharing.product_contracts import table_shapes
 from lakemesh.sharing.products import resource, show_product
-from lakemesh.store.schema import DataProduct, QualityResult, QualityRun
+from lakemesh.storage.iceberg import METADATA_POINTER
+from lakemesh.store.schema import DataProduct, QualityResult, QualityRun, TableSnapshot
 
 MANUAL, SCHEDULE, CRAWL = "manual", "schedule", "crawl"
 PII_VALUES = ("pii", "restricted")
@@ -182,12 +184,22 @@ def plan_checks(hub: Hub, *, actor: Actor, product: str) -> CheckPlan:
                 location=table.location,
                 columns=dict(shape.columns),
                 partitions=tuple(c.name for c in table.columns if c.is_partition),
+                format=table.format,
+                pointer=table.properties.get(METADATA_POINTER),
+                recorded_commit=_recorded_commit(session, table.id),
             )
             for table, shape in zip(tables, shapes, strict=True)
         ]
         return CheckPlan(
             row, contract, runner, list(plans.values()), unmatched, unreadable, sources
         )
+
+
+def _recorded_commit(session: Session, table_id: int) -> datetime | None:
+    """When the newest snapshot the catalog recorded of a table was committed."""
+    return session.execute(
+        select(func.max(TableSnapshot.committed_at)).where(TableSnapshot.table_id == table_id)
+    ).scalar_one_or_none()
 
 
 def _readable(session: Session, runner: Actor, table: str) -> frozenset[str]:

@@ -2,9 +2,12 @@
 it goes.
 
 - ``latency`` (``freshness``): the newest data, from the column the SLA's ``element`` names
-  (``max(updated_at)``, through the gateway), else the newest date partition, else the newest
-  data file. A product is as fresh as its stalest table.
-- ``frequency``: the newest data file of each table (when it was last written).
+  (``max(updated_at)``, through the gateway), else the newest date partition, else the last
+  commit of an Iceberg or Delta table (its current snapshot's or newest version's commit time,
+  from the table's own metadata; the catalog's record of it when the metadata cannot be read),
+  else the newest data file. A product is as fresh as its stalest table.
+- ``frequency``: when each table was last written: its last commit (Iceberg, Delta), else its
+  newest data file.
 - ``retention``: the oldest data, from the ``element`` column or the oldest date partition
   (not measured without either).
 
@@ -24,6 +27,8 @@ from lakemesh.contracts.metrics import quote, table_reference
 from lakemesh.contracts.sla import FREQUENCY, LATENCY, RETENTION
 from lakemesh.errors import LakemeshError
 from lakemesh.storage import backend_for
+from lakemesh.storage.commits import last_commit
+from lakemesh.storage.open_tables import OPEN_FORMATS
 from lakemesh.store.schema import QualityResult
 
 Runner = Callable[[str], tuple[list[dict[str, Any]], int]]
@@ -39,6 +44,9 @@ class TableSource:
     location: str
     columns: dict[str, str]
     partitions: tuple[str, ...]
+    format: str = "parquet"
+    pointer: str | None = None  # an Iceberg table's current metadata file, as the catalog holds it
+    recorded_commit: datetime | None = None  # the newest snapshot the catalog recorded
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,31 @@ def newest_file(source: TableSource, properties: dict[str, str]) -> datetime | N
     ]
     found = [moment for moment in times if moment is not None]
     return max(found) if found else None
+
+
+def commit_span(source: TableSource, properties: dict[str, str]) -> Span:
+    """When an Iceberg or Delta table's current snapshot was committed (from its metadata; the
+    catalog's record when the metadata cannot be read)."""
+    backend = backend_for(source.location, properties=properties)
+    try:
+        snapshot = last_commit(
+            backend, location=source.location, table_format=source.format, pointer=source.pointer
+        )
+    except (OSError, ValueError, KeyError, LakemeshError):
+        snapshot = None
+    if snapshot is None:
+        what = f"recorded snapshot of {source.short}"
+        return Span(source.recorded_commit, None, what)
+    committed = datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=UTC)
+    title = "snapshot" if source.format == "iceberg" else "version"
+    return Span(committed, None, f"{title} {snapshot.id} of {source.short}")
+
+
+def last_written(source: TableSource, properties: dict[str, str]) -> Span:
+    """When the table was last written: its last commit (open formats) or newest file."""
+    if source.format in OPEN_FORMATS:
+        return commit_span(source, properties)
+    return Span(newest_file(source, properties), None, f"files of {source.short}")
 
 
 def _column_span(run: Runner, table: str, column: str, source: str) -> Span:
@@ -213,7 +246,7 @@ def _spans(
     for source in sources:
         span = None if sla.property == FREQUENCY else data_span(run, source)
         if span is None and sla.property in (LATENCY, FREQUENCY):
-            span = Span(newest_file(source, properties), None, f"files of {source.short}")
+            span = last_written(source, properties)
         if span is not None:
             spans.append((source.name, span))
     return spans

@@ -124,6 +124,12 @@ class SharingMethods(ApiBase):
         )
         return result
 
+    def product_facets(self, text: str = "", *, tags: str | None = None) -> dict[str, Any]:
+        """How many products the search finds in each health facet:
+        ``{"total": n, "health": {"passed": n, "failed": n, ..., "late": n}}``."""
+        result: dict[str, Any] = self._get("/products/search/facets", text=text, tags=tags)
+        return result
+
     def check_product(self, name: str) -> dict[str, Any]:
         """Run the product's contract checks now (its domain's admins); returns the run with
         each rule's value, threshold and status."""

@@ -22,7 +22,7 @@ from lakemesh.authz import policy_index
 from lakemesh.authz.guardrail_checks import check_shareable
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.contracts import validate_contract
-from lakemesh.contracts.health import FACETS, health_summary, matches
+from lakemesh.contracts.health import FACETS, facet_counts, health_summary, matches
 from lakemesh.contracts.history import latest_runs
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance.tags import check_tag_expression, get_tag_value
@@ -401,6 +401,15 @@ def view_products(session: Session, rows: Sequence[DataProduct]) -> list[dict[st
 
 
 SORT_KEYS = ("name", "quality", "checked")
+
+
+def product_facets(products: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """How many of the described ``products`` fall in each health facet (what a search would
+    keep with ``--health F``), and how many there are in all."""
+    return {
+        "total": len(products),
+        "health": facet_counts(product["health"] for product in products),
+    }
 
 
 def sort_and_filter(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import ProductDeprecate, ProductPublic, ProductPublish
+from lakemesh.api.schemas import ProductDeprecate, ProductFacets, ProductPublic, ProductPublish
 from lakemesh.sharing import products
 
 router = APIRouter(prefix="/products", tags=["products"])
@@ -42,6 +42,18 @@ def search_products(
 ) -> list[dict[str, Any]]:
     rows = products.search_products(session, actor=actor, text=text, tags=tags)
     return products.sort_and_filter(products.view_products(session, rows), health=health, sort=sort)
+
+
+@router.get(
+    "/search/facets",
+    summary="How many products a search finds in each health facet",
+    response_model=ProductFacets,
+)
+def product_facets(
+    session: SessionDep, actor: CurrentActor, text: str = "", tags: str | None = None
+) -> dict[str, Any]:
+    rows = products.search_products(session, actor=actor, text=text, tags=tags)
+    return products.product_facets(products.view_products(session, rows))
 
 
 @router.post(

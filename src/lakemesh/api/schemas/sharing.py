@@ -72,6 +72,14 @@ class ProductTable(ResponseModel):
     columns: list[dict[str, Any]]
 
 
+class ProductFacets(ResponseModel):
+    total: int = Field(description="Products the search finds")
+    health: dict[str, int] = Field(
+        description="How many of them are in each health facet: passed, failed, error, "
+        "unchecked (by their last check), on_time, late (by their freshness SLA)"
+    )
+
+
 class ProductPublic(ResponseModel):
     name: str
     domain: str
