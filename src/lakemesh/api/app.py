@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from lakemesh._version import __version__
 from lakemesh.api.body_limit import BodySizeLimit, max_request_bytes
 from lakemesh.api.deps import current_actor
+from lakemesh.api.docs import install_docs
 from lakemesh.api.errors import install_error_handlers
 from lakemesh.api.openapi import install_openapi
 from lakemesh.api.routes import (
@@ -41,6 +42,7 @@ from lakemesh.api.routes import (
     workgroups,
 )
 from lakemesh.hub import Hub
+from lakemesh.portal import install_portal
 
 API_PREFIX = "/api/v1"
 
@@ -72,19 +74,21 @@ AUTHENTICATED_ROUTERS = (
 
 
 def create_app(hub: Hub) -> FastAPI:
-    """The hub's REST API under ``/api/v1``, its OpenAPI document and docs, serving ``hub``."""
+    """The hub's REST API under ``/api/v1``, its OpenAPI document and docs, and the portal at
+    ``/``, serving ``hub``."""
     app = FastAPI(
         title="lakemesh",
         version=__version__,
         description="A self-hosted data mesh: catalog, identity and audit of the governance hub.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from local files below, not from a CDN
         redoc_url=None,
     )
     app.state.hub = hub
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes(hub.home.config()))
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     for router in AUTHENTICATED_ROUTERS:
@@ -98,4 +102,5 @@ def create_app(hub: Hub) -> FastAPI:
     api.include_router(mesh.router)
     app.include_router(api)
     app.include_router(iceberg.router)
+    install_portal(app)
     return app

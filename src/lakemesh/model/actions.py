@@ -100,6 +100,9 @@ class Action(StrEnum):
     QUERY_HISTORY = "query.history"
     QUERY_READ = "query.read"
 
+    SESSION_END = "session.end"
+    SESSION_START = "session.start"
+
     SETTING_CHANGE = "setting.change"
     SETTING_READ = "setting.read"
 

@@ -35,6 +35,7 @@ from lakemesh.store.schema.identity import (
     Domain,
     DomainAdmin,
     GroupMember,
+    PortalSession,
     Principal,
 )
 from lakemesh.store.schema.quality import QualityResult, QualityRun
@@ -76,6 +77,7 @@ __all__ = [
     "MaskRule",
     "PolicyChangeRow",
     "PolicyVersion",
+    "PortalSession",
     "Principal",
     "QualityResult",
     "QualityRun",

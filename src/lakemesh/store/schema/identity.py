@@ -1,4 +1,5 @@
-"""Domains, principals, group membership, domain admins, API tokens and attribute keys."""
+"""Domains, principals, group membership, domain admins, API tokens, portal sessions and
+attribute keys."""
 
 from __future__ import annotations
 
@@ -81,6 +82,30 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     principal: Mapped[Principal] = relationship(lazy="joined")
+
+
+class PortalSession(Base):
+    """A signed-in portal session; only the SHA-256 hash of its cookie is kept.
+
+    ``token_id`` is the API token it was signed in with (None for a sign-in without one, such as
+    OpenID Connect): revoking that token ends the session too.
+    """
+
+    __tablename__ = "portal_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    principal_id: Mapped[int] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), index=True
+    )
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    principal: Mapped[Principal] = relationship(lazy="joined")
+    token: Mapped[ApiToken | None] = relationship(lazy="joined")
 
 
 class AttributeKey(Base):

@@ -1,0 +1,21 @@
+"""Adding the portal to the hub's FastAPI app: its pages at ``/``, its assets at
+``/static/portal``, and the security headers on every response."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from lakemesh.portal.routes import ROUTERS
+from lakemesh.portal.security import SecurityHeaders
+from lakemesh.portal.templating import STATIC
+
+STATIC_PATH = "/static/portal"
+
+
+def install_portal(app: FastAPI) -> None:
+    """Serve the portal's pages and assets from ``app`` (the REST API keeps ``/api/v1``)."""
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="portal-static")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(SecurityHeaders)

@@ -1,0 +1,135 @@
+"""What every page handler gets, and how the portal answers errors.
+
+A route declares ``page: PageDep``: the viewer resumed from its session cookie inside the
+request's one transaction (a read-only one for GET), the session's CSRF token (checked on every
+POST before the handler runs), and :meth:`Page.render`. Routers use :class:`PortalRoute`, which
+turns what the services raise into pages: a missing or ended session redirects to ``/login``,
+any other :class:`~lakemesh.errors.LakemeshError` renders ``error.html`` with the status the
+REST API would answer (404 for what the viewer may not DESCRIBE, 403 with the reason, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from lakemesh.errors import AuthenticationError, InvalidInputError, LakemeshError
+from lakemesh.hub import Hub
+from lakemesh.identity.sessions import resume_session
+from lakemesh.model.actors import Actor
+from lakemesh.portal.security import CSRF_FIELD, SESSION_COOKIE, check_csrf
+from lakemesh.portal.templating import render
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass
+class Page:
+    """A signed-in request: the viewer, the request's transaction, the form it posted."""
+
+    request: Request
+    hub: Hub
+    session: Session
+    viewer: Actor
+    csrf_token: str
+    form: FormData
+
+    def render(self, template: str, *, status_code: int = 200, **context: Any) -> Response:
+        """``template`` with ``context``, for this viewer (its forms carry the CSRF token)."""
+        return render(
+            self.request,
+            template,
+            status_code=status_code,
+            viewer=self.viewer,
+            csrf_token=self.csrf_token,
+            **context,
+        )
+
+    def redirect(self, path: str) -> Response:
+        """After a POST: go to ``path`` (303, so the browser GETs it)."""
+        return RedirectResponse(path, status_code=303)
+
+    def field(self, name: str, default: str = "") -> str:
+        """One text field of the posted form (``default`` when absent)."""
+        value = self.form.get(name)
+        return value if isinstance(value, str) else default
+
+    def fields(self, name: str) -> list[str]:
+        """Every value of a repeated field of the posted form (checkboxes, multiple selects)."""
+        return [value for value in self.form.getlist(name) if isinstance(value, str)]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The form a POST sent (parsed once, cached by Starlette); empty for GET."""
+    if request.method in READ_METHODS:
+        return FormData()
+    return await request.form()
+
+
+def open_page(request: Request, form: Annotated[FormData, Depends(posted_form)]) -> Iterator[Page]:
+    """The request's one transaction and its viewer; a POST's CSRF token is checked first.
+
+    Raises:
+        AuthenticationError: no live session (the portal redirects to ``/login``).
+        AccessDeniedError: a POST without the session's CSRF token.
+    """
+    hub: Hub = request.app.state.hub
+    opener = hub.read if request.method in READ_METHODS else hub.transaction
+    with opener() as session:
+        resumed = resume_session(session, request.cookies.get(SESSION_COOKIE))
+        if request.method not in READ_METHODS:
+            check_csrf(resumed.csrf_token, form.get(CSRF_FIELD), principal=resumed.actor.ref)
+        yield Page(request, hub, session, resumed.actor, resumed.csrf_token, form)
+
+
+PageDep = Annotated[Page, Depends(open_page, scope="function")]
+
+
+def sign_in_redirect(request: Request) -> Response:
+    """To the sign-in page, coming back here afterwards (for a GET)."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    query = urlencode({"next": target}) if request.method in READ_METHODS else ""
+    return RedirectResponse(f"/login?{query}" if query else "/login", status_code=303)
+
+
+def error_page(request: Request, error: LakemeshError) -> Response:
+    """A service error as a page, with the status the REST API answers for it."""
+    return render(
+        request,
+        "error.html",
+        status_code=error.status,
+        error=error,
+        title={403: "Access denied", 404: "Not found"}.get(error.status, "Error"),
+    )
+
+
+class PortalRoute(APIRoute):
+    """A page route: errors become pages (or a redirect to sign in), never JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_page(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except AuthenticationError:
+                return sign_in_redirect(request)
+            except LakemeshError as error:
+                return error_page(request, error)
+            except RequestValidationError as invalid:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+                    for e in invalid.errors()
+                )
+                return error_page(request, InvalidInputError(f"Invalid request: {problems}"))
+
+        return handle_page
