@@ -57,6 +57,13 @@ class Browser:
         return response
 
 
+def api_client(url: str, token: str) -> httpx.Client:
+    """A REST client of the hub at ``url`` (to compare answers with the portal's)."""
+    return httpx.Client(
+        base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+
+
 @dataclass
 class PortalServer:
     """A served hub and its mesh admin's token."""
@@ -69,12 +76,7 @@ class PortalServer:
         return Browser(self.url)
 
     def api(self, token: str) -> httpx.Client:
-        """A REST client of the same hub (to compare answers with the portal's)."""
-        return httpx.Client(
-            base_url=f"{self.url}/api/v1",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
-        )
+        return api_client(self.url, token)
 
 
 @pytest.fixture(scope="session")
@@ -102,11 +104,8 @@ class DemoServer:
         return browser
 
     def api(self, profile: str) -> httpx.Client:
-        return httpx.Client(
-            base_url=f"{self.url}/api/v1",
-            headers={"Authorization": f"Bearer {self.result.tokens[profile]}"},
-            timeout=60,
-        )
+        """A REST client acting as the demo persona ``profile``."""
+        return api_client(self.url, self.result.tokens[profile])
 
 
 @pytest.fixture(scope="session")
