@@ -10,7 +10,7 @@ from tests.portal.conftest import PortalServer
 
 
 def test_the_docs_page_references_no_other_origin(portal_server: PortalServer) -> None:
-    with httpx.Client(base_url=portal_server.url) as client:
+    with httpx.Client(base_url=portal_server.url, timeout=60) as client:
         page = client.get("/api/v1/docs")
         assert page.status_code == 200
         references = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", page.text)

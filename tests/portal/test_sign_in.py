@@ -139,7 +139,7 @@ def test_pages_carry_a_policy_against_inline_script_and_other_origins(
 
 
 def test_assets_are_served_by_the_hub(portal_server: PortalServer) -> None:
-    with httpx.Client(base_url=portal_server.url) as client:
+    with httpx.Client(base_url=portal_server.url, timeout=60) as client:
         for path in ("/static/portal/portal.css", "/static/portal/portal.js"):
             assert client.get(path).status_code == 200
 
@@ -155,7 +155,9 @@ def test_signing_out_ends_the_session_on_the_server(
     assert response.headers["location"] == "/login"
     assert "Max-Age=0" in _set_cookie(response, SESSION_COOKIE)
     # The old cookie, sent again (say, by a copy kept elsewhere), no longer authenticates.
-    with httpx.Client(base_url=portal_server.url, cookies={SESSION_COOKIE: secret}) as replay:
+    with httpx.Client(
+        base_url=portal_server.url, cookies={SESSION_COOKIE: secret}, timeout=60
+    ) as replay:
         assert replay.get("/").status_code == 303
 
 
