@@ -80,6 +80,8 @@ class Action(StrEnum):
     MESH_EXPORT = "mesh.export"
     MESH_PLAN = "mesh.plan"
 
+    OIDC_SIGN_IN = "oidc.sign_in"
+
     ONBOARD_CONSUMER = "onboard.consumer"
     ONBOARD_PRODUCER = "onboard.producer"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lakemesh.portal.routes import auth, home
+from lakemesh.portal.routes import auth, home, oidc
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
+    oidc.router,
     home.router,
 )

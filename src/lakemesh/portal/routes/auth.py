@@ -13,6 +13,7 @@ from lakemesh import clock
 from lakemesh.errors import AuthenticationError
 from lakemesh.hub import Hub
 from lakemesh.identity.sessions import end_session, start_session
+from lakemesh.portal.oidc import oidc_client
 from lakemesh.portal.pages import PageDep, PortalRoute, posted_form
 from lakemesh.portal.security import (
     CSRF_FIELD,
@@ -31,11 +32,13 @@ router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 SIGN_IN_FORM_SECONDS = 3600
 
 
-def _sign_in_form(
+def sign_in_form(
     request: Request, *, next_path: str, error: str | None = None, status_code: int = 200
 ) -> Response:
-    """The sign-in page, with a fresh CSRF token in the form and in a cookie."""
+    """The sign-in page, with a fresh CSRF token in the form and in a cookie (and the identity
+    provider's button when one is configured)."""
     csrf_token = new_csrf_token()
+    provider = oidc_client(request.app.state.hub)
     response = render(
         request,
         "login.html",
@@ -44,6 +47,7 @@ def _sign_in_form(
         next_path=next_path,
         error=error,
         csrf_token=csrf_token,
+        provider=provider.settings.name if provider is not None else None,
     )
     set_cookie(response, request, SIGN_IN_CSRF_COOKIE, csrf_token, SIGN_IN_FORM_SECONDS)
     return response
@@ -51,7 +55,7 @@ def _sign_in_form(
 
 @router.get("/login")
 def sign_in_page(request: Request, next: str = "/") -> Response:
-    return _sign_in_form(request, next_path=local_path(next))
+    return sign_in_form(request, next_path=local_path(next))
 
 
 @router.post("/login")
@@ -63,7 +67,7 @@ def sign_in(request: Request, form: Annotated[FormData, Depends(posted_form)]) -
         with hub.transaction() as session:
             started = start_session(session, token=str(form.get("token") or ""))
     except AuthenticationError as refused:
-        return _sign_in_form(request, next_path=next_path, error=refused.message, status_code=401)
+        return sign_in_form(request, next_path=next_path, error=refused.message, status_code=401)
     response = RedirectResponse(next_path, status_code=303)
     lifetime = int((started.expires_at - clock.now()).total_seconds())
     set_cookie(response, request, SESSION_COOKIE, started.secret, max(lifetime, 1))
