@@ -45,6 +45,7 @@ RITA = "user:rita@sales"  # whole SELECT on orders
 FIONA = "user:fiona@sales"  # SELECT on orders through a row filter
 DORA = "user:dora@sales"  # DESCRIBE on orders only
 WALT = "service:walt@sales"  # SELECT and INSERT on returns: a producer
+CLARA = "service:clara@sales"  # DESCRIBE and CREATE_TABLE on the namespace: creates tables
 ORDERS = pa.table({"id": [1, 2, 3], "region": ["EU", "US", "EU"]})
 RETURNS = pa.table({"id": [9]})
 
@@ -86,7 +87,7 @@ def served(seaweedfs: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Ite
     with s3_environment(seaweedfs):
         with env.hub.transaction() as session:
             domains.create_domain(session, actor=env.admin, name="sales", producer=True)
-            for ref in (RITA, FIONA, DORA, WALT):
+            for ref in (RITA, FIONA, DORA, WALT, CLARA):
                 principals.create_principal(session, actor=env.admin, principal=ref)
             locations.register_location(session, actor=env.admin, uri=WAREHOUSE, domain="sales")
         crawler.crawl(
@@ -109,9 +110,16 @@ def served(seaweedfs: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 table="sales.shop.returns",
                 permissions=["DESCRIBE", "SELECT", "INSERT"],
             )
+            grant_on(
+                session,
+                admin,
+                grantee=CLARA,
+                table="sales.shop",
+                permissions=["DESCRIBE", "CREATE_TABLE"],
+            )
             issued = {
                 ref: tokens.create_token(session, actor=admin, principal=ref).token
-                for ref in (RITA, FIONA, DORA, WALT)
+                for ref in (RITA, FIONA, DORA, WALT, CLARA)
             }
         with serve_in_background(env.hub) as url:
             yield Served(env.hub, url, issued, seaweedfs)
@@ -255,7 +263,8 @@ def test_a_producer_writes_its_own_table_only(served: Served) -> None:
     table.append(pa.table({"id": pa.array([10, 11], pa.int64())}))
     rows = catalog.load_table("shop.returns").scan().to_arrow().to_pylist()
     assert sorted(row["id"] for row in rows) == [9, 10, 11]
-    client = s3_client(table.io.properties)
+    # Fresh credentials: the test server's sessions last seconds.
+    client = s3_client(catalog.load_table("shop.returns").io.properties)
     own = f"lake/shop/returns/data/extra-{time.time_ns()}.parquet"
     client.put_object(Bucket=BUCKET, Key=own, Body=b"x")
     assert denied(
@@ -283,3 +292,33 @@ def test_a_revoked_grant_stops_vending_at_the_next_request(served: Served) -> No
         with served.hub.transaction() as session:
             grants.grant(session, actor=admin, grantee=RITA, request=request)
     assert served.credentials(RITA).status_code == 200
+
+
+def test_a_creator_is_vended_credentials_for_its_new_table_only(served: Served) -> None:
+    catalog = RestCatalog(
+        "clara", uri=f"{served.url}/iceberg", warehouse="sales", token=served.tokens[CLARA]
+    )
+    table = catalog.create_table("shop.fresh", schema=RETURNS.schema)
+    assert table.location() == f"{WAREHOUSE}/shop/fresh"
+    assert table.io.properties["s3.access-key-id"].startswith("ASIA")
+    table.append(pa.table({"id": pa.array([1, 2], pa.int64())}))
+    assert catalog.load_table("shop.fresh").scan().to_arrow().num_rows == 2
+    client = s3_client(catalog.load_table("shop.fresh").io.properties)  # fresh (seconds long)
+    orders = objects(served.s3, f"{WAREHOUSE}/shop/orders")
+    assert denied(lambda: client.get_object(Bucket=BUCKET, Key=orders[0])) == "AccessDenied"
+    assert denied(
+        lambda: client.put_object(Bucket=BUCKET, Key="lake/shop/orders/x", Body=b"x")
+    ) == ("AccessDenied")
+    # A staged create: credentials for the new prefix come with the staged metadata.
+    transaction = catalog.create_table_transaction("shop.staged", schema=RETURNS.schema)
+    transaction.append(pa.table({"id": pa.array([7], pa.int64())}))
+    staged = transaction.commit_transaction()
+    assert staged.location() == f"{WAREHOUSE}/shop/staged"
+    assert catalog.load_table("shop.staged").scan().to_arrow().to_pylist() == [{"id": 7}]
+    with served.hub.read() as session:
+        admin = load_actor(session, principals.get_principal(session, "user:admin@governance"))
+        vends = search(session, reader=admin, action="credentials.vend", actor=CLARA)
+        assert {(e.resource, e.details["prefix"], e.details["access"]) for e in vends} == {
+            ("sales.shop.fresh", f"{WAREHOUSE}/shop/fresh", "read-write"),
+            ("sales.shop.staged", f"{WAREHOUSE}/shop/staged", "read-write"),
+        }

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from lakemesh import audit, clock
-from lakemesh.authz import require_visible, visible
+from lakemesh.authz import require, require_seen, require_visible, visible
 from lakemesh.catalog.databases import database_not_found, get_database_row
+from lakemesh.catalog.location_rules import holds_location_access
 from lakemesh.catalog.locations import owning_location
 from lakemesh.catalog.snapshots import list_snapshots
 from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError
@@ -19,9 +20,10 @@ from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
-from lakemesh.storage import real_uri
+from lakemesh.model.permissions import Permission
+from lakemesh.storage import is_within, real_uri
 from lakemesh.storage.open_tables import OPEN_FORMATS
-from lakemesh.store.schema import Column, Database, Domain, SchemaVersion, Table
+from lakemesh.store.schema import Column, Database, Domain, Location, SchemaVersion, Table
 
 FORMATS = ("parquet", "csv", "json", "iceberg", "delta")
 
@@ -129,11 +131,21 @@ def create_table(
     columns: Sequence[ColumnSpec],
     description: str = "",
     properties: dict[str, str] | None = None,
+    default_location: str | None = None,
 ) -> Table:
-    """Register a table whose files lie in a location of its domain."""
+    """Register a table whose files lie in a location of its domain.
+
+    Domain admins create tables in their domain's databases; anyone else needs CREATE_TABLE on
+    the database, and its table lies at ``default_location`` (where the front would put a new
+    table of that name) or in a location it holds DATA_LOCATION_ACCESS on (as in Lake
+    Formation), never where another table's files are.
+    """
     resource = str(name.table_name)
     database = get_database_row(session, name.domain, name.database or "")
-    actor.require_domain_admin(name.domain, action=Action.TABLE_CREATE, resource=resource)
+    database_name = ResourceName(name.domain, database.name)
+    require_change(
+        session, actor, Permission.CREATE_TABLE, database_name, action=Action.TABLE_CREATE
+    )
     check_identifier(name.table or "", "table name")
     if format not in FORMATS:
         raise InvalidInputError(
@@ -145,7 +157,16 @@ def create_table(
         select(Table.id).where(Table.database_id == database.id, Table.name == name.table)
     ).first():
         raise AlreadyExistsError(f"Table already exists: {resource}", details={"table": resource})
-    owning_location(session, uri=location, domain=name.domain)
+    owner = owning_location(session, uri=location, domain=name.domain)
+    if not actor.administers(name.domain):
+        check_creator_location(
+            session,
+            actor=actor,
+            location=location,
+            table=resource,
+            default_location=default_location,
+            owner=owner,
+        )
     now = clock.now()
     row = Table(
         database_id=database.id,
@@ -187,8 +208,7 @@ def alter_table(
     Returns the schema changes (empty lists when the schema stayed the same).
     """
     resource = str(name.table_name)
-    # Authority first: to anyone else a table that exists reads as one that does not.
-    actor.require_domain_admin(name.domain, action=Action.TABLE_ALTER, resource=resource)
+    require_change(session, actor, Permission.ALTER, name.table_name, action=Action.TABLE_ALTER)
     row = get_table_row(session, name)
     details: dict[str, Any] = {}
     changes: dict[str, Any] = {"added": [], "removed": [], "changed": []}
@@ -219,10 +239,70 @@ def alter_table(
 def drop_table(session: Session, *, actor: Actor, name: ResourceName) -> None:
     """Remove a table from the catalog (its files stay where they are)."""
     resource = str(name.table_name)
-    actor.require_domain_admin(name.domain, action=Action.TABLE_DROP, resource=resource)
+    require_change(session, actor, Permission.DROP, name.table_name, action=Action.TABLE_DROP)
     row = get_table_row(session, name)
     session.delete(row)
     audit.record(session, actor=actor.ref, action=Action.TABLE_DROP, resource=resource)
+
+
+def require_change(
+    session: Session, actor: Actor, permission: Permission, name: ResourceName, *, action: Action
+) -> None:
+    """Raise unless ``actor`` may make a catalog change needing ``permission`` on ``name``.
+
+    Domain admins change their domain's catalog; anyone else needs the permission granted
+    (CREATE_TABLE on a database, ALTER or DROP on a table). Authority first: to anyone who may
+    not DESCRIBE ``name``, one that exists reads as one that does not.
+
+    Raises:
+        NotFoundError: ``Table does not exist: d.db.t`` (also for one the actor may not see).
+        AccessDeniedError: ``user:x@d lacks DROP on d.db.t``.
+    """
+    if actor.administers(name.domain):
+        return
+    require_seen(session, actor, name, action=action)
+    require(session, actor=actor, permission=permission, resource=name, action=action)
+
+
+def check_creator_location(
+    session: Session,
+    *,
+    actor: Actor,
+    location: str,
+    table: str,
+    default_location: str | None,
+    owner: Location,
+) -> None:
+    """Refuse a location for a new table of a creator that is not an admin of its domain: the
+    creator will read and write its files (the Iceberg catalog vends it credentials for them).
+
+    It must be ``default_location``, or lie in the registered location ``owner`` on which the
+    creator holds DATA_LOCATION_ACCESS; and it may not be, hold or lie inside another table's.
+
+    Raises:
+        AccessDeniedError: naming the missing DATA_LOCATION_ACCESS, or the table whose files
+            those are.
+    """
+    real = real_uri(location)
+    at_default = default_location is not None and real == real_uri(default_location)
+    if not at_default and not holds_location_access(session, actor, owner):
+        raise actor.deny(
+            f"{actor.ref} lacks DATA_LOCATION_ACCESS on {owner.uri}: without it, table {table} "
+            f"may lie only at its default location"
+            + (f" {default_location}" if default_location else " (none here)"),
+            action=Action.TABLE_CREATE,
+            resource=table,
+        )
+    for row in session.execute(select(Table)).scalars():
+        if is_within(real, row.location) or is_within(row.location, real):
+            other = table_name(row)
+            whose = f"table {other}" if visible(session, actor, other) else "another table"
+            raise actor.deny(
+                f"Table {table} may not lie at {location}: the files of {whose} are there "
+                f"({row.location}); choose a location of its own",
+                action=Action.TABLE_CREATE,
+                resource=table,
+            )
 
 
 def list_tables(

@@ -19,8 +19,8 @@ from lakemesh.governance.grant_listing import GrantSeer, list_grants, target_tex
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
 from lakemesh.identity.principals import find_principal, get_principal, require_knows_of
 from lakemesh.model.actions import Action
-from lakemesh.model.actors import Actor
-from lakemesh.model.names import parse_principal, parse_resource
+from lakemesh.model.actors import SYSTEM, Actor
+from lakemesh.model.names import ResourceName, parse_principal, parse_resource
 from lakemesh.model.permissions import Permission, expand
 from lakemesh.policy import (
     FilterTarget,
@@ -31,7 +31,15 @@ from lakemesh.policy import (
 )
 from lakemesh.store.schema import Grant
 
-__all__ = ["GrantRequest", "grant", "list_grants", "revoke", "revoke_grant", "target_text"]
+__all__ = [
+    "GrantRequest",
+    "grant",
+    "grant_to_creator",
+    "list_grants",
+    "revoke",
+    "revoke_grant",
+    "target_text",
+]
 
 
 def _descendants(session: Session, grant_id: int) -> list[Grant]:
@@ -127,6 +135,37 @@ def grant(
             "with_grant_option": row.with_grant_option,
             "derived_from": parent_id,
             "reasons": decision.reasons,
+        },
+    )
+    return row
+
+
+def grant_to_creator(session: Session, *, creator: Actor, table: ResourceName) -> Grant:
+    """ALL on ``table`` to the principal that just created it under a CREATE_TABLE grant (as
+    Lake Formation gives a table's creator), granted by the hub itself: its creator may read,
+    write, alter and drop what it made; admins of the domain may revoke it.
+    """
+    request = GrantRequest(permissions=frozenset({Permission.ALL}), on=str(table))
+    row = build_row(session, request)
+    rule = grant_rule(row, CatalogNames(session), grantee=creator.principal)
+    check_grant(session, actor=creator, rule=rule)
+    row.grantee = get_principal(session, creator.principal)
+    row.granted_by = SYSTEM.ref
+    row.created_at = clock.now()
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=SYSTEM.ref,
+        action=Action.GRANT_CREATE,
+        resource=str(rule.target),
+        details={
+            "grant_id": row.id,
+            "grantee": creator.ref,
+            "permissions": [Permission.ALL.value],
+            "with_grant_option": False,
+            "derived_from": None,
+            "reasons": [f"{creator.ref} created {table}"],
         },
     )
     return row

@@ -11,7 +11,9 @@ and, after at most 15 minutes, everything. Every vend is audited.
 from __future__ import annotations
 
 from datetime import timedelta
+from hashlib import sha256
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,7 @@ from lakemesh.catalog.tables import table_name
 from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
+from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.storage import S3Options
 from lakemesh.storage.registry import scheme_of
@@ -42,23 +45,39 @@ def vend_refusal(session: Session, *, actor: Actor, row: Table) -> str | None:
 
 def storage_credentials(session: Session, *, actor: Actor, row: Table) -> list[dict[str, Any]]:
     """The ``storage-credentials`` of a load-table or credentials answer for ``row``: one
-    read-only session on the table's prefix (none for a table on local storage).
+    session on the table's prefix, read-only unless the actor may also INSERT (none for a table
+    on local storage).
 
     Raises:
         AccessDeniedError: the actor's SELECT is not whole (the reason named, audited).
         InvalidInputError: vending is not configured on this hub.
         StorageError: the store refused to vend (named).
     """
-    name_of = table_name(row)
-    name = str(name_of)
+    name = table_name(row)
     reason = vend_refusal(session, actor=actor, row=row)
     if reason is not None:
         raise actor.deny(
             f"{actor.ref} is not vended credentials for {name}: {reason}; {GOVERNED_SQL}",
             action=Action.CREDENTIALS_VEND,
-            resource=name,
+            resource=str(name),
         )
-    if scheme_of(row.location) not in S3_SCHEMES:
+    # A writer (INSERT) also writes new objects under the table's prefix, never deletes them.
+    writes = decide(session, actor=actor, permission=Permission.INSERT, resource=name).allowed
+    return vend(session, actor=actor, table=name, location=row.location, write=writes)
+
+
+def vend(
+    session: Session, *, actor: Actor, table: ResourceName, location: str, write: bool
+) -> list[dict[str, Any]]:
+    """One audited STS session on ``location`` (the files of ``table``) for ``actor``, who the
+    caller has checked may have it; none for local storage.
+
+    Raises:
+        InvalidInputError: vending is not configured on this hub.
+        StorageError: the store refused to vend, or vended past 15 minutes (named).
+    """
+    name = str(table)
+    if scheme_of(location) not in S3_SCHEMES:
         return []  # local files: the client reads them as the operating system lets it
     properties = _properties(session)
     options = S3Options.resolve(properties)
@@ -70,15 +89,13 @@ def storage_credentials(session: Session, *, actor: Actor, row: Table) -> list[d
             details={"table": name},
         )
     duration = _duration(properties.get("s3.vend-duration-seconds", str(MAX_SECONDS)))
-    # A writer (INSERT) also writes new objects under the table's prefix, never deletes them.
-    writes = decide(session, actor=actor, permission=Permission.INSERT, resource=name_of).allowed
     vended = assume_read_session(
         options,
         role_arn=role,
-        session_name=f"lakemesh-{actor.id}-{row.id}",
-        prefixes=[row.location],
+        session_name=f"lakemesh-{actor.id}-{sha256(name.encode()).hexdigest()[:16]}",
+        prefixes=[location],
         duration_seconds=duration,
-        write=writes,
+        write=write,
     )
     if vended.expires_at > clock.now() + timedelta(seconds=MAX_SECONDS + 5):
         # The store chose a longer session than the hub vends: fail closed.
@@ -94,19 +111,22 @@ def storage_credentials(session: Session, *, actor: Actor, row: Table) -> list[d
         resource=name,
         details={
             "principal": actor.ref,
-            "prefix": row.location,
-            "access": "read-write" if writes else "read",
+            "prefix": location,
+            "access": "read-write" if write else "read",
             "expires_at": vended.expires_at.isoformat(),
         },
     )
+    parts = (quote(part or "", safe="") for part in (table.domain, table.database, table.table))
+    refresh = "v1/{}/namespaces/{}/tables/{}/credentials".format(*parts)
     config = {
         **client_config(options),
         "s3.access-key-id": vended.key,
         "s3.secret-access-key": vended.secret,
         "s3.session-token": vended.token,
         "s3.session-token-expires-at-ms": str(int(vended.expires_at.timestamp() * 1000)),
+        "client.refresh-credentials-endpoint": refresh,
     }
-    return [{"prefix": row.location, "config": config}]
+    return [{"prefix": location, "config": config}]
 
 
 def client_config(options: S3Options) -> dict[str, str]:

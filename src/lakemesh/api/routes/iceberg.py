@@ -26,6 +26,7 @@ router = APIRouter(prefix=ICEBERG_PREFIX, include_in_schema=False)
 
 PageToken = Annotated[str | None, Query(alias="pageToken")]
 PageSize = Annotated[int | None, Query(alias="pageSize")]
+Delegation = Annotated[str | None, Header(alias="X-Iceberg-Access-Delegation")]
 NAMESPACE = "/{prefix}/namespaces/{namespace}"
 
 
@@ -99,7 +100,12 @@ def list_tables(
 
 @router.post(NAMESPACE + "/tables")
 async def create_table(
-    prefix: str, namespace: str, request: Request, hub: HubDep, token: TokenDep
+    prefix: str,
+    namespace: str,
+    request: Request,
+    hub: HubDep,
+    token: TokenDep,
+    delegation: Delegation = None,
 ) -> dict[str, Any]:
     body = await _json_body(request)
     with hub.transaction() as session:
@@ -109,6 +115,7 @@ async def create_table(
             domain=prefix,
             namespace=namespace,
             body=body,
+            vended_credentials=_vending(delegation),
         )
 
 
@@ -143,9 +150,9 @@ def load_table(
     table: str,
     hub: HubDep,
     token: TokenDep,
-    delegation: Annotated[str | None, Header(alias="X-Iceberg-Access-Delegation")] = None,
+    delegation: Delegation = None,
 ) -> dict[str, Any]:
-    vending = "vended-credentials" in (delegation or "").lower()
+    vending = _vending(delegation)
     # Vending credentials writes its audit event: a write transaction then, else a read one.
     with hub.transaction() if vending else hub.read() as session:
         return iceberg.load_table(
@@ -188,6 +195,11 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInputError("Invalid request: the body must be a JSON object")
     return body
+
+
+def _vending(delegation: str | None) -> bool:
+    """Whether the client asked for vended credentials (``X-Iceberg-Access-Delegation``)."""
+    return "vended-credentials" in (delegation or "").lower()
 
 
 def _basic_secret(header: str | None) -> str | None:
