@@ -157,16 +157,9 @@ def create_table(
         select(Table.id).where(Table.database_id == database.id, Table.name == name.table)
     ).first():
         raise AlreadyExistsError(f"Table already exists: {resource}", details={"table": resource})
-    owner = owning_location(session, uri=location, domain=name.domain)
-    if not actor.administers(name.domain):
-        check_creator_location(
-            session,
-            actor=actor,
-            location=location,
-            table=resource,
-            default_location=default_location,
-            owner=owner,
-        )
+    check_table_location(
+        session, actor=actor, name=name, location=location, default_location=default_location
+    )
     now = clock.now()
     row = Table(
         database_id=database.id,
@@ -264,7 +257,35 @@ def require_change(
     require(session, actor=actor, permission=permission, resource=name, action=action)
 
 
-def check_creator_location(
+def check_table_location(
+    session: Session,
+    *,
+    actor: Actor,
+    name: ResourceName,
+    location: str,
+    default_location: str | None = None,
+) -> None:
+    """Raise unless the new table ``name`` may lie at ``location``: in a location of its
+    domain, and where :func:`_check_creator_location` allows for a creator that is not an
+    admin of the domain.
+
+    Raises:
+        InvalidInputError: ``location`` lies in no location of the domain.
+        AccessDeniedError: the creator may not put a table there (the reason named).
+    """
+    owner = owning_location(session, uri=location, domain=name.domain)
+    if not actor.administers(name.domain):
+        _check_creator_location(
+            session,
+            actor=actor,
+            location=location,
+            table=str(name.table_name),
+            default_location=default_location,
+            owner=owner,
+        )
+
+
+def _check_creator_location(
     session: Session,
     *,
     actor: Actor,

@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit
 from lakemesh.authz import require
-from lakemesh.catalog.locations import list_locations, owning_location
+from lakemesh.catalog.locations import list_locations
 from lakemesh.catalog.snapshots import record_snapshots
 from lakemesh.catalog.tables import (
     ColumnSpec,
     alter_table,
-    check_creator_location,
+    check_table_location,
     current_columns,
     get_table_row,
     require_change,
@@ -301,16 +301,9 @@ def _check_new_table(
     """What creating the table would check, for a staged create (which registers nothing)."""
     if _exists(session, name):
         raise AlreadyExistsError(f"Table already exists: {name}", details={"table": str(name)})
-    owner = owning_location(session, uri=location, domain=name.domain)
-    if not actor.administers(name.domain):
-        check_creator_location(
-            session,
-            actor=actor,
-            location=location,
-            table=str(name),
-            default_location=default,
-            owner=owner,
-        )
+    check_table_location(
+        session, actor=actor, name=name, location=location, default_location=default
+    )
 
 
 def _exists(session: Session, name: ResourceName) -> bool:
