@@ -21,12 +21,17 @@ $(DEMO_STAMP): pyproject.toml
 
 install: $(STAMP) test-deps
 
-# Tools the tests drive that pip does not install: psql (Debian's postgresql-client) and, where
-# Java is installed, pgjdbc (libpostgresql-jdbc-java) for the pgwire tests.
+# Tools the tests drive that pip does not install: psql (Debian's postgresql-client), where
+# Java is installed pgjdbc (libpostgresql-jdbc-java) for the pgwire tests, and Debian's Chromium
+# for the portal's browser tests (Playwright drives /usr/bin/chromium; no browser is downloaded;
+# where it cannot be installed those tests skip and say why).
 test-deps:
 	@command -v psql >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client; }
 	@test -f /usr/share/java/postgresql.jar || ! command -v java >/dev/null || \
 		{ apt-get update -qq && apt-get install -y -qq libpostgresql-jdbc-java; }
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		apt-get install -y -qq chromium chromium-driver; } || \
+		echo "chromium could not be installed: the portal's browser tests will be skipped"
 
 demo: $(DEMO_STAMP)
 	$(BIN)/lakemesh --home $${LAKEMESH_HOME:-.lakemesh-demo} demo --pg-port $${LAKEMESH_PG_PORT:-5433}
@@ -41,7 +46,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-test: lint
+test: lint test-deps
 	$(BIN)/python -m pytest
 
 # Everything but the slow tests and the PostgreSQL ones: the quick loop while working.

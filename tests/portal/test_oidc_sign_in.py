@@ -4,64 +4,17 @@ client that carries cookies and follows the redirects a browser would."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import httpx
-import pytest
 
-from lakemesh.api.server import serve_in_background
-from lakemesh.hub import Hub
 from lakemesh.portal.oidc import PendingSignIn, oidc_client
 from lakemesh.portal.routes.oidc import PENDING_COOKIE
 from lakemesh.portal.security import SESSION_COOKIE
-from tests.api.conftest import make_hub_home
 from tests.portal.conftest import Browser, PortalServer
-from tests.portal.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider, serve_provider
+from tests.portal.oidc_hub import MIA, OidcHub, oidc_hub
 
-MIA = "user:mia@marketing"
-GROUPS = {"nimbus-analysts": "group:analysts@marketing"}
-
-
-@dataclass
-class OidcHub:
-    hub: Hub
-    url: str
-    admin_token: str
-    provider: OidcProvider
-
-    def api(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=f"{self.url}/api/v1", headers={"Authorization": f"Bearer {self.admin_token}"}
-        )
-
-
-@pytest.fixture(scope="module")
-def oidc_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcHub]:
-    """A hub whose config.toml names the test provider, with the principal mia to sign in."""
-    hub, token = make_hub_home(tmp_path_factory.mktemp("oidc") / "home")
-    with serve_provider(OidcProvider()) as provider, serve_in_background(hub) as url:
-        provider.allow_redirect(f"{url}/login/oidc/callback")
-        hub.home.write_config(
-            {
-                "oidc": {
-                    "issuer": provider.issuer,
-                    "client_id": CLIENT_ID,
-                    "client_secret": CLIENT_SECRET,
-                    "name": "NimbusCart SSO",
-                    "scopes": ["openid", "profile", "groups"],
-                    "groups_claim": "groups",
-                    "groups": GROUPS,
-                }
-            }
-        )
-        served = OidcHub(hub, url, token, provider)
-        with served.api() as api:
-            api.post("/domains", json={"name": "marketing", "consumer": True}).raise_for_status()
-            for name in (MIA, "group:analysts@marketing"):
-                api.post("/principals", json={"name": name}).raise_for_status()
-        yield served
-    hub.close()
+__all__ = ["oidc_hub"]  # the fixture
 
 
 def _start(browser: Browser, next_path: str = "/") -> str:
