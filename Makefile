@@ -46,8 +46,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
+# The suite runs on every core (TEST_WORKERS=1 for one process); each test file stays on one worker,
+# so its module fixtures are built once. Every fixture makes its own database, port and folder.
+TEST_WORKERS ?= auto
+
 test: lint test-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Everything but the slow tests and the PostgreSQL ones: the quick loop while working.
 test-fast: lint
