@@ -94,7 +94,7 @@ def test_subscription_flow_over_http(pair: Pair) -> None:
                 "product": name,
                 "principal": pair.analyst_ref,
                 "reason": "campaigns",
-                "exclude_columns": ["email", "phone"],
+                "exclude_columns": ["email"],
             },
         ),
         201,
@@ -104,10 +104,12 @@ def test_subscription_flow_over_http(pair: Pair) -> None:
     assert [s["id"] for s in incoming] == [requested["id"]]
     approved = ok(
         pair.producer_admin.post(
-            f"/subscriptions/{requested['id']}/approve", json={"comment": "go ahead"}
+            f"/subscriptions/{requested['id']}/approve",
+            json={"comment": "go ahead", "exclude_columns": ["phone"]},
         )
     )
     assert (approved["status"], approved["comment"]) == ("approved", "go ahead")
+    assert approved["scope"]["exclude_columns"] == ["email", "phone"]
     shares = ok(pair.consumer_admin.get("/shares", params={"direction": "incoming"}))
     assert all({"id", "resource", "from_domain", "to_domain", "status"} <= set(s) for s in shares)
     assert {(s["from_domain"], s["to_domain"], s["status"]) for s in shares} == {
@@ -122,7 +124,12 @@ def test_subscription_flow_over_http(pair: Pair) -> None:
     assert broken["status"] == "broken"
     assert f"its target {target} is no longer shared with {pair.consumer}" in broken["message"]
     history = ok(pair.consumer_admin.get("/subscriptions", params={"consumer": pair.consumer}))
-    assert [e["action"] for e in history[0]["history"]] == ["requested", "approved", "revoked"]
+    assert [e["action"] for e in history[0]["history"]] == [
+        "requested",
+        "narrowed",
+        "approved",
+        "revoked",
+    ]
 
 
 def test_shares_are_accepted_through_http(pair: Pair, admin: httpx.Client) -> None:

@@ -74,14 +74,18 @@ def test_publish_search_subscribe_link_and_revoke(admin_cli: Cli, mesh: dict[str
     ]
     requested = _as(
         cli, mia, "subscription", "request", "sales_customers", "--for", "user:mia@marketing",
-        "--reason", "campaigns", "--exclude-columns", "email,phone",
+        "--reason", "campaigns", "--exclude-columns", "email",
     )  # fmt: skip
     assert requested["status"] == "pending"
     subscription_id = str(requested["id"])
     pending = _as(cli, sam, "subscription", "list", "--status", "pending")
     assert [s["id"] for s in pending] == [requested["id"]]
-    approved = _as(cli, sam, "subscription", "approve", subscription_id, "--comment", "ok")
+    approved = _as(
+        cli, sam, "subscription", "approve", subscription_id, "--comment", "ok",
+        "--exclude-columns", "phone",
+    )  # fmt: skip
     assert (approved["status"], approved["comment"]) == ("approved", "ok")
+    assert approved["scope"]["exclude_columns"] == ["email", "phone"]
     shares = _as(cli, maria, "share", "list", "--incoming")
     assert {(s["resource"], s["from_domain"], s["to_domain"], s["status"]) for s in shares} == {
         ("sales.crm.customers (excluding columns email, phone)", "sales", "marketing", "accepted"),

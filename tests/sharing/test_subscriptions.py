@@ -208,6 +208,62 @@ def test_a_filter_scope_grants_through_the_filter(published: SharingMesh) -> Non
     assert mesh.columns(MIA, ORDERS) == ()
 
 
+def _approve_less(mesh: SharingMesh, subscription_id: int, *dropped: str) -> dict[str, Any]:
+    with mesh.transaction() as session:
+        row = subscriptions.approve_subscription(
+            session,
+            actor=mesh.actor(SAM),
+            subscription_id=subscription_id,
+            comment="no contact data",
+            exclude_columns=dropped,
+        )
+        return _shown(session, row)
+
+
+def test_an_approver_may_grant_less_than_was_asked(published: SharingMesh) -> None:
+    mesh = published
+    everything = _request(mesh)
+    approved = _approve_less(mesh, everything["id"], "email", " phone ")
+    assert approved["scope"] == {
+        "columns": None,
+        "exclude_columns": ["email", "phone"],
+        "filter": None,
+    }
+    assert [e["action"] for e in approved["history"]] == ["requested", "narrowed", "approved"]
+    narrowed = approved["history"][1]["details"]
+    assert narrowed["asked"]["exclude_columns"] == []
+    assert narrowed["scope"]["exclude_columns"] == ["email", "phone"]
+    assert mesh.columns(MIA) == NO_PII
+    (event,) = mesh.events("subscription.approve")
+    assert event.details["scope"]["exclude_columns"] == ["email", "phone"]
+    listed = _request(mesh, MAX, columns=("customer_id", "email"))
+    assert _approve_less(mesh, listed["id"], "EMAIL")["scope"]["columns"] == ["customer_id"]
+    assert mesh.columns(MAX) == ("customer_id",)
+
+
+def test_narrowing_names_product_columns_leaves_something_and_keeps_filters(
+    published: SharingMesh,
+) -> None:
+    mesh = published
+    with mesh.transaction() as session:
+        create_filter(
+            session, actor=mesh.actor(SAM), name="eu_only", table=CUSTOMERS, rows="region = 'EU'"
+        )
+    only_email = _request(mesh, columns=("email",))["id"]
+    with pytest.raises(InvalidInputError, match=r"leaves subscription #\d+ nothing"):
+        _approve_less(mesh, only_email, "email")
+    with pytest.raises(
+        InvalidInputError, match="Column does not exist in data product sales_customers: nope"
+    ):
+        _approve_less(mesh, only_email, "nope")
+    filtered = _request(mesh, MAX, filter="eu_only")["id"]
+    with pytest.raises(InvalidInputError, match="asks for data filter eu_only, whose columns"):
+        _approve_less(mesh, filtered, "email")
+    with mesh.read() as session:
+        statuses = {row.status for row in session.execute(select(Subscription)).scalars()}
+    assert statuses == {"pending"}
+
+
 def test_a_group_subscription_reaches_its_members(published: SharingMesh) -> None:
     mesh = published
     requested = _request(mesh, MIA, principal=ANALYSTS, columns=("customer_id",))

@@ -140,10 +140,16 @@ def approve(
     ctx: typer.Context,
     subscription_id: SubscriptionId,
     comment: Annotated[str, typer.Option("--comment", help="A note for the requester.")] = "",
+    exclude_columns: Annotated[
+        str | None,
+        typer.Option("--exclude-columns", help="Approve less: leave these out, comma-separated."),
+    ] = None,
 ) -> None:
     """Approve a request: the share and the delegation are issued in one transaction."""
     with connect(ctx) as client:
-        subscription = client.approve_subscription(subscription_id, comment=comment)
+        subscription = client.approve_subscription(
+            subscription_id, comment=comment, exclude_columns=split_list(exclude_columns) or []
+        )
     out(ctx).show(subscription, lambda: _done("Approved", subscription))
 
 

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -200,9 +200,13 @@ class SharingMethods(ApiBase):
         result: dict[str, Any] = self._get(f"/subscriptions/{subscription_id}")
         return result
 
-    def approve_subscription(self, subscription_id: int, *, comment: str = "") -> dict[str, Any]:
+    def approve_subscription(
+        self, subscription_id: int, *, comment: str = "", exclude_columns: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Approve as asked, or with ``exclude_columns`` left out of what was asked for."""
+        body = {"comment": comment, "exclude_columns": list(exclude_columns)}
         result: dict[str, Any] = self.request(
-            "POST", f"/subscriptions/{subscription_id}/approve", json={"comment": comment}
+            "POST", f"/subscriptions/{subscription_id}/approve", json=body
         )
         return result
 

@@ -33,9 +33,10 @@ from lakemesh.sharing.issuance import (
     auto_approver,
     issue,
     qualifies,
+    scope_of,
     take_back,
 )
-from lakemesh.sharing.scopes import make_scope, table_scopes
+from lakemesh.sharing.scopes import Scope, make_scope, table_scopes
 from lakemesh.store.schema import (
     DataProduct,
     Principal,
@@ -248,18 +249,71 @@ def _approve(
         comment=comment,
         automatic=automatic,
         grants=issued,
+        scope=scope_of(row).to_dict(),
     )
 
 
+def _narrowed(session: Session, row: Subscription, exclude_columns: Sequence[str]) -> Scope:
+    """The scope ``row`` asked for less ``exclude_columns`` (the approver's narrowing).
+
+    Raises:
+        InvalidInputError: a column of no product table, a request for a data filter (its
+            columns are the filter's), or nothing left.
+    """
+    dropped = tuple(dict.fromkeys(c.strip() for c in exclude_columns if c.strip()))
+    asked = scope_of(row)
+    if not dropped:
+        return asked
+    if asked.filter is not None:
+        raise InvalidInputError(
+            f"Subscription #{row.id} asks for data filter {asked.filter}, whose columns are its "
+            "own: approve it as asked or reject it",
+            details={"subscription": row.id, "filter": asked.filter},
+        )
+    known = {c.name.lower() for item in row.product.tables for c in item.table.columns}
+    unknown = [c for c in dropped if c.lower() not in known]
+    if unknown:
+        raise InvalidInputError(
+            f"Column does not exist in data product {row.product.name}: {', '.join(unknown)}",
+            details={"product": row.product.name, "columns": unknown},
+        )
+    if asked.columns is not None:
+        left = {c.lower() for c in dropped}
+        kept = tuple(c for c in asked.columns if c.lower() not in left)
+        if not kept:
+            raise InvalidInputError(
+                f"Leaving out {', '.join(dropped)} leaves subscription #{row.id} nothing",
+                details={"subscription": row.id, "exclude_columns": list(dropped)},
+            )
+        return Scope(kept, (), None)
+    return Scope(None, tuple(dict.fromkeys([*asked.excluded_columns, *dropped])), None)
+
+
 def approve_subscription(
-    session: Session, *, actor: Actor, subscription_id: int, comment: str = ""
+    session: Session,
+    *,
+    actor: Actor,
+    subscription_id: int,
+    comment: str = "",
+    exclude_columns: Sequence[str] = (),
 ) -> Subscription:
-    """Approve a pending request: share and delegations in the caller's transaction."""
+    """Approve a pending request: share and delegations in the caller's transaction.
+
+    ``exclude_columns`` narrows the request: those columns are left out of what it asked for
+    (the history and the audit event keep both scopes).
+    """
     row = _decidable(
         session, actor=actor, subscription_id=subscription_id, action=Action.SUBSCRIPTION_APPROVE
     )
     _require_status(row, PENDING, "approved")
     _subscribable(actor, session, row.product.name)
+    scope = _narrowed(session, row, exclude_columns)
+    if scope != scope_of(row):
+        table_scopes(session, row.product, scope)  # something must be left in some table
+        asked = scope_of(row).to_dict()
+        row.columns = list(scope.columns) if scope.columns is not None else None
+        row.excluded_columns = list(scope.excluded_columns)
+        _event(session, row, "narrowed", actor.ref, asked=asked, scope=scope.to_dict())
     _approve(session, actor=actor, row=row, comment=comment.strip(), automatic=False)
     return row
 

@@ -85,14 +85,18 @@ def show_subscription(
 
 @router.post(
     "/{subscription_id}/approve",
-    summary="Approve: issue the share and delegations",
+    summary="Approve, as asked or with columns left out: issue the share and delegations",
     response_model=SubscriptionPublic,
 )
 def approve_subscription(
     subscription_id: Id, body: SubscriptionApprove, session: SessionDep, actor: CurrentActor
 ) -> SubscriptionPublic:
     row = subscriptions.approve_subscription(
-        session, actor=actor, subscription_id=subscription_id, comment=body.comment
+        session,
+        actor=actor,
+        subscription_id=subscription_id,
+        comment=body.comment,
+        exclude_columns=body.exclude_columns,
     )
     return _public(session, row)
 

@@ -122,6 +122,9 @@ class SubscriptionCreate(RequestBody):
 
 class SubscriptionApprove(RequestBody):
     comment: str = ""
+    exclude_columns: list[str] = Field(
+        default_factory=list, description="Columns to leave out of what the request asked for"
+    )
 
 
 class SubscriptionReject(RequestBody):
