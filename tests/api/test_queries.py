@@ -383,6 +383,9 @@ def test_workgroups_over_http(as_user: Callable[[str], httpx.Client]) -> None:
     updated = ok(admin.patch(f"/workgroups/{name}", json={"max_bytes_per_query": None}))
     assert updated["max_bytes_per_query"] is None
     assert ok(query(as_user(EMMA), "SELECT 1 AS one", workgroup=name))["rows"] == [[1]]
+    used = ok(as_user(EMMA).get(f"/workgroups/{name}/usage", params={"days": 2}))
+    assert (used["workgroup"], used["max_bytes_per_month"], len(used["daily"])) == (name, None, 2)
+    assert used["bytes_this_month"] == sum(day["bytes_scanned"] for day in used["daily"])
     denied = error_of(as_user(EMMA).post("/workgroups", json={"name": "mine"}), 403)
     assert denied["message"] == f"{EMMA} is not a mesh admin"
     assert admin.delete(f"/workgroups/{name}").status_code == 204

@@ -21,7 +21,7 @@ from lakemesh.errors import (
     LimitExceededError,
     NotFoundError,
 )
-from lakemesh.query import jobs, load_engine, service, workgroups
+from lakemesh.query import jobs, load_engine, service, usage, workgroups
 from lakemesh.query.history import QueryFacts, insert_query
 from lakemesh.store.schema import QueryRecord
 from tests.conftest import FrozenClock, HubEnv
@@ -249,3 +249,34 @@ def test_spark_workgroup_returns_what_duckdb_returns(mesh: GovernedMesh) -> None
         spark = service.run(mesh.hub, actor=actor, sql=sql, workgroup="cluster").result
         assert spark.engine == "spark"
         assert sorted(map(str, spark.table.to_pylist())) == sorted(map(str, duck.table.to_pylist()))
+
+
+def test_usage_this_month_and_per_day(mesh: GovernedMesh, frozen_clock: FrozenClock) -> None:
+    size = table_bytes(mesh, ORDERS)
+    make_workgroup(mesh, "reports", max_bytes_per_month=10 * size)
+    actor = mesh.actor(BOB)
+    sql = f"SELECT count(*) FROM {ORDERS}"
+    service.run(mesh.hub, actor=actor, sql=sql, workgroup="reports")
+    frozen_clock.advance(timedelta(days=2))
+    service.run(mesh.hub, actor=actor, sql=sql, workgroup="reports")
+    service.run(mesh.hub, actor=mesh.actor(EMMA), sql=sql, workgroup="reports")
+    service.run(mesh.hub, actor=actor, sql=sql)  # another workgroup counts elsewhere
+    with mesh.hub.read() as session:
+        found = usage.workgroup_usage(session, workgroup="reports", days=3)
+    assert (found.workgroup, found.bytes_this_month, found.max_bytes_per_month) == (
+        "reports",
+        3 * size,
+        10 * size,
+    )
+    assert [(day.isoformat(), n) for day, n in found.daily] == [
+        ("2026-01-01", size),
+        ("2026-01-02", 0),
+        ("2026-01-03", 2 * size),
+    ]
+    frozen_clock.advance(timedelta(days=31))  # a new month: nothing yet, the days moved on
+    with mesh.hub.read() as session:
+        later = usage.workgroup_usage(session, workgroup="reports", days=2)
+        with pytest.raises(NotFoundError, match="Workgroup does not exist: nope"):
+            usage.workgroup_usage(session, workgroup="nope")
+    assert later.bytes_this_month == 0
+    assert [n for _, n in later.daily] == [0, 0]

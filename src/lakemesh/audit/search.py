@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
+from lakemesh import clock
 from lakemesh.audit.chain import VerifyResult, verify
 from lakemesh.errors import InvalidInputError
 from lakemesh.model.actions import FAMILIES, VALUES, Action, is_action_filter
 from lakemesh.model.actors import Actor
+from lakemesh.model.durations import DURATION, parse_duration
 from lakemesh.store.schema import AuditEvent
 
 MAX_RESULTS = 10_000
@@ -39,7 +41,7 @@ def domain_events(domains: Iterable[str]) -> ColumnElement[bool]:
     return or_(false(), *conditions)
 
 
-def _readable_by(reader: Actor) -> ColumnElement[bool] | None:
+def readable_by(reader: Actor) -> ColumnElement[bool] | None:
     """The events ``reader`` may search: all for mesh admins (None), those about the domains it
     administers for domain admins; anyone else is denied (audited)."""
     if reader.is_mesh_admin:
@@ -81,7 +83,7 @@ def search(
             details={"action": action},
         )
     query = select(AuditEvent)
-    scope = _readable_by(reader)
+    scope = readable_by(reader)
     if scope is not None:
         query = query.where(scope)
     if actor:
@@ -108,3 +110,20 @@ def verify_trail(session: Session, *, reader: Actor) -> VerifyResult:
     """Verify the whole chain on behalf of ``reader`` (mesh admins only)."""
     require_reader(reader, action=Action.AUDIT_VERIFY)
     return verify(session)
+
+
+def parse_time(text: str | None, field: str) -> datetime | None:
+    """``90d`` means now minus 90 days; otherwise an ISO timestamp (UTC when it names no zone)."""
+    if text is None or not text.strip():
+        return None
+    if DURATION.match(text.strip()):
+        return clock.now() - parse_duration(text)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise InvalidInputError(
+            f"Invalid {field}: {text!r} (expected an ISO timestamp like 2026-01-31T00:00:00Z "
+            "or a duration like 90d)",
+            details={field: text},
+        ) from e
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

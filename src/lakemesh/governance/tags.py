@@ -177,11 +177,11 @@ def tag_uses(session: Session, *, key: str, value: str | None = None) -> list[Ta
         select(Grant).where(Grant.target_kind.in_(("tag", "tag_values"))).order_by(Grant.id)
     ).scalars()
     for grant in grants:
+        if not grant_mentions(grant, key, value):
+            continue
         if grant.target_kind == "tag":
-            text = grant.tag_expression or ""
-            if _mentions(parse_tag_expression(text), key, value):
-                uses.append(TagUse("grant", _grant_name(grant), text))
-        elif grant.tag_key == key and (value is None or value in (grant.tag_values or ())):
+            uses.append(TagUse("grant", _grant_name(grant), grant.tag_expression or ""))
+        else:
             shown = "|".join(grant.tag_values) if grant.tag_values is not None else "*"
             uses.append(TagUse("grant", _grant_name(grant), f"{key}={shown}"))
     for mask in session.execute(select(MaskRule).order_by(MaskRule.name)).scalars():
@@ -204,6 +204,16 @@ def _guardrail_uses(session: Session, key: str, value: str | None) -> list[TagUs
         ):
             uses.append(TagUse("guardrail", row.name, f"{row.kind} {expression}"))
     return uses
+
+
+def grant_mentions(grant: Grant, key: str, value: str | None = None) -> bool:
+    """Whether a grant's tag expression (or its delegated tag values) names ``key`` (and
+    ``value``, when given); a grant on a named resource names no tag."""
+    if grant.target_kind == "tag":
+        return _mentions(parse_tag_expression(grant.tag_expression or ""), key, value)
+    if grant.target_kind == "tag_values":
+        return grant.tag_key == key and (value is None or value in (grant.tag_values or ()))
+    return False
 
 
 def _mentions(expression: TagExpression, key: str, value: str | None) -> bool:

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from lakemesh import audit, clock
+from lakemesh import audit
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import AuditEvent, AuditVerification
-from lakemesh.audit.search import MAX_RESULTS
-from lakemesh.errors import InvalidInputError
-from lakemesh.model.durations import DURATION, parse_duration
+from lakemesh.audit.search import MAX_RESULTS, parse_time
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 TIME_HELP = "An ISO timestamp (2026-01-31T00:00:00Z) or a duration back from now (90d)"
-
-
-def parse_time(text: str | None, field: str) -> datetime | None:
-    """``90d`` means now minus 90 days; otherwise an ISO timestamp (UTC when it names no zone)."""
-    if text is None or not text.strip():
-        return None
-    if DURATION.match(text.strip()):
-        return clock.now() - parse_duration(text)
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError as e:
-        raise InvalidInputError(
-            f"Invalid {field}: {text!r} (expected an ISO timestamp like 2026-01-31T00:00:00Z "
-            "or a duration like 90d)",
-            details={field: text},
-        ) from e
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.get(

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import WorkgroupCreate, WorkgroupPublic, WorkgroupUpdate
-from lakemesh.query import workgroups
+from lakemesh.api.schemas import (
+    WorkgroupCreate,
+    WorkgroupPublic,
+    WorkgroupUpdate,
+    WorkgroupUsagePublic,
+)
+from lakemesh.query import usage, workgroups
 
 router = APIRouter(prefix="/workgroups", tags=["queries"])
+
+DAYS_HELP = "How many UTC days back, today included"
 
 
 @router.get("", summary="Every workgroup", response_model=list[WorkgroupPublic])
@@ -44,6 +51,20 @@ def create_workgroup(
 @router.get("/{name}", summary="One workgroup", response_model=WorkgroupPublic)
 def show_workgroup(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return workgroups.describe_workgroup(workgroups.get_workgroup_row(session, name))
+
+
+@router.get(
+    "/{name}/usage",
+    summary="Bytes the workgroup scanned this month (against its monthly limit) and per day",
+    response_model=WorkgroupUsagePublic,
+)
+def workgroup_usage(
+    name: str,
+    session: SessionDep,
+    actor: CurrentActor,
+    days: Annotated[int, Query(ge=1, le=usage.MAX_DAYS, description=DAYS_HELP)] = 30,
+) -> dict[str, Any]:
+    return usage.workgroup_usage(session, workgroup=name, days=days).to_dict()
 
 
 @router.patch(

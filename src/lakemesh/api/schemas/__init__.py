@@ -99,7 +99,12 @@ from lakemesh.api.schemas.tags import (
     TagUpdate,
 )
 from lakemesh.api.schemas.tokens import TokenCreate, TokenIssued, TokenPublic
-from lakemesh.api.schemas.workgroups import WorkgroupCreate, WorkgroupPublic, WorkgroupUpdate
+from lakemesh.api.schemas.workgroups import (
+    WorkgroupCreate,
+    WorkgroupPublic,
+    WorkgroupUpdate,
+    WorkgroupUsagePublic,
+)
 
 __all__ = [
     "MAX_STORED_INTEGER",
@@ -189,4 +194,5 @@ __all__ = [
     "WorkgroupCreate",
     "WorkgroupPublic",
     "WorkgroupUpdate",
+    "WorkgroupUsagePublic",
 ]

@@ -42,3 +42,15 @@ class WorkgroupPublic(ResponseModel):
     created_by: str | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class DailyBytes(ResponseModel):
+    day: str
+    bytes_scanned: int
+
+
+class WorkgroupUsagePublic(ResponseModel):
+    workgroup: str
+    bytes_this_month: int
+    max_bytes_per_month: int | None
+    daily: list[DailyBytes]
