@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/meshfile.py
 	$(BIN)/python benchmarks/recovery.py
+	$(BIN)/python benchmarks/portal.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
