@@ -35,7 +35,7 @@ class Browser:
 
     def get(self, path: str, **params: str) -> httpx.Response:
         """GET a page; the CSRF token of its forms is kept for the next :meth:`post`."""
-        response = self.client.get(path, params=params)
+        response = self.client.get(path, params=params) if params else self.client.get(path)
         if found := CSRF_INPUT.search(response.text):
             self.csrf_token = unescape(found.group(1))
         return response

@@ -13,10 +13,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lakemesh.errors import InvalidInputError, LakemeshError
+from lakemesh.errors import InvalidInputError, LakemeshError, NotFoundError
+from lakemesh.portal import error_page, is_portal_path
 
 logger = logging.getLogger("lakemesh.api")
 
@@ -113,9 +114,11 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     route = f"{request.method} {request.url.path}"
+    if exc.status_code == 404 and is_portal_path(request.url.path):
+        return error_page(request, NotFoundError(f"No such page: {request.url.path}"))
     headers: dict[str, str] | None = None
     if exc.status_code == 404:
         message = f"No such route: {route}"

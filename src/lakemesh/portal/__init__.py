@@ -9,5 +9,6 @@ renders the result with every value escaped. :func:`install_portal` adds it to t
 from __future__ import annotations
 
 from lakemesh.portal.app import install_portal
+from lakemesh.portal.pages import error_page, is_portal_path
 
-__all__ = ["install_portal"]
+__all__ = ["error_page", "install_portal", "is_portal_path"]

@@ -112,6 +112,19 @@ def error_page(request: Request, error: LakemeshError) -> Response:
     )
 
 
+NOT_PORTAL = ("/api/", "/iceberg/", "/static/")
+"""Path prefixes that are not the portal's: their errors keep the JSON error shape."""
+
+
+def is_portal_path(path: str) -> bool:
+    """Whether an error on ``path`` is answered as a page (not in the API's JSON shape).
+
+    >>> is_portal_path("/products/x/y"), is_portal_path("/api/v1/nothing")
+    (True, False)
+    """
+    return not path.startswith(NOT_PORTAL)
+
+
 class PortalRoute(APIRoute):
     """A page route: errors become pages (or a redirect to sign in), never JSON."""
 
