@@ -93,7 +93,15 @@ def demo(
             built_before = found is not None
             result = found or build_demo(home, orders=orders, seed=seed, progress=report)
         shown_pg = (host, pg_port) if pg_sock is not None and pg_port is not None else None
-        _print(globals_.output, result, command=command, built_before=built_before, pg=shown_pg)
+        portal = None if sock is None else f"http://{host}:{sock.getsockname()[1]}/"
+        _print(
+            globals_.output,
+            result,
+            command=command,
+            built_before=built_before,
+            pg=shown_pg,
+            portal=portal,
+        )
         if sock is not None:
             serve_home(
                 home,
@@ -117,6 +125,15 @@ def psql_lines(result: DemoResult, *, host: str, port: int) -> list[str]:
     ]
 
 
+def portal_lines(result: DemoResult, *, url: str) -> list[str]:
+    """Where the portal is, and the token each persona signs in with (the form at /login)."""
+    width = max(len(p.profile) for p in result.personas)
+    return [
+        f"The portal: {url} (sign in at {url}login with a persona's token)",
+        *(f"  {p.profile:<{width}}  {result.tokens[p.profile]}" for p in result.personas),
+    ]
+
+
 def _print(
     shown: Output,
     result: DemoResult,
@@ -124,6 +141,7 @@ def _print(
     command: str,
     built_before: bool,
     pg: tuple[str, int] | None = None,
+    portal: str | None = None,
 ) -> None:
     home = result.home
 
@@ -159,5 +177,11 @@ def _print(
             output.line("Governed SQL from psql (or any PostgreSQL client), as each persona:")
             for line in psql_lines(result, host=pg[0], port=pg[1]):
                 output.line(f"  {line}")
+        if portal is not None:
+            for line in portal_lines(result, url=portal):
+                output.line(line)
 
-    shown.show(result.to_dict(), human)
+    described = result.to_dict()
+    if portal is not None:
+        described["portal"] = portal
+    shown.show(described, human)
