@@ -26,9 +26,19 @@ class NavItem:
     shown: Callable[[Actor], bool] = everyone
 
 
+def administrators(viewer: Actor) -> bool:
+    """Mesh admins and domain admins."""
+    return bool(viewer.admin_of)
+
+
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "/"),
     NavItem("Search", "/search"),
+    NavItem("Query", "/query"),
+    NavItem("My access", "/access"),
+    NavItem("Inbox", "/inbox", shown=administrators),
+    NavItem("Governance", "/governance", shown=administrators),
+    NavItem("Audit", "/audit", shown=administrators),
 ]
 
 

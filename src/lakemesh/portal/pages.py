@@ -85,13 +85,30 @@ def open_page(request: Request, form: Annotated[FormData, Depends(posted_form)])
     hub: Hub = request.app.state.hub
     opener = hub.read if request.method in READ_METHODS else hub.transaction
     with opener() as session:
-        resumed = resume_session(session, request.cookies.get(SESSION_COOKIE))
-        if request.method not in READ_METHODS:
-            check_csrf(resumed.csrf_token, form.get(CSRF_FIELD), principal=resumed.actor.ref)
-        yield Page(request, hub, session, resumed.actor, resumed.csrf_token, form)
+        yield _resumed_page(request, hub, session, form)
+
+
+def _resumed_page(request: Request, hub: Hub, session: Session, form: FormData) -> Page:
+    resumed = resume_session(session, request.cookies.get(SESSION_COOKIE))
+    if request.method not in READ_METHODS:
+        check_csrf(resumed.csrf_token, form.get(CSRF_FIELD), principal=resumed.actor.ref)
+    return Page(request, hub, session, resumed.actor, resumed.csrf_token, form)
 
 
 PageDep = Annotated[Page, Depends(open_page, scope="function")]
+
+
+def open_standalone_page(request: Request, form: Annotated[FormData, Depends(posted_form)]) -> Page:
+    """For handlers whose services run transactions of their own (queries and query jobs, as
+    the API's ``StandaloneActor``): the viewer is resumed and a POST's CSRF token checked in a
+    short read transaction, closed before the handler runs, since a write transaction held
+    meanwhile would block theirs. Such a handler does not use ``page.session``."""
+    hub: Hub = request.app.state.hub
+    with hub.read() as session:
+        return _resumed_page(request, hub, session, form)
+
+
+StandalonePageDep = Annotated[Page, Depends(open_standalone_page)]
 
 
 def sign_in_redirect(request: Request) -> Response:

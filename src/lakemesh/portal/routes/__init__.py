@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lakemesh.portal.routes import auth, home, oidc, products, search, tables
+from lakemesh.portal.routes import (
+    access,
+    auth,
+    editor,
+    home,
+    inbox,
+    oidc,
+    products,
+    search,
+    steward,
+    tables,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -13,4 +24,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     search.router,
     products.router,
     tables.router,
+    access.router,
+    inbox.router,
+    editor.router,
+    steward.router,
 )
