@@ -7,6 +7,8 @@ Expected rows come from the writers' own readers (pyiceberg's scan, deltalake's 
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from lakemesh.query.workgroups import create_workgroup
 from tests.cli.conftest import Cli
 from tests.conftest import HubEnv, make_hub_env, s3_environment
 from tests.factories.query import grant_on
+from tests.query.spark_support import missing_reason
 from tests.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 ORDERS = "governance.shop.orders"
@@ -304,18 +307,73 @@ def test_metadata_pointing_outside_the_table_is_refused(lake: Lake, tmp_path: Pa
         lake.rows("SELECT count(*) FROM governance.copy.orders")
 
 
-def test_a_spark_workgroup_refuses_open_tables_by_name(lake: Lake) -> None:
+def spark_workgroup(lake: Lake) -> str:
+    """A workgroup on Spark (skipped without Java, failed under CI); a long time limit, since the
+    first query starts Spark."""
+    reason = missing_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Spark tests cannot run under CI: {reason}")
+        pytest.skip(reason)
+    with lake.env.hub.transaction() as session:
+        create_workgroup(
+            session, actor=lake.env.admin, name="big", engine="spark", timeout_seconds=900
+        )
+    return "big"
+
+
+def spark_rows(lake: Lake, sql: str, principal: str | None = None) -> list[dict[str, Any]]:
+    actor = lake.env.admin
+    if principal is not None:
+        with lake.env.hub.read() as session:
+            actor = load_actor(session, principals.get_principal(session, principal))
+    result = service.run(lake.env.hub, actor=actor, sql=sql, workgroup="big").result
+    return result.table.to_pylist()
+
+
+@pytest.mark.slow
+def test_spark_reads_iceberg_and_delta_tables_as_duckdb_does(lake: Lake) -> None:
+    spark_workgroup(lake)
     lake.crawl()
     with lake.env.hub.transaction() as session:
-        create_workgroup(session, actor=lake.env.admin, name="big", engine="spark")
-    with pytest.raises(InvalidInputError) as info:
-        service.run(
-            lake.env.hub, actor=lake.env.admin, sql=f"SELECT * FROM {ORDERS}", workgroup="big"
+        filters.create_filter(
+            session, actor=lake.env.admin, name="eu_orders", table=ORDERS, rows="region = 'EU'"
         )
-    assert info.value.message == (
-        f"Tables in iceberg format cannot be queried on the spark engine yet: {ORDERS} "
-        "(run the query in a workgroup on the duckdb engine)"
-    )
+        grant_on(session, lake.env.admin, grantee=READER, table=ORDERS, data_filter="eu_orders")
+        grant_on(session, lake.env.admin, grantee=READER, table=EVENTS, columns=["id", "day"])
+    first = lake.orders.metadata.snapshots[0].snapshot_id
+    for sql, principal in (
+        (f"SELECT * FROM {ORDERS}", None),
+        (f"SELECT * FROM {EVENTS}", None),
+        (f"SELECT id, region FROM {ORDERS} AT (VERSION => {first})", None),
+        (f"SELECT id, day FROM {EVENTS} VERSION AS OF 0", None),
+        (f"SELECT * FROM {ORDERS} WHERE amount > 15", READER),
+        (f"SELECT * FROM {EVENTS} WHERE day = '2024-01-02'", READER),
+    ):
+        assert by_id(spark_rows(lake, sql, principal)) == by_id(lake.rows(sql, principal)), sql
+
+
+@pytest.mark.slow
+def test_spark_refuses_what_its_parquet_reader_would_read_wrongly(lake: Lake) -> None:
+    spark_workgroup(lake)
+    with lake.orders.update_schema() as update:
+        update.rename_column("amount", "total")
+    log = lake.warehouse / "shop" / "events" / "_delta_log"
+    protocol = {"minReaderVersion": 3, "minWriterVersion": 7}
+    features = {"readerFeatures": ["deletionVectors"], "writerFeatures": ["deletionVectors"]}
+    (log / f"{2:020d}.json").write_text(json.dumps({"protocol": {**protocol, **features}}) + "\n")
+    lake.crawl()
+    for table, reason in (
+        (ORDERS, "its column total was renamed"),
+        (EVENTS, "it uses deletionVectors"),
+    ):
+        runtime = "Iceberg" if table == ORDERS else "Delta"
+        with pytest.raises(InvalidInputError) as info:
+            spark_rows(lake, f"SELECT * FROM {table}")
+        assert info.value.message == (
+            f"Table {table} cannot be queried on the spark engine: {reason}, which Spark reads "
+            f"only with the {runtime} runtime (run the query in a workgroup on the duckdb engine)"
+        )
 
 
 def test_table_show_lists_the_versions(lake: Lake) -> None:

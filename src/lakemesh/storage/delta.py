@@ -11,11 +11,12 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import fsspec
 import pyarrow.parquet as pq
 
-from lakemesh.errors import StorageError
+from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.storage.table_metadata import OpenTable, Snapshot
 from lakemesh.storage.types import quote_field
 
@@ -149,3 +150,91 @@ def _checkpoint_metadata(filesystem: fsspec.AbstractFileSystem, path: str) -> di
         if row:
             return dict(row)
     return None
+
+
+UNSUPPORTED_READER_FEATURES = frozenset({"deletionVectors", "columnMapping"})
+"""Reader features a reader of plain Parquet files would get wrong (rows deleted in a vector,
+columns whose Parquet names are not the table's)."""
+
+
+def live_files(
+    filesystem: fsspec.AbstractFileSystem,
+    *,
+    root: str,
+    files: Mapping[str, int],
+    version: int | None = None,
+) -> list[str]:
+    """The data files of the Delta table in folder ``root`` as of ``version`` (the latest when
+    None): the log replayed, ``add`` minus ``remove``, from the newest checkpoint the commits
+    before it need. Paths are ``root``-relative paths joined to ``root``.
+
+    Raises:
+        StorageError: the version is not in the log, or a file lies outside the table's folder.
+        InvalidInputError: the table uses a reader feature plain Parquet reads would get wrong.
+    """
+    log = f"{root.rstrip('/')}/_delta_log"
+    commits: dict[int, str] = {}
+    checkpoints: dict[int, str] = {}
+    for path in files:
+        name = path[len(log) + 1 :] if path.startswith(log + "/") else ""
+        if match := _COMMIT.match(name):
+            commits[int(match.group(1))] = path
+        elif match := _CHECKPOINT.match(name):
+            checkpoints.setdefault(int(match.group(1)), path)
+    target = max([*commits, *checkpoints], default=-1) if version is None else version
+    start = 0
+    if any(v not in commits for v in range(target + 1)):
+        start = max((v for v in checkpoints if v <= target), default=-1) + 1
+    if target < 0 or any(v not in commits for v in range(start, target + 1)):
+        raise StorageError(
+            f"Delta version {target} cannot be read from {log}", details={"folder": log}
+        )
+    live: dict[str, None] = {}
+    actions = _checkpoint_actions(filesystem, checkpoints[start - 1]) if start else []
+    for v in range(start, target + 1):
+        actions.extend(_actions(filesystem, commits[v]))
+    for action in actions:
+        _check_readable(action, log)
+        if add := action.get("add"):
+            live[_member(root, add["path"], log)] = None
+        elif remove := action.get("remove"):
+            live.pop(_member(root, remove["path"], log), None)
+    return list(live)
+
+
+def _check_readable(action: dict[str, Any], log: str) -> None:
+    features = set((action.get("protocol") or {}).get("readerFeatures") or ())
+    mode = ((action.get("metaData") or {}).get("configuration") or {}).get(
+        "delta.columnMapping.mode", "none"
+    )
+    if mode != "none":
+        features.add("columnMapping")
+    if (action.get("add") or {}).get("deletionVector"):
+        features.add("deletionVectors")
+    unsupported = sorted(features & UNSUPPORTED_READER_FEATURES)
+    if unsupported:
+        raise InvalidInputError(
+            f"Delta table {log.removesuffix('/_delta_log')} uses {', '.join(unsupported)}, "
+            "which only a Delta reader applies",
+            details={"folder": log, "features": unsupported},
+        )
+
+
+def _member(root: str, relative: str, log: str) -> str:
+    """A data file's path in the table's folder (the log's paths are URL-encoded and relative)."""
+    path = unquote(relative)
+    if "://" in path or path.startswith("/") or ".." in path.split("/"):
+        raise StorageError(
+            f"Delta log {log} names a data file outside its table: {relative}",
+            details={"folder": log, "path": relative},
+        )
+    return f"{root.rstrip('/')}/{path}"
+
+
+def _checkpoint_actions(filesystem: fsspec.AbstractFileSystem, path: str) -> list[dict[str, Any]]:
+    with filesystem.open(path, "rb") as handle:
+        table = pq.read_table(handle)
+    actions: list[dict[str, Any]] = []
+    for row in table.to_pylist():
+        actions.extend({key: value} for key, value in row.items() if value)
+    return actions

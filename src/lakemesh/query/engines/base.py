@@ -126,8 +126,12 @@ ENGINE_STORAGE: dict[str, frozenset[str]] = {
 }
 
 
-# name -> the open table formats the engine reads (Spark would need the Iceberg and Delta runtimes).
-ENGINE_OPEN_FORMATS: dict[str, frozenset[str]] = {"duckdb": frozenset({"iceberg", "delta"})}
+# name -> the open table formats the engine reads (Spark reads a snapshot's Parquet files, without
+# the Iceberg and Delta runtimes: lakemesh.query.engines.spark_tables).
+ENGINE_OPEN_FORMATS: dict[str, frozenset[str]] = {
+    "duckdb": frozenset({"iceberg", "delta"}),
+    "spark": frozenset({"iceberg", "delta"}),
+}
 
 
 def check_storage(name: str, tables: Iterable[TableAccess]) -> None:

@@ -41,7 +41,9 @@ from lakemesh.query.engines.limits import (
 )
 from lakemesh.query.engines.spark_session import local_session, remote_session
 from lakemesh.query.engines.spark_sql import spark_schema, verify_statement, view_name
+from lakemesh.query.engines.spark_tables import open_table_files
 from lakemesh.query.table import TableAccess
+from lakemesh.storage.open_tables import OPEN_FORMATS
 
 _READER_OPTIONS: dict[str, dict[str, str]] = {
     "parquet": {},
@@ -82,7 +84,7 @@ class SparkEngine(QueryEngine):
 
     def scan(self, table: TableAccess) -> exp.Expr:
         """The view :meth:`execute` registers over the table's files."""
-        if table.format not in _READER_OPTIONS:
+        if table.format not in _READER_OPTIONS and table.format not in OPEN_FORMATS:
             raise InvalidInputError(
                 f"Unsupported table format for querying: {table.format} ({table.name})",
                 details={"table": table.name, "format": table.format},
@@ -136,11 +138,26 @@ class SparkEngine(QueryEngine):
 
 
 def _read(session: Any, table: TableAccess) -> Any:
-    """A DataFrame over exactly the table's files, hive partition columns from the paths."""
+    """A DataFrame over exactly the table's files, hive partition columns from the paths; for
+    an Iceberg or Delta table, over the Parquet files of the state it reads
+    (:mod:`~lakemesh.query.engines.spark_tables`)."""
+    schema = spark_schema(table)
+    if table.format in OPEN_FORMATS:
+        if schema is None:
+            raise InvalidInputError(
+                f"Table {table.name} has a column type Spark cannot read",
+                details={"table": table.name},
+            )
+        files = open_table_files(table)
+        if not files:
+            return session.createDataFrame([], schema)
+        reader = session.read.format("parquet").schema(schema)
+        if table.format == "delta" and table.partition_columns:
+            reader = reader.option("basePath", table.location)
+        return reader.load(files)
     reader = session.read.format(table.format).options(**_READER_OPTIONS[table.format])
     if table.partition_columns:
         reader = reader.option("basePath", table.location)
-    schema = spark_schema(table)
     if schema is not None:
         reader = reader.schema(schema)
     elif table.format != "parquet":
