@@ -55,7 +55,7 @@ from lakemesh.errors import (
 from lakemesh.governance.grants import grant_to_creator
 from lakemesh.iceberg.catalog import namespace_database, table_row
 from lakemesh.iceberg.credentials import storage_credentials, vend, vend_refusal
-from lakemesh.iceberg.metadata import current_metadata
+from lakemesh.iceberg.metadata import CACHE, current_metadata
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
@@ -201,6 +201,7 @@ def commit_table(
     if [(c.name, c.type) for c in columns] != [(c.name, c.type) for c in current_columns(row)]:
         alter_table(session, actor=actor, name=name, columns=columns)
     _point(row, new_uri, document)
+    CACHE.forget(row.location)
     _audit_commit(session, actor=actor, row=row, uri=new_uri, document=document, kinds=kinds)
     return {"metadata-location": new_uri, "metadata": document}
 
@@ -355,6 +356,7 @@ def drop_table(session: Session, *, actor: Actor, domain: str, namespace: str, t
     """Remove an Iceberg table from the catalog (its files stay where they are)."""
     row = table_row(session, actor=actor, domain=domain, namespace=namespace, table=table)
     drop_catalog_table(session, actor=actor, name=ResourceName(domain, row.database.name, row.name))
+    CACHE.forget(row.location)
 
 
 def _default_location(
