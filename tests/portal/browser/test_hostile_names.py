@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -91,10 +92,16 @@ def test_a_hostile_principal_name_is_refused_before_any_page_could_show_it(
 
 
 PAGES: dict[str, tuple[str, ...]] = {
-    # persona -> the pages that show the hostile text
-    "analyst": ("/",),
-    "producer": ("/",),
-    "steward": ("/",),
+    # persona -> the pages that show the hostile text (the search echoes it in its box)
+    "analyst": (
+        "/",
+        f"/search?q={quote(HOSTILE)}",
+        "/search?q=hostile",
+        "/products/hostile_product",
+        "/tables/sales.crm.hostile",
+    ),
+    "producer": ("/", "/products/hostile_product", "/tables/sales.crm.hostile"),
+    "steward": ("/", "/products/hostile_product", "/tables/sales.crm.hostile"),
 }
 
 
@@ -103,7 +110,10 @@ def _visit(tab: Tab, paths: tuple[str, ...]) -> None:
         tab.open(path)
         tab.page.wait_for_load_state("networkidle")
         tab.check(path)
-        assert HOSTILE in tab.page.locator("main").inner_text()  # shown, as text
+        shown = tab.page.locator("main").inner_text()
+        if path.startswith("/search?q=%3C"):
+            shown = tab.page.locator("#search-q").input_value()
+        assert HOSTILE in shown, path  # shown, as text
         # and no element was made of it
         assert tab.page.locator("img[src=x]").count() == 0
         assert tab.page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
