@@ -371,3 +371,32 @@ def test_a_running_query_follows_itself_and_can_be_cancelled(served: Served) -> 
     gone = max_.get(f"{job}/result.csv")
     assert gone.status_code == 409
     assert error_type(gone) == "query_cancelled"
+
+
+def test_shares_received_are_accepted_or_declined_from_the_inbox(served: Served) -> None:
+    with served.api(SAM) as api:
+        for table in ("sales.crm.orders", "sales.crm.customers"):
+            shared = api.post(
+                "/grants",
+                json={
+                    "grantee": "domain:finance",
+                    "permissions": ["SELECT"],
+                    "on": table,
+                    "exclude_columns": ["email", "phone"] if table.endswith("customers") else [],
+                },
+            )
+            assert shared.status_code == 201, shared.text
+    fiona = served.browser(FIONA)
+    inbox = ok_page(fiona.get("/inbox"))
+    received = element(inbox, "incoming-shares")
+    ids = [int(n) for n in re.findall(r'id="accept-share-(\d+)"', received)]
+    assert len(ids) == 2
+    assert "sales.crm.orders" in received
+    assert follow(fiona, fiona.post(f"/inbox/shares/{ids[0]}/accept"))
+    ok_page(fiona.get("/inbox"))
+    assert follow(fiona, fiona.post(f"/inbox/shares/{ids[1]}/decline"))
+    with served.api(FIONA) as api:
+        answers = {s["id"]: s["status"] for s in api.get("/shares").json()}
+    assert (answers[ids[0]], answers[ids[1]]) == ("accepted", "declined")
+    sent = element(ok_page(served.browser(SAM).get("/inbox")), "outgoing-shares")
+    assert f'id="outgoing-shares-{ids[0]}" data-status="accepted"' in sent

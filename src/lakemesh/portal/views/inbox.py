@@ -84,6 +84,8 @@ def inbox(session: Session, *, viewer: Actor) -> Inbox:
         for row in requests
         if row.status != SubscriptionStatus.PENDING
     ][:RECENT_DECISIONS]
+    # One listing split both ways, as list_shares(direction=...) splits it for the viewer.
+    seen = shares.list_shares(session, actor=viewer)
     per_product = {row.name: _no_subscriptions() for row in mine}
     for row in requests:
         per_product.setdefault(row.product.name, _no_subscriptions())[row.status] += 1
@@ -93,8 +95,8 @@ def inbox(session: Session, *, viewer: Actor) -> Inbox:
         pending=pending,
         decided=decided,
         products=mine,
-        incoming_shares=shares.list_shares(session, actor=viewer, direction="incoming"),
-        outgoing_shares=shares.list_shares(session, actor=viewer, direction="outgoing"),
+        incoming_shares=[view for view in seen if viewer.administers(view.to_domain)],
+        outgoing_shares=[view for view in seen if viewer.administers(view.from_domain)],
         links=[
             link
             for link in links.list_links(session, actor=viewer)
