@@ -14,4 +14,10 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.requestSubmit());
   }
+  // An element marked data-refresh-ms (a query job still running) reloads its page after that
+  // many milliseconds; without script its page offers a link that does the same.
+  const refreshing = document.querySelector("[data-refresh-ms]");
+  if (refreshing) {
+    window.setTimeout(() => window.location.reload(), Number(refreshing.dataset.refreshMs));
+  }
 });
