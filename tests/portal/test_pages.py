@@ -53,17 +53,31 @@ def test_the_sample_is_a_governed_query_recorded_for_the_viewer(
     demo_server: DemoServer, analyst: Browser
 ) -> None:
     page = analyst.get("/products/sales_customers").text
-    sample = page.split('id="sample-1"', 1)[1].split("</table>", 1)[0]
+    slot = page.split('id="sample-1-slot"', 1)[1].split("</div>", 1)[0]
+    url = "/products/sales_customers/sample?table=sales.crm.customers"
+    assert f'data-fragment="{url}&amp;fragment=true"' in slot
+    assert f'href="{url}"' in slot  # without script, the same sample as a page
+    fragment = analyst.client.get(f"{url}&fragment=true")
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    sample = fragment.text.split('id="sample-1"', 1)[1].split("</table>", 1)[0]
     header = re.findall(r'<th scope="col">([^<]+)</th>', sample)
     assert header == [c for c, o in _outcomes(page, CUSTOMERS).items() if o != "hidden"]
     assert 1 <= sample.count("<tr>") - 1 <= 20
-    [query_id] = re.findall(r"Query (q_[\w-]+|[\w-]+), run through", page)[:1]
+    [query_id] = re.findall(r"Query ([\w-]+), run through", fragment.text)
     with demo_server.api("marketing-analyst") as api:
         history = api.get("/queries/history", params={"limit": 20}).json()
     recorded = next(q for q in history if q["query_id"] == query_id)
     assert recorded["principal"] == "user:mia@marketing"
     assert recorded["tables"] == [CUSTOMERS]
     assert "email" not in recorded["columns"].get(CUSTOMERS, [])
+    assert 'id="sample-1"' in analyst.get(url).text  # the page form
+
+
+def test_a_sample_of_a_table_outside_the_product_is_not_found(analyst: Browser) -> None:
+    response = analyst.get("/products/sales_customers/sample", table="finance.hr.salaries")
+    assert response.status_code == 404
+    assert "Data product sales_customers has no table finance.hr.salaries" in response.text
 
 
 def test_the_eu_manager_reads_orders_through_its_row_filter(demo_server: DemoServer) -> None:

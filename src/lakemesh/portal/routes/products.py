@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from lakemesh.portal.pages import PageDep, PortalRoute
-from lakemesh.portal.views.products import product_page, request_access
+from lakemesh.portal.views.products import product_page, product_sample, request_access
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
@@ -19,6 +19,17 @@ def show_product(name: str, page: PageDep, requested: int | None = None) -> Resp
     shown = product_page(page.session, page.hub, viewer=page.viewer, name=name)
     return page.render(
         "product.html", title=shown.product["title"], page=shown, requested=requested
+    )
+
+
+@router.get("/products/{name}/sample")
+def show_sample(name: str, table: str, page: PageDep, fragment: bool = False) -> Response:
+    """A table's governed sample: a page, or (``fragment``) the piece the product page loads."""
+    shown = product_sample(page.session, page.hub, viewer=page.viewer, name=name, table=table)
+    return page.render(
+        "sample_fragment.html" if fragment else "sample.html",
+        title=f"Sample of {table}",
+        shown=shown,
     )
 
 

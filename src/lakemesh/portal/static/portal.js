@@ -21,3 +21,20 @@ document.addEventListener("DOMContentLoaded", () => {
     window.setTimeout(() => window.location.reload(), Number(refreshing.dataset.refreshMs));
   }
 });
+
+// Elements marked data-fragment load a piece of page from this origin in their place (the
+// sample rows of a product's tables, which need the query engine): the page shows at once,
+// and without script the link inside them opens the same content as a page.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const slot of document.querySelectorAll("[data-fragment]")) {
+    fetch(slot.dataset.fragment, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((html) => {
+        const parsed = new DOMParser().parseFromString(html, "text/html");
+        slot.replaceChildren(...parsed.body.childNodes);
+      })
+      .catch(() => {
+        // keep the link: it opens the sample as a page
+      });
+  }
+});

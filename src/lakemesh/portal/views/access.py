@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lakemesh.authz import policy_index
+from lakemesh.catalog.tables import describe_table, table_name
 from lakemesh.errors import LakemeshError
-from lakemesh.governance.tag_assignments import describe_tagged_table
 from lakemesh.hub import Hub
 from lakemesh.model.access import ColumnAccess
 from lakemesh.model.actors import Actor
@@ -109,8 +110,10 @@ def column_outcome(column: str, decision: Decision) -> tuple[str, str | None, st
 
 
 def table_view(session: Session, *, viewer: Actor, row: Table) -> TableView:
-    """``row`` as ``viewer`` gets it: its own explanation of SELECT on it, column by column."""
-    described = describe_tagged_table(session, row)
+    """``row`` as ``viewer`` gets it: its own explanation of SELECT on it, column by column,
+    with the effective tags decisions read (the policy index's)."""
+    described = describe_table(row)
+    facts = policy_index(session).table_facts(table_name(row))
     decision = explain_access(
         session,
         actor=viewer,
@@ -127,7 +130,7 @@ def table_view(session: Session, *, viewer: Actor, row: Table) -> TableView:
                 type=column["type"],
                 description=column["description"] or "",
                 partition=column["partition"],
-                tags=dict(column["tags"]["effective"]),
+                tags=dict(facts.tags_of(column["name"])),
                 outcome=outcome,
                 mask=mask,
                 shown_rows=shown_rows,
@@ -136,7 +139,7 @@ def table_view(session: Session, *, viewer: Actor, row: Table) -> TableView:
     return TableView(
         name=described["name"],
         description=row.description,
-        tags=dict(described["tags"]["effective"]),
+        tags=dict(facts.table_tags),
         described=described,
         columns=columns,
         allowed=decision.allowed,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lakemesh.errors import NotFoundError
 from lakemesh.hub import Hub
 from lakemesh.model.actors import Actor
 from lakemesh.portal.views.access import Sample, TableView, sample_rows, table_view
@@ -86,9 +87,13 @@ def _requestable(viewer: Actor, product: dict[str, Any]) -> str | None:
 
 
 def product_page(
-    session: Session, hub: Hub, *, viewer: Actor, name: str, samples: bool = True
+    session: Session, hub: Hub, *, viewer: Actor, name: str, samples: bool = False
 ) -> ProductPage:
-    """The product ``name`` as ``viewer`` sees it (a draft it may not see: NotFoundError)."""
+    """The product ``name`` as ``viewer`` sees it (a draft it may not see: NotFoundError).
+
+    With ``samples``, each table's sample rows are read too; the page loads them apart
+    (:func:`product_sample`), so it shows without waiting for the query engine.
+    """
     row = products.show_product(session, actor=viewer, name=name)
     product = products.view_product(session, row, detail=True)
     tables = [table_view(session, viewer=viewer, row=item.table) for item in row.tables]
@@ -111,6 +116,35 @@ def product_page(
         request_for=[viewer.ref, *sorted(viewer.groups)],
         column_names=_column_names(tables),
         requestable=_requestable(viewer, product),
+    )
+
+
+@dataclass(frozen=True)
+class ProductSample:
+    """The sample of one table of a product, and that table's position in it (1-based)."""
+
+    product: str
+    position: int
+    table: TableView
+    sample: Sample
+
+
+def product_sample(
+    session: Session, hub: Hub, *, viewer: Actor, name: str, table: str
+) -> ProductSample:
+    """Sample rows of the product's ``table`` read as ``viewer`` through the query gateway.
+
+    Raises:
+        NotFoundError: no such product (or a draft ``viewer`` may not see), or no such table
+            in it.
+    """
+    row = products.show_product(session, actor=viewer, name=name)
+    for position, item in enumerate(row.tables, start=1):
+        view = table_view(session, viewer=viewer, row=item.table)
+        if view.name == table:
+            return ProductSample(name, position, view, sample_rows(hub, viewer=viewer, table=view))
+    raise NotFoundError(
+        f"Data product {name} has no table {table}", details={"product": name, "table": table}
     )
 
 

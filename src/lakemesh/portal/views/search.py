@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from lakemesh import clock
+from lakemesh.authz import policy_index
 from lakemesh.catalog.tables import table_name, visible_tables
 from lakemesh.contracts.health import matches
 from lakemesh.errors import InvalidInputError
-from lakemesh.governance.tag_assignments import describe_tagged_table
 from lakemesh.model.actors import Actor
 from lakemesh.sharing import products
 
@@ -160,19 +160,17 @@ def table_hits(session: Session, *, viewer: Actor, text: str) -> list[Hit]:
     """Tables ``viewer`` may DESCRIBE whose name, description, columns or tags hold every word
     of ``text``; a table is owned by its domain."""
     words = text.lower().split()
+    index = policy_index(session)
     hits = []
     for row in visible_tables(session, actor=viewer):
         name = str(table_name(row))
-        plain = " ".join([name, row.description, *(c.name for c in row.columns)]).lower()
-        if words and not _words_match(words, plain):
-            # Tags may still hold the missing words: read them only for such tables.
-            described = describe_tagged_table(session, row)
-            tags = described["tags"]["effective"]
-            tagged = " ".join(f"{k}={v}" for k, v in tags.items()).lower()
-            if not _words_match(words, f"{plain} {tagged}"):
-                continue
-        else:
-            described = describe_tagged_table(session, row)
+        tags = index.table_facts(table_name(row)).table_tags
+        haystack = " ".join(
+            [name, row.description, *(c.name for c in row.columns)]
+            + [f"{key}={value}" for key, value in tags.items()]
+        ).lower()
+        if not _words_match(words, haystack):
+            continue
         hits.append(
             Hit(
                 kind=TABLE,
@@ -182,7 +180,7 @@ def table_hits(session: Session, *, viewer: Actor, text: str) -> list[Hit]:
                 description=row.description,
                 owner=f"domain:{row.database.domain.name}",
                 domain=row.database.domain.name,
-                tags=dict(described["tags"]["effective"]),
+                tags=dict(tags),
                 updated_at=row.updated_at,
             )
         )
