@@ -52,3 +52,27 @@ def test_a_domain_admin_exports_only_its_own_domains(
         denied = error_of(client.get("/mesh/export", params={"domain": second.domain}), 403)
     assert [folder["domain"]["name"] for folder in own["domains"]] == [first.domain]
     assert denied["message"] == f"{first.principal} is not an admin of domain {second.domain}"
+
+
+def test_a_token_secret_is_sent_with_the_files_and_never_returned(
+    admin: httpx.Client, api_server: ApiServer, make_domain: Callable[[str], DomainAdmin]
+) -> None:
+    domain = make_domain("meshsecret")
+    files = ok(admin.get("/mesh/export", params={"domain": domain.domain}))
+    service = f"service:etl@{domain.domain}"
+    token = {"secret_env": "ETL_TOKEN", "description": "nightly"}
+    files["domains"][0]["domain"]["principals"].append({"name": service, "tokens": [token]})
+    missing = error_of(admin.post("/mesh/apply", json={"files": files}), 400)
+    assert missing["message"].startswith("Apply refused, nothing applied: Secret ETL_TOKEN of a ")
+    secret = "lm_etl-over-http-0123456789abcdefghij"
+    applied = admin.post("/mesh/apply", json={"files": files, "secrets": {"ETL_TOKEN": secret}})
+    assert secret not in applied.text
+    assert ok(applied)["committed"] == [[domain.domain]]
+    with api_server.client(secret) as etl:
+        assert ok(etl.get("/whoami"))["name"] == service
+    exported = admin.get("/mesh/export", params={"domain": domain.domain})
+    assert secret not in exported.text
+    (principal,) = [
+        p for p in ok(exported)["domains"][0]["domain"]["principals"] if p["name"] == service
+    ]
+    assert principal["tokens"] == [{**token, "expires_at": None}]

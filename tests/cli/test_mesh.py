@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.cli.conftest import Cli
@@ -91,3 +92,40 @@ def test_bad_files_are_named(admin_cli: Cli, tmp_path: Path) -> None:
     assert error["message"].startswith(f"Invalid mesh file {folder / 'domain.yaml'}: producer: ")
     missing = admin_cli.error("plan", str(tmp_path / "nothing"), code=3)
     assert missing["message"] == f"Folder does not exist: {tmp_path / 'nothing'}"
+
+
+def test_a_token_secret_comes_from_the_secrets_file_or_the_environment(
+    admin_cli: Cli, tmp_path: Path
+) -> None:
+    _mesh(admin_cli)
+    admin_cli.run("principal", "create", "service:etl@sales")
+    admin_cli.run("export", str(tmp_path / "mesh"))
+    domain_file = tmp_path / "mesh" / "sales" / "domain.yaml"
+    domain_file.write_text(
+        domain_file.read_text().replace(
+            "- name: service:etl@sales\n",
+            "- name: service:etl@sales\n  tokens:\n  - secret_env: SALES_ETL_TOKEN\n",
+        )
+    )
+    secret = "lm_sales-etl-from-the-vault-0123456789"
+    error = admin_cli.error("apply", str(tmp_path / "mesh"), code=6)
+    assert error["message"].startswith(
+        "Apply refused, nothing applied: Secret SALES_ETL_TOKEN of a token of service:etl@sales "
+        "is not given: set the environment variable SALES_ETL_TOKEN or a line SALES_ETL_TOKEN=..."
+    )
+    secrets_file = tmp_path / "secrets.env"
+    secrets_file.write_text(f"SALES_ETL_TOKEN={secret}\n")
+    plan = admin_cli.json("plan", str(tmp_path / "mesh"), "--secrets", str(secrets_file))
+    assert [(c["action"], c["kind"]) for c in plan["changes"]] == [("create", "token")]
+    assert secret not in json.dumps(plan)
+    admin_cli.run("apply", str(tmp_path / "mesh"), "--secrets", str(secrets_file))
+    assert admin_cli.json("--token", secret, "whoami")["name"] == "service:etl@sales"
+
+    # Exported by name, never by value; the environment rotates it.
+    admin_cli.run("export", str(tmp_path / "again"))
+    assert (tmp_path / "again" / "sales" / "domain.yaml").read_text() == domain_file.read_text()
+    assert secret not in "".join(p.read_text() for p in (tmp_path / "again").rglob("*.yaml"))
+    rotated = "lm_sales-etl-rotated-9876543210-abcdef"
+    admin_cli.run("apply", str(tmp_path / "mesh"), env={"SALES_ETL_TOKEN": rotated})
+    assert admin_cli.json("--token", rotated, "whoami")["name"] == "service:etl@sales"
+    admin_cli.run("--token", secret, "whoami", code=4)

@@ -54,3 +54,13 @@ def demo_export(
     with hub.read() as session:
         meshfile.write_files(meshfile.export_mesh(session, actor=steward), folder)
     return folder, export_text(hub, steward)
+
+
+@pytest.fixture
+def copy(demo_export: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[HubEnv]:
+    """A copy of the demo mesh, rebuilt from its export in a fresh hub."""
+    env = fresh_hub(tmp_path / "copy")
+    meshfile.apply_mesh(env.hub, actor=env.admin, files=meshfile.read_files(demo_export[0]))
+    yield env
+    assert_policy_index_current(env.hub)
+    env.hub.close()

@@ -4,7 +4,6 @@ admin applies its own folder as itself; prune removes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,8 @@ from lakemesh.identity.principals import get_principal
 from lakemesh.meshfile.model import GrantSpec, MeshFiles, PrincipalSpec
 from lakemesh.model.actors import Actor
 from lakemesh.store.schema import AuditEvent
-from tests.conftest import HubEnv, assert_policy_index_current
-from tests.meshfile.conftest import export_text, fresh_hub
-
-
-@pytest.fixture
-def copy(demo_export: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[HubEnv]:
-    """A copy of the demo mesh, rebuilt from its export in a fresh hub."""
-    env = fresh_hub(tmp_path / "copy")
-    meshfile.apply_mesh(env.hub, actor=env.admin, files=meshfile.read_files(demo_export[0]))
-    yield env
-    assert_policy_index_current(env.hub)
-    env.hub.close()
+from tests.conftest import HubEnv
+from tests.meshfile.conftest import export_text
 
 
 def _actor(env: HubEnv, ref: str) -> Actor:

@@ -12,6 +12,7 @@ from lakemesh import meshfile
 from lakemesh.hub import Hub
 from lakemesh.meshfile.model import (
     DomainFolder,
+    GrantRefSpec,
     GrantSpec,
     LinkSpec,
     MeshFile,
@@ -259,3 +260,43 @@ def test_removals_need_prune_and_are_listed_as_kept_without(
     assert {(e["principal"], e["table"], e["access"]) for e in lost} == {
         ("user:frank@finance", "finance.ledger.invoices", "lost")
     }
+
+
+def test_plan_reports_every_refusal_and_tries_the_rest(
+    demo_mesh: tuple[Hub, Actor], demo_export: tuple[Path, dict[str, str]]
+) -> None:
+    hub, steward = demo_mesh
+    files = meshfile.read_files(demo_export[0])
+    sales, marketing = _folder(files, "sales"), _folder(files, "marketing")
+    # Two changes a guardrail refuses (PII shared with another domain), one missing reference,
+    # a grant derived from a refused one (not tried: it needs it), and a valid change.
+    sales.access.grants.append(
+        GrantSpec(to="domain:analytics", on="sales.crm.customers", permissions=["SELECT"])
+    )
+    marketing.access.grants.append(
+        GrantSpec(to="domain:analytics", on="marketing.campaigns.leads", permissions=["SELECT"])
+    )
+    marketing.access.grants.append(
+        GrantSpec(to="user:ghost@marketing", on="marketing.campaigns", permissions=["DESCRIBE"])
+    )
+    sales.access.grants.append(
+        GrantSpec(
+            to="user:ana@analytics",
+            on="sales.crm.customers",
+            permissions=["SELECT"],
+            derived_from=GrantRefSpec(to="domain:analytics", on="sales.crm.customers"),
+        )
+    )
+    sales.domain.principals.append(PrincipalSpec(name="user:newbie@sales"))
+    plan = meshfile.plan_mesh(hub, actor=steward, files=files)
+    found = [(p.kind, p.folder, p.error.error_type) for p in plan.problems]
+    assert found == [
+        ("grant", "marketing", "not_found"),  # found before any change is tried
+        ("grant", "marketing", "guardrail_violation"),
+        ("grant", "sales", "guardrail_violation"),
+    ]
+    assert plan.to_dict()["summary"]["problems"] == 3
+    assert plan.effects.effects == []  # no effect is shown for a plan apply would refuse
+    # The refused grants' messages name what the guardrail forbids.
+    refused = [p.error.message for p in plan.problems if p.error.error_type != "not_found"]
+    assert all("pii" in message for message in refused), refused

@@ -15,15 +15,24 @@ from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
 
 PRUNE_HELP = "Also remove what the files' domains hold in the hub and the files lack."
+SECRETS_HELP = (
+    "A file of NAME=value lines: the secrets the files name (tokens' secret_env). "
+    "A name it lacks is read from the environment."
+)
+SecretsOption = Annotated[Path | None, typer.Option("--secrets", help=SECRETS_HELP)]
 ACTIONS = {"create": "+", "change": "~", "remove": "-"}
 
 
-def _files(directory: Path) -> dict[str, Any]:
+def _files(directory: Path, secrets_file: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The files as the JSON the hub takes, and the values of the secrets they name."""
     from lakemesh.meshfile.files import read_files  # imported here for CLI startup time
+    from lakemesh.meshfile.secrets import referenced_secrets, resolve_secrets
 
+    files = read_files(directory)
+    secrets = resolve_secrets(referenced_secrets(files), secrets_file=secrets_file)
     # Defaults left out: the 5,000-table mesh of benchmarks/meshfile.py is 3.2 MiB, under the
     # hub's default 4 MiB request limit (7 MiB with them).
-    return read_files(directory).model_dump(mode="json", exclude_defaults=True)
+    return files.model_dump(mode="json", exclude_defaults=True), secrets
 
 
 def export(
@@ -37,8 +46,8 @@ def export(
     """Write the mesh as YAML files: a folder per domain and governance/ (mesh.yaml).
 
     Mesh admins export everything, domain admins their own domains. Two exports of the same mesh
-    are byte-identical. No secret is written (token secrets never; storage keys stay in the hub's
-    environment).
+    are byte-identical. No secret is written: a token made from a named secret is written with its
+    name (secret_env), other tokens not at all; storage keys stay in the hub's configuration.
     """
     from lakemesh.meshfile.files import write_files
     from lakemesh.meshfile.model import MeshFiles
@@ -114,6 +123,7 @@ def plan(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="An export folder, or one domain's folder.")],
     prune: Annotated[bool, typer.Option("--prune", help=PRUNE_HELP)] = False,
+    secrets: SecretsOption = None,
 ) -> None:
     """Show what applying the files would create, change and remove, resource by resource, with
     the effect on access (principals gaining or losing columns or rows).
@@ -121,9 +131,9 @@ def plan(
     Every change is tried as you (permissions and guardrails) and rolled back. Exits 1 when the
     plan has problems (apply would refuse). --json for CI.
     """
-    files = _files(directory)
+    files, values = _files(directory, secrets)
     with connect(ctx) as client:
-        result = client.mesh_plan(files, prune=prune)
+        result = client.mesh_plan(files, prune=prune, secrets=values)
     out(ctx).show(result, lambda: _print_plan(result))
     if result["problems"]:
         raise typer.Exit(output.EXIT_UNEXPECTED)
@@ -136,6 +146,7 @@ def apply(
     atomic: Annotated[
         bool, typer.Option("--atomic", help="Everything in one transaction (default: per domain).")
     ] = False,
+    secrets: SecretsOption = None,
 ) -> None:
     """Make the hub what the files say, as you: your permissions and the guardrails decide each
     change, and the audit trail records each under one apply id.
@@ -143,9 +154,9 @@ def apply(
     One transaction per domain folder (--atomic: one in all). When anything is refused nothing is
     applied. Applying the same files again changes nothing. Other domains are left untouched.
     """
-    files = _files(directory)
+    files, values = _files(directory, secrets)
     with connect(ctx) as client:
-        result = client.mesh_apply(files, prune=prune, atomic=atomic)
+        result = client.mesh_apply(files, prune=prune, atomic=atomic, secrets=values)
 
     def human() -> None:
         _print_plan(result)

@@ -150,6 +150,13 @@ def dr_check(
             help="Put the rebuilt hub's store in this empty database (default: SQLite).",
         ),
     ] = None,
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets",
+            help="NAME=value lines: the secrets the export names (else the environment's).",
+        ),
+    ] = None,
 ) -> None:
     """Disaster-recovery drill: rebuild the mesh into a fresh hub and compare every decision.
 
@@ -168,6 +175,7 @@ def dr_check(
         against=against,
         rebuild_home=rebuild_home.absolute() if rebuild_home else None,
         rebuild_database_url=rebuild_database_url,
+        secrets_file=secrets.absolute() if secrets else None,
         progress=lambda message: None if globals_.json else output.note(message),
     )
     result = report.to_dict()

@@ -38,7 +38,8 @@ class GrantRequest:
     - ``on``: a named resource (``sales``, ``sales.crm``, ``sales.crm.orders``, or a column
       ``sales.crm.orders.amount``), optionally with ``columns`` or ``exclude_columns``, or with a
       data ``filter`` name (``on`` is then the filter's table);
-    - ``on_tags``: a tag expression over tables (``tag_resource_type="database"`` for databases);
+    - ``on_tags``: a tag expression over tables (``tag_resource_type="database"`` for databases),
+      optionally kept inside one domain or database (``tag_scope``: a domain admin's tag grant);
     - ``location``: a registered storage URI (DATA_LOCATION_ACCESS);
     - ``tag_values``: ``key`` or ``key=v1|v2``, to delegate ASSOCIATE (and DESCRIBE) on values.
     """
@@ -50,6 +51,7 @@ class GrantRequest:
     filter: str | None = None
     on_tags: str | None = None
     tag_resource_type: str = "table"
+    tag_scope: str | None = None
     location: str | None = None
     tag_values: str | None = None
     with_grant_option: bool = False
@@ -155,6 +157,20 @@ def _named_target(session: Session, request: GrantRequest, row: Grant) -> None:
     _check_permissions(request.permissions, APPLICABLE["table"] | {Permission.ALL}, f"table {name}")
 
 
+def _tag_scope(session: Session, scope: str) -> str:
+    """The domain or database a tag grant is kept inside, checked to exist."""
+    name = parse_resource(scope)
+    if name.level not in ("domain", "database"):
+        raise InvalidInputError(
+            f"A tag grant is scoped to a domain or a database, not to {name.level} {name}",
+            details={"tag_scope": str(name)},
+        )
+    get_domain_row(session, name.domain)
+    if name.level == "database":
+        get_database_row(session, name.domain, name.database or "")
+    return str(name)
+
+
 def build_row(session: Session, request: GrantRequest) -> Grant:
     """An unsaved grant row for ``request``, every name checked against the catalog."""
     targets = [
@@ -169,6 +185,8 @@ def build_row(session: Session, request: GrantRequest) -> Grant:
         )
     if not request.permissions:
         raise InvalidInputError("No permission given")
+    if request.tag_scope is not None and request.on_tags is None:
+        raise InvalidInputError("A tag scope applies to tag expression grants (--on-tags) only")
     row = Grant(
         permissions=sorted(p.value for p in request.permissions),
         with_grant_option=request.with_grant_option,
@@ -186,6 +204,8 @@ def build_row(session: Session, request: GrantRequest) -> Grant:
         row.target_kind = "tag"
         row.tag_expression = str(check_tag_expression(session, request.on_tags))
         row.tag_resource_type = request.tag_resource_type
+        if request.tag_scope is not None:
+            row.tag_scope = _tag_scope(session, request.tag_scope)
     elif request.location is not None:
         _check_permissions(request.permissions, LOCATION_PERMISSIONS, "a location")
         uri = normalize_uri(request.location)

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,23 +39,65 @@ class IssuedToken:
     expires_at: datetime | None
 
 
+MIN_NAMED_SECRET_LENGTH = 32
+"""The shortest secret a named token may be made from (a random token is 46 characters)."""
+
+
 def issue_token(
-    session: Session, principal: Principal, *, expires_in: timedelta | None, description: str = ""
+    session: Session,
+    principal: Principal,
+    *,
+    expires_in: timedelta | None,
+    description: str = "",
+    secret: str | None = None,
+    secret_name: str | None = None,
 ) -> IssuedToken:
-    """Create a token for ``principal`` without authorization or audit (callers do both)."""
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    """Create a token for ``principal`` without authorization or audit (callers do both): a new
+    random one, or the given ``secret`` (a named secret of the mesh files)."""
+    secret = secret if secret is not None else TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     row = ApiToken(
         principal_id=principal.id,
         token_hash=hash_token(secret),
-        prefix=secret[:10],
+        prefix=secret[:10] if secret_name is None else TOKEN_PREFIX + "named",
         description=description,
         created_at=now,
         expires_at=now + expires_in if expires_in else None,
+        secret_name=secret_name,
     )
     session.add(row)
     session.flush()
     return IssuedToken(row.id, secret, principal.ref, row.expires_at)
+
+
+def revoke_named_token(session: Session, *, actor: Actor, principal: str, secret_name: str) -> None:
+    """Revoke the live tokens of ``principal`` made from the secret ``secret_name``."""
+    row = get_principal(session, principal)
+    for token in named_tokens(session, principal_id=row.id, secret_name=secret_name):
+        revoke_token(session, actor=actor, token_id=token.id)
+
+
+def _token_holder(session: Session, *, actor: Actor, principal: str) -> Principal:
+    row = get_principal(session, principal)
+    if row.kind == "group":
+        raise InvalidInputError(f"Groups cannot hold tokens: {row.ref}")
+    if row.id != actor.id:
+        actor.require_domain_admin(row.domain.name, action=Action.TOKEN_CREATE, resource=row.ref)
+    return row
+
+
+def _record_created(session: Session, actor: Actor, issued: IssuedToken, **details: Any) -> None:
+    audit.record(
+        session,
+        actor=actor.ref,
+        action=Action.TOKEN_CREATE,
+        resource=issued.principal,
+        details={
+            "token_id": issued.id,
+            "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
+            **details,
+        },
+    )
 
 
 def create_token(
@@ -69,24 +112,106 @@ def create_token(
 
     A ``max-token-lifetime`` guardrail refuses tokens without expiry or living longer.
     """
-    row = get_principal(session, principal)
-    if row.kind == "group":
-        raise InvalidInputError(f"Groups cannot hold tokens: {row.ref}")
-    if row.id != actor.id:
-        actor.require_domain_admin(row.domain.name, action=Action.TOKEN_CREATE, resource=row.ref)
+    row = _token_holder(session, actor=actor, principal=principal)
     check_token_lifetime(session, actor=actor, principal=row.ref, expires_in=expires_in)
     issued = issue_token(session, row, expires_in=expires_in, description=description)
-    audit.record(
-        session,
-        actor=actor.ref,
-        action=Action.TOKEN_CREATE,
-        resource=row.ref,
-        details={
-            "token_id": issued.id,
-            "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
-        },
-    )
+    _record_created(session, actor, issued)
     return issued
+
+
+def register_named_token(
+    session: Session,
+    *,
+    actor: Actor,
+    principal: str,
+    secret_name: str,
+    secret: str | None,
+    expires_at: datetime | None = None,
+    description: str = "",
+) -> IssuedToken:
+    """Make the secret named ``secret_name`` (given by the caller, from its environment or a
+    secrets file) a token of ``principal``, replacing a live token of that name: what the mesh
+    files' ``tokens: [{secret_env: NAME}]`` say. Only its hash and its name are kept. Without
+    ``secret``, the live token of that name keeps its secret and takes the description and expiry.
+
+    Checked as :func:`create_token` (the domain's admins; the ``max-token-lifetime`` guardrail).
+
+    Raises:
+        InvalidInputError: a secret shorter than 32 characters, or one another token already is.
+        NotFoundError: no ``secret`` and no live token of that name.
+    """
+    row = _token_holder(session, actor=actor, principal=principal)
+    if secret is None:
+        live = named_tokens(session, principal_id=row.id, secret_name=secret_name)
+        if not live:
+            raise NotFoundError(
+                f"Token does not exist: {secret_name} of {row.ref}",
+                details={"secret": secret_name, "principal": row.ref},
+            )
+        wanted_hash = live[-1].token_hash
+    elif len(secret) < MIN_NAMED_SECRET_LENGTH:
+        raise InvalidInputError(
+            f"Secret {secret_name} is too short for a token of {row.ref}: "
+            f"at least {MIN_NAMED_SECRET_LENGTH} characters",
+            details={"secret": secret_name, "principal": row.ref},
+        )
+    else:
+        wanted_hash = hash_token(secret)
+    now = clock.now()
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInputError(
+            f"Token {secret_name} of {row.ref} expired already: {expires_at.isoformat()}",
+            details={"secret": secret_name, "principal": row.ref},
+        )
+    expires_in = expires_at - now if expires_at is not None else None
+    check_token_lifetime(session, actor=actor, principal=row.ref, expires_in=expires_in)
+    for old in named_tokens(session, principal_id=row.id, secret_name=secret_name):
+        if old.token_hash == wanted_hash:  # the same secret: its description or expiry changes
+            old.description, old.expires_at = description, expires_at
+            same = IssuedToken(old.id, "", row.ref, expires_at)
+            _record_created(session, actor, same, secret_name=secret_name, updated=True)
+            return same
+        old.revoked_at = now
+        audit.record(
+            session,
+            actor=actor.ref,
+            action=Action.TOKEN_REVOKE,
+            resource=row.ref,
+            details={"token_id": old.id, "secret_name": secret_name},
+        )
+    assert secret is not None  # without one, the live token of that name was found above
+    taken = session.execute(select(ApiToken.id).where(ApiToken.token_hash == wanted_hash)).scalar()
+    if taken is not None:
+        raise InvalidInputError(
+            f"Secret {secret_name} is or was another token: give each token a secret of its own",
+            details={"secret": secret_name, "principal": row.ref},
+        )
+    issued = issue_token(
+        session,
+        row,
+        expires_in=expires_in,
+        description=description,
+        secret=secret,
+        secret_name=secret_name,
+    )
+    if expires_at is not None:
+        # Exactly as the files say (not now + the lifetime): the next export is the same.
+        session.get_one(ApiToken, issued.id).expires_at = expires_at
+        issued = IssuedToken(issued.id, "", issued.principal, expires_at)
+    _record_created(session, actor, issued, secret_name=secret_name)
+    return IssuedToken(issued.id, "", issued.principal, issued.expires_at)
+
+
+def named_tokens(
+    session: Session, *, principal_id: int | None = None, secret_name: str | None = None
+) -> Sequence[ApiToken]:
+    """Live (not revoked) tokens made from named secrets, of one principal or name if given."""
+    query = select(ApiToken).where(ApiToken.secret_name.is_not(None), ApiToken.revoked_at.is_(None))
+    if principal_id is not None:
+        query = query.where(ApiToken.principal_id == principal_id)
+    if secret_name is not None:
+        query = query.where(ApiToken.secret_name == secret_name)
+    return session.execute(query.order_by(ApiToken.id)).scalars().all()
 
 
 def authenticate(session: Session, token: str | None) -> Actor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,12 +79,14 @@ def apply_mesh(
     files: MeshFiles,
     prune: bool = False,
     atomic: bool = False,
+    secrets: Mapping[str, str] | None = None,
 ) -> ApplyResult:
     """Make the hub what ``files`` say; return what was done.
 
     ``files`` may hold some domains only: the others are left untouched, and references to
     objects outside the files are resolved against the hub. Resources of the files' domains that
-    the files lack are removed only with ``prune``.
+    the files lack are removed only with ``prune``. ``secrets`` are the values of the secrets the
+    files name (tokens' ``secret_env``), resolved by the caller; a missing one is a problem.
 
     Raises:
         AccessDeniedError: a folder the caller does not administer, or a change the caller may
@@ -92,11 +95,11 @@ def apply_mesh(
             case nothing is applied, and the error's ``details["problems"]`` lists every problem.
     """
     apply_id = uuid.uuid4().hex
-    plan = _plan_only(hub, actor=actor, files=files, prune=prune)
+    plan = _plan_only(hub, actor=actor, files=files, prune=prune, secrets=secrets)
     if not atomic and len(plan.groups) > 1 and not plan.problems:
         # Several transactions: try them all first, so a refusal in a later one applies nothing.
         # (One transaction refuses as a whole on its own.)
-        plan = plan_mesh(hub, actor=actor, files=files, prune=prune)
+        plan = plan_mesh(hub, actor=actor, files=files, prune=prune, secrets=secrets)
     if plan.problems:
         raise refusal(plan.problems)
     result = ApplyResult(apply_id, plan)
@@ -112,7 +115,9 @@ def apply_mesh(
         try:
             with hub.transaction() as session:
                 session.info[AUDIT_CONTEXT] = {"apply_id": apply_id}
-                context = handlers.Context(actor=actor, grant_ids=lazy_grant_keys(session))
+                context = handlers.Context(
+                    actor=actor, grant_ids=lazy_grant_keys(session), secrets=secrets or {}
+                )
                 run(session, context, group_changes)
                 _record(
                     session,
@@ -130,11 +135,13 @@ def apply_mesh(
     return result
 
 
-def _plan_only(hub: Hub, *, actor: Actor, files: MeshFiles, prune: bool) -> Plan:
+def _plan_only(
+    hub: Hub, *, actor: Actor, files: MeshFiles, prune: bool, secrets: Mapping[str, str] | None
+) -> Plan:
     """The plan without the dry run: one transaction rolls back on its own when refused."""
     with hub.read() as session:
         check_authority(session, actor=actor, files=files)
-        found, kept, problems, _ = diff(session, files, prune=prune)
+        found, kept, problems, _ = diff(session, files, prune=prune, secrets=secrets)
     return Plan(
         changes=ordered(found), kept=kept, problems=problems, groups=transaction_groups(found)
     )

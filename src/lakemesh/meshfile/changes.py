@@ -2,15 +2,17 @@
 permission, guardrail and audit event is the service's own.
 
 One function per kind and action: ``create``, ``change`` (from the hub's body to the file's) and
-``remove``. Settings, share answers, data products and subscriptions are never removed (their
-history stays in the hub; deprecate a product, revoke a subscription by changing its status).
+``remove``. Settings, share answers, data products and subscriptions are never deleted (their
+history stays in the hub): ``remove`` retires them instead, a setting back to its default, a share
+declined, a product deprecated, a subscription revoked (or rejected while pending).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -22,18 +24,35 @@ from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.governance import filters, grants, guardrails, masks, tag_assignments, tags
 from lakemesh.governance.grant_targets import GrantRequest
-from lakemesh.identity import attributes, principals
+from lakemesh.identity import attributes, principals, tokens
 from lakemesh.meshfile.resources import Resource
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.query import workgroups
-from lakemesh.settings import change_setting
+from lakemesh.settings import DEFAULTS, change_setting
 from lakemesh.sharing import links, products, shares, subscriptions
 from lakemesh.store.schema import DataProduct, Subscription
 
-NOT_REMOVABLE = frozenset({"setting", "share", "product", "subscription"})
-"""Kinds ``--prune`` leaves alone: their history stays in the hub."""
+RETIRED_BY_PRUNE = "removed from the mesh files"
+"""The deprecation message of a product, and the reason of a subscription, that prune retired."""
+
+
+def prune_action(resource: Resource) -> str | None:
+    """What ``--prune`` does to ``resource`` of the hub that the files lack: ``remove``, nothing
+    (None: it is retired already, a setting at its default, a declined share, a deprecated
+    product, a rejected or revoked subscription), or ``keep`` (a draft product: never published,
+    nothing deletes it)."""
+    body = resource.body
+    if resource.kind == "setting":
+        return None if body["value"] == DEFAULTS[resource.key] else "remove"
+    if resource.kind == "share":
+        return None if body["status"] == "declined" else "remove"
+    if resource.kind == "product":
+        return {"deprecated": None, "draft": "keep"}.get(body["status"], "remove")
+    if resource.kind == "subscription":
+        return None if body["status"] in ("rejected", "revoked") else "remove"
+    return "remove"
 
 
 @dataclass
@@ -42,6 +61,8 @@ class Context:
 
     actor: Actor
     grant_ids: Callable[[], dict[str, int]]
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """The values of the secrets the files name, by name (never stored, never returned)."""
     created_grants: dict[str, int] = field(default_factory=dict)
     refused: Resource | None = None
     """The resource whose change the services refused (set before the error goes up)."""
@@ -75,6 +96,7 @@ def _request(target: dict[str, Any], permissions: list[str], option: bool) -> Gr
         filter=target.get("filter"),
         on_tags=target.get("on_tags"),
         tag_resource_type=target.get("tag_resource_type", "table"),
+        tag_scope=target.get("tag_scope"),
         location=target.get("location"),
         tag_values=target.get("tag_values"),
         with_grant_option=option,
@@ -129,6 +151,8 @@ def create(session: Session, context: Context, resource: Resource) -> None:
     elif kind == "member":
         group, member = key.split("|")
         principals.add_member(session, actor=actor, group=group, member=member)
+    elif kind == "token":
+        _register_token(session, context, resource)
     elif kind == "location":
         locations.register_location(session, actor=actor, uri=key, domain=resource.folder)
     elif kind == "database":
@@ -200,6 +224,20 @@ def create(session: Session, context: Context, resource: Resource) -> None:
         links.create_link(session, actor=actor, name=key, target=body["target"])
     else:  # pragma: no cover - KINDS lists every kind
         raise InvalidInputError(f"Unknown resource kind: {kind}")
+
+
+def _register_token(session: Session, context: Context, resource: Resource) -> None:
+    principal, name = resource.key.rsplit("|", 1)
+    expires_at = resource.body["expires_at"]
+    tokens.register_named_token(
+        session,
+        actor=context.actor,
+        principal=principal,
+        secret_name=name,
+        secret=context.secrets.get(name),
+        expires_at=datetime.fromisoformat(expires_at) if expires_at is not None else None,
+        description=resource.body["description"],
+    )
 
 
 def _columns(columns: list[dict[str, Any]]) -> list[ColumnSpec]:
@@ -381,7 +419,7 @@ def change(session: Session, context: Context, before: Resource, after: Resource
             properties=new["properties"] if "properties" in differing else None,
             columns=_columns(new["columns"]) if "columns" in differing else None,
         )
-    elif kind == "tag_assignment":
+    elif kind in ("tag_assignment", "token"):
         create(session, context, after)
     elif kind == "filter":
         table, name = key.split("|")
@@ -463,6 +501,9 @@ def remove(session: Session, context: Context, resource: Resource) -> None:
     elif kind == "member":
         group, member = key.split("|")
         principals.remove_member(session, actor=actor, group=group, member=member)
+    elif kind == "token":
+        principal, name = key.rsplit("|", 1)
+        tokens.revoke_named_token(session, actor=actor, principal=principal, secret_name=name)
     elif kind == "location":
         locations.deregister_location(session, actor=actor, uri=key)
     elif kind == "database":
@@ -480,7 +521,21 @@ def remove(session: Session, context: Context, resource: Resource) -> None:
         grants.revoke_grant(session, actor=actor, grant_id=context.grant_id(key))
     elif kind == "link":
         links.drop_link(session, actor=actor, name=key)
-    else:
+    elif kind == "setting":
+        change_setting(session, actor=actor, key=key, value=DEFAULTS[key])
+    elif kind == "share":
+        shares.decline_share(session, actor=actor, share_id=context.grant_id(key))
+    elif kind == "product":
+        products.deprecate_product(session, actor=actor, name=key, message=RETIRED_BY_PRUNE)
+    elif kind == "subscription":
+        wanted = "revoked" if resource.body["status"] == "approved" else "rejected"
+        _move_subscription(
+            session,
+            context,
+            _subscription_row(session, key),
+            {"status": wanted, "comment": RETIRED_BY_PRUNE},
+        )
+    else:  # pragma: no cover - KINDS lists every kind
         raise InvalidInputError(
             f"{resource.label} cannot be removed by apply",
             details={"kind": kind, "key": key},

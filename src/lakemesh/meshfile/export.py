@@ -2,7 +2,8 @@
 
 Read straight from the store in a few queries (a 5,000-table mesh exports in seconds), every list
 sorted by name, so two exports of the same mesh are byte-identical. Times, ids and who made what
-are not exported (they are the audit trail's), nor crawled partitions, nor token secrets.
+are not exported (they are the audit trail's), nor crawled partitions, nor secrets: a token made
+from a named secret is written with that name (``secret_env``), others not at all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh.errors import NotFoundError
+from lakemesh.identity.tokens import is_active, named_tokens
 from lakemesh.meshfile.model import (
     AccessFile,
     AttributeSpec,
@@ -39,6 +41,7 @@ from lakemesh.meshfile.model import (
     SubscriptionSpec,
     TableSpec,
     TagSpec,
+    TokenSpec,
     WorkgroupSpec,
 )
 from lakemesh.model.actions import Action
@@ -169,6 +172,7 @@ def target_fields(row: Grant, names: CatalogIndex) -> dict[str, Any]:
         return {
             "on_tags": row.tag_expression,
             "tag_resource_type": row.tag_resource_type or "table",
+            "tag_scope": row.tag_scope,
         }
     if row.target_kind == "location" and row.location_id is not None:
         return {"location": names.locations[row.location_id][1]}
@@ -190,7 +194,9 @@ def target_fields(row: Grant, names: CatalogIndex) -> dict[str, Any]:
 
 def grant_folder(row: Grant, names: CatalogIndex) -> str:
     """The domain folder a grant is written in: its target's domain (``governance`` for tag
-    expressions and tag values, which span the mesh)."""
+    expressions and tag values, which span the mesh; a scoped tag expression's domain)."""
+    if row.target_kind == "tag" and row.tag_scope:
+        return row.tag_scope.split(".", 1)[0]
     if row.target_kind == "filter" and row.filter_id is not None:
         return names.table_domain(names.filters[row.filter_id][0])
     if row.target_kind == "location" and row.location_id is not None:
@@ -327,6 +333,16 @@ def _principals(
     members: dict[int, list[str]] = defaultdict(list)
     for group_id, member_id in session.execute(select(GroupMember.group_id, GroupMember.member_id)):
         members[group_id].append(names.principals[member_id])
+    tokens: dict[int, list[TokenSpec]] = defaultdict(list)
+    for token in named_tokens(session):
+        if is_active(token) and token.secret_name is not None:
+            tokens[token.principal_id].append(
+                TokenSpec(
+                    secret_env=token.secret_name,
+                    description=token.description or "",
+                    expires_at=token.expires_at,
+                )
+            )
     for row in session.execute(
         select(Principal).where(Principal.domain_id.in_(domain_ids), Principal.kind != "domain")
     ).scalars():
@@ -335,6 +351,7 @@ def _principals(
                 name=row.ref,
                 attributes=dict(sorted((row.attributes or {}).items())),
                 members=sorted(members.get(row.id, [])),
+                tokens=sorted(tokens.get(row.id, []), key=lambda t: t.secret_env),
             )
         )
 

@@ -10,11 +10,13 @@ An export is a folder per domain plus ``governance/``::
     <domain>/products.yaml    its data products and its principals' subscriptions
 
 Unknown fields are refused (a typo is an error naming the field, not a silently ignored line).
-No model holds a secret: tokens are not part of the files.
+No model holds a secret: a token of the files names its secret (``secret_env: NAME``), whose
+value comes from the environment or a secrets file when the files are planned or applied.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -110,12 +112,24 @@ class MeshFile(Spec):
 # -- <domain>/domain.yaml ---------------------------------------------------------------------
 
 
+class TokenSpec(Spec):
+    """An API token of a user or service, made from a secret the files name but never hold: the
+    value is the environment variable ``secret_env`` of the ``lakemesh plan``/``apply`` command,
+    or the line ``NAME=value`` of its ``--secrets`` file. The hub keeps only its hash."""
+
+    secret_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)
+    description: str = ""
+    expires_at: datetime | None = None
+
+
 class PrincipalSpec(Spec):
-    """A user, service or group of the domain; groups list their members (of any domain)."""
+    """A user, service or group of the domain; groups list their members (of any domain), users
+    and services may list tokens made from named secrets."""
 
     name: str
     attributes: dict[str, str] = Field(default_factory=dict)
     members: list[str] = Field(default_factory=list)
+    tokens: list[TokenSpec] = Field(default_factory=list)
 
 
 class DomainFile(Spec):
@@ -195,6 +209,8 @@ class GrantTargetSpec(Spec):
     filter: str | None = None
     on_tags: str | None = None
     tag_resource_type: Literal["table", "database"] = "table"
+    tag_scope: str | None = None
+    """With ``on_tags``: only the objects inside this domain or database."""
     location: str | None = None
     tag_values: str | None = None
 

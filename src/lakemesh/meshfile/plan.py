@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import graphlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -22,15 +22,30 @@ from sqlalchemy.orm import Session
 from lakemesh.authz import policy_index
 from lakemesh.errors import LakemeshError, NotFoundError
 from lakemesh.hub import Hub
+from lakemesh.identity.tokens import named_tokens
 from lakemesh.meshfile import changes as handlers
 from lakemesh.meshfile.effects import AccessEffects, affected_pairs, snapshot
 from lakemesh.meshfile.export import CatalogIndex, grant_spec, read_state
 from lakemesh.meshfile.model import MeshFiles
-from lakemesh.meshfile.resources import KINDS, STAGE, Ref, Resource, flatten, grant_key
+from lakemesh.meshfile.resources import (
+    KINDS,
+    STAGE,
+    Fingerprints,
+    Ref,
+    Resource,
+    flatten,
+    grant_key,
+)
+from lakemesh.meshfile.secrets import fingerprint, fingerprint_of_hash, missing_secret
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.store.schema import Domain, Grant
 
+MAX_PROBLEMS = 100
+"""A plan stops trying its changes again after this many problems."""
+REMOVAL_STAGE = {**STAGE, "share": STAGE["grant"] - 0.5}
+"""A share is declined after the grants derived from it are revoked (declining refuses while
+delegations rely on it)."""
 MESH_KINDS = frozenset(KINDS[: KINDS.index("domain")])
 """Kinds of ``governance/mesh.yaml``; the others live in domain folders."""
 
@@ -133,16 +148,49 @@ def grant_keys(session: Session) -> dict[str, int]:
     return keys
 
 
+def _hub_fingerprints(session: Session) -> Fingerprints:
+    """The fingerprints of the hub's live tokens made from named secrets."""
+    known = {
+        (token.principal.ref, token.secret_name): fingerprint_of_hash(token.token_hash)
+        for token in named_tokens(session)
+        if token.secret_name is not None
+    }
+    return lambda principal, name: known.get((principal, name))
+
+
+def _secret_problems(
+    desired: dict[Ref, Resource], current: dict[Ref, Resource]
+) -> tuple[dict[Ref, Resource], list[Problem]]:
+    """Tokens whose secret the command did not give: the hub's live token of that name keeps its
+    secret (only its description and expiry are compared); a new one is a problem."""
+    problems: list[Problem] = []
+    for ref, resource in list(desired.items()):
+        if resource.kind != "token" or resource.body["secret"] is not None:
+            continue
+        before = current.get(ref)
+        if before is not None:
+            body = {**resource.body, "secret": before.body["secret"]}
+            desired[ref] = replace(resource, body=body)
+            continue
+        principal, name = resource.key.rsplit("|", 1)
+        problems.append(
+            Problem(resource.kind, resource.key, resource.folder, missing_secret(name, principal))
+        )
+    return desired, problems
+
+
 def diff(
-    session: Session, files: MeshFiles, *, prune: bool
+    session: Session, files: MeshFiles, *, prune: bool, secrets: Mapping[str, str] | None = None
 ) -> tuple[list[Change], list[Resource], list[Problem], dict[Ref, Resource]]:
     """The changes from the hub's state to the files', the hub resources kept (not in the files,
-    no ``prune``), and the references that exist nowhere."""
-    desired = flatten(files)
+    no ``prune``), and the references that exist nowhere (or secrets not given)."""
+    given = {name: fingerprint(value) for name, value in (secrets or {}).items()}
+    desired = flatten(files, fingerprints=lambda principal, name: given.get(name))
     folders = {folder.domain.name for folder in files.domains}
     existing = set(session.execute(select(Domain.name)).scalars())
     scope = (folders | ({GOVERNANCE} if files.mesh is not None else set())) & existing
-    current = flatten(read_state(session, scope))
+    current = flatten(read_state(session, scope), fingerprints=_hub_fingerprints(session))
+    desired, secret_problems = _secret_problems(desired, current)
     found: list[Change] = []
     kept: list[Resource] = []
     for ref, resource in desired.items():
@@ -154,11 +202,12 @@ def diff(
     for ref, resource in current.items():
         if ref in desired or not _in_scope(resource, files, folders):
             continue
-        if prune and resource.kind not in handlers.NOT_REMOVABLE:
+        action = handlers.prune_action(resource)
+        if prune and action == "remove":
             found.append(Change("remove", resource))
-        elif resource.kind not in handlers.NOT_REMOVABLE:
+        elif action is not None:
             kept.append(resource)
-    problems = _missing(session, found, desired, current, existing)
+    problems = secret_problems + _missing(session, found, desired, current, existing)
     return found, kept, problems, current
 
 
@@ -253,7 +302,10 @@ def ordered(found: Iterable[Change]) -> list[Change]:
     and changes stage by stage (parent grants before the grants derived from them), by key."""
     removals = sorted(
         (c for c in found if c.action == "remove"),
-        key=lambda c: (-STAGE[c.resource.kind], c.resource.body.get("derived_from") is None),
+        key=lambda c: (
+            -REMOVAL_STAGE[c.resource.kind],
+            c.resource.body.get("derived_from") is None,
+        ),
     )
     rest = [c for c in found if c.action != "remove"]
     depth = _derivation_depth(rest)
@@ -288,8 +340,10 @@ def run(session: Session, context: handlers.Context, found: Sequence[Change]) ->
             elif change.action == "change":
                 assert change.before is not None
                 handlers.change(session, context, change.before, change.resource)
-            elif change.resource.kind == "grant" and not _grant_alive(session, context, change):
-                continue  # revoked already with the grant it was derived from
+            elif change.resource.kind in ("grant", "share") and not _grant_alive(
+                session, context, change
+            ):
+                continue  # revoked already (with its parent; a share's answer with the share)
             else:
                 handlers.remove(session, context, change.resource)
         except LakemeshError:
@@ -314,16 +368,24 @@ def refused(context: handlers.Context, group: list[str], error: LakemeshError) -
 
 
 def dry_run(
-    session: Session, *, actor: Actor, found: Sequence[Change], groups: list[list[str]]
+    session: Session,
+    *,
+    actor: Actor,
+    found: Sequence[Change],
+    groups: list[list[str]],
+    secrets: Mapping[str, str] | None = None,
 ) -> tuple[list[Problem], AccessEffects]:
     """Make every change in ``session`` (which the caller rolls back): the first refusal, or the
     effect on access.
 
     No savepoints: releasing one runs the session's commit hooks (the policy version would move
-    inside a transaction that is rolled back), so the dry run stops at the first refusal.
+    inside a transaction that is rolled back), so one dry run stops at the first refusal
+    (:func:`plan_mesh` runs another without it).
     """
     before_index = policy_index(session)  # the committed state: the transaction forks its own
-    context = handlers.Context(actor=actor, grant_ids=lazy_grant_keys(session))
+    context = handlers.Context(
+        actor=actor, grant_ids=lazy_grant_keys(session), secrets=secrets or {}
+    )
     by_folder: dict[str, list[Change]] = defaultdict(list)
     for change in found:
         by_folder[change.resource.folder].append(change)
@@ -336,6 +398,24 @@ def dry_run(
     before = snapshot(before_index, pairs)
     after = snapshot(policy_index(session), pairs)
     return [], AccessEffects.between(before, after, pairs)
+
+
+def without(found: Sequence[Change], refs: set[Ref]) -> list[Change]:
+    """``found`` less the changes of ``refs`` and those that need them (a grant on a refused
+    table, a grant derived from a refused grant, ...), transitively."""
+    dropped = set(refs)
+    remaining = list(found)
+    while True:
+        kept = [
+            change
+            for change in remaining
+            if change.resource.ref not in dropped
+            and (change.action == "remove" or not dropped.intersection(change.resource.refs))
+        ]
+        if len(kept) == len(remaining):
+            return kept
+        dropped.update(c.resource.ref for c in remaining if c not in kept)
+        remaining = kept
 
 
 def lazy_grant_keys(session: Session) -> Callable[[], dict[str, int]]:
@@ -351,8 +431,19 @@ def lazy_grant_keys(session: Session) -> Callable[[], dict[str, int]]:
     return load
 
 
-def plan_mesh(hub: Hub, *, actor: Actor, files: MeshFiles, prune: bool = False) -> Plan:
+def plan_mesh(
+    hub: Hub,
+    *,
+    actor: Actor,
+    files: MeshFiles,
+    prune: bool = False,
+    secrets: Mapping[str, str] | None = None,
+) -> Plan:
     """Compare ``files`` with the hub and try every change in a transaction that is rolled back.
+    ``secrets`` are the values of the secrets the files name (see :mod:`.secrets`).
+
+    Every refusal is reported (up to :data:`MAX_PROBLEMS`): after one, the changes are tried
+    again without it and the changes that need it.
 
     Raises:
         AccessDeniedError: a folder the actor does not administer (audited).
@@ -360,18 +451,39 @@ def plan_mesh(hub: Hub, *, actor: Actor, files: MeshFiles, prune: bool = False) 
     """
     with hub.read() as session:
         check_authority(session, actor=actor, files=files)
-        found, kept, problems, _ = diff(session, files, prune=prune)
+        found, kept, problems, _ = diff(session, files, prune=prune, secrets=secrets)
     plan = Plan(changes=ordered(found), kept=kept, problems=problems)
     plan.groups = transaction_groups(found)
-    if not found or problems:
-        return plan
+    remaining = without(found, {(p.kind, p.key) for p in problems})
+    while remaining:
+        refusals, effects = _try(hub, actor, remaining, plan.groups, secrets)
+        if not refusals:
+            if not plan.problems:
+                plan.effects = effects
+            break
+        plan.problems.extend(refusals)
+        refused_refs = {(p.kind, p.key) for p in refusals if p.kind}
+        if len(refused_refs) < len(refusals) or len(plan.problems) >= MAX_PROBLEMS:
+            break  # a refusal outside any one change, or enough to read
+        remaining = without(remaining, refused_refs)
+    return plan
+
+
+def _try(
+    hub: Hub,
+    actor: Actor,
+    found: Sequence[Change],
+    groups: list[list[str]],
+    secrets: Mapping[str, str] | None,
+) -> tuple[list[Problem], AccessEffects]:
+    """One dry run of ``found`` in a transaction that is rolled back."""
     result: list[Any] = []
     try:
         with hub.transaction() as session:
-            result.extend(dry_run(session, actor=actor, found=found, groups=plan.groups))
+            result.extend(
+                dry_run(session, actor=actor, found=found, groups=groups, secrets=secrets)
+            )
             raise DryRunDone
     except DryRunDone:
         pass
-    plan.problems.extend(result[0])
-    plan.effects = result[1]
-    return plan
+    return result[0], result[1]

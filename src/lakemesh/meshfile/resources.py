@@ -9,8 +9,9 @@ normalised), so a file that spells something differently from the export is not 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +42,7 @@ KINDS = (
     "principal",
     "admin",
     "member",
+    "token",
     "location",
     "database",
     "table",
@@ -56,6 +58,8 @@ KINDS = (
 STAGE = {kind: position for position, kind in enumerate(KINDS)}
 
 Ref = tuple[str, str]
+Fingerprints = Callable[[str, str], str | None]
+"""A token's secret fingerprint by principal and secret name (None: the secret is not given)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,8 @@ def target_body(spec: GrantTargetSpec) -> dict[str, Any]:
     if spec.on_tags is not None:
         body["on_tags"] = _tags(spec.on_tags)
         body["tag_resource_type"] = spec.tag_resource_type
+    if spec.tag_scope is not None:  # only with on_tags: the grant service refuses it otherwise
+        body["tag_scope"] = _resource(spec.tag_scope)
     if spec.location is not None:
         body["location"] = normalize_uri(spec.location)
     if spec.tag_values is not None:
@@ -157,6 +163,8 @@ def _target_refs(body: dict[str, Any]) -> list[Ref]:
         )
         if "filter" in body:
             refs.append(("filter", f"{body['on']}|{body['filter']}"))
+    if "tag_scope" in body:
+        refs.append((parse_resource(body["tag_scope"]).level, body["tag_scope"]))
     if "location" in body:
         refs.append(("location", body["location"]))
     if "tag_values" in body:
@@ -210,7 +218,20 @@ def _mesh_resources(mesh: MeshFile) -> Iterator[Resource]:
         )
 
 
-def _domain_resources(folder: DomainFolder, columns_of: dict[str, list[str]]) -> Iterator[Resource]:
+def _no_fingerprints(principal: str, name: str) -> str | None:
+    return None
+
+
+def _expiry(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
+
+
+def _domain_resources(
+    folder: DomainFolder, columns_of: dict[str, list[str]], fingerprints: Fingerprints
+) -> Iterator[Resource]:
     spec = folder.domain
     name = spec.name
     yield Resource(
@@ -244,6 +265,18 @@ def _domain_resources(folder: DomainFolder, columns_of: dict[str, list[str]]) ->
                 name,
                 {},
                 (("principal", ref), principal_ref(member_ref)),
+            )
+        for token in principal.tokens:
+            yield Resource(
+                "token",
+                f"{ref}|{token.secret_env}",
+                name,
+                {
+                    "description": token.description,
+                    "expires_at": _expiry(token.expires_at),
+                    "secret": fingerprints(ref, token.secret_env),
+                },
+                (("principal", ref),),
             )
     for uri in spec.locations:
         yield Resource("location", normalize_uri(uri), name, {}, (("domain", name),))
@@ -376,8 +409,9 @@ def _tag_resources(resource: str, tags: dict[str, str], folder: str) -> Iterator
         )
 
 
-def flatten(files: MeshFiles) -> dict[Ref, Resource]:
-    """Every resource of ``files`` by ``(kind, key)``.
+def flatten(files: MeshFiles, *, fingerprints: Fingerprints | None = None) -> dict[Ref, Resource]:
+    """Every resource of ``files`` by ``(kind, key)``; a token's ``secret`` is its fingerprint
+    from ``fingerprints`` (None without).
 
     Raises:
         InvalidInputError: a name or expression that does not parse, a resource given twice, or a
@@ -389,7 +423,12 @@ def flatten(files: MeshFiles) -> dict[Ref, Resource]:
     if files.mesh is not None:
         sources.append((f"{GOVERNANCE}/mesh.yaml", _mesh_resources(files.mesh)))
     for folder in files.domains:
-        sources.append((f"{folder.domain.name}/", _domain_resources(folder, columns_of)))
+        sources.append(
+            (
+                f"{folder.domain.name}/",
+                _domain_resources(folder, columns_of, fingerprints or _no_fingerprints),
+            )
+        )
     for where, resources in sources:
         try:
             for resource in resources:

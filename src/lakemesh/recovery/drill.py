@@ -31,6 +31,7 @@ from lakemesh.hub import Hub
 from lakemesh.identity.actors import first_admin, load_actor
 from lakemesh.identity.principals import get_principal
 from lakemesh.meshfile import MeshFiles, apply_mesh, read_files
+from lakemesh.meshfile.secrets import referenced_secrets, resolve_secrets
 from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.recovery.checks import ComparisonReport, report
 from lakemesh.recovery.decisions import HubDecisions
@@ -78,6 +79,7 @@ def dr_check(
     against: str,
     rebuild_home: Path | None = None,
     rebuild_database_url: str | None = None,
+    secrets_file: Path | None = None,
     progress: Progress = lambda _message: None,
 ) -> DrillReport:
     """Rebuild the mesh of ``source`` (an export folder or a backup file) into a fresh hub,
@@ -86,7 +88,8 @@ def dr_check(
 
     ``rebuild_home`` keeps the fresh hub there (it must not exist, or be an empty folder);
     without it a temporary home is removed afterwards. ``rebuild_database_url`` puts the fresh
-    hub's store in that (empty) database instead of SQLite.
+    hub's store in that (empty) database instead of SQLite. The secrets an export names (tokens'
+    ``secret_env``) are read from ``secrets_file`` (``NAME=value`` lines), else the environment.
 
     Raises:
         NotFoundError: ``source`` or ``against`` does not exist.
@@ -100,6 +103,11 @@ def dr_check(
         )
     method = "apply" if source.is_dir() else "restore"
     files = read_files(source) if method == "apply" else None
+    secrets = (
+        resolve_secrets(referenced_secrets(files), secrets_file=secrets_file)
+        if files is not None
+        else {}
+    )
     with ExitStack() as stack:
         original = stack.enter_context(open_hub(against))
         home = stack.enter_context(_fresh_home(rebuild_home))
@@ -113,7 +121,7 @@ def dr_check(
         )
         if files is not None:
             progress(f"applying {source} to a fresh hub")
-            hub, actor = _apply(files, home, rebuild_database_url, drill)
+            hub, actor = _apply(files, home, rebuild_database_url, drill, secrets)
         else:
             progress(f"restoring {source} into a fresh hub")
             hub, actor = _restore(source, home, rebuild_database_url, drill)
@@ -162,13 +170,17 @@ def first_mesh_admin(files: MeshFiles) -> str:
 
 
 def _apply(
-    files: MeshFiles, home: Path, database_url: str | None, drill: DrillReport
+    files: MeshFiles,
+    home: Path,
+    database_url: str | None,
+    drill: DrillReport,
+    secrets: dict[str, str],
 ) -> tuple[Hub, Actor]:
     initialised = init_home(home, admin=first_mesh_admin(files), database_url=database_url)
     hub = initialised.hub
     try:
         actor = _actor(hub, initialised.token.principal)
-        result = apply_mesh(hub, actor=actor, files=files)
+        result = apply_mesh(hub, actor=actor, files=files, secrets=secrets)
     except BaseException:
         hub.close()
         raise

@@ -20,19 +20,30 @@ class MeshMethods(ApiBase):
         result: dict[str, Any] = self._get("/mesh/export", domain=domains or None)
         return result
 
-    def mesh_plan(self, files: dict[str, Any], *, prune: bool = False) -> dict[str, Any]:
-        """What applying ``files`` would change, its problems and its effect on access."""
+    def mesh_plan(
+        self,
+        files: dict[str, Any],
+        *,
+        prune: bool = False,
+        secrets: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """What applying ``files`` would change, its problems and its effect on access.
+        ``secrets``: the values of the secrets the files name (tokens' ``secret_env``)."""
         result: dict[str, Any] = self.request(
-            "POST", "/mesh/plan", json={"files": files, "prune": prune}
+            "POST", "/mesh/plan", json={"files": files, "prune": prune, "secrets": secrets or {}}
         )
         return result
 
     def mesh_apply(
-        self, files: dict[str, Any], *, prune: bool = False, atomic: bool = False
+        self,
+        files: dict[str, Any],
+        *,
+        prune: bool = False,
+        atomic: bool = False,
+        secrets: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Make the hub what ``files`` say: the plan carried out, its ``apply_id`` and the
         transactions committed. Refused as a whole (nothing applied) when anything is."""
-        result: dict[str, Any] = self.request(
-            "POST", "/mesh/apply", json={"files": files, "prune": prune, "atomic": atomic}
-        )
+        body = {"files": files, "prune": prune, "atomic": atomic, "secrets": secrets or {}}
+        result: dict[str, Any] = self.request("POST", "/mesh/apply", json=body)
         return result

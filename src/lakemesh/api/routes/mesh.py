@@ -63,7 +63,9 @@ def export(
     response_model=MeshPlanPublic,
 )
 def plan(body: MeshPlanCreate, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
-    return meshfile.plan_mesh(hub, actor=actor, files=body.files, prune=body.prune).to_dict()
+    return meshfile.plan_mesh(
+        hub, actor=actor, files=body.files, prune=body.prune, secrets=body.secrets
+    ).to_dict()
 
 
 @router.post(
@@ -73,5 +75,10 @@ def plan(body: MeshPlanCreate, hub: HubDep, actor: StandaloneActor) -> dict[str,
 )
 def apply(body: MeshApplyCreate, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
     return meshfile.apply_mesh(
-        hub, actor=actor, files=body.files, prune=body.prune, atomic=body.atomic
+        hub,
+        actor=actor,
+        files=body.files,
+        prune=body.prune,
+        atomic=body.atomic,
+        secrets=body.secrets,
     ).to_dict()

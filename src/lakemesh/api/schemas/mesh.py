@@ -13,6 +13,11 @@ from lakemesh.meshfile.model import MeshFiles
 class MeshPlanCreate(RequestBody):
     files: MeshFiles
     prune: bool = Field(False, description="Remove what the files' domains hold and they lack")
+    secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="The values of the secrets the files name (tokens' secret_env), by name: "
+        "never stored (a token keeps its hash), never returned",
+    )
 
 
 class MeshApplyCreate(MeshPlanCreate):

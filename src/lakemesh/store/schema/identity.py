@@ -81,6 +81,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    secret_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The secret's name when the mesh files made the token (``secret_env``), else None."""
     principal: Mapped[Principal] = relationship(lazy="joined")
 
 
