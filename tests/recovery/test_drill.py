@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from lakemesh.api.server import serve_in_background
 from lakemesh.home import HubHome
+from lakemesh.hub import Hub
 from tests.cli.conftest import ENVIRONMENT, Cli
 from tests.factories.lake import Lake
 from tests.recovery.conftest import DemoBackup
@@ -232,3 +234,35 @@ def test_the_demo_mesh_rebuilds_on_postgresql(
     )
     assert report["identical"] is True
     assert report["crawled"] == {"unchanged": 10}
+
+
+def test_a_running_hub_is_compared_over_http(small_mesh: tuple[Cli, Lake], tmp_path: Path) -> None:
+    cli, _ = small_mesh
+    export = tmp_path / "export"
+    cli.run("export", str(export))
+    token = cli.json("token", "create", "user:admin@governance")["token"]
+    mia = cli.json("token", "create", "user:mia@marketing")["token"]
+    hub = Hub.open(cli.home)
+    try:
+        with serve_in_background(hub) as url:
+            # Made after the export: the one decision the rebuild lacks.
+            cli.run("grant", "SELECT", "--on", "sales.crm.orders", "--to", "user:mia@marketing")
+            result = cli.run(
+                "--json", "--token", token, "dr-check", str(export), "--against", url, code=11
+            )
+            report = json.loads(result.stdout)
+            comparison = report["comparison"]
+            assert isinstance(comparison, dict)
+            assert comparison["before"] == url
+            assert [
+                (d["principal"], d["table"], d["aspect"]) for d in comparison["differences"]
+            ] == [("user:mia@marketing", "sales.crm.orders", "reasons")]
+            missing = cli.error("dr-check", str(export), "--against", url, code=6)
+            assert missing["message"] == (
+                f"dr-check --against {url} needs a mesh admin's token of that hub "
+                "(--token or LAKEMESH_TOKEN)"
+            )
+            denied = cli.error("--token", mia, "dr-check", str(export), "--against", url, code=4)
+            assert denied["message"] == "user:mia@marketing is not a mesh admin"
+    finally:
+        hub.close()

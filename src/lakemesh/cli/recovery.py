@@ -15,6 +15,7 @@ import typer
 from lakemesh.cli import output
 from lakemesh.cli.backups import local_only
 from lakemesh.cli.context import GlobalOptions, options
+from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
     help="Decision snapshots: every principal's SELECT decision on every table (allowed, "
@@ -121,6 +122,23 @@ def _print_comparison(result: dict[str, Any], lines: list[str]) -> None:
     output.line(f"{len(result['differences'])} differences; compared {compared}")
 
 
+def _running_hub_decisions(globals_: GlobalOptions, against: str) -> Any:
+    """The decisions of the running hub at ``against`` (a URL), or None for a home or database."""
+    if not against.startswith(("http://", "https://")):
+        return None
+    from lakemesh.recovery.snapshot import DecisionSnapshot
+    from lakemesh.sdk import Client
+
+    if not globals_.token:
+        raise InvalidInputError(
+            f"dr-check --against {against} needs a mesh admin's token of that hub "
+            "(--token or LAKEMESH_TOKEN)",
+            details={"against": against},
+        )
+    with Client.connect(against, token=globals_.token) as client:
+        return DecisionSnapshot.from_dict(client.mesh_decisions())
+
+
 def dr_check(
     ctx: typer.Context,
     source: Annotated[
@@ -133,7 +151,8 @@ def dr_check(
         str,
         typer.Option(
             "--against",
-            help="The original hub: its home folder or its store's database URL.",
+            help="The original hub: its home folder, its store's database URL, or the URL of "
+            "the running hub (http://HOST:PORT, with a mesh admin's --token).",
         ),
     ],
     rebuild_home: Annotated[
@@ -170,12 +189,14 @@ def dr_check(
 
     globals_ = options(ctx)
     local_only(globals_, "dr-check")
+    original = _running_hub_decisions(globals_, against)
     report = run_drill(
         source=source.absolute(),
         against=against,
         rebuild_home=rebuild_home.absolute() if rebuild_home else None,
         rebuild_database_url=rebuild_database_url,
         secrets_file=secrets.absolute() if secrets else None,
+        original=original,
         progress=lambda message: None if globals_.json else output.note(message),
     )
     result = report.to_dict()

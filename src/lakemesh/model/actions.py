@@ -38,6 +38,8 @@ class Action(StrEnum):
     DATABASE_DROP = "database.drop"
     DATABASE_SHOW = "database.show"
 
+    DECISIONS_SNAPSHOT = "decisions.snapshot"
+
     DOCTOR = "doctor"
 
     DOMAIN_ADD_ADMIN = "domain.add_admin"

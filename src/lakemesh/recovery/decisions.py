@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from lakemesh.authz import CatalogNames, policy_index
 from lakemesh.authz.grant_reach import tables_reached
+from lakemesh.model.actions import Action
+from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_principal
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import GrantRule, Subject, TableFacts, TagTarget
@@ -162,3 +164,14 @@ class HubDecisions:
 def take_snapshot(session: Session) -> DecisionSnapshot:
     """Every principal's SELECT decision on every table of the hub, as the kernel decides now."""
     return HubDecisions(session).snapshot()
+
+
+def snapshot_for(session: Session, *, actor: Actor) -> DecisionSnapshot:
+    """:func:`take_snapshot` for a mesh admin (the snapshot a running hub serves, so a drill can
+    compare a rebuild with it over HTTP).
+
+    Raises:
+        AccessDeniedError: ``actor`` is not a mesh admin (audited).
+    """
+    actor.require_mesh_admin(action=Action.DECISIONS_SNAPSHOT, resource="mesh")
+    return take_snapshot(session)

@@ -35,6 +35,7 @@ from lakemesh.meshfile.secrets import referenced_secrets, resolve_secrets
 from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.recovery.checks import ComparisonReport, report
 from lakemesh.recovery.decisions import HubDecisions
+from lakemesh.recovery.snapshot import DecisionSnapshot
 from lakemesh.recovery.sources import open_hub
 from lakemesh.store.schema import Database, Domain, Table
 
@@ -80,6 +81,7 @@ def dr_check(
     rebuild_home: Path | None = None,
     rebuild_database_url: str | None = None,
     secrets_file: Path | None = None,
+    original: DecisionSnapshot | None = None,
     progress: Progress = lambda _message: None,
 ) -> DrillReport:
     """Rebuild the mesh of ``source`` (an export folder or a backup file) into a fresh hub,
@@ -90,6 +92,8 @@ def dr_check(
     without it a temporary home is removed afterwards. ``rebuild_database_url`` puts the fresh
     hub's store in that (empty) database instead of SQLite. The secrets an export names (tokens'
     ``secret_env``) are read from ``secrets_file`` (``NAME=value`` lines), else the environment.
+    ``original``: the decisions of the original hub, fetched from a running hub (``against`` is
+    then its URL, only named).
 
     Raises:
         NotFoundError: ``source`` or ``against`` does not exist.
@@ -109,7 +113,7 @@ def dr_check(
         else {}
     )
     with ExitStack() as stack:
-        original = stack.enter_context(open_hub(against))
+        original_hub = stack.enter_context(open_hub(against)) if original is None else None
         home = stack.enter_context(_fresh_home(rebuild_home))
         started = time.perf_counter()
         drill = DrillReport(
@@ -132,14 +136,15 @@ def dr_check(
         drill.seconds["crawl"] = time.perf_counter() - started
         progress("comparing every decision")
         started = time.perf_counter()
-        with original.read() as old_session, hub.read() as new_session:
-            drill.comparison = report(
-                against,
-                "the rebuilt hub",
-                HubDecisions(old_session),
-                HubDecisions(new_session),
-                started,
-            )
+        with ExitStack() as reading:
+            old: HubDecisions | DecisionSnapshot
+            if original_hub is not None:
+                old = HubDecisions(reading.enter_context(original_hub.read()))
+            else:
+                assert original is not None
+                old = original
+            new = HubDecisions(reading.enter_context(hub.read()))
+            drill.comparison = report(against, "the rebuilt hub", old, new, started)
         drill.seconds["compare"] = time.perf_counter() - started
         return drill
 

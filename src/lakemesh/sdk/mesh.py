@@ -20,6 +20,12 @@ class MeshMethods(ApiBase):
         result: dict[str, Any] = self._get("/mesh/export", domain=domains or None)
         return result
 
+    def mesh_decisions(self) -> dict[str, Any]:
+        """Every principal's SELECT decision on every table, as ``lakemesh decisions snapshot``
+        writes it (mesh admins)."""
+        result: dict[str, Any] = self._get("/mesh/decisions")
+        return result
+
     def mesh_plan(
         self,
         files: dict[str, Any],

@@ -1,5 +1,6 @@
-"""``/mesh``: the mesh as code. Export the mesh as files, plan and apply files, and the JSON
-Schema of the files (no token needed: it says nothing about this mesh).
+"""``/mesh``: the mesh as code. Export the mesh as files, plan and apply files, the JSON
+Schema of the files (no token needed: it says nothing about this mesh), and the mesh's decisions
+(a snapshot, for a disaster-recovery drill against a running hub).
 
 Plan and apply run transactions of their own: this router authenticates outside the request's
 transaction, as ``/crawls`` does.
@@ -20,6 +21,7 @@ from lakemesh.api.schemas.mesh import (
     MeshPlanPublic,
 )
 from lakemesh.meshfile.model import MeshFiles
+from lakemesh.recovery.decisions import snapshot_for
 
 router = APIRouter(prefix="/mesh", tags=["mesh"])
 
@@ -55,6 +57,16 @@ def export(
 ) -> MeshFiles:
     with hub.read() as session:
         return meshfile.export_mesh(session, actor=actor, domains=domain)
+
+
+@router.get(
+    "/decisions",
+    summary="Every principal's SELECT decision on every table (mesh admins): a decision snapshot",
+    response_model=dict[str, Any],
+)
+def decisions(hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
+    with hub.read() as session:
+        return snapshot_for(session, actor=actor).to_dict()
 
 
 @router.post(

@@ -1,8 +1,8 @@
 """API tokens may carry the name of the secret they were made from (a token of the mesh files:
 ``tokens: [{secret_env: NAME}]``), so an export names the secret without holding it.
 
-Revision ID: 0014_token_secret_names
-Revises: 0013_table_snapshots
+Revision ID: 0015_token_secret_names
+Revises: 0014_portal_sessions
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_token_secret_names"
-down_revision = "0013_table_snapshots"
+revision = "0015_token_secret_names"
+down_revision = "0014_portal_sessions"
 branch_labels = None
 depends_on = None
 
