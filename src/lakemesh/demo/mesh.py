@@ -19,6 +19,7 @@ from lakemesh.bootstrap import init_home
 from lakemesh.catalog import crawler, domains, locations
 from lakemesh.demo.data import CONSUMER_DOMAINS, PRODUCER_DOMAINS, generate_nimbuscart
 from lakemesh.demo.governance import apply_governance
+from lakemesh.demo.object_store import DemoStore
 from lakemesh.demo.queries import example_queries
 from lakemesh.demo.reference import REGIONS
 from lakemesh.demo.sharing import apply_sharing
@@ -87,7 +88,10 @@ PERSONAS = (
 )
 DEMO_MARKER = "demo"
 DEMO_FILE = "demo.json"  # what a finished build made (tokens included: private to the owner)
-KEPT_FILES = ("storage", "serve.lock")  # a folder with only these is a fresh place for the demo
+# A folder with only these is a fresh place for the demo (objectstore: the S3 mode's store).
+KEPT_FILES = ("storage", "serve.lock", "objectstore")
+S3_DOMAIN = "sales"
+"""The domain whose data the S3 mode puts in the store (``s3://nimbuscart-sales``)."""
 TOKEN_LIFETIME = timedelta(days=30)
 
 
@@ -135,6 +139,12 @@ def load_demo(home: Path) -> DemoResult | None:
     saved = json.loads(path.read_text())
     tokens = {persona["profile"]: persona["token"] for persona in saved["personas"]}
     return DemoResult(home, saved["tables"], tokens)
+
+
+def uses_store(home: Path) -> bool:
+    """Whether the demo in ``home`` was built in the S3 mode (its hub reads the demo store)."""
+    hub_home = HubHome(home)
+    return hub_home.exists() and bool(hub_home.config().get("storage", {}).get("s3"))
 
 
 def _reset_home(home: Path) -> None:
@@ -200,10 +210,13 @@ def build_demo(
     orders: int = 1_000_000,
     seed: int = 7,
     progress: Callable[[str], None] | None = None,
+    store: DemoStore | None = None,
 ) -> DemoResult:
     """Build (or rebuild) the NimbusCart mesh in ``home`` and return the persona tokens.
 
-    Domains keep their data in ``home/storage/<domain>``; each database folder is crawled.
+    Domains keep their data in ``home/storage/<domain>``; each database folder is crawled. With
+    ``store`` (the S3 mode), the sales domain's data is copied there and registered and crawled
+    as ``s3://nimbuscart-sales``, and the hub's ``[storage.s3]`` settings name the store.
     """
     report = progress or (lambda message: None)
     home = home.absolute()
@@ -211,7 +224,10 @@ def build_demo(
     storage = home / "storage"
     report(f"generating NimbusCart data in {storage}")
     layout = generate_nimbuscart(storage, seed=seed, orders=orders, progress=report)
-    initialised = init_home(home, admin=STEWARD, extra_config={DEMO_MARKER: True})
+    config: dict[str, Any] = {DEMO_MARKER: True}
+    if store is not None:
+        config["storage"] = {"s3": store.settings}
+    initialised = init_home(home, admin=STEWARD, extra_config=config)
     hub = initialised.hub
     try:
         with hub.transaction() as session:
@@ -219,14 +235,19 @@ def build_demo(
         _people(hub, steward)
         crawled: list[dict[str, Any]] = []
         for domain, databases in layout.items():
+            where = str(storage / domain)
+            if store is not None and domain == S3_DOMAIN:
+                report(f"copying {domain}'s data to the S3 store at {store.endpoint}")
+                where = store.upload(storage / domain, f"nimbuscart-{domain}")
             with hub.transaction() as session:
-                locations.register_location(
-                    session, actor=steward, uri=str(storage / domain), domain=domain
-                )
+                locations.register_location(session, actor=steward, uri=where, domain=domain)
             for database, folder in databases.items():
                 report(f"crawling {domain}.{database}")
+                uri = str(folder)
+                if where.startswith("s3://"):
+                    uri = f"{where}/{folder.relative_to(storage / domain).as_posix()}"
                 results = crawler.crawl(
-                    hub, actor=steward, uri=str(folder), domain=domain, database=database
+                    hub, actor=steward, uri=uri, domain=domain, database=database
                 )
                 crawled.extend(r.to_dict() for r in results)
         report("tagging the catalog, creating masks, filters, grants and guardrails")
