@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+import duckdb
 import httpx
 import pyarrow as pa
 import pytest
@@ -31,6 +32,7 @@ from lakemesh.hub import Hub
 from lakemesh.identity import principals, tokens
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.permissions import Permission
+from lakemesh.query.engines.duckdb_tables import extension_path
 from tests.conftest import make_hub_env, s3_environment
 from tests.factories.query import grant_on
 from tests.seaweedfs import (
@@ -322,3 +324,23 @@ def test_a_creator_is_vended_credentials_for_its_new_table_only(served: Served) 
             ("sales.shop.fresh", f"{WAREHOUSE}/shop/fresh", "read-write"),
             ("sales.shop.staged", f"{WAREHOUSE}/shop/staged", "read-write"),
         }
+
+
+def test_duckdb_attaches_the_warehouse_and_reads_s3_with_vended_credentials(
+    served: Served,
+) -> None:
+    connection = duckdb.connect()
+    for package, extension in (
+        ("duckdb_extension_httpfs", "httpfs"),
+        ("duckdb_extension_avro", "avro"),
+        ("duckdb_extension_iceberg", "iceberg"),
+    ):
+        path = extension_path(package, extension, extra="tables", purpose="This test")
+        connection.execute(f"LOAD '{path}'")
+    connection.execute(f"CREATE SECRET hub (TYPE iceberg, TOKEN '{served.tokens[RITA]}')")
+    connection.execute(
+        f"ATTACH 'sales' AS lake (TYPE iceberg, SECRET hub, ENDPOINT '{served.url}/iceberg')"
+    )
+    rows = connection.execute("SELECT id, region FROM lake.shop.orders ORDER BY id").fetchall()
+    assert rows == [(1, "EU"), (2, "US"), (3, "EU")]
+    connection.close()
