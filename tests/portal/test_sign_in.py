@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lakemesh.portal.security import SESSION_COOKIE
-from lakemesh.store.schema import AuditEvent
+from lakemesh.store.schema import AuditEvent, PortalSession, Principal
 from tests.conftest import FrozenClock
 from tests.portal.conftest import Browser, PortalServer
 
@@ -195,3 +195,32 @@ def test_signing_in_and_out_is_audited(portal_server: PortalServer) -> None:
             .order_by(AuditEvent.seq)
         ).scalars()
         assert list(actions) == ["session.start", "session.end"]
+
+
+def test_rows_of_finished_sessions_are_forgotten_a_day_later(
+    portal_server: PortalServer, frozen_clock: FrozenClock
+) -> None:
+    token, _ = _new_user_token(portal_server, "forgetful_reader")
+    first, second = portal_server.browser(), portal_server.browser()
+    first.sign_in(token)
+    second.sign_in(token)
+    first.get("/")
+    first.post("/logout")
+
+    def kept() -> int:
+        with portal_server.hub.read() as session:
+            return len(
+                session.execute(
+                    select(PortalSession)
+                    .join(PortalSession.principal)
+                    .where(Principal.ref == "user:forgetful_reader@governance")
+                ).all()
+            )
+
+    assert kept() == 2
+    frozen_clock.advance(timedelta(hours=36))  # the first ended, the second expired 24 h ago
+    portal_server.browser().sign_in(token)
+    assert kept() == 2  # the first is gone, the second (expired 24 h ago) still kept
+    frozen_clock.advance(timedelta(hours=1))
+    portal_server.browser().sign_in(token)
+    assert kept() == 2  # the second is gone: the two new ones remain

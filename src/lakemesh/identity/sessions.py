@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
@@ -26,6 +26,8 @@ from lakemesh.store.schema import ApiToken, PortalSession, Principal
 SESSION_PREFIX = "ps_"
 SESSION_LIFETIME = timedelta(hours=12)
 """How long a session lasts at most (never longer than the token it was signed in with)."""
+KEEP_FINISHED = timedelta(days=1)
+"""How long an ended or expired session's row is kept (the audit trail keeps its events)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def _start(
     expires_at: datetime,
     via: str,
 ) -> StartedSession:
+    _forget_finished(session)
     secret = SESSION_PREFIX + secrets.token_urlsafe(32)
     row = PortalSession(
         session_hash=hash_token(secret),
@@ -115,6 +118,17 @@ def _start(
         },
     )
     return StartedSession(secret, row.csrf_token, load_actor(session, principal), expires_at)
+
+
+def _forget_finished(session: Session) -> None:
+    """Delete the rows of sessions that ended or expired more than :data:`KEEP_FINISHED` ago
+    (each sign-in does it, so the table holds about a day of sign-ins)."""
+    before = clock.now() - KEEP_FINISHED
+    session.execute(
+        delete(PortalSession).where(
+            or_(PortalSession.expires_at < before, PortalSession.ended_at < before)
+        )
+    )
 
 
 def _session_row(session: Session, secret: str | None) -> PortalSession | None:
