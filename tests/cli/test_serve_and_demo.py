@@ -17,7 +17,8 @@ from lakemesh.home import HubHome
 from lakemesh.sdk import Client
 from tests.cli.conftest import Cli
 
-STARTUP = 30.0
+# How long a server may take to answer: generous, since the suite runs on every core at once.
+STARTUP = 120.0
 
 
 def _free_port() -> int:
