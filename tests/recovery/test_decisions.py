@@ -18,9 +18,10 @@ from lakemesh.identity import principals
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_principal
 from lakemesh.model.permissions import Permission
-from lakemesh.recovery.compare import Difference, compare_hubs, compare_snapshots
+from lakemesh.recovery.compare import Difference, compare_hubs, compare_snapshots, describe
 from lakemesh.recovery.decisions import HubDecisions
 from lakemesh.recovery.snapshot import DecisionSnapshot, TableDecision
+from lakemesh.settings import change_setting
 from tests.recovery.conftest import DemoBackup
 
 SELECT = frozenset({Permission.SELECT})
@@ -250,3 +251,19 @@ def test_a_changed_membership_and_attribute_show_for_those_principals_only(
         """("region" = 'EU')""",
         """("region" = 'NA')""",
     )
+
+
+def test_a_describe_decision_that_differs_is_found(original: Hub, copy: tuple[Hub, Actor]) -> None:
+    hub, steward = copy
+    with hub.transaction() as session:
+        change_setting(session, actor=steward, key="discovery", value="granted")
+    found = _compare(original, hub)  # the pruned comparison agrees with the full snapshots
+    assert found
+    assert {d.aspect for d in found} == {"describe"}  # what one may read is the same
+    by_pair = {(d.principal, d.table): (d.before, d.after) for d in found}
+    assert by_pair[("user:sol@supply_chain", "sales.crm.stores")] == ("allowed", "denied")
+    assert describe(found[0])[0].endswith(": describe: allowed -> denied")
+    with original.read() as session:
+        taken = HubDecisions(session).snapshot()
+    assert "sales.crm.stores" in taken.describable["user:sol@supply_chain"]
+    assert DecisionSnapshot.from_dict(json.loads(json.dumps(taken.to_dict()))) == taken

@@ -19,7 +19,8 @@ from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
     help="Decision snapshots: every principal's SELECT decision on every table (allowed, "
-    "columns, row filter, masks, reasons), written down and compared.",
+    "columns, row filter, masks, reasons) and the tables it may DESCRIBE, written down and "
+    "compared.",
     no_args_is_help=True,
 )
 
@@ -43,7 +44,8 @@ def snapshot(
         typer.Option("--output", "-o", help="Write the snapshot here (default: stdout)."),
     ] = None,
 ) -> None:
-    """Write every principal's SELECT decision on every table as JSON, in a stable order.
+    """Write every principal's SELECT decision on every table (and the tables it may DESCRIBE)
+    as JSON, in a stable order.
 
     Grant ids are left out of the reasons and predicates are sorted, so two hubs with the same
     governance give the same text (compare them with lakemesh decisions compare).
@@ -181,9 +183,9 @@ def dr_check(
 
     Applies the export (as its first mesh admin) or restores the backup into a fresh hub,
     re-crawls the folders of its tables, then compares every principal's SELECT decision on
-    every table (allowed, columns, row filter, cells, masks, reasons) with the original hub's
-    and prints each difference. Exits 11 when anything differs (--json: the report, with
-    "identical" and "differences").
+    every table (allowed, columns, row filter, cells, masks, reasons) and DESCRIBE with the
+    original hub's and prints each difference. Exits 11 when anything differs (--json: the
+    report, with "identical" and "differences").
     """
     from lakemesh.recovery.drill import dr_check as run_drill
 

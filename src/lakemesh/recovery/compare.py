@@ -6,13 +6,24 @@ hub's principals or tables themselves), the aspect that changed and its value be
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from lakemesh.recovery.decisions import HubDecisions
 from lakemesh.recovery.snapshot import DecisionSnapshot, TableDecision
 
-ASPECTS = ("principal", "table", "access", "columns", "row_filter", "cells", "masks", "reasons")
+ASPECTS = (
+    "principal",
+    "table",
+    "describe",
+    "access",
+    "columns",
+    "row_filter",
+    "cells",
+    "masks",
+    "reasons",
+)
 """Every aspect a difference may name, in the order they are reported."""
 DENIED = "denied"
 
@@ -61,7 +72,33 @@ def compare_snapshots(before: DecisionSnapshot, after: DecisionSnapshot) -> list
                     after.decision(principal, table),
                 )
             )
+    for principal in principals:
+        old, new = (set(side.describable.get(principal, ())) for side in (before, after))
+        differences.extend(
+            describe_difference(principal, table, table in old, table in new)
+            for table in sorted((old ^ new) & tables)
+        )
     return sorted(differences, key=Difference.sort_key)
+
+
+def describe_difference(principal: str, table: str, before: bool, after: bool) -> Difference:
+    """A principal that may DESCRIBE a table on one side only."""
+    return Difference(principal, table, "describe", _allowed(before), _allowed(after))
+
+
+def _allowed(allowed: bool) -> str:
+    return "allowed" if allowed else DENIED
+
+
+def _describe_differences(
+    before: HubDecisions, after: HubDecisions, ref: str, tables: Iterable[str]
+) -> list[Difference]:
+    found: list[Difference] = []
+    for table in tables:
+        old, new = before.describes(ref, table), after.describes(ref, table)
+        if old != new:
+            found.append(describe_difference(ref, table, old, new))
+    return found
 
 
 def compare_hubs(before: HubDecisions, after: HubDecisions) -> list[Difference]:
@@ -110,6 +147,7 @@ def compare_hubs(before: HubDecisions, after: HubDecisions) -> list[Difference]:
         if wanted is None:
             differences.extend(_every_table(before, after, ref, common))
             continue
+        differences.extend(_describe_differences(before, after, ref, sorted(wanted & common)))
         for table in sorted(wanted & common):
             differences.extend(
                 decision_differences(
@@ -122,9 +160,9 @@ def compare_hubs(before: HubDecisions, after: HubDecisions) -> list[Difference]:
 def _every_table(
     before: HubDecisions, after: HubDecisions, ref: str, common: set[str]
 ) -> list[Difference]:
-    """``ref``'s differences on every table it may read in either hub."""
+    """``ref``'s differences on every table it may read (or DESCRIBE) in either hub."""
     old, new = before.decisions_of(ref), after.decisions_of(ref)
-    return [
+    return _describe_differences(before, after, ref, sorted(common)) + [
         difference
         for table in sorted((old.keys() | new.keys()) & common)
         for difference in decision_differences(ref, table, old.get(table), new.get(table))
@@ -180,7 +218,7 @@ def decision_differences(
     old, new = before.to_dict(), after.to_dict()
     return [
         Difference(principal, table, aspect, old[aspect], new[aspect])
-        for aspect in ASPECTS[3:]
+        for aspect in ASPECTS[4:]
         if old[aspect] != new[aspect]
     ]
 
@@ -206,7 +244,7 @@ def describe(difference: Difference) -> list[str]:
     if d.aspect == "table":
         return [f"table {d.table}: columns {_text(d.before)}{ARROW}{_text(d.after)}"]
     head = f"{d.principal} on {d.table}: {ASPECT_LABELS.get(d.aspect, d.aspect)}"
-    if d.aspect == "access":
+    if d.aspect in ("access", "describe"):
         return [f"{head}: {_access(d.before)}{ARROW}{_access(d.after)}"]
     if d.aspect == "columns":
         lost = [c for c in d.before if c not in d.after]

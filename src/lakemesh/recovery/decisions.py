@@ -127,6 +127,18 @@ class HubDecisions:
         )
         return TableDecision.of(decision) if decision.allowed else None
 
+    def describes(self, ref: str, table: str) -> bool:
+        """Whether ``ref`` may DESCRIBE ``table``."""
+        return self.index.decide(
+            subject=self.subject(ref),
+            permission=Permission.DESCRIBE,
+            resource=self._table_names[table],
+        ).allowed
+
+    def describable_of(self, ref: str) -> tuple[str, ...]:
+        """Every table ``ref`` may DESCRIBE, sorted."""
+        return tuple(table for table in self.tables if self.describes(ref, table))
+
     def decisions_on(self, ref: str, tables: Iterable[str]) -> dict[str, TableDecision]:
         """``ref``'s allowed decisions on ``tables`` (tables it may not SELECT are left out)."""
         found = {table: self.decision(ref, table) for table in tables}
@@ -158,6 +170,7 @@ class HubDecisions:
                 for ref in self.principals
                 for table, decision in self.decisions_of(ref).items()
             },
+            describable={ref: self.describable_of(ref) for ref in self.principals},
         )
 
 

@@ -1,5 +1,5 @@
-"""A decision snapshot: every principal's SELECT decision on every table of a hub, in a stable,
-comparable form.
+"""A decision snapshot: every principal's SELECT decision on every table of a hub (and the tables
+it may DESCRIBE), in a stable, comparable form.
 
 The decisions come from the authorization kernel (:func:`lakemesh.authz.state.policy_index`, the
 index behind ``lakemesh explain``); nothing here decides. What makes two hubs' snapshots
@@ -92,6 +92,8 @@ class DecisionSnapshot:
     """Each table (``d.db.t``) with its columns in order."""
     decisions: dict[tuple[str, str], TableDecision] = field(default_factory=dict)
     """``(principal, table)`` → the allowed decision."""
+    describable: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each principal → the tables it may DESCRIBE (see, without reading), sorted."""
 
     def decision(self, principal: str, table: str) -> TableDecision | None:
         """The decision, or None when denied."""
@@ -107,6 +109,7 @@ class DecisionSnapshot:
             "principals": list(self.principals),
             "tables": {name: list(columns) for name, columns in sorted(self.tables.items())},
             "decisions": by_principal,
+            "describe": {ref: list(tables) for ref, tables in sorted(self.describable.items())},
         }
 
     @classmethod
@@ -131,6 +134,9 @@ class DecisionSnapshot:
                 principals=tuple(data["principals"]),
                 tables={name: tuple(columns) for name, columns in data["tables"].items()},
                 decisions=decisions,
+                describable={
+                    ref: tuple(tables) for ref, tables in data.get("describe", {}).items()
+                },
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise InvalidInputError(
