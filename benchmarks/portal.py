@@ -2,7 +2,8 @@
 
 The demo is built once (``--orders``, cached under ``benchmarks/.data/``) and served by uvicorn
 in this process, as in the tests. Each persona signs in through the sign-in form; each page is
-fetched once to warm caches, then ``--runs`` times. The server time is what a timing middleware
+fetched once to warm caches, then ``--runs`` times (the menu brings the query editor, My access, and for admins the inbox,
+governance and audit pages). The server time is what a timing middleware
 measures around the app (the ``Server-Timing`` header it adds), so the client's own time and the
 loopback are left out. Pages the hub does not serve yet (404 on a path the portal will have)
 are listed as such.
@@ -37,7 +38,6 @@ DETAIL_PAGES = {
     "search": "/search?q=customers",
     "product": "/products/sales_customers",
     "table": "/tables/sales.crm.customers",
-    "query editor": "/query",
 }
 PERSONAS = ("marketing-analyst", "sales-admin", "steward")
 
