@@ -4,9 +4,8 @@ The demo is built once (``--orders``, cached under ``benchmarks/.data/``) and se
 in this process, as in the tests. Each persona signs in through the sign-in form; each page is
 fetched once to warm caches, then ``--runs`` times (the menu brings the query editor, My access,
 and for admins the inbox, governance and audit pages). The server time is what a timing
-middleware measures around the app (the ``Server-Timing`` header it adds), so the client's own time and the
-loopback are left out. Pages the hub does not serve yet (404 on a path the portal will have)
-are listed as such.
+middleware measures around the app (the ``Server-Timing`` header it adds), so the client's own
+time and the loopback are left out. Pages the hub does not serve (404) are listed as such.
 """
 
 from __future__ import annotations
