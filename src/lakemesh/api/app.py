@@ -29,10 +29,12 @@ from lakemesh.api.routes import (
     locations,
     masks,
     mesh,
+    notifications,
     onboarding,
     principals,
     products,
     queries,
+    schema_changes,
     settings,
     shares,
     subscriptions,
@@ -69,7 +71,9 @@ AUTHENTICATED_ROUTERS = (
     shares.router,
     links.router,
     products.router,
+    schema_changes.router,
     subscriptions.router,
+    notifications.router,
 )
 
 

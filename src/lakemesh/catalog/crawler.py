@@ -16,6 +16,7 @@ from lakemesh import audit
 from lakemesh.catalog.crawl import DiscoveredTable, discover
 from lakemesh.catalog.databases import ensure_database
 from lakemesh.catalog.locations import owning_location
+from lakemesh.catalog.schema_review import record_applied, review_schema
 from lakemesh.catalog.snapshots import record_snapshots
 from lakemesh.catalog.tables import ColumnSpec, alter_table, create_table, get_table_row
 from lakemesh.errors import NotFoundError
@@ -33,15 +34,19 @@ class CrawledTable:
     """What a crawl did to one table."""
 
     name: str
-    status: str  # created | updated | unchanged | skipped (a folder that is a symbolic link)
+    # created | updated | unchanged | skipped (a folder that is a symbolic link) | held (a
+    # breaking change to a contracted product's table waits in ``proposal``)
+    status: str
     schema_version: int
     files: int
     bytes: int
     changes: dict[str, list[Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    proposal: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "proposal": self.proposal,
             "name": self.name,
             "status": self.status,
             "schema_version": self.schema_version,
@@ -50,6 +55,9 @@ class CrawledTable:
             "changes": self.changes,
             "warnings": self.warnings,
         }
+
+
+CHANGE_KINDS = ("added", "removed", "changed")
 
 
 def _open_properties(found: DiscoveredTable) -> dict[str, str]:
@@ -135,14 +143,30 @@ def crawl(
             properties = _open_properties(found)
             if properties and all(row.properties.get(k) == v for k, v in properties.items()):
                 properties = {}
+            review = review_schema(session, actor=actor, table=row, columns=columns)
+            held = review.action == "held"
             changes = alter_table(
-                session, actor=actor, name=name, columns=columns, properties=properties or None
+                session,
+                actor=actor,
+                name=name,
+                columns=None if held else columns,
+                properties=properties or None,
+            )
+            if held and review.proposal is not None:
+                changes = {key: review.proposal.changes[key] for key in CHANGE_KINDS}
+            record_applied(
+                session,
+                actor=actor,
+                table=row,
+                review=review,
+                base_version=before,
+                changes=changes,
             )
             if row.location != found.location or row.format != found.format:
                 row.location, row.format = found.location, found.format
             new_snapshots = _record_snapshots(session, row, found)
             changed = row.schema_version != before or new_snapshots
-            status = "updated" if changed else "unchanged"
+            status = "held" if held else "updated" if changed else "unchanged"
             results.append(
                 CrawledTable(
                     str(name),
@@ -152,6 +176,7 @@ def crawl(
                     found.total_bytes,
                     changes,
                     list(found.warnings),
+                    review.proposal.id if review.proposal is not None else None,
                 )
             )
         audit.record(

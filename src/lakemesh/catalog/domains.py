@@ -17,6 +17,9 @@ from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Database, Domain, DomainAdmin, Principal
 
+SCHEMA_CHANGE_MODES = ("hold", "violate")
+"""The ``schema_changes`` settings of a domain (catalog/schema_review.py acts on them)."""
+
 
 def _insert_domain(
     session: Session, name: str, *, producer: bool, consumer: bool, description: str
@@ -128,15 +131,25 @@ def update_domain(
     producer: bool | None = None,
     consumer: bool | None = None,
     description: str | None = None,
+    schema_changes: str | None = None,
 ) -> Domain:
-    """Change a domain's flags or description (its admins or mesh admins)."""
+    """Change a domain's flags, description or ``schema_changes`` setting (``hold`` or
+    ``violate``: what a crawl does with a change that breaks a published contract; see
+    :mod:`lakemesh.catalog.schema_review`) (its admins or mesh admins)."""
     row = get_domain_row(session, name)
     actor.require_domain_admin(name, action=Action.DOMAIN_UPDATE)
+    if schema_changes is not None and schema_changes not in SCHEMA_CHANGE_MODES:
+        raise InvalidInputError(
+            f"Unknown schema_changes setting: {schema_changes!r} "
+            f"(known: {', '.join(SCHEMA_CHANGE_MODES)})",
+            details={"schema_changes": schema_changes},
+        )
     changes: dict[str, Any] = {}
     for field_name, value in (
         ("producer", producer),
         ("consumer", consumer),
         ("description", description),
+        ("schema_changes", schema_changes),
     ):
         if value is not None and getattr(row, field_name) != value:
             setattr(row, field_name, value)

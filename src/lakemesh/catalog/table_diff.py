@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakemesh.catalog.schema_review import open_proposal
 from lakemesh.catalog.tables import show_table
 from lakemesh.contracts.schema_diff import diff_schemas
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
-from lakemesh.store.schema import SchemaVersion
+from lakemesh.store.schema import SchemaProposal, SchemaVersion
 
 
 def diff_table(
@@ -22,9 +23,12 @@ def diff_table(
     name: ResourceName,
     from_version: int | None = None,
     to_version: int | None = None,
+    proposal: int | None = None,
 ) -> dict[str, Any]:
     """Schema version ``to_version`` (default: the current one) against ``from_version``
-    (default: the one before it), for anyone who may DESCRIBE the table.
+    (default: the one before it), for anyone who may DESCRIBE the table; with ``proposal``,
+    the schema a crawl proposed (``to`` is then null) against the version it would replace.
+    ``pending_proposal`` names the table's proposal waiting for review, if any.
 
     Raises:
         NotFoundError: the table or a version does not exist (``Schema version 7 of
@@ -32,6 +36,29 @@ def diff_table(
         InvalidInputError: a version number below 1.
     """
     row = show_table(session, actor=actor, name=name)
+    pending = open_proposal(session, row)
+    waiting = pending.id if pending is not None else None
+    if proposal is not None:
+        found = session.get(SchemaProposal, proposal)
+        if found is None or found.table_id != row.id:
+            raise NotFoundError(
+                f"Schema proposal {proposal} of {name} does not exist",
+                details={"table": str(name), "proposal": proposal},
+            )
+        base = session.execute(
+            select(SchemaVersion).where(
+                SchemaVersion.table_id == row.id, SchemaVersion.version == found.base_version
+            )
+        ).scalar()
+        diff = diff_schemas(base.columns if base is not None else [], found.columns)
+        return {
+            "table": str(name),
+            "from": found.base_version,
+            "to": None,
+            "proposal": proposal,
+            "pending_proposal": waiting,
+            **diff,
+        }
     versions = {
         v.version: v
         for v in session.execute(
@@ -52,4 +79,11 @@ def diff_table(
                 details={"table": str(name), "version": number},
             )
     diff = diff_schemas(versions[from_version].columns, versions[to_version].columns)
-    return {"table": str(name), "from": from_version, "to": to_version, **diff}
+    return {
+        "table": str(name),
+        "from": from_version,
+        "to": to_version,
+        "proposal": None,
+        "pending_proposal": waiting,
+        **diff,
+    }

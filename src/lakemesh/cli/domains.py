@@ -21,7 +21,7 @@ COLUMNS = [
     ("admins", "admins"),
     ("description", "description"),
 ]
-FIELDS = [*COLUMNS, ("created", "created_at")]
+FIELDS = [*COLUMNS, ("schema changes", "schema_changes"), ("created", "created_at")]
 
 
 @app.command("create")
@@ -85,11 +85,26 @@ def update(
         typer.Option("--consumer/--no-consumer", help="Set or clear the consumer flag."),
     ] = None,
     description: NewDescription = None,
+    schema_changes: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-changes",
+            help="What a crawl does with a change that breaks a published contract: 'hold' "
+            "(the table keeps serving the contracted schema) or 'violate' (it serves the new "
+            "one and the product is marked contract_violated). Either way the change waits "
+            "for 'lakemesh product accept-change' or 'reject-change'.",
+        ),
+    ] = None,
 ) -> None:
-    """Change a domain's flags or description (its admins or mesh admins)."""
+    """Change a domain's flags, description or schema-change setting (its admins or mesh
+    admins)."""
     with connect(ctx) as client:
         domain = client.update_domain(
-            name, producer=producer, consumer=consumer, description=description
+            name,
+            producer=producer,
+            consumer=consumer,
+            description=description,
+            schema_changes=schema_changes,
         )
     out(ctx).done(domain, f"Updated domain {domain['name']}")
 

@@ -29,12 +29,14 @@ from lakemesh.cli import (
     groups,
     guardrails,
     hub,
+    inbox,
     links,
     locations,
     masks,
     mesh,
     onboard,
     principals,
+    product_versions,
     products,
     query,
     recovery,
@@ -44,6 +46,7 @@ from lakemesh.cli import (
     tables,
     tags,
     tokens,
+    webhooks,
     workgroups,
 )
 from lakemesh.cli.context import GlobalOptions
@@ -219,9 +222,14 @@ app.add_typer(query.app, name="query")
 app.add_typer(workgroups.app, name="workgroup")
 app.add_typer(shares.app, name="share")
 app.add_typer(links.app, name="link")
+products.app.command("versions")(product_versions.versions)
+products.app.command("accept-change")(product_versions.accept_change)
+products.app.command("reject-change")(product_versions.reject_change)
 app.add_typer(products.app, name="product")
 app.add_typer(subscriptions.app, name="subscription")
 app.add_typer(onboard.app, name="onboard")
+app.add_typer(inbox.app, name="inbox")
+app.add_typer(webhooks.app, name="webhook")
 app.command("backup")(backups.backup)
 app.command("restore")(backups.restore)
 app.command("export")(mesh.export)

@@ -147,11 +147,22 @@ def diff(
     to_version: Annotated[
         int | None, typer.Option("--to", min=1, help="Newer version (default: the current).")
     ] = None,
+    proposal: Annotated[
+        int | None,
+        typer.Option(
+            "--proposal",
+            min=1,
+            help="A schema proposal (lakemesh product versions) against the version it would "
+            "replace.",
+        ),
+    ] = None,
 ) -> None:
-    """Compare two schema versions of a table; breaking changes (a column dropped, a type
-    narrowed, a partition change) are marked."""
+    """Compare two schema versions of a table, or a schema proposal a crawl made; breaking
+    changes (a column dropped, a type narrowed, a partition change) are marked."""
     with connect(ctx) as client:
-        found = client.table_diff(name, from_version=from_version, to_version=to_version)
+        found = client.table_diff(
+            name, from_version=from_version, to_version=to_version, proposal=proposal
+        )
     rows = [{"change": "added", "column": c["name"], "detail": c["type"]} for c in found["added"]]
     rows += [
         {"change": "removed", "column": c["name"], "detail": "breaking"} for c in found["removed"]
@@ -166,12 +177,18 @@ def diff(
         for c in found["changed"]
     ]
     verdict = "breaking" if found["breaking"] else "compatible"
+    target = f"proposal {found['proposal']}" if found.get("proposal") else f"v{found['to']}"
+    if found.get("pending_proposal") and not found.get("proposal"):
+        output.warning(
+            f"Schema proposal {found['pending_proposal']} of {name} waits for review "
+            f"(lakemesh table diff {name} --proposal {found['pending_proposal']})"
+        )
     out(ctx).table(
         found,
         [("change", "change"), ("column", "column"), ("detail", "detail")],
         rows=rows,
-        title=f"{name} v{found['from']} -> v{found['to']}: {verdict}",
-        empty=f"{name} v{found['from']} -> v{found['to']}: no change",
+        title=f"{name} v{found['from']} -> {target}: {verdict}",
+        empty=f"{name} v{found['from']} -> {target}: no change",
     )
 
 

@@ -82,6 +82,9 @@ class Action(StrEnum):
     MESH_EXPORT = "mesh.export"
     MESH_PLAN = "mesh.plan"
 
+    NOTIFICATION_READ = "notification.read"
+    NOTIFICATION_SEND = "notification.send"
+
     OIDC_SIGN_IN = "oidc.sign_in"
 
     ONBOARD_CONSUMER = "onboard.consumer"
@@ -103,6 +106,10 @@ class Action(StrEnum):
     QUERY = "query"
     QUERY_HISTORY = "query.history"
     QUERY_READ = "query.read"
+
+    SCHEMA_ACCEPT = "schema.accept"
+    SCHEMA_PROPOSE = "schema.propose"
+    SCHEMA_REJECT = "schema.reject"
 
     SESSION_END = "session.end"
     SESSION_START = "session.start"
@@ -138,6 +145,12 @@ class Action(StrEnum):
     TOKEN_CREATE = "token.create"
     TOKEN_LIST = "token.list"
     TOKEN_REVOKE = "token.revoke"
+
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_REDELIVER = "webhook.redeliver"
+    WEBHOOK_SECRET_DELETE = "webhook.secret_delete"
+    WEBHOOK_SECRET_SET = "webhook.secret_set"
 
     WORKGROUP_CREATE = "workgroup.create"
     WORKGROUP_DELETE = "workgroup.delete"

@@ -30,11 +30,13 @@ class SubscriptionStatus(StrEnum):
 
 
 class ProductStatus(StrEnum):
-    """A data product's life: drafted, published for discovery, deprecated (still readable)."""
+    """A data product's life: drafted, published for discovery, deprecated (still readable);
+    ``contract_violated`` while its tables serve a breaking change nobody accepted yet."""
 
     DRAFT = "draft"
     PUBLISHED = "published"
     DEPRECATED = "deprecated"
+    CONTRACT_VIOLATED = "contract_violated"
 
 
 class QueryStatus(StrEnum):

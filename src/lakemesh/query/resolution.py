@@ -142,6 +142,11 @@ def resolve_table(session: Session, *, actor: Actor, parts: Parts) -> TableAcces
         sizes=files.sizes,
         s3=S3Options.resolve(properties) if is_s3(row.location) else None,
         metadata=files.metadata,
+        file_columns=(
+            tuple((c["name"], c["type"], bool(c.get("partition"))) for c in row.file_columns)
+            if row.file_columns is not None
+            else None
+        ),
     )
 
 

@@ -16,7 +16,7 @@ cannot tell about that row. Unguarded cells leave the user's filters on them to 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 import sqlglot
@@ -137,7 +137,7 @@ def _guarded(
 
 def _source(table: TableAccess, scan: Scan) -> exp.Expr:
     if table.files:
-        return scan(table)
+        return scan(table) if table.file_columns is None else _served(table, scan)
     # No data file: a typed, empty relation with the table's columns.
     empty = exp.select(
         *(
@@ -146,6 +146,33 @@ def _source(table: TableAccess, scan: Scan) -> exp.Expr:
         )
     ).where(exp.false())
     return empty.subquery("empty")
+
+
+def _served(table: TableAccess, scan: Scan) -> exp.Expr:
+    """The files read with their own schema, turned into the schema the table serves: a column
+    they lack reads as a typed NULL, a column whose type changed is cast back (NULL where a
+    value does not fit)."""
+    found = table.file_columns or ()
+    in_files = replace(
+        table,
+        columns=tuple((name, type_) for name, type_, partition in found if not partition)
+        + tuple((name, type_) for name, type_, partition in found if partition),
+        partition_columns=tuple(name for name, _, partition in found if partition),
+        file_columns=None,
+    )
+    types = {name.lower(): type_ for name, type_, _ in found}
+    cells: list[exp.Expr] = []
+    for name, served_type in table.columns:
+        file_type = types.get(name.lower())
+        value: exp.Expr
+        if file_type is None:
+            value = exp.cast(exp.null(), _data_type(table, name))
+        elif file_type == served_type:
+            value = exp.column(name, quoted=True)
+        else:
+            value = exp.TryCast(this=exp.column(name, quoted=True), to=_data_type(table, name))
+        cells.append(exp.alias_(value, name, quoted=True))
+    return exp.select(*cells).from_(scan(in_files)).subquery("served")
 
 
 def _parse_predicate(table: TableAccess, predicate: str) -> exp.Expr:

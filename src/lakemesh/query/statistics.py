@@ -61,6 +61,8 @@ def proven_filters(table: TableAccess) -> frozenset[str]:
     predicates = {pair.predicate for pair in table.access.pairs if pair.predicate is not None}
     if not predicates or table.format != "parquet" or not table.files:
         return frozenset()
+    if table.file_columns is not None:  # the files' types are not the ones the filters see
+        return frozenset()
     return frozenset(p for p in predicates if holds_for_every_row(p, table))
 
 

@@ -40,6 +40,11 @@ class TableAccess:
     s3: S3Options | None = field(default=None, repr=False, compare=False)
     metadata: str | None = None  # an Iceberg table's current metadata file (one of ``files``)
     snapshot: str | None = None  # the Iceberg snapshot or Delta version a query travels to
+    file_columns: tuple[tuple[str, str, bool], ...] | None = None
+    """``(name, DuckDB type, is partition)`` of the files when they no longer have the schema the
+    table serves (a breaking change held for review): the scan reads them with this schema and
+    the relation turns it back into ``columns`` (a missing column reads as NULL, a changed
+    type is cast back)."""
 
     @property
     def column_names(self) -> tuple[str, ...]:

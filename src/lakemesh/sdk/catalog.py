@@ -139,12 +139,19 @@ class CatalogMethods(ApiBase):
         self.request("DELETE", f"/tables/{segment(name)}")
 
     def table_diff(
-        self, name: str, *, from_version: int | None = None, to_version: int | None = None
+        self,
+        name: str,
+        *,
+        from_version: int | None = None,
+        to_version: int | None = None,
+        proposal: int | None = None,
     ) -> dict[str, Any]:
-        """Two schema versions compared (default: the current one and the one before): added,
-        removed and changed columns, and whether the change breaks consumers."""
+        """Two schema versions compared (default: the current one and the one before), or a
+        schema proposal against the version it would replace: added, removed and changed
+        columns, and whether the change breaks consumers."""
         result: dict[str, Any] = self._get(
-            f"/tables/{segment(name)}/diff", **{"from": from_version, "to": to_version}
+            f"/tables/{segment(name)}/diff",
+            **{"from": from_version, "to": to_version, "proposal": proposal},
         )
         return result
 

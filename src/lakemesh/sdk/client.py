@@ -27,6 +27,7 @@ from lakemesh.sdk.governance import GovernanceMethods
 from lakemesh.sdk.governance_tags import GovernanceTagMethods
 from lakemesh.sdk.identity import IdentityMethods
 from lakemesh.sdk.mesh import MeshMethods
+from lakemesh.sdk.notifications import NotificationMethods
 from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
 from lakemesh.sdk.sharing import SharingMethods
 
@@ -46,6 +47,7 @@ class Client(
     GovernanceTagMethods,
     GovernanceMethods,
     SharingMethods,
+    NotificationMethods,
     MeshMethods,
 ):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).

@@ -70,9 +70,16 @@ class IdentityMethods(ApiBase):
         producer: bool | None = None,
         consumer: bool | None = None,
         description: str | None = None,
+        schema_changes: str | None = None,
     ) -> dict[str, Any]:
-        """Change a domain's flags or description; arguments left ``None`` stay as they are."""
-        body = only_set(producer=producer, consumer=consumer, description=description)
+        """Change a domain's flags, description or ``schema_changes`` setting (``hold`` or
+        ``violate``); arguments left ``None`` stay as they are."""
+        body = only_set(
+            producer=producer,
+            consumer=consumer,
+            description=description,
+            schema_changes=schema_changes,
+        )
         result: dict[str, Any] = self.request("PATCH", f"/domains/{segment(name)}", json=body)
         return result
 

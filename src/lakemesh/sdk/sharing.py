@@ -141,6 +141,42 @@ class SharingMethods(ApiBase):
         result: list[dict[str, Any]] = self._get(f"/products/{segment(name)}/checks", limit=limit)
         return result
 
+    def product_versions(self, name: str) -> dict[str, Any]:
+        """The product's versions (oldest first) and its tables' schema proposals (newest
+        first): ``{"product", "version", "status", "versions", "proposals"}``."""
+        result: dict[str, Any] = self._get(f"/products/{segment(name)}/versions")
+        return result
+
+    def accept_schema_change(
+        self,
+        name: str,
+        proposal: int,
+        *,
+        contract: str | Path | None = None,
+        version: str | None = None,
+        comment: str = "",
+    ) -> dict[str, Any]:
+        """Accept a pending schema proposal of the product (its domain's admins): the table
+        serves the new schema and the product is published at its next major version, with
+        ``contract`` (ODCS YAML text or a file) or the current contract revised."""
+        text = Path(contract).read_text() if isinstance(contract, Path) else contract
+        body = only_set(contract=text, version=version) | {"comment": comment}
+        result: dict[str, Any] = self.request(
+            "POST", f"/products/{segment(name)}/proposals/{proposal}/accept", json=body
+        )
+        return result
+
+    def reject_schema_change(
+        self, name: str, proposal: int, *, comment: str = ""
+    ) -> dict[str, Any]:
+        """Reject a pending schema proposal: the table keeps serving the contracted schema."""
+        result: dict[str, Any] = self.request(
+            "POST",
+            f"/products/{segment(name)}/proposals/{proposal}/reject",
+            json={"comment": comment},
+        )
+        return result
+
     def get_product(self, name: str) -> dict[str, Any]:
         """One product with its tables' columns (``warning`` is set when it is deprecated)."""
         result: dict[str, Any] = self._get(f"/products/{segment(name)}")

@@ -31,7 +31,9 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.model.statuses import ProductStatus
+from lakemesh.notifications import EventKind, notify_product
 from lakemesh.sharing.product_contracts import apply_contract, contract_warnings
+from lakemesh.sharing.product_versions import pending_proposals, record_product_version
 from lakemesh.store.schema import DataProduct, DataProductTable, Table
 
 DRAFT, PUBLISHED, DEPRECATED = (
@@ -109,7 +111,12 @@ def show_product(
 
 
 def warning(row: DataProduct) -> str | None:
-    """The warning readers of a deprecated product get."""
+    """The warning readers of a deprecated (or contract-violating) product get."""
+    if row.status == ProductStatus.CONTRACT_VIOLATED:
+        return (
+            f"Data product {row.name} violates its contract {row.version}: a breaking schema "
+            "change waits for its producers' review"
+        )
     if row.status != DEPRECATED:
         return None
     reason = f": {row.deprecation_message}" if row.deprecation_message else ""
@@ -240,6 +247,8 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
         for table in current_tables:
             check_shareable(session, table_name(table), actor=actor, action=Action.PRODUCT_PUBLISH)
     session.flush()
+    if status == PUBLISHED:
+        record_product_version(session, row, actor=actor, reason="publish")
     audit.record(
         session,
         actor=actor.ref,
@@ -279,6 +288,14 @@ def deprecate_product(
         actor=actor.ref,
         action=Action.PRODUCT_DEPRECATE,
         resource=resource(name),
+        details={"message": row.deprecation_message, "version": row.version},
+    )
+    notify_product(
+        session,
+        kind=EventKind.PRODUCT_DEPRECATED,
+        product=row,
+        actor=actor.ref,
+        subject=warning(row) or f"Data product {name} is deprecated",
         details={"message": row.deprecation_message, "version": row.version},
     )
     return row
@@ -339,10 +356,13 @@ def search_products(
 
 
 def deprecation_notices(session: Session, tables: Iterable[str]) -> list[str]:
-    """Warnings for reads of ``tables`` that belong to deprecated products (for the gateway)."""
+    """Warnings for reads of ``tables`` that belong to deprecated or contract-violating
+    products (for the gateway)."""
     wanted = set(tables)
     rows = session.execute(
-        select(DataProduct).where(DataProduct.status == DEPRECATED).order_by(DataProduct.name)
+        select(DataProduct)
+        .where(DataProduct.status.in_([DEPRECATED, ProductStatus.CONTRACT_VIOLATED]))
+        .order_by(DataProduct.name)
     ).scalars()
     return [
         notice
@@ -397,7 +417,14 @@ def view_product(session: Session, row: DataProduct, *, detail: bool = False) ->
 def view_products(session: Session, rows: Sequence[DataProduct]) -> list[dict[str, Any]]:
     """Products as the API lists them, each with its health (one query for all)."""
     runs = latest_runs(session, [row.id for row in rows])
-    return [{**describe_product(row), "health": health_summary(runs.get(row.id))} for row in rows]
+    waiting = pending_proposals(session, [row.name for row in rows])
+    return [
+        {
+            **describe_product(row),
+            "health": {**health_summary(runs.get(row.id)), "open_proposals": waiting[row.name]},
+        }
+        for row in rows
+    ]
 
 
 SORT_KEYS = ("name", "quality", "checked")

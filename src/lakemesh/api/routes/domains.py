@@ -58,6 +58,7 @@ def update_domain(
         producer=body.producer,
         consumer=body.consumer,
         description=body.description,
+        schema_changes=body.schema_changes,
     )
     return _public(session, row)
 

@@ -132,6 +132,7 @@ def table_diff(
     actor: CurrentActor,
     from_version: Annotated[int | None, Query(alias="from", ge=1, le=2**31)] = None,
     to_version: Annotated[int | None, Query(alias="to", ge=1, le=2**31)] = None,
+    proposal: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> dict[str, Any]:
     return diff_table(
         session,
@@ -139,4 +140,5 @@ def table_diff(
         name=_table_name(name),
         from_version=from_version,
         to_version=to_version,
+        proposal=proposal,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from lakemesh.api.schemas.base import RequestBody, ResponseModel
 
 
@@ -20,6 +22,11 @@ class CrawledTable(ResponseModel):
     files: int
     bytes: int
     changes: dict[str, list[Any]]
+    proposal: int | None = Field(
+        default=None,
+        description="The schema proposal a breaking change to a contracted product's table "
+        "waits in (status held: the table keeps serving its contracted schema)",
+    )
 
 
 class CrawlResult(ResponseModel):

@@ -20,6 +20,12 @@ class DomainUpdate(RequestBody):
     producer: bool | None = None
     consumer: bool | None = None
     description: str | None = None
+    schema_changes: str | None = Field(
+        default=None,
+        description="What a crawl does with a change that breaks a published contract: hold "
+        "(keep serving the contracted schema) or violate (serve it, mark the product "
+        "contract_violated); either way the change waits for review",
+    )
 
 
 class DomainAdminCreate(RequestBody):
@@ -32,6 +38,7 @@ class DomainPublic(RowModel):
     consumer: bool
     description: str | None
     admins: list[str]
+    schema_changes: str = Field(description="hold or violate (see DomainUpdate)")
     created_at: Timestamp
 
     @classmethod
@@ -42,5 +49,6 @@ class DomainPublic(RowModel):
             consumer=row.consumer,
             description=row.description,
             admins=admins,
+            schema_changes=row.schema_changes,
             created_at=row.created_at.isoformat(),
         )

@@ -101,7 +101,13 @@ class ColumnChange(ResponseModel):
 class TableDiffPublic(ResponseModel):
     table: str
     from_: int = Field(alias="from", description="The older schema version")
-    to: int = Field(description="The newer schema version")
+    to: int | None = Field(description="The newer schema version (null: a proposal's schema)")
+    proposal: int | None = Field(
+        default=None, description="The schema proposal compared (its base version as from)"
+    )
+    pending_proposal: int | None = Field(
+        default=None, description="The table's schema proposal waiting for review, if any"
+    )
     added: list[dict[str, Any]]
     removed: list[dict[str, Any]]
     changed: list[ColumnChange]

@@ -12,6 +12,7 @@ from lakemesh.store.schema.catalog import (
     Column,
     Database,
     Location,
+    SchemaProposal,
     SchemaVersion,
     Table,
     TableSnapshot,
@@ -38,11 +39,18 @@ from lakemesh.store.schema.identity import (
     PortalSession,
     Principal,
 )
+from lakemesh.store.schema.notifications import (
+    Notification,
+    Webhook,
+    WebhookDelivery,
+    WebhookSecret,
+)
 from lakemesh.store.schema.quality import QualityResult, QualityRun
 from lakemesh.store.schema.queries import QueryRecord, Workgroup
 from lakemesh.store.schema.sharing import (
     DataProduct,
     DataProductTable,
+    ProductVersion,
     ResourceLink,
     Share,
     Subscription,
@@ -75,14 +83,17 @@ __all__ = [
     "Guardrail",
     "Location",
     "MaskRule",
+    "Notification",
     "PolicyChangeRow",
     "PolicyVersion",
     "PortalSession",
     "Principal",
+    "ProductVersion",
     "QualityResult",
     "QualityRun",
     "QueryRecord",
     "ResourceLink",
+    "SchemaProposal",
     "SchemaVersion",
     "Setting",
     "Share",
@@ -94,5 +105,8 @@ __all__ = [
     "TagAssignment",
     "TagKey",
     "TagValue",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookSecret",
     "Workgroup",
 ]

@@ -53,6 +53,9 @@ class Table(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     properties: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     schema_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The schema the files have while the table keeps serving its contracted one (a held
+    # breaking change, see catalog/schema_review.py): ``[{name, type, partition}]``, else None.
+    file_columns: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     database: Mapped[Database] = relationship(lazy="joined")
@@ -104,3 +107,30 @@ class TableSnapshot(Base):
     schema_version: Mapped[int] = mapped_column(Integer)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SchemaProposal(Base):
+    """A schema a crawl found for a table of a contracted product, and what became of it.
+
+    A breaking change waits ``pending`` until the domain's admins accept or reject it (or the
+    files go back, ``withdrawn``; or a newer change replaces it, ``superseded``); a compatible
+    one is ``applied`` at once. ``products`` names the products whose contracts it touched.
+    """
+
+    __tablename__ = "schema_proposals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    mode: Mapped[str] = mapped_column(String(20))  # hold | violate (the domain's setting then)
+    base_version: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    breaking: Mapped[bool] = mapped_column(Boolean)
+    products: Mapped[list[str]] = mapped_column(JSON, default=list)
+    proposed_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    schema_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    table: Mapped[Table] = relationship(lazy="joined")

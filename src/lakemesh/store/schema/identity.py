@@ -21,6 +21,10 @@ class Domain(Base):
     producer: Mapped[bool] = mapped_column(Boolean, default=False)
     consumer: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str] = mapped_column(Text, default="")
+    # What a crawl does with a change that breaks a published contract: ``hold`` (the table keeps
+    # serving the contracted schema) or ``violate`` (it serves the new one; the product is
+    # marked contract_violated). Either way the change waits for the domain's admins.
+    schema_changes: Mapped[str] = mapped_column(String(20), default="hold")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

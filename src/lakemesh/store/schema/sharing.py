@@ -154,3 +154,23 @@ class SubscriptionEvent(Base):
     actor: Mapped[str] = mapped_column(String(300))
     time: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProductVersion(Base):
+    """A version of a product as it was published: its contract and its tables' schema versions.
+
+    ``reason`` says what made it: ``publish``, or ``schema_change`` (an accepted proposal).
+    """
+
+    __tablename__ = "product_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("data_products.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(50))
+    contract: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    schemas: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(String(30))
+    proposal_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,126 @@
+"""Notifications (each principal's inbox), webhooks, their secrets and deliveries; schema
+proposals and product versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from lakemesh.api.schemas.base import MAX_STORED_INTEGER, RequestBody, ResponseModel, Timestamp
+
+
+class NotificationPublic(ResponseModel):
+    id: int
+    event: str = Field(description="The event's id: every recipient's copy and delivery share it")
+    recipient: str = Field(description="The principal told, or domain:X for X's admins")
+    kind: str
+    product: str | None
+    subject: str
+    details: dict[str, Any]
+    created_at: Timestamp
+    read_at: Timestamp | None
+
+
+class InboxRead(RequestBody):
+    ids: list[int] = Field(default_factory=list, max_length=10_000)
+    all: bool = Field(default=False, description="Mark every unread notification read")
+
+
+class SecretSet(RequestBody):
+    name: str
+    value: str = Field(max_length=4096, description="At least 16 characters; never shown again")
+    domain: str | None = Field(default=None, description="A domain's secret (its admins)")
+
+
+class SecretPublic(ResponseModel):
+    owner: str
+    name: str
+    created_by: str
+    created_at: Timestamp
+
+
+class WebhookCreate(RequestBody):
+    url: str = Field(max_length=2000)
+    secret: str = Field(description="The name of a secret of the same owner")
+    domain: str | None = Field(default=None, description="A domain's webhook (its admins)")
+    kinds: list[str] = Field(default_factory=list, description="Event kinds posted (empty: all)")
+    product: str | None = None
+
+
+class WebhookPublic(ResponseModel):
+    id: int
+    owner: str
+    url: str
+    secret: str = Field(description="The secret's name (its value is never shown)")
+    kinds: list[str]
+    product: str | None
+    created_by: str
+    created_at: Timestamp
+
+
+class DeliveryPublic(ResponseModel):
+    id: int
+    webhook: int
+    event: str
+    kind: str
+    status: str = Field(description="pending, sending, delivered or failed")
+    attempts: int
+    response_status: int | None
+    error: str | None
+    next_attempt_at: Timestamp | None
+    delivered_at: Timestamp | None
+    created_at: Timestamp
+
+
+class ProposalDecision(RequestBody):
+    comment: str = ""
+    contract: str | None = Field(
+        default=None, description="The ODCS contract of the new version (default: revised)"
+    )
+    version: str | None = Field(
+        default=None, description="The new version (default: the next major one)"
+    )
+
+
+class ProposalReject(RequestBody):
+    comment: str = ""
+
+
+class SchemaProposalPublic(ResponseModel):
+    id: int = Field(le=MAX_STORED_INTEGER)
+    table: str
+    status: str = Field(
+        description="pending, accepted, rejected, applied (compatible), withdrawn or superseded"
+    )
+    mode: str = Field(description="hold or violate: the domain's setting when it was found")
+    breaking: bool
+    base_version: int
+    schema_version: int | None
+    summary: str
+    changes: dict[str, list[Any]]
+    columns: list[dict[str, Any]]
+    products: list[str]
+    proposed_by: str
+    created_at: Timestamp
+    decided_by: str | None
+    decided_at: Timestamp | None
+    comment: str | None
+
+
+class ProductVersionPublic(ResponseModel):
+    version: str
+    contract_version: str | None
+    reason: str = Field(description="publish, or schema_change (an accepted proposal)")
+    proposal: int | None
+    schemas: dict[str, int] = Field(description="Each table's schema version")
+    actor: str
+    created_at: Timestamp
+
+
+class ProductVersions(ResponseModel):
+    product: str
+    version: str
+    status: str
+    versions: list[ProductVersionPublic]
+    proposals: list[SchemaProposalPublic]
