@@ -19,9 +19,13 @@ from typing import Any
 import httpx
 import pytest
 
+from lakemesh import clock
 from lakemesh.api.server import serve_in_background
+from lakemesh.catalog.tables import current_columns, get_table_row
 from lakemesh.demo.mesh import build_demo
 from lakemesh.hub import Hub
+from lakemesh.model.names import parse_resource
+from lakemesh.store.schema import SchemaProposal
 from tests.api.conftest import ok
 
 MESH, DOMAIN, ANALYST, NOBODY = "M", "D", "A", "U"
@@ -189,6 +193,20 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/products/sales_orders/checks", None, "MDA"),
     ("POST", "/products/sales_orders/checks", None, "MD"),
     ("GET", "/tables/sales.crm.orders/diff", None, "MDA"),
+    ("GET", "/products/sales_orders/versions", None, "MDA"),
+    ("POST", "/products/sales_orders/proposals/{proposal}/accept", {}, "MD"),
+    ("POST", "/products/sales_orders/proposals/{proposal}/reject", {}, "MD"),  # 409 by then
+    ("GET", "/inbox", None, "MDA"),
+    ("POST", "/inbox/read", {"all": True}, "MDA"),
+    ("PUT", "/webhooks/secrets", {"name": "hooks", "value": "a-secret-of-20-chars"}, "MDA"),
+    ("GET", "/webhooks/secrets", None, "MDA"),
+    ("POST", "/webhooks", {"url": "https://hooks.invalid/x", "secret": "hooks"}, "MDA"),
+    ("GET", "/webhooks", None, "MDA"),
+    ("GET", "/webhooks/deliveries", None, "MDA"),
+    # No delivery was made (nothing happened after the webhook): nobody finds this one.
+    ("POST", "/webhooks/deliveries/999/redeliver", None, ""),
+    ("DELETE", "/webhooks/1", None, "MDA"),  # each role's copy: its own first webhook
+    ("DELETE", "/webhooks/secrets/hooks", None, "MDA"),
     ("DELETE", "/grants/3", None, "MD"),
     ("DELETE", "/domains/sales", None, "M"),
 ]
@@ -216,9 +234,38 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
         job = ok(analyst.post("/queries/jobs", json={"sql": "SELECT 1 AS one"}), 202)
         while ok(analyst.get(f"/queries/jobs/{job['id']}"))["status"] in ("queued", "running"):
             time.sleep(0.05)
+    proposal = _proposal(hub)
     hub.close()
-    values = {"token": str(token["id"]), "subscription": str(subscription["id"]), "job": job["id"]}
+    values = {
+        "token": str(token["id"]),
+        "subscription": str(subscription["id"]),
+        "job": job["id"],
+        "proposal": str(proposal),
+    }
     return Demo(home, result.tokens, values)
+
+
+def _proposal(hub: Hub) -> int:
+    """A schema change of sales_orders waiting for review (as a crawl would leave one; the
+    demo's files have none to find), proposing the columns it has."""
+    with hub.transaction() as session:
+        table = get_table_row(session, parse_resource("sales.crm.orders"))
+        columns = [column.to_dict() for column in current_columns(table)]
+        row = SchemaProposal(
+            table_id=table.id,
+            status="pending",
+            mode="hold",
+            base_version=table.schema_version,
+            columns=columns,
+            changes={"added": [], "removed": [], "changed": [], "breaking": True},
+            breaking=True,
+            products=["sales_orders"],
+            proposed_by="user:sam@sales",
+            created_at=clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
 
 
 def _client(url: str, token: str | None) -> httpx.Client:

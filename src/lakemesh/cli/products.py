@@ -76,6 +76,8 @@ def _record(product: dict[str, Any]) -> dict[str, Any]:
     if complete is not None:
         quality.append(f"completeness {complete:g}%")
     status = str(health.get("status", ""))
+    if health.get("open_proposals"):
+        status += f", {health['open_proposals']} schema change(s) to review"
     freshness = _freshness(health)
     return {
         **product,
