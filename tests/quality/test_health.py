@@ -64,6 +64,7 @@ def test_health_summarises_the_last_check(checked: Shop) -> None:
         "quality_pass_rate": None,
         "completeness": None,
         "freshness": None,
+        "open_proposals": 0,  # schema changes waiting for review (tests/contracts)
     }
     parquet = found["orders_parquet"]
     assert (parquet["status"], parquet["quality_pass_rate"], parquet["completeness"]) == (
