@@ -34,6 +34,7 @@ from lakemesh.api.routes import (
     principals,
     products,
     queries,
+    schedules,
     schema_changes,
     settings,
     shares,
@@ -101,6 +102,7 @@ def create_app(hub: Hub) -> FastAPI:
     # of their own: their routers authenticate outside the request's.
     api.include_router(crawls.router)
     api.include_router(checks.router)
+    api.include_router(schedules.router)
     api.include_router(onboarding.router)
     api.include_router(queries.router)
     api.include_router(mesh.router)

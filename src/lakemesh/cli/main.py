@@ -40,6 +40,7 @@ from lakemesh.cli import (
     products,
     query,
     recovery,
+    schedules,
     session,
     shares,
     subscriptions,
@@ -227,6 +228,7 @@ products.app.command("accept-change")(product_versions.accept_change)
 products.app.command("reject-change")(product_versions.reject_change)
 app.add_typer(products.app, name="product")
 app.add_typer(subscriptions.app, name="subscription")
+app.add_typer(schedules.app, name="schedule")
 app.add_typer(onboard.app, name="onboard")
 app.add_typer(inbox.app, name="inbox")
 app.add_typer(webhooks.app, name="webhook")

@@ -154,6 +154,9 @@ def serve_home(
     """Serve the hub home until interrupted; ``announce(url)`` once the port is bound (``sock``,
     when the caller bound it already).
 
+    The hub's scheduler runs schedules' due checks and crawls meanwhile, unless
+    ``[scheduler] enabled = false`` in ``config.toml``.
+
     The PostgreSQL port serves too when ``pg_port`` (or ``pgwire.port`` in the home's
     ``config.toml``) is given; ``announce`` is then called with its ``postgresql://`` address.
     """
@@ -162,8 +165,10 @@ def serve_home(
     from lakemesh.hub import Hub
     from lakemesh.pgwire.config import pgwire_settings
     from lakemesh.pgwire.server import serve_in_background
+    from lakemesh.scheduling import Scheduler, scheduler_settings
 
     settings = pgwire_settings(HubHome(home).config()).with_port(pg_port)
+    schedules = scheduler_settings(HubHome(home).config())
     hub = Hub.open(home)
     try:
         url = f"http://{host}:{port}"
@@ -177,6 +182,10 @@ def serve_home(
                     serve_in_background(hub, settings=settings, sock=pg_bound)
                 )
                 announce(f"postgresql://{pg_host}:{running.port}")
+            if schedules.enabled:
+                scheduler = Scheduler(hub, schedules)
+                scheduler.start()
+                stack.callback(scheduler.stop)
             announce(url)
             serve(hub, host, port, log_level=log_level, sock=bound)
     finally:

@@ -107,6 +107,10 @@ class Action(StrEnum):
     QUERY_HISTORY = "query.history"
     QUERY_READ = "query.read"
 
+    SCHEDULE_REMOVE = "schedule.remove"
+    SCHEDULE_RUN = "schedule.run"
+    SCHEDULE_SET = "schedule.set"
+
     SCHEMA_ACCEPT = "schema.accept"
     SCHEMA_PROPOSE = "schema.propose"
     SCHEMA_REJECT = "schema.reject"

@@ -29,6 +29,7 @@ from lakemesh.sdk.identity import IdentityMethods
 from lakemesh.sdk.mesh import MeshMethods
 from lakemesh.sdk.notifications import NotificationMethods
 from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
+from lakemesh.sdk.scheduling import ScheduleMethods
 from lakemesh.sdk.sharing import SharingMethods
 
 __all__ = ["Client", "ProgressCallback"]
@@ -48,6 +49,7 @@ class Client(
     GovernanceMethods,
     SharingMethods,
     NotificationMethods,
+    ScheduleMethods,
     MeshMethods,
 ):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).

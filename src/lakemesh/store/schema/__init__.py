@@ -47,6 +47,7 @@ from lakemesh.store.schema.notifications import (
 )
 from lakemesh.store.schema.quality import QualityResult, QualityRun
 from lakemesh.store.schema.queries import QueryRecord, Workgroup
+from lakemesh.store.schema.scheduling import Schedule, ScheduledRun
 from lakemesh.store.schema.sharing import (
     DataProduct,
     DataProductTable,
@@ -93,6 +94,8 @@ __all__ = [
     "QualityRun",
     "QueryRecord",
     "ResourceLink",
+    "Schedule",
+    "ScheduledRun",
     "SchemaProposal",
     "SchemaVersion",
     "Setting",

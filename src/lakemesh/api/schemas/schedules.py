@@ -1,0 +1,53 @@
+"""Schedules of product checks and table crawls, and their runs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+
+
+class ScheduleSet(RequestBody):
+    kind: Literal["check", "crawl"] = Field(
+        description="check: a product's contract checks; crawl: a table's re-crawl"
+    )
+    target: str = Field(description="The product's name, or the table as domain.database.table")
+    cron: str | None = Field(
+        default=None, description="Five cron fields read in UTC, like '0 6 * * *'"
+    )
+    after_crawl: bool = Field(
+        default=False, description="checks only: also after every crawl that changes the tables"
+    )
+
+
+class ScheduledRunPublic(ResponseModel):
+    id: int
+    due_at: Timestamp
+    reason: str = Field(description="cron, or crawl (the product's tables changed)")
+    status: str = Field(description="running, succeeded or failed")
+    holder: str | None = Field(description="The hub process that holds (or held) the run")
+    started_at: Timestamp
+    finished_at: Timestamp | None
+    message: str | None
+    result: dict[str, Any] = Field(description="check_run and check_status, or crawled tables")
+    attempts: list[dict[str, Any]] = Field(
+        description="Every try: holder, started_at, status, message (a holder that died: failed)"
+    )
+
+
+class SchedulePublic(ResponseModel):
+    kind: str
+    target: str
+    domain: str
+    cron: str | None
+    after_crawl: bool
+    next_run_at: Timestamp | None
+    created_by: str
+    created_at: Timestamp
+    last_run: ScheduledRunPublic | None = None
+
+
+class TickResult(ResponseModel):
+    runs: list[int] = Field(description="The runs this hub process did")
