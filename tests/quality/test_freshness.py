@@ -16,6 +16,7 @@ from lakemesh.catalog import crawler
 from lakemesh.governance import grants
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.model.permissions import parse_permissions
+from lakemesh.notifications.inbox import describe_notification, list_inbox
 from lakemesh.quality import run_checks
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
@@ -204,3 +205,32 @@ def test_freshness_of_unreadable_metadata_from_the_recorded_snapshots(
     assert latency["details"]["source"] == f"recorded snapshot of lakehouse.{table}"
     assert latency["details"]["last_update"] == stalest.isoformat()
     assert latency["status"] == "failed"
+
+
+def _inbox(shop: Shop) -> list[dict[str, object]]:
+    with shop.env.hub.read() as session:
+        rows = list_inbox(session, actor=shop.actor(SHOP_ADMIN))
+        found = [describe_notification(row) for row in rows]
+    return [n for n in found if n["recipient"] == "domain:shop"]
+
+
+def test_failed_rules_and_broken_slas_are_told_to_the_domain(
+    shop: Shop, frozen_clock: FrozenClock
+) -> None:
+    _publish(shop, "orders_parts", "  - {property: latency, value: 1, unit: d}")
+    frozen_clock.current = datetime(2025, 1, 3, 12, tzinfo=UTC)
+    _slas(shop, "orders_parts")
+    assert _inbox(shop) == []  # on time: nothing to tell
+    frozen_clock.advance(timedelta(days=2))
+    _slas(shop, "orders_parts")
+    (breach,) = _inbox(shop)
+    assert (breach["kind"], breach["recipient"], breach["product"]) == (
+        "sla_breached",
+        "domain:shop",
+        "orders_parts",
+    )
+    assert breach["subject"] == f"orders_parts: latency late by {36 * 3600}s (<= 1 d)"
+    run_checks(shop.env.hub, actor=shop.actor(SHOP_ADMIN), product="orders_parquet")
+    failed = _inbox(shop)[0]
+    assert (failed["kind"], failed["product"]) == ("check_failed", "orders_parquet")
+    assert failed["details"]["rules"]  # type: ignore[index]

@@ -47,6 +47,7 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
+from lakemesh.notifications import EventKind, notify_product
 from lakemesh.quality.freshness import Runner, TableSource, measure_sla
 from lakemesh.query.service import run as run_query
 from lakemesh.sharing.product_contracts import table_shapes
@@ -386,7 +387,48 @@ def store_run(
                 "failed": [r.rule for r in results if r.status != PASSED],
             },
         )
+        _tell(session, actor=actor, product=plan.product, run=run, results=results)
         return describe_run(run, product=name, samples=True)
+
+
+def _tell(
+    session: Session,
+    *,
+    actor: Actor,
+    product: DataProduct,
+    run: QualityRun,
+    results: Sequence[QualityResult],
+) -> None:
+    """Tell the product's domain, owner and subscribers of failed rules (``check_failed``) and
+    broken SLAs (``sla_breached``), in the run's transaction; no failure, no event."""
+    row = session.get(DataProduct, product.id) or product
+    failed = [r for r in results if r.kind != "sla" and r.status == FAILED]
+    if failed:
+        notify_product(
+            session,
+            kind=EventKind.CHECK_FAILED,
+            product=row,
+            actor=actor.ref,
+            subject=f"{row.name}: {len(failed)} of {run.rules_total} contract rules failed",
+            details={"run": run.id, "rules": [r.rule for r in failed]},
+        )
+    breached = [r for r in results if r.kind == "sla" and r.status == FAILED]
+    if breached:
+        notify_product(
+            session,
+            kind=EventKind.SLA_BREACHED,
+            product=row,
+            actor=actor.ref,
+            subject=f"{row.name}: "
+            + "; ".join(f"{r.metric} {r.message or 'broken'} ({r.threshold})" for r in breached),
+            details={
+                "run": run.id,
+                "slas": [
+                    {"sla": r.rule, "table": r.table, "value": r.value, **dict(r.details or {})}
+                    for r in breached
+                ],
+            },
+        )
 
 
 def run_checks(hub: Hub, *, actor: Actor, product: str, trigger: str = MANUAL) -> dict[str, Any]:
