@@ -7,7 +7,8 @@
   the resolver it is given.
 - :func:`plan` secures every table and rewrites the statement for the engine; plans are cached
   by the access shape of the tables (:mod:`lakemesh.query.plans`).
-- :func:`execute` checks the bytes to scan and runs the plan in the engine's sandbox.
+- :func:`execute` checks the bytes to scan and runs the plan in the engine's sandbox;
+  :func:`stream` does the same and gives the rows batch by batch as the engine produces them.
 """
 
 from __future__ import annotations
@@ -15,14 +16,20 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
 from sqlglot import exp
 
 from lakemesh.errors import LakemeshError, LimitExceededError
-from lakemesh.query.engines import Cancellation, QueryEngine, QueryLimits, load_engine
+from lakemesh.query.engines import (
+    Cancellation,
+    EngineStream,
+    QueryEngine,
+    QueryLimits,
+    load_engine,
+)
 from lakemesh.query.plans import (
     PLAN_CACHE_SIZE,
     STATEMENT_CACHE_SIZE,
@@ -236,6 +243,115 @@ def execute(
         QueryCancelledError: ``cancellation`` stopped the query.
     """
     started = time.perf_counter() if started is None else started
+    bytes_scanned = _check_scan(planned, limits)
+    result = engine.execute(
+        sql=planned.sql,
+        files=planned.files,
+        parameters=_parameters(planned, hash_salt),
+        limits=limits,
+        cancellation=cancellation,
+        tables=planned.sources,
+    )
+    return QueryResult(
+        table=result.table,
+        sql=sql,
+        rewritten_sql=planned.sql,
+        tables=planned.tables,
+        bytes_scanned=bytes_scanned,
+        rows=result.rows,
+        duration_seconds=time.perf_counter() - started,
+        engine=engine.name,
+    )
+
+
+class StreamedQuery:
+    """A governed query whose rows are read batch by batch (:func:`stream`): its schema, its
+    batches, and once they are read (or it is closed) the :class:`QueryResult` the history
+    records, whose ``table`` is empty (the rows went to the reader) and ``rows`` counts them."""
+
+    def __init__(
+        self,
+        opened: EngineStream,
+        *,
+        sql: str,
+        planned: RewrittenQuery,
+        bytes_scanned: int,
+        engine: str,
+        started: float,
+    ) -> None:
+        self.schema = opened.schema
+        self.rows = 0
+        self._opened = opened
+        self._sql = sql
+        self._planned = planned
+        self._bytes_scanned = bytes_scanned
+        self._engine = engine
+        self._started = started
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self._opened:
+            self.rows += batch.num_rows
+            yield batch
+
+    def close(self) -> None:
+        """Stop the query if it was not read to its end."""
+        self._opened.close()
+
+    def summary(self) -> QueryResult:
+        """What the history records of the query so far."""
+        return QueryResult(
+            table=self.schema.empty_table(),
+            sql=self._sql,
+            rewritten_sql=self._planned.sql,
+            tables=self._planned.tables,
+            bytes_scanned=self._bytes_scanned,
+            rows=self.rows,
+            duration_seconds=time.perf_counter() - self._started,
+            engine=self._engine,
+        )
+
+
+def stream(
+    planned: RewrittenQuery,
+    *,
+    sql: str,
+    engine: QueryEngine,
+    limits: QueryLimits,
+    hash_salt: str | None = None,
+    cancellation: Cancellation | None = None,
+    started: float | None = None,
+) -> StreamedQuery:
+    """Start a plan of ``sql`` in ``engine``'s sandbox as :func:`execute` does, and return its
+    rows as the engine produces them (:meth:`QueryEngine.stream`).
+
+    Raises:
+        LimitExceededError: the query would scan more than ``limits`` allow, or a limit stopped
+            it (reading the batches raises the limits met later).
+        QueryRejectedError: the engine refused the statement.
+        QueryCancelledError: ``cancellation`` stopped the query.
+    """
+    started = time.perf_counter() if started is None else started
+    bytes_scanned = _check_scan(planned, limits)
+    opened = engine.stream(
+        sql=planned.sql,
+        files=planned.files,
+        parameters=_parameters(planned, hash_salt),
+        limits=limits,
+        cancellation=cancellation,
+        tables=planned.sources,
+    )
+    return StreamedQuery(
+        opened,
+        sql=sql,
+        planned=planned,
+        bytes_scanned=bytes_scanned,
+        engine=engine.name,
+        started=started,
+    )
+
+
+def _check_scan(planned: RewrittenQuery, limits: QueryLimits) -> int:
+    """The bytes the plan reads, checked against ``limits.max_bytes_scanned``."""
     bytes_scanned = scan_bytes(planned.sources)
     if limits.max_bytes_scanned is not None and bytes_scanned > limits.max_bytes_scanned:
         raise LimitExceededError(
@@ -247,30 +363,16 @@ def execute(
                 "bytes_scanned": bytes_scanned,
             },
         )
-    parameters: dict[str, str] = {}
-    if planned.uses_salt:
-        if not hash_salt:
-            raise LakemeshError("A hash mask applies but the gateway has no hash salt")
-        parameters[SALT_PARAMETER] = hash_salt
-    rewritten_sql = planned.sql
-    result = engine.execute(
-        sql=rewritten_sql,
-        files=planned.files,
-        parameters=parameters,
-        limits=limits,
-        cancellation=cancellation,
-        tables=planned.sources,
-    )
-    return QueryResult(
-        table=result.table,
-        sql=sql,
-        rewritten_sql=rewritten_sql,
-        tables=planned.tables,
-        bytes_scanned=bytes_scanned,
-        rows=result.rows,
-        duration_seconds=time.perf_counter() - started,
-        engine=engine.name,
-    )
+    return bytes_scanned
+
+
+def _parameters(planned: RewrittenQuery, hash_salt: str | None) -> dict[str, str]:
+    """The engine parameters of a plan: the salt of its ``hash`` masks, when it has some."""
+    if not planned.uses_salt:
+        return {}
+    if not hash_salt:
+        raise LakemeshError("A hash mask applies but the gateway has no hash salt")
+    return {SALT_PARAMETER: hash_salt}
 
 
 def after_planning(limits: QueryLimits, planning_seconds: float) -> QueryLimits:

@@ -49,8 +49,16 @@ def catalog_references(statement: exp.Expr) -> list[exp.Table]:
 
 
 def written_parts(table: exp.Table) -> tuple[str, ...]:
-    """The name parts as written, unquoted ones lower-cased (DuckDB folds them)."""
-    return tuple(part.name if part.quoted else part.name.lower() for part in _identifiers(table))
+    """The name parts as written, unquoted ones lower-cased (DuckDB folds them).
+
+    A quoted part with dots is several parts: PostgreSQL clients name another domain's database
+    as one schema, ``"marketing.campaigns".leads`` (catalog names never hold a dot).
+    """
+    parts: list[str] = []
+    for part in _identifiers(table):
+        name = part.name if part.quoted else part.name.lower()
+        parts.extend(name.split(".") if part.quoted and "." in name else (name,))
+    return tuple(parts)
 
 
 def _identifiers(table: exp.Table) -> list[exp.Identifier]:

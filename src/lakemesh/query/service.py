@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,10 +35,19 @@ from lakemesh.query.engines import (
     Cancellation,
     QueryCancelledError,
     QueryEngine,
+    QueryLimits,
     check_storage,
     load_engine,
 )
-from lakemesh.query.gateway import QueryResult, after_planning, execute, plan, prepare
+from lakemesh.query.gateway import (
+    QueryResult,
+    StreamedQuery,
+    after_planning,
+    execute,
+    plan,
+    prepare,
+)
+from lakemesh.query.gateway import stream as gateway_stream
 from lakemesh.query.history import (
     CANCELLED,
     FAILED,
@@ -55,7 +65,7 @@ from lakemesh.query.history import (
 )
 from lakemesh.query.plans import ParsedStatement
 from lakemesh.query.resolution import resolve_in_path
-from lakemesh.query.rewrite import resolve_tables
+from lakemesh.query.rewrite import RewrittenQuery, resolve_tables
 from lakemesh.query.table import TableAccess, scan_bytes
 from lakemesh.query.validate import MAX_SQL_BYTES_SETTING
 from lakemesh.query.workgroups import DEFAULT_WORKGROUP, WorkgroupSettings, workgroup_settings
@@ -137,8 +147,144 @@ def run(
         LimitExceededError: a limit of the workgroup stopped the query (message names both).
         QueryCancelledError: ``cancellation`` stopped it.
     """
-    timer = time.perf_counter()
-    facts = QueryFacts(
+    attempt = _Attempt(hub, _facts(sql, actor, workgroup, query_id, mode, submitted_at))
+    try:
+        planned, engine, limits = attempt.plan(
+            actor=actor, sql=sql, search_path=search_path, wait_for_slot=wait_for_slot
+        )
+        result = execute(
+            planned,
+            sql=sql,
+            engine=engine,
+            limits=limits,
+            hash_salt=_mask_salt(hub),
+            cancellation=cancellation,
+            started=attempt.timer,
+        )
+        outcome = QueryOutcome(
+            attempt.facts.id,
+            attempt.settings.name,
+            result.engine,
+            result,
+            _elapsed_ms(attempt.timer),
+            attempt.warnings,
+        )
+        expires_at = keep_result(outcome, attempt.settings) if keep_result is not None else None
+    except Exception as error:
+        raise attempt.failed(error) from None
+    with hub.transaction() as session:
+        record_success(
+            session,
+            attempt.facts,
+            result,
+            duration_ms=outcome.duration_ms,
+            result_expires_at=expires_at,
+        )
+    return outcome
+
+
+def stream(
+    hub: Hub,
+    *,
+    actor: Actor,
+    sql: str,
+    workgroup: str | None = None,
+    cancellation: Cancellation | None = None,
+    search_path: Sequence[str] = (),
+    probe: bool = False,
+) -> QueryStream:
+    """Start ``sql`` for ``actor`` as :func:`run` does (the same validation, enforcement,
+    limits, history and audit) and return its rows as the engine produces them: the hub holds
+    one batch at a time, and the engine waits while the reader does not read.
+
+    The query is recorded when its last batch has been read, when reading raises, or when the
+    stream is closed before its end (a success with the rows read until then).
+
+    A ``probe`` asks for the shape of a statement's rows (a PostgreSQL client describing a
+    prepared statement before it runs it, as ``SELECT ... LIMIT 0``): it is planned, enforced
+    and run the same way, but not admitted against concurrency limits, and only a failure is
+    recorded (the statement itself is recorded when the client runs it).
+
+    Raises:
+        The errors of :func:`run` met before the first batch; reading raises those met later.
+    """
+    attempt = _Attempt(hub, _facts(sql, actor, workgroup, None, SYNC, None), probe=probe)
+    try:
+        planned, engine, limits = attempt.plan(actor=actor, sql=sql, search_path=search_path)
+        streamed = gateway_stream(
+            planned,
+            sql=sql,
+            engine=engine,
+            limits=limits,
+            hash_salt=_mask_salt(hub),
+            cancellation=cancellation,
+            started=attempt.timer,
+        )
+    except Exception as error:
+        raise attempt.failed(error) from None
+    return QueryStream(attempt, streamed)
+
+
+class QueryStream:
+    """A query's rows read batch by batch (:func:`stream`), recorded once it ends."""
+
+    def __init__(self, attempt: _Attempt, streamed: StreamedQuery) -> None:
+        self.query_id = attempt.facts.id
+        self.workgroup = attempt.settings.name
+        self.schema = streamed.schema
+        self.warnings = attempt.warnings
+        self._attempt = attempt
+        self._streamed = streamed
+        self._recorded = False
+        self._batches = self._read()
+
+    @property
+    def rows(self) -> int:
+        """Rows read so far."""
+        return self._streamed.rows
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return self._batches
+
+    def _read(self) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._streamed
+        except Exception as error:
+            self._recorded = True
+            raise self._attempt.failed(error) from None
+        self._record()
+
+    def close(self) -> None:
+        """Stop a query not read to its end and record it with the rows read so far."""
+        if self._recorded:
+            return
+        self._streamed.close()
+        self._record()
+
+    def _record(self) -> None:
+        if self._recorded:
+            return
+        self._recorded = True
+        if self._attempt.probe:
+            return
+        with self._attempt.hub.transaction() as session:
+            record_success(
+                session,
+                self._attempt.facts,
+                self._streamed.summary(),
+                duration_ms=_elapsed_ms(self._attempt.timer),
+            )
+
+
+def _facts(
+    sql: str,
+    actor: Actor,
+    workgroup: str | None,
+    query_id: str | None,
+    mode: str,
+    submitted_at: datetime | None,
+) -> QueryFacts:
+    return QueryFacts(
         id=query_id or new_query_id(),
         principal=actor.ref,
         sql=sql,
@@ -148,63 +294,79 @@ def run(
         submitted_at=submitted_at or clock.now(),
         stored=mode == ASYNC,
     )
-    prepared: _Prepared | None = None
-    reached_engine = False
-    try:
-        prepared = _prepare(hub, actor=actor, sql=sql, facts=facts, search_path=search_path)
-        settings = prepared.settings
-        if _needs_admission(settings, mode):
-            _admit(hub, facts=facts, prepared=prepared, wait_for_slot=wait_for_slot)
+
+
+class _Attempt:
+    """One query on its way through steps 1 to 3, and the record of its failure (step 4)."""
+
+    def __init__(self, hub: Hub, facts: QueryFacts, *, probe: bool = False) -> None:
+        self.hub = hub
+        self.facts = facts
+        self.probe = probe
+        self.timer = time.perf_counter()
+        self.prepared: _Prepared | None = None
+        self.reached_engine = False
+
+    @property
+    def settings(self) -> WorkgroupSettings:
+        assert self.prepared is not None
+        return self.prepared.settings
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.prepared.warnings if self.prepared is not None else ()
+
+    def plan(
+        self,
+        *,
+        actor: Actor,
+        sql: str,
+        search_path: Sequence[str] = (),
+        wait_for_slot: bool = False,
+    ) -> tuple[RewrittenQuery, QueryEngine, QueryLimits]:
+        """Steps 1 to 3 up to the engine: prepared, admitted, planned; the engine and the
+        limits left for it."""
+        facts = self.facts
+        self.prepared = _prepare(
+            self.hub, actor=actor, sql=sql, facts=facts, search_path=search_path
+        )
+        settings = self.prepared.settings
+        if _needs_admission(settings, facts.mode) and not self.probe:
+            _admit(self.hub, facts=facts, prepared=self.prepared, wait_for_slot=wait_for_slot)
         # Planning so far (parse, resolve, admission) counts against the time limit; loading
         # the engine, once per hub process, does not; the rewrite does.
-        limits = after_planning(settings.limits(), time.perf_counter() - timer)
-        engine = _engine(hub, settings)
+        limits = after_planning(settings.limits(), time.perf_counter() - self.timer)
+        engine = _engine(self.hub, settings)
         rewriting = time.perf_counter()
         planned = plan(
-            prepared.statement, prepared.tables, sql=sql, principal=actor.ref, engine=engine
+            self.prepared.statement,
+            self.prepared.tables,
+            sql=sql,
+            principal=actor.ref,
+            engine=engine,
         )
         limits = after_planning(limits, time.perf_counter() - rewriting)
         facts.started_at = facts.started_at or clock.now()
-        reached_engine = True
-        result = execute(
-            planned,
-            sql=sql,
-            engine=engine,
-            limits=limits,
-            hash_salt=_mask_salt(hub),
-            cancellation=cancellation,
-            started=timer,
-        )
-        outcome = QueryOutcome(
-            facts.id,
-            settings.name,
-            result.engine,
-            result,
-            _elapsed_ms(timer),
-            prepared.warnings,
-        )
-        expires_at = keep_result(outcome, settings) if keep_result is not None else None
-    except (WithdrawnError, SlotBusyError):
-        raise
-    except LakemeshError as error:
-        timeout = prepared.settings.limits().timeout_seconds if prepared else None
-        error = _in_workgroup(error, facts.workgroup, timeout=timeout)
-        ran = reached_engine and outcome_of(error) in (FAILED, CANCELLED)
-        _record_failure(hub, facts, error, timer, prepared if ran else None)
-        raise error from None
-    except Exception:
+        self.reached_engine = True
+        return planned, engine, limits
+
+    def failed(self, error: Exception) -> Exception:
+        """Record ``error`` as the query's outcome; returns what to raise (a limit restated
+        with its workgroup; an unexpected error is recorded as internal and raised as it is)."""
+        if isinstance(error, WithdrawnError | SlotBusyError):
+            return error
+        prepared = self.prepared
+        if isinstance(error, LakemeshError):
+            timeout = prepared.settings.limits().timeout_seconds if prepared else None
+            error = _in_workgroup(error, self.facts.workgroup, timeout=timeout)
+            ran = self.reached_engine and outcome_of(error) in (FAILED, CANCELLED)
+            _record_failure(self.hub, self.facts, error, self.timer, prepared if ran else None)
+            return error
         unexpected = LakemeshError("Query failed: internal error (see the hub's log)")
-        _record_failure(hub, facts, unexpected, timer, prepared if reached_engine else None)
-        raise
-    with hub.transaction() as session:
-        record_success(
-            session,
-            facts,
-            result,
-            duration_ms=outcome.duration_ms,
-            result_expires_at=expires_at,
+        _record_failure(
+            self.hub, self.facts, unexpected, self.timer, prepared if self.reached_engine else None
         )
-    return outcome
+        return error
 
 
 def _record_failure(
@@ -417,9 +579,11 @@ __all__ = [
     "SYNC",
     "QueryCancelledError",
     "QueryOutcome",
+    "QueryStream",
     "ResultKeeper",
     "SlotBusyError",
     "WithdrawnError",
     "queue_job",
     "run",
+    "stream",
 ]

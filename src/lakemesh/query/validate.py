@@ -10,6 +10,7 @@ from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from lakemesh.errors import QueryRejectedError
+from lakemesh.model.names import IDENTIFIER
 from lakemesh.model.sql_syntax import parse_problem, token_problem
 from lakemesh.query.functions import (
     MAX_BUILT_VALUE,
@@ -245,6 +246,18 @@ def _check_node(node: exp.Expr) -> None:
         _check_function(node)
 
 
+def _path_like(table: exp.Table, part: exp.Expr) -> bool:
+    """Whether a part of a table's name could be read as a file's path. A schema of the form
+    ``"domain.database"`` in a two-part name is not: PostgreSQL clients name another domain's
+    database so (:func:`~lakemesh.query.references.written_parts`)."""
+    name = part.name.lower()
+    if part is table.args.get("db") and not table.args.get("catalog"):
+        pieces = name.split(".")
+        if len(pieces) == 2 and all(IDENTIFIER.fullmatch(piece) for piece in pieces):
+            return False
+    return any(c in name for c in "./\\:")
+
+
 def _check_table(table: exp.Table) -> None:
     source = table.this
     if isinstance(source, exp.Func):
@@ -256,7 +269,7 @@ def _check_table(table: exp.Table) -> None:
         if option not in TIME_TRAVEL_OPTIONS and table.args.get(option):
             raise _rejected(f"Not allowed in a query: {option.upper()} on a table", table)
     parts = [part.name.lower() for part in table.parts]
-    if isinstance(source, exp.Literal) or any(c in part for part in parts for c in "./\\:"):
+    if isinstance(source, exp.Literal) or any(_path_like(table, part) for part in table.parts):
         raise _rejected("Reading a file by its path is not allowed", table)
     if _is_system_catalog(parts):
         raise _rejected(f"System catalog not reachable: {'.'.join(parts)}", table)

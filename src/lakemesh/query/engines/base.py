@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -82,6 +82,36 @@ class EngineResult:
         return int(self.table.num_rows)
 
 
+class EngineStream:
+    """The rows of a running query, batch by batch: the schema at once, each batch as it is read
+    (so a large result is never whole in the hub). :meth:`close` stops a query not read to its
+    end; reading past an error raises it (limits, cancellation, the engine's refusal).
+    """
+
+    def __init__(
+        self,
+        schema: pa.Schema,
+        batches: Iterator[pa.RecordBatch],
+        close: Callable[[], None] | None = None,
+    ) -> None:
+        self.schema = schema
+        self._batches = batches
+        self._close = close
+
+    @classmethod
+    def of_table(cls, table: pa.Table) -> EngineStream:
+        """The batches of a result already whole (engines that cannot stream)."""
+        return cls(table.schema, iter(table.to_batches()))
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return self._batches
+
+    def close(self) -> None:
+        """Stop the query (nothing when it was read to its end)."""
+        if self._close is not None:
+            self._close()
+
+
 class QueryEngine(ABC):
     """Runs rewritten, authorized statements in a sandbox limited to the authorized files."""
 
@@ -116,6 +146,32 @@ class QueryEngine(ABC):
             QueryCancelledError: ``cancellation`` was used.
             QueryRejectedError: the engine refused the statement.
         """
+
+    def stream(
+        self,
+        *,
+        sql: str,
+        files: Sequence[str],
+        parameters: Mapping[str, str],
+        limits: QueryLimits,
+        cancellation: Cancellation | None = None,
+        tables: Sequence[TableAccess] = (),
+    ) -> EngineStream:
+        """Run ``sql`` as :meth:`execute` does and return its rows batch by batch, as the caller
+        reads them; the same limits hold (``max_rows`` and ``max_result_bytes`` count the rows
+        and bytes sent so far, the time limit runs until the last batch is read).
+
+        This default runs the query to its end first; an engine that can stream overrides it.
+        """
+        result = self.execute(
+            sql=sql,
+            files=files,
+            parameters=parameters,
+            limits=limits,
+            cancellation=cancellation,
+            tables=tables,
+        )
+        return EngineStream.of_table(result.table)
 
 
 # name -> the storage schemes the engine reads. Spark would need the Hadoop S3A connector and the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlglot import exp
 
@@ -17,6 +18,7 @@ from lakemesh.errors import InvalidInputError
 from lakemesh.query.engines.base import (
     Cancellation,
     EngineResult,
+    EngineStream,
     QueryEngine,
     QueryLimits,
 )
@@ -88,20 +90,47 @@ class DuckDBEngine(QueryEngine):
         environment) when the query reads objects: the hub settings' or the environment's keys,
         else those boto's credential chain finds (a profile, an instance role).
         """
+        request = self._request(sql, files, parameters, limits, tables)
+        table = worker_pool().run(request, limits=limits, cancellation=cancellation)
+        return EngineResult(table=table)
+
+    def stream(
+        self,
+        *,
+        sql: str,
+        files: Sequence[str],
+        parameters: Mapping[str, str],
+        limits: QueryLimits,
+        cancellation: Cancellation | None = None,
+        tables: Sequence[TableAccess] = (),
+    ) -> EngineStream:
+        """Run one SELECT in a worker's sandbox and read its rows as the worker sends them,
+        batch by batch (the worker waits for its reader); see :meth:`QueryEngine.stream`."""
+        request = self._request(sql, files, parameters, limits, tables)
+        return worker_pool().stream(request, limits=limits, cancellation=cancellation)
+
+    def _request(
+        self,
+        sql: str,
+        files: Sequence[str],
+        parameters: Mapping[str, str],
+        limits: QueryLimits,
+        tables: Sequence[TableAccess],
+    ) -> dict[str, Any]:
+        """A worker's request; the hub's S3 credentials go with it when the query reads objects
+        (the tables' configured ones, else those boto's credential chain finds)."""
         s3 = None
         if any(is_object(path) for path in files):
             configured = next((table.s3 for table in tables if table.s3 is not None), None)
-            s3 = (configured or S3Storage().options()).with_credentials()
-        request = {
+            s3 = dataclasses.asdict((configured or S3Storage().options()).with_credentials())
+        return {
             "sql": sql,
             "files": list(files),
             "parameters": dict(parameters),
             "limits": dataclasses.asdict(limits),
-            "s3": dataclasses.asdict(s3) if s3 is not None else None,
+            "s3": s3,
             "temp_directory": self.temp_directory,
         }
-        table = worker_pool().run(request, limits=limits, cancellation=cancellation)
-        return EngineResult(table=table)
 
 
 def _types(table: TableAccess, columns: Sequence[str]) -> exp.Struct:

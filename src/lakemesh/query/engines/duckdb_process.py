@@ -10,7 +10,8 @@ normally and did not grow serves the next one; new ones are started in the backg
 Rows come back as an Arrow IPC stream: a small one (at most :data:`INLINE_RESULT_BYTES`) through
 the worker's pipe, right after its reply; a larger one as a file that the hub maps into memory and
 deletes at once, so a large result occupies page cache, not the hub's heap, and disappears with
-the last reference to it.
+the last reference to it. A streamed query (:meth:`WorkerPool.stream`) sends its batches through
+the pipe as its reader asks for them, and keeps its worker until it is read to its end or closed.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pyarrow as pa
 
 from lakemesh.errors import InvalidInputError, LakemeshError, error_class
-from lakemesh.query.engines.base import Cancellation, QueryLimits
+from lakemesh.query.engines.base import Cancellation, EngineStream, QueryLimits
 from lakemesh.query.engines.duckdb_worker import (
+    MAX_CHUNK_BYTES,
     MAX_INLINE_BYTES,
     ChannelClosedError,
     memory_status,
@@ -149,6 +152,53 @@ class QueryWorker:
         """
         self.queries += 1
         cap = self.baseline_rss + memory_bytes(limits.memory_limit) + RSS_SLACK_BYTES
+        with self._held(limits, cancellation):
+            assert self.process.stdin is not None
+            write_frame(self.process.stdin, request)
+            reply = self._reply(cap)
+            if "inline" in reply:
+                size = int(reply["inline"])
+                if not 0 <= size <= min(request.get("inline_bytes", 0), MAX_INLINE_BYTES):
+                    raise ValueError(f"Worker result too large to be inline: {size} bytes")
+                reply["payload"] = read_exactly(self._read, size)
+            return reply
+
+    def chunks(
+        self, request: dict[str, Any], *, limits: QueryLimits, cancellation: Cancellation | None
+    ) -> Generator[bytes, None, dict[str, Any]]:
+        """Send a ``stream`` request and yield its chunks as the worker sends them (the worker
+        waits while they are not read); returns its reply. Held to ``limits`` as :meth:`run`,
+        the time limit running until the last chunk.
+
+        Raises:
+            LimitExceededError: out of time, or the worker passed the memory limit.
+            QueryCancelledError: ``cancellation`` was used.
+            LakemeshError: the worker ended unexpectedly.
+        """
+        self.queries += 1
+        cap = self.baseline_rss + memory_bytes(limits.memory_limit) + RSS_SLACK_BYTES
+        with self._held(limits, cancellation):
+            assert self.process.stdin is not None
+            write_frame(self.process.stdin, request)
+            while True:
+                reply = self._reply(cap)
+                if "chunk" not in reply:
+                    return reply
+                size = int(reply["chunk"])
+                if not 0 <= size <= MAX_CHUNK_BYTES:
+                    raise ValueError(f"Worker chunk too large: {size} bytes")
+                yield read_exactly(self._read, size)
+
+    @contextlib.contextmanager
+    def _held(self, limits: QueryLimits, cancellation: Cancellation | None) -> Iterator[None]:
+        """Hold the worker to ``limits`` and ``cancellation`` (it is killed past them) while the
+        block talks to it; a broken channel or a killed worker comes out as what caused it.
+
+        Raises:
+            LimitExceededError: out of time, or the worker passed the memory limit.
+            QueryCancelledError: ``cancellation`` was used.
+            LakemeshError: the worker ended unexpectedly.
+        """
         try:
             with interruptible(
                 limits=limits,
@@ -157,25 +207,21 @@ class QueryWorker:
                 engine_errors=WorkerEndedError,
             ):
                 try:
-                    assert self.process.stdin is not None
-                    write_frame(self.process.stdin, request)
-                    reply = self._reply(cap)
-                    if "inline" in reply:
-                        size = int(reply["inline"])
-                        if not 0 <= size <= min(request.get("inline_bytes", 0), MAX_INLINE_BYTES):
-                            raise ValueError(f"Worker result too large to be inline: {size} bytes")
-                        reply["payload"] = read_exactly(self._read, size)
-                    return reply
+                    yield
                 except (ChannelClosedError, OSError, ValueError) as e:
                     self.kill()
                     raise WorkerEndedError(str(e)) from e
         except WorkerEndedError as e:
-            if self.memory_killed:
-                raise memory_limit_exceeded(limits) from None
-            code = self.process.wait()
-            raise LakemeshError(
-                f"Query failed: its worker process ended unexpectedly (exit code {code})"
-            ) from e
+            raise self._ended(limits) from e
+
+    def _ended(self, limits: QueryLimits) -> LakemeshError:
+        """The error of a query whose worker ended under it (not by a time limit or cancel)."""
+        if self.memory_killed:
+            return memory_limit_exceeded(limits)
+        code = self.process.wait()
+        return LakemeshError(
+            f"Query failed: its worker process ended unexpectedly (exit code {code})"
+        )
 
     def _reply(self, cap: int) -> dict[str, Any]:
         while True:
@@ -337,19 +383,12 @@ class WorkerPool:
         path = os.path.join(self.results, f"{uuid.uuid4().hex}.arrows")
         worker = self.take()
         try:
-            used = worker.cpu_seconds
             reply = worker.run(
                 {**request, "result_path": path, "inline_bytes": INLINE_RESULT_BYTES},
                 limits=limits,
                 cancellation=cancellation,
             )
-            worker.cpu_seconds = float(reply.get("cpu_seconds", used))
-            with self._condition:
-                self._cpu_seconds += worker.cpu_seconds - used
-            if "error" in reply:
-                error = reply["error"]
-                cls = error_class(str(error.get("type", "")))
-                raise cls(str(error.get("message", "Query failed")), details=error.get("details"))
+            self._settle(worker, reply)
             if "payload" in reply:
                 return pa.ipc.open_stream(pa.py_buffer(reply["payload"])).read_all()
             return pa.ipc.open_stream(pa.memory_map(path)).read_all()
@@ -357,6 +396,84 @@ class WorkerPool:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
             self.give_back(worker)
+
+    def stream(
+        self, request: dict[str, Any], *, limits: QueryLimits, cancellation: Cancellation | None
+    ) -> EngineStream:
+        """Run ``request`` in a worker and return its rows as the worker sends them: the schema
+        once the query has started, each batch when the reader asks for it. The worker is held
+        until the last batch is read; closing the stream earlier ends the worker.
+
+        Raises:
+            InvalidInputError: ``limits.memory_limit`` is not a memory size.
+            LakemeshError: the error the query ended with, when it starts or while it is read.
+        """
+        try:
+            memory_bytes(limits.memory_limit)
+        except ValueError as e:
+            raise InvalidInputError(f"Invalid query limits: {e}") from e
+        worker = self.take()
+        chunks = worker.chunks(
+            {**request, "stream": True, "result_path": os.devnull},
+            limits=limits,
+            cancellation=cancellation,
+        )
+        ended = threading.Event()
+
+        def end(*, finished: bool) -> None:
+            if ended.is_set():
+                return
+            ended.set()
+            if not finished:
+                worker.kill()  # its pipe holds unread rows: it serves nobody else
+            chunks.close()
+            self.give_back(worker)
+
+        try:
+            first = self._next_batches(worker, chunks)
+            if first is None:
+                raise LakemeshError("Query failed: its worker sent no result")
+            schema = first.schema
+        except BaseException:
+            end(finished=False)
+            raise
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            finished = False
+            try:
+                while True:
+                    reader = self._next_batches(worker, chunks)
+                    if reader is None:
+                        finished = True
+                        return
+                    yield from reader
+            finally:
+                end(finished=finished)
+
+        return EngineStream(schema, batches(), close=lambda: end(finished=False))
+
+    def _next_batches(
+        self, worker: QueryWorker, chunks: Generator[bytes, None, dict[str, Any]]
+    ) -> Any:
+        """The reader of the next chunk of a streamed result, or None after its last (its reply
+        settled: the worker's CPU counted, its error raised)."""
+        try:
+            chunk = next(chunks)
+        except StopIteration as stop:
+            self._settle(worker, stop.value)
+            return None
+        return pa.ipc.open_stream(pa.py_buffer(chunk))
+
+    def _settle(self, worker: QueryWorker, reply: dict[str, Any]) -> None:
+        """Count the CPU a reply says its worker used, and raise the error it carries."""
+        used = worker.cpu_seconds
+        worker.cpu_seconds = float(reply.get("cpu_seconds", used))
+        with self._condition:
+            self._cpu_seconds += worker.cpu_seconds - used
+        if "error" in reply:
+            error = reply["error"]
+            cls = error_class(str(error.get("type", "")))
+            raise cls(str(error.get("message", "Query failed")), details=error.get("details"))
 
     def close(self) -> None:
         """End every ready worker and remove the results folder."""

@@ -17,7 +17,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +56,9 @@ _TABLE_FUNCTIONS = frozenset(
 
 BATCH_ROWS = 10_000
 """Rows fetched from DuckDB and written to the result at a time (so wide rows stay bounded)."""
+STREAM_BATCH_BYTES = 4 << 20
+"""A streamed batch larger than this is sent in slices (a chunk stays a few MiB however wide
+its rows are)."""
 
 KEPT_DATABASES = 4
 """Narrowed databases a sandbox keeps for the next query over exactly the same files."""
@@ -96,9 +99,11 @@ class DuckDBSandbox:
         result_path: str,
         s3_options: S3Options | None = None,
         inline_bytes: int = 0,
+        send: Callable[[bytes], None] | None = None,
     ) -> WrittenResult:
         """Run one SELECT in a sandbox and write its rows as an Arrow IPC stream: returned in
-        memory when it takes at most ``inline_bytes``, else written to ``result_path``.
+        memory when it takes at most ``inline_bytes``, else written to ``result_path``; with
+        ``send``, given to it batch by batch instead (:func:`stream_result`).
 
         Raises:
             LimitExceededError: the result passed ``limits.max_rows`` or
@@ -124,7 +129,12 @@ class DuckDBSandbox:
                     verify_statement(session, sql)
                     result = session.execute(sql, dict(parameters) if parameters else None)
                     reader = result.to_arrow_reader(BATCH_ROWS)
-                    written = write_result(reader, result_path, limits, inline_bytes=inline_bytes)
+                    if send is not None:
+                        written = stream_result(reader, send, limits)
+                    else:
+                        written = write_result(
+                            reader, result_path, limits, inline_bytes=inline_bytes
+                        )
                 succeeded = True
                 return written
             except duckdb.Error as e:
@@ -334,6 +344,52 @@ def write_result(
                 raise row_limit_exceeded(limits.max_rows)
             _write_batch(writer, sink, batch, limits)
     return WrittenResult(rows=rows, size=os.path.getsize(path))
+
+
+def stream_result(
+    reader: pa.RecordBatchReader, send: Callable[[bytes], None], limits: QueryLimits
+) -> WrittenResult:
+    """Give ``reader``'s rows to ``send`` as they come: first an Arrow IPC stream of the schema
+    alone, then one per batch (sliced to about :data:`STREAM_BATCH_BYTES`). Nothing is kept:
+    ``send`` blocking holds the query back.
+
+    The size counted against ``limits.max_result_bytes`` is that of one stream of every batch.
+
+    Raises:
+        LimitExceededError: more rows than ``limits.max_rows`` or more bytes than
+            ``limits.max_result_bytes`` (the batch that passed it is not sent).
+    """
+    header = _ipc_stream(reader.schema, ())
+    send(header)
+    size, rows = len(header), 0
+    for batch in reader:
+        rows += batch.num_rows
+        if limits.max_rows is not None and rows > limits.max_rows:
+            raise row_limit_exceeded(limits.max_rows)
+        for piece in _slices(batch, STREAM_BATCH_BYTES):
+            data = _ipc_stream(reader.schema, (piece,))
+            size += len(data) - len(header)
+            if limits.max_result_bytes is not None and size > limits.max_result_bytes:
+                raise result_size_exceeded(limits.max_result_bytes)
+            send(data)
+    return WrittenResult(rows=rows, size=size)
+
+
+def _ipc_stream(schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+    return bytes(sink.getvalue())
+
+
+def _slices(batch: pa.RecordBatch, max_bytes: int) -> Iterator[pa.RecordBatch]:
+    """``batch`` in slices of at most about ``max_bytes`` (one row at least)."""
+    if batch.num_rows == 0:
+        return
+    rows = max(1, batch.num_rows * max_bytes // max(batch.nbytes, 1))
+    for offset in range(0, batch.num_rows, rows):
+        yield batch.slice(offset, rows)
 
 
 def _write_batch(

@@ -5,7 +5,10 @@ and talks to it over its standard input and output in frames (:func:`write_frame
 first says it is ready, then answers each query with its figures or its error. Rows never travel
 in a frame: a result of at most the request's ``inline_bytes`` follows its reply frame on the
 pipe as an Arrow IPC stream of that many bytes (the reply's ``inline``); a larger one is written
-to the file the request names, as an Arrow IPC stream.
+to the file the request names, as an Arrow IPC stream. A request with ``stream`` is answered
+batch by batch instead: a frame ``{"chunk": n}`` and n bytes per batch (an Arrow IPC stream of
+its own, the first one holding only the schema), then the reply. The pipe holds back a worker
+whose hub does not read: a result is produced as fast as its reader takes it.
 
 While a query runs the worker's address space is capped (``RLIMIT_AS``) at what it used before
 plus the query's memory limit and some slack, so one huge allocation fails in the worker; the
@@ -24,6 +27,8 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from functools import partial
 from typing import IO, Any
 
 from lakemesh.errors import LakemeshError
@@ -34,6 +39,8 @@ from lakemesh.storage.s3 import S3Options
 MAX_FRAME_BYTES = 1 << 20
 MAX_INLINE_BYTES = 1 << 20
 """The largest result a worker sends through its pipe rather than in a file."""
+MAX_CHUNK_BYTES = 256 << 20
+"""The largest batch a streaming worker sends in one chunk (it sends batches of a few MiB)."""
 ADDRESS_SLACK_BYTES = 1 << 30
 """Address space a query may reserve beyond its memory limit (thread stacks, allocator arenas)."""
 
@@ -105,10 +112,13 @@ def cpu_seconds() -> float:
 
 
 def serve(
-    sandboxes: dict[str | None, Any], request: dict[str, Any]
+    sandboxes: dict[str | None, Any],
+    request: dict[str, Any],
+    send_chunk: Callable[[bytes], None] | None = None,
 ) -> tuple[dict[str, Any], bytes]:
     """Run one request in the sandbox of its spill directory; the reply, and the result's Arrow
-    IPC stream when it is sent inline (else empty)."""
+    IPC stream when it is sent inline (else empty). A ``stream`` request's batches go to
+    ``send_chunk`` as they come."""
     from lakemesh.query.engines.duckdb_sandbox import DuckDBSandbox
 
     temp_directory = request.get("temp_directory") or None
@@ -137,6 +147,7 @@ def serve(
             result_path=request["result_path"],
             s3_options=S3Options(**s3) if s3 else None,
             inline_bytes=min(int(request.get("inline_bytes") or 0), MAX_INLINE_BYTES),
+            send=send_chunk if request.get("stream") else None,
         )
         reply: dict[str, Any] = {"rows": written.rows, "bytes": written.size}
         if written.inline is not None:
@@ -190,7 +201,12 @@ def main() -> None:
             request = read_frame(read)
         except ChannelClosedError:
             return
-        write_frame(channel, *serve(sandboxes, request))
+        write_frame(channel, *serve(sandboxes, request, partial(_send_chunk, channel)))
+
+
+def _send_chunk(channel: IO[bytes], data: bytes) -> None:
+    """One batch of a streamed result: its frame, then its bytes."""
+    write_frame(channel, {"chunk": len(data)}, data)
 
 
 if __name__ == "__main__":
