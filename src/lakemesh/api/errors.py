@@ -14,9 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lakemesh.errors import InvalidInputError, LakemeshError, NotFoundError
+from lakemesh.errors import AuthenticationError, InvalidInputError, LakemeshError, NotFoundError
+from lakemesh.identity.tokens import record_refused_token
 from lakemesh.portal import error_page, is_portal_path
 
 logger = logging.getLogger("lakemesh.api")
@@ -90,9 +92,27 @@ def iceberg_error_response(error: LakemeshError) -> JSONResponse:
 
 async def handle_lakemesh_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LakemeshError)
+    if isinstance(exc, AuthenticationError):
+        await run_in_threadpool(_audit_refused_token, request, exc)
     if request.url.path.startswith("/iceberg/"):
         return iceberg_error_response(exc)
     return lakemesh_error_response(exc)
+
+
+def _audit_refused_token(request: Request, refusal: AuthenticationError) -> None:
+    """A request whose bearer token was refused is audited, as a refused PostgreSQL connection
+    is (a request without a token is not: it claimed nobody)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return
+    client = f"{request.client.host}:{request.client.port}" if request.client else ""
+    with request.app.state.hub.transaction() as session:
+        record_refused_token(
+            session,
+            token=token.strip(),
+            reason=refusal.message,
+            client=f"{client} {request.method} {request.url.path}".strip(),
+        )
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

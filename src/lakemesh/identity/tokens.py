@@ -1,4 +1,5 @@
-"""API tokens: shown once, stored only as a SHA-256 hash, with expiry and revocation."""
+"""API tokens: shown once, stored only as a SHA-256 hash (and a SCRAM-SHA-256 verifier for
+PostgreSQL clients, :mod:`lakemesh.identity.scram`), with expiry and revocation."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from lakemesh.authz.guardrail_checks import check_token_lifetime
 from lakemesh.errors import AuthenticationError, InvalidInputError, NotFoundError
 from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import administered_principal, get_principal
+from lakemesh.identity.scram import make_verifier, principal_salt
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.store.schema import ApiToken, Principal
@@ -60,6 +62,7 @@ def issue_token(
         principal_id=principal.id,
         token_hash=hash_token(secret),
         prefix=secret[:10] if secret_name is None else TOKEN_PREFIX + "named",
+        scram_verifier=make_verifier(secret, principal_salt(principal.id)),
         description=description,
         created_at=now,
         expires_at=now + expires_in if expires_in else None,
@@ -225,11 +228,60 @@ def authenticate(session: Session, token: str | None) -> Actor:
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar()
     if row is None:
         raise AuthenticationError("Invalid API token")
+    return _actor_of(session, row)
+
+
+def token_actor(session: Session, token_id: int) -> Actor:
+    """The actor of the token ``token_id``, which a client proved it holds (over SCRAM).
+
+    Raises:
+        AuthenticationError: the token does not exist, is expired or revoked.
+    """
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise AuthenticationError("Invalid API token")
+    return _actor_of(session, row)
+
+
+def _actor_of(session: Session, row: ApiToken) -> Actor:
     if row.revoked_at is not None:
         raise AuthenticationError(f"API token was revoked: {row.prefix}...")
     if row.expires_at is not None and row.expires_at <= clock.now():
         raise AuthenticationError(f"API token expired: {row.prefix}...")
     return load_actor(session, row.principal)
+
+
+def scram_tokens(session: Session, principal: str) -> tuple[bytes, list[ApiToken]]:
+    """The SCRAM salt of ``principal`` and its tokens that have a verifier (active or not: a
+    proof of a revoked token is refused as revoked). An unknown principal gets a salt of its
+    name and no token, so the exchange does not tell who exists."""
+    row = session.execute(select(Principal).where(Principal.ref == principal)).scalar()
+    if row is None:
+        return principal_salt(principal), []
+    tokens = session.execute(
+        select(ApiToken).where(
+            ApiToken.principal_id == row.id, ApiToken.scram_verifier.is_not(None)
+        )
+    ).scalars()
+    return principal_salt(row.id), list(tokens)
+
+
+def record_refused_token(session: Session, *, token: str, reason: str, client: str) -> None:
+    """Audit a presented token that was refused (``api.authenticate``, denied), as refused
+    PostgreSQL connections are: by the principal it belongs to when it is known (a revoked or
+    expired token), else by ``anonymous``; never the token, only its prefix when known."""
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar()
+    details = {"message": reason, "client": client}
+    if row is not None:
+        details["token"] = f"{row.prefix}..."
+    audit.record(
+        session,
+        actor=row.principal.ref if row is not None else "anonymous",
+        action=Action.API_AUTHENTICATE,
+        resource="api",
+        outcome="denied",
+        details=details,
+    )
 
 
 def token_expiry(session: Session, token: str) -> datetime | None:

@@ -91,6 +91,7 @@ class Action(StrEnum):
     ONBOARD_PRODUCER = "onboard.producer"
 
     PGWIRE_CONNECT = "pgwire.connect"
+    API_AUTHENTICATE = "api.authenticate"
 
     PRINCIPAL_CREATE = "principal.create"
     PRINCIPAL_DELETE = "principal.delete"

@@ -7,6 +7,7 @@ host = "127.0.0.1"                    # default: the host the API listens on
 tls_certificate = "/path/server.crt"  # PEM; with tls_key, SSLRequest is answered with TLS
 tls_key = "/path/server.key"
 require_tls = false                   # true: clients that do not ask for TLS are refused
+tls_cleartext_password = false        # true: TLS clients send the token in clear, not SCRAM
 max_connections = 256                 # connections open at once; more are refused (53300)
 ```
 
@@ -38,6 +39,9 @@ class PgwireSettings:
     tls_certificate: str | None = None
     tls_key: str | None = None
     require_tls: bool = False
+    tls_cleartext_password: bool = False
+    """Ask TLS clients for the token in clear rather than a SCRAM-SHA-256 proof (tokens issued
+    before verifiers existed). Connections without TLS always use SCRAM."""
     max_connections: int = 256
 
     def with_port(self, port: int | None) -> PgwireSettings:
@@ -81,7 +85,15 @@ def pgwire_settings(config: dict[str, Any]) -> PgwireSettings:
         raise InvalidInputError(
             "Invalid [pgwire] in config.toml: expected a table", details={"setting": SECTION}
         )
-    known = {"port", "host", "tls_certificate", "tls_key", "require_tls", "max_connections"}
+    known = {
+        "port",
+        "host",
+        "tls_certificate",
+        "tls_key",
+        "require_tls",
+        "tls_cleartext_password",
+        "max_connections",
+    }
     unknown = sorted(set(section) - known)
     if unknown:
         raise InvalidInputError(
@@ -103,12 +115,12 @@ def pgwire_settings(config: dict[str, Any]) -> PgwireSettings:
                 f"Invalid pgwire.{name} in config.toml: {section[name]!r} (expected a string)",
                 details={"setting": f"pgwire.{name}"},
             )
-    require = section.get("require_tls", False)
-    if not isinstance(require, bool):
-        raise InvalidInputError(
-            f"Invalid pgwire.require_tls in config.toml: {require!r} (expected true or false)",
-            details={"setting": "pgwire.require_tls"},
-        )
+    for name in ("require_tls", "tls_cleartext_password"):
+        if not isinstance(section.get(name, False), bool):
+            raise InvalidInputError(
+                f"Invalid pgwire.{name} in config.toml: {section[name]!r} (expected true or false)",
+                details={"setting": f"pgwire.{name}"},
+            )
     most = section.get("max_connections", PgwireSettings.max_connections)
     if isinstance(most, bool) or not isinstance(most, int) or most <= 0:
         raise InvalidInputError(
@@ -122,5 +134,6 @@ def pgwire_settings(config: dict[str, Any]) -> PgwireSettings:
         host=section.get("host"),
         tls_certificate=str(Path(certificate).expanduser()) if certificate else None,
         tls_key=str(Path(section["tls_key"]).expanduser()) if section.get("tls_key") else None,
-        require_tls=require,
+        require_tls=section.get("require_tls", False),
+        tls_cleartext_password=section.get("tls_cleartext_password", False),
     )

@@ -59,6 +59,27 @@ def authentication_cleartext_password() -> bytes:
     return message(b"R", _INT32.pack(3))
 
 
+def authentication_sasl(mechanisms: list[str]) -> bytes:
+    return message(b"R", _INT32.pack(10) + b"".join(cstring(m) for m in mechanisms) + b"\x00")
+
+
+def authentication_sasl_continue(data: str) -> bytes:
+    return message(b"R", _INT32.pack(11) + data.encode())
+
+
+def authentication_sasl_final(data: str) -> bytes:
+    return message(b"R", _INT32.pack(12) + data.encode())
+
+
+def read_sasl_initial_response(body: bytes) -> tuple[str, str]:
+    """The mechanism and the client-first-message of a SASLInitialResponse."""
+    reader = Reader(body)
+    mechanism = reader.cstring()
+    length = reader.int32()
+    data = reader.bytes(length) if length >= 0 else b""
+    return mechanism, data.decode(errors="replace")
+
+
 def parameter_status(name: str, value: str) -> bytes:
     return message(b"S", cstring(name) + cstring(value))
 

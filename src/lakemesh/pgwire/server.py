@@ -36,6 +36,7 @@ class PgServer:
         self.settings = settings or PgwireSettings()
         self.tls_context: ssl.SSLContext | None = self.settings.tls_context()
         self.require_tls = self.settings.require_tls
+        self.cleartext_over_tls = self.settings.tls_cleartext_password
         self.executor: Executor = ThreadPoolExecutor(
             MAX_WORKERS, thread_name_prefix="lakemesh-pgwire"
         )
@@ -53,9 +54,9 @@ class PgServer:
                     self._connections[process_id] = connection
                     return process_id
 
-    async def route(self, connection: Connection, sql: str) -> Outcome:
-        """Answer one query of ``connection``."""
-        return await self.router.run(connection, sql)
+    async def route(self, connection: Connection, sql: str, *, probe: bool = False) -> Outcome:
+        """Answer one query of ``connection`` (a ``probe`` describes a prepared statement)."""
+        return await self.router.run(connection, sql, probe=probe)
 
     async def describe_parameters(self, connection: Connection, sql: str, count: int) -> list[int]:
         """The type OIDs of a statement's parameters (:mod:`lakemesh.pgwire.parameters`)."""

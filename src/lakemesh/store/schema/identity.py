@@ -72,7 +72,7 @@ class DomainAdmin(Base):
 
 
 class ApiToken(Base):
-    """An API token; only its SHA-256 hash is kept."""
+    """An API token; only its SHA-256 hash (and its SCRAM verifier) is kept."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -87,6 +87,9 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     secret_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The secret's name when the mesh files made the token (``secret_env``), else None."""
+    scram_verifier: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The token's SCRAM-SHA-256 verifier (PostgreSQL clients prove the token without sending
+    it); tokens issued before verifiers existed have none."""
     principal: Mapped[Principal] = relationship(lazy="joined")
 
 
