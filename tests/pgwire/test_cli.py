@@ -20,7 +20,7 @@ from lakemesh.pgwire.server import serve_in_background
 from tests.cli.conftest import Cli
 from tests.cli.test_serve_and_demo import _free_port, _wait_for_health
 
-STARTUP = 30.0
+STARTUP = 120.0
 
 
 def _connect(port: int, token: str, deadline: float) -> psycopg.Connection:

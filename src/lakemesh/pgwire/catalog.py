@@ -4,8 +4,9 @@ For one principal: every table it may DESCRIBE, with only the columns it may rea
 an in-memory DuckDB as rows of ``pg_class``, ``pg_attribute``, ``information_schema.columns`` and
 the rest. The mirror holds names and types only, never data. The connection's database is a
 domain: ``pg_catalog`` shows that domain's databases as schemas (as psql's ``\\d`` expects of
-``sales.crm.customers`` with ``dbname=sales``); ``information_schema`` shows every visible domain
-as a catalog.
+``sales.crm.customers`` with ``dbname=sales``) and every other visible domain's databases as
+schemas named ``domain.database`` (``"marketing.campaigns".leads`` is read as
+``marketing.campaigns.leads``); ``information_schema`` shows every visible domain as a catalog.
 """
 
 from __future__ import annotations
@@ -126,6 +127,17 @@ def _arrow_type(connection: duckdb.DuckDBPyConnection, type_text: str) -> pa.Dat
         return pa.string()
 
 
+def schema_name(table: CatalogTable, current: str) -> str:
+    """The ``pg_catalog`` schema of ``table`` for a connection to the domain ``current``: its
+    database, prefixed with its domain when that is another one.
+
+    >>> table = CatalogTable(1, "marketing", "campaigns", 1, "leads", "", ())
+    >>> schema_name(table, "sales"), schema_name(table, "marketing")
+    ('marketing.campaigns', 'campaigns')
+    """
+    return table.database if table.domain == current else f"{table.domain}.{table.database}"
+
+
 # -- the mirror ---------------------------------------------------------------------------------
 
 _PG_TYPE_NAMES = {
@@ -148,24 +160,26 @@ def build_mirror(
     """An in-memory DuckDB whose ``pgcat`` and ``infoschema`` schemas hold ``found``.
 
     ``database`` is the connection's database: its domain's databases are the schemas of
-    ``pg_catalog`` (the actor's own domain when it names no visible domain).
+    ``pg_catalog`` (the actor's own domain when it names no visible domain); the databases of
+    the other domains are schemas too, named ``domain.database`` (:func:`schema_name`).
     """
     connection = duckdb.connect(":memory:")
     connection.execute(_DDL)  # one script: a statement each costs a round of planning
     domains = {t.domain for t in found.tables}
     current = database if database in domains else own_domain
     rows = _Rows()
-    rows.add(
-        "pg_database",
-        oid=DATABASE_OID,
-        datname=current,
-        datdba=OWNER_OID,
-        encoding=6,
-        datcollate="C",
-        datctype="C",
-        datallowconn=True,
-        datconnlimit=-1,
-    )
+    for index, domain in enumerate([current, *sorted(domains - {current})]):
+        rows.add(
+            "pg_database",
+            oid=DATABASE_OID + index,
+            datname=domain,
+            datdba=OWNER_OID,
+            encoding=6,
+            datcollate="C",
+            datctype="C",
+            datallowconn=True,
+            datconnlimit=-1,
+        )
     for role_table in ("pg_roles", "pg_authid"):
         rows.add(
             role_table,
@@ -195,8 +209,12 @@ def build_mirror(
             rows.add(
                 "schemata", catalog_name=table.domain, schema_name=table.database, schema_owner=user
             )
-            if table.domain == current:
-                rows.add("pg_namespace", oid=schema_oid, nspname=table.database, nspowner=OWNER_OID)
+            rows.add(
+                "pg_namespace",
+                oid=schema_oid,
+                nspname=schema_name(table, current),
+                nspowner=OWNER_OID,
+            )
         rows.add(
             "tables",
             table_catalog=table.domain,
@@ -229,8 +247,6 @@ def build_mirror(
                 is_generated="NEVER",
                 dtd_identifier=str(position),
             )
-        if table.domain != current:
-            continue
         oid = TABLE_OID_BASE + table.id
         rows.add(
             "pg_class",
@@ -267,7 +283,7 @@ def build_mirror(
         )
         rows.add(
             "pg_tables",
-            schemaname=table.database,
+            schemaname=schema_name(table, current),
             tablename=table.name,
             tableowner=user,
             hasindexes=False,

@@ -3,7 +3,9 @@ client terminates.
 
 Queries run in a worker thread through :func:`lakemesh.query.service.run`, the service behind
 ``POST /api/v1/queries``, with a cancellation handle that a CancelRequest (on another
-connection, with this one's backend key) uses. Rows are encoded and written a batch at a time.
+connection, with this one's backend key) uses. Rows come from the query's stream a batch at a
+time (:mod:`lakemesh.pgwire.rows`): a batch is read, encoded and written only once the client has
+taken the previous one, so a large result is never whole in the hub.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ import secrets
 import socket
 import ssl
 import struct
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,10 +33,17 @@ from lakemesh.errors import (
     QueryRejectedError,
 )
 from lakemesh.hub import Hub
+from lakemesh.identity.scram import MECHANISM, ScramError, ServerExchange
 from lakemesh.model.actors import Actor
 from lakemesh.pgwire import messages, sqlstate
-from lakemesh.pgwire.auth import authenticate_connection
+from lakemesh.pgwire.auth import (
+    authenticate_connection,
+    refused,
+    scram_authenticated,
+    scram_candidates,
+)
 from lakemesh.pgwire.messages import BINARY, TEXT, Field, ProtocolViolationError
+from lakemesh.pgwire.rows import Rows
 from lakemesh.pgwire.session import REPORTED, ClientSession
 from lakemesh.pgwire.statements import (
     Command,
@@ -50,8 +58,6 @@ from lakemesh.query.engines import Cancellation
 
 logger = logging.getLogger("lakemesh.pgwire")
 
-BATCH_ROWS = 8192
-"""Rows encoded and written at a time: a result is never encoded whole."""
 MAX_STARTUP_BYTES = 10_000
 """The longest startup packet or password message: nothing larger is read before the client
 has authenticated."""
@@ -68,7 +74,7 @@ class Outcome:
     """What one statement returned: its command tag, and its rows when it has any."""
 
     tag: str
-    table: pa.Table | None = None
+    rows: Rows | None = None
     copy_format: str = ""
     """``text`` or ``binary`` for a COPY TO STDOUT: the rows go out as COPY data."""
 
@@ -94,8 +100,12 @@ class Portal:
     sql: str
     result_formats: tuple[int, ...]
     outcome: Outcome | None = None
-    offset: int = 0
     described: bool = False
+
+    def close(self) -> None:
+        """End the portal's rows (their query stops if they were not read to their end)."""
+        if self.outcome is not None and self.outcome.rows is not None:
+            self.outcome.rows.close()
 
 
 class ClientError(Exception):
@@ -113,6 +123,7 @@ class Backend(Protocol):
     hub: Hub
     tls_context: ssl.SSLContext | None
     require_tls: bool
+    cleartext_over_tls: bool
     executor: Executor
 
     def register(self, connection: Connection) -> int: ...
@@ -121,7 +132,7 @@ class Backend(Protocol):
 
     def cancel(self, process_id: int, secret: int) -> None: ...
 
-    async def route(self, connection: Connection, sql: str) -> Outcome: ...
+    async def route(self, connection: Connection, sql: str, *, probe: bool = False) -> Outcome: ...
 
     async def describe_parameters(
         self, connection: Connection, sql: str, count: int
@@ -191,6 +202,9 @@ class Connection:
                 await self._send(sqlstate.fatal_message(sqlstate.PROTOCOL_VIOLATION, str(e)))
         finally:
             self.cancel()
+            if self.session is not None:
+                with contextlib.suppress(Exception):
+                    await self._drop_portals(everything=True)
             self.server.forget(self)
             self.writer.close()
             with contextlib.suppress(ConnectionError, OSError):
@@ -254,21 +268,11 @@ class Connection:
                 )
             )
             return False
-        await self._send(messages.authentication_cleartext_password())
-        kind, password_body = await self._read_message(MAX_STARTUP_BYTES)
-        if kind != b"p":
-            raise ProtocolViolationError(f"expected a password message, got {kind!r}")
-        password = password_body.rstrip(b"\x00").decode(errors="replace")
         try:
-            self.actor = await self.in_thread(
-                partial(
-                    authenticate_connection,
-                    self.server.hub,
-                    user=user,
-                    password=password,
-                    client=self.client,
-                )
-            )
+            if self.tls and self.server.cleartext_over_tls:
+                self.actor = await self._cleartext(user)
+            else:
+                self.actor = await self._scram(user)
         except LakemeshError as e:
             await self._send(sqlstate.fatal_message(sqlstate.sqlstate(e), e.message))
             return False
@@ -290,6 +294,71 @@ class Connection:
         await self._send(b"".join(out))
         return True
 
+    async def _cleartext(self, user: str) -> Actor:
+        """Ask for the token in clear (TLS connections, when ``tls_cleartext_password`` is set)."""
+        await self._send(messages.authentication_cleartext_password())
+        kind, password_body = await self._read_message(MAX_STARTUP_BYTES)
+        if kind != b"p":
+            raise ProtocolViolationError(f"expected a password message, got {kind!r}")
+        password = password_body.rstrip(b"\x00").decode(errors="replace")
+        return await self.in_thread(
+            partial(
+                authenticate_connection,
+                self.server.hub,
+                user=user,
+                password=password,
+                client=self.client,
+            )
+        )
+
+    async def _scram(self, user: str) -> Actor:
+        """SCRAM-SHA-256: the client proves it holds one of the principal's tokens without
+        sending it, and checks that the server knows the token's verifier."""
+        hub = self.server.hub
+        await self._send(messages.authentication_sasl([MECHANISM]))
+        kind, body = await self._read_message(MAX_STARTUP_BYTES)
+        if kind != b"p":
+            raise ProtocolViolationError(f"expected a SASL response, got {kind!r}")
+        mechanism, client_first = messages.read_sasl_initial_response(body)
+        if mechanism != MECHANISM:
+            raise ProtocolViolationError(
+                f"unsupported SASL mechanism {mechanism!r}: the server offers {MECHANISM}"
+            )
+        candidates = await self.in_thread(partial(scram_candidates, hub, user=user))
+        exchange = ServerExchange(candidates.salt)
+        try:
+            server_first = exchange.first(client_first)
+        except ScramError as e:
+            raise ProtocolViolationError(str(e)) from None
+        await self._send(messages.authentication_sasl_continue(server_first))
+        kind, body = await self._read_message(MAX_STARTUP_BYTES)
+        if kind != b"p":
+            raise ProtocolViolationError(f"expected a SASL response, got {kind!r}")
+        try:
+            matched = exchange.final(body.decode(errors="replace"), candidates.verifiers)
+        except ScramError:
+            raise await self.in_thread(
+                partial(
+                    refused,
+                    hub,
+                    user=user,
+                    principal=candidates.principal,
+                    reason="Invalid API token",
+                    client=self.client,
+                )
+            ) from None
+        actor = await self.in_thread(
+            partial(
+                scram_authenticated,
+                hub,
+                user=user,
+                token_id=candidates.token_ids[matched],
+                client=self.client,
+            )
+        )
+        await self._send(messages.authentication_sasl_final(exchange.server_final()))
+        return actor
+
     # -- the message loop -----------------------------------------------------------------------
 
     async def _read_message(self, limit: int = messages.MAX_MESSAGE_BYTES) -> tuple[bytes, bytes]:
@@ -309,7 +378,7 @@ class Connection:
                 skipping = False
                 if not self._session().in_transaction:
                     # the implicit transaction ends: its portals (and the rows they hold) go
-                    self._session().portals.clear()
+                    await self._drop_portals()
                 await self._send(messages.ready_for_query(self._status()))
                 continue
             if kind == b"Q":
@@ -357,16 +426,22 @@ class Connection:
             return
         for statement in statements:
             try:
+                await self._drop_portals()  # a simple query ends the unnamed portal
                 outcome = await self._execute(statement.text, parse_command(statement.text))
+                rows = outcome.rows
+                try:
+                    if outcome.copy_format and rows is not None:
+                        await self._send_copy(rows, outcome.copy_format)
+                    elif rows is not None:
+                        formats = [TEXT] * len(rows.schema)
+                        await self._send(messages.row_description(fields(rows.schema, formats)))
+                        await self._send_rows(rows, formats)
+                finally:
+                    if rows is not None:
+                        await self.in_thread(rows.close)
             except (LakemeshError, ClientError, ValueError) as error:
                 await self._send(self._error(error))
                 break
-            if outcome.copy_format and outcome.table is not None:
-                await self._send_copy(outcome.table, outcome.copy_format)
-            elif outcome.table is not None:
-                formats = [TEXT] * outcome.table.num_columns
-                await self._send(messages.row_description(fields(outcome.table.schema, formats)))
-                await self._send_rows(outcome.table, formats)
             await self._send(messages.command_complete(_tag(outcome)))
         await self._send(messages.ready_for_query(self._status()))
 
@@ -428,6 +503,7 @@ class Connection:
                 )
             ]
             sql = bind_parameters(prepared.sql, values) if values else prepared.sql
+            await self._drop_portals(bind.portal)
             session.portals[bind.portal] = Portal(prepared, sql, bind.result_formats)
             await self._send(messages.bind_complete())
         elif kind == b"D":
@@ -441,10 +517,16 @@ class Connection:
             await self._execute_portal(self._portal(name), limit)
         elif kind == b"C":
             target, name = messages.read_target(body)
-            (session.statements if target == "S" else session.portals).pop(name, None)
+            if target == "S":
+                session.statements.pop(name, None)
+            else:
+                await self._drop_portals(name)
             await self._send(messages.close_complete())
         elif kind in (b"d", b"c", b"f"):
-            raise ClientError(sqlstate.FEATURE_NOT_SUPPORTED, "COPY is not supported")
+            raise ClientError(
+                sqlstate.FEATURE_NOT_SUPPORTED,
+                "COPY FROM STDIN is not supported: the mesh is read-only over this protocol",
+            )
         else:
             raise ProtocolViolationError(f"unknown message type {kind!r}")
 
@@ -484,9 +566,11 @@ class Connection:
                 if prepared.command is None
                 else probe,
                 prepared.command,
+                probe=True,
             )
-            if outcome.table is not None:
-                prepared.schema = outcome.table.schema
+            if outcome.rows is not None:
+                prepared.schema = outcome.rows.schema
+                await self.in_thread(partial(_drain, outcome.rows))
         if prepared.schema is None:
             out.append(messages.no_data())
         else:
@@ -501,39 +585,40 @@ class Connection:
     async def _describe_portal(self, portal: Portal) -> None:
         outcome = await self._run_portal(portal)
         portal.described = True
-        if outcome.table is None or outcome.copy_format:
+        if outcome.rows is None or outcome.copy_format:
             await self._send(messages.no_data())
             return
-        formats = messages.formats_for(portal.result_formats, outcome.table.num_columns)
-        await self._send(messages.row_description(fields(outcome.table.schema, formats)))
+        formats = messages.formats_for(portal.result_formats, len(outcome.rows.schema))
+        await self._send(messages.row_description(fields(outcome.rows.schema, formats)))
 
     async def _execute_portal(self, portal: Portal, limit: int) -> None:
         outcome = await self._run_portal(portal)
         if outcome.tag == "EMPTY":
             await self._send(messages.empty_query_response())
             return
-        if outcome.copy_format and outcome.table is not None:
-            await self._send_copy(outcome.table, outcome.copy_format)
+        rows = outcome.rows
+        if outcome.copy_format and rows is not None:
+            await self._send_copy(rows, outcome.copy_format)
             await self._send(messages.command_complete(_tag(outcome)))
             return
-        if outcome.table is None:
+        if rows is None:
             await self._send(messages.command_complete(_tag(outcome)))
             return
-        table = outcome.table
-        formats = messages.formats_for(portal.result_formats, table.num_columns)
-        remaining = table.num_rows - portal.offset
-        count = remaining if limit <= 0 else min(limit, remaining)
-        await self._send_rows(table.slice(portal.offset, count), formats)
-        portal.offset += count
-        if portal.offset < table.num_rows:
+        formats = messages.formats_for(portal.result_formats, len(rows.schema))
+        await self._send_rows(rows, formats, limit)
+        with self._sending(rows):
+            suspended = limit > 0 and not await self._pull(rows, rows.at_end)
+        if suspended:
             await self._send(messages.portal_suspended())
         else:
-            await self._send(messages.command_complete(f"SELECT {portal.offset}"))
+            await self._send(messages.command_complete(f"SELECT {rows.sent}"))
 
     # -- executing a statement ------------------------------------------------------------------
 
-    async def _execute(self, sql: str, command: Command | None) -> Outcome:
+    async def _execute(self, sql: str, command: Command | None, *, probe: bool = False) -> Outcome:
         session = self._session()
+        if command is not None and command.kind == "COPY FROM":
+            return await self._refuse_copy_from(command.value)
         if command is not None and command.kind == "COPY":
             if command.name not in ("text", "binary"):
                 raise ClientError(
@@ -547,7 +632,7 @@ class Connection:
                     "transaction block",
                 )
             outcome = await self.server.route(self, command.value)
-            return Outcome("COPY", outcome.table, copy_format=command.name)
+            return Outcome("COPY", outcome.rows, copy_format=command.name)
         if command is not None:
             return self._command(command)
         if session.failed:
@@ -555,7 +640,19 @@ class Connection:
                 sqlstate.IN_FAILED_TRANSACTION,
                 "current transaction is aborted, commands ignored until end of transaction block",
             )
-        return await self.server.route(self, sql)
+        return await self.server.route(self, sql, probe=probe)
+
+    async def _refuse_copy_from(self, sql: str) -> Outcome:
+        """COPY FROM writes: the gateway refuses it (and records the refusal, as it does any
+        write), answered as PostgreSQL answers a write in a read-only transaction (25006)."""
+        try:
+            await self.server.route(self, sql)
+        except QueryRejectedError as error:
+            raise ClientError(
+                sqlstate.READ_ONLY_SQL_TRANSACTION,
+                f"cannot execute COPY FROM in a read-only transaction: {error.message}",
+            ) from None
+        raise ClientError(sqlstate.READ_ONLY_SQL_TRANSACTION, "cannot execute COPY FROM")
 
     def _command(self, command: Command) -> Outcome:
         session = self._session()
@@ -571,7 +668,7 @@ class Connection:
         if kind in ("COMMIT", "ROLLBACK"):
             failed = session.failed
             session.in_transaction = session.failed = False
-            session.portals.clear()  # a transaction's portals end with it
+            _close_all(session.portals)  # a transaction's portals end with it
             return Outcome("ROLLBACK" if failed else kind)
         if session.failed:
             raise ClientError(
@@ -587,16 +684,19 @@ class Connection:
         if kind == "SET":
             if command.name:  # SET TRANSACTION ... has none: a no-op for read-only clients
                 session.set(command.name, command.value)
+                self._report(command.name)
             return Outcome("SET")
         if kind == "RESET":
             session.reset(command.name)
+            self._report(command.name)
             return Outcome("RESET")
         if kind == "SHOW":
             value = session.show(command.name)
-            return Outcome("SHOW", pa.table({command.name: pa.array([value], pa.string())}))
+            table = pa.table({command.name: pa.array([value], pa.string())})
+            return Outcome("SHOW", Rows.of_table(table))
         if kind == "DISCARD ALL":
             session.statements.clear()
-            session.portals.clear()
+            _close_all(session.portals)
             session.reset("all")
             return Outcome("DISCARD ALL")
         if kind == "DEALLOCATE":
@@ -607,68 +707,126 @@ class Connection:
             return Outcome("DEALLOCATE")
         raise QueryRejectedError(f"Not a query: {kind}")
 
-    async def run_query(self, sql: str) -> Outcome:
-        """Run a governed query for this connection's principal; a CancelRequest stops it."""
+    def _report(self, name: str) -> None:
+        """Tell the client a reported setting changed (ParameterStatus), as PostgreSQL does."""
+        settings = self._session().settings
+        for reported in REPORTED:
+            if name.lower() in ("all", reported.lower()):
+                self.writer.write(messages.parameter_status(reported, settings[reported.lower()]))
+
+    async def run_query(self, sql: str, *, probe: bool = False) -> Outcome:
+        """Start a governed query for this connection's principal; its rows come as the client
+        reads them, and a CancelRequest stops it while they do. A ``probe`` (the shape of a
+        prepared statement's rows) is not recorded in the history unless it fails."""
         session = self._session()
         assert self.actor is not None
         cancellation = Cancellation()
         self.running = cancellation
-        limit = session.statement_timeout
-        timer = threading.Timer(limit, cancellation.cancel) if limit else None
-        if timer is not None:
-            timer.start()
+        rows = Rows(
+            pa.schema([]),
+            iter(()),
+            cancellation=cancellation,
+            timeout=session.statement_timeout,
+        )
         try:
-            outcome = await self.in_thread(
+            stream = await self.in_thread(
                 partial(
-                    service.run,
+                    service.stream,
                     self.server.hub,
                     actor=self.actor,
                     sql=sql,
                     workgroup=session.workgroup,
                     cancellation=cancellation,
                     search_path=session.search_path,
+                    probe=probe,
                 )
             )
         except QueryCancelledError as error:
-            if timer is not None and not timer.is_alive() and self.running is cancellation:
-                raise QueryCancelledError(
-                    f"{error.message}: statement_timeout of "
-                    f"{session.settings['statement_timeout']} (session setting)",
-                    details=error.details,
-                ) from None
+            rows.close()
+            raise self._timed_out(error, rows) from None
+        except BaseException:
+            rows.close()
             raise
         finally:
             self.running = None
-            if timer is not None:
-                timer.cancel()
-        for warning in outcome.warnings:
+        rows.start(stream.schema, iter(stream), close=stream.close)
+        for warning in stream.warnings:
             await self._send(
                 messages.notice_response(
                     {"S": "WARNING", "V": "WARNING", "C": "01000", "M": warning}
                 )
             )
-        return Outcome("SELECT", outcome.result.table)
+        return Outcome("SELECT", rows)
+
+    def _timed_out(self, error: QueryCancelledError, rows: Rows) -> QueryCancelledError:
+        """A cancel caused by the session's ``statement_timeout`` says so."""
+        if not rows.timed_out:
+            return error
+        return QueryCancelledError(
+            f"{error.message}: statement_timeout of "
+            f"{self._session().settings['statement_timeout']} (session setting)",
+            details=error.details,
+        )
+
+    async def _pull(self, rows: Rows, function: Callable[[], T]) -> T:
+        """Call ``function`` (it reads ``rows``) in a worker thread; a cancel of the rows'
+        query comes out as the error that says why."""
+        try:
+            return await self.in_thread(function)
+        except QueryCancelledError as error:
+            raise self._timed_out(error, rows) from None
+
+    @contextlib.contextmanager
+    def _sending(self, rows: Rows) -> Iterator[None]:
+        """While rows are sent (read, or waiting for the client to take them), a CancelRequest
+        stops their query, as PostgreSQL's does while a backend sends."""
+        self.running = rows.cancellation
+        try:
+            yield
+        finally:
+            self.running = None
+
+    async def _drop_portals(self, name: str | None = None, *, everything: bool = False) -> None:
+        """End the portal ``name`` (every portal with ``everything``, the unnamed one by
+        default), stopping the queries they still read."""
+        portals = self._session().portals
+        names = list(portals) if everything else [name or ""]
+        dropped = [portals.pop(key) for key in names if key in portals]
+        if dropped:
+            await self.in_thread(partial(_close_all, dict(enumerate(dropped))))
 
     # -- output ---------------------------------------------------------------------------------
 
-    async def _send_rows(self, table: pa.Table, formats: Sequence[int]) -> None:
-        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-            if batch.num_rows:
-                await self._send(await self.in_thread(partial(encode_batch, batch, formats)))
+    async def _send_rows(self, rows: Rows, formats: Sequence[int], limit: int = 0) -> None:
+        """DataRows of ``rows`` (at most ``limit``, 0: all), a batch at a time: the next batch
+        is read only once the client has taken the previous one."""
+        left = limit
+        with self._sending(rows):
+            while limit <= 0 or left > 0:
+                data = await self._pull(
+                    rows, partial(_encoded, rows, left, formats, self._session().time_zone)
+                )
+                if data is None:
+                    return
+                payload, count = data
+                await self._send(payload)
+                left -= count
 
-    async def _send_copy(self, table: pa.Table, format: str) -> None:
-        """The rows of ``table`` as COPY data: a CopyData message per batch, then CopyDone."""
+    async def _send_copy(self, rows: Rows, format: str) -> None:
+        """``rows`` as COPY data: a CopyData message per row, a batch at a time, then CopyDone."""
         binary = format == "binary"
-        await self._send(messages.copy_out_response(binary, table.num_columns))
+        await self._send(messages.copy_out_response(binary, len(rows.schema)))
         # One CopyData per tuple, as PostgreSQL sends them (ADBC's reader reads one record per
         # message); the binary header travels in the first one.
         first = binary
-        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-            if batch.num_rows:
-                if binary:
-                    data = await self.in_thread(partial(encode_copy_binary, batch, first=first))
-                else:
-                    data = await self.in_thread(partial(encode_copy_text, batch))
+        with self._sending(rows):
+            while True:
+                data = await self._pull(
+                    rows,
+                    partial(_copy_encoded, rows, binary, first, self._session().time_zone),
+                )
+                if data is None:
+                    break
                 await self._send(data)
                 first = False
         if first:
@@ -701,10 +859,47 @@ def fields(schema: pa.Schema, formats: Sequence[int] | None) -> list[Field]:
     return result
 
 
-def encode_batch(batch: pa.RecordBatch, formats: Sequence[int]) -> bytes:
-    """The DataRows of one batch."""
+def _encoded(
+    rows: Rows, limit: int, formats: Sequence[int], time_zone: str | None
+) -> tuple[bytes, int] | None:
+    """The DataRows of the next batch of ``rows`` and how many they are; None at the end."""
+    batch = rows.take(limit)
+    if batch is None:
+        return None
+    return encode_batch(batch, formats, time_zone), batch.num_rows
+
+
+def _copy_encoded(rows: Rows, binary: bool, first: bool, time_zone: str | None) -> bytes | None:
+    """The CopyData messages of the next batch of ``rows``; None at the end."""
+    batch = rows.take()
+    if batch is None:
+        return None
+    if binary:
+        return encode_copy_binary(batch, first=first)
+    return encode_copy_text(batch, time_zone)
+
+
+def _drain(rows: Rows) -> None:
+    """Read ``rows`` to their end (a probe's: none), so their query ends normally."""
+    while rows.take() is not None:
+        pass
+    rows.close()
+
+
+def _close_all(portals: dict[Any, Any]) -> None:
+    """Close every portal of ``portals`` and forget them."""
+    for portal in portals.values():
+        if isinstance(portal, Portal):
+            portal.close()
+    portals.clear()
+
+
+def encode_batch(
+    batch: pa.RecordBatch, formats: Sequence[int], time_zone: str | None = None
+) -> bytes:
+    """The DataRows of one batch (text timestamps with a zone in ``time_zone``)."""
     columns = [
-        encode_array(batch.column(i), BINARY if formats[i] == BINARY else TEXT)
+        encode_array(batch.column(i), BINARY if formats[i] == BINARY else TEXT, time_zone)
         for i in range(batch.num_columns)
     ]
     return messages.data_rows(columns, batch.num_rows)
@@ -719,12 +914,12 @@ def encode_copy_binary(batch: pa.RecordBatch, *, first: bool = False) -> bytes:
 _COPY_ESCAPES = ((b"\\", b"\\\\"), (b"\t", b"\\t"), (b"\n", b"\\n"), (b"\r", b"\\r"))
 
 
-def encode_copy_text(batch: pa.RecordBatch) -> bytes:
+def encode_copy_text(batch: pa.RecordBatch, time_zone: str | None = None) -> bytes:
     """The CopyData messages of one batch's lines in text COPY format: tab-separated,
     ``\\N`` for NULL."""
     columns = []
     for i in range(batch.num_columns):
-        values = encode_array(batch.column(i), TEXT)
+        values = encode_array(batch.column(i), TEXT, time_zone)
         array = values if isinstance(values, pa.Array) else pa.array(values, pa.binary())
         for raw, escaped in _COPY_ESCAPES:
             array = pc.replace_substring(array, raw, escaped)
@@ -740,8 +935,8 @@ def _returns_rows(command: Command | None) -> bool:
 
 
 def _tag(outcome: Outcome) -> str:
-    if outcome.tag == "COPY" and outcome.table is not None:
-        return f"COPY {outcome.table.num_rows}"
-    if outcome.tag in ("SELECT", "SHOW") and outcome.table is not None:
-        return f"SELECT {outcome.table.num_rows}" if outcome.tag == "SELECT" else "SHOW"
+    if outcome.tag == "COPY" and outcome.rows is not None:
+        return f"COPY {outcome.rows.sent}"
+    if outcome.tag == "SELECT" and outcome.rows is not None:
+        return f"SELECT {outcome.rows.sent}"
     return outcome.tag

@@ -24,6 +24,7 @@ from lakemesh.pgwire.catalog import build_mirror, snapshot
 from lakemesh.pgwire.connection import Connection, Outcome
 from lakemesh.pgwire.introspection import answer, catalog_statement, to_mirror_sql
 from lakemesh.pgwire.parameters import parameter_types
+from lakemesh.pgwire.rows import Rows
 from lakemesh.pgwire.session import ClientSession
 
 MIRROR_SECONDS = 2.0
@@ -42,10 +43,10 @@ class Router:
     def __init__(self) -> None:
         self._mirrors: dict[int, _Mirror] = {}
 
-    async def run(self, connection: Connection, sql: str) -> Outcome:
+    async def run(self, connection: Connection, sql: str, *, probe: bool = False) -> Outcome:
         statement = catalog_statement(sql)
         if statement is None:
-            return await connection.run_query(sql)
+            return await connection.run_query(sql, probe=probe)
         session = connection.client_session
         actor = connection.principal
         mirror_sql = to_mirror_sql(
@@ -58,11 +59,11 @@ class Router:
         table = await connection.in_thread(
             partial(self._answer, connection.server.hub, connection, actor, session, mirror_sql)
         )
-        return Outcome("SELECT", table)
+        return Outcome("SELECT", Rows.of_table(table))
 
     def _answer(
         self, hub: Hub, connection: Connection, actor: Actor, session: ClientSession, sql: str
-    ) -> object:
+    ) -> pa.Table:
         mirror = self._mirrors.get(id(connection))
         now = time.monotonic()
         if mirror is None or now - mirror.built > MIRROR_SECONDS:

@@ -12,6 +12,8 @@ the following queries and ``search_path`` lets shorter names be used (see :meth:
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +115,7 @@ class ClientSession:
                 continue
             if key in READ_ONLY:
                 continue
-            self.settings[key] = value
+            self.settings[key] = time_zone_name(value) if key == "timezone" else value
         for name, value in _options(self.parameters.get("options", "")).items():
             self.set(name, value)
 
@@ -137,6 +139,12 @@ class ClientSession:
         if IDENTIFIER.match(database) and database not in found:
             found.append(database)
         return found
+
+    @property
+    def time_zone(self) -> str | None:
+        """The zone timestamps with a zone are written in as text (None: UTC)."""
+        zone = self.settings.get("timezone", "UTC")
+        return None if zone.upper() in _UTC_NAMES else zone
 
     @property
     def statement_timeout(self) -> float | None:
@@ -176,12 +184,8 @@ class ClientSession:
                 raise InvalidInputError(
                     f'invalid value for parameter "{name}": "{value}"', details={"setting": name}
                 ) from None
-        if key == "timezone" and value.upper() not in ("UTC", "GMT", "Z", "DEFAULT", "ETC/UTC"):
-            raise InvalidInputError(
-                f"Only the UTC time zone is supported, not {value} (timestamps with a zone are "
-                "sent in UTC)",
-                details={"setting": name},
-            )
+        if key == "timezone" and value.upper() != "DEFAULT":
+            value = time_zone_name(value)
         self.settings[key] = DEFAULT_SETTINGS.get(key, "") if value.upper() == "DEFAULT" else value
 
     def reset(self, name: str) -> None:
@@ -205,6 +209,36 @@ class ClientSession:
                 f'unrecognized configuration parameter "{name}"', details={"setting": name}
             )
         return self.settings[key]
+
+
+_UTC_NAMES = frozenset({"UTC", "GMT", "Z", "ETC/UTC", "ZULU", "UCT", "UNIVERSAL"})
+
+
+def time_zone_name(value: str) -> str:
+    """The IANA time zone ``value`` names, spelled as the zone database does.
+
+    >>> time_zone_name("europe/paris"), time_zone_name("utc")
+    ('Europe/Paris', 'UTC')
+
+    Raises:
+        InvalidInputError: no such zone (offsets like ``+02`` are not zones here).
+    """
+    text = value.strip().strip("'")
+    if text.upper() in _UTC_NAMES:
+        return "UTC"
+    for name in _zone_names():
+        if name.lower() == text.lower():
+            return name
+    raise InvalidInputError(
+        f'invalid value for parameter "TimeZone": "{text}" (an IANA time zone such as '
+        "Europe/Paris, or UTC)",
+        details={"setting": "TimeZone"},
+    )
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}

@@ -168,9 +168,19 @@ _COPY_TABLE = re.compile(
 )
 
 
+_COPY_FROM = re.compile(r"^\s*COPY\s+[\w.\"]+\s*(?:\([^()]*\))?\s*FROM\b", re.IGNORECASE)
+
+
 def _copy(text: str) -> Command | None:
     """``COPY (query) TO STDOUT`` or ``COPY table [(columns)] TO STDOUT``, in text or binary;
-    any other COPY is left to the gateway, which refuses it."""
+    ``COPY table FROM ...`` is ``Command("COPY FROM")`` (a write: refused as in a read-only
+    transaction); any other COPY is left to the gateway, which refuses it.
+
+    >>> parse_command("COPY sales.crm.orders (id) FROM STDIN").kind
+    'COPY FROM'
+    """
+    if _COPY_FROM.match(text):
+        return Command("COPY FROM", value=text)
     match = _COPY_QUERY.match(text)
     if match:
         query = match["query"].strip()

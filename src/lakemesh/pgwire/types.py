@@ -158,10 +158,18 @@ def _scalar_type(arrow: pa.DataType) -> PgType | None:
 Values = list[bytes | None]
 
 
-def encode_array(array: pa.Array | pa.ChunkedArray, format: int) -> pa.Array | Values:
+def encode_array(
+    array: pa.Array | pa.ChunkedArray, format: int, time_zone: str | None = None
+) -> pa.Array | Values:
     """Every value of ``array`` in ``format``: a binary Arrow array (NULL for NULL) where Arrow
-    encodes the type at once, else a list of values (``None`` for NULL)."""
+    encodes the type at once, else a list of values (``None`` for NULL).
+
+    ``time_zone`` (the session's ``TimeZone``, an IANA name; None or UTC: UTC) is the zone in
+    which timestamps with a zone are written as text, with their offset, as PostgreSQL does.
+    """
     array = _plain_array(array)
+    if time_zone and format == TEXT and pg_type(array.type).type is TIMESTAMPTZ:
+        return _zoned_timestamps_text(array, time_zone)
     fast = _vectorized(array, format)
     return fast if fast is not None else encode_column(array, format)
 
@@ -210,9 +218,11 @@ def _vectorized(array: pa.Array, format: int) -> pa.Array | None:
             micros = pc.cast(array, pa.timestamp("us", array.type.tz))
             if not _within(pc.cast(micros, pa.int64()), _FIRST_MICRO, _LAST_MICRO):
                 return None
-            text = pc.cast(micros, pa.string())
+            # The UTC wall clock, with PostgreSQL's spelling: no trailing zeros, "+00" for UTC.
+            text = pc.cast(pc.cast(micros, pa.timestamp("us")), pa.string())
+            text = pc.replace_substring_regex(text, r"\.?0+$", "")
             if array.type.tz:
-                text = pc.replace_substring_regex(text, "Z$", "+00")
+                text = pc.binary_join_element_wise(text, pa.scalar("+00"), "")
             return text.cast(pa.binary())
         return None
     if oid in _BIG_ENDIAN:
@@ -353,13 +363,45 @@ def _clock(micros: int) -> str:
     return f"{text}.{fraction:06d}".rstrip("0") if fraction else text
 
 
-def _timestamp_text(micros: int, zone: bool) -> bytes:
+def _timestamp_text(micros: int, zone: bool, offset: int | None = None) -> bytes:
+    """A timestamp as text; with ``zone`` in UTC (``+00``), or with ``offset`` seconds (its
+    wall-clock time in ``micros``)."""
     days, of_day = divmod(micros, 86_400_000_000)
     date = civil_date(days)
     era = ""
     if date.endswith(" BC"):
         date, era = date[:-3], " BC"
-    return f"{date} {_clock(of_day)}{'+00' if zone else ''}{era}".encode()
+    suffix = _offset_text(offset) if offset is not None else "+00" if zone else ""
+    return f"{date} {_clock(of_day)}{suffix}{era}".encode()
+
+
+def _zoned_timestamps_text(array: pa.Array, time_zone: str) -> Values:
+    """Timestamps with a zone as text in ``time_zone``: local time and its offset then
+    (``2024-01-02 14:04:05+01``, ``... +05:30``)."""
+    utc = pc.cast(array, pa.timestamp("us", "UTC"))
+    local = pc.local_timestamp(pc.cast(utc, pa.timestamp("us", time_zone)))
+    offsets = pc.subtract(pc.cast(local, pa.int64()), pc.cast(utc, pa.int64())).to_pylist()
+    return [
+        None if wall is None else _timestamp_text(wall, False, offset // 1_000_000)
+        for wall, offset in zip(_micros(local), offsets, strict=True)
+    ]
+
+
+def _offset_text(seconds: int) -> str:
+    """A UTC offset as PostgreSQL writes it: ``+01``, ``-03:30``, ``+00:09:21``.
+
+    >>> _offset_text(3600), _offset_text(-12600), _offset_text(561)
+    ('+01', '-03:30', '+00:09:21')
+    """
+    sign = "-" if seconds < 0 else "+"
+    minutes, second = divmod(abs(seconds), 60)
+    hour, minute = divmod(minutes, 60)
+    text = f"{sign}{hour:02d}"
+    if minute or second:
+        text += f":{minute:02d}"
+    if second:
+        text += f":{second:02d}"
+    return text
 
 
 def _date_text(array: pa.Array) -> Values:
