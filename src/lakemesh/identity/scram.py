@@ -11,7 +11,7 @@ nothing against guessing.
 >>> text = make_verifier("lm_secret", salt)
 >>> text.startswith("SCRAM-SHA-256$4096:")
 True
->>> client = _Client("lm_secret")
+>>> client = ScramClient("lm_secret")
 >>> server = ServerExchange(salt)
 >>> first = server.first(client.first())
 >>> matched = server.final(client.final(first), [text])
@@ -178,8 +178,8 @@ def _unb64(text: str) -> bytes:
         raise ScramError("malformed base64 in a SCRAM message") from e
 
 
-class _Client:
-    """The client's side (doctests and tests): what libpq computes."""
+class ScramClient:
+    """The client's side of an exchange, as libpq computes it (doctests, raw-protocol tests)."""
 
     def __init__(self, password: str) -> None:
         self.password = password
