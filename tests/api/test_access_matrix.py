@@ -45,6 +45,13 @@ SUBSCRIBE = {
     "reason": "r",
     "exclude_columns": ["email", "phone"],  # the PII a guardrail keeps from shares
 }
+LINEAGE_EVENT = {
+    "eventType": "COMPLETE",
+    "run": {"runId": "0190b2e4-8d35-7bd2-9d2a-7b1c1f7a1b11"},
+    "job": {"namespace": "spark", "name": "orders_etl"},
+    "inputs": [{"namespace": "file", "name": "{home}/storage/sales/crm/customers"}],
+    "outputs": [{"namespace": "file", "name": "{home}/storage/sales/crm/orders"}],
+}
 SALES_FILE = {"name": "sales", "producer": True, "description": "Sales"}
 EXPLAIN = "principal=user:mia@marketing&permission=SELECT&resource=sales.crm.orders"
 
@@ -195,6 +202,14 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("POST", "/mesh/apply", {"files": {"domains": [{"domain": SALES_FILE}]}}, "MD"),
     ("GET", "/products/sales_orders/checks", None, "MDA"),
     ("POST", "/products/sales_orders/checks", None, "MD"),
+    ("GET", "/schedules", None, "MDA"),
+    ("PUT", "/schedules", {"kind": "check", "target": "sales_orders", "cron": "0 3 * * *"}, "MD"),
+    ("GET", "/schedules/check/sales_orders/runs", None, "MD"),
+    ("POST", "/schedules/tick", None, "M"),
+    ("DELETE", "/schedules/check/sales_orders", None, "MD"),
+    ("POST", "/lineage", LINEAGE_EVENT, "D"),
+    ("GET", "/lineage/sales.crm.orders", None, "MDA"),
+    ("GET", "/lineage/sales.crm.orders/openlineage", None, "MDA"),
     ("GET", "/tables/sales.crm.orders/diff", None, "MDA"),
     ("GET", "/products/sales_orders/versions", None, "MDA"),
     ("POST", "/products/sales_orders/proposals/{proposal}/accept", {}, "MD"),

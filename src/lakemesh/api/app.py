@@ -25,6 +25,7 @@ from lakemesh.api.routes import (
     guardrails,
     health,
     iceberg,
+    lineage,
     links,
     locations,
     masks,
@@ -75,6 +76,7 @@ AUTHENTICATED_ROUTERS = (
     schema_changes.router,
     subscriptions.router,
     notifications.router,
+    lineage.router,
 )
 
 

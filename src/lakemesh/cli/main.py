@@ -30,6 +30,7 @@ from lakemesh.cli import (
     guardrails,
     hub,
     inbox,
+    lineage,
     links,
     locations,
     masks,
@@ -229,6 +230,7 @@ products.app.command("reject-change")(product_versions.reject_change)
 app.add_typer(products.app, name="product")
 app.add_typer(subscriptions.app, name="subscription")
 app.add_typer(schedules.app, name="schedule")
+app.add_typer(lineage.app, name="lineage")
 app.add_typer(onboard.app, name="onboard")
 app.add_typer(inbox.app, name="inbox")
 app.add_typer(webhooks.app, name="webhook")

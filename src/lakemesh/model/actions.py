@@ -68,6 +68,8 @@ class Action(StrEnum):
 
     HUB_INIT = "hub.init"
 
+    LINEAGE_RECORD = "lineage.record"
+
     LINK_CREATE = "link.create"
     LINK_DROP = "link.drop"
     LINK_SHOW = "link.show"

@@ -26,6 +26,7 @@ from lakemesh.sdk.embedded import open_transport
 from lakemesh.sdk.governance import GovernanceMethods
 from lakemesh.sdk.governance_tags import GovernanceTagMethods
 from lakemesh.sdk.identity import IdentityMethods
+from lakemesh.sdk.lineage import LineageMethods
 from lakemesh.sdk.mesh import MeshMethods
 from lakemesh.sdk.notifications import NotificationMethods
 from lakemesh.sdk.query import QueryMethods, WorkgroupMethods
@@ -50,6 +51,7 @@ class Client(
     SharingMethods,
     NotificationMethods,
     ScheduleMethods,
+    LineageMethods,
     MeshMethods,
 ):
     """A connection to one hub, remote (:meth:`connect`) or embedded (:meth:`open`).

@@ -39,6 +39,7 @@ from lakemesh.store.schema.identity import (
     PortalSession,
     Principal,
 )
+from lakemesh.store.schema.lineage import LineageEdge
 from lakemesh.store.schema.notifications import (
     Notification,
     Webhook,
@@ -82,6 +83,7 @@ __all__ = [
     "Grant",
     "GroupMember",
     "Guardrail",
+    "LineageEdge",
     "Location",
     "MaskRule",
     "Notification",

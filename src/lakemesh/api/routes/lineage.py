@@ -1,0 +1,51 @@
+"""``/lineage``: OpenLineage run events from producers' engines, and tables' lineage."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from lakemesh import lineage
+from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.schemas.lineage import LineageRecorded, OpenLineageEvent, TableLineage
+
+router = APIRouter(prefix="/lineage", tags=["lineage"])
+
+
+@router.post(
+    "",
+    summary="Accept an OpenLineage RunEvent: its inputs become the lineage of its outputs "
+    "(INSERT on each output table)",
+    response_model=LineageRecorded,
+)
+def record_event(
+    event: Annotated[dict[str, Any], Body(description="An OpenLineage RunEvent")],
+    session: SessionDep,
+    actor: CurrentActor,
+) -> dict[str, Any]:
+    return lineage.record_event(session, actor=actor, event=event)
+
+
+@router.get(
+    "/{table}",
+    summary="What a table derives from and what derives from it (hidden where the caller may "
+    "not DESCRIBE)",
+    response_model=TableLineage,
+)
+def table_lineage(
+    table: str,
+    session: SessionDep,
+    actor: CurrentActor,
+    depth: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> dict[str, Any]:
+    return lineage.table_lineage(session, actor=actor, table=table, depth=depth)
+
+
+@router.get(
+    "/{table}/openlineage",
+    summary="The table's lineage as OpenLineage RunEvents (one per job that wrote it)",
+    response_model=list[OpenLineageEvent],
+)
+def export_events(table: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    return lineage.export_events(session, actor=actor, table=table)

@@ -1,0 +1,42 @@
+"""Lineage: OpenLineage events recorded, and a table's lineage graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from lakemesh.api.schemas.base import ResponseModel
+
+
+class LineageRecorded(ResponseModel):
+    run_id: str
+    job: str = Field(description="namespace/name of the event's job")
+    edges: int = Field(description="New input-to-output edges recorded")
+
+
+class LineageStep(ResponseModel):
+    depth: int
+    node: dict[str, Any] = Field(
+        description='{"kind": "table"|"dataset", "name"} or {"kind", "hidden": true}'
+    )
+    via: str | None = Field(description="The job, when both ends are visible")
+
+
+class TableLineage(ResponseModel):
+    table: str
+    upstream: list[LineageStep]
+    downstream: list[LineageStep]
+
+
+class OpenLineageEvent(ResponseModel):
+    """A RunEvent of the OpenLineage spec (its own camelCase field names)."""
+
+    eventType: str
+    eventTime: str
+    producer: str
+    schemaURL: str
+    run: dict[str, Any] = Field(description="runId and facets (lakemesh_hidden_inputs.count)")
+    job: dict[str, Any] = Field(description="namespace and name")
+    inputs: list[dict[str, Any]] = Field(description="namespace and name of each visible input")
+    outputs: list[dict[str, Any]]

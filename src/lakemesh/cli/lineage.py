@@ -1,0 +1,68 @@
+"""``lakemesh lineage …``: which tables a table derives from, and OpenLineage events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lakemesh.cli.context import connect, out
+from lakemesh.errors import InvalidInputError
+
+app = typer.Typer(
+    help="Lineage: what each table derives from, from producers' OpenLineage run events "
+    "(Spark, dbt, Airflow: point their HTTP transport at /api/v1/lineage), shown only as far "
+    "as you may DESCRIBE.",
+    no_args_is_help=True,
+)
+Table = Annotated[str, typer.Argument(help="The table, DOMAIN.DATABASE.TABLE.")]
+COLUMNS = [("direction", "direction"), ("depth", "depth"), ("node", "text"), ("via", "via")]
+
+
+def _text(node: dict[str, Any]) -> str:
+    if node.get("hidden"):
+        return f"(a {node.get('kind', 'table')} you may not see)"
+    return f"{node['name']}" + (" (dataset)" if node.get("kind") == "dataset" else "")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    table: Table,
+    depth: Annotated[int, typer.Option("--depth", help="How many steps each way.")] = 5,
+) -> None:
+    """What TABLE derives from (upstream) and what derives from it (downstream)."""
+    with connect(ctx) as client:
+        found = client.lineage(table, depth=depth)
+    rows = [
+        {**step, "direction": direction, "text": _text(step["node"]), "via": step["via"] or ""}
+        for direction in ("upstream", "downstream")
+        for step in found[direction]
+    ]
+    out(ctx).table(found, COLUMNS, rows=rows, empty=f"No lineage recorded for {table}.")
+
+
+@app.command("send")
+def send(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An OpenLineage RunEvent as JSON ('-': stdin).")],
+) -> None:
+    """Record an OpenLineage RunEvent (you need INSERT on each output table)."""
+    text = typer.get_text_stream("stdin").read() if str(file) == "-" else file.read_text()
+    try:
+        event = json.loads(text)
+    except ValueError as e:
+        raise InvalidInputError(f"Not a JSON OpenLineage event: {file} ({e})") from e
+    with connect(ctx) as client:
+        found = client.send_lineage_event(event)
+    out(ctx).done(found, f"Recorded {found['edges']} new edge(s) of job {found['job']}")
+
+
+@app.command("export")
+def export(ctx: typer.Context, table: Table) -> None:
+    """TABLE's lineage as OpenLineage RunEvents (JSON, one per job that wrote it)."""
+    with connect(ctx) as client:
+        found = client.lineage_events(table)
+    out(ctx).text(found, json.dumps(found, indent=2))
