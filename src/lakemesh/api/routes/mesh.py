@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 from lakemesh import meshfile
 from lakemesh.api.deps import HubDep, StandaloneActor
 from lakemesh.api.schemas.mesh import (
+    DecisionSnapshotPublic,
     MeshApplyCreate,
     MeshApplyPublic,
     MeshPlanCreate,
@@ -62,7 +63,7 @@ def export(
 @router.get(
     "/decisions",
     summary="Every principal's SELECT decision on every table (mesh admins): a decision snapshot",
-    response_model=dict[str, Any],
+    response_model=DecisionSnapshotPublic,
 )
 def decisions(hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
     with hub.read() as session:

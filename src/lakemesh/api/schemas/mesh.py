@@ -45,3 +45,17 @@ class MeshPlanPublic(ResponseModel):
 class MeshApplyPublic(MeshPlanPublic):
     apply_id: str = Field(description="In the details of every audit event of this apply")
     committed: list[list[str]] = Field(description="The transactions committed")
+
+
+class DecisionSnapshotPublic(ResponseModel):
+    """A decision snapshot (:meth:`lakemesh.recovery.snapshot.DecisionSnapshot.to_dict`)."""
+
+    format: int = Field(description="The snapshot format's version")
+    principals: list[str] = Field(description="Every principal, sorted")
+    tables: dict[str, list[str]] = Field(description="Each table (d.db.t) → its columns in order")
+    decisions: dict[str, dict[str, dict[str, Any]]] = Field(
+        description="principal → table → its SELECT decision (columns, rows, masks); absent: denied"
+    )
+    describe: dict[str, list[str]] = Field(
+        description="principal → the tables it may DESCRIBE, sorted"
+    )
