@@ -37,15 +37,6 @@ def shop(env: HubEnv, tmp_path: Path, frozen_clock: FrozenClock) -> Shop:
     return build_shop(env, Lake(tmp_path / "lake"))
 
 
-@pytest.fixture
-def sqlite_shop(sqlite_env: HubEnv, tmp_path: Path, frozen_clock: FrozenClock) -> Shop:
-    # SQLite only: on PostgreSQL a crawl that adds a column to a tagged table leaves the kept
-    # policy index's tag matches differing from a fresh load (a bug of its own, outside
-    # scheduling; the conftest's teardown check catches it).
-    frozen_clock.current = START
-    return build_shop(sqlite_env, Lake(tmp_path / "lake"))
-
-
 def _set(shop: Shop, kind: str, target: str, **options: object) -> dict[str, object]:
     with shop.env.hub.transaction() as session:
         return set_schedule(
@@ -97,9 +88,8 @@ def test_a_cron_schedule_runs_once_when_due_whoever_ticks(
 
 
 def test_a_check_runs_after_a_crawl_that_changes_the_products_tables(
-    sqlite_shop: Shop, frozen_clock: FrozenClock
+    shop: Shop, frozen_clock: FrozenClock
 ) -> None:
-    shop = sqlite_shop
     _set(shop, "check", "orders_parquet", after_crawl=True)
     scheduler = Scheduler(shop.env.hub, SETTINGS)
     assert scheduler.tick() == []

@@ -209,7 +209,11 @@ class PolicyIndex:
                 }
             )
             matching = {
-                f"{key}={value}": self.tables_matching(parse_tag_expression(f"{key}={value}"))
+                # Sorted: a table's slot, hence its place in tables_matching, depends on the
+                # order the index met the tables in (PostgreSQL returns updated rows last).
+                f"{key}={value}": sorted(
+                    self.tables_matching(parse_tag_expression(f"{key}={value}")), key=str
+                )
                 for key, value in items
             }
             return {
