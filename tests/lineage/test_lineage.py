@@ -13,37 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from lakemesh.api.server import serve_in_background
-from lakemesh.catalog import crawler, domains, locations
 from lakemesh.cli.main import app
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from lakemesh.lineage import export_events, record_event, table_lineage
 from lakemesh.sdk import Client
-from tests.conftest import HubEnv
-from tests.factories.lake import Lake
-from tests.quality.conftest import ANA, SHOP_ADMIN, Shop, build_shop
+from tests.quality.conftest import ANA, SHOP_ADMIN, Shop
 from tests.quality.test_interfaces import _token
 
 TARGET = "shop.sales.orders_parquet"
-
-
-@pytest.fixture
-def shop(sqlite_env: HubEnv, tmp_path: Path) -> Shop:
-    shop = build_shop(sqlite_env, Lake(tmp_path / "lake"))
-    shop.lake.parquet("vault/keys/k/part-0.parquet", {"id": [1], "secret": ["x"]})
-    admin = sqlite_env.admin
-    with sqlite_env.hub.transaction() as session:
-        domains.create_domain(session, actor=admin, name="vault", producer=True)
-        locations.register_location(
-            session, actor=admin, uri=shop.lake.uri_of("vault"), domain="vault"
-        )
-    crawler.crawl(
-        sqlite_env.hub,
-        actor=admin,
-        uri=shop.lake.uri_of("vault/keys"),
-        domain="vault",
-        database="keys",
-    )
-    return shop
 
 
 def event(shop: Shop, *, output: str = "shop/sales/orders_parquet") -> dict[str, Any]:

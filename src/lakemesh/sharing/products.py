@@ -33,6 +33,7 @@ from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.model.statuses import ProductStatus
 from lakemesh.notifications import EventKind, notify_product
 from lakemesh.sharing.product_contracts import apply_contract, contract_warnings
+from lakemesh.sharing.product_lineage import declared_inputs, record_declared_lineage
 from lakemesh.sharing.product_versions import pending_proposals, record_product_version
 from lakemesh.store.schema import DataProduct, DataProductTable, Table
 
@@ -247,8 +248,12 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
         for table in current_tables:
             check_shareable(session, table_name(table), actor=actor, action=Action.PRODUCT_PUBLISH)
     session.flush()
+    declared = 0
     if status == PUBLISHED:
         record_product_version(session, row, actor=actor, reason="publish")
+        declared = record_declared_lineage(
+            session, actor=actor, row=row, tables=current_tables, can_see=can_see
+        )
     audit.record(
         session,
         actor=actor.ref,
@@ -263,6 +268,8 @@ def publish_product(session: Session, *, actor: Actor, spec: ProductSpec) -> Dat
             "contract": (row.contract or {}).get("id"),
             "contract_warnings": warnings,
             "auto_approve": row.auto_approve,
+            "declared_inputs": declared_inputs(row.contract),
+            "lineage_edges": declared,
         },
     )
     return row

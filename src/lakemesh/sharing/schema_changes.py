@@ -26,6 +26,7 @@ from lakemesh.model.statuses import ProductStatus
 from lakemesh.notifications import EventKind, notify_product
 from lakemesh.sharing import products
 from lakemesh.sharing.product_contracts import apply_contract
+from lakemesh.sharing.product_lineage import record_declared_lineage
 from lakemesh.sharing.product_versions import open_proposals, record_product_version
 from lakemesh.store.schema import DataProduct, SchemaProposal, SchemaVersion
 
@@ -130,6 +131,13 @@ def accept_schema_change(
                 "revised contract (--contract FILE)",
                 details={**e.details, "product": affected.name, "proposal": proposal_id},
             ) from e
+        record_declared_lineage(
+            session,
+            actor=actor,
+            row=affected,
+            tables=[item.table for item in affected.tables],
+            can_see=products.can_see,
+        )
         affected.version = (version if given and version else None) or contract_version
         affected.updated_at = clock.now()
         _lift_violation(session, affected)

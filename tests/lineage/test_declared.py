@@ -1,0 +1,132 @@
+"""Lineage declared in a product's ODCS contract (customProperties ``inputs``), recorded when
+the contract is published: inputs the publisher may not see refused as missing, shown to each
+principal as far as it may DESCRIBE, replaced when the contract is published again; through the
+service and the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lakemesh.cli.main import app
+from lakemesh.errors import InvalidInputError
+from lakemesh.lineage import table_lineage
+from lakemesh.sharing import products
+from lakemesh.sharing.products import ProductSpec
+from lakemesh.store.schema import AuditEvent
+from tests.lineage.test_lineage import TARGET
+from tests.quality.conftest import ANA, SHOP_ADMIN, Shop, contract
+from tests.quality.test_interfaces import _token
+
+ADMIN = "user:admin@governance"
+
+
+def declaring(*inputs: str, vendor: str | None = None) -> str:
+    owner = f", vendor: {vendor}" if vendor else ""
+    listed = ", ".join(inputs)
+    return (
+        contract("orders_parquet")
+        + f"customProperties:\n  - {{property: inputs{owner}, value: [{listed}]}}\n"
+    )
+
+
+def _publish(shop: Shop, ref: str, text: str) -> None:
+    with shop.env.hub.transaction() as session:
+        products.publish_product(
+            session,
+            actor=shop.actor(ref),
+            spec=ProductSpec(name="orders_parquet", domain="shop", contract=text),
+        )
+
+
+def _upstream(shop: Shop, ref: str) -> list[dict[str, Any]]:
+    with shop.env.hub.read() as session:
+        return table_lineage(session, actor=shop.actor(ref), table=TARGET)["upstream"]
+
+
+def test_a_contract_declares_its_input_products_and_tables(shop: Shop) -> None:
+    _publish(shop, SHOP_ADMIN, declaring("orders_csv", "shop.sales.orders_parts"))
+    assert _upstream(shop, ANA) == [
+        {
+            "depth": 1,
+            "node": {"kind": "table", "name": f"shop.sales.{t}"},
+            "via": "contract/orders_parquet",
+        }
+        for t in ("orders_csv", "orders_parts")
+    ]
+    with shop.env.hub.read() as session:
+        downstream = table_lineage(session, actor=shop.actor(ANA), table="shop.sales.orders_csv")
+        published = session.query(AuditEvent).filter(AuditEvent.action == "product.publish").all()
+    assert downstream["downstream"][0]["node"] == {"kind": "table", "name": TARGET}
+    assert published[-1].details["declared_inputs"] == ["orders_csv", "shop.sales.orders_parts"]
+    _publish(shop, SHOP_ADMIN, declaring("orders_csv"))  # published again: replaced
+    assert [step["node"]["name"] for step in _upstream(shop, ANA)] == ["shop.sales.orders_csv"]
+    _publish(shop, SHOP_ADMIN, declaring("orders_csv", vendor="othervendor"))  # not ours
+    assert _upstream(shop, ANA) == []
+
+
+def test_inputs_the_viewer_may_not_describe_are_hidden_never_named(shop: Shop) -> None:
+    # The mesh admin sees the vault table and declares it; ana may not DESCRIBE it.
+    _publish(shop, ADMIN, declaring("orders_csv", "vault.keys.k"))
+    seen = _upstream(shop, ANA)
+    assert [step["node"] for step in seen] == [
+        {"kind": "table", "name": "shop.sales.orders_csv"},
+        {"kind": "table", "hidden": True},
+    ]
+    assert [step["via"] for step in seen] == ["contract/orders_parquet", None]
+    assert "vault" not in json.dumps(seen)
+    assert {"kind": "table", "name": "vault.keys.k"} in [s["node"] for s in _upstream(shop, ADMIN)]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (("vault.keys.k",), "Declared input does not exist: table vault.keys.k"),
+        (("vault.keys.nothing",), "Declared input does not exist: table vault.keys.nothing"),
+        (("no_such_product",), "Declared input does not exist: data product no_such_product"),
+        (("orders_parquet",), "Declared input orders_parquet is the product's own table"),
+        (("1", "2"), "customProperties inputs must be product names or tables"),
+    ],
+)
+def test_inputs_the_publisher_may_not_see_are_refused_as_missing(
+    shop: Shop, inputs: tuple[str, ...], message: str
+) -> None:
+    # sue administers shop, not vault: its existing table reads as missing, like an absent one.
+    with pytest.raises(InvalidInputError, match=message):
+        _publish(shop, SHOP_ADMIN, declaring(*inputs))
+    assert _upstream(shop, SHOP_ADMIN) == []
+
+
+def test_declared_lineage_through_the_cli(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    file = Path(shop.lake.root / "orders.odcs.yaml")
+    file.write_text(declaring("orders_csv"))
+    runner = CliRunner()
+    base = ["--home", str(shop.env.home), "--token", _token(shop, SHOP_ADMIN)]
+    published = runner.invoke(
+        app,
+        [
+            *base,
+            "product",
+            "publish",
+            "orders_parquet",
+            "--domain",
+            "shop",
+            "--contract",
+            str(file),
+        ],
+    )
+    assert published.exit_code == 0, published.stderr
+    ana = ["--home", str(shop.env.home), "--token", _token(shop, ANA), "--json"]
+    shown = runner.invoke(app, [*ana, "lineage", "show", TARGET])
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["upstream"][0] == {
+        "depth": 1,
+        "node": {"kind": "table", "name": "shop.sales.orders_csv"},
+        "via": "contract/orders_parquet",
+    }
