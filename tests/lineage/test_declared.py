@@ -12,12 +12,18 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from lakemesh.catalog import crawler
 from lakemesh.cli.main import app
 from lakemesh.errors import InvalidInputError
 from lakemesh.lineage import table_lineage
 from lakemesh.sharing import products
+from lakemesh.sharing.product_lineage import declared_edges
 from lakemesh.sharing.products import ProductSpec
+from lakemesh.sharing.schema_changes import accept_schema_change
 from lakemesh.store.schema import AuditEvent
+from tests.conftest import HubEnv
+from tests.factories import contracted
+from tests.factories.lake import Lake
 from tests.lineage.test_lineage import TARGET
 from tests.quality.conftest import ANA, SHOP_ADMIN, Shop, contract
 from tests.quality.test_interfaces import _token
@@ -130,3 +136,42 @@ def test_declared_lineage_through_the_cli(shop: Shop, monkeypatch: pytest.Monkey
         "node": {"kind": "table", "name": "shop.sales.orders_csv"},
         "via": "contract/orders_parquet",
     }
+
+
+def test_an_accepted_schema_proposal_records_its_contracts_inputs(
+    env: HubEnv, tmp_path: Path
+) -> None:
+    items = contracted.build_shop(env, Lake(tmp_path / "lake"))
+    for table in ("a", "b"):
+        items.lake.parquet(f"shop/raw/{table}/part-0.parquet", {"id": [1]})
+    crawler.crawl(
+        env.hub, actor=env.admin, uri=items.lake.uri_of("shop/raw"), domain="shop", database="raw"
+    )
+    inputs = "customProperties:\n  - {property: inputs, value: [shop.raw.%s]}\n"
+    with env.hub.transaction() as session:
+        products.publish_product(
+            session,
+            actor=items.actor(contracted.SUE),
+            spec=ProductSpec(
+                name="items", domain="shop", contract=contracted.CONTRACT + inputs % "a"
+            ),
+        )
+    assert items.crawl(contracted.NARROWED).status == "held"
+    [proposal] = items.versions()["proposals"]
+    with env.hub.transaction() as session:
+        accept_schema_change(
+            session,
+            actor=items.actor(contracted.SUE),
+            product="items",
+            proposal_id=proposal["id"],
+            contract=contracted.CONTRACT + inputs % "b",
+            version="2.0.0",
+        )
+    with env.hub.read() as session:
+        seen = table_lineage(session, actor=items.actor(contracted.SUE), table=contracted.TABLE)
+        mia = table_lineage(session, actor=items.actor(contracted.MIA), table=contracted.TABLE)
+        [edge] = declared_edges(session, "items")
+    assert [step["node"]["name"] for step in seen["upstream"]] == ["shop.raw.b"]
+    # The subscriber may read items, not the raw table it is made from.
+    assert [step["node"] for step in mia["upstream"]] == [{"kind": "table", "hidden": True}]
+    assert edge.run_id == "1.0.0"  # the contract's own version, as given
