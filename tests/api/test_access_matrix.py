@@ -210,6 +210,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("POST", "/lineage", LINEAGE_EVENT, "D"),
     ("GET", "/lineage/sales.crm.orders", None, "MDA"),
     ("GET", "/lineage/sales.crm.orders/openlineage", None, "MDA"),
+    ("GET", "/lineage/products/sales_orders", None, "MDA"),
     ("GET", "/tables/sales.crm.orders/diff", None, "MDA"),
     ("GET", "/products/sales_orders/versions", None, "MDA"),
     ("POST", "/products/sales_orders/proposals/{proposal}/accept", {}, "MD"),

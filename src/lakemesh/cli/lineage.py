@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli.context import connect, out
+from lakemesh.cli.output import line, print_table
 from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
@@ -42,6 +43,49 @@ def show(
         for step in found[direction]
     ]
     out(ctx).table(found, COLUMNS, rows=rows, empty=f"No lineage recorded for {table}.")
+
+
+PRODUCT_COLUMNS = [
+    ("product", "product"),
+    ("depth", "depth"),
+    ("health", "health_text"),
+    ("freshness", "freshness"),
+    ("tables", "tables_text"),
+]
+
+
+@app.command("product")
+def product(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The data product.")],
+    depth: Annotated[int, typer.Option("--depth", help="How many steps upstream.")] = 5,
+) -> None:
+    """The data products NAME derives from, with their health (a late upstream makes NAME
+    late)."""
+    with connect(ctx) as client:
+        found = client.product_lineage(name, depth=depth)
+    rows = [
+        {
+            **item,
+            "health_text": item["health"]["status"],
+            "freshness": (item["health"].get("freshness") or {}).get("status", ""),
+            "tables_text": ", ".join(item["tables"]),
+        }
+        for item in found["upstream"]
+    ]
+
+    def human() -> None:
+        health = found["health"]
+        line(f"{found['product']}: {health['status']}")
+        print_table(
+            rows, PRODUCT_COLUMNS, title="Upstream", empty=f"No upstream products of {name}."
+        )
+        if found["hidden"]:
+            line(f"{found['hidden']} upstream source(s) you may not see.")
+        if found["late_upstream"]:
+            line(f"Late upstream: {', '.join(found['late_upstream'])} (so {name} may be late)")
+
+    out(ctx).show(found, human)
 
 
 @app.command("send")

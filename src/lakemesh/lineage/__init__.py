@@ -6,5 +6,6 @@ from __future__ import annotations
 
 from lakemesh.lineage.events import record_event
 from lakemesh.lineage.graph import export_events, table_lineage
+from lakemesh.lineage.products import product_lineage
 
-__all__ = ["export_events", "record_event", "table_lineage"]
+__all__ = ["export_events", "product_lineage", "record_event", "table_lineage"]

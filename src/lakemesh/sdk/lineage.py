@@ -31,3 +31,9 @@ class LineageMethods(ApiBase):
         """The table's lineage as OpenLineage RunEvents, one per job that wrote it."""
         result: list[dict[str, Any]] = self._get(f"/lineage/{segment(table)}/openlineage")
         return result
+
+    def product_lineage(self, product: str, *, depth: int = 5) -> dict[str, Any]:
+        """The products ``product`` derives from, each with its health: ``{"product",
+        "health", "upstream", "upstream_tables", "hidden", "late_upstream"}``."""
+        result: dict[str, Any] = self._get(f"/lineage/products/{segment(product)}", depth=depth)
+        return result

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Body, Query
 
 from lakemesh import lineage
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas.lineage import LineageRecorded, OpenLineageEvent, TableLineage
+from lakemesh.api.schemas.lineage import (
+    LineageRecorded,
+    OpenLineageEvent,
+    ProductLineage,
+    TableLineage,
+)
 
 router = APIRouter(prefix="/lineage", tags=["lineage"])
 
@@ -25,6 +30,20 @@ def record_event(
     actor: CurrentActor,
 ) -> dict[str, Any]:
     return lineage.record_event(session, actor=actor, event=event)
+
+
+@router.get(
+    "/products/{product}",
+    summary="The data products a product derives from, each with its health",
+    response_model=ProductLineage,
+)
+def product_lineage(
+    product: str,
+    session: SessionDep,
+    actor: CurrentActor,
+    depth: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> dict[str, Any]:
+    return lineage.product_lineage(session, actor=actor, product=product, depth=depth)
 
 
 @router.get(

@@ -40,3 +40,21 @@ class OpenLineageEvent(ResponseModel):
     job: dict[str, Any] = Field(description="namespace and name")
     inputs: list[dict[str, Any]] = Field(description="namespace and name of each visible input")
     outputs: list[dict[str, Any]]
+
+
+class UpstreamProduct(ResponseModel):
+    product: str
+    domain: str
+    status: str
+    depth: int = Field(description="Steps from the nearest of the product's tables")
+    tables: list[str] = Field(description="Its tables the product derives from")
+    health: dict[str, Any] = Field(description="As product show gives it")
+
+
+class ProductLineage(ResponseModel):
+    product: str
+    health: dict[str, Any]
+    upstream: list[UpstreamProduct]
+    upstream_tables: list[str] = Field(description="Every upstream table the caller may see")
+    hidden: int = Field(description="Upstream steps the caller may not see (not named), per table")
+    late_upstream: list[str] = Field(description="Upstream products late against their SLA")
