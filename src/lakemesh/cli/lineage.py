@@ -1,4 +1,5 @@
-"""``lakemesh lineage …``: which tables a table derives from, and OpenLineage events."""
+"""``lakemesh lineage …``: which tables a table derives from, which products a product
+derives from (with their health), and OpenLineage events."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
     help="Lineage: what each table derives from, from producers' OpenLineage run events "
-    "(Spark, dbt, Airflow: point their HTTP transport at /api/v1/lineage), shown only as far "
-    "as you may DESCRIBE.",
+    "(Spark, dbt, Airflow: point their HTTP transport at /api/v1/lineage) and the inputs their "
+    "products' contracts declare (customProperties inputs), shown only as far as you may "
+    "DESCRIBE.",
     no_args_is_help=True,
 )
 Table = Annotated[str, typer.Argument(help="The table, DOMAIN.DATABASE.TABLE.")]
