@@ -30,7 +30,8 @@ from lakemesh.contracts.schema_diff import diff_schemas
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.statuses import ProductStatus
-from lakemesh.notifications import EventKind, notify_product
+from lakemesh.notifications.events import notify_product
+from lakemesh.notifications.kinds import EventKind
 from lakemesh.store.schema import DataProduct, DataProductTable, SchemaProposal, Table
 
 HOLD, VIOLATE = SCHEMA_CHANGE_MODES

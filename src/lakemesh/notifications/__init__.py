@@ -1,9 +1,7 @@
 """Notifications: what happened to data products, told to producers and subscribers in their
-inbox and by signed webhooks. Features call :func:`notify_product` (or :func:`notify`)."""
+inbox and by signed webhooks. Features call :func:`lakemesh.notifications.events.notify_product`
+(or ``notify``) with a :class:`lakemesh.notifications.kinds.EventKind`.
 
-from __future__ import annotations
-
-from lakemesh.notifications.events import notify, notify_product, product_recipients
-from lakemesh.notifications.kinds import KINDS, EventKind
-
-__all__ = ["KINDS", "EventKind", "notify", "notify_product", "product_recipients"]
+Nothing is imported here: the CLI reads the event kinds (``kinds``) at startup, and importing the
+package must not pull in the store and the audit chain that ``events`` needs (about 1 s).
+"""

@@ -47,7 +47,8 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
-from lakemesh.notifications import EventKind, notify_product
+from lakemesh.notifications.events import notify_product
+from lakemesh.notifications.kinds import EventKind
 from lakemesh.quality.freshness import Runner, TableSource, measure_sla
 from lakemesh.query.service import run as run_query
 from lakemesh.sharing.product_contracts import table_shapes

@@ -31,7 +31,8 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
 from lakemesh.model.statuses import ProductStatus
-from lakemesh.notifications import EventKind, notify_product
+from lakemesh.notifications.events import notify_product
+from lakemesh.notifications.kinds import EventKind
 from lakemesh.sharing.product_contracts import apply_contract, contract_warnings
 from lakemesh.sharing.product_lineage import declared_inputs, record_declared_lineage
 from lakemesh.sharing.product_versions import pending_proposals, record_product_version

@@ -23,7 +23,8 @@ from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.statuses import ProductStatus
-from lakemesh.notifications import EventKind, notify_product
+from lakemesh.notifications.events import notify_product
+from lakemesh.notifications.kinds import EventKind
 from lakemesh.sharing import products
 from lakemesh.sharing.product_contracts import apply_contract
 from lakemesh.sharing.product_lineage import record_declared_lineage
