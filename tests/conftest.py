@@ -45,6 +45,13 @@ def _postgres_reason() -> str | None:
 _POSTGRES_REASON = _postgres_reason()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist's workers start with COLUMNS and LINES set (80x24): the CLI would take its
+    output for a terminal's and wrap it. The tests see what a pipe sees unless they say so."""
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that reaches PostgreSQL ``postgres`` (``make test-fast`` leaves them out),
     also the PostgreSQL half of the tests parametrised over the store backends."""
