@@ -39,9 +39,11 @@ TIMEOUT_MS = 30_000
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for every browser test of the session."""
+    """One headless Chromium for the browser tests of a module. Not one per session: while
+    Playwright's sync API is open, its event loop counts as running in the main thread, and a
+    later test's asyncio.run() (asyncpg, in the pgwire tests) on the same worker would fail."""
     if shutil.which(CHROMIUM) is None:
         pytest.skip(
             f"Debian's chromium is not installed at {CHROMIUM} (make test-deps installs it)"
