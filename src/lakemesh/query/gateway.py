@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pyarrow as pa
 from sqlglot import exp
@@ -25,6 +26,7 @@ from sqlglot import exp
 from lakemesh.errors import LakemeshError, LimitExceededError
 from lakemesh.query.engines import (
     Cancellation,
+    EngineResult,
     EngineStream,
     QueryEngine,
     QueryLimits,
@@ -54,6 +56,7 @@ _statements: LRUCache[str, ParsedStatement] = LRUCache(STATEMENT_CACHE_SIZE)
 _plans: LRUCache[object, RewrittenQuery] = LRUCache(PLAN_CACHE_SIZE)
 _default_engine: list[QueryEngine] = []
 _default_engine_lock = threading.Lock()
+_Run = TypeVar("_Run", EngineResult, EngineStream)
 
 
 @dataclass(frozen=True)
@@ -243,15 +246,7 @@ def execute(
         QueryCancelledError: ``cancellation`` stopped the query.
     """
     started = time.perf_counter() if started is None else started
-    bytes_scanned = _check_scan(planned, limits)
-    result = engine.execute(
-        sql=planned.sql,
-        files=planned.files,
-        parameters=_parameters(planned, hash_salt),
-        limits=limits,
-        cancellation=cancellation,
-        tables=planned.sources,
-    )
+    result, bytes_scanned = _start(engine.execute, planned, limits, hash_salt, cancellation)
     return QueryResult(
         table=result.table,
         sql=sql,
@@ -331,15 +326,7 @@ def stream(
         QueryCancelledError: ``cancellation`` stopped the query.
     """
     started = time.perf_counter() if started is None else started
-    bytes_scanned = _check_scan(planned, limits)
-    opened = engine.stream(
-        sql=planned.sql,
-        files=planned.files,
-        parameters=_parameters(planned, hash_salt),
-        limits=limits,
-        cancellation=cancellation,
-        tables=planned.sources,
-    )
+    opened, bytes_scanned = _start(engine.stream, planned, limits, hash_salt, cancellation)
     return StreamedQuery(
         opened,
         sql=sql,
@@ -348,6 +335,28 @@ def stream(
         engine=engine.name,
         started=started,
     )
+
+
+def _start(
+    run: Callable[..., _Run],
+    planned: RewrittenQuery,
+    limits: QueryLimits,
+    hash_salt: str | None,
+    cancellation: Cancellation | None,
+) -> tuple[_Run, int]:
+    """Check the bytes ``planned`` scans against ``limits``, then run it with ``run`` (an
+    engine's :meth:`~QueryEngine.execute` or :meth:`~QueryEngine.stream`): what ``run`` returns
+    and the bytes scanned."""
+    bytes_scanned = _check_scan(planned, limits)
+    outcome = run(
+        sql=planned.sql,
+        files=planned.files,
+        parameters=_parameters(planned, hash_salt),
+        limits=limits,
+        cancellation=cancellation,
+        tables=planned.sources,
+    )
+    return outcome, bytes_scanned
 
 
 def _check_scan(planned: RewrittenQuery, limits: QueryLimits) -> int:

@@ -113,7 +113,22 @@ class EngineStream:
 
 
 class QueryEngine(ABC):
-    """Runs rewritten, authorized statements in a sandbox limited to the authorized files."""
+    """Runs rewritten, authorized statements in a sandbox limited to the authorized files.
+
+    :meth:`execute` (the whole result) and :meth:`stream` (batch by batch) take the same run:
+
+    - ``sql``: the rewritten statement, in the engine's :attr:`dialect`;
+    - ``files``: every file the statement may read, and none other;
+    - ``parameters``: the statement's named parameters (the salt of ``hash`` masks);
+    - ``limits``: the workgroup's :class:`QueryLimits`;
+    - ``cancellation``: a handle another thread may use to stop the run;
+    - ``tables``: the authorized tables whose scans ``sql`` holds (their files are in
+      ``files``), for engines whose scans name relations they must register first.
+
+    Both raise the same errors: LimitExceededError (the query ran out of time, memory or rows),
+    QueryCancelledError (``cancellation`` was used), QueryRejectedError (the engine refused the
+    statement); :meth:`stream` raises those met after its first batch as they are read.
+    """
 
     name: ClassVar[str]
     dialect: ClassVar[str]
@@ -136,16 +151,8 @@ class QueryEngine(ABC):
         cancellation: Cancellation | None = None,
         tables: Sequence[TableAccess] = (),
     ) -> EngineResult:
-        """Run ``sql`` with access to ``files`` only, within ``limits``.
-
-        ``tables`` are the authorized tables whose scans ``sql`` holds (their files are in
-        ``files``), for engines whose scans name relations they must register first.
-
-        Raises:
-            LimitExceededError: the query ran out of time, memory or rows.
-            QueryCancelledError: ``cancellation`` was used.
-            QueryRejectedError: the engine refused the statement.
-        """
+        """Run ``sql`` with access to ``files`` only, within ``limits``, and return its whole
+        result (the parameters and errors of a run: :class:`QueryEngine`)."""
 
     def stream(
         self,
@@ -157,9 +164,10 @@ class QueryEngine(ABC):
         cancellation: Cancellation | None = None,
         tables: Sequence[TableAccess] = (),
     ) -> EngineStream:
-        """Run ``sql`` as :meth:`execute` does and return its rows batch by batch, as the caller
-        reads them; the same limits hold (``max_rows`` and ``max_result_bytes`` count the rows
-        and bytes sent so far, the time limit runs until the last batch is read).
+        """Run ``sql`` as :meth:`execute` does (the same run: :class:`QueryEngine`) and return its
+        rows batch by batch, as the caller reads them; the same limits hold (``max_rows`` and
+        ``max_result_bytes`` count the rows and bytes sent so far, the time limit runs until the
+        last batch is read).
 
         This default runs the query to its end first; an engine that can stream overrides it.
         """
