@@ -21,9 +21,10 @@ from sqlglot.errors import SqlglotError
 from lakemesh.hub import Hub
 from lakemesh.model.actors import Actor
 from lakemesh.pgwire.catalog import build_mirror, snapshot
-from lakemesh.pgwire.connection import Connection, Outcome
+from lakemesh.pgwire.connection import Connection
 from lakemesh.pgwire.introspection import answer, catalog_statement, to_mirror_sql
 from lakemesh.pgwire.parameters import parameter_types
+from lakemesh.pgwire.portals import Outcome
 from lakemesh.pgwire.rows import Rows
 from lakemesh.pgwire.session import ClientSession
 

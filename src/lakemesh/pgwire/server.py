@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from lakemesh.hub import Hub
 from lakemesh.pgwire import sqlstate
 from lakemesh.pgwire.config import PgwireSettings
-from lakemesh.pgwire.connection import Connection, Outcome
+from lakemesh.pgwire.connection import Connection
+from lakemesh.pgwire.portals import Outcome
 from lakemesh.pgwire.routing import Router
+from lakemesh.pgwire.serving import serve
 
 logger = logging.getLogger("lakemesh.pgwire")
 
@@ -91,7 +93,7 @@ class PgServer:
         if task is not None:
             self._tasks.add(task)
         try:
-            await Connection(self, reader, writer).run()
+            await serve(Connection(self, reader, writer))
         except asyncio.CancelledError:
             pass  # the server is stopping: the connection ends with it
         finally:
