@@ -12,6 +12,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from deltalake import write_deltalake
+from pyiceberg.catalog.sql import SqlCatalog
 
 from lakemesh.catalog.crawl import DiscoveredColumn, DiscoveredTable, discover_tables
 from lakemesh.errors import InvalidInputError, StorageError
@@ -474,3 +476,64 @@ def test_a_corrupt_file_through_fsspec_is_named(memory_lake: str) -> None:
         StorageError, match=f"Cannot read Parquet file {memory_lake}/orders/a.parquet: "
     ):
         discover_tables(memory_lake)
+
+
+# Nullability
+
+
+def _not_null(**arrays: pa.Array) -> pa.Table:
+    """A table whose fields named with a trailing ``_`` are NOT NULL (the ``_`` dropped)."""
+    fields = [
+        pa.field(k.rstrip("_"), v.type, nullable=not k.endswith("_")) for k, v in arrays.items()
+    ]
+    return pa.Table.from_arrays(list(arrays.values()), schema=pa.schema(fields))
+
+
+def test_a_parquet_field_declared_required_is_not_nullable(lake: Lake) -> None:
+    path = lake.parquet(
+        "orders/part-0.parquet",
+        _not_null(id_=pa.array([1, 2]), note=pa.array(["a", None])),
+    )
+    assert pq.ParquetFile(path).schema.column(0).max_definition_level == 0  # really required
+    table = only_table(lake.uri)
+    assert [(c.name, c.nullable) for c in table.columns] == [("id", False), ("note", True)]
+
+
+def test_a_column_is_not_null_only_where_every_file_says_so(lake: Lake) -> None:
+    lake.parquet("t/a.parquet", _not_null(id_=pa.array([1]), qty_=pa.array([1]), x_=pa.array([1])))
+    lake.parquet("t/b.parquet", _not_null(id_=pa.array([2]), qty=pa.array([2])))
+    lake.parquet("t/c.parquet", _not_null(id_=pa.array([3]), qty_=pa.array([3]), y_=pa.array([3])))
+    table = only_table(lake.uri)
+    # qty is nullable in b; x is missing from b and c, y from a and b (read as NULL there).
+    assert [(c.name, c.nullable) for c in table.columns] == [
+        ("id", False),
+        ("qty", True),
+        ("x", True),
+        ("y", True),
+    ]
+
+
+def test_csv_columns_and_hive_partitions_are_nullable(lake: Lake) -> None:
+    lake.csv("t/day=2024-01-01/a.csv", "id,name\n1,a\n")
+    table = only_table(lake.uri)
+    assert all(c.nullable for c in (*table.columns, *table.partition_columns))
+
+
+def test_delta_and_iceberg_nullability_come_from_their_schemas(lake: Lake, tmp_path: Path) -> None:
+    events = _not_null(id_=pa.array([1, 2]), value=pa.array([1.5, None]), day_=pa.array(["a", "b"]))
+    write_deltalake(str(lake.root / "delta" / "events"), events, partition_by=["day"])
+    catalog = SqlCatalog(
+        "test", uri=f"sqlite:///{tmp_path / 'catalog.db'}", warehouse=lake.uri_of("warehouse")
+    )
+    catalog.create_namespace("shop")
+    catalog.create_table("shop.orders", schema=events.schema).append(events)
+    delta = only_table(lake.uri_of("delta"))
+    assert [(c.name, c.nullable) for c in delta.columns] == [("id", False), ("value", True)]
+    assert [(c.name, c.nullable) for c in delta.partition_columns] == [("day", False)]
+    [iceberg_folder] = [p for p in (lake.root / "warehouse").rglob("orders") if p.is_dir()]
+    iceberg = only_table(f"file://{iceberg_folder}")
+    assert [(c.name, c.nullable) for c in iceberg.columns] == [
+        ("id", False),
+        ("value", True),
+        ("day", False),
+    ]

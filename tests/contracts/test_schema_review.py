@@ -10,7 +10,10 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
+from lakemesh.catalog import tables
+from lakemesh.catalog.table_diff import diff_table
 from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.model.names import parse_resource
 from lakemesh.sharing import products
 from lakemesh.sharing.schema_changes import accept_schema_change, reject_schema_change
 from lakemesh.store.schema import AuditEvent
@@ -218,3 +221,87 @@ def test_accepting_needs_a_contract_that_fits_and_an_admin(shop: Shop) -> None:
         reject_schema_change(
             session, actor=shop.actor(SUE), product="items", proposal_id=proposal["id"]
         )
+
+
+def _write(shop: Shop, data: dict[str, pa.Array], *, not_null: tuple[str, ...] = ()) -> None:
+    """The items file with the columns ``not_null`` names declared NOT NULL (Parquet required)."""
+    fields = [
+        pa.field(name, values.type, nullable=name not in not_null) for name, values in data.items()
+    ]
+    shop.lake.parquet(
+        "shop/sales/items/part-0.parquet",
+        pa.Table.from_arrays(list(data.values()), schema=pa.schema(fields)),
+    )
+
+
+def test_nullability_tightened_is_held_until_accepted(shop: Shop) -> None:
+    before, _ = shop.query(MIA, SELECT)
+    _write(shop, ORIGINAL, not_null=("amount",))
+    crawled = shop.crawl()
+    assert (crawled.status, crawled.schema_version) == ("held", 1)
+    [proposal] = shop.versions()["proposals"]
+    assert (proposal["status"], proposal["summary"]) == ("pending", "amount nullable -> NOT NULL")
+    [change] = proposal["changes"]["changed"]
+    assert change["reasons"] == ["nullability tightened: nullable -> NOT NULL"]
+    assert (change["nullable_from"], change["nullable_to"]) == (True, False)
+    held, _ = shop.query(MIA, SELECT)
+    assert held.equals(before)
+    [told] = shop.inbox(MIA)
+    assert told.subject.endswith("amount nullable -> NOT NULL")
+    with shop.env.hub.transaction() as session:
+        accept_schema_change(
+            session, actor=shop.actor(SUE), product="items", proposal_id=proposal["id"]
+        )
+    assert shop.versions()["version"] == "2.0.0"
+    with shop.env.hub.read() as session:
+        table = tables.get_table_row(session, parse_resource(TABLE))
+        assert [(c.name, c.nullable) for c in table.columns] == [
+            ("id", True),
+            ("name", True),
+            ("amount", False),
+        ]
+    assert shop.crawl().status == "unchanged"
+
+
+def test_a_column_the_contract_requires_turning_nullable_is_breaking(shop: Shop) -> None:
+    _write(shop, ORIGINAL, not_null=("id", "amount"))
+    [proposal] = [shop.crawl().proposal]
+    assert proposal is not None
+    with shop.env.hub.transaction() as session:
+        accept_schema_change(session, actor=shop.actor(SUE), product="items", proposal_id=proposal)
+    # amount is no key and not required: nullable again is compatible, and recorded.
+    _write(shop, ORIGINAL, not_null=("id",))
+    crawled = shop.crawl()
+    assert (crawled.status, crawled.schema_version) == ("updated", 3)
+    applied = shop.versions()["proposals"][0]
+    assert (applied["status"], applied["breaking"]) == ("applied", False)
+    assert applied["changes"]["changed"][0]["nullable_to"] is True
+    # id is the contract's primary key: it may not become nullable unreviewed.
+    _write(shop, ORIGINAL)
+    assert shop.crawl().status == "held"
+    pending = shop.versions()["proposals"][0]
+    assert (pending["status"], pending["summary"]) == ("pending", "id NOT NULL -> nullable")
+    assert pending["changes"]["changed"][0]["reasons"] == [
+        "NOT NULL -> nullable, but the contract requires a value"
+    ]
+    with shop.env.hub.read() as session:
+        diff = diff_table(
+            session, actor=shop.actor(SUE), name=parse_resource(TABLE), proposal=pending["id"]
+        )
+    assert diff["breaking"] is True
+
+
+def test_nullability_first_read_makes_no_schema_version(shop: Shop) -> None:
+    with shop.env.hub.transaction() as session:  # as a catalog recorded before lakemesh read it
+        for column in tables.get_table_row(session, parse_resource(TABLE)).columns:
+            column.nullable = None
+    _write(shop, ORIGINAL, not_null=("id",))
+    crawled = shop.crawl()
+    assert (crawled.status, crawled.schema_version, shop.versions()["proposals"]) == (
+        "unchanged",
+        1,
+        [],
+    )
+    with shop.env.hub.read() as session:
+        table = tables.get_table_row(session, parse_resource(TABLE))
+        assert [c.nullable for c in table.columns] == [False, True, True]

@@ -89,3 +89,43 @@ def test_the_cli_shows_the_diff(versions: HubEnv, monkeypatch: pytest.MonkeyPatc
     assert "INTEGER -> BIGINT" in human.stdout
     found = json.loads(runner.invoke(app, ["--json", *base]).stdout)
     assert (found["from"], found["to"]) == (2, 3)
+
+
+def test_nullability_tightened_is_breaking_in_the_diff_and_the_cli(
+    versions: HubEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = Lake(tmp_path / "lake")
+    schema = pa.schema([pa.field("id", pa.string()), pa.field("extra", pa.bool_(), nullable=False)])
+    lake.parquet(
+        "shop/sales/items/part-0.parquet",
+        pa.table({"id": ["1", "2"], "extra": [True, False]}, schema=schema),
+    )
+    crawler.crawl(
+        versions.hub,
+        actor=versions.admin,
+        uri=lake.uri_of("shop/sales"),
+        domain="shop",
+        database="sales",
+    )
+    diff = _diff(versions)
+    assert (diff["from"], diff["to"], diff["breaking"]) == (3, 4, True)
+    assert diff["changed"] == [
+        {
+            "name": "extra",
+            "from": "BOOLEAN",
+            "to": "BOOLEAN",
+            "partition": False,
+            "breaking": True,
+            "reasons": ["nullability tightened: nullable -> NOT NULL"],
+            "nullable_from": True,
+            "nullable_to": False,
+        }
+    ]
+    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    base = ["--home", str(versions.home), "--token", versions.token, "table"]
+    human = CliRunner().invoke(app, [*base, "diff", TABLE])
+    assert human.exit_code == 0, human.stderr
+    assert "nullable -> NOT NULL (breaking: nullability tightened" in human.stdout
+    shown = CliRunner().invoke(app, [*base, "history", TABLE])
+    assert "extra (nullable -> NOT NULL)" in shown.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fsspec
+import pyarrow as pa
 import pytest
 
 from lakemesh.errors import StorageError
@@ -33,11 +34,23 @@ def test_file_format(name: str, expected: str | None) -> None:
 
 
 def _read(lake: Lake, relative: str, file_format: str) -> tuple[tuple[str, str], ...]:
+    """(name, type) of each column; CSV and JSON-lines declare no column NOT NULL."""
     path = lake.root / relative
     with SchemaReader(fsspec.filesystem("file")) as reader:
-        return reader.read(
+        schema = reader.read(
             str(path), file_format=file_format, size=path.stat().st_size, uri=lake.uri_of(relative)
         )
+    assert all(nullable for _, _, nullable in schema)
+    return tuple((name, column_type) for name, column_type, _ in schema)
+
+
+def test_parquet_required_fields_are_not_nullable(lake: Lake) -> None:
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("note", pa.string())])
+    lake.parquet("a.parquet", pa.table({"id": [1], "note": [None]}, schema=schema))
+    path = lake.root / "a.parquet"
+    with SchemaReader(fsspec.filesystem("file")) as reader:
+        found = reader.read(str(path), file_format="parquet", size=1, uri=lake.uri_of("a.parquet"))
+    assert found == (("id", "BIGINT", False), ("note", "VARCHAR", True))
 
 
 def test_csv_schema_is_duckdbs(lake: Lake) -> None:

@@ -38,10 +38,12 @@ _EXTENSIONS = ", ".join(ext for extensions in FILE_FORMATS.values() for ext in e
 
 @dataclass(frozen=True)
 class DiscoveredColumn:
-    """A column found in data files or partition folders, typed with a DuckDB type name."""
+    """A column found in data files or partition folders, typed with a DuckDB type name;
+    ``nullable`` is False only where the format declares the column NOT NULL."""
 
     name: str
     type: str
+    nullable: bool = True
 
 
 @dataclass(frozen=True)
@@ -179,14 +181,14 @@ def _open_tables(
                 location=uri,
                 format=table_format,
                 columns=tuple(
-                    DiscoveredColumn(name, column_type)
-                    for name, column_type in table.columns
-                    if name.lower() not in partitions
+                    DiscoveredColumn(*column)
+                    for column in table.columns
+                    if column[0].lower() not in partitions
                 ),
                 partition_columns=tuple(
-                    DiscoveredColumn(name, column_type)
-                    for name, column_type in table.columns
-                    if name.lower() in partitions
+                    DiscoveredColumn(*column)
+                    for column in table.columns
+                    if column[0].lower() in partitions
                 ),
                 file_count=len(inside),
                 total_bytes=sum(inside.values()),
@@ -456,12 +458,17 @@ def _describe(folder: _TableFolder, schemas: dict[str, Schema]) -> DiscoveredTab
 def _merge_schemas(folder: _TableFolder, schemas: dict[str, Schema]) -> list[DiscoveredColumn]:
     """Union of the files' columns by name (case-insensitive, first spelling kept), widened.
 
-    Columns keep the order of the first file that has them, later ones follow.
+    Columns keep the order of the first file that has them, later ones follow. A column is NOT
+    NULL only when every file has it and declares it so (a file without it reads as NULL there).
     """
     merged: dict[str, tuple[str, str, str]] = {}  # lower name -> (name, type, file that set it)
+    nullable: dict[str, bool] = {}
     for file in folder.files:
-        for name, column_type in schemas[file.path]:
+        present = set()
+        for name, column_type, may_be_null in schemas[file.path]:
             key = name.lower()
+            present.add(key)
+            nullable[key] = nullable.get(key, file is not folder.files[0]) or may_be_null
             if key not in merged:
                 merged[key] = (name, column_type, file.uri)
                 continue
@@ -475,4 +482,9 @@ def _merge_schemas(folder: _TableFolder, schemas: dict[str, Schema]) -> list[Dis
                 )
             if widened != known_type:
                 merged[key] = (first_name, widened, file.uri)
-    return [DiscoveredColumn(name, column_type) for name, column_type, _ in merged.values()]
+        for key in nullable.keys() - present:
+            nullable[key] = True
+    return [
+        DiscoveredColumn(name, column_type, nullable[key])
+        for key, (name, column_type, _) in merged.items()
+    ]

@@ -72,8 +72,9 @@ def _record_snapshots(session: Session, row: Table, found: DiscoveredTable) -> l
 
 
 def _columns(found: DiscoveredTable) -> list[ColumnSpec]:
-    return [ColumnSpec(c.name, c.type) for c in found.columns] + [
-        ColumnSpec(c.name, c.type, is_partition=True) for c in found.partition_columns
+    return [ColumnSpec(c.name, c.type, nullable=c.nullable) for c in found.columns] + [
+        ColumnSpec(c.name, c.type, is_partition=True, nullable=c.nullable)
+        for c in found.partition_columns
     ]
 
 

@@ -6,7 +6,8 @@ catalog serves (:func:`~lakemesh.contracts.schema_diff.diff_schemas`):
 
 - no change: nothing happens (a held change whose files went back is ``withdrawn``);
 - a compatible change (a new column, a widened type) applies, recorded as an ``applied`` proposal;
-- a breaking change (a column dropped or renamed, a type narrowed, a partition change) becomes a
+- a breaking change (a column dropped or renamed, a type narrowed, nullability tightened, a
+  column a contract requires become nullable, a partition change) becomes a
   ``pending`` proposal that the domain's admins accept or reject, and the products' domains,
   owners and subscribers are told. Meanwhile, as the domain's ``schema_changes`` setting says,
   the table keeps serving the contracted schema (``hold``: the gateway reads the files through
@@ -26,9 +27,10 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.catalog.domains import SCHEMA_CHANGE_MODES
 from lakemesh.catalog.tables import ColumnSpec, current_columns, table_name
-from lakemesh.contracts.schema_diff import diff_schemas
+from lakemesh.contracts.schema_diff import contract_required, diff_schemas, same_columns
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
+from lakemesh.model.column_changes import change_text
 from lakemesh.model.statuses import ProductStatus
 from lakemesh.notifications.events import notify_product
 from lakemesh.notifications.kinds import EventKind
@@ -85,11 +87,17 @@ def _last_decided(session: Session, table: Table) -> SchemaProposal | None:
     ).scalar()
 
 
+def required_columns(table: Table, products: Sequence[DataProduct]) -> set[str]:
+    """The columns of ``table`` that the products' contracts require a value in."""
+    names = [f"{table.database.name}.{table.name}", table.name]
+    return set().union(*(contract_required(row.contract or {}, names) for row in products))
+
+
 def summary(changes: dict[str, Any]) -> str:
     """One line about a schema diff: ``dropped email; amount BIGINT -> INTEGER``."""
     parts = [f"dropped {c['name']}" for c in changes.get("removed", [])]
     parts += [
-        f"{c['name']} {c['from']} -> {c['to']}"
+        f"{c['name']} {change_text(c)}"
         + (" (partition change)" if any("partition" in r for r in c.get("reasons", [])) else "")
         for c in changes.get("changed", [])
         if c.get("breaking")
@@ -115,7 +123,7 @@ def review_schema(
         return Review("apply")
     served = [column.to_dict() for column in current_columns(table)]
     found = [column.to_dict() for column in columns]
-    diff = diff_schemas(served, found)
+    diff = diff_schemas(served, found, required=required_columns(table, products))
     if not (diff["added"] or diff["removed"] or diff["changed"]):
         if table.file_columns is not None:  # the files went back to the contracted schema
             table.file_columns = None
@@ -128,10 +136,15 @@ def review_schema(
         return Review("apply", record=True, products=tuple(products))
     mode = table.database.domain.schema_changes or HOLD
     pending = open_proposal(session, table)
-    if pending is not None and pending.columns == found:
+    if pending is not None and same_columns(pending.columns, found):
         return _keep(table, pending, found, products)
     last = _last_decided(session, table)
-    if pending is None and last is not None and last.status == REJECTED and last.columns == found:
+    if (
+        pending is None
+        and last is not None
+        and last.status == REJECTED
+        and same_columns(last.columns, found)
+    ):
         table.file_columns = found  # rejected already: keep serving the contracted schema
         return Review("held", proposal=last, products=tuple(products))
     if pending is not None:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.catalog.schema_review import open_proposal
+from lakemesh.catalog.schema_review import contracted_products, open_proposal, required_columns
 from lakemesh.catalog.tables import show_table
 from lakemesh.contracts.schema_diff import diff_schemas
 from lakemesh.errors import InvalidInputError, NotFoundError
@@ -36,6 +36,7 @@ def diff_table(
         InvalidInputError: a version number below 1.
     """
     row = show_table(session, actor=actor, name=name)
+    required = required_columns(row, contracted_products(session, row))
     pending = open_proposal(session, row)
     waiting = pending.id if pending is not None else None
     if proposal is not None:
@@ -50,7 +51,9 @@ def diff_table(
                 SchemaVersion.table_id == row.id, SchemaVersion.version == found.base_version
             )
         ).scalar()
-        diff = diff_schemas(base.columns if base is not None else [], found.columns)
+        diff = diff_schemas(
+            base.columns if base is not None else [], found.columns, required=required
+        )
         return {
             "table": str(name),
             "from": found.base_version,
@@ -78,7 +81,9 @@ def diff_table(
                 f"Schema version {number} of {name} does not exist (versions 1-{newest})",
                 details={"table": str(name), "version": number},
             )
-    diff = diff_schemas(versions[from_version].columns, versions[to_version].columns)
+    diff = diff_schemas(
+        versions[from_version].columns, versions[to_version].columns, required=required
+    )
     return {
         "table": str(name),
         "from": from_version,

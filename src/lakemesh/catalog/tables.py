@@ -30,15 +30,28 @@ FORMATS = ("parquet", "csv", "json", "iceberg", "delta")
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A column as a caller declares it."""
+    """A column as a caller declares it.
+
+    ``nullable``: False for NOT NULL (as a crawl reads it from the files' format), None when not
+    said (a column keeps the nullability it had; a new one has none known).
+    """
 
     name: str
     type: str
     is_partition: bool = False
     description: str = ""
+    nullable: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "partition": self.is_partition}
+        """As schema versions keep it; ``nullable`` only when known."""
+        found: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type,
+            "partition": self.is_partition,
+        }
+        if self.nullable is not None:
+            found["nullable"] = self.nullable
+        return found
 
 
 def get_table_row(session: Session, name: ResourceName) -> Table:
@@ -83,29 +96,52 @@ def _set_columns(row: Table, columns: Sequence[ColumnSpec]) -> None:
     for position, spec in enumerate(columns):
         column = by_name.get(spec.name) or Column(name=spec.name, description=spec.description)
         column.type, column.position, column.is_partition = spec.type, position, spec.is_partition
+        if spec.nullable is not None:
+            column.nullable = spec.nullable
         keep.append(column)
     row.columns = keep
 
 
+def _nullability_changed(old: ColumnSpec, new: ColumnSpec) -> bool:
+    """Whether both say a nullability and they differ (learning an unknown one is no change)."""
+    return None not in (old.nullable, new.nullable) and old.nullable != new.nullable
+
+
+def _learns_nullability(old: Sequence[ColumnSpec], new: Sequence[ColumnSpec]) -> bool:
+    unknown = {c.name for c in old if c.nullable is None}
+    return any(c.nullable is not None and c.name in unknown for c in new)
+
+
 def schema_changes(old: Sequence[ColumnSpec], new: Sequence[ColumnSpec]) -> dict[str, list[Any]]:
-    """What changed between two schemas: added, removed and retyped columns."""
+    """What changed between two schemas: added, removed and retyped columns (and those whose
+    nullability changed: ``nullable_from`` and ``nullable_to`` then say how)."""
     before = {c.name: c for c in old}
     after = {c.name: c for c in new}
+    changed: list[dict[str, Any]] = []
+    for name, column in after.items():
+        previous = before.get(name)
+        if previous is None:
+            continue
+        nullability = _nullability_changed(previous, column)
+        if nullability or (previous.type, previous.is_partition) != (
+            column.type,
+            column.is_partition,
+        ):
+            change: dict[str, Any] = {"name": name, "from": previous.type, "to": column.type}
+            if nullability:
+                change |= {"nullable_from": previous.nullable, "nullable_to": column.nullable}
+            changed.append(change)
     return {
         "added": [c.to_dict() for c in new if c.name not in before],
         "removed": [c.to_dict() for c in old if c.name not in after],
-        "changed": [
-            {"name": name, "from": before[name].type, "to": after[name].type}
-            for name in after
-            if name in before
-            and (before[name].type, before[name].is_partition)
-            != (after[name].type, after[name].is_partition)
-        ],
+        "changed": changed,
     }
 
 
 def current_columns(row: Table) -> list[ColumnSpec]:
-    return [ColumnSpec(c.name, c.type, c.is_partition, c.description) for c in row.columns]
+    return [
+        ColumnSpec(c.name, c.type, c.is_partition, c.description, c.nullable) for c in row.columns
+    ]
 
 
 def _record_version(session: Session, row: Table, *, actor: Actor, changes: dict[str, Any]) -> None:
@@ -221,6 +257,8 @@ def alter_table(
             _record_version(session, row, actor=actor, changes=changes)
             details["schema_version"] = row.schema_version
             details["changes"] = changes
+        elif _learns_nullability(current_columns(row), columns):
+            _set_columns(row, columns)  # the files' nullability, first read: no new version
     if details:
         row.updated_at = clock.now()
         audit.record(
@@ -373,6 +411,7 @@ def describe_table(row: Table) -> dict[str, Any]:
                 "name": c.name,
                 "type": c.type,
                 "partition": c.is_partition,
+                "nullable": c.nullable,
                 "description": c.description,
             }
             for c in row.columns

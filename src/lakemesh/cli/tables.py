@@ -9,6 +9,7 @@ import typer
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out, parse_pairs
 from lakemesh.cli.params import DomainFilter, NewDescription
+from lakemesh.model.column_changes import change_text
 
 app = typer.Typer(help="Tables in domains' catalogs.", no_args_is_help=True)
 
@@ -36,6 +37,7 @@ SHOW_FIELDS = [
 COLUMN_COLUMNS = [
     ("column", "name"),
     ("type", "type"),
+    ("not null", "not_null"),
     ("partition", "partition"),
     ("tags", "effective_tags"),
     ("description", "description"),
@@ -67,7 +69,7 @@ def change_names(changes: dict[str, Any] | None, kind: str) -> list[str]:
         if not isinstance(item, dict):
             names.append(str(item))
         elif "from" in item and "to" in item:
-            names.append(f"{item.get('name')} ({item['from']} -> {item['to']})")
+            names.append(f"{item.get('name')} ({change_text(item)})")
         else:
             names.append(str(item.get("name")))
     return names
@@ -97,7 +99,10 @@ def show(ctx: typer.Context, name: Name) -> None:
 
     def human() -> None:
         output.print_record(with_tags(table), SHOW_FIELDS)
-        columns = [with_tags(column) for column in table.get("columns", [])]
+        columns = [
+            {**with_tags(column), "not_null": "yes" if column.get("nullable") is False else ""}
+            for column in table.get("columns", [])
+        ]
         output.print_table(columns, COLUMN_COLUMNS, empty="No columns.")
         if table.get("snapshots") is not None:  # Iceberg snapshots, Delta versions
             title = f"snapshots (current: {table.get('current_snapshot') or 'none'})"
@@ -158,7 +163,8 @@ def diff(
     ] = None,
 ) -> None:
     """Compare two schema versions of a table, or a schema proposal a crawl made; breaking
-    changes (a column dropped, a type narrowed, a partition change) are marked."""
+    changes (a column dropped, a type narrowed, nullability tightened, a partition change) are
+    marked."""
     with connect(ctx) as client:
         found = client.table_diff(
             name, from_version=from_version, to_version=to_version, proposal=proposal
@@ -171,7 +177,7 @@ def diff(
         {
             "change": "changed",
             "column": c["name"],
-            "detail": f"{c['from']} -> {c['to']}"
+            "detail": change_text(c)
             + (f" (breaking: {'; '.join(c['reasons'])})" if c["breaking"] else ""),
         }
         for c in found["changed"]

@@ -64,12 +64,16 @@ def revise_contract(
 ) -> dict[str, Any]:
     """``document`` at ``version`` with the schema object naming the table (any of
     ``table_names``) following ``changes`` (a :func:`~lakemesh.contracts.schema_diff.diff_schemas`
-    result): dropped columns' properties removed, changed ones retyped, new ones added."""
+    result): dropped columns' properties removed, changed ones retyped (and no longer
+    ``required`` once nullable), new ones added."""
     revised = copy.deepcopy(dict(document))
     revised["version"] = version
     names = {name.lower() for name in table_names}
     removed = {str(c["name"]).lower() for c in changes.get("removed", [])}
     retyped = {str(c["name"]).lower(): str(c["to"]) for c in changes.get("changed", [])}
+    loosened = {
+        str(c["name"]).lower() for c in changes.get("changed", []) if c.get("nullable_to") is True
+    }
     for item in revised.get("schema") or []:
         if not isinstance(item, dict) or str(item.get("name", "")).lower() not in names:
             continue
@@ -79,6 +83,8 @@ def revise_contract(
             if not (isinstance(prop, dict) and str(prop.get("name", "")).lower() in removed)
         ]
         for prop in properties:
+            if str(prop.get("name", "")).lower() in loosened:
+                prop.pop("required", None)
             new_type = retyped.get(str(prop.get("name", "")).lower())
             if new_type is None:
                 continue

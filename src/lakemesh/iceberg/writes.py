@@ -197,8 +197,10 @@ def commit_table(
     version = iceberg.metadata_version(base_uri) + 1
     new_uri = join_uri(row.location, "metadata", f"{version:05d}-{uuid.uuid4()}.metadata.json")
     _write(session, new_uri, document, table=str(name))
-    columns = [ColumnSpec(n, t) for n, t in iceberg.schema_columns(document)]
-    if [(c.name, c.type) for c in columns] != [(c.name, c.type) for c in current_columns(row)]:
+    columns = [ColumnSpec(n, t, nullable=null) for n, t, null in iceberg.schema_columns(document)]
+    if [(c.name, c.type, c.nullable) for c in columns] != [
+        (c.name, c.type, c.nullable) for c in current_columns(row)
+    ]:
         alter_table(session, actor=actor, name=name, columns=columns)
     _point(row, new_uri, document)
     CACHE.forget(row.location)
@@ -284,7 +286,9 @@ def _register(
         name=name,
         location=str(document["location"]),
         format="iceberg",
-        columns=[ColumnSpec(n, t) for n, t in iceberg.schema_columns(document)],
+        columns=[
+            ColumnSpec(n, t, nullable=null) for n, t, null in iceberg.schema_columns(document)
+        ],
         properties={iceberg.METADATA_POINTER: metadata_uri, "iceberg.current-snapshot": ""},
         default_location=default,
     )

@@ -11,6 +11,8 @@ and subscribers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from lakemesh import audit, clock
 from lakemesh.catalog.schema_review import PENDING, summary
 from lakemesh.catalog.tables import ColumnSpec, alter_table, current_columns, table_name
 from lakemesh.contracts.revision import next_major, revise_contract
+from lakemesh.contracts.schema_diff import nullability, same_columns
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
@@ -52,8 +55,13 @@ def _proposal(
     return row, proposal
 
 
-def _specs(columns: list[dict[str, object]]) -> list[ColumnSpec]:
-    return [ColumnSpec(str(c["name"]), str(c["type"]), bool(c.get("partition"))) for c in columns]
+def _specs(columns: list[dict[str, Any]]) -> list[ColumnSpec]:
+    return [
+        ColumnSpec(
+            str(c["name"]), str(c["type"]), bool(c.get("partition")), nullable=nullability(c)
+        )
+        for c in columns
+    ]
 
 
 def _affected(session: Session, proposal: SchemaProposal) -> list[DataProduct]:
@@ -97,7 +105,7 @@ def accept_schema_change(
     )
     table = proposal.table
     name = table_name(table)
-    if [c.to_dict() for c in current_columns(table)] != proposal.columns:
+    if not same_columns([c.to_dict() for c in current_columns(table)], proposal.columns):
         alter_table(session, actor=actor, name=name, columns=_specs(proposal.columns))
     table.file_columns = None
     proposal.status, proposal.decided_by, proposal.decided_at = "accepted", actor.ref, clock.now()

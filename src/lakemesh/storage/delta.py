@@ -123,7 +123,10 @@ def describe(
         raise StorageError(f"No Delta table metadata in {log}", details={"folder": log})
     schema = json.loads(metadata["schemaString"])
     partitions = tuple(str(column) for column in metadata.get("partitionColumns") or [])
-    columns = tuple((field["name"], duckdb_type(field["type"])) for field in schema["fields"])
+    columns = tuple(
+        (field["name"], duckdb_type(field["type"]), bool(field.get("nullable", True)))
+        for field in schema["fields"]
+    )
     current = max([*commits, *checkpoints])
     return OpenTable(
         format="delta",

@@ -22,8 +22,10 @@ FILE_FORMATS: dict[str, tuple[str, ...]] = {
 COMPRESSIONS = (".gz", ".zst")
 """Suffixes DuckDB decompresses on the fly, accepted after a CSV or JSON extension."""
 
-Schema = tuple[tuple[str, str], ...]
-"""Columns of one file, in file order: ``((name, duckdb_type), ...)``."""
+Schema = tuple[tuple[str, str, bool], ...]
+"""Columns of one file, in file order: ``((name, duckdb_type, nullable), ...)``; a Parquet
+field is not nullable when the file declares it ``required``, a CSV or JSON-lines column always
+is."""
 
 _DESCRIBE = {
     "csv": "DESCRIBE SELECT * FROM read_csv(?, hive_partitioning = false)",
@@ -95,14 +97,14 @@ class SchemaReader:
         leaves = (parquet_schema.column(i) for i in range(len(parquet_schema)))
         overrides = {leaf.path: parquet_column_type(leaf) for leaf in leaves}
         return tuple(
-            (field.name, overrides.get(field.name) or duckdb_type(field.type))
+            (field.name, overrides.get(field.name) or duckdb_type(field.type), field.nullable)
             for field in arrow_schema
         )
 
     def _sniffed_schema(self, path: str, file_format: str) -> Schema:
         location = path if self._local else self.filesystem.unstrip_protocol(path)
         rows = self._connection().execute(_DESCRIBE[file_format], [location]).fetchall()
-        return tuple((str(row[0]), str(row[1])) for row in rows)
+        return tuple((str(row[0]), str(row[1]), True) for row in rows)
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         connection: duckdb.DuckDBPyConnection | None = getattr(self._thread, "connection", None)

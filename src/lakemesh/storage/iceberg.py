@@ -102,10 +102,14 @@ def current_metadata(root: str, files: Mapping[str, int], filesystem: Any) -> st
     return versions[max(versions)]
 
 
-def schema_columns(metadata: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """(name, DuckDB type) of the current schema's columns of an Iceberg metadata document."""
+def schema_columns(metadata: dict[str, Any]) -> tuple[tuple[str, str, bool], ...]:
+    """(name, DuckDB type, nullable) of the current schema's columns of an Iceberg metadata
+    document (a ``required`` field is not nullable)."""
     schema = _current_schema(metadata)
-    return tuple((field["name"], duckdb_type(field["type"])) for field in schema["fields"])
+    return tuple(
+        (field["name"], duckdb_type(field["type"]), not field.get("required", False))
+        for field in schema["fields"]
+    )
 
 
 def metadata_version(path: str) -> int:

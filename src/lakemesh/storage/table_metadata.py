@@ -42,7 +42,7 @@ class OpenTable:
 
     format: str  # iceberg | delta
     metadata_path: str  # the current metadata file (Iceberg) or the log folder (Delta)
-    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type), in schema order
+    columns: tuple[tuple[str, str, bool], ...]  # (name, DuckDB type, nullable), in schema order
     partition_columns: tuple[str, ...]  # Delta partition columns (Iceberg partitions are hidden)
     partition_spec: str  # "region", "day(ordered_at), bucket(16, id)", "" when unpartitioned
     current_snapshot: str | None

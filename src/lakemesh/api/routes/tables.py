@@ -30,7 +30,13 @@ def _table_name(name: str) -> ResourceName:
 
 def _column_specs(columns: list[ColumnCreate]) -> list[tables.ColumnSpec]:
     return [
-        tables.ColumnSpec(c.name, c.type, is_partition=c.partition, description=c.description or "")
+        tables.ColumnSpec(
+            c.name,
+            c.type,
+            is_partition=c.partition,
+            description=c.description or "",
+            nullable=c.nullable,
+        )
         for c in columns
     ]
 

@@ -18,6 +18,9 @@ class ColumnCreate(RequestBody):
     type: str
     partition: bool = False
     description: str | None = None
+    nullable: bool | None = Field(
+        default=None, description="False: NOT NULL; unset: the column keeps what it had"
+    )
 
 
 class TableCreate(RequestBody):
@@ -39,6 +42,9 @@ class ColumnPublic(ResponseModel):
     name: str
     type: str
     partition: bool
+    nullable: bool | None = Field(
+        default=None, description="False: NOT NULL, as the files declare it; null: not known"
+    )
     description: str | None = None
     tags: ObjectTags | None = None
 
@@ -96,6 +102,10 @@ class ColumnChange(ResponseModel):
     partition: bool
     breaking: bool
     reasons: list[str]
+    nullable_from: bool | None = Field(
+        default=None, description="When nullability changed: before (false: NOT NULL)"
+    )
+    nullable_to: bool | None = Field(default=None, description="When nullability changed: after")
 
 
 class TableDiffPublic(ResponseModel):
@@ -111,4 +121,7 @@ class TableDiffPublic(ResponseModel):
     added: list[dict[str, Any]]
     removed: list[dict[str, Any]]
     changed: list[ColumnChange]
-    breaking: bool = Field(description="A column dropped, retyped narrower or re-partitioned")
+    breaking: bool = Field(
+        description="A column dropped, retyped narrower, re-partitioned or made NOT NULL (or "
+        "nullable where a contract requires a value)"
+    )

@@ -76,6 +76,8 @@ class Column(Base):
     position: Mapped[int] = mapped_column(Integer)
     is_partition: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str] = mapped_column(Text, default="")
+    # False: NOT NULL, as the files declare; None: not known (recorded before lakemesh read it).
+    nullable: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class SchemaVersion(Base):
