@@ -129,3 +129,36 @@ def test_a_token_secret_comes_from_the_secrets_file_or_the_environment(
     admin_cli.run("apply", str(tmp_path / "mesh"), env={"SALES_ETL_TOKEN": rotated})
     assert admin_cli.json("--token", rotated, "whoami")["name"] == "service:etl@sales"
     admin_cli.run("--token", secret, "whoami", code=4)
+
+
+def test_a_refused_apply_names_every_refusal(admin_cli: Cli, tmp_path: Path) -> None:
+    _mesh(admin_cli)
+    admin_cli.run("guardrail", "create", "monthly", "--kind", "max-token-lifetime", "--max", "30d")
+    admin_cli.run("export", str(tmp_path / "mesh"))
+    domain_file = tmp_path / "mesh" / "sales" / "domain.yaml"
+    # Two tokens without expiry in one folder (one transaction): the guardrail refuses both.
+    domain_file.write_text(
+        domain_file.read_text()
+        + "".join(
+            f"- name: service:{name}@sales\n  tokens:\n  - secret_env: {name.upper()}_TOKEN\n"
+            for name in ("etl", "loader")
+        )
+    )
+    env = {
+        f"{name}_TOKEN": f"lm_{name.lower()}-0123456789abcdef-0123456789"
+        for name in ("ETL", "LOADER")
+    }
+    human = admin_cli.run("apply", str(tmp_path / "mesh" / "sales"), env=env, code=4).stderr
+    assert "problem: token service:etl@sales|ETL_TOKEN: " in human
+    assert "problem: token service:loader@sales|LOADER_TOKEN: " in human
+    assert "(and 1 more problems)" in human
+    body = json.loads(
+        admin_cli.run("--json", "apply", str(tmp_path / "mesh" / "sales"), env=env, code=4).stderr
+    )
+    problems = body["error"]["details"]["problems"]
+    assert [(p["kind"], p["key"], p["type"]) for p in problems] == [
+        ("token", "service:etl@sales|ETL_TOKEN", "guardrail_violation"),
+        ("token", "service:loader@sales|LOADER_TOKEN", "guardrail_violation"),
+    ]
+    listed = admin_cli.json("principal", "list", "--domain", "sales")
+    assert "service:etl@sales" not in {p["name"] for p in listed}

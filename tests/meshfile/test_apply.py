@@ -4,6 +4,7 @@ admin applies its own folder as itself; prune removes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -193,4 +194,42 @@ def test_one_transaction_refused_by_a_guardrail_applies_nothing(
     assert [(p["kind"], p["folder"]) for p in raised.value.details["problems"]] == [
         ("grant", "sales")
     ]
+    assert export_text(copy.hub, copy.admin) == before
+
+
+@pytest.mark.parametrize(
+    ("folders", "atomic"), [(("sales",), False), (("sales", "marketing"), True)]
+)
+def test_a_refused_transaction_reports_every_refusal_and_applies_nothing(
+    copy: HubEnv,
+    demo_export: tuple[Path, dict[str, str]],
+    folders: tuple[str, ...],
+    atomic: bool,
+) -> None:
+    before = export_text(copy.hub, copy.admin)
+    files = _files(demo_export, *folders)  # one transaction: one folder, or --atomic
+    for folder in folders:
+        _add_principal(files, f"user:newbie@{folder}")  # valid changes beside the refused ones
+    sales = files.folder("sales")
+    assert sales is not None
+    # PII to whole domains: the guardrail pii-only-named refuses each grant.
+    for domain in ("analytics", "marketing"):
+        sales.access.grants.append(
+            GrantSpec(to=f"domain:{domain}", on="sales.crm.customers", permissions=["SELECT"])
+        )
+    with pytest.raises(
+        GuardrailViolationError,
+        match=r"^Apply refused, nothing applied: .*\(and 1 more problems\)$",
+    ) as raised:
+        meshfile.apply_mesh(copy.hub, actor=copy.admin, files=files, atomic=atomic)
+    problems = raised.value.details["problems"]
+    assert [(p["kind"], p["folder"], p["type"]) for p in problems] == [
+        ("grant", "sales", "guardrail_violation"),
+        ("grant", "sales", "guardrail_violation"),
+    ]
+    assert sorted(json.loads(p["key"])["to"] for p in problems) == [
+        "domain:analytics",
+        "domain:marketing",
+    ]
+    assert all("pii-only-named" in p["message"] for p in problems)
     assert export_text(copy.hub, copy.admin) == before

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli import output
-from lakemesh.cli.context import connect, out
+from lakemesh.cli.context import connect, options, out
 
 PRUNE_HELP = "Also remove what the files' domains hold in the hub and the files lack."
 SECRETS_HELP = (
@@ -154,9 +154,20 @@ def apply(
     One transaction per domain folder (--atomic: one in all). When anything is refused nothing is
     applied. Applying the same files again changes nothing. Other domains are left untouched.
     """
+    from lakemesh.errors import LakemeshError
+
     files, values = _files(directory, secrets)
     with connect(ctx) as client:
-        result = client.mesh_apply(files, prune=prune, atomic=atomic, secrets=values)
+        try:
+            result = client.mesh_apply(files, prune=prune, atomic=atomic, secrets=values)
+        except LakemeshError as error:
+            # The error names the first problem; people read every one (--json: in its details).
+            if not options(ctx).json:
+                for problem in error.details.get("problems", []):
+                    output.problem(
+                        f"problem: {problem['kind']} {problem['key']}: {problem['message']}"
+                    )
+            raise
 
     def human() -> None:
         _print_plan(result)

@@ -1,11 +1,12 @@
 """Making the hub what the mesh files say (``lakemesh apply``).
 
 Every change goes through the services as the caller (their permissions, guardrails and audit
-events), all events under one apply id. The plan is tried first in a transaction that is rolled
-back: when anything is refused, nothing is applied. Then each domain folder is applied in a
-transaction of its own, after the folders whose new resources it refers to (folders that refer to
-each other share one), or everything in one transaction with ``atomic``. Applying the same files
-again changes nothing.
+events), all events under one apply id. Each domain folder is applied in a transaction of its
+own, after the folders whose new resources it refers to (folders that refer to each other share
+one), or everything in one transaction with ``atomic``. Several transactions are tried first in
+one that is rolled back: when anything is refused, nothing is applied. A refusal reports every
+problem of the files (a plan's dry runs find those after the first), not only the first. Applying
+the same files again changes nothing.
 """
 
 from __future__ import annotations
@@ -130,9 +131,26 @@ def apply_mesh(
             if result.committed or context is None:
                 error.details["committed"] = result.committed
                 raise
-            raise refusal([refused(context, group, error)]) from error
+            first = refused(context, group, error)
+            raise refusal(_every_refusal(hub, actor, files, prune, secrets, first)) from error
         result.committed.append(group)
     return result
+
+
+def _every_refusal(
+    hub: Hub,
+    actor: Actor,
+    files: MeshFiles,
+    prune: bool,
+    secrets: Mapping[str, str] | None,
+    first: Problem,
+) -> list[Problem]:
+    """Every problem of ``files`` after a transaction refused ``first``: the dry runs of a plan
+    (each without the changes refused before) find the others, so one refusal reports them all."""
+    problems = plan_mesh(hub, actor=actor, files=files, prune=prune, secrets=secrets).problems
+    if not any((p.kind, p.key) == (first.kind, first.key) for p in problems):
+        problems.insert(0, first)  # refused by the apply alone (the hub changed meanwhile)
+    return problems
 
 
 def _plan_only(
