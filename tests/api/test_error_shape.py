@@ -124,7 +124,7 @@ def test_unexpected_errors_are_500_without_internals(api_server: ApiServer) -> N
         raise RuntimeError("secret connection string postgres://user:pw@db")
 
     with serve_app_in_background(app, log_level="critical") as url:
-        response = httpx.get(f"{url}/api/v1/broken")
+        response = httpx.get(f"{url}/api/v1/broken", timeout=60)
     error = _assert_shape(response, 500)
     assert error == {"type": "internal_error", "message": "Internal server error", "details": {}}
     assert "secret" not in response.text

@@ -1,7 +1,9 @@
 """Every error leaves the API in one JSON shape: ``{"error": {"type", "message", "details"}}``.
 
 A :class:`~lakemesh.errors.LakemeshError` carries its own HTTP status; this module is the one place
-that turns it (and FastAPI's own validation and routing errors) into a response.
+that turns it (and FastAPI's own validation and routing errors) into a response. On the portal's
+paths (not ``/api/``, ``/iceberg/``, ``/static/``) the same errors are answered as HTML pages in
+the portal's layout instead.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lakemesh.errors import AuthenticationError, InvalidInputError, LakemeshError, NotFoundError
 from lakemesh.identity.tokens import record_refused_token
-from lakemesh.portal import error_page, is_portal_path
+from lakemesh.portal import error_page, is_portal_path, page_methods, unexpected_error_page
 
 logger = logging.getLogger("lakemesh.api")
 
@@ -32,6 +34,15 @@ HTTP_ERROR_TYPES = {
     404: "not_found",
     405: "method_not_allowed",
 }
+
+
+class HTTPError(LakemeshError):
+    """One of Starlette's routing errors (405, ...) as a service error, for the portal's page."""
+
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
 
 
 def error_response(
@@ -90,10 +101,12 @@ def iceberg_error_response(error: LakemeshError) -> JSONResponse:
     return JSONResponse(jsonable_encoder(body), status_code=error.status, headers=headers)
 
 
-async def handle_lakemesh_error(request: Request, exc: Exception) -> JSONResponse:
+async def handle_lakemesh_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LakemeshError)
     if isinstance(exc, AuthenticationError):
         await run_in_threadpool(_audit_refused_token, request, exc)
+    if is_portal_path(request.url.path):
+        return error_page(request, exc)
     if request.url.path.startswith("/iceberg/"):
         return iceberg_error_response(exc)
     return lakemesh_error_response(exc)
@@ -115,16 +128,19 @@ def _audit_refused_token(request: Request, refusal: AuthenticationError) -> None
         )
 
 
-async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     return await handle_lakemesh_error(request, validation_error(exc))
 
 
 def allowed_methods(request: Request) -> str:
     """The methods the app answers on the request's path (the ``Allow`` header of a 405), read
-    from its OpenAPI document: Starlette names only the first route matching the path, while a
-    path has a route per method."""
+    from its OpenAPI document (the portal's from its routers, which that document leaves out):
+    Starlette names only the first route matching the path, while a path has a route per
+    method."""
     methods: set[str] = set()
+    if is_portal_path(request.url.path):
+        methods.update(page_methods(request.url.path))
     for path, item in request.app.openapi()["paths"].items():
         pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path))
         if re.fullmatch(pattern, request.url.path):
@@ -137,8 +153,6 @@ def allowed_methods(request: Request) -> str:
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     route = f"{request.method} {request.url.path}"
-    if exc.status_code == 404 and is_portal_path(request.url.path):
-        return error_page(request, NotFoundError(f"No such page: {request.url.path}"))
     headers: dict[str, str] | None = None
     if exc.status_code == 404:
         message = f"No such route: {route}"
@@ -148,13 +162,22 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     else:
         message = str(exc.detail)
     error_type = HTTP_ERROR_TYPES.get(exc.status_code, "http_error")
-    response = error_response(exc.status_code, error_type, message)
+    response: Response
+    if exc.status_code == 404 and is_portal_path(request.url.path):
+        response = error_page(request, NotFoundError(f"No such page: {request.url.path}"))
+    elif is_portal_path(request.url.path):
+        response = error_page(request, HTTPError(exc.status_code, error_type, message))
+    else:
+        response = error_response(exc.status_code, error_type, message)
     response.headers.update(headers or {})
     return response
 
 
-async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    """A bug: log it here, tell the client nothing about the internals."""
+async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug: log it here, tell the client nothing about the internals (a portal path gets the
+    portal's error page, which names the logged error's reference)."""
+    if is_portal_path(request.url.path):
+        return unexpected_error_page(request, exc)
     logger.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "Internal server error")
 

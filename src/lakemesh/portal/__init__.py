@@ -8,7 +8,13 @@ renders the result with every value escaped. :func:`install_portal` adds it to t
 
 from __future__ import annotations
 
-from lakemesh.portal.app import install_portal
-from lakemesh.portal.pages import error_page, is_portal_path
+from lakemesh.portal.app import install_portal, page_methods
+from lakemesh.portal.pages import error_page, is_portal_path, unexpected_error_page
 
-__all__ = ["error_page", "install_portal", "is_portal_path"]
+__all__ = [
+    "error_page",
+    "install_portal",
+    "is_portal_path",
+    "page_methods",
+    "unexpected_error_page",
+]

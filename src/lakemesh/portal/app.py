@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from lakemesh.portal.routes import ROUTERS
@@ -19,3 +20,18 @@ def install_portal(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(SecurityHeaders)
+
+
+def page_methods(path: str) -> set[str]:
+    """The methods the portal's routes answer on ``path`` (for the ``Allow`` header of a 405).
+
+    >>> sorted(page_methods("/inbox/shares/7/accept")), page_methods("/nothing")
+    (['POST'], set())
+    """
+    return {
+        method
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path_regex.fullmatch(path)
+        for method in route.methods or ()
+    }

@@ -5,11 +5,14 @@ request's one transaction (a read-only one for GET), the session's CSRF token (c
 POST before the handler runs), and :meth:`Page.render`. Routers use :class:`PortalRoute`, which
 turns what the services raise into pages: a missing or ended session redirects to ``/login``,
 any other :class:`~lakemesh.errors.LakemeshError` renders ``error.html`` with the status the
-REST API would answer (404 for what the viewer may not DESCRIBE, 403 with the reason, ...).
+REST API would answer (404 for what the viewer may not DESCRIBE, 403 with the reason, ...), and
+anything unexpected renders it as a 500 that names only a reference to the logged error.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -20,16 +23,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from lakemesh.errors import AuthenticationError, InvalidInputError, LakemeshError
 from lakemesh.hub import Hub
 from lakemesh.identity.sessions import resume_session
 from lakemesh.model.actors import Actor
-from lakemesh.portal.security import CSRF_FIELD, SESSION_COOKIE, check_csrf
+from lakemesh.portal.security import CSRF_FIELD, SECURITY_HEADERS, SESSION_COOKIE, check_csrf
 from lakemesh.portal.templating import render
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+
+logger = logging.getLogger("lakemesh.portal")
 
 
 @dataclass
@@ -125,8 +131,46 @@ def error_page(request: Request, error: LakemeshError) -> Response:
         "error.html",
         status_code=error.status,
         error=error,
-        title={403: "Access denied", 404: "Not found"}.get(error.status, "Error"),
+        title=ERROR_TITLES.get(error.status, "Error"),
     )
+
+
+ERROR_TITLES = {403: "Access denied", 404: "Not found", 405: "Method not allowed"}
+
+UNEXPECTED_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head>'
+    "<body><h1>Something went wrong</h1><p>The hub could not show this page.</p></body></html>"
+)
+"""What a 500 answers when even the error page cannot be rendered."""
+
+
+def unexpected_error_page(request: Request, error: BaseException) -> Response:
+    """A bug or a broken state as a 500 page: the traceback goes to the log under a new error
+    reference, the page names only that reference (no exception text, no internal value).
+    It carries the security headers itself: raised outside the routes, it is answered outside
+    the middleware that adds them."""
+    reference = secrets.token_hex(6)
+    logger.error(
+        "Unexpected error %s on %s %s",
+        reference,
+        request.method,
+        request.url.path,
+        exc_info=error,
+    )
+    try:
+        response: Response = render(
+            request,
+            "error.html",
+            status_code=500,
+            error=None,
+            reference=reference,
+            title="Something went wrong",
+        )
+    except Exception:  # the templates themselves are what broke
+        logger.exception("The error page of %s could not be rendered", reference)
+        response = HTMLResponse(UNEXPECTED_PAGE, status_code=500)
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 NOT_PORTAL = ("/api/", "/iceberg/", "/static/")
@@ -143,7 +187,9 @@ def is_portal_path(path: str) -> bool:
 
 
 class PortalRoute(APIRoute):
-    """A page route: errors become pages (or a redirect to sign in), never JSON."""
+    """A page route: errors become pages (or a redirect to sign in), never JSON; an unexpected
+    one is logged and answered with a 500 page. Starlette's HTTP errors are left to the app's
+    handler, which answers them as pages on the portal's paths."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
@@ -161,5 +207,9 @@ class PortalRoute(APIRoute):
                     for e in invalid.errors()
                 )
                 return error_page(request, InvalidInputError(f"Invalid request: {problems}"))
+            except HTTPException:
+                raise
+            except Exception as unexpected:
+                return unexpected_error_page(request, unexpected)
 
         return handle_page
