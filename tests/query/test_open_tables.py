@@ -307,7 +307,7 @@ def test_metadata_pointing_outside_the_table_is_refused(lake: Lake, tmp_path: Pa
         lake.rows("SELECT count(*) FROM governance.copy.orders")
 
 
-def spark_workgroup(lake: Lake) -> str:
+def spark_workgroup(env: HubEnv) -> str:
     """A workgroup on Spark (skipped without Java, failed under CI); a long time limit, since the
     first query starts Spark."""
     reason = missing_reason()
@@ -315,10 +315,8 @@ def spark_workgroup(lake: Lake) -> str:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Spark tests cannot run under CI: {reason}")
         pytest.skip(reason)
-    with lake.env.hub.transaction() as session:
-        create_workgroup(
-            session, actor=lake.env.admin, name="big", engine="spark", timeout_seconds=900
-        )
+    with env.hub.transaction() as session:
+        create_workgroup(session, actor=env.admin, name="big", engine="spark", timeout_seconds=900)
     return "big"
 
 
@@ -333,7 +331,7 @@ def spark_rows(lake: Lake, sql: str, principal: str | None = None) -> list[dict[
 
 @pytest.mark.slow
 def test_spark_reads_iceberg_and_delta_tables_as_duckdb_does(lake: Lake) -> None:
-    spark_workgroup(lake)
+    spark_workgroup(lake.env)
     lake.crawl()
     with lake.env.hub.transaction() as session:
         filters.create_filter(
@@ -355,7 +353,7 @@ def test_spark_reads_iceberg_and_delta_tables_as_duckdb_does(lake: Lake) -> None
 
 @pytest.mark.slow
 def test_spark_refuses_what_its_parquet_reader_would_read_wrongly(lake: Lake) -> None:
-    spark_workgroup(lake)
+    spark_workgroup(lake.env)
     with lake.orders.update_schema() as update:
         update.rename_column("amount", "total")
     log = lake.warehouse / "shop" / "events" / "_delta_log"
@@ -392,8 +390,23 @@ def test_table_show_lists_the_versions(lake: Lake) -> None:
 BUCKET = "open-tables"
 
 
-def test_iceberg_and_delta_tables_on_s3(seaweedfs: S3Server, tmp_path: Path) -> None:
-    """Written to SeaweedFS by pyiceberg and deltalake, crawled and queried (also back in time)."""
+@dataclass
+class S3Lake:
+    """Iceberg and Delta tables on SeaweedFS, written by pyiceberg and deltalake, crawled."""
+
+    env: HubEnv
+    orders: IcebergTable
+    server: S3Server
+
+    def rows(self, sql: str, workgroup: str | None = None) -> list[dict[str, Any]]:
+        with s3_environment(self.server):
+            outcome = service.run(self.env.hub, actor=self.env.admin, sql=sql, workgroup=workgroup)
+        return by_id(outcome.result.table.to_pylist())
+
+
+@pytest.fixture(scope="module")
+def s3_lake(seaweedfs: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Lake]:
+    tmp_path = tmp_path_factory.mktemp("s3lake")
     seaweedfs.create_bucket(BUCKET)
     warehouse = f"s3://{BUCKET}/lake"
     catalog = SqlCatalog(
@@ -429,6 +442,7 @@ def test_iceberg_and_delta_tables_on_s3(seaweedfs: S3Server, tmp_path: Path) -> 
                 locations.register_location(
                     session, actor=env.admin, uri=warehouse, domain="governance"
                 )
+                principals.create_principal(session, actor=env.admin, principal=READER)
             crawled = crawler.crawl(
                 env.hub,
                 actor=env.admin,
@@ -436,20 +450,55 @@ def test_iceberg_and_delta_tables_on_s3(seaweedfs: S3Server, tmp_path: Path) -> 
                 domain="governance",
                 database="shop",
             )
-            assert {r.name: r.status for r in crawled} == {ORDERS: "created", EVENTS: "created"}
-
-            def rows(sql: str) -> list[dict[str, Any]]:
-                return by_id(
-                    service.run(env.hub, actor=env.admin, sql=sql).result.table.to_pylist()
-                )
-
-            assert rows(f"SELECT * FROM {ORDERS}") == by_id(orders.scan().to_arrow().to_pylist())
-            first = orders.metadata.snapshots[0].snapshot_id
-            assert rows(f"SELECT id FROM {ORDERS} AT (VERSION => {first})") == [
-                {"id": 1},
-                {"id": 2},
-            ]
-            assert [r["id"] for r in rows(f"SELECT id FROM {EVENTS}")] == [1, 2, 3]
-            assert rows(f"SELECT id FROM {EVENTS} VERSION AS OF 0") == [{"id": 1}, {"id": 2}]
+        assert {r.name: r.status for r in crawled} == {ORDERS: "created", EVENTS: "created"}
+        yield S3Lake(env, orders, seaweedfs)
     finally:
         env.hub.close()
+
+
+def test_iceberg_and_delta_tables_on_s3(s3_lake: S3Lake) -> None:
+    """Written to SeaweedFS by pyiceberg and deltalake, crawled and queried (also back in time)."""
+    rows = s3_lake.rows
+    orders = s3_lake.orders
+    assert rows(f"SELECT * FROM {ORDERS}") == by_id(orders.scan().to_arrow().to_pylist())
+    first = orders.metadata.snapshots[0].snapshot_id
+    assert rows(f"SELECT id FROM {ORDERS} AT (VERSION => {first})") == [{"id": 1}, {"id": 2}]
+    assert [r["id"] for r in rows(f"SELECT id FROM {EVENTS}")] == [1, 2, 3]
+    assert rows(f"SELECT id FROM {EVENTS} VERSION AS OF 0") == [{"id": 1}, {"id": 2}]
+
+
+@pytest.mark.slow
+def test_spark_reads_iceberg_and_delta_tables_on_s3(s3_lake: S3Lake) -> None:
+    """The local Spark reads them through the hub's object data source, as DuckDB does."""
+    env = s3_lake.env
+    spark_workgroup(env)
+    with env.hub.transaction() as session:
+        filters.create_filter(
+            session, actor=env.admin, name="eu_orders_s3", table=ORDERS, rows="region = 'EU'"
+        )
+        grant_on(session, env.admin, grantee=READER, table=ORDERS, data_filter="eu_orders_s3")
+        grant_on(session, env.admin, grantee=READER, table=EVENTS, columns=["id", "day"])
+    first = s3_lake.orders.metadata.snapshots[0].snapshot_id
+    reader = s3_lake.rows  # the admin's
+    for sql in (
+        f"SELECT * FROM {ORDERS}",
+        f"SELECT * FROM {EVENTS}",
+        f"SELECT id, region FROM {ORDERS} AT (VERSION => {first})",
+        f"SELECT id, day FROM {EVENTS} VERSION AS OF 0",
+        f"SELECT o.id, e.day FROM {ORDERS} o JOIN {EVENTS} e ON o.id = e.id",
+    ):
+        assert reader(sql, "big") == reader(sql), sql
+    with env.hub.read() as session:
+        actor = load_actor(session, principals.get_principal(session, READER))
+    for sql, expected in (
+        (f"SELECT * FROM {ORDERS}", [1, 3]),
+        (f"SELECT * FROM {EVENTS} WHERE day = '2024-01-02'", [2, 3]),
+    ):
+        results = []
+        for workgroup in (None, "big"):
+            with s3_environment(s3_lake.server):
+                outcome = service.run(env.hub, actor=actor, sql=sql, workgroup=workgroup)
+            results.append(by_id(outcome.result.table.to_pylist()))
+        assert results[0] == results[1], sql
+        assert [row["id"] for row in results[1]] == expected
+    assert "value" not in results[1][0]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from lakemesh.errors import StorageError
 from lakemesh.model.access import ColumnAccess
-from lakemesh.storage.s3 import S3Options
+from lakemesh.storage.s3 import S3Options, S3Storage
 
 FORMATS = ("parquet", "csv", "json", "iceberg", "delta")
 
@@ -75,6 +75,18 @@ Resolver = Callable[[tuple[str, ...]], TableAccess]
 
 It raises :class:`~lakemesh.errors.NotFoundError` or :class:`~lakemesh.errors.AccessDeniedError`.
 """
+
+
+def s3_credentials(tables: Iterable[TableAccess]) -> S3Options:
+    """The S3 options, with explicit keys, that a query over ``tables`` reads objects with: the
+    tables' configured ones (the hub's settings over the environment), else the environment's,
+    keys from boto's credential chain when none are set.
+
+    Raises:
+        StorageError: no credentials are configured and the chain finds none.
+    """
+    configured = next((table.s3 for table in tables if table.s3 is not None), None)
+    return (configured or S3Storage().options()).with_credentials()
 
 
 def scan_bytes(tables: Iterable[TableAccess]) -> int:

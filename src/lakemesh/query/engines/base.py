@@ -182,11 +182,11 @@ class QueryEngine(ABC):
         return EngineStream.of_table(result.table)
 
 
-# name -> the storage schemes the engine reads. Spark would need the Hadoop S3A connector and the
-# hub's credentials in its session; neither is set up.
+# name -> the storage schemes the engine reads. Spark reads S3 objects without the Hadoop S3A
+# connector, through a Python data source (lakemesh.query.engines.spark_objects).
 ENGINE_STORAGE: dict[str, frozenset[str]] = {
     "duckdb": frozenset({"file", "s3"}),
-    "spark": frozenset({"file"}),
+    "spark": frozenset({"file", "s3"}),
 }
 
 

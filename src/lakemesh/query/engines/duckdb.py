@@ -25,8 +25,7 @@ from lakemesh.query.engines.base import (
 from lakemesh.query.engines.duckdb_process import worker_pool
 from lakemesh.query.engines.duckdb_s3 import is_object
 from lakemesh.query.engines.duckdb_tables import open_table_scan
-from lakemesh.query.table import TableAccess
-from lakemesh.storage.s3 import S3Storage
+from lakemesh.query.table import TableAccess, s3_credentials
 
 
 class DuckDBEngine(QueryEngine):
@@ -121,8 +120,7 @@ class DuckDBEngine(QueryEngine):
         (the tables' configured ones, else those boto's credential chain finds)."""
         s3 = None
         if any(is_object(path) for path in files):
-            configured = next((table.s3 for table in tables if table.s3 is not None), None)
-            s3 = dataclasses.asdict((configured or S3Storage().options()).with_credentials())
+            s3 = dataclasses.asdict(s3_credentials(tables))
         return {
             "sql": sql,
             "files": list(files),

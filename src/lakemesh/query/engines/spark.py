@@ -5,6 +5,9 @@ Each table a statement reads becomes a temporary view over exactly its authorize
 files), registered under a name unique to the query and dropped after it. Spark SQL over file
 paths is switched off in the session, and the transpiled statement is checked to read nothing
 but those views before it runs.
+
+Tables on S3 (local Spark only) are read by a Python data source in place of Spark's file
+readers (:mod:`~lakemesh.query.engines.spark_objects`); their views are the same.
 """
 
 from __future__ import annotations
@@ -39,10 +42,19 @@ from lakemesh.query.engines.limits import (
     result_size_exceeded,
     row_limit_exceeded,
 )
+from lakemesh.query.engines.spark_objects import (
+    SCAN_OPTION,
+    SOURCE_NAME,
+    ObjectScan,
+    object_scan,
+    read_error,
+    scan_files,
+)
 from lakemesh.query.engines.spark_session import local_session, remote_session
 from lakemesh.query.engines.spark_sql import spark_schema, verify_statement, view_name
 from lakemesh.query.engines.spark_tables import open_table_files
-from lakemesh.query.table import TableAccess
+from lakemesh.query.table import TableAccess, s3_credentials
+from lakemesh.storage import S3Options, scheme_of
 from lakemesh.storage.open_tables import OPEN_FORMATS
 
 _READER_OPTIONS: dict[str, dict[str, str]] = {
@@ -114,8 +126,25 @@ class SparkEngine(QueryEngine):
                 sql = sql.replace(name, f"{name}_{query}")
                 views[f"{name}_{query}"] = table
         verify_statement(sql, views=list(views))
+        objects = {name: t for name, t in views.items() if scheme_of(t.location) == "s3"}
+        if objects and self.remote is not None:
+            table = next(iter(objects.values()))
+            raise InvalidInputError(
+                f"Tables on s3:// storage cannot be queried on a Spark Connect cluster: "
+                f"{table.name} (the hub's S3 credentials would travel to the cluster in the "
+                "query plan; use a workgroup on the local Spark or the duckdb engine)",
+                details={"table": table.name, "engine": self.name, "remote": self.remote},
+            )
+        scans = []
+        if objects:
+            credentials = s3_credentials(objects.values())  # before Spark: a named StorageError
+            scans = [_object_scan(t, credentials) for t in objects.values()]
         session = self.session
-        with _Interrupter(session, remote=self.remote is not None) as interrupter:
+        with (
+            scan_files(scans) as handles,
+            _Interrupter(session, remote=self.remote is not None) as interrupter,
+        ):
+            sources = dict(zip(objects, handles, strict=True))
             try:
                 with interruptible(
                     limits=limits,
@@ -123,7 +152,7 @@ class SparkEngine(QueryEngine):
                     interrupt=interrupter.trigger,
                     engine_errors=Exception,
                 ):
-                    result = _run(session, sql, views, parameters, limits.max_rows)
+                    result = _run(session, sql, views, sources, parameters, limits.max_rows)
             except LakemeshError:
                 raise
             except Exception as e:
@@ -137,11 +166,38 @@ class SparkEngine(QueryEngine):
         return EngineResult(table=table)
 
 
-def _read(session: Any, table: TableAccess) -> Any:
+def _object_scan(table: TableAccess, credentials: S3Options) -> ObjectScan:
+    """The scan of a table on S3: its objects, or for an Iceberg or Delta table the Parquet data
+    files of the state it reads (partition values from the paths for Delta only)."""
+    files, file_format, partitions = table.files, table.format, table.partition_columns
+    if table.format in OPEN_FORMATS:
+        files = tuple(open_table_files(table, credentials))
+        file_format = "parquet"
+        partitions = table.partition_columns if table.format == "delta" else ()
+    return object_scan(
+        table=table.name,
+        format=file_format,
+        location=table.location,
+        files=files,
+        partition_columns=partitions,
+        options=credentials,
+        sizes=table.listed_sizes,
+    )
+
+
+def _read(session: Any, table: TableAccess, source: str | None = None) -> Any:
     """A DataFrame over exactly the table's files, hive partition columns from the paths; for
     an Iceberg or Delta table, over the Parquet files of the state it reads
-    (:mod:`~lakemesh.query.engines.spark_tables`)."""
+    (:mod:`~lakemesh.query.engines.spark_tables`); for a table on S3, over the objects of its
+    scan file ``source`` (:mod:`~lakemesh.query.engines.spark_objects`)."""
     schema = spark_schema(table)
+    if source is not None:
+        if schema is None:
+            raise InvalidInputError(
+                f"Table {table.name} has a column type Spark cannot read",
+                details={"table": table.name},
+            )
+        return session.read.format(SOURCE_NAME).schema(schema).option(SCAN_OPTION, source).load()
     if table.format in OPEN_FORMATS:
         if schema is None:
             raise InvalidInputError(
@@ -172,14 +228,16 @@ def _run(
     session: Any,
     sql: str,
     views: Mapping[str, TableAccess],
+    sources: Mapping[str, str],
     parameters: Mapping[str, str],
     max_rows: int | None,
 ) -> pa.Table:
-    """Register the views, run ``sql`` and drop the views."""
+    """Register the views (those in ``sources`` over their scan files), run ``sql`` and drop
+    the views."""
     registered = []
     try:
         for name, table in views.items():
-            _read(session, table).createOrReplaceTempView(name)
+            _read(session, table, sources.get(name)).createOrReplaceTempView(name)
             registered.append(name)
         frame = session.sql(sql, args=dict(parameters) if parameters else None)
         if max_rows is not None:
@@ -251,6 +309,9 @@ def _translate(error: Exception, *, secrets: Sequence[str]) -> LakemeshError:
     # py4j puts "An error occurred while calling o56.getResult." before the JVM's message.
     lines = [line for line in lines if line and not line.startswith("An error occurred while")]
     message = lines[0] if lines else type(error).__name__
+    failed_read = read_error(str(error))
+    if failed_read is not None:
+        return failed_read
     for secret in secrets:
         if secret:
             message = message.replace(secret, "***")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -57,7 +58,11 @@ def local_session(config: Mapping[str, str] | None = None) -> Any:
     with _lock:
         if not _local:
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            # Spark's Python workers (the S3 data source's readers) run this interpreter.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             from pyspark.sql import SparkSession
+
+            from lakemesh.query.engines.spark_objects import ObjectSource
 
             builder = SparkSession.builder.master(LOCAL_MASTER)
             for key, value in {**LOCAL_CONFIG, **SESSION_CONFIG, **(config or {})}.items():
@@ -67,6 +72,7 @@ def local_session(config: Mapping[str, str] | None = None) -> Any:
                 # A failing user query is an answer, not a server error: the gateway reports it.
                 session.sparkContext.setLogLevel("FATAL")
                 _configure(session)
+                session.dataSource.register(ObjectSource)
             except Exception as e:
                 raise LakemeshError(f"Local Spark could not start: {_first_line(e)}") from e
             _local.append(session)

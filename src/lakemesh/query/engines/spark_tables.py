@@ -7,6 +7,10 @@ that state's data files with its own Parquet reader. Whatever that reader would 
 refused by name: Iceberg delete files, data files in another format, columns renamed or dropped
 and added again (Spark matches Parquet columns by name, Iceberg by field id); Delta deletion
 vectors and column mapping, and partition values missing from the files' paths.
+
+On S3 the hub reads the metadata with its own credentials (s3fs, also under pyiceberg), and the
+engine's object data source reads the data files
+(:mod:`~lakemesh.query.engines.spark_objects`).
 """
 
 from __future__ import annotations
@@ -16,21 +20,32 @@ from typing import Any
 
 import fsspec
 
-from lakemesh.errors import InvalidInputError, QueryRejectedError
+from lakemesh.errors import InvalidInputError, LakemeshError, QueryRejectedError
 from lakemesh.query.table import TableAccess
-from lakemesh.storage import delta
+from lakemesh.storage import S3Options, delta
+from lakemesh.storage.s3 import storage_error
 
 
-def open_table_files(table: TableAccess) -> list[str]:
+def open_table_files(table: TableAccess, s3: S3Options | None = None) -> list[str]:
     """The data files of the Iceberg snapshot or Delta version ``table`` reads, each one of its
-    authorized files.
+    authorized files; ``s3`` are the credentials to read the metadata of a table on S3 with.
 
     Raises:
         InvalidInputError: Spark's Parquet reader would read the table wrongly (the reason
             named), or pyiceberg is missing.
         QueryRejectedError: the table's metadata names files outside its authorized ones.
+        StorageError: the metadata of a table on S3 cannot be read (the reason named).
     """
-    files = _iceberg_files(table) if table.format == "iceberg" else _delta_files(table)
+    read = _iceberg_files if table.format == "iceberg" else _delta_files
+    try:
+        files = read(table, s3)
+    except LakemeshError:
+        raise
+    except Exception as e:
+        if s3 is None:
+            raise
+        message = f"Cannot read the metadata of table {table.name}"
+        raise storage_error(e, message=message, details={"table": table.name}) from None
     outside = sorted(set(files) - set(table.files))
     if outside:
         raise QueryRejectedError(
@@ -40,10 +55,11 @@ def open_table_files(table: TableAccess) -> list[str]:
     return files
 
 
-def _iceberg_files(table: TableAccess) -> list[str]:
+def _iceberg_files(table: TableAccess, s3: S3Options | None) -> list[str]:
     if table.metadata is None:
         return []  # no metadata file yet: an empty table
-    static = _pyiceberg("pyiceberg.table").StaticTable.from_metadata(table.metadata)
+    properties = _pyiceberg_properties(s3) if s3 is not None else {}
+    static = _pyiceberg("pyiceberg.table").StaticTable.from_metadata(table.metadata, properties)
     _check_field_names(table, static.metadata)
     snapshot = int(table.snapshot) if table.snapshot is not None else None
     if snapshot is None and static.metadata.current_snapshot_id is None:
@@ -72,9 +88,32 @@ def _check_field_names(table: TableAccess, metadata: Any) -> None:
                 raise _unreadable(table, f"its column {field.name} was dropped and added again")
 
 
-def _delta_files(table: TableAccess) -> list[str]:
+def _pyiceberg_properties(s3: S3Options) -> dict[str, str]:
+    """pyiceberg's file IO over s3fs with the hub's credentials (s3fs: errors botocore names)."""
+    properties = {
+        "py-io-impl": "pyiceberg.io.fsspec.FsspecFileIO",
+        "s3.force-virtual-addressing": str(s3.effective_url_style == "vhost").lower(),
+    }
+    for key, value in (
+        ("s3.endpoint", s3.endpoint_url),
+        ("s3.access-key-id", s3.key),
+        ("s3.secret-access-key", s3.secret),
+        ("s3.session-token", s3.token),
+        ("s3.region", s3.region),
+    ):
+        if value:
+            properties[key] = value
+    return properties
+
+
+def _delta_files(table: TableAccess, s3: S3Options | None) -> list[str]:
     root = table.location.removeprefix("file://")
-    filesystem = fsspec.filesystem("file")
+    if s3 is not None:
+        import s3fs
+
+        filesystem = s3fs.S3FileSystem(**s3.filesystem_kwargs())
+    else:
+        filesystem = fsspec.filesystem("file")
     version = int(table.snapshot) if table.snapshot is not None else None
     listing = dict.fromkeys(table.files, 0)
     try:
