@@ -21,10 +21,25 @@ SCHEMA_CHANGE_MODES = ("hold", "violate")
 """The ``schema_changes`` settings of a domain (catalog/schema_review.py acts on them)."""
 
 
+def _check_schema_changes(value: str | None) -> None:
+    if value is not None and value not in SCHEMA_CHANGE_MODES:
+        raise InvalidInputError(
+            f"Unknown schema_changes setting: {value!r} (known: {', '.join(SCHEMA_CHANGE_MODES)})",
+            details={"schema_changes": value},
+        )
+
+
 def _insert_domain(
-    session: Session, name: str, *, producer: bool, consumer: bool, description: str
+    session: Session,
+    name: str,
+    *,
+    producer: bool,
+    consumer: bool,
+    description: str,
+    schema_changes: str = SCHEMA_CHANGE_MODES[0],
 ) -> Domain:
     check_identifier(name, "domain name")
+    _check_schema_changes(schema_changes)
     if session.execute(select(Domain.id).where(Domain.name == name)).first():
         raise AlreadyExistsError(f"Domain already exists: {name}", details={"domain": name})
     row = Domain(
@@ -32,6 +47,7 @@ def _insert_domain(
         producer=producer,
         consumer=consumer,
         description=description,
+        schema_changes=schema_changes,
         created_at=clock.now(),
     )
     session.add(row)
@@ -101,14 +117,21 @@ def create_domain(
     consumer: bool = False,
     description: str = "",
     admins: Sequence[str] = (),
+    schema_changes: str = SCHEMA_CHANGE_MODES[0],
 ) -> Domain:
     """Create a domain (mesh admins only), its ``domain:`` principal and its admins.
 
-    Admins named as ``user:x@NAME`` or ``service:x@NAME`` are created with the domain.
+    Admins named as ``user:x@NAME`` or ``service:x@NAME`` are created with the domain;
+    ``schema_changes`` is as :func:`update_domain` says.
     """
     actor.require_mesh_admin(action=Action.DOMAIN_CREATE, resource=name)
     row = _insert_domain(
-        session, name, producer=producer, consumer=consumer, description=description
+        session,
+        name,
+        producer=producer,
+        consumer=consumer,
+        description=description,
+        schema_changes=schema_changes,
     )
     made = [_admin_principal(session, ref) for ref in admins]
     for admin in made:
@@ -138,12 +161,7 @@ def update_domain(
     :mod:`lakemesh.catalog.schema_review`) (its admins or mesh admins)."""
     row = get_domain_row(session, name)
     actor.require_domain_admin(name, action=Action.DOMAIN_UPDATE)
-    if schema_changes is not None and schema_changes not in SCHEMA_CHANGE_MODES:
-        raise InvalidInputError(
-            f"Unknown schema_changes setting: {schema_changes!r} "
-            f"(known: {', '.join(SCHEMA_CHANGE_MODES)})",
-            details={"schema_changes": schema_changes},
-        )
+    _check_schema_changes(schema_changes)
     changes: dict[str, Any] = {}
     for field_name, value in (
         ("producer", producer),

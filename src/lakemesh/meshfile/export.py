@@ -313,6 +313,7 @@ def _domains(session: Session, folders: dict[str, _Folder], domain_ids: set[int]
             "producer": row.producer,
             "consumer": row.consumer,
             "description": row.description or "",
+            "schema_changes": row.schema_changes,
         }
     for domain_name, ref in session.execute(
         select(Domain.name, Principal.ref)

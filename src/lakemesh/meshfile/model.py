@@ -140,6 +140,12 @@ class DomainFile(Spec):
     producer: bool = False
     consumer: bool = False
     description: str = ""
+    schema_changes: Literal["hold", "violate"] = Field(
+        default="hold",
+        description="A crawl's breaking change to a contracted product's table: hold (keep "
+        "serving the contracted schema) or violate (serve it, the product goes to "
+        "contract_violated), until the domain's admins accept or reject it",
+    )
     admins: list[str] = Field(default_factory=list)
     principals: list[PrincipalSpec] = Field(default_factory=list)
     locations: list[str] = Field(default_factory=list)

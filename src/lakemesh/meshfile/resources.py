@@ -238,7 +238,12 @@ def _domain_resources(
         "domain",
         name,
         name,
-        {"producer": spec.producer, "consumer": spec.consumer, "description": spec.description},
+        {
+            "producer": spec.producer,
+            "consumer": spec.consumer,
+            "description": spec.description,
+            "schema_changes": spec.schema_changes,
+        },
     )
     for admin in spec.admins:
         ref = _principal(admin)
