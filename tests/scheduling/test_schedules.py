@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from lakemesh import meshfile
 from lakemesh.api.server import serve_in_background
-from lakemesh.catalog import crawler
+from lakemesh.catalog import crawler, domains
 from lakemesh.cli.main import app
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
+from lakemesh.identity.principals import get_domain_row
 from lakemesh.scheduling import Scheduler, list_schedules, schedule_runs, set_schedule
 from lakemesh.scheduling.scheduler import SchedulerSettings
 from lakemesh.sdk import Client
@@ -281,3 +283,70 @@ def test_schedules_through_rest_and_the_sdk(shop: Shop) -> None:
         c.remove_schedule("check", "orders_parquet")
         with pytest.raises(NotFoundError, match="Schedule does not exist: check orders_parquet"):
             c.schedule_runs("check", "orders_parquet")
+
+
+def test_a_check_schedule_takes_the_domains_default_when_the_contract_gives_none(
+    shop: Shop, frozen_clock: FrozenClock
+) -> None:
+    with shop.env.hub.transaction() as session:
+        with pytest.raises(InvalidInputError, match="Invalid cron expression: 'hourly'"):
+            domains.update_domain(
+                session, actor=shop.actor(SHOP_ADMIN), name="shop", check_schedule="hourly"
+            )
+        domains.update_domain(
+            session, actor=shop.actor(SHOP_ADMIN), name="shop", check_schedule="0 3 * * *"
+        )
+    found = _set(shop, "check", "orders_parquet")
+    assert (found["cron"], found["next_run_at"]) == ("0 3 * * *", "2026-01-01T03:00:00+00:00")
+    first, second = Scheduler(shop.env.hub, SETTINGS), Scheduler(shop.env.hub, SETTINGS)
+    assert first.tick() + second.tick() == []
+    frozen_clock.current = datetime(2026, 1, 1, 3, 0, 5, tzinfo=UTC)
+    assert len(second.tick() + first.tick() + second.tick()) == 1  # the lease: one run
+    (run,) = _runs(shop)
+    assert (run["status"], run["reason"]) == ("succeeded", "cron")
+    with shop.env.hub.transaction() as session:  # the contract's schedule comes first
+        row = products.get_product(session, "orders_parts")
+        contract = dict(row.contract or {})
+        schema = [dict(item) for item in contract["schema"]]
+        schema[0]["quality"] = [
+            {**schema[0]["quality"][0], "scheduler": "cron", "schedule": "15 4 * * 1"}
+        ]
+        row.contract = {**contract, "schema": schema}
+    assert _set(shop, "check", "orders_parts")["cron"] == "15 4 * * 1"
+    with shop.env.hub.transaction() as session:
+        domains.update_domain(session, actor=shop.actor(SHOP_ADMIN), name="shop", check_schedule="")
+    with pytest.raises(InvalidInputError, match="nor does its domain"):
+        _set(shop, "check", "orders_csv")
+
+
+def test_the_domains_default_through_the_cli_rest_and_mesh_files(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    base = ["--home", str(shop.env.home), "--token", shop.env.token]
+    runner = CliRunner()
+    made = runner.invoke(app, [*base, "domain", "update", "shop", "--check-schedule", "0 6 * * *"])
+    assert made.exit_code == 0, made.stderr
+    shown = runner.invoke(app, [*base, "--json", "domain", "show", "shop"])
+    assert json.loads(shown.stdout)["check_schedule"] == "0 6 * * *"
+    with serve_in_background(shop.env.hub) as url, Client.connect(url, token=shop.env.token) as c:
+        assert c.get_domain("shop")["check_schedule"] == "0 6 * * *"
+        with pytest.raises(InvalidInputError, match="Invalid cron expression: '0 6'"):
+            c.update_domain("shop", check_schedule="0 6")
+        assert (
+            c.update_domain("shop", check_schedule="30 5 * * *")["check_schedule"] == "30 5 * * *"
+        )
+    with shop.env.hub.read() as session:
+        files = meshfile.export_mesh(session, actor=shop.env.admin, domains=["shop"])
+    assert "check_schedule: 30 5 * * *\n" in meshfile.render_files(files)["shop/domain.yaml"]
+    folder = tmp_path / "mesh"
+    meshfile.write_files(files, folder)
+    domain_file = folder / "shop" / "domain.yaml"
+    domain_file.write_text(domain_file.read_text().replace("30 5 * * *", "0 7 * * *"))
+    applied = meshfile.apply_mesh(
+        shop.env.hub, actor=shop.env.admin, files=meshfile.read_files(folder)
+    )
+    assert [(c.action, c.resource.key) for c in applied.plan.changes] == [("change", "shop")]
+    with shop.env.hub.read() as session:
+        assert get_domain_row(session, "shop").check_schedule == "0 7 * * *"

@@ -14,6 +14,7 @@ from lakemesh.identity.principals import get_domain_row, get_principal, insert_p
 from lakemesh.identity.tokens import IssuedToken, issue_token
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
+from lakemesh.model.cron import check_cron
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Database, Domain, DomainAdmin, Principal
 
@@ -37,6 +38,7 @@ def _insert_domain(
     consumer: bool,
     description: str,
     schema_changes: str = SCHEMA_CHANGE_MODES[0],
+    check_schedule: str | None = None,
 ) -> Domain:
     check_identifier(name, "domain name")
     _check_schema_changes(schema_changes)
@@ -48,6 +50,7 @@ def _insert_domain(
         consumer=consumer,
         description=description,
         schema_changes=schema_changes,
+        check_schedule=check_cron(check_schedule) if check_schedule else None,
         created_at=clock.now(),
     )
     session.add(row)
@@ -118,11 +121,12 @@ def create_domain(
     description: str = "",
     admins: Sequence[str] = (),
     schema_changes: str = SCHEMA_CHANGE_MODES[0],
+    check_schedule: str | None = None,
 ) -> Domain:
     """Create a domain (mesh admins only), its ``domain:`` principal and its admins.
 
     Admins named as ``user:x@NAME`` or ``service:x@NAME`` are created with the domain;
-    ``schema_changes`` is as :func:`update_domain` says.
+    ``schema_changes`` and ``check_schedule`` are as :func:`update_domain` says.
     """
     actor.require_mesh_admin(action=Action.DOMAIN_CREATE, resource=name)
     row = _insert_domain(
@@ -132,6 +136,7 @@ def create_domain(
         consumer=consumer,
         description=description,
         schema_changes=schema_changes,
+        check_schedule=check_schedule,
     )
     made = [_admin_principal(session, ref) for ref in admins]
     for admin in made:
@@ -155,14 +160,25 @@ def update_domain(
     consumer: bool | None = None,
     description: str | None = None,
     schema_changes: str | None = None,
+    check_schedule: str | None = None,
 ) -> Domain:
-    """Change a domain's flags, description or ``schema_changes`` setting (``hold`` or
+    """Change a domain's flags, description, ``schema_changes`` setting (``hold`` or
     ``violate``: what a crawl does with a change that breaks a published contract; see
-    :mod:`lakemesh.catalog.schema_review`) (its admins or mesh admins)."""
+    :mod:`lakemesh.catalog.schema_review`) or default ``check_schedule`` (a cron expression a
+    product's check schedule takes when its contract gives none; ``""`` removes it) (its
+    admins or mesh admins).
+
+    Raises:
+        InvalidInputError: an unknown ``schema_changes`` setting or a bad cron expression.
+    """
     row = get_domain_row(session, name)
     actor.require_domain_admin(name, action=Action.DOMAIN_UPDATE)
     _check_schema_changes(schema_changes)
+    schedule = check_cron(check_schedule) if check_schedule and check_schedule.strip() else ""
     changes: dict[str, Any] = {}
+    if check_schedule is not None and (row.check_schedule or "") != schedule:
+        row.check_schedule = schedule or None
+        changes["check_schedule"] = row.check_schedule
     for field_name, value in (
         ("producer", producer),
         ("consumer", consumer),

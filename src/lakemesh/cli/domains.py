@@ -21,7 +21,12 @@ COLUMNS = [
     ("admins", "admins"),
     ("description", "description"),
 ]
-FIELDS = [*COLUMNS, ("schema changes", "schema_changes"), ("created", "created_at")]
+FIELDS = [
+    *COLUMNS,
+    ("schema changes", "schema_changes"),
+    ("check schedule", "check_schedule"),
+    ("created", "created_at"),
+]
 
 
 @app.command("create")
@@ -95,9 +100,18 @@ def update(
             "for 'lakemesh product accept-change' or 'reject-change'.",
         ),
     ] = None,
+    check_schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--check-schedule",
+            help="The default check schedule, a cron expression in UTC ('0 6 * * *'): "
+            "'lakemesh schedule set check PRODUCT' takes it when the product's contract gives "
+            "no schedule. '' removes it.",
+        ),
+    ] = None,
 ) -> None:
-    """Change a domain's flags, description or schema-change setting (its admins or mesh
-    admins)."""
+    """Change a domain's flags, description, schema-change setting or default check schedule
+    (its admins or mesh admins)."""
     with connect(ctx) as client:
         domain = client.update_domain(
             name,
@@ -105,6 +119,7 @@ def update(
             consumer=consumer,
             description=description,
             schema_changes=schema_changes,
+            check_schedule=check_schedule,
         )
     out(ctx).done(domain, f"Updated domain {domain['name']}")
 

@@ -314,6 +314,7 @@ def _domains(session: Session, folders: dict[str, _Folder], domain_ids: set[int]
             "consumer": row.consumer,
             "description": row.description or "",
             "schema_changes": row.schema_changes,
+            "check_schedule": row.check_schedule or "",
         }
     for domain_name, ref in session.execute(
         select(Domain.name, Principal.ref)

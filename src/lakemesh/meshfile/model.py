@@ -146,6 +146,11 @@ class DomainFile(Spec):
         "serving the contracted schema) or violate (serve it, the product goes to "
         "contract_violated), until the domain's admins accept or reject it",
     )
+    check_schedule: str = Field(
+        default="",
+        description="The default check schedule, a cron expression (UTC) a product's check "
+        "schedule takes when its contract gives none",
+    )
     admins: list[str] = Field(default_factory=list)
     principals: list[PrincipalSpec] = Field(default_factory=list)
     locations: list[str] = Field(default_factory=list)

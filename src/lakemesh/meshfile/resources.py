@@ -243,6 +243,7 @@ def _domain_resources(
             "consumer": spec.consumer,
             "description": spec.description,
             "schema_changes": spec.schema_changes,
+            "check_schedule": spec.check_schedule,
         },
     )
     for admin in spec.admins:

@@ -1,11 +1,9 @@
 """Setting, listing and removing schedules: a product's checks (cron and/or after every crawl
 that changes its tables) or a table's crawl (cron), by the admins of the owning domain.
 
-Cron expressions have five fields and are read in UTC (``0 6 * * *``: every day at 06:00 UTC),
-by croniter.
-
->>> next_time("*/15 * * * *", datetime(2026, 1, 1, 12, 7, tzinfo=UTC)).isoformat()
-'2026-01-01T12:15:00+00:00'
+Cron expressions have five fields and are read in UTC (:mod:`lakemesh.model.cron`). A check
+schedule set without one takes the contract's (a quality rule's ``scheduler: cron``), else the
+default check schedule of the product's domain.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +19,7 @@ from lakemesh.catalog.tables import get_table_row
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
+from lakemesh.model.cron import check_cron, next_time
 from lakemesh.model.names import parse_resource
 from lakemesh.sharing.products import resource as product_resource
 from lakemesh.sharing.products import show_product
@@ -38,34 +36,6 @@ from lakemesh.store.schema import (
 CHECK, CRAWL = "check", "crawl"
 KINDS = (CHECK, CRAWL)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def next_time(cron: str, after: datetime) -> datetime:
-    """The first time after ``after`` that ``cron`` names (UTC)."""
-    found: datetime = croniter(cron, after.astimezone(UTC)).get_next(datetime)
-    return found.astimezone(UTC)
-
-
-def check_cron(cron: str) -> str:
-    """A cron expression of five fields, as given (stripped).
-
-    Raises:
-        InvalidInputError: ``Invalid cron expression: '61 * * * *' (...)``.
-    """
-    text = cron.strip()
-    problem = None
-    if len(text.split()) != 5:
-        problem = "five fields: minute hour day-of-month month day-of-week"
-    else:
-        try:
-            next_time(text, clock.now())
-        except (CroniterBadCronError, CroniterBadDateError, ValueError, KeyError) as e:
-            problem = str(e) or type(e).__name__
-    if problem is not None:
-        raise InvalidInputError(
-            f"Invalid cron expression: {cron!r} ({problem})", details={"cron": cron}
-        )
-    return text
 
 
 def contract_schedule(document: Any) -> str | None:
@@ -102,14 +72,16 @@ def contract_schedule(document: Any) -> str | None:
 def _target(
     session: Session, *, actor: Actor, kind: str, target: str
 ) -> tuple[str, Domain, str | None]:
-    """The canonical target name, its domain and (checks) the contract's cron schedule."""
+    """The canonical target name, its domain and (checks) the cron schedule the contract gives,
+    else the domain's default check schedule."""
     if kind not in KINDS:
         raise InvalidInputError(
             f"Unknown schedule kind: {kind!r} (known: {', '.join(KINDS)})", details={"kind": kind}
         )
     if kind == CHECK:
         product = show_product(session, actor=actor, name=target, action=Action.SCHEDULE_SET)
-        return product.name, product.domain, contract_schedule(product.contract)
+        given = contract_schedule(product.contract) or product.domain.check_schedule
+        return product.name, product.domain, given
     row = get_table_row(session, parse_resource(target))
     domain = row.database.domain
     return f"{domain.name}.{row.database.name}.{row.name}", domain, None
@@ -145,7 +117,7 @@ def set_schedule(
 ) -> dict[str, Any]:
     """Create or replace the schedule of a product's checks or a table's crawl. A check
     schedule given neither ``cron`` nor ``after_crawl`` takes the contract's (a quality rule's
-    ``scheduler: cron`` and ``schedule``).
+    ``scheduler: cron`` and ``schedule``), else its domain's default check schedule.
 
     Raises:
         InvalidInputError: an unknown kind, a bad cron expression, no cron and no
@@ -167,7 +139,12 @@ def set_schedule(
     if cron is None and not after_crawl:
         raise InvalidInputError(
             f"A schedule of {name} needs a cron expression"
-            + (" or --after-crawl (its contract gives no schedule)" if kind == CHECK else ""),
+            + (
+                " or --after-crawl (its contract gives no schedule, nor does its domain: "
+                "lakemesh domain update DOMAIN --check-schedule CRON)"
+                if kind == CHECK
+                else ""
+            ),
             details={"kind": kind, "target": name},
         )
     cron = check_cron(cron) if cron is not None else None

@@ -71,14 +71,17 @@ class IdentityMethods(ApiBase):
         consumer: bool | None = None,
         description: str | None = None,
         schema_changes: str | None = None,
+        check_schedule: str | None = None,
     ) -> dict[str, Any]:
-        """Change a domain's flags, description or ``schema_changes`` setting (``hold`` or
-        ``violate``); arguments left ``None`` stay as they are."""
+        """Change a domain's flags, description, ``schema_changes`` setting (``hold`` or
+        ``violate``) or default ``check_schedule`` (cron; ``""`` removes it); arguments left
+        ``None`` stay as they are."""
         body = only_set(
             producer=producer,
             consumer=consumer,
             description=description,
             schema_changes=schema_changes,
+            check_schedule=check_schedule,
         )
         result: dict[str, Any] = self.request("PATCH", f"/domains/{segment(name)}", json=body)
         return result

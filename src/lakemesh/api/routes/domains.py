@@ -46,7 +46,9 @@ def show_domain(name: str, session: SessionDep) -> DomainPublic:
 
 
 @router.patch(
-    "/{name}", summary="Change a domain's flags or description", response_model=DomainPublic
+    "/{name}",
+    summary="Change a domain's flags, description or settings",
+    response_model=DomainPublic,
 )
 def update_domain(
     name: str, body: DomainUpdate, session: SessionDep, actor: CurrentActor
@@ -59,6 +61,7 @@ def update_domain(
         consumer=body.consumer,
         description=body.description,
         schema_changes=body.schema_changes,
+        check_schedule=body.check_schedule,
     )
     return _public(session, row)
 

@@ -26,6 +26,11 @@ class DomainUpdate(RequestBody):
         "(keep serving the contracted schema) or violate (serve it, mark the product "
         "contract_violated); either way the change waits for review",
     )
+    check_schedule: str | None = Field(
+        default=None,
+        description="The default check schedule, a cron expression (UTC) a product's check "
+        'schedule takes when its contract gives none; "" removes it',
+    )
 
 
 class DomainAdminCreate(RequestBody):
@@ -39,6 +44,9 @@ class DomainPublic(RowModel):
     description: str | None
     admins: list[str]
     schema_changes: str = Field(description="hold or violate (see DomainUpdate)")
+    check_schedule: str | None = Field(
+        default=None, description="The default check schedule (see DomainUpdate)"
+    )
     created_at: Timestamp
 
     @classmethod
@@ -50,5 +58,6 @@ class DomainPublic(RowModel):
             description=row.description,
             admins=admins,
             schema_changes=row.schema_changes,
+            check_schedule=row.check_schedule,
             created_at=row.created_at.isoformat(),
         )

@@ -25,6 +25,8 @@ class Domain(Base):
     # serving the contracted schema) or ``violate`` (it serves the new one; the product is
     # marked contract_violated). Either way the change waits for the domain's admins.
     schema_changes: Mapped[str] = mapped_column(String(20), default="hold")
+    # The cron expression (UTC) a product's check schedule takes when its contract gives none.
+    check_schedule: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
