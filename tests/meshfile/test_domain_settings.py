@@ -1,6 +1,6 @@
-"""A domain's settings in its ``domain.yaml``: ``schema_changes`` (hold or violate) round-trips
-export -> apply -> export byte-identical, a hand edit plans and applies exactly that change, and
-the JSON Schema of mesh files knows it."""
+"""A domain's settings in its ``domain.yaml``: ``schema_changes`` (hold or violate) and the
+default ``check_schedule`` round-trip export -> apply -> export byte-identical, a hand edit plans
+and applies exactly that change, and the JSON Schema of mesh files knows them."""
 
 from __future__ import annotations
 
@@ -23,7 +23,13 @@ def source(tmp_path: Path) -> Iterator[HubEnv]:
     env = fresh_hub(tmp_path / "source")
     with env.hub.transaction() as session:
         domains.create_domain(session, actor=env.admin, name="shop", producer=True)
-        domains.update_domain(session, actor=env.admin, name="shop", schema_changes="violate")
+        domains.update_domain(
+            session,
+            actor=env.admin,
+            name="shop",
+            schema_changes="violate",
+            check_schedule="0 6 * * 1-5",
+        )
         domains.create_domain(session, actor=env.admin, name="buyers", consumer=True)
     yield env
     env.hub.close()
@@ -34,7 +40,9 @@ def test_schema_changes_round_trips_byte_identical(
 ) -> None:
     text = export_text(source.hub, source.admin)
     assert "schema_changes: violate\n" in text["shop/domain.yaml"]
+    assert "check_schedule: 0 6 * * 1-5\n" in text["shop/domain.yaml"]
     assert "schema_changes" not in text["buyers/domain.yaml"]  # the default, hold, is left out
+    assert "check_schedule" not in text["buyers/domain.yaml"]
     folder = tmp_path / "mesh"
     with source.hub.read() as session:
         meshfile.write_files(meshfile.export_mesh(session, actor=source.admin), folder)
@@ -42,6 +50,7 @@ def test_schema_changes_round_trips_byte_identical(
     assert result.plan.problems == []
     with fresh.hub.read() as session:
         assert get_domain_row(session, "shop").schema_changes == "violate"
+        assert get_domain_row(session, "shop").check_schedule == "0 6 * * 1-5"
         assert get_domain_row(session, "buyers").schema_changes == "hold"
     assert export_text(fresh.hub, fresh.admin) == text
     again = meshfile.apply_mesh(fresh.hub, actor=fresh.admin, files=meshfile.read_files(folder))
@@ -72,3 +81,4 @@ def test_the_json_schema_of_domain_yaml_names_the_settings() -> None:
     schema = meshfile.json_schema("domain.yaml")
     assert schema["properties"]["schema_changes"]["enum"] == ["hold", "violate"]
     assert schema["properties"]["schema_changes"]["default"] == "hold"
+    assert "cron" in schema["properties"]["check_schedule"]["description"]

@@ -40,11 +40,12 @@ from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import SYSTEM, Actor
+from lakemesh.model.cron import next_time
 from lakemesh.model.names import ResourceName
 from lakemesh.quality.checks import CRAWL as CRAWL_TRIGGER
 from lakemesh.quality.checks import SCHEDULE as SCHEDULE_TRIGGER
 from lakemesh.quality.checks import run_checks
-from lakemesh.scheduling.schedules import CHECK, changes_marker, next_time
+from lakemesh.scheduling.schedules import CHECK, changes_marker
 from lakemesh.store.schema import Schedule, ScheduledRun
 
 log = logging.getLogger(__name__)
