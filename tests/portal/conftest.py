@@ -1,10 +1,11 @@
-"""Portal fixtures: a real hub served by uvicorn on a loopback port, and a browser-like client
-that signs in with a real token, keeps cookies and posts forms with their CSRF token."""
+"""Portal fixtures: a real hub served by uvicorn on a loopback port, a browser-like client that
+signs in with a real token, keeps cookies and posts forms with their CSRF token, and the sharing
+mesh with hostile text that the escaping tests (over HTTP and in a browser) serve."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -13,13 +14,22 @@ import httpx
 import pytest
 
 from lakemesh.api.server import serve_in_background
+from lakemesh.catalog import crawler
 from lakemesh.demo.mesh import DemoResult, load_demo
+from lakemesh.governance import tags
 from lakemesh.hub import Hub
 from lakemesh.model.actors import Actor
+from lakemesh.sharing import products
+from lakemesh.sharing.products import ProductSpec
 from tests.api.conftest import make_hub_home
-from tests.conftest import assert_policy_index_current
+from tests.conftest import assert_policy_index_current, make_hub_env
+from tests.factories.lake import Lake
+from tests.factories.sharing import SAM, SharingMesh, build_sharing_mesh
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+HOSTILE = "<script>alert(1)</script>"
+IMAGE = '"><img src=x onerror=alert(2)>'
 
 
 class Browser:
@@ -124,3 +134,32 @@ def browser(portal_server: PortalServer) -> Iterator[Browser]:
     browser = portal_server.browser()
     yield browser
     browser.close()
+
+
+def build_hostile_mesh(root: Path, *, tables: Sequence[str] = ("crm.hostile",)) -> SharingMesh:
+    """The sharing mesh (tests/factories/sharing.py) under ``root`` with hostile text wherever the
+    hub keeps free text or a column name: table ``sales.crm.hostile`` has a column named
+    :data:`HOSTILE` holding :data:`IMAGE` and :data:`HOSTILE`, tag key ``hostile`` (value ``a``)
+    is described with both, and sam published ``hostile_product`` of ``tables``, titled
+    :data:`HOSTILE`, described :data:`IMAGE`, tagged ``hostile=a``."""
+    env = make_hub_env(root / "home")
+    lake = Lake(root / "lake")
+    mesh = build_sharing_mesh(env, lake)
+    lake.parquet("sales/crm/hostile/part-0.parquet", {"id": [1, 2], HOSTILE: [IMAGE, HOSTILE]})
+    crawler.crawl(
+        env.hub, actor=env.admin, uri=lake.uri_of("sales/crm"), domain="sales", database="crm"
+    )
+    with env.hub.transaction() as session:
+        tags.create_tag(
+            session, actor=env.admin, key="hostile", values=["a"], description=HOSTILE + IMAGE
+        )
+        hostile = ProductSpec(
+            name="hostile_product",
+            domain="sales",
+            tables=list(tables),
+            title=HOSTILE,
+            description=IMAGE,
+            tags={"hostile": "a"},
+        )
+        products.publish_product(session, actor=mesh.actor(SAM), spec=hostile)
+    return mesh

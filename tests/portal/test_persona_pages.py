@@ -19,19 +19,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakemesh.api.server import serve_in_background
-from lakemesh.catalog import crawler
-from lakemesh.governance import tags
 from lakemesh.identity import tokens
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
-from tests.conftest import make_hub_env
-from tests.factories.lake import Lake
-from tests.factories.sharing import FIONA, MARIA, MAX, MIA, SAM, build_sharing_mesh
-from tests.portal.conftest import Browser, api_client
+from tests.factories.sharing import FIONA, MARIA, MAX, MIA, SAM
+from tests.portal.conftest import HOSTILE, IMAGE, Browser, api_client, build_hostile_mesh
 
 ADMIN = "user:admin@governance"
-HOSTILE = "<script>alert(1)</script>"
-IMAGE = '"><img src=x onerror=alert(2)>'
 
 
 @dataclass
@@ -54,16 +48,9 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """sales publishes ``sales_customers`` and a product with hostile text and a hostile column;
     mia asked for the hostile one with a hostile reason."""
-    root = tmp_path_factory.mktemp("pages")
-    env = make_hub_env(root / "home")
-    lake = Lake(root / "lake")
-    mesh = build_sharing_mesh(env, lake)
-    lake.parquet("sales/crm/hostile/part-0.parquet", {"id": [1, 2], HOSTILE: [IMAGE, HOSTILE]})
-    crawler.crawl(
-        env.hub, actor=env.admin, uri=lake.uri_of("sales/crm"), domain="sales", database="crm"
-    )
+    mesh = build_hostile_mesh(tmp_path_factory.mktemp("pages"))
+    env = mesh.env
     with env.hub.transaction() as session:
-        tags.create_tag(session, actor=env.admin, key="hostile", values=["a"], description=HOSTILE)
         sam = mesh.actor(SAM)
         for spec in (
             ProductSpec(
@@ -71,14 +58,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 domain="sales",
                 tables=["crm.customers"],
                 title="Customers",
-            ),
-            ProductSpec(
-                name="hostile_product",
-                domain="sales",
-                tables=["crm.hostile"],
-                title=HOSTILE,
-                description=IMAGE,
-                tags={"hostile": "a"},
             ),
             ProductSpec(name="sales_draft", domain="sales", tables=["crm.orders"], draft=True),
         ):

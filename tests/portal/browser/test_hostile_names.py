@@ -13,20 +13,14 @@ import httpx
 import pytest
 
 from lakemesh.api.server import serve_in_background
-from lakemesh.catalog import crawler
-from lakemesh.governance import tags
 from lakemesh.identity import tokens
-from lakemesh.sharing import products, subscriptions
-from lakemesh.sharing.products import ProductSpec
-from tests.conftest import make_hub_env
-from tests.factories.lake import Lake
-from tests.factories.sharing import MIA, SAM, build_sharing_mesh
+from lakemesh.sharing import subscriptions
+from tests.factories.sharing import MIA, SAM
 from tests.portal.browser.conftest import Tab
+from tests.portal.conftest import HOSTILE, IMAGE, build_hostile_mesh
 
 pytestmark = pytest.mark.slow
 
-HOSTILE = "<script>alert(1)</script>"
-IMAGE = '"><img src=x onerror=alert(2)>'
 HOSTILE_JSON = "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"
 
 
@@ -40,30 +34,11 @@ class HostileHub:
 
 @pytest.fixture(scope="module")
 def hostile_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileHub]:
-    root = tmp_path_factory.mktemp("hostile")
-    env = make_hub_env(root / "home")
-    lake = Lake(root / "lake")
-    mesh = build_sharing_mesh(env, lake)
-    lake.parquet("sales/crm/hostile/part-0.parquet", {"id": [1, 2], HOSTILE: [IMAGE, HOSTILE]})
-    crawler.crawl(
-        env.hub, actor=env.admin, uri=lake.uri_of("sales/crm"), domain="sales", database="crm"
+    mesh = build_hostile_mesh(
+        tmp_path_factory.mktemp("hostile"), tables=("crm.hostile", "crm.customers")
     )
+    env = mesh.env
     with env.hub.transaction() as session:
-        tags.create_tag(
-            session, actor=env.admin, key="hostile", values=["a"], description=HOSTILE + IMAGE
-        )
-        products.publish_product(
-            session,
-            actor=mesh.actor(SAM),
-            spec=ProductSpec(
-                name="hostile_product",
-                domain="sales",
-                tables=["crm.hostile", "crm.customers"],
-                title=HOSTILE,
-                description=IMAGE,
-                tags={"hostile": "a"},
-            ),
-        )
         subscriptions.request_subscription(
             session,
             actor=mesh.actor(MIA),
