@@ -184,7 +184,14 @@ def test_the_access_story_over_http(served: Served) -> None:
     events = element(audit, "audit-events")
     assert 'data-action="subscription.request"' in events
     assert 'data-action="subscription.approve"' in events
-    assert 'data-ok="true"' in element(audit, "audit-verify")
+    # The chain is verified when asked (it reads the whole trail), keeping the search.
+    assert 'data-ok="not-run"' in element(audit, "audit-verify")
+    verify_form = element(audit, "audit-verify-form")
+    assert '<input type="hidden" name="resource" value="product:sales_customers">' in verify_form
+    assert 'name="verify" value="chain"' in verify_form
+    verified = ok_page(steward.get("/audit", resource="product:sales_customers", verify="chain"))
+    assert 'data-ok="true"' in element(verified, "audit-verify")
+    assert element(verified, "audit-events") == events
     reads = ok_page(steward.get("/audit", actor=MIA, action="query"))
     assert 'data-outcome="denied"' in element(reads, "audit-events")
     assert "<svg" in element(audit, "activity-chart")
@@ -264,8 +271,15 @@ def test_steward_pages_for_mesh_admins_domain_admins_and_nobody_else(served: Ser
     steward, sam, mia = served.browser(ADMIN), served.browser(SAM), served.browser(MIA)
     governance = ok_page(steward.get("/governance"))
     assert "sensitivity" in element(governance, "tags")
-    assert 'id="doctor-findings' in governance
+    # The doctor runs when a mesh admin asks (it reads every grant, token, location and admin).
+    assert 'id="doctor-findings' not in governance
+    assert 'name="doctor" value="run"' in element(governance, "doctor-form")
+    assert 'id="doctor-findings' in ok_page(steward.get("/governance", doctor="run"))
     assert 'id="doctor-findings-none">The doctor' in ok_page(sam.get("/governance"))
+    assert 'id="doctor-form"' not in ok_page(sam.get("/governance"))
+    asked = sam.get("/governance", doctor="run")
+    assert asked.status_code == 403
+    assert f"{SAM} is not a mesh admin" in unescape(asked.text)
     for path in ("/governance", "/grants", "/audit"):
         refused = mia.get(path)
         assert refused.status_code == 403, path
@@ -286,6 +300,7 @@ def test_steward_pages_for_mesh_admins_domain_admins_and_nobody_else(served: Ser
     shown = element(ok_page(sam.get("/audit")), "audit-events")
     assert len(re.findall(r'id="audit-event-\d+"', shown)) == min(len(seen), 200)
     assert 'data-ok="unknown"' in ok_page(sam.get("/audit"))
+    assert sam.get("/audit", verify="chain").status_code == 403
 
 
 def test_hostile_text_is_escaped_on_every_page(served: Served) -> None:

@@ -1,5 +1,6 @@
-"""The steward pages: ``/governance`` (tags, masks, filters, guardrails, doctor), ``/grants``
-(filtered by principal, resource, tag) and ``/audit`` (search, verification, activity)."""
+"""The steward pages: ``/governance`` (tags, masks, filters, guardrails; the doctor with
+``?doctor=run``), ``/grants`` (filtered by principal, resource, tag) and ``/audit`` (search,
+activity; the chain's verification with ``?verify=chain``)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
 
 @router.get("/governance")
-def governance_page(page: PageDep) -> Response:
-    found = governance(page.session, viewer=page.viewer)
+def governance_page(page: PageDep, doctor: str = "") -> Response:
+    found = governance(page.session, viewer=page.viewer, run_doctor=bool(doctor))
     return page.render("governance.html", title="Governance", governance=found)
 
 
@@ -39,6 +40,7 @@ def audit_page(
     since: str = "",
     until: str = "",
     q: str = "",
+    verify: str = "",
 ) -> Response:
     found = audit_view(
         page.session,
@@ -49,6 +51,7 @@ def audit_page(
         since=parse_time(since, "since"),
         until=parse_time(until, "until"),
         text=q,
+        verify=bool(verify),
     )
     return page.render(
         "audit.html",

@@ -4,6 +4,8 @@ the audit trail with its verification and daily activity.
 Mesh admins see the whole mesh; domain admins what the services show them about their domains
 (grants, filters and audit events of their domains; the doctor and ``audit verify`` are mesh
 admins' only, as in the REST API). Anyone else is refused with the reason (403, audited).
+The doctor and the chain's verification read the whole store: they run when a mesh admin asks
+(``run_doctor``, ``verify``), not on every view of their pages.
 """
 
 from __future__ import annotations
@@ -115,7 +117,8 @@ class Governance:
     filters: list[FilterLine]
     guardrails: list[GuardrailLine]
     findings: list[Finding] | None
-    """None for a domain admin: the doctor is mesh admins' (``GET /doctor``)."""
+    """None for a domain admin (the doctor is mesh admins', ``GET /doctor``), and until a mesh
+    admin runs it."""
 
     @property
     def finding_counts(self) -> dict[str, int]:
@@ -137,15 +140,16 @@ def _guardrail_line(row: Guardrail) -> GuardrailLine:
     return GuardrailLine(name=row.name, kind=row.kind, rule=guardrail_rules.rule_text(row))
 
 
-def governance(session: Session, *, viewer: Actor) -> Governance:
-    """Tags, masks, filters, guardrails and (mesh admins) the doctor's findings."""
+def governance(session: Session, *, viewer: Actor, run_doctor: bool = False) -> Governance:
+    """Tags, masks, filters, guardrails and, when a mesh admin asks (``run_doctor``), the
+    doctor's findings."""
     require_steward(viewer, resource="governance")
     return Governance(
         tags=tags.list_tags(session),
         masks=masks.list_masks(session),
         filters=[_filter_line(session, row) for row in filters.list_filters(session, actor=viewer)],
         guardrails=[_guardrail_line(row) for row in guardrail_rules.list_guardrails(session)],
-        findings=doctor.diagnose(session, actor=viewer) if viewer.is_mesh_admin else None,
+        findings=doctor.diagnose(session, actor=viewer) if run_doctor else None,
     )
 
 
@@ -155,7 +159,8 @@ class AuditView:
 
     events: Sequence[AuditEvent]
     verification: VerifyResult | None
-    """None for a domain admin: verifying walks the whole chain (mesh admins)."""
+    """None for a domain admin (verifying walks the whole chain: mesh admins), and until a mesh
+    admin asks for it."""
     activity: list[DailyActivity]
     criteria: dict[str, Any]
 
@@ -171,9 +176,10 @@ def audit_view(
     until: datetime | None = None,
     text: str | None = None,
     days: int = 30,
+    verify: bool = False,
 ) -> AuditView:
     """Events as ``GET /audit/events`` finds them for ``viewer``, then narrowed to those whose
-    actor, action, resource or details contain ``text``."""
+    actor, action, resource or details contain ``text``; the chain verified when ``verify``."""
     found = audit.search(
         session,
         reader=viewer,
@@ -189,7 +195,7 @@ def audit_view(
         found = [event for event in found if needle in _haystack(event)][:AUDIT_PAGE]
     return AuditView(
         events=found,
-        verification=audit.verify_trail(session, reader=viewer) if viewer.is_mesh_admin else None,
+        verification=audit.verify_trail(session, reader=viewer) if verify else None,
         activity=daily_activity(session, reader=viewer, days=days),
         criteria={
             "actor": who or "",
