@@ -109,7 +109,9 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/workgroups", None, "MDA"),
     ("POST", "/workgroups", {"name": "adhoc"}, "M"),
     ("GET", "/workgroups/primary", None, "MDA"),
-    ("GET", "/workgroups/primary/usage", None, "MDA"),
+    ("GET", "/workgroups/primary/usage", None, "MDA"),  # one's own queries
+    ("GET", "/workgroups/primary/usage?all_principals=true", None, "M"),
+    ("GET", "/workgroups/primary/usage?principal=user:steward@governance", None, "M"),
     ("PATCH", "/workgroups/adhoc", {"description": "Ad hoc"}, "M"),
     ("DELETE", "/workgroups/adhoc", None, "M"),
     ("GET", "/tags", None, "MDA"),

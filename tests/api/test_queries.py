@@ -385,7 +385,23 @@ def test_workgroups_over_http(as_user: Callable[[str], httpx.Client]) -> None:
     assert ok(query(as_user(EMMA), "SELECT 1 AS one", workgroup=name))["rows"] == [[1]]
     used = ok(as_user(EMMA).get(f"/workgroups/{name}/usage", params={"days": 2}))
     assert (used["workgroup"], used["max_bytes_per_month"], len(used["daily"])) == (name, None, 2)
+    assert used["principal"] == EMMA
     assert used["bytes_this_month"] == sum(day["bytes_scanned"] for day in used["daily"])
+    denied = error_of(as_user(EMMA).get(f"/workgroups/{name}/usage?all_principals=true"), 403)
+    assert denied["message"] == (
+        f"{EMMA} may not read the usage of every principal in workgroup {name}: only one's own "
+        "(mesh admins read anyone's)"
+    )
+    assert error_of(as_user(EMMA).get(f"/workgroups/{name}/usage?principal={ADMIN}"), 403)
+    refusals = ok(
+        admin.get("/audit/events", params={"actor": EMMA, "resource": f"workgroup:{name}"})
+    )
+    assert [(e["action"], e["outcome"]) for e in refusals[:2]] == [("query.history", "denied")] * 2
+    everyone = ok(admin.get(f"/workgroups/{name}/usage?all_principals=true"))
+    assert everyone["principal"] is None
+    assert everyone["bytes_this_month"] >= used["bytes_this_month"]
+    assert ok(admin.get(f"/workgroups/{name}/usage?principal={EMMA}&days=2")) == used
+    assert error_of(admin.get(f"/workgroups/{name}/usage?principal={EMMA}&all_principals=1"), 400)
     denied = error_of(as_user(EMMA).post("/workgroups", json={"name": "mine"}), 403)
     assert denied["message"] == f"{EMMA} is not a mesh admin"
     assert admin.delete(f"/workgroups/{name}").status_code == 204

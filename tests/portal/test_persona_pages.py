@@ -20,6 +20,7 @@ import pytest
 
 from lakemesh.api.server import serve_in_background
 from lakemesh.identity import tokens
+from lakemesh.portal.charts import human_bytes
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
 from tests.factories.sharing import FIONA, MARIA, MAX, MIA, SAM
@@ -352,7 +353,7 @@ def test_a_running_query_follows_itself_and_can_be_cancelled(served: Served) -> 
     editor = ok_page(max_.get("/query"))
     assert 'for="query-sql"' in editor
     assert 'for="query-workgroup"' in editor
-    assert "Workgroup primary: bytes scanned this month" in editor  # the usage chart
+    assert f"Workgroup primary, {MAX}&#39;s queries: bytes scanned this month" in editor
     job = max_.post("/query", {"sql": SLOW}).headers["location"]
     running = ok_page(max_.get(job))
     assert 'data-refresh-ms="1000"' in running  # portal.js reloads it; no meta refresh (axe)
@@ -366,6 +367,31 @@ def test_a_running_query_follows_itself_and_can_be_cancelled(served: Served) -> 
     gone = max_.get(f"{job}/result.csv")
     assert gone.status_code == 409
     assert error_type(gone) == "query_cancelled"
+
+
+def test_the_usage_charts_show_ones_own_queries_and_mesh_admins_everyones(served: Served) -> None:
+    sql = "SELECT count(*) AS n FROM sales.crm.orders"
+    with served.api(SAM) as sam:
+        ran = sam.post("/queries", json={"sql": sql, "workgroup": "primary", "format": "json"})
+        assert ran.status_code == 200, ran.text
+        own = sam.get("/workgroups/primary/usage").json()
+        refused = sam.get("/workgroups/primary/usage", params={"all_principals": "true"})
+    assert own["principal"] == SAM
+    assert own["bytes_this_month"] > 0
+    assert refused.status_code == 403
+    with served.api(ADMIN) as admin:
+        everyone = admin.get("/workgroups/primary/usage", params={"all_principals": "true"}).json()
+    assert everyone["principal"] is None
+    assert everyone["bytes_this_month"] >= own["bytes_this_month"]
+    mine = ok_page(served.browser(SAM).get("/query"))
+    assert f"Workgroup primary, {SAM}&#39;s queries: bytes scanned this month" in mine
+    assert f"{human_bytes(own['bytes_this_month'])} of" in mine or (
+        f"{human_bytes(own['bytes_this_month'])} (no monthly limit)" in mine
+    )
+    assert "Workgroup primary, every principal" not in mine
+    shown = ok_page(served.browser(ADMIN).get("/query"))  # primary is everyone's workgroup
+    assert "Workgroup primary, every principal: bytes scanned this month" in shown
+    assert human_bytes(everyone["bytes_this_month"]) in shown
 
 
 def test_shares_received_are_accepted_or_declined_from_the_inbox(served: Served) -> None:

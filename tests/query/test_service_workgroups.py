@@ -261,8 +261,16 @@ def test_usage_this_month_and_per_day(mesh: GovernedMesh, frozen_clock: FrozenCl
     service.run(mesh.hub, actor=actor, sql=sql, workgroup="reports")
     service.run(mesh.hub, actor=mesh.actor(EMMA), sql=sql, workgroup="reports")
     service.run(mesh.hub, actor=actor, sql=sql)  # another workgroup counts elsewhere
+    admin = mesh.admin
     with mesh.hub.read() as session:
-        found = usage.workgroup_usage(session, workgroup="reports", days=3)
+        found = usage.workgroup_usage(
+            session, actor=admin, workgroup="reports", every_principal=True, days=3
+        )
+        bobs = usage.workgroup_usage(session, actor=actor, workgroup="reports", days=3)
+        with pytest.raises(AccessDeniedError, match=f"may not read the usage of {EMMA}"):
+            usage.workgroup_usage(session, actor=actor, workgroup="reports", principal=EMMA)
+        with pytest.raises(AccessDeniedError, match="may not read the usage of every principal"):
+            usage.workgroup_usage(session, actor=actor, workgroup="reports", every_principal=True)
     assert (found.workgroup, found.bytes_this_month, found.max_bytes_per_month) == (
         "reports",
         3 * size,
@@ -273,10 +281,18 @@ def test_usage_this_month_and_per_day(mesh: GovernedMesh, frozen_clock: FrozenCl
         ("2026-01-02", 0),
         ("2026-01-03", 2 * size),
     ]
+    assert (bobs.principal, bobs.bytes_this_month, bobs.max_bytes_per_month) == (
+        BOB,
+        2 * size,
+        10 * size,
+    )
+    assert [n for _, n in bobs.daily] == [size, 0, size]
     frozen_clock.advance(timedelta(days=31))  # a new month: nothing yet, the days moved on
     with mesh.hub.read() as session:
-        later = usage.workgroup_usage(session, workgroup="reports", days=2)
+        later = usage.workgroup_usage(
+            session, actor=admin, workgroup="reports", every_principal=True, days=2
+        )
         with pytest.raises(NotFoundError, match="Workgroup does not exist: nope"):
-            usage.workgroup_usage(session, workgroup="nope")
+            usage.workgroup_usage(session, actor=admin, workgroup="nope")
     assert later.bytes_this_month == 0
     assert [n for _, n in later.daily] == [0, 0]

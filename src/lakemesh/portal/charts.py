@@ -191,16 +191,22 @@ def gauge(
 
 
 def usage_chart(found: WorkgroupUsage) -> Markup:
-    """A workgroup's bytes scanned per day, with its month so far against its monthly limit."""
+    """Bytes scanned in a workgroup per day (by one principal, or by every one), with the month
+    so far against the workgroup's monthly limit (which counts every principal's)."""
     chart_id = f"usage-{found.workgroup}"
+    whose = (
+        f"Workgroup {found.workgroup}, every principal"
+        if found.principal is None
+        else f"Workgroup {found.workgroup}, {found.principal}'s queries"
+    )
     return gauge(
         chart_id=f"{chart_id}-month",
-        title=f"Workgroup {found.workgroup}: bytes scanned this month",
+        title=f"{whose}: bytes scanned this month (the monthly limit counts every principal's)",
         used=found.bytes_this_month,
         limit=found.max_bytes_per_month,
     ) + bar_chart(
         chart_id=chart_id,
-        title=f"Workgroup {found.workgroup}: bytes scanned per day",
+        title=f"{whose}: bytes scanned per day",
         labels=[day.strftime("%m-%d") for day, _ in found.daily],
         series=[Series("bytes scanned", [n for _, n in found.daily])],
         format_value=human_bytes,

@@ -249,15 +249,16 @@ def month_start(moment: datetime) -> datetime:
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def bytes_this_month(session: Session, workgroup: str) -> int:
-    """Bytes scanned by the workgroup's queries since the start of this calendar month (UTC)."""
-    total = session.execute(
-        select(func.coalesce(func.sum(QueryRecord.bytes_scanned), 0)).where(
-            QueryRecord.workgroup == workgroup,
-            QueryRecord.submitted_at >= month_start(clock.now()),
-        )
-    ).scalar()
-    return int(total or 0)
+def bytes_this_month(session: Session, workgroup: str, *, principal: str | None = None) -> int:
+    """Bytes scanned by the workgroup's queries (``principal``'s only, when given) since the
+    start of this calendar month (UTC)."""
+    query = select(func.coalesce(func.sum(QueryRecord.bytes_scanned), 0)).where(
+        QueryRecord.workgroup == workgroup,
+        QueryRecord.submitted_at >= month_start(clock.now()),
+    )
+    if principal is not None:
+        query = query.where(QueryRecord.principal == principal)
+    return int(session.execute(query).scalar() or 0)
 
 
 def running_queries(

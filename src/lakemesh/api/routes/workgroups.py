@@ -55,7 +55,8 @@ def show_workgroup(name: str, session: SessionDep, actor: CurrentActor) -> dict[
 
 @router.get(
     "/{name}/usage",
-    summary="Bytes the workgroup scanned this month (against its monthly limit) and per day",
+    summary="Bytes scanned in the workgroup this month (against its monthly limit) and per day: "
+    "by the caller's queries; another principal's or every principal's for mesh admins",
     response_model=WorkgroupUsagePublic,
 )
 def workgroup_usage(
@@ -63,8 +64,22 @@ def workgroup_usage(
     session: SessionDep,
     actor: CurrentActor,
     days: Annotated[int, Query(ge=1, le=usage.MAX_DAYS, description=DAYS_HELP)] = 30,
+    principal: Annotated[
+        str | None, Query(description="Whose queries (default: the caller's; mesh admins)")
+    ] = None,
+    all_principals: Annotated[
+        bool, Query(description="Every principal's queries: what the limits count (mesh admins)")
+    ] = False,
 ) -> dict[str, Any]:
-    return usage.workgroup_usage(session, workgroup=name, days=days).to_dict()
+    found = usage.workgroup_usage(
+        session,
+        actor=actor,
+        workgroup=name,
+        principal=principal,
+        every_principal=all_principals,
+        days=days,
+    )
+    return found.to_dict()
 
 
 @router.patch(

@@ -51,6 +51,8 @@ class DailyBytes(ResponseModel):
 
 class WorkgroupUsagePublic(ResponseModel):
     workgroup: str
+    principal: str | None
+    """Whose queries are counted; null for every principal's."""
     bytes_this_month: int
     max_bytes_per_month: int | None
     daily: list[DailyBytes]

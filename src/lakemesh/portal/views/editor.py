@@ -1,5 +1,6 @@
 """The query editor: governed SQL run as a query job of the viewer (cancellable), its result as
-a table and as CSV or Parquet downloads, the viewer's history and its workgroups' usage.
+a table and as CSV or Parquet downloads, the viewer's history and its usage of its workgroups
+(every principal's usage of them for mesh admins, as ``GET /workgroups/{name}/usage`` allows).
 
 Queries go through :mod:`lakemesh.query.jobs` like ``POST /queries/jobs``: the same gateway,
 the same limits, the same audit.
@@ -48,7 +49,8 @@ def my_workgroups(rows: Sequence[Workgroup], recent: Sequence[QueryRecord]) -> l
 
 
 def editor_page(session: Session, *, viewer: Actor, days: int = 30) -> EditorPage:
-    """The viewer's workgroups, history (``GET /queries/history``) and usage."""
+    """The viewer's workgroups, history (``GET /queries/history``) and usage: its own queries'
+    bytes, or every principal's when it is a mesh admin."""
     rows = workgroups.list_workgroups(session)
     recent = history.list_history(session, actor=viewer, limit=HISTORY_SHOWN)
     return EditorPage(
@@ -56,7 +58,13 @@ def editor_page(session: Session, *, viewer: Actor, days: int = 30) -> EditorPag
         default_workgroup=DEFAULT_WORKGROUP,
         history=recent,
         usage=[
-            usage.workgroup_usage(session, workgroup=name, days=days)
+            usage.workgroup_usage(
+                session,
+                actor=viewer,
+                workgroup=name,
+                every_principal=viewer.is_mesh_admin,
+                days=days,
+            )
             for name in my_workgroups(rows, recent)
         ],
     )
