@@ -1,10 +1,11 @@
 """Discovery: the tables under a storage folder, their columns and partitions. No database access.
 
-A crawl lists the folder once (one recursive listing), groups files into table folders, parses
-hive partition folders (``key=value``) and reads every data file's schema: Parquet footers, CSV and
-JSON-lines through DuckDB's sniffer. Any error aborts the whole crawl, so callers register nothing
-from a folder that is not entirely readable. Symbolic links are never followed: each one is
-reported as a warning (naming where it leads, and whether that is outside the location).
+A crawl lists the folder once (one recursive listing), groups files into table folders and parses
+hive partition folders (``key=value``) (:mod:`lakemesh.catalog.table_folders`), describes Iceberg
+and Delta tables from their metadata, and reads every other data file's schema: Parquet footers,
+CSV and JSON-lines through DuckDB's sniffer. Any error aborts the whole crawl, so callers register
+nothing from a folder that is not entirely readable. Symbolic links are never followed: each one
+is reported as a warning (naming where it leads, and whether that is outside the location).
 """
 
 from __future__ import annotations
@@ -16,24 +17,27 @@ from dataclasses import dataclass, field, replace
 
 from fsspec import AbstractFileSystem
 
+from lakemesh.catalog.table_folders import (
+    DataFile,
+    Listing,
+    TableFolder,
+    folder_table_name,
+    list_files,
+    table_folders,
+)
 from lakemesh.errors import InvalidInputError, StorageError
-from lakemesh.model.names import check_identifier
 from lakemesh.storage import Link, Properties, StorageBackend, backend_for, is_within
-from lakemesh.storage.formats import FILE_FORMATS, Schema, SchemaReader, file_format
+from lakemesh.storage.formats import Schema, SchemaReader
 from lakemesh.storage.open_tables import (
-    DELTA_LOG_FOLDER,
     describe_open_table,
     open_table_roots,
 )
-from lakemesh.storage.partitions import parse_partition, partition_type
-from lakemesh.storage.s3 import describe_s3_error, storage_error
+from lakemesh.storage.partitions import partition_type
 from lakemesh.storage.table_metadata import OpenTable
 from lakemesh.storage.types import widen_type
 
 ProgressCallback = Callable[[int, int], None]
 """Called with ``(files examined, files in total)`` as the crawl reads data files."""
-
-_EXTENSIONS = ", ".join(ext for extensions in FILE_FORMATS.values() for ext in extensions)
 
 
 @dataclass(frozen=True)
@@ -69,22 +73,6 @@ class Discovery:
     skipped: dict[str, list[str]] = field(default_factory=dict)  # folder name -> warnings
 
 
-@dataclass(frozen=True)
-class _DataFile:
-    path: str  # inside the filesystem
-    uri: str
-    size: int
-    format: str
-    partition: tuple[tuple[str, str | None], ...]
-
-
-@dataclass(frozen=True)
-class _TableFolder:
-    name: str
-    uri: str
-    files: tuple[_DataFile, ...]
-
-
 def discover_tables(
     uri: str,
     *,
@@ -117,10 +105,10 @@ def discover(
     """
     backend = backend_for(uri, properties=properties)
     root_uri = backend.normalize(uri)
-    listing, links = _list_files(backend, backend.to_path(root_uri), root_uri)
+    listing, links = list_files(backend, backend.to_path(root_uri), root_uri)
     root_name = (backend.segments(root_uri) or ("",))[-1]
     listing, open_tables = _open_tables(backend, root_uri, root_name, listing)
-    folders = _table_folders(root_uri, root_name, listing)
+    folders = table_folders(root_uri, root_name, listing)
     files = [file for folder in folders for file in folder.files]
     schemas = _read_schemas(backend.filesystem(), files, progress)
     tables = [_describe(folder, schemas) for folder in folders]
@@ -134,9 +122,6 @@ def discover(
             )
     tables = sorted([*tables, *open_tables], key=lambda table: table.name)
     return _with_warnings(tables, links, backend, boundary, root_uri)
-
-
-Listing = list[tuple[tuple[str, ...], str, int]]
 
 
 def _open_tables(
@@ -177,7 +162,7 @@ def _open_tables(
         partitions = {name.lower() for name in table.partition_columns}
         found.append(
             DiscoveredTable(
-                name=_table_name(parts[0] if parts else root_name, uri),
+                name=folder_table_name(parts[0] if parts else root_name, uri),
                 location=uri,
                 format=table_format,
                 columns=tuple(
@@ -243,157 +228,9 @@ def _with_warnings(
     )
 
 
-def _list_files(
-    backend: StorageBackend, root: str, root_uri: str
-) -> tuple[list[tuple[tuple[str, ...], str, int]], list[tuple[tuple[str, ...], Link]]]:
-    """Visible files under ``root``: (path parts relative to root, path, size), sorted; and the
-    visible symbolic links with their parts."""
-    filesystem = backend.filesystem()
-    try:
-        if not filesystem.isdir(root):
-            if filesystem.exists(root):
-                raise StorageError(f"Not a folder: {root_uri}", details={"uri": root_uri})
-            raise StorageError(
-                f"Storage location does not exist: {root_uri}", details={"uri": root_uri}
-            )
-        filesystem.invalidate_cache(root)
-        found = backend.list_files(root)
-    except Exception as e:  # OSError, or the S3 client's own (no credentials, no endpoint)
-        if not isinstance(e, OSError) and describe_s3_error(e) is None:
-            raise
-        raise storage_error(e, message=f"Cannot list {root_uri}", details={"uri": root_uri}) from e
-    prefix = root.rstrip("/") + "/"
-
-    def visible(path: str) -> tuple[str, ...] | None:
-        if not path.startswith(prefix):
-            return None
-        parts = tuple(path[len(prefix) :].split("/"))
-        hidden = [i for i, part in enumerate(parts) if part.startswith((".", "_"))]
-        if not hidden:
-            return parts
-        # A Delta table's log is the one hidden folder read (of the folder or a table in it).
-        (first, *others) = hidden
-        in_log = parts[first] == DELTA_LOG_FOLDER and first <= 1 and first < len(parts) - 1
-        return parts if in_log and not others else None
-
-    listing = [
-        (parts, path, size)
-        for path, size in found.files.items()
-        if (parts := visible(path)) is not None
-    ]
-    links = [(parts, link) for link in found.links if (parts := visible(link.path)) is not None]
-    return sorted(listing), sorted(links, key=lambda pair: pair[0])
-
-
-def _table_folders(
-    root_uri: str, root_name: str, listing: list[tuple[tuple[str, ...], str, int]]
-) -> list[_TableFolder]:
-    """Group the listing into table folders, checking names, formats and partition layout."""
-    if not listing:
-        return []
-    base = root_uri.rstrip("/")
-    top_files = [parts for parts, _, _ in listing if len(parts) == 1]
-    top_folders = sorted({parts[0] for parts, _, _ in listing if len(parts) > 1})
-    partition_folders = [name for name in top_folders if parse_partition(name) is not None]
-    if not top_folders or len(partition_folders) == len(top_folders):
-        return [_table_folder(root_name, root_uri, listing)]
-    if top_files:
-        raise InvalidInputError(
-            f"Folder mixes data files and table folders: {root_uri} (file {base}/{top_files[0][0]}"
-            f" next to folder {top_folders[0]}/); put each table's files in its own folder",
-            details={"uri": root_uri},
-        )
-    if partition_folders:
-        table_folder = next(name for name in top_folders if name not in partition_folders)
-        raise InvalidInputError(
-            f"Folder mixes partition folders and table folders: {root_uri} "
-            f"({partition_folders[0]}/ next to {table_folder}/)",
-            details={"uri": root_uri},
-        )
-    folders = []
-    for folder in top_folders:
-        inside = [(parts[1:], path, size) for parts, path, size in listing if parts[0] == folder]
-        folders.append(_table_folder(folder, f"{base}/{folder}", inside))
-    by_name: dict[str, _TableFolder] = {}
-    for table in folders:
-        if table.name in by_name:
-            raise InvalidInputError(
-                f"Table folders {by_name[table.name].uri} and {table.uri} both make "
-                f"table name {table.name!r}",
-                details={"uris": [by_name[table.name].uri, table.uri]},
-            )
-        by_name[table.name] = table
-    return sorted(folders, key=lambda table: table.name)
-
-
-def _table_name(folder: str, uri: str) -> str:
-    name = folder.lower().replace("-", "_")
-    try:
-        return check_identifier(name, "table name")
-    except InvalidInputError as e:
-        raise InvalidInputError(
-            f"Invalid table folder name: {folder!r} at {uri} (a table name must be letters, "
-            "digits and _ after lower-casing and turning '-' into '_')",
-            details={"uri": uri, "folder": folder},
-        ) from e
-
-
-def _table_folder(
-    folder: str, uri: str, listing: list[tuple[tuple[str, ...], str, int]]
-) -> _TableFolder:
-    """One table: every file must be a data file under ``key=value`` folders, one format."""
-    name = _table_name(folder, uri)
-    files = []
-    for parts, path, size in listing:
-        file_uri = f"{uri.rstrip('/')}/{'/'.join(parts)}"
-        partition = []
-        for depth, part in enumerate(parts[:-1]):
-            parsed = parse_partition(part)
-            if parsed is None:
-                folder_uri = f"{uri.rstrip('/')}/{'/'.join(parts[: depth + 1])}"
-                raise InvalidInputError(
-                    f"Folder is not a hive partition (expected KEY=VALUE): {folder_uri}",
-                    details={"uri": folder_uri},
-                )
-            partition.append(parsed)
-        format_name = file_format(parts[-1])
-        if format_name is None:
-            raise InvalidInputError(
-                f"Not a data file: {file_uri} (expected {_EXTENSIONS}; "
-                "prefix other files with '_' or '.' to skip them)",
-                details={"uri": file_uri},
-            )
-        files.append(_DataFile(path, file_uri, size, format_name, tuple(partition)))
-    formats = sorted({file.format for file in files})
-    if len(formats) > 1:
-        raise InvalidInputError(
-            f"Table folder mixes file formats ({', '.join(formats)}): {uri}",
-            details={"uri": uri, "formats": formats},
-        )
-    _check_partition_keys(uri, files)
-    return _TableFolder(name, uri, tuple(files))
-
-
-def _check_partition_keys(uri: str, files: list[_DataFile]) -> None:
-    first = files[0]
-    expected = [key for key, _ in first.partition]
-    for file in files:
-        keys = [key for key, _ in file.partition]
-        if len(set(keys)) != len(keys):
-            raise InvalidInputError(
-                f"Partition key repeated in path: {file.uri}", details={"uri": file.uri}
-            )
-        if keys != expected:
-            raise InvalidInputError(
-                f"Inconsistent partition keys in table folder {uri}: {first.uri} has "
-                f"({', '.join(expected)}), {file.uri} has ({', '.join(keys)})",
-                details={"uri": uri, "files": [first.uri, file.uri]},
-            )
-
-
 def _read_schemas(
     filesystem: AbstractFileSystem,
-    files: list[_DataFile],
+    files: list[DataFile],
     progress: ProgressCallback | None,
 ) -> dict[str, Schema]:
     """Every file's schema, read in a thread pool; the first failing file (by path) is raised."""
@@ -403,7 +240,7 @@ def _read_schemas(
     schemas: dict[str, Schema] = {}
     workers = min(32, 4 * (os.cpu_count() or 1))
     with SchemaReader(filesystem) as reader, ThreadPoolExecutor(max_workers=workers) as pool:
-        futures: dict[Future[Schema], _DataFile] = {
+        futures: dict[Future[Schema], DataFile] = {
             pool.submit(
                 reader.read, file.path, file_format=file.format, size=file.size, uri=file.uri
             ): file
@@ -428,7 +265,7 @@ def _read_schemas(
     return schemas
 
 
-def _describe(folder: _TableFolder, schemas: dict[str, Schema]) -> DiscoveredTable:
+def _describe(folder: TableFolder, schemas: dict[str, Schema]) -> DiscoveredTable:
     keys = [key for key, _ in folder.files[0].partition]
     partition_columns = tuple(
         DiscoveredColumn(key, partition_type(file.partition[i][1] for file in folder.files))
@@ -455,7 +292,7 @@ def _describe(folder: _TableFolder, schemas: dict[str, Schema]) -> DiscoveredTab
     )
 
 
-def _merge_schemas(folder: _TableFolder, schemas: dict[str, Schema]) -> list[DiscoveredColumn]:
+def _merge_schemas(folder: TableFolder, schemas: dict[str, Schema]) -> list[DiscoveredColumn]:
     """Union of the files' columns by name (case-insensitive, first spelling kept), widened.
 
     Columns keep the order of the first file that has them, later ones follow. A column is NOT
