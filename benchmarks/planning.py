@@ -36,7 +36,7 @@ from tests.factories.query import (
     build_governed_mesh,
 )
 
-from lakemesh.query import service
+from lakemesh.query import runtime, service
 
 STATEMENTS = [
     (MIA, f"SELECT name, segment FROM {CUSTOMERS} WHERE lifetime_value > 20"),
@@ -87,7 +87,7 @@ def main() -> None:
 
 def _time_engine_entry(caches: dict[str, Any], entered: list[tuple[float, float]]) -> None:
     """Record when each engine the service made starts executing (instrumentation only)."""
-    for engine in caches[service.ENGINES_CACHE].values():
+    for engine in caches[runtime.ENGINES_CACHE].values():
         execute: Callable[..., Any] = engine.execute
 
         def timed(*args: Any, _execute: Callable[..., Any] = execute, **kwargs: Any) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from lakemesh.errors import LimitExceededError, QueryRejectedError
-from lakemesh.query import jobs, service, workgroups
+from lakemesh.query import attempt, jobs, service, workgroups
 from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryLimits
 from lakemesh.query.gateway import after_planning
 from lakemesh.query.history import SQL_PREFIX_BYTES
@@ -181,7 +181,7 @@ def test_planning_counts_against_the_time_limit(
     mesh: GovernedMesh, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Planning (parse, resolve, admission) that outlasts the workgroup's time limit stops the
-    query before its engine starts. The service's clock says planning took 61 s."""
+    query before its engine starts. The clock of the query's attempt says planning took 61 s."""
     sql = "SELECT 1 AS n WHERE 1 IN (" + ",".join(str(i) for i in range(1000)) + ")"
     readings = iter([1000.0, 1061.0])
 
@@ -190,7 +190,7 @@ def test_planning_counts_against_the_time_limit(
         def perf_counter() -> float:
             return next(readings, 1061.0)
 
-    monkeypatch.setattr(service, "time", SlowPlanningClock)
+    monkeypatch.setattr(attempt, "time", SlowPlanningClock)
     with pytest.raises(
         LimitExceededError,
         match=r"^Query planning took 61\.0s, over the time limit of 60s \(workgroup primary\)$",
