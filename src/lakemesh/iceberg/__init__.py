@@ -18,9 +18,10 @@ from lakemesh.iceberg.catalog import (
     table_credentials,
     table_row,
 )
+from lakemesh.iceberg.commits import commit_table
 from lakemesh.iceberg.credentials import vend_refusal
 from lakemesh.iceberg.oauth import exchange_token
-from lakemesh.iceberg.writes import commit_table, create_table, drop_table
+from lakemesh.iceberg.writes import create_table, drop_table
 
 __all__ = [
     "ENDPOINTS",
