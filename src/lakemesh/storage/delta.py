@@ -17,24 +17,29 @@ import fsspec
 import pyarrow.parquet as pq
 
 from lakemesh.errors import InvalidInputError, StorageError
-from lakemesh.storage.table_metadata import OpenTable, Snapshot
-from lakemesh.storage.types import quote_field
+from lakemesh.storage.table_metadata import OpenTable, Snapshot, TypeSpelling
 
-_PRIMITIVES = {
-    "string": "VARCHAR",
-    "long": "BIGINT",
-    "integer": "INTEGER",
-    "short": "SMALLINT",
-    "byte": "TINYINT",
-    "float": "FLOAT",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "binary": "BLOB",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP WITH TIME ZONE",
-    "timestamp_ntz": "TIMESTAMP",
-}
-_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+_SPELLING = TypeSpelling(
+    "Delta",
+    {
+        "string": "VARCHAR",
+        "long": "BIGINT",
+        "integer": "INTEGER",
+        "short": "SMALLINT",
+        "byte": "TINYINT",
+        "float": "FLOAT",
+        "double": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "binary": "BLOB",
+        "date": "DATE",
+        "timestamp": "TIMESTAMP WITH TIME ZONE",
+        "timestamp_ntz": "TIMESTAMP",
+    },
+    list_kind="array",
+    element="elementType",
+    key="keyType",
+    value="valueType",
+)
 _COMMIT = re.compile(r"^(\d{20})\.json$")
 _CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(?:\.\d+\.\d+)?\.parquet$")
 
@@ -50,24 +55,7 @@ def duckdb_type(delta_type: Any) -> str:
     Raises:
         ValueError: a type this reader does not know.
     """
-    if isinstance(delta_type, str):
-        if delta_type in _PRIMITIVES:
-            return _PRIMITIVES[delta_type]
-        if match := _DECIMAL.match(delta_type):
-            return f"DECIMAL({match.group(1)},{match.group(2)})"
-        raise ValueError(f"unknown Delta type {delta_type!r}")
-    kind = delta_type.get("type")
-    if kind == "struct":
-        fields = ", ".join(
-            f"{quote_field(field['name'])} {duckdb_type(field['type'])}"
-            for field in delta_type["fields"]
-        )
-        return f"STRUCT({fields})"
-    if kind == "array":
-        return f"{duckdb_type(delta_type['elementType'])}[]"
-    if kind == "map":
-        return f"MAP({duckdb_type(delta_type['keyType'])}, {duckdb_type(delta_type['valueType'])})"
-    raise ValueError(f"unknown Delta type {delta_type!r}")
+    return _SPELLING.duckdb_type(delta_type)
 
 
 def describe(
@@ -79,16 +67,7 @@ def describe(
         StorageError: the log holds no commit.
     """
     log = f"{root.rstrip('/')}/_delta_log"
-    commits: dict[int, str] = {}
-    checkpoints: dict[int, str] = {}
-    for path in files:
-        if not path.startswith(log + "/") or "/" in path[len(log) + 1 :]:
-            continue
-        name = path[len(log) + 1 :]
-        if match := _COMMIT.match(name):
-            commits[int(match.group(1))] = path
-        elif match := _CHECKPOINT.match(name):
-            checkpoints.setdefault(int(match.group(1)), path)
+    commits, checkpoints = _log_files(log, files)
     if not commits and not checkpoints:
         raise StorageError(f"No Delta commit in {log}", details={"folder": log})
     metadata: dict[str, Any] | None = None
@@ -140,6 +119,20 @@ def describe(
     )
 
 
+def _log_files(log: str, files: Mapping[str, int]) -> tuple[dict[int, str], dict[int, str]]:
+    """The commits and the checkpoints (one file of each) among ``files`` directly in the folder
+    ``log``, by version."""
+    commits: dict[int, str] = {}
+    checkpoints: dict[int, str] = {}
+    for path in files:
+        name = path[len(log) + 1 :] if path.startswith(log + "/") else ""
+        if match := _COMMIT.match(name):
+            commits[int(match.group(1))] = path
+        elif match := _CHECKPOINT.match(name):
+            checkpoints.setdefault(int(match.group(1)), path)
+    return commits, checkpoints
+
+
 def _actions(filesystem: fsspec.AbstractFileSystem, path: str) -> list[dict[str, Any]]:
     with filesystem.open(path, "rb") as handle:
         text = handle.read().decode()
@@ -176,14 +169,7 @@ def live_files(
         InvalidInputError: the table uses a reader feature plain Parquet reads would get wrong.
     """
     log = f"{root.rstrip('/')}/_delta_log"
-    commits: dict[int, str] = {}
-    checkpoints: dict[int, str] = {}
-    for path in files:
-        name = path[len(log) + 1 :] if path.startswith(log + "/") else ""
-        if match := _COMMIT.match(name):
-            commits[int(match.group(1))] = path
-        elif match := _CHECKPOINT.match(name):
-            checkpoints.setdefault(int(match.group(1)), path)
+    commits, checkpoints = _log_files(log, files)
     target = max([*commits, *checkpoints], default=-1) if version is None else version
     start = 0
     if any(v not in commits for v in range(target + 1)):

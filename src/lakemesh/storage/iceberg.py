@@ -14,27 +14,32 @@ from typing import Any
 import fsspec
 
 from lakemesh.errors import StorageError
-from lakemesh.storage.table_metadata import OpenTable, Snapshot, read_json
-from lakemesh.storage.types import quote_field
+from lakemesh.storage.table_metadata import OpenTable, Snapshot, TypeSpelling, read_json
 
-_PRIMITIVES = {
-    "boolean": "BOOLEAN",
-    "int": "INTEGER",
-    "long": "BIGINT",
-    "float": "FLOAT",
-    "double": "DOUBLE",
-    "date": "DATE",
-    "time": "TIME",
-    "timestamp": "TIMESTAMP",
-    "timestamptz": "TIMESTAMP WITH TIME ZONE",
-    "timestamp_ns": "TIMESTAMP_NS",
-    "timestamptz_ns": "TIMESTAMP WITH TIME ZONE",
-    "string": "VARCHAR",
-    "uuid": "UUID",
-    "binary": "BLOB",
-}
-_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
-_FIXED = re.compile(r"^fixed\[\s*\d+\s*\]$")
+_SPELLING = TypeSpelling(
+    "Iceberg",
+    {
+        "boolean": "BOOLEAN",
+        "int": "INTEGER",
+        "long": "BIGINT",
+        "float": "FLOAT",
+        "double": "DOUBLE",
+        "date": "DATE",
+        "time": "TIME",
+        "timestamp": "TIMESTAMP",
+        "timestamptz": "TIMESTAMP WITH TIME ZONE",
+        "timestamp_ns": "TIMESTAMP_NS",
+        "timestamptz_ns": "TIMESTAMP WITH TIME ZONE",
+        "string": "VARCHAR",
+        "uuid": "UUID",
+        "binary": "BLOB",
+    },
+    list_kind="list",
+    element="element",
+    key="key",
+    value="value",
+    blob=re.compile(r"^fixed\[\s*\d+\s*\]$"),
+)
 _VERSION = re.compile(r"^(?:v(\d+)|(\d+)-.*)\.metadata\.json$")
 _TRANSFORM = re.compile(r"^(bucket|truncate)\[(\d+)\]$")
 
@@ -54,26 +59,7 @@ def duckdb_type(iceberg_type: Any) -> str:
     Raises:
         ValueError: a type this reader does not know.
     """
-    if isinstance(iceberg_type, str):
-        if iceberg_type in _PRIMITIVES:
-            return _PRIMITIVES[iceberg_type]
-        if match := _DECIMAL.match(iceberg_type):
-            return f"DECIMAL({match.group(1)},{match.group(2)})"
-        if _FIXED.match(iceberg_type):
-            return "BLOB"
-        raise ValueError(f"unknown Iceberg type {iceberg_type!r}")
-    kind = iceberg_type.get("type")
-    if kind == "struct":
-        fields = ", ".join(
-            f"{quote_field(field['name'])} {duckdb_type(field['type'])}"
-            for field in iceberg_type["fields"]
-        )
-        return f"STRUCT({fields})"
-    if kind == "list":
-        return f"{duckdb_type(iceberg_type['element'])}[]"
-    if kind == "map":
-        return f"MAP({duckdb_type(iceberg_type['key'])}, {duckdb_type(iceberg_type['value'])})"
-    raise ValueError(f"unknown Iceberg type {iceberg_type!r}")
+    return _SPELLING.duckdb_type(iceberg_type)
 
 
 def current_metadata(root: str, files: Mapping[str, int], filesystem: Any) -> str:

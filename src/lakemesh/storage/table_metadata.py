@@ -6,10 +6,16 @@ Shared by the readers of each format (:mod:`.iceberg`, :mod:`.delta`).
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import fsspec
+
+from lakemesh.storage.types import quote_field
+
+_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,56 @@ class OpenTable:
             f"{self.format}.partition-spec": self.partition_spec,
             f"{self.format}.current-snapshot": self.current_snapshot or "",
         }
+
+
+@dataclass(frozen=True)
+class TypeSpelling:
+    """How a table format writes column types in its JSON metadata: primitive names, and the
+    keys of its list and map types (structs and ``decimal(p, s)`` are spelled alike by both).
+
+    >>> spelling = TypeSpelling("Demo", {"long": "BIGINT"}, "list", "element", "key", "value")
+    >>> spelling.duckdb_type({"type": "map", "key": "long", "value": "decimal(9, 2)"})
+    'MAP(BIGINT, DECIMAL(9,2))'
+    """
+
+    format: str
+    """The format's name, for errors."""
+    primitives: Mapping[str, str]
+    """Primitive type name to DuckDB's."""
+    list_kind: str
+    element: str
+    key: str
+    value: str
+    blob: re.Pattern[str] | None = None
+    """Other primitive names read as BLOB (Iceberg's ``fixed[n]``)."""
+
+    def duckdb_type(self, spelled: Any) -> str:
+        """The DuckDB type name of the type ``spelled`` (a name, or a nested type's object).
+
+        Raises:
+            ValueError: a type this reader does not know.
+        """
+        if isinstance(spelled, str):
+            if spelled in self.primitives:
+                return self.primitives[spelled]
+            if match := _DECIMAL.match(spelled):
+                return f"DECIMAL({match.group(1)},{match.group(2)})"
+            if self.blob is not None and self.blob.match(spelled):
+                return "BLOB"
+            raise ValueError(f"unknown {self.format} type {spelled!r}")
+        kind = spelled.get("type")
+        if kind == "struct":
+            fields = ", ".join(
+                f"{quote_field(field['name'])} {self.duckdb_type(field['type'])}"
+                for field in spelled["fields"]
+            )
+            return f"STRUCT({fields})"
+        if kind == self.list_kind:
+            return f"{self.duckdb_type(spelled[self.element])}[]"
+        if kind == "map":
+            key, value = self.duckdb_type(spelled[self.key]), self.duckdb_type(spelled[self.value])
+            return f"MAP({key}, {value})"
+        raise ValueError(f"unknown {self.format} type {spelled!r}")
 
 
 def read_json(filesystem: fsspec.AbstractFileSystem, path: str) -> Any:
