@@ -10,7 +10,8 @@ import pyarrow.compute as pc
 
 from lakemesh.pgwire import messages
 from lakemesh.pgwire.messages import BINARY, TEXT, Field
-from lakemesh.pgwire.types import encode_array, pg_type
+from lakemesh.pgwire.types import pg_type
+from lakemesh.pgwire.values import encode_array
 
 
 def fields(schema: pa.Schema, formats: Sequence[int] | None) -> list[Field]:

@@ -10,6 +10,7 @@ from lakemesh.pgwire.commands import execute
 from lakemesh.pgwire.connection import Connection
 from lakemesh.pgwire.encoding import fields
 from lakemesh.pgwire.messages import ProtocolViolationError
+from lakemesh.pgwire.parameters import decode_parameter
 from lakemesh.pgwire.portals import (
     ClientError,
     Outcome,
@@ -26,7 +27,7 @@ from lakemesh.pgwire.statements import (
     split_statements,
 )
 from lakemesh.pgwire.streaming import send_copy, send_rows
-from lakemesh.pgwire.types import TEXT_TYPE, decode_parameter
+from lakemesh.pgwire.types import TEXT_TYPE
 
 MAX_PREPARED = 10_000
 """Prepared statements one connection may hold at once."""

@@ -24,7 +24,9 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lakemesh.errors import NotFoundError, QueryCancelledError, QueryRejectedError
-from lakemesh.pgwire.catalog import MACROS, MIRROR_SCHEMAS, VERSION
+from lakemesh.pgwire.catalog import VERSION
+from lakemesh.pgwire.catalog_macros import MACROS
+from lakemesh.pgwire.catalog_rows import MIRROR_SCHEMAS
 from lakemesh.pgwire.catalog_schema import CATALOG_TABLES
 
 CATALOG_TIMEOUT_SECONDS = 10.0

@@ -1,4 +1,5 @@
-"""The types of a prepared statement's parameters, for clients that ask before they bind (asyncpg).
+"""The types of a prepared statement's parameters, for clients that ask before they bind (asyncpg),
+and the values a Bind gives them (:func:`decode_parameter`).
 
 A parameter compared with a column (``=``, ``<``, ``IN``, ``BETWEEN``, ``LIKE``) takes the
 column's type; one in ``LIMIT`` or ``OFFSET`` is a ``bigint``; a cast names its type; any other
@@ -13,7 +14,11 @@ so nothing is inferred from a column it may not see.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import struct
 from collections.abc import Mapping
+from typing import Any
 
 import pyarrow as pa
 import sqlglot
@@ -21,6 +26,27 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lakemesh.pgwire import types
+from lakemesh.pgwire.messages import TEXT
+from lakemesh.pgwire.scalars import numeric_from_binary
+from lakemesh.pgwire.types import (
+    BOOL,
+    BY_OID,
+    BYTEA,
+    DATE,
+    FLOAT4,
+    FLOAT8,
+    INT2,
+    INT4,
+    INT8,
+    JSON,
+    NUMERIC,
+    OID,
+    TEXT_TYPE,
+    TIMESTAMP,
+    TIMESTAMPTZ,
+    UNKNOWN,
+    VARCHAR,
+)
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike)
 
@@ -87,3 +113,52 @@ def _arrow_of_sql_type(text: str) -> pa.DataType | None:
     if name in ("DECIMAL", "NUMERIC"):
         return pa.decimal128(38, 10)
     return _SIMPLE_TYPES.get(name)
+
+
+def decode_parameter(value: bytes | None, type_oid: int, format: int) -> Any:
+    """A Bind parameter as a Python value (``str`` for text values of unknown types).
+
+    Raises:
+        ValueError: a binary value of a type that is not decoded, or a malformed one.
+    """
+    if value is None:
+        return None
+    if format == TEXT:
+        text = value.decode()
+        if type_oid in (INT2.oid, INT4.oid, INT8.oid, OID.oid):
+            return int(text)
+        if type_oid in (FLOAT4.oid, FLOAT8.oid):
+            return float(text)
+        if type_oid == NUMERIC.oid:
+            return decimal.Decimal(text)
+        if type_oid == BOOL.oid:
+            return text.lower() in ("t", "true", "1", "yes", "on", "y")
+        if type_oid == DATE.oid:
+            return datetime.date.fromisoformat(text)
+        return text
+    if type_oid == INT2.oid:
+        return struct.unpack("!h", value)[0]
+    if type_oid in (INT4.oid, OID.oid):
+        return struct.unpack("!i", value)[0]
+    if type_oid == INT8.oid:
+        return struct.unpack("!q", value)[0]
+    if type_oid == FLOAT4.oid:
+        return struct.unpack("!f", value)[0]
+    if type_oid == FLOAT8.oid:
+        return struct.unpack("!d", value)[0]
+    if type_oid == BOOL.oid:
+        return value != b"\x00"
+    if type_oid == NUMERIC.oid:
+        return numeric_from_binary(value)
+    if type_oid == DATE.oid:
+        days = struct.unpack("!i", value)[0]
+        return datetime.date(2000, 1, 1) + datetime.timedelta(days=days)
+    if type_oid in (TIMESTAMP.oid, TIMESTAMPTZ.oid):
+        micros = struct.unpack("!q", value)[0]
+        moment = datetime.datetime(2000, 1, 1) + datetime.timedelta(microseconds=micros)
+        return moment.replace(tzinfo=datetime.UTC) if type_oid == TIMESTAMPTZ.oid else moment
+    if type_oid in (TEXT_TYPE.oid, VARCHAR.oid, UNKNOWN.oid, JSON.oid, 0, 1042):
+        return value.decode()
+    if type_oid == BYTEA.oid:
+        return bytes(value)
+    raise ValueError(f"binary parameters of type {BY_OID.get(type_oid, type_oid)} are not read")

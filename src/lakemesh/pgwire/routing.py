@@ -20,7 +20,8 @@ from sqlglot.errors import SqlglotError
 
 from lakemesh.hub import Hub
 from lakemesh.model.actors import Actor
-from lakemesh.pgwire.catalog import build_mirror, snapshot
+from lakemesh.pgwire.catalog import build_mirror
+from lakemesh.pgwire.catalog_snapshot import snapshot
 from lakemesh.pgwire.connection import Connection
 from lakemesh.pgwire.introspection import answer, catalog_statement, to_mirror_sql
 from lakemesh.pgwire.parameters import parameter_types
