@@ -150,11 +150,7 @@ class QueryWorker:
             QueryCancelledError: ``cancellation`` was used.
             LakemeshError: the worker ended unexpectedly.
         """
-        self.queries += 1
-        cap = self.baseline_rss + memory_bytes(limits.memory_limit) + RSS_SLACK_BYTES
-        with self._held(limits, cancellation):
-            assert self.process.stdin is not None
-            write_frame(self.process.stdin, request)
+        with self._sent(request, limits, cancellation) as cap:
             reply = self._reply(cap)
             if "inline" in reply:
                 size = int(reply["inline"])
@@ -175,11 +171,7 @@ class QueryWorker:
             QueryCancelledError: ``cancellation`` was used.
             LakemeshError: the worker ended unexpectedly.
         """
-        self.queries += 1
-        cap = self.baseline_rss + memory_bytes(limits.memory_limit) + RSS_SLACK_BYTES
-        with self._held(limits, cancellation):
-            assert self.process.stdin is not None
-            write_frame(self.process.stdin, request)
+        with self._sent(request, limits, cancellation) as cap:
             while True:
                 reply = self._reply(cap)
                 if "chunk" not in reply:
@@ -188,6 +180,19 @@ class QueryWorker:
                 if not 0 <= size <= MAX_CHUNK_BYTES:
                     raise ValueError(f"Worker chunk too large: {size} bytes")
                 yield read_exactly(self._read, size)
+
+    @contextlib.contextmanager
+    def _sent(
+        self, request: dict[str, Any], limits: QueryLimits, cancellation: Cancellation | None
+    ) -> Iterator[int]:
+        """Send ``request`` and hold the worker to ``limits`` (:meth:`_held`) while the block
+        reads its replies, under the resident memory cap it yields."""
+        self.queries += 1
+        cap = self.baseline_rss + memory_bytes(limits.memory_limit) + RSS_SLACK_BYTES
+        with self._held(limits, cancellation):
+            assert self.process.stdin is not None
+            write_frame(self.process.stdin, request)
+            yield cap
 
     @contextlib.contextmanager
     def _held(self, limits: QueryLimits, cancellation: Cancellation | None) -> Iterator[None]:
