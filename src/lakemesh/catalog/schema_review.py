@@ -106,11 +106,18 @@ def summary(changes: dict[str, Any]) -> str:
     return "; ".join(parts) or "no change"
 
 
+def decide(proposal: SchemaProposal, status: str, *, by: str, comment: str = "") -> None:
+    """Close a pending proposal as ``status`` (accepted, rejected, withdrawn, superseded), now,
+    by ``by`` (a principal, or ``crawl``)."""
+    proposal.status, proposal.decided_by, proposal.decided_at = status, by, clock.now()
+    if comment.strip():
+        proposal.comment = comment.strip()
+
+
 def _close_pending(session: Session, table: Table, status: str) -> None:
     pending = open_proposal(session, table)
     if pending is not None:
-        pending.status, pending.decided_at = status, clock.now()
-        pending.decided_by = "crawl"
+        decide(pending, status, by="crawl")
 
 
 def review_schema(
@@ -148,7 +155,7 @@ def review_schema(
         table.file_columns = found  # rejected already: keep serving the contracted schema
         return Review("held", proposal=last, products=tuple(products))
     if pending is not None:
-        pending.status, pending.decided_at, pending.decided_by = SUPERSEDED, clock.now(), "crawl"
+        decide(pending, SUPERSEDED, by="crawl")
     proposal = SchemaProposal(
         table_id=table.id,
         status=PENDING,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.catalog.schema_review import PENDING, summary
+from lakemesh.catalog.schema_review import ACCEPTED, PENDING, REJECTED, decide, summary
 from lakemesh.catalog.tables import ColumnSpec, alter_table, current_columns, table_name
 from lakemesh.contracts.revision import next_major, revise_contract
 from lakemesh.contracts.schema_diff import nullability, same_columns
@@ -108,8 +108,8 @@ def accept_schema_change(
     if not same_columns([c.to_dict() for c in current_columns(table)], proposal.columns):
         alter_table(session, actor=actor, name=name, columns=_specs(proposal.columns))
     table.file_columns = None
-    proposal.status, proposal.decided_by, proposal.decided_at = "accepted", actor.ref, clock.now()
-    proposal.comment, proposal.schema_version = comment.strip() or None, table.schema_version
+    decide(proposal, ACCEPTED, by=actor.ref, comment=comment)
+    proposal.schema_version = table.schema_version
     session.flush()
     published: dict[str, str] = {}
     for affected in _affected(session, proposal):
@@ -210,8 +210,7 @@ def reject_schema_change(
         if base is not None:
             alter_table(session, actor=actor, name=name, columns=_specs(list(base.columns)))
     table.file_columns = list(proposal.columns)
-    proposal.status, proposal.decided_by, proposal.decided_at = "rejected", actor.ref, clock.now()
-    proposal.comment = comment.strip() or None
+    decide(proposal, REJECTED, by=actor.ref, comment=comment)
     session.flush()
     audit.record(
         session,
