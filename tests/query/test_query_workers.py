@@ -13,7 +13,7 @@ import pytest
 from lakemesh import audit
 from lakemesh.errors import LimitExceededError, QueryRejectedError
 from lakemesh.query import QueryLimits, service, workgroups
-from lakemesh.query.engines import duckdb_process
+from lakemesh.query.engines import duckdb_process, duckdb_worker_process
 from lakemesh.query.engines.duckdb import DuckDBEngine
 from lakemesh.query.engines.duckdb_worker import memory_status
 from lakemesh.store.schema import AuditEvent
@@ -74,7 +74,7 @@ def test_a_hungry_statement_ends_in_its_worker(mesh: GovernedMesh, sql: str) -> 
 def test_a_worker_past_its_memory_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Memory DuckDB does not count is still the worker's: the hub kills it past the limit."""
     # DuckDB may use 2 GiB, the watchdog allows its worker 32 MiB more than it had at rest.
-    monkeypatch.setattr(duckdb_process, "RSS_SLACK_BYTES", 32 * 1024**2 - 2 * 1024**3)
+    monkeypatch.setattr(duckdb_worker_process, "RSS_SLACK_BYTES", 32 * 1024**2 - 2 * 1024**3)
     engine = DuckDBEngine()
     limits = QueryLimits(memory_limit="2GiB", threads=1)
     sql = "SELECT count(DISTINCT range) AS n FROM range(30000000)"
@@ -134,7 +134,7 @@ def test_workers_get_no_secret_from_the_hub_environment(monkeypatch: pytest.Monk
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "TOPSECRET-aws")
     monkeypatch.setenv("LAKEMESH_TOKEN", "TOPSECRET-token")
     monkeypatch.setenv("LAKEMESH_DATABASE_URL", "postgresql://u:TOPSECRET@db/hub")
-    worker = duckdb_process.QueryWorker()
+    worker = duckdb_worker_process.QueryWorker()
     try:
         worker.wait_ready()
         environment = Path(f"/proc/{worker.pid}/environ").read_bytes()
@@ -153,7 +153,7 @@ def test_a_hub_with_many_open_descriptors_still_runs_queries() -> None:
         pytest.skip("too few descriptors allowed here")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
     held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
-    worker = duckdb_process.QueryWorker()
+    worker = duckdb_worker_process.QueryWorker()
     try:
         worker.wait_ready()
         assert worker.process.stdout is not None
@@ -170,7 +170,7 @@ def test_a_hub_with_many_open_descriptors_still_runs_queries() -> None:
 
 
 def test_small_results_come_through_the_pipe_large_ones_in_a_file(tmp_path: Path) -> None:
-    worker = duckdb_process.QueryWorker()
+    worker = duckdb_worker_process.QueryWorker()
     limits = QueryLimits()
     try:
         worker.wait_ready()
