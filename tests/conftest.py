@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import typer.main
+import typer.testing
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -18,10 +21,10 @@ from lakemesh import clock
 from lakemesh.authz.loader import load_index
 from lakemesh.authz.state import CACHE_KEY, policy_index
 from lakemesh.catalog.domains import bootstrap
-from lakemesh.demo.mesh import build_demo
 from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from lakemesh.model.actors import Actor
+from tests.factories.demo import DemoHome, copy_demo, shared_demo
 from tests.seaweedfs import S3_VARIABLES, S3Server, seaweedfs_server
 
 POSTGRES_URL = os.environ.get(
@@ -47,9 +50,14 @@ _POSTGRES_REASON = _postgres_reason()
 
 def pytest_configure(config: pytest.Config) -> None:
     """pytest-xdist's workers start with COLUMNS and LINES set (80x24): the CLI would take its
-    output for a terminal's and wrap it. The tests see what a pipe sees unless they say so."""
+    output for a terminal's and wrap it. The tests see what a pipe sees unless they say so.
+
+    Typer's test runner turns the app into its Click command tree on every ``invoke`` (some
+    0.2 s of CPU each, thousands of times a run); a program builds it once, and so do the tests.
+    """
     for name in ("COLUMNS", "LINES"):
         os.environ.pop(name, None)
+    typer.testing._get_command = functools.cache(typer.main.get_command)  # type: ignore[attr-defined]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -169,14 +177,21 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
 
 
 @pytest.fixture(scope="session")
-def demo_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Actor]]:
-    """A small NimbusCart demo mesh (2,000 orders) and its data steward, shared by the tests
-    that only read it (``build_demo`` applies its governance and sharing)."""
-    home = tmp_path_factory.mktemp("demo") / "home"
-    result = build_demo(home, orders=2000)
-    hub = Hub.open(home)
-    with hub.read() as session:
-        steward = authenticate(session, result.tokens["steward"])
+def demo_home(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoHome:
+    """The NimbusCart demo mesh (2,000 orders), built once for the whole run (by the first
+    pytest-xdist worker that needs it; the others wait for it). Never open it: copy it
+    (:func:`tests.factories.demo.copy_demo`)."""
+    run = tmp_path_factory.getbasetemp()
+    return shared_demo((run if worker_id == "master" else run.parent) / "shared-demo")
+
+
+@pytest.fixture(scope="session")
+def demo_mesh(
+    demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Hub, Actor]]:
+    """A copy of the demo mesh and its data steward, shared by the tests that only read it
+    (``build_demo`` applies its governance and sharing)."""
+    hub, steward = copy_demo(demo_home, tmp_path_factory.mktemp("demo") / "home").open()
     yield hub, steward
     assert_policy_index_current(hub)
     hub.close()

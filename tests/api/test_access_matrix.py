@@ -22,11 +22,11 @@ import pytest
 from lakemesh import clock
 from lakemesh.api.server import serve_in_background
 from lakemesh.catalog.tables import current_columns, get_table_row
-from lakemesh.demo.mesh import build_demo
 from lakemesh.hub import Hub
 from lakemesh.model.names import parse_resource
 from lakemesh.store.schema import SchemaProposal
 from tests.api.conftest import ok
+from tests.factories.demo import DemoHome, copy_demo
 
 MESH, DOMAIN, ANALYST, NOBODY = "M", "D", "A", "U"
 PROFILES = {MESH: "steward", DOMAIN: "sales-admin", ANALYST: "marketing-analyst", NOBODY: None}
@@ -243,9 +243,9 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    home = tmp_path_factory.mktemp("matrix") / "home"
-    result = build_demo(home, orders=100)
+def demo(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    result = copy_demo(demo_home, tmp_path_factory.mktemp("matrix") / "home")
+    home = result.home
     hub = Hub.open(home)
     with serve_in_background(hub) as url:
         steward = _client(url, result.tokens["steward"])

@@ -16,9 +16,10 @@ import httpx
 import pytest
 
 from lakemesh.api.server import serve_in_background
-from lakemesh.demo.mesh import PERSONAS, build_demo
+from lakemesh.demo.mesh import PERSONAS
 from lakemesh.hub import Hub
 from tests.api.conftest import ok
+from tests.factories.demo import DemoHome, copy_demo
 
 MIA = "user:mia@marketing"  # a marketing analyst
 NAME = "{}"
@@ -36,11 +37,12 @@ class DemoServer:
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+def demo_server(
+    demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoServer]:
     """The demo mesh, served, with a draft product of sales (hidden from other domains)."""
-    home = tmp_path_factory.mktemp("oracles") / "home"
-    result = build_demo(home, orders=200)
-    hub = Hub.open(home)
+    result = copy_demo(demo_home, tmp_path_factory.mktemp("oracles") / "home")
+    hub = Hub.open(result.home)
     with serve_in_background(hub) as url:
         server = DemoServer(url, result.tokens, {p.profile: p.principal for p in PERSONAS})
         with server.client("sales-admin") as sales:

@@ -21,8 +21,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from lakemesh.api.server import serve_in_background
-from lakemesh.demo.mesh import build_demo
 from lakemesh.hub import Hub
+from tests.factories.demo import DemoHome, copy_demo
 
 ROLES = ("steward", "marketing-analyst")
 EXAMPLES = 4
@@ -38,10 +38,11 @@ class FuzzedHub:
 
 
 @pytest.fixture(scope="module")
-def fuzzed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzedHub]:
-    home = tmp_path_factory.mktemp("fuzz") / "home"
-    result = build_demo(home, orders=100)
-    hub = Hub.open(home)
+def fuzzed_hub(
+    demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FuzzedHub]:
+    result = copy_demo(demo_home, tmp_path_factory.mktemp("fuzz") / "home")
+    hub = Hub.open(result.home)
     with serve_in_background(hub, log_level="critical") as url:
         ids = set()
         for role in ROLES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from typer.testing import CliRunner
 from lakemesh.api import schemas
 from lakemesh.cli.main import app
 from tests.cli.conftest import Cli
+from tests.factories.cli_mesh import embedded_hub_open
+from tests.factories.tokens import clear_cli_environment
 
 BAD = "a\x1bb"  # ESC: refused in every string a request carries
 HUGE = str(2**70)  # a whole number no stored integer holds
@@ -48,13 +51,32 @@ CASES: list[tuple[tuple[str, ...], str]] = [
 ]
 
 
+@pytest.fixture
+def admin_cli(admin_cli: Cli) -> Iterator[Cli]:
+    """The sweep's hub home (tests/cli/conftest.py), its embedded hub held open."""
+    with embedded_hub_open(admin_cli):
+        yield admin_cli
+
+
+@pytest.fixture(scope="module")
+def refused_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """One initialised hub home for the cases below, as its mesh admin: each command is
+    refused, so none changes it."""
+    cli = Cli(tmp_path_factory.mktemp("refused") / "home")
+    with pytest.MonkeyPatch.context() as patch:
+        clear_cli_environment(patch)
+        cli.run("init")
+    with embedded_hub_open(cli):
+        yield cli
+
+
 @pytest.mark.parametrize(("args", "told"), CASES, ids=[" ".join(c[0][:2]) for c in CASES])
 def test_request_fields_are_named_as_options(
-    admin_cli: Cli, args: tuple[str, ...], told: str
+    refused_cli: Cli, args: tuple[str, ...], told: str
 ) -> None:
-    error = admin_cli.error(*args, code=6)
+    error = refused_cli.error(*args, code=6)
     assert error["message"].startswith(told), error["message"]
-    human = admin_cli.run(*args, code=6).stderr
+    human = refused_cli.run(*args, code=6).stderr
     assert human.startswith(f"Error: {told}".replace("\x1b", "\\x1b")), human
 
 

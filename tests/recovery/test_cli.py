@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from lakemesh.home import HubHome
-from tests.cli.conftest import ENVIRONMENT, Cli
-from tests.recovery.conftest import DemoBackup
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+from tests.cli.conftest import Cli
+from tests.factories.demo import DemoBackup
 
 
 @pytest.fixture

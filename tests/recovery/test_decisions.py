@@ -22,7 +22,7 @@ from lakemesh.recovery.compare import Difference, compare_hubs, compare_snapshot
 from lakemesh.recovery.decisions import HubDecisions
 from lakemesh.recovery.snapshot import DecisionSnapshot, TableDecision
 from lakemesh.settings import change_setting
-from tests.recovery.conftest import DemoBackup
+from tests.factories.demo import DemoBackup
 
 SELECT = frozenset({Permission.SELECT})
 Plant = Callable[[Session, Actor], None]

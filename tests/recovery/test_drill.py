@@ -11,46 +11,15 @@ import pytest
 from lakemesh.api.server import serve_in_background
 from lakemesh.home import HubHome
 from lakemesh.hub import Hub
-from tests.cli.conftest import ENVIRONMENT, Cli
+from tests.cli.conftest import Cli
+from tests.factories.cli_mesh import build_small_mesh
+from tests.factories.demo import DemoBackup
 from tests.factories.lake import Lake
-from tests.recovery.conftest import DemoBackup
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
 def small_mesh(tmp_path: Path) -> tuple[Cli, Lake]:
-    """A hub home with one producer domain crawled from real Parquet files, a tag, a mask, a
-    data filter and grants, run through the CLI."""
-    lake = Lake(tmp_path / "lake")
-    lake.parquet(
-        "crm/customers/part-0.parquet",
-        {"id": [1, 2, 3], "email": ["a@x", "b@y", "c@z"], "region": ["EU", "US", "EU"]},
-    )
-    lake.parquet("crm/orders/part-0.parquet", {"id": [1, 2], "amount": [10.5, 99.0]})
-    cli = Cli(tmp_path / "original")
-    cli.run("init")
-    for args in (
-        ("domain", "create", "sales", "--producer", "--admin", "user:sam@sales"),
-        ("domain", "create", "marketing", "--consumer"),
-        ("principal", "create", "user:mia@marketing"),
-        ("location", "register", lake.uri, "--domain", "sales"),
-        ("crawl", lake.uri_of("crm"), "--domain", "sales", "--database", "crm"),
-        ("tag", "create", "sensitivity", "--values", "public,pii"),
-        ("tag", "assign", "sales.crm", "sensitivity=public"),
-        ("tag", "assign", "sales.crm.customers.email", "sensitivity=pii"),
-        ("mask", "create", "pii_hash", "--on-tags", "sensitivity=pii", "--function", "hash"),
-        ("filter", "create", "eu", "--table", "sales.crm.customers", "--rows", "region = 'EU'"),
-        ("grant", "SELECT", "--on", "sales.crm.customers", "--filter", "eu",
-         "--to", "user:mia@marketing"),
-        ("grant", "SELECT", "--on-tags", "sensitivity=public", "--to", "user:mia@marketing"),
-    ):  # fmt: skip
-        cli.run(*args)
-    return cli, lake
+    return build_small_mesh(tmp_path)
 
 
 def _drill(cli: Cli, *args: str, code: int = 0) -> dict[str, object]:

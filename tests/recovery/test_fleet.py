@@ -7,16 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from lakemesh.demo.fleet import generate_fleet
-from tests.cli.conftest import ENVIRONMENT, Cli
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+from tests.cli.conftest import Cli
 
 
 def _files(folder: Path) -> dict[str, bytes]:

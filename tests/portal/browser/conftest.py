@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from lakemesh.api.server import serve_in_background
-from lakemesh.demo.mesh import DemoResult, build_demo
 from lakemesh.hub import Hub
+from tests.factories.demo import DemoHome, copy_demo
 
 CHROMIUM = os.environ.get("LAKEMESH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -63,14 +63,13 @@ class StoryHub:
 
     hub: Hub
     url: str
-    demo: DemoResult
+    demo: DemoHome
 
 
 @pytest.fixture(scope="session")
-def story_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoryHub]:
-    home = tmp_path_factory.mktemp("browser") / "home"
-    demo = build_demo(home, orders=200)
-    hub = Hub.open(home)
+def story_hub(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoryHub]:
+    demo = copy_demo(demo_home, tmp_path_factory.mktemp("browser") / "home")
+    hub = Hub.open(demo.home)
     with serve_in_background(hub) as url:
         yield StoryHub(hub, url, demo)
     hub.close()
