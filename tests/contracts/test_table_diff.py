@@ -16,6 +16,7 @@ from lakemesh.errors import NotFoundError
 from lakemesh.model.names import parse_resource
 from tests.conftest import HubEnv
 from tests.factories.lake import Lake
+from tests.factories.tokens import clear_cli_environment
 
 TABLE = "shop.sales.items"
 
@@ -79,8 +80,7 @@ def test_a_missing_version_is_named(versions: HubEnv) -> None:
 
 
 def test_the_cli_shows_the_diff(versions: HubEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+    clear_cli_environment(monkeypatch)
     base = ["--home", str(versions.home), "--token", versions.token, "table", "diff", TABLE]
     runner = CliRunner()
     human = runner.invoke(app, [*base, "--from", "1", "--to", "2"])

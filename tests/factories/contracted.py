@@ -3,7 +3,6 @@ contract, with ``user:mia@buyers`` subscribed; files rewritten and re-crawled fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -12,8 +11,6 @@ from sqlalchemy import select
 from lakemesh.catalog import crawler, domains, locations
 from lakemesh.catalog.crawler import CrawledTable
 from lakemesh.identity import principals
-from lakemesh.identity.actors import load_actor
-from lakemesh.model.actors import Actor
 from lakemesh.query import service
 from lakemesh.sharing import products, subscriptions
 from lakemesh.sharing.product_versions import product_versions
@@ -21,6 +18,7 @@ from lakemesh.sharing.products import ProductSpec
 from lakemesh.store.schema import Notification
 from tests.conftest import HubEnv
 from tests.factories.lake import Lake
+from tests.factories.shop import HubAndLake
 
 SUE, MIA, ANA = "user:sue@shop", "user:mia@buyers", "user:ana@shop"
 TABLE = "shop.sales.items"
@@ -53,14 +51,8 @@ RENAMED = {
 }
 
 
-@dataclass
-class Shop:
-    env: HubEnv
-    lake: Lake
-
-    def actor(self, ref: str) -> Actor:
-        with self.env.hub.read() as session:
-            return load_actor(session, principals.get_principal(session, ref))
+class Shop(HubAndLake):
+    """The hub and lake of the shop :func:`build_shop` built, and what the tests do to it."""
 
     def write(self, data: dict[str, pa.Array]) -> None:
         self.lake.parquet("shop/sales/items/part-0.parquet", pa.table(data))

@@ -1,25 +1,20 @@
-"""A producer domain ``shop`` whose orders (8 rows with known flaws) are a Parquet table, a CSV
-table and a Parquet table partitioned by day, each published as a product with a contract."""
+"""The quality suites' producer ``shop``: its orders (8 rows with known flaws) are a Parquet table,
+a CSV table and a Parquet table partitioned by day, each published as a product with a contract."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-
-import pytest
 
 from lakemesh.catalog import crawler, domains, locations
 from lakemesh.governance import grants, tag_assignments, tags
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.identity import principals
-from lakemesh.identity.actors import load_actor
-from lakemesh.model.actors import Actor
 from lakemesh.model.permissions import parse_permissions
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
 from tests.conftest import HubEnv
 from tests.factories.lake import Lake
+from tests.factories.shop import HubAndLake
 
 SHOP_ADMIN, QUALITY, ANA = "user:sue@shop", "service:quality@shop", "user:ana@shop"
 TABLES = ("orders_parquet", "orders_csv", "orders_parts")
@@ -88,14 +83,8 @@ def write_orders(lake: Lake) -> None:
         )
 
 
-@dataclass
-class Shop:
-    env: HubEnv
-    lake: Lake
-
-    def actor(self, ref: str) -> Actor:
-        with self.env.hub.read() as session:
-            return load_actor(session, principals.get_principal(session, ref))
+class Shop(HubAndLake):
+    """The hub and lake of the shop :func:`build_shop` built."""
 
 
 def build_shop(env: HubEnv, lake: Lake, *, grant_quality: bool = True) -> Shop:
@@ -143,8 +132,3 @@ def build_shop(env: HubEnv, lake: Lake, *, grant_quality: bool = True) -> Shop:
                     ),
                 )
     return shop
-
-
-@pytest.fixture
-def shop(sqlite_env: HubEnv, tmp_path: Path) -> Shop:
-    return build_shop(sqlite_env, Lake(tmp_path / "lake"))

@@ -10,7 +10,7 @@ import pytest
 from lakemesh.catalog import crawler, domains, locations
 from tests.conftest import HubEnv
 from tests.factories.lake import Lake
-from tests.quality.conftest import Shop, build_shop
+from tests.factories.quality import Shop, build_shop
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ from lakemesh.store.schema import AuditEvent
 from tests.conftest import HubEnv
 from tests.factories import contracted
 from tests.factories.lake import Lake
+from tests.factories.quality import ANA, SHOP_ADMIN, Shop, contract
+from tests.factories.tokens import clear_cli_environment, token_of
 from tests.lineage.test_lineage import TARGET
-from tests.quality.conftest import ANA, SHOP_ADMIN, Shop, contract
-from tests.quality.test_interfaces import _token
 
 ADMIN = "user:admin@governance"
 
@@ -108,12 +108,11 @@ def test_inputs_the_publisher_may_not_see_are_refused_as_missing(
 
 
 def test_declared_lineage_through_the_cli(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+    clear_cli_environment(monkeypatch)
     file = Path(shop.lake.root / "orders.odcs.yaml")
     file.write_text(declaring("orders_csv"))
     runner = CliRunner()
-    base = ["--home", str(shop.env.home), "--token", _token(shop, SHOP_ADMIN)]
+    base = ["--home", str(shop.env.home), "--token", token_of(shop.env, SHOP_ADMIN)]
     published = runner.invoke(
         app,
         [
@@ -128,7 +127,7 @@ def test_declared_lineage_through_the_cli(shop: Shop, monkeypatch: pytest.Monkey
         ],
     )
     assert published.exit_code == 0, published.stderr
-    ana = ["--home", str(shop.env.home), "--token", _token(shop, ANA), "--json"]
+    ana = ["--home", str(shop.env.home), "--token", token_of(shop.env, ANA), "--json"]
     shown = runner.invoke(app, [*ana, "lineage", "show", TARGET])
     assert shown.exit_code == 0, shown.stderr
     assert json.loads(shown.stdout)["upstream"][0] == {

@@ -17,8 +17,8 @@ from lakemesh.cli.main import app
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from lakemesh.lineage import export_events, record_event, table_lineage
 from lakemesh.sdk import Client
-from tests.quality.conftest import ANA, SHOP_ADMIN, Shop
-from tests.quality.test_interfaces import _token
+from tests.factories.quality import ANA, SHOP_ADMIN, Shop
+from tests.factories.tokens import clear_cli_environment, token_of
 
 TARGET = "shop.sales.orders_parquet"
 
@@ -117,7 +117,7 @@ def test_outputs_must_be_tables_the_sender_may_write(shop: Shop) -> None:
 
 
 def test_lineage_over_http_and_the_cli(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    token = _token(shop, SHOP_ADMIN)
+    token = token_of(shop.env, SHOP_ADMIN)
     with serve_in_background(shop.env.hub) as url:
         posted = httpx.post(  # as OpenLineage's HTTP transport sends it
             f"{url}/api/v1/lineage",
@@ -125,14 +125,13 @@ def test_lineage_over_http_and_the_cli(shop: Shop, monkeypatch: pytest.MonkeyPat
             headers={"Authorization": f"Bearer {token}"},
         )
         assert posted.status_code == 200, posted.text
-        with Client.connect(url, token=_token(shop, ANA)) as client:
+        with Client.connect(url, token=token_of(shop.env, ANA)) as client:
             assert client.lineage(TARGET)["upstream"][1]["node"] == {
                 "kind": "table",
                 "hidden": True,
             }
             assert len(client.lineage_events(TARGET)) == 1
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+    clear_cli_environment(monkeypatch)
     base = ["--home", str(shop.env.home), "--token", token]
     runner = CliRunner()
     shown = runner.invoke(app, [*base, "lineage", "show", TARGET])

@@ -19,9 +19,9 @@ from lakemesh.sdk import Client
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
 from tests.conftest import FrozenClock
+from tests.factories.quality import ANA, SHOP_ADMIN, Shop
+from tests.factories.tokens import clear_cli_environment, token_of
 from tests.lineage.test_declared import ADMIN, declaring
-from tests.quality.conftest import ANA, SHOP_ADMIN, Shop
-from tests.quality.test_interfaces import _token
 
 FRESH_DAILY = """
 apiVersion: v3.1.0
@@ -85,11 +85,10 @@ def test_upstream_products_with_their_health(late: Shop) -> None:
 
 
 def test_product_lineage_over_http_and_the_cli(late: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    token = _token(late, ANA)
+    token = token_of(late.env, ANA)
     with serve_in_background(late.env.hub) as url, Client.connect(url, token=token) as client:
         assert client.product_lineage("orders_parquet")["late_upstream"] == ["orders_parts"]
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+    clear_cli_environment(monkeypatch)
     base = ["--home", str(late.env.home), "--token", token]
     shown = CliRunner().invoke(app, [*base, "lineage", "product", "orders_parquet"])
     assert shown.exit_code == 0, shown.stderr

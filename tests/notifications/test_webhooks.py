@@ -16,36 +16,29 @@ from typer.testing import CliRunner
 from lakemesh.api.server import serve_in_background
 from lakemesh.cli.main import app
 from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, NotFoundError
-from lakemesh.identity.principals import get_principal
-from lakemesh.identity.tokens import issue_token
 from lakemesh.notifications import delivery
 from lakemesh.notifications.delivery import wait_for_deliveries
 from lakemesh.sdk import Client
 from tests.conftest import HubEnv
 from tests.factories.contracted import MIA, NARROWED, SUE, TABLE, Shop, build_shop
 from tests.factories.lake import Lake
+from tests.factories.tokens import clear_cli_environment, token_of
 from tests.factories.webhooks import webhook_receiver
 
 SECRET = "mia-signs-with-this-0123456789"
 SELECT = f"SELECT * FROM {TABLE} ORDER BY id"
 
 
-def _token(shop: Shop, ref: str) -> str:
-    with shop.env.hub.transaction() as session:
-        return issue_token(session, get_principal(session, ref), expires_in=None).token
-
-
 @pytest.fixture
 def shop(sqlite_env: HubEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Shop:
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+    clear_cli_environment(monkeypatch)
     return build_shop(sqlite_env, Lake(tmp_path / "lake"))
 
 
 def test_a_subscriber_is_told_by_inbox_and_signed_webhook_and_reads_unchanged_until_accepted(
     shop: Shop,
 ) -> None:
-    mia, sue = _token(shop, MIA), _token(shop, SUE)
+    mia, sue = token_of(shop.env, MIA), token_of(shop.env, SUE)
     runner = CliRunner()
     with webhook_receiver(SECRET) as receiver, serve_in_background(shop.env.hub) as url:
         with Client.connect(url, token=mia) as client:
@@ -116,7 +109,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_the_outcome_recorded(
     monkeypatch.setattr(delivery, "BACKOFF_SECONDS", (0.05, 0.1))
     with (
         webhook_receiver(SECRET, statuses=[500, 503]) as receiver,
-        Client.open(shop.env.home, token=_token(shop, MIA)) as client,
+        Client.open(shop.env.home, token=token_of(shop.env, MIA)) as client,
     ):
         client.set_webhook_secret("hooks", value=SECRET)
         client.create_webhook(receiver.url, secret="hooks")
@@ -127,7 +120,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_the_outcome_recorded(
         assert len(receiver.received) == 3
     with (
         webhook_receiver(SECRET, statuses=[500, 500, 500]) as down,
-        Client.open(shop.env.home, token=_token(shop, SUE)) as client,
+        Client.open(shop.env.home, token=token_of(shop.env, SUE)) as client,
     ):
         client.set_webhook_secret("shop_hooks", value=SECRET, domain="shop")
         client.create_webhook(down.url, secret="shop_hooks", domain="shop")
@@ -149,7 +142,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_the_outcome_recorded(
 
 
 def test_webhooks_refuse_bad_urls_secrets_and_kinds_naming_them(shop: Shop) -> None:
-    with Client.open(shop.env.home, token=_token(shop, MIA)) as client:
+    with Client.open(shop.env.home, token=token_of(shop.env, MIA)) as client:
         with pytest.raises(InvalidInputError, match="Secret hooks is too short: 5 characters"):
             client.set_webhook_secret("hooks", value="short")
         with pytest.raises(NotFoundError, match="Webhook secret does not exist: hooks"):
@@ -169,14 +162,14 @@ def test_webhooks_refuse_bad_urls_secrets_and_kinds_naming_them(shop: Shop) -> N
         with pytest.raises(NotFoundError, match="Notification does not exist: 9"):
             client.mark_read([9])
     with (
-        Client.open(shop.env.home, token=_token(shop, MIA)) as client,
+        Client.open(shop.env.home, token=token_of(shop.env, MIA)) as client,
         pytest.raises(AccessDeniedError, match=f"{MIA} is not an admin of domain shop"),
     ):
         client.set_webhook_secret("x", value=SECRET, domain="shop")
 
 
 def test_the_rest_api_never_echoes_a_secret(shop: Shop) -> None:
-    headers = {"Authorization": f"Bearer {_token(shop, MIA)}"}
+    headers = {"Authorization": f"Bearer {token_of(shop.env, MIA)}"}
     with serve_in_background(shop.env.hub) as url:
         saved = httpx.put(
             f"{url}/api/v1/webhooks/secrets",

@@ -14,7 +14,7 @@ from lakemesh.quality import check_history, run_checks
 from lakemesh.store.schema import AuditEvent, QueryRecord
 from tests.conftest import HubEnv
 from tests.factories.lake import Lake
-from tests.quality.conftest import ANA, QUALITY, SHOP_ADMIN, TABLES, Shop, build_shop
+from tests.factories.quality import ANA, QUALITY, SHOP_ADMIN, TABLES, Shop, build_shop
 
 
 def _by_rule(run: dict[str, Any]) -> dict[str, dict[str, Any]]:

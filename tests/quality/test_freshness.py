@@ -21,7 +21,7 @@ from lakemesh.quality import run_checks
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
 from tests.conftest import FrozenClock
-from tests.quality.conftest import QUALITY, SHOP_ADMIN, Shop
+from tests.factories.quality import QUALITY, SHOP_ADMIN, Shop
 
 SLAS = """
 apiVersion: v3.1.0

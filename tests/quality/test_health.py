@@ -17,8 +17,8 @@ from lakemesh.quality import run_checks
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
 from tests.conftest import FrozenClock
-from tests.quality.conftest import ANA, SHOP_ADMIN, Shop
-from tests.quality.test_interfaces import _token
+from tests.factories.quality import ANA, SHOP_ADMIN, Shop
+from tests.factories.tokens import clear_cli_environment, token_of
 
 LATE_CONTRACT = """
 apiVersion: v3.1.0
@@ -112,9 +112,8 @@ COUNTS = {"passed": 0, "failed": 1, "error": 1, "unchecked": 1, "on_time": 0, "l
 
 
 def test_facet_counts_through_the_cli(checked: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    base = ["--home", str(checked.env.home), "--token", _token(checked, ANA)]
+    clear_cli_environment(monkeypatch)
+    base = ["--home", str(checked.env.home), "--token", token_of(checked.env, ANA)]
     runner = CliRunner()
     counted = runner.invoke(app, [*base, "--json", "product", "facets"])
     assert counted.exit_code == 0, counted.stderr
@@ -128,9 +127,8 @@ def test_facet_counts_through_the_cli(checked: Shop, monkeypatch: pytest.MonkeyP
 
 
 def test_health_through_the_cli_and_rest(checked: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    token = _token(checked, ANA)
+    clear_cli_environment(monkeypatch)
+    token = token_of(checked.env, ANA)
     base = ["--home", str(checked.env.home), "--token", token]
     runner = CliRunner()
     shown = runner.invoke(app, [*base, "product", "show", "orders_csv"])

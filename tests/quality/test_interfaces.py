@@ -11,29 +11,22 @@ from typer.testing import CliRunner
 
 from lakemesh.api.server import serve_in_background
 from lakemesh.cli.main import app
-from lakemesh.identity.principals import get_principal
-from lakemesh.identity.tokens import issue_token
 from lakemesh.sdk import Client
 from tests.conftest import HubEnv
 from tests.factories.lake import Lake
-from tests.quality.conftest import ANA, SHOP_ADMIN, Shop, build_shop
-
-
-def _token(shop: Shop, ref: str) -> str:
-    with shop.env.hub.transaction() as session:
-        return issue_token(session, get_principal(session, ref), expires_in=None).token
+from tests.factories.quality import ANA, SHOP_ADMIN, Shop, build_shop
+from tests.factories.tokens import clear_cli_environment, token_of
 
 
 @pytest.fixture
 def shop(sqlite_env: HubEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Shop:
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+    clear_cli_environment(monkeypatch)
     return build_shop(sqlite_env, Lake(tmp_path / "lake"))
 
 
 def test_cli_runs_checks_and_shows_history(shop: Shop) -> None:
     runner = CliRunner()
-    base = ["--home", str(shop.env.home), "--token", _token(shop, SHOP_ADMIN)]
+    base = ["--home", str(shop.env.home), "--token", token_of(shop.env, SHOP_ADMIN)]
     result = runner.invoke(app, [*base, "--json", "product", "check", "orders_parquet"])
     assert result.exit_code == 1, result.stderr  # a rule failed: scripts can tell
     run = json.loads(result.stdout)
@@ -48,7 +41,7 @@ def test_cli_runs_checks_and_shows_history(shop: Shop) -> None:
 
 
 def test_rest_and_sdk_run_checks_for_admins_only(shop: Shop) -> None:
-    sue, ana = _token(shop, SHOP_ADMIN), _token(shop, ANA)
+    sue, ana = token_of(shop.env, SHOP_ADMIN), token_of(shop.env, ANA)
     with serve_in_background(shop.env.hub) as url:
         base = f"{url}/api/v1/products/orders_csv/checks"
         denied = httpx.post(base, headers={"Authorization": f"Bearer {ana}"}, timeout=60)

@@ -26,7 +26,7 @@ from lakemesh.store.schema import QualityRun, ScheduledRun
 from tests.cli.test_serve_and_demo import _free_port
 from tests.conftest import FrozenClock, HubEnv
 from tests.factories.lake import Lake
-from tests.quality.conftest import SHOP_ADMIN, Shop, build_shop
+from tests.factories.quality import SHOP_ADMIN, Shop, build_shop
 from tests.scheduling.test_schedules import START, _set
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -26,8 +26,8 @@ from lakemesh.sharing import products
 from lakemesh.store.schema import QualityRun
 from tests.conftest import FrozenClock, HubEnv
 from tests.factories.lake import Lake
-from tests.quality.conftest import ANA, ORDERS, SHOP_ADMIN, Shop, build_shop
-from tests.quality.test_interfaces import _token
+from tests.factories.quality import ANA, ORDERS, SHOP_ADMIN, Shop, build_shop
+from tests.factories.tokens import clear_cli_environment, token_of
 
 SETTINGS = SchedulerSettings(interval_seconds=0.1, lease_seconds=30, max_attempts=3)
 START = datetime(2026, 1, 1, 2, 59, tzinfo=UTC)
@@ -219,8 +219,7 @@ def test_only_the_domains_admins_schedule(shop: Shop) -> None:
 def test_schedules_through_the_cli(
     shop: Shop, monkeypatch: pytest.MonkeyPatch, frozen_clock: FrozenClock
 ) -> None:
-    for name in ("LAKEMESH_HOME", "LAKEMESH_HUB", "LAKEMESH_TOKEN", "LAKEMESH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+    clear_cli_environment(monkeypatch)
     base = ["--home", str(shop.env.home), "--token", shop.env.token]
     runner = CliRunner()
     made = runner.invoke(
@@ -276,7 +275,7 @@ def test_schedules_through_rest_and_the_sdk(shop: Shop) -> None:
         response = httpx.put(
             f"{url}/api/v1/schedules",
             json={"kind": "check", "target": "orders_parquet", "cron": "0 3 * * *"},
-            headers={"Authorization": f"Bearer {_token(shop, ANA)}"},
+            headers={"Authorization": f"Bearer {token_of(shop.env, ANA)}"},
         )
         assert response.status_code == 403
         assert response.json()["error"]["message"] == "user:ana@shop is not an admin of domain shop"
