@@ -12,7 +12,7 @@ from tests.cli.conftest import Cli
 
 def test_the_s3_mode_keeps_the_sales_data_in_the_store(tmp_path: Path) -> None:
     cli = Cli(tmp_path / "demo")
-    built = cli.json("demo", "--no-serve", "--s3", "--orders", "1000")
+    built = cli.json("demo", "--no-serve", "--s3", "--orders", "100")
     sales = {table["name"] for table in built["tables"] if table["name"].startswith("sales.")}
     assert "sales.crm.orders" in sales
     settings = HubHome(cli.home).config()["storage"]["s3"]
