@@ -235,11 +235,13 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, str]] = [
 
 @dataclass
 class Demo:
-    """A built demo home and what the matrix fills into paths."""
+    """A built demo home and what the matrix fills into paths (``{home}``: the home whose
+    ``storage/`` the demo's locations name, shared by the copies)."""
 
     home: Path
     tokens: dict[str, str]
     values: dict[str, str]
+    data: Path
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +265,7 @@ def demo(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> Demo:
         "job": job["id"],
         "proposal": str(proposal),
     }
-    return Demo(home, result.tokens, values)
+    return Demo(home, result.tokens, values, demo_home.home)
 
 
 def _proposal(hub: Hub) -> int:
@@ -307,7 +309,7 @@ def role_hub(
     with serve_in_background(hub) as url:
         token = demo.tokens[profile] if profile is not None else None
         with _client(url, token) as client:
-            yield role, client, {**demo.values, "home": str(demo.home), "name": "sales"}
+            yield role, client, {**demo.values, "home": str(demo.data), "name": "sales"}
     hub.close()
 
 

@@ -55,7 +55,8 @@ def fuzzed_hub(
 
 @pytest.fixture(scope="module")
 def api_schema(fuzzed_hub: FuzzedHub) -> schemathesis.schemas.BaseSchema:
-    return schemathesis.openapi.from_url(f"{fuzzed_hub.url}/api/v1/openapi.json")
+    # The first request builds the document: allow for a loaded machine, as the calls do.
+    return schemathesis.openapi.from_url(f"{fuzzed_hub.url}/api/v1/openapi.json", timeout=60)
 
 
 def _check_operation(
