@@ -14,6 +14,7 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from pyspark.sql.types import LongType, StructField, StructType
 
 from lakemesh.catalog import crawler, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
@@ -46,6 +48,7 @@ from lakemesh.query.engines.spark import _read as spark_read
 from lakemesh.query.engines.spark_objects import (
     ObjectPartition,
     ObjectReader,
+    _may_match,
     object_scan,
     scan_files,
 )
@@ -564,6 +567,34 @@ def test_spark_joins_an_s3_table_with_a_local_one(
 
 
 @pytest.mark.slow
+def test_spark_prunes_objects_by_partition_filters(
+    s3: S3Server, mesh: GovernedMesh, spark_workgroup: str
+) -> None:
+    """US's object is corrupt: a query that opens it fails, so success proves it was skipped."""
+    clicks = "sales.clicks.clicks"
+    prefix = f"{LOCATION}/clicks/clicks"
+    for region, ids in (("APAC", [1, 2]), ("EU", [3, 4, 5]), ("US", [6])):
+        body = io.BytesIO()
+        pq.write_table(pa.table({"click_id": pa.array(ids, pa.int64())}), body)
+        s3.put(f"{prefix}/region={region}/part-0.parquet", body.getvalue())
+    crawler.crawl(
+        mesh.hub, actor=mesh.admin, uri=f"{LOCATION}/clicks", domain="sales", database="clicks"
+    )
+    s3.put(f"{prefix}/region=US/part-0.parquet", b"TOPSECRET garbage")
+    for where, count in (("region IN ('EU', 'APAC')", 5), ("region = 'EU'", 3)):
+        sql = f"SELECT count(click_id) AS n FROM {clicks} WHERE {where}"
+        outcome = run(mesh, SAM, sql, workgroup=spark_workgroup)
+        assert outcome.result.table.to_pylist() == [{"n": count}]
+    with pytest.raises(StorageError) as info:
+        run(mesh, SAM, f"SELECT count(click_id) FROM {clicks}", workgroup=spark_workgroup)
+    assert info.value.message == (
+        f"Could not read the objects of table {clicks}: {prefix}/region=US/part-0.parquet cannot "
+        "be read as parquet (ArrowInvalid)"
+    )
+    assert info.value.details["reason"] == "unreadable"
+
+
+@pytest.mark.slow
 def test_spark_connect_refuses_s3_tables_by_name(mesh: GovernedMesh) -> None:
     connect = spark_engines().connect
     table = orders_access(mesh)
@@ -642,6 +673,19 @@ def test_the_spark_plan_holds_no_credentials(s3: S3Server, mesh: GovernedMesh) -
     assert not os.path.exists(os.path.dirname(handle))  # removed with the query
 
 
+def test_objects_are_skipped_only_when_their_partition_values_fail_a_filter() -> None:
+    types = {"region": pa.string(), "year": pa.int32(), "day": pa.date32()}
+    assert _may_match({"region": "EU"}, [("region", ("EU", "US"))], types)
+    assert not _may_match({"Region": "APAC"}, [("region", ("EU", "US"))], types)
+    assert not _may_match({"region": None}, [("region", ("EU",))], types)  # NULL equals nothing
+    assert _may_match({"year": "2024"}, [("year", (2024,))], types)
+    assert not _may_match({"year": "2023"}, [("year", (2024,))], types)
+    assert _may_match({"year": "x"}, [("year", (2024,))], types)  # not a number: read it
+    assert _may_match({"day": "2024-01-01"}, [("day", (date(2024, 1, 2),))], types)  # not compared
+    assert _may_match({}, [("region", ("EU",))], types)  # no value in the path
+    assert _may_match({"region": "EU"}, [("region", (1,))], types)  # values of another type
+
+
 def test_an_object_scan_reads_only_the_tables_objects(mesh: GovernedMesh) -> None:
     table = orders_access(mesh)
     for outside in (
@@ -673,7 +717,7 @@ def test_a_reader_opens_only_its_scans_objects(mesh: GovernedMesh) -> None:
         options=S3Options(),
     )
     with scan_files([scan]) as (handle,):
-        reader = ObjectReader(handle, schema=None)
+        reader = ObjectReader(handle, schema=StructType([StructField("order_id", LongType())]))
         assert [p.path for p in reader.partitions()] == list(table.files)  # type: ignore[attr-defined]
         with pytest.raises(RuntimeError, match="is not its object"):
             next(reader.read(ObjectPartition(f"{LOCATION}/crm/customers/part-0.parquet")))

@@ -9,9 +9,10 @@ scan (the governed view: column grants, row filters, masks) is the same SQL as f
 What a scan may read and the credentials it reads it with never enter the Spark plan: the hub
 writes them to a file only its own user can read (a fresh private folder per query, removed when
 the query ends), and the plan carries that file's path alone. A reader opens nothing but the
-objects listed there, each under the table's location. Errors come back as a storage reason
-(:func:`~lakemesh.storage.s3.describe_s3_error`), never with the S3 client's or the file
-parser's own text (which may quote request details or the data).
+objects listed there, each under the table's location, and skips those whose partition values
+(from their paths) fail an equality or IN filter Spark pushes to the scan. Errors come back as a
+storage reason (:func:`~lakemesh.storage.s3.describe_s3_error`), never with the S3 client's or
+the file parser's own text (which may quote request details or the data).
 
 A Spark Connect cluster runs its Python workers on its own machines: the credentials would have
 to travel to it in the plan, so S3 tables are refused there by name
@@ -100,9 +101,33 @@ class ObjectReader(DataSourceReader):
     def __init__(self, handle: str, schema: Any) -> None:
         self.handle = handle
         self.schema = schema
+        self.pruning: list[tuple[str, tuple[Any, ...]]] = []
+
+    def pushFilters(self, filters: list[Any]) -> list[Any]:
+        """Note the equality filters on partition columns, to skip the objects none of whose rows
+        could pass them. Every filter is returned: Spark still applies them all."""
+        from pyspark.sql.datasource import EqualTo, In
+
+        partitions = {column.lower() for column in _load(self.handle).partition_columns}
+        for item in filters:
+            if not isinstance(item, EqualTo | In) or len(item.attribute) != 1:
+                continue
+            column = item.attribute[0].lower()
+            if column in partitions:
+                values = tuple(item.value) if isinstance(item, In) else (item.value,)
+                self.pruning.append((column, values))
+        return list(filters)
 
     def partitions(self) -> list[InputPartition]:
-        return [ObjectPartition(path) for path in _load(self.handle).files]
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        scan = _load(self.handle)
+        types = {f.name.lower(): f.type for f in to_arrow_schema(self.schema, timezone="UTC")}
+        return [
+            ObjectPartition(path)
+            for path in scan.files
+            if _may_match(_partition_values(scan, path), self.pruning, types)
+        ]
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         from pyspark.sql.pandas.types import to_arrow_schema
@@ -224,6 +249,34 @@ def _partition_values(scan: ObjectScan, path: str) -> dict[str, str | None]:
             decoded = unquote(value)
             values[column] = None if decoded == _NULL_PARTITION else decoded
     return values
+
+
+def _may_match(
+    values: dict[str, str | None],
+    pruning: Sequence[tuple[str, tuple[Any, ...]]],
+    types: Mapping[str, pa.DataType],
+) -> bool:
+    """False when an object's partition values fail one of the equality filters ``pruning``
+    (compared only for string and integer columns; anything else may match)."""
+    lowered = {column.lower(): value for column, value in values.items()}
+    for column, allowed in pruning:
+        if column not in lowered or column not in types:
+            continue
+        raw, type_ = lowered[column], types[column]
+        if raw is None:
+            return False  # NULL equals nothing
+        if pa.types.is_string(type_) or pa.types.is_large_string(type_):
+            value: Any = raw
+        elif pa.types.is_integer(type_):
+            try:
+                value = pa.scalar(raw).cast(type_).as_py()
+            except (pa.ArrowInvalid, ValueError):
+                continue
+        else:
+            continue
+        if all(type(item) is type(value) for item in allowed) and value not in allowed:
+            return False
+    return True
 
 
 def _batches(

@@ -37,6 +37,8 @@ LOCAL_CONFIG: dict[str, str] = {
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.catalogImplementation": "in-memory",
+    # Filters reach the S3 objects' data source, which skips objects by partition value.
+    "spark.sql.python.filterPushdown.enabled": "true",
 }
 
 # Runtime SQL configuration set on every session, local or remote.
