@@ -14,10 +14,20 @@ from sqlalchemy import select
 from lakemesh import meshfile
 from lakemesh.errors import AuthenticationError, InvalidInputError
 from lakemesh.identity.tokens import authenticate
-from lakemesh.meshfile.model import DomainFile, DomainFolder, MeshFiles, PrincipalSpec, TokenSpec
-from lakemesh.meshfile.secrets import read_secrets_file, resolve_secrets
+from lakemesh.meshfile.model import (
+    DomainFile,
+    DomainFolder,
+    MeshFile,
+    MeshFiles,
+    PrincipalSpec,
+    TokenSpec,
+    WorkgroupSpec,
+)
+from lakemesh.meshfile.secrets import read_secrets_file, referenced_secrets, resolve_secrets
+from lakemesh.query.workgroups import create_workgroup, get_workgroup_row
 from lakemesh.store.schema import ApiToken, AuditEvent
 from tests.conftest import HubEnv
+from tests.meshfile.conftest import fresh_hub
 
 SECRET = "lm_etl-secret-from-the-vault-0123456789"
 ROTATED = "lm_etl-secret-rotated-in-the-vault-9876543210"
@@ -156,3 +166,75 @@ def test_secrets_file_and_environment(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"line 2: expected NAME=value$") as raised:
         read_secrets_file(path)
     assert "hunter2" not in str(raised.value)
+
+
+SPARK_TOKEN = "spark-connect-token-from-the-vault"
+
+
+def _spark_remote(env: HubEnv) -> str | None:
+    with env.hub.read() as session:
+        return get_workgroup_row(session, "spark_etl").spark_remote
+
+
+def test_a_spark_connect_token_is_exported_by_name_and_applied_from_the_secret(
+    env: HubEnv, tmp_path: Path
+) -> None:
+    with env.hub.transaction() as session:
+        create_workgroup(
+            session,
+            actor=env.admin,
+            name="spark_etl",
+            engine="spark",
+            spark_remote=f"sc://spark:15002/;user_id=etl;token={SPARK_TOKEN}",
+        )
+    with env.hub.read() as session:
+        files = meshfile.export_mesh(session, actor=env.admin)
+    text = meshfile.render_files(files)["governance/mesh.yaml"]
+    assert SPARK_TOKEN not in text
+    assert (
+        "  spark_remote: sc://spark:15002/;user_id=etl\n"
+        "  spark_token_env: SPARK_TOKEN_SPARK_ETL\n" in text
+    )
+    assert referenced_secrets(files) == ["SPARK_TOKEN_SPARK_ETL"]
+    # Its own hub: nothing to do, with the secret or without it (the hub's token is kept).
+    assert meshfile.plan_mesh(env.hub, actor=env.admin, files=files).changes == []
+    secrets = {"SPARK_TOKEN_SPARK_ETL": SPARK_TOKEN}
+    assert meshfile.plan_mesh(env.hub, actor=env.admin, files=files, secrets=secrets).changes == []
+
+    # A fresh hub: refused without the secret (named), rebuilt with it.
+    other = fresh_hub(tmp_path / "other", admin=env.admin.ref)
+    try:
+        with pytest.raises(InvalidInputError, match="Secret SPARK_TOKEN_SPARK_ETL of the Spark"):
+            meshfile.apply_mesh(other.hub, actor=other.admin, files=files)
+        meshfile.apply_mesh(other.hub, actor=other.admin, files=files, secrets=secrets)
+        assert _spark_remote(other) == f"sc://spark:15002/;user_id=etl;token={SPARK_TOKEN}"
+        with other.hub.read() as session:
+            again = meshfile.render_files(meshfile.export_mesh(session, actor=other.admin))
+        assert again["governance/mesh.yaml"] == text
+        # A new value rotates it: a change that shows a fingerprint, never the token.
+        rotated = {"SPARK_TOKEN_SPARK_ETL": "rotated-spark-connect-token"}
+        plan = meshfile.plan_mesh(other.hub, actor=other.admin, files=files, secrets=rotated)
+        assert [(c.action, c.resource.kind) for c in plan.changes] == [("change", "workgroup")]
+        assert "rotated-spark-connect-token" not in json.dumps(plan.to_dict())
+        meshfile.apply_mesh(other.hub, actor=other.admin, files=files, secrets=rotated)
+        assert (
+            _spark_remote(other)
+            == "sc://spark:15002/;user_id=etl;token=rotated-spark-connect-token"
+        )
+    finally:
+        other.hub.close()
+
+
+def test_a_spark_connect_address_with_its_token_in_the_files_is_refused_unechoed(
+    env: HubEnv,
+) -> None:
+    mesh = MeshFile(
+        workgroups=[
+            WorkgroupSpec(
+                name="spark_etl", engine="spark", spark_remote=f"sc://s:1/;token={SPARK_TOKEN}"
+            )
+        ]
+    )
+    with pytest.raises(InvalidInputError, match="spark_remote holds a token") as raised:
+        meshfile.plan_mesh(env.hub, actor=env.admin, files=MeshFiles(mesh=mesh))
+    assert SPARK_TOKEN not in json.dumps(raised.value.to_dict())

@@ -26,6 +26,7 @@ from lakemesh.governance import filters, grants, guardrails, masks, tag_assignme
 from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.identity import attributes, principals, tokens
 from lakemesh.meshfile.resources import Resource
+from lakemesh.meshfile.secrets import split_spark_token, with_spark_token
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
@@ -138,7 +139,7 @@ def create(session: Session, context: Context, resource: Resource) -> None:
     elif kind == "guardrail":
         guardrails.create_guardrail(session, actor=actor, name=key, **body)
     elif kind == "workgroup":
-        workgroups.create_workgroup(session, actor=actor, name=key, **body)
+        workgroups.create_workgroup(session, actor=actor, name=key, **_workgroup(context, body))
     elif kind == "domain":
         domains.create_domain(session, actor=actor, name=key, **body)
     elif kind == "principal":
@@ -224,6 +225,22 @@ def create(session: Session, context: Context, resource: Resource) -> None:
         links.create_link(session, actor=actor, name=key, target=body["target"])
     else:  # pragma: no cover - KINDS lists every kind
         raise InvalidInputError(f"Unknown resource kind: {kind}")
+
+
+SPARK_FIELDS = {"spark_token_env": "spark_remote", "spark_token": "spark_remote"}
+"""Fields of a workgroup's body that are part of the Spark Connect address the hub keeps."""
+
+
+def _workgroup(
+    context: Context, body: dict[str, Any], *, kept_token: str | None = None
+) -> dict[str, Any]:
+    """A workgroup's settings as the service takes them: the Spark Connect address with the
+    token its secret name resolves to (``kept_token``, the hub's, when the secret is not given)."""
+    settings = {name: value for name, value in body.items() if name not in SPARK_FIELDS}
+    env = body["spark_token_env"]
+    token = context.secrets.get(env, kept_token) if env is not None else None
+    settings["spark_remote"] = with_spark_token(body["spark_remote"], token)
+    return settings
 
 
 def _register_token(session: Session, context: Context, resource: Resource) -> None:
@@ -388,8 +405,11 @@ def change(session: Session, context: Context, before: Resource, after: Resource
             **{name: value for name, value in new.items() if name != "kind"},
         )
     elif kind == "workgroup":
+        kept = split_spark_token(workgroups.get_workgroup_row(session, key).spark_remote)[1]
+        settings = _workgroup(context, new, kept_token=kept)
+        changed = {SPARK_FIELDS.get(name, name) for name in differing}
         workgroups.update_workgroup(
-            session, actor=actor, name=key, changes={name: new[name] for name in differing}
+            session, actor=actor, name=key, changes={name: settings[name] for name in changed}
         )
     elif kind == "domain":
         domains.update_domain(session, actor=actor, name=key, **new)

@@ -3,7 +3,9 @@
 Read straight from the store in a few queries (a 5,000-table mesh exports in seconds), every list
 sorted by name, so two exports of the same mesh are byte-identical. Times, ids and who made what
 are not exported (they are the audit trail's), nor crawled partitions, nor secrets: a token made
-from a named secret is written with that name (``secret_env``), others not at all.
+from a named secret is written with that name (``secret_env``), others not at all; the token of a
+workgroup's Spark Connect address is written as the name ``SPARK_TOKEN_<WORKGROUP>``
+(``spark_token_env``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from lakemesh.meshfile.model import (
     TokenSpec,
     WorkgroupSpec,
 )
+from lakemesh.meshfile.secrets import spark_token_name, split_spark_token
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.query.workgroups import format_duration
@@ -590,8 +593,11 @@ def _guardrail(row: Guardrail) -> GuardrailSpec:
 
 
 def _workgroup(row: Workgroup) -> WorkgroupSpec:
+    """A workgroup as the files hold it: a Spark Connect token is referred to by a secret name,
+    never written."""
     from datetime import timedelta
 
+    address, token = split_spark_token(row.spark_remote)
     return WorkgroupSpec(
         name=row.name,
         engine=row.engine,
@@ -605,5 +611,6 @@ def _workgroup(row: Workgroup) -> WorkgroupSpec:
         max_rows=row.max_rows,
         max_result_bytes=row.max_result_bytes,
         result_retention=format_duration(timedelta(seconds=row.result_retention_seconds)),
-        spark_remote=row.spark_remote,
+        spark_remote=address,
+        spark_token_env=spark_token_name(row.name) if token is not None else None,
     )

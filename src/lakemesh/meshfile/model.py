@@ -95,6 +95,11 @@ class WorkgroupSpec(Spec):
     max_result_bytes: int | None = DEFAULT_MAX_RESULT_BYTES
     result_retention: str = "7d"
     spark_remote: str | None = None
+    """The Spark Connect address without its token (``sc://host:port/``)."""
+    spark_token_env: str | None = Field(
+        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200
+    )
+    """The name of the secret that is the address's ``token`` (as a token's ``secret_env``)."""
 
 
 class MeshFile(Spec):

@@ -36,10 +36,15 @@ from lakemesh.meshfile.resources import (
     flatten,
     grant_key,
 )
-from lakemesh.meshfile.secrets import fingerprint, fingerprint_of_hash, missing_secret
+from lakemesh.meshfile.secrets import (
+    fingerprint,
+    fingerprint_of_hash,
+    missing_secret,
+    split_spark_token,
+)
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
-from lakemesh.store.schema import Domain, Grant
+from lakemesh.store.schema import Domain, Grant, Workgroup
 
 MAX_PROBLEMS = 100
 """A plan stops trying its changes again after this many problems."""
@@ -149,30 +154,48 @@ def grant_keys(session: Session) -> dict[str, int]:
 
 
 def _hub_fingerprints(session: Session) -> Fingerprints:
-    """The fingerprints of the hub's live tokens made from named secrets."""
+    """The fingerprints of the hub's live tokens made from named secrets, and of workgroups'
+    Spark Connect tokens."""
     known = {
         (token.principal.ref, token.secret_name): fingerprint_of_hash(token.token_hash)
         for token in named_tokens(session)
         if token.secret_name is not None
     }
-    return lambda principal, name: known.get((principal, name))
+    spark = {
+        f"workgroup:{name}": fingerprint(token)
+        for name, remote in session.execute(select(Workgroup.name, Workgroup.spark_remote))
+        if (token := split_spark_token(remote)[1]) is not None
+    }
+
+    def fingerprints(owner: str, name: str) -> str | None:
+        # A workgroup's Spark Connect token, whatever the name the files give its secret.
+        return spark.get(owner) if owner.startswith("workgroup:") else known.get((owner, name))
+
+    return fingerprints
 
 
 def _secret_problems(
     desired: dict[Ref, Resource], current: dict[Ref, Resource]
 ) -> tuple[dict[Ref, Resource], list[Problem]]:
-    """Tokens whose secret the command did not give: the hub's live token of that name keeps its
-    secret (only its description and expiry are compared); a new one is a problem."""
+    """Tokens (and workgroups' Spark Connect tokens) whose secret the command did not give: the
+    hub's live token keeps its secret (only the rest is compared); a new one is a problem."""
     problems: list[Problem] = []
     for ref, resource in list(desired.items()):
-        if resource.kind != "token" or resource.body["secret"] is not None:
+        if resource.kind == "token":
+            field_name = "secret"
+            principal, name = resource.key.rsplit("|", 1)
+        elif resource.kind == "workgroup" and resource.body["spark_token_env"] is not None:
+            field_name = "spark_token"
+            principal, name = f"workgroup:{resource.key}", resource.body["spark_token_env"]
+        else:
+            continue
+        if resource.body[field_name] is not None:
             continue
         before = current.get(ref)
-        if before is not None:
-            body = {**resource.body, "secret": before.body["secret"]}
+        if before is not None and before.body[field_name] is not None:
+            body = {**resource.body, field_name: before.body[field_name]}
             desired[ref] = replace(resource, body=body)
             continue
-        principal, name = resource.key.rsplit("|", 1)
         problems.append(
             Problem(resource.kind, resource.key, resource.folder, missing_secret(name, principal))
         )

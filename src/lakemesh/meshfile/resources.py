@@ -23,7 +23,9 @@ from lakemesh.meshfile.model import (
     GrantTargetSpec,
     MeshFile,
     MeshFiles,
+    WorkgroupSpec,
 )
+from lakemesh.meshfile.secrets import split_spark_token
 from lakemesh.model.actors import GOVERNANCE
 from lakemesh.model.names import parse_principal, parse_resource
 from lakemesh.model.permissions import Permission
@@ -59,7 +61,8 @@ STAGE = {kind: position for position, kind in enumerate(KINDS)}
 
 Ref = tuple[str, str]
 Fingerprints = Callable[[str, str], str | None]
-"""A token's secret fingerprint by principal and secret name (None: the secret is not given)."""
+"""A token's secret fingerprint by principal (``workgroup:NAME`` for a workgroup's Spark Connect
+token) and secret name (None: the secret is not given)."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,7 @@ def _target_refs(body: dict[str, Any]) -> list[Ref]:
     return refs
 
 
-def _mesh_resources(mesh: MeshFile) -> Iterator[Resource]:
+def _mesh_resources(mesh: MeshFile, fingerprints: Fingerprints) -> Iterator[Resource]:
     for key, value in mesh.settings.items():
         yield Resource("setting", key, GOVERNANCE, {"value": value})
     for tag in mesh.tags:
@@ -214,8 +217,24 @@ def _mesh_resources(mesh: MeshFile) -> Iterator[Resource]:
         yield Resource("guardrail", guardrail.name, GOVERNANCE, body)
     for workgroup in mesh.workgroups:
         yield Resource(
-            "workgroup", workgroup.name, GOVERNANCE, workgroup.model_dump(exclude={"name"})
+            "workgroup", workgroup.name, GOVERNANCE, _workgroup_body(workgroup, fingerprints)
         )
+
+
+def _workgroup_body(workgroup: WorkgroupSpec, fingerprints: Fingerprints) -> dict[str, Any]:
+    """A workgroup's body; ``spark_token`` is the fingerprint of its Spark Connect token's
+    secret (``spark_token_env``), the address is never given with a token."""
+    body = workgroup.model_dump(exclude={"name"})
+    if split_spark_token(workgroup.spark_remote)[1] is not None:
+        # Never echo the address: it holds the secret.
+        raise InvalidInputError(
+            f"Workgroup {workgroup.name}: spark_remote holds a token: give the address without "
+            "it and name its secret in spark_token_env",
+            details={"workgroup": workgroup.name},
+        )
+    env = workgroup.spark_token_env
+    body["spark_token"] = fingerprints(f"workgroup:{workgroup.name}", env) if env else None
+    return body
 
 
 def _no_fingerprints(principal: str, name: str) -> str | None:
@@ -416,8 +435,8 @@ def _tag_resources(resource: str, tags: dict[str, str], folder: str) -> Iterator
 
 
 def flatten(files: MeshFiles, *, fingerprints: Fingerprints | None = None) -> dict[Ref, Resource]:
-    """Every resource of ``files`` by ``(kind, key)``; a token's ``secret`` is its fingerprint
-    from ``fingerprints`` (None without).
+    """Every resource of ``files`` by ``(kind, key)``; a token's ``secret`` (a workgroup's
+    ``spark_token``) is its fingerprint from ``fingerprints`` (None without).
 
     Raises:
         InvalidInputError: a name or expression that does not parse, a resource given twice, or a
@@ -426,15 +445,11 @@ def flatten(files: MeshFiles, *, fingerprints: Fingerprints | None = None) -> di
     found: dict[Ref, Resource] = {}
     columns_of: dict[str, list[str]] = {}
     sources: list[tuple[str, Iterator[Resource]]] = []
+    known = fingerprints or _no_fingerprints
     if files.mesh is not None:
-        sources.append((f"{GOVERNANCE}/mesh.yaml", _mesh_resources(files.mesh)))
+        sources.append((f"{GOVERNANCE}/mesh.yaml", _mesh_resources(files.mesh, known)))
     for folder in files.domains:
-        sources.append(
-            (
-                f"{folder.domain.name}/",
-                _domain_resources(folder, columns_of, fingerprints or _no_fingerprints),
-            )
-        )
+        sources.append((f"{folder.domain.name}/", _domain_resources(folder, columns_of, known)))
     for where, resources in sources:
         try:
             for resource in resources:

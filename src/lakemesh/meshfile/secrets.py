@@ -1,4 +1,5 @@
-"""Secrets the mesh files name but never hold (``tokens: [{secret_env: NAME}]``).
+"""Secrets the mesh files name but never hold: tokens' ``secret_env: NAME`` and the token of a
+workgroup's Spark Connect address (``spark_token_env: NAME``).
 
 The command that plans or applies the files resolves each name it finds: a ``NAME=value`` line of
 its ``--secrets`` file, else its environment variable ``NAME``. Only the names the files use are
@@ -9,6 +10,7 @@ fingerprint (the start of the hash), and an export writes the name again.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -19,14 +21,61 @@ from lakemesh.meshfile.model import MeshFiles
 
 def referenced_secrets(files: MeshFiles) -> list[str]:
     """The names of every secret ``files`` refer to, sorted."""
-    return sorted(
-        {
-            token.secret_env
-            for folder in files.domains
-            for principal in folder.domain.principals
-            for token in principal.tokens
-        }
-    )
+    tokens = {
+        token.secret_env
+        for folder in files.domains
+        for principal in folder.domain.principals
+        for token in principal.tokens
+    }
+    workgroups = files.mesh.workgroups if files.mesh is not None else []
+    spark = {w.spark_token_env for w in workgroups if w.spark_token_env is not None}
+    return sorted(tokens | spark)
+
+
+SPARK_TOKEN_PARAMETER = "token"
+"""The parameter of a Spark Connect address (``sc://host:port/;token=...``) holding a secret."""
+
+
+def split_spark_token(remote: str | None) -> tuple[str | None, str | None]:
+    """A Spark Connect address without its token, and the token (None without one).
+
+    >>> split_spark_token("sc://spark:15002/;user_id=etl;token=abc")
+    ('sc://spark:15002/;user_id=etl', 'abc')
+    >>> split_spark_token("sc://spark:15002")
+    ('sc://spark:15002', None)
+    """
+    if remote is None:
+        return None, None
+    address, *parameters = remote.split(";")
+    token: str | None = None
+    kept: list[str] = []
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == SPARK_TOKEN_PARAMETER:
+            token = value
+        else:
+            kept.append(parameter)
+    return ";".join([address, *kept]), token
+
+
+def with_spark_token(remote: str | None, token: str | None) -> str | None:
+    """The address the hub keeps: ``remote`` with ``token`` as its last parameter.
+
+    >>> with_spark_token("sc://spark:15002/", "abc")
+    'sc://spark:15002/;token=abc'
+    """
+    if remote is None or token is None:
+        return remote
+    return f"{remote};{SPARK_TOKEN_PARAMETER}={token}"
+
+
+def spark_token_name(workgroup: str) -> str:
+    """The secret name an export gives a workgroup's Spark Connect token.
+
+    >>> spark_token_name("spark_etl")
+    'SPARK_TOKEN_SPARK_ETL'
+    """
+    return "SPARK_TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", workgroup).upper()
 
 
 def read_secrets_file(path: Path) -> dict[str, str]:
@@ -90,9 +139,15 @@ def fingerprint_of_hash(token_hash: str) -> str:
 
 
 def missing_secret(name: str, principal: str) -> InvalidInputError:
-    """The error for a token whose secret the command did not give."""
+    """The error for a token whose secret the command did not give (``principal`` names its
+    owner: a principal, or ``workgroup:NAME`` for a Spark Connect token)."""
+    owner = (
+        f"the Spark Connect address of {principal}"
+        if principal.startswith("workgroup:")
+        else f"a token of {principal}"
+    )
     return InvalidInputError(
-        f"Secret {name} of a token of {principal} is not given: set the environment variable "
+        f"Secret {name} of {owner} is not given: set the environment variable "
         f"{name} or a line {name}=... in the --secrets file",
         details={"secret": name, "principal": principal},
     )
