@@ -1,7 +1,8 @@
 """The DuckDB sandbox: in-memory databases limited to exactly one query's files, config locked.
 
 It runs in a query worker process (:mod:`.duckdb_worker`), which writes each result as an Arrow
-IPC stream, batch by batch, stopping at the query's row and result-size limits.
+IPC stream, batch by batch, stopping at the query's row and result-size limits
+(:mod:`.duckdb_results`).
 
 A database is narrowed to a set of files and locked for good, so it can serve no query that needs
 another file. The sandbox keeps the last few it narrowed and gives one to the next query whose
@@ -14,16 +15,13 @@ loaded (Iceberg, Delta) serves one query.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from lakemesh.errors import (
     InvalidInputError,
@@ -33,6 +31,7 @@ from lakemesh.errors import (
 )
 from lakemesh.query.engines.base import QueryLimits
 from lakemesh.query.engines.duckdb_pool import SandboxPool, query_running, sandbox_pool
+from lakemesh.query.engines.duckdb_results import WrittenResult, stream_result, write_result
 from lakemesh.query.engines.duckdb_s3 import (
     create_secret,
     hidden_values,
@@ -43,8 +42,6 @@ from lakemesh.query.engines.duckdb_s3 import (
 from lakemesh.query.engines.duckdb_tables import SCAN_FUNCTIONS, table_extensions
 from lakemesh.query.engines.limits import (
     memory_limit_exceeded,
-    result_size_exceeded,
-    row_limit_exceeded,
 )
 from lakemesh.query.plans import LRUCache
 from lakemesh.storage.s3 import S3Options, S3Storage
@@ -56,9 +53,6 @@ _TABLE_FUNCTIONS = frozenset(
 
 BATCH_ROWS = 10_000
 """Rows fetched from DuckDB and written to the result at a time (so wide rows stay bounded)."""
-STREAM_BATCH_BYTES = 4 << 20
-"""A streamed batch larger than this is sent in slices (a chunk stays a few MiB however wide
-its rows are)."""
 
 KEPT_DATABASES = 4
 """Narrowed databases a sandbox keeps for the next query over exactly the same files."""
@@ -291,116 +285,6 @@ def verify_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
                 f"The statement names a table outside its authorized data: {source['table_name']}"
             )
     _verified.put(sql, True)
-
-
-@dataclass(frozen=True)
-class WrittenResult:
-    """What :func:`write_result` wrote: the rows, the size of the Arrow IPC stream, and the
-    stream itself when it was small enough to keep in memory (then no file was written)."""
-
-    rows: int
-    size: int
-    inline: bytes | None = None
-
-
-def write_result(
-    reader: pa.RecordBatchReader, path: str, limits: QueryLimits, *, inline_bytes: int = 0
-) -> WrittenResult:
-    """Write ``reader``'s batches as an Arrow IPC stream: kept in memory when the whole stream
-    takes at most ``inline_bytes``, else to the file ``path``, one batch at a time.
-
-    Raises:
-        LimitExceededError: more rows than ``limits.max_rows``, or more bytes than
-            ``limits.max_result_bytes`` (the file is left incomplete; the caller deletes it).
-    """
-    rows = 0
-    held: list[pa.RecordBatch] = []
-    held_bytes = 0
-    batches = iter(reader)
-    for batch in batches:
-        rows += batch.num_rows
-        if limits.max_rows is not None and rows > limits.max_rows:
-            raise row_limit_exceeded(limits.max_rows)
-        held.append(batch)
-        held_bytes += batch.nbytes
-        if held_bytes > inline_bytes:
-            break
-    else:
-        stream = pa.BufferOutputStream()
-        with pa.ipc.new_stream(stream, reader.schema) as writer:
-            for batch in held:
-                writer.write_batch(batch)
-        inline = stream.getvalue()
-        if limits.max_result_bytes is not None and inline.size > limits.max_result_bytes:
-            raise result_size_exceeded(limits.max_result_bytes)
-        if inline.size <= inline_bytes:
-            return WrittenResult(rows=rows, size=inline.size, inline=inline.to_pybytes())
-    with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, reader.schema) as writer:
-        for batch in held:  # counted above
-            _write_batch(writer, sink, batch, limits)
-        for batch in batches:
-            rows += batch.num_rows
-            if limits.max_rows is not None and rows > limits.max_rows:
-                raise row_limit_exceeded(limits.max_rows)
-            _write_batch(writer, sink, batch, limits)
-    return WrittenResult(rows=rows, size=os.path.getsize(path))
-
-
-def stream_result(
-    reader: pa.RecordBatchReader, send: Callable[[bytes], None], limits: QueryLimits
-) -> WrittenResult:
-    """Give ``reader``'s rows to ``send`` as they come: first an Arrow IPC stream of the schema
-    alone, then one per batch (sliced to about :data:`STREAM_BATCH_BYTES`). Nothing is kept:
-    ``send`` blocking holds the query back.
-
-    The size counted against ``limits.max_result_bytes`` is that of one stream of every batch.
-
-    Raises:
-        LimitExceededError: more rows than ``limits.max_rows`` or more bytes than
-            ``limits.max_result_bytes`` (the batch that passed it is not sent).
-    """
-    header = _ipc_stream(reader.schema, ())
-    send(header)
-    size, rows = len(header), 0
-    for batch in reader:
-        rows += batch.num_rows
-        if limits.max_rows is not None and rows > limits.max_rows:
-            raise row_limit_exceeded(limits.max_rows)
-        for piece in _slices(batch, STREAM_BATCH_BYTES):
-            data = _ipc_stream(reader.schema, (piece,))
-            size += len(data) - len(header)
-            if limits.max_result_bytes is not None and size > limits.max_result_bytes:
-                raise result_size_exceeded(limits.max_result_bytes)
-            send(data)
-    return WrittenResult(rows=rows, size=size)
-
-
-def _ipc_stream(schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema) as writer:
-        for batch in batches:
-            writer.write_batch(batch)
-    return bytes(sink.getvalue())
-
-
-def _slices(batch: pa.RecordBatch, max_bytes: int) -> Iterator[pa.RecordBatch]:
-    """``batch`` in slices of at most about ``max_bytes`` (one row at least)."""
-    if batch.num_rows == 0:
-        return
-    rows = max(1, batch.num_rows * max_bytes // max(batch.nbytes, 1))
-    for offset in range(0, batch.num_rows, rows):
-        yield batch.slice(offset, rows)
-
-
-def _write_batch(
-    writer: pa.ipc.RecordBatchStreamWriter,
-    sink: pa.NativeFile,
-    batch: pa.RecordBatch,
-    limits: QueryLimits,
-) -> None:
-    writer.write_batch(batch)
-    if limits.max_result_bytes is not None and sink.tell() > limits.max_result_bytes:
-        raise result_size_exceeded(limits.max_result_bytes)
 
 
 def _s3_options() -> S3Options:
