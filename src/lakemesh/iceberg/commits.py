@@ -160,15 +160,9 @@ def _create_by_commit(
         raise InvalidInputError(
             f"Invalid commit to {name}: it sets no location", details={"table": str(name)}
         )
-    metadata_uri = join_uri(location, "metadata", f"00000-{uuid.uuid4()}.metadata.json")
     default = default_location(session, domain, database.location, namespace, name)
-    row = register(
-        session,
-        actor=actor,
-        name=name,
-        document=document,
-        metadata_uri=metadata_uri,
-        default=default,
+    row, metadata_uri = register(
+        session, actor=actor, name=name, document=document, default=default
     )
     kinds = {update.action for update in request.updates}
     _audit_commit(session, actor=actor, row=row, uri=metadata_uri, document=document, kinds=kinds)

@@ -5,6 +5,7 @@ and where a new table goes when its request names no location."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -37,16 +38,17 @@ def register(
     actor: Actor,
     name: ResourceName,
     document: dict[str, Any],
-    metadata_uri: str,
     default: str,
-) -> Table:
-    """The catalog table of a new Iceberg table and its first metadata file; a creator that is
-    not an admin of the domain gets ALL on it."""
+) -> tuple[Table, str]:
+    """The catalog table of a new Iceberg table and its first metadata file (its URI returned
+    with the table's row); a creator that is not an admin of the domain gets ALL on it."""
+    location = str(document["location"])
+    metadata_uri = join_uri(location.rstrip("/"), "metadata", f"00000-{uuid.uuid4()}.metadata.json")
     row = create_catalog_table(
         session,
         actor=actor,
         name=name,
-        location=str(document["location"]),
+        location=location,
         format="iceberg",
         columns=[
             ColumnSpec(n, t, nullable=null) for n, t, null in iceberg.schema_columns(document)
@@ -59,7 +61,7 @@ def register(
     write_metadata(session, metadata_uri, document, table=str(name))
     point(row, metadata_uri, document)
     session.flush()
-    return row
+    return row, metadata_uri
 
 
 def check_new_table(

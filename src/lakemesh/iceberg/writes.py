@@ -21,7 +21,6 @@ Each commit is audited (``table.commit``) and its snapshots are recorded at once
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -44,7 +43,6 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import Permission
-from lakemesh.storage import join_uri
 
 
 def create_table(
@@ -105,14 +103,8 @@ def create_table(
                 answer, vend(session, actor=actor, table=name, location=location, write=True)
             )
         return answer
-    metadata_uri = join_uri(location, "metadata", f"00000-{uuid.uuid4()}.metadata.json")
-    row = register(
-        session,
-        actor=actor,
-        name=name,
-        document=document,
-        metadata_uri=metadata_uri,
-        default=default,
+    row, metadata_uri = register(
+        session, actor=actor, name=name, document=document, default=default
     )
     answer = {"metadata-location": metadata_uri, "metadata": document, "config": {}}
     if vended_credentials and vend_refusal(session, actor=actor, row=row) is None:
