@@ -57,6 +57,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     for name in ("COLUMNS", "LINES"):
         os.environ.pop(name, None)
+    # CliRunner.invoke rebuilds Click's command tree through this private name on every call; if a
+    # Typer release renames it, fail here rather than silently losing the cache.
+    if not hasattr(typer.testing, "_get_command"):
+        raise pytest.UsageError("typer.testing._get_command is gone: update the command-tree cache")
     typer.testing._get_command = functools.cache(typer.main.get_command)  # type: ignore[attr-defined]
 
 
