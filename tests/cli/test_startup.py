@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+from tests.cli.conftest import Cli
+from tests.factories.lake import Lake
 
 LOADED = """
 import json, sys
@@ -35,5 +40,55 @@ def test_importing_the_cli_loads_no_hub_layer_or_heavy_library() -> None:
     )
     loaded = json.loads(done.stdout)
     assert "lakemesh.notifications.kinds" in loaded  # what cli/webhooks does need
-    heavy = [m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in HEAVY)]
-    assert heavy == []
+    assert _under(loaded, HEAVY) == []
+
+
+EMBEDDED = """
+import atexit, json, sys
+from lakemesh.cli.main import main
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+main()
+"""
+
+# What an embedded `table list` must not load: the portal (Jinja2, the OIDC client and its
+# cryptography), the query engine and the data libraries, the routers of other resources.
+NOT_FOR_TABLE_LIST = (
+    "lakemesh.portal.app",
+    "lakemesh.portal.pages",
+    "lakemesh.portal.routes",
+    "lakemesh.api.routes.queries",
+    "lakemesh.api.routes.iceberg",
+    "lakemesh.api.routes.domains",
+    "lakemesh.query",
+    "jinja2",
+    "authlib",
+    "cryptography",
+)
+
+
+def test_an_embedded_table_list_loads_only_the_tables_router(
+    admin_cli: Cli, lake: Lake, tmp_path: Path
+) -> None:
+    lake.parquet("sales/orders/part-0.parquet", {"id": [1, 2], "amount": [9.5, 3.0]})
+    admin_cli.run("domain", "create", "sales", "--producer")
+    admin_cli.run("location", "register", str(lake.root / "sales"), "--domain", "sales")
+    admin_cli.run("crawl", str(lake.root / "sales"), "--domain", "sales", "--database", "shop")
+    out = tmp_path / "modules.json"
+    command = ["--home", str(admin_cli.home), "--json", "table", "list"]
+    done = subprocess.run(
+        [sys.executable, "-c", EMBEDDED, str(out), *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("LAKEMESH_")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert [t["name"] for t in json.loads(done.stdout)] == ["sales.shop.orders"]
+    loaded = json.loads(out.read_text())
+    assert "lakemesh.api.routes.tables" in loaded  # the hub did answer in this process
+    assert _under(loaded, NOT_FOR_TABLE_LIST) == []
+
+
+def _under(modules: list[str], packages: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == p or m.startswith(f"{p}.") for p in packages)]

@@ -21,7 +21,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lakemesh.errors import AuthenticationError, InvalidInputError, LakemeshError, NotFoundError
 from lakemesh.identity.tokens import record_refused_token
-from lakemesh.portal import error_page, is_portal_path, page_methods, unexpected_error_page
+from lakemesh.portal.paths import is_portal_path
+
+# The portal's pages (Jinja2, its routers) are imported in the functions below, on a portal path
+# only: an embedded hub answering the CLI's API requests never loads them (CLI startup time).
 
 logger = logging.getLogger("lakemesh.api")
 
@@ -106,6 +109,8 @@ async def handle_lakemesh_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, AuthenticationError):
         await run_in_threadpool(_audit_refused_token, request, exc)
     if is_portal_path(request.url.path):
+        from lakemesh.portal.pages import error_page
+
         return error_page(request, exc)
     if request.url.path.startswith("/iceberg/"):
         return iceberg_error_response(exc)
@@ -140,6 +145,8 @@ def allowed_methods(request: Request) -> str:
     method."""
     methods: set[str] = set()
     if is_portal_path(request.url.path):
+        from lakemesh.portal.app import page_methods
+
         methods.update(page_methods(request.url.path))
     for path, item in request.app.openapi()["paths"].items():
         pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path))
@@ -163,10 +170,15 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
         message = str(exc.detail)
     error_type = HTTP_ERROR_TYPES.get(exc.status_code, "http_error")
     response: Response
-    if exc.status_code == 404 and is_portal_path(request.url.path):
-        response = error_page(request, NotFoundError(f"No such page: {request.url.path}"))
-    elif is_portal_path(request.url.path):
-        response = error_page(request, HTTPError(exc.status_code, error_type, message))
+    if is_portal_path(request.url.path):
+        from lakemesh.portal.pages import error_page
+
+        error: LakemeshError = (
+            NotFoundError(f"No such page: {request.url.path}")
+            if exc.status_code == 404
+            else HTTPError(exc.status_code, error_type, message)
+        )
+        response = error_page(request, error)
     else:
         response = error_response(exc.status_code, error_type, message)
     response.headers.update(headers or {})
@@ -177,6 +189,8 @@ async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     """A bug: log it here, tell the client nothing about the internals (a portal path gets the
     portal's error page, which names the logged error's reference)."""
     if is_portal_path(request.url.path):
+        from lakemesh.portal.pages import unexpected_error_page
+
         return unexpected_error_page(request, exc)
     logger.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "Internal server error")

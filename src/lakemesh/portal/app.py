@@ -1,5 +1,7 @@
-"""Adding the portal to the hub's FastAPI app: its pages at ``/``, its assets at
-``/static/portal``, and the security headers on every response."""
+"""Adding the portal to the hub's FastAPI app: its pages at ``/`` and its assets at
+``/static/portal``. Its security headers (:class:`~lakemesh.portal.security.SecurityHeaders`)
+are middleware, which ``create_app`` adds itself: an embedded hub includes the portal later, on
+the first request for a page."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from lakemesh.portal.routes import ROUTERS
-from lakemesh.portal.security import SecurityHeaders
 from lakemesh.portal.templating import STATIC
 
 STATIC_PATH = "/static/portal"
@@ -19,7 +20,6 @@ def install_portal(app: FastAPI) -> None:
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="portal-static")
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(SecurityHeaders)
 
 
 def page_methods(path: str) -> set[str]:

@@ -173,19 +173,6 @@ def unexpected_error_page(request: Request, error: BaseException) -> Response:
     return response
 
 
-NOT_PORTAL = ("/api/", "/iceberg/", "/static/")
-"""Path prefixes that are not the portal's: their errors keep the JSON error shape."""
-
-
-def is_portal_path(path: str) -> bool:
-    """Whether an error on ``path`` is answered as a page (not in the API's JSON shape).
-
-    >>> is_portal_path("/products/x/y"), is_portal_path("/api/v1/nothing")
-    (True, False)
-    """
-    return not path.startswith(NOT_PORTAL)
-
-
 class PortalRoute(APIRoute):
     """A page route: errors become pages (or a redirect to sign in), never JSON; an unexpected
     one is logged and answered with a 500 page. Starlette's HTTP errors are left to the app's

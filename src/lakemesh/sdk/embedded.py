@@ -48,7 +48,7 @@ def _start(home: Path) -> _Embedded:
 
     hub = Hub.open(home)
     try:
-        return _Embedded(hub, InProcessTransport(create_app(hub)))
+        return _Embedded(hub, InProcessTransport(create_app(hub, lazy=True)))
     except BaseException:
         hub.close()
         raise
