@@ -64,6 +64,8 @@ NOT_FOR_TABLE_LIST = (
     "jinja2",
     "authlib",
     "cryptography",
+    "duckdb",
+    "pyarrow",
 )
 
 

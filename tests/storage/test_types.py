@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakemesh.storage.formats import SchemaReader
-from lakemesh.storage.types import duckdb_type, quote_field, widen_type
+from lakemesh.storage.type_names import quote_field, widen_type
+from lakemesh.storage.types import duckdb_type
 
 ARROW_COLUMNS: dict[str, pa.Array] = {
     "int8": pa.array([1], pa.int8()),

@@ -34,7 +34,7 @@ from lakemesh.storage.open_tables import (
 )
 from lakemesh.storage.partitions import partition_type
 from lakemesh.storage.table_metadata import OpenTable
-from lakemesh.storage.types import widen_type
+from lakemesh.storage.type_names import widen_type
 
 ProgressCallback = Callable[[int, int], None]
 """Called with ``(files examined, files in total)`` as the crawl reads data files."""

@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from lakemesh.contracts.odcs import validate_contract
-from lakemesh.storage.types import widen_type
+from lakemesh.storage.type_names import widen_type
 
 Columns = Sequence[Mapping[str, Any]]
 

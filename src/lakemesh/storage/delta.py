@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import fsspec
-import pyarrow.parquet as pq
 
 from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.storage.table_metadata import OpenTable, Snapshot, TypeSpelling
@@ -140,6 +139,8 @@ def _actions(filesystem: fsspec.AbstractFileSystem, path: str) -> list[dict[str,
 
 
 def _checkpoint_metadata(filesystem: fsspec.AbstractFileSystem, path: str) -> dict[str, Any] | None:
+    import pyarrow.parquet as pq  # only a checkpoint needs it; a table list reaches this module
+
     with filesystem.open(path, "rb") as handle:
         table = pq.read_table(handle, columns=["metaData"])
     for row in table.column("metaData").to_pylist():
@@ -221,6 +222,8 @@ def _member(root: str, relative: str, log: str) -> str:
 
 
 def _checkpoint_actions(filesystem: fsspec.AbstractFileSystem, path: str) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
     with filesystem.open(path, "rb") as handle:
         table = pq.read_table(handle)
     actions: list[dict[str, Any]] = []

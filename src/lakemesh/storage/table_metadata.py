@@ -13,7 +13,7 @@ from typing import Any
 
 import fsspec
 
-from lakemesh.storage.types import quote_field
+from lakemesh.storage.type_names import quote_field
 
 _DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 
