@@ -83,7 +83,8 @@ def _duckdb_describe(path: Path) -> list[tuple[str, str]]:
 
 def _lakemesh_describe(path: Path) -> list[tuple[str, str]]:
     with SchemaReader(fsspec.filesystem("file")) as reader:
-        return list(reader.read(str(path), file_format="parquet", size=1, uri=str(path)))
+        columns = reader.read(str(path), file_format="parquet", size=1, uri=str(path))
+        return [(name, sql_type) for name, sql_type, _nullable in columns]
 
 
 def test_arrow_written_parquet_types_match_duckdb(tmp_path: Path) -> None:
