@@ -21,7 +21,7 @@ from lakemesh import audit
 from lakemesh.audit.chain import AUDIT_CONTEXT
 from lakemesh.errors import LakemeshError
 from lakemesh.hub import Hub
-from lakemesh.meshfile import changes as handlers
+from lakemesh.meshfile.change_context import Context
 from lakemesh.meshfile.model import MeshFiles
 from lakemesh.meshfile.plan import (
     Change,
@@ -112,11 +112,11 @@ def apply_mesh(
         by_folder[change.resource.folder].append(change)
     for group in groups:
         group_changes = [c for folder in group for c in by_folder[folder]]
-        context: handlers.Context | None = None
+        context: Context | None = None
         try:
             with hub.transaction() as session:
                 session.info[AUDIT_CONTEXT] = {"apply_id": apply_id}
-                context = handlers.Context(
+                context = Context(
                     actor=actor, grant_ids=lazy_grant_keys(session), secrets=secrets or {}
                 )
                 run(session, context, group_changes)

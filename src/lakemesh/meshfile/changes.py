@@ -9,105 +9,35 @@ declined, a product deprecated, a subscription revoked (or rejected while pendin
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import yaml
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh.catalog import databases, domains, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
-from lakemesh.errors import InvalidInputError, NotFoundError
+from lakemesh.errors import InvalidInputError
 from lakemesh.governance import filters, grants, guardrails, masks, tag_assignments, tags
-from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.identity import attributes, principals, tokens
+from lakemesh.meshfile.change_context import (
+    RETIRED_BY_PRUNE,
+    Context,
+    grant_parts,
+    grant_request,
+)
 from lakemesh.meshfile.resources import Resource
 from lakemesh.meshfile.secrets import split_spark_token, with_spark_token
-from lakemesh.model.actors import Actor
+from lakemesh.meshfile.sharing_changes import (
+    answer_share,
+    move_subscription,
+    publish,
+    subscription_row,
+)
 from lakemesh.model.names import parse_resource
-from lakemesh.model.permissions import Permission
 from lakemesh.query import workgroups
 from lakemesh.settings import DEFAULTS, change_setting
 from lakemesh.sharing import links, products, shares, subscriptions
-from lakemesh.store.schema import DataProduct, Subscription
-
-RETIRED_BY_PRUNE = "removed from the mesh files"
-"""The deprecation message of a product, and the reason of a subscription, that prune retired."""
-
-
-def prune_action(resource: Resource) -> str | None:
-    """What ``--prune`` does to ``resource`` of the hub that the files lack: ``remove``, nothing
-    (None: it is retired already, a setting at its default, a declined share, a deprecated
-    product, a rejected or revoked subscription), or ``keep`` (a draft product: never published,
-    nothing deletes it)."""
-    body = resource.body
-    if resource.kind == "setting":
-        return None if body["value"] == DEFAULTS[resource.key] else "remove"
-    if resource.kind == "share":
-        return None if body["status"] == "declined" else "remove"
-    if resource.kind == "product":
-        return {"deprecated": None, "draft": "keep"}.get(body["status"], "remove")
-    if resource.kind == "subscription":
-        return None if body["status"] in ("rejected", "revoked") else "remove"
-    return "remove"
-
-
-@dataclass
-class Context:
-    """What the changes of one apply share: the caller and the hub's grants by key."""
-
-    actor: Actor
-    grant_ids: Callable[[], dict[str, int]]
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    """The values of the secrets the files name, by name (never stored, never returned)."""
-    created_grants: dict[str, int] = field(default_factory=dict)
-    refused: Resource | None = None
-    """The resource whose change the services refused (set before the error goes up)."""
-
-    def grant_id(self, key: str) -> int:
-        found = self.created_grants.get(key) or self.grant_ids().get(key)
-        if found is None:
-            raise NotFoundError(f"Grant does not exist: {_grant_text(key)}", details={"grant": key})
-        return found
-
-
-def _grant_text(key: str) -> str:
-    body = json.loads(key)
-    target = next(
-        f"{field_name} {body[field_name]}"
-        for field_name in ("on", "on_tags", "location", "tag_values")
-        if field_name in body
-    )
-    return f"to {body['to']} on {target}"
-
-
-Handler = Callable[[Session, Context, Resource, Resource | None], None]
-
-
-def _request(target: dict[str, Any], permissions: list[str], option: bool) -> GrantRequest:
-    return GrantRequest(
-        permissions=frozenset(Permission(p) for p in permissions),
-        on=target.get("on"),
-        columns=tuple(target["columns"]) if target.get("columns") is not None else None,
-        exclude_columns=tuple(target.get("exclude_columns", ())),
-        filter=target.get("filter"),
-        on_tags=target.get("on_tags"),
-        tag_resource_type=target.get("tag_resource_type", "table"),
-        tag_scope=target.get("tag_scope"),
-        location=target.get("location"),
-        tag_values=target.get("tag_values"),
-        with_grant_option=option,
-    )
-
-
-def _grant_parts(key: str) -> tuple[str, dict[str, Any], bool]:
-    body = json.loads(key)
-    return body.pop("to"), body, bool(body.pop("with_grant_option"))
-
+from lakemesh.store.schema import Grant
 
 # -- create -----------------------------------------------------------------------------------
 
@@ -194,20 +124,11 @@ def create(session: Session, context: Context, resource: Resource) -> None:
             excluded_columns=body["exclude_columns"],
         )
     elif kind == "grant":
-        grantee, grant_target, option = _grant_parts(key)
-        parent = body["derived_from"]
-        grant_row = grants.grant(
-            session,
-            actor=actor,
-            grantee=grantee,
-            request=_request(grant_target, body["permissions"], option),
-            derived_from=context.grant_id(parent) if parent else None,
-        )
-        context.created_grants[key] = grant_row.id
+        context.created_grants[key] = _grant(session, context, resource, body["permissions"]).id
     elif kind == "share":
-        _answer_share(session, context, resource)
+        answer_share(session, context, resource)
     elif kind == "product":
-        _publish(session, context, resource)
+        publish(session, context, resource)
     elif kind == "subscription":
         product, principal = key.split("|")
         subscription_row = subscriptions.request_subscription(
@@ -220,7 +141,7 @@ def create(session: Session, context: Context, resource: Resource) -> None:
             exclude_columns=body["exclude_columns"],
             filter=body["filter"],
         )
-        _move_subscription(session, context, subscription_row, body)
+        move_subscription(session, context, subscription_row, body)
     elif kind == "link":
         links.create_link(session, actor=actor, name=key, target=body["target"])
     else:  # pragma: no cover - KINDS lists every kind
@@ -267,91 +188,6 @@ def _columns(columns: list[dict[str, Any]]) -> list[ColumnSpec]:
         )
         for c in columns
     ]
-
-
-def _answer_share(session: Session, context: Context, resource: Resource) -> None:
-    share_id = context.grant_id(resource.key)
-    answer = shares.accept_share if resource.body["status"] == "accepted" else shares.decline_share
-    answer(session, actor=context.actor, share_id=share_id)
-
-
-def _publish(session: Session, context: Context, resource: Resource) -> None:
-    body = resource.body
-    contract = body["contract"]
-    products.publish_product(
-        session,
-        actor=context.actor,
-        spec=products.ProductSpec(
-            name=resource.key,
-            domain=resource.folder,
-            tables=body["tables"],
-            title=body["title"],
-            description=body["description"],
-            owner=body["owner"],
-            tags=body["tags"],
-            version=None if contract is not None else body["version"],
-            contract=yaml.safe_dump(contract, sort_keys=False) if contract is not None else None,
-            draft=body["status"] == "draft",
-            auto_approve=body["auto_approve"] or "",
-        ),
-    )
-    if body["status"] == "deprecated":
-        products.deprecate_product(
-            session,
-            actor=context.actor,
-            name=resource.key,
-            message=body["deprecation_message"] or "",
-        )
-
-
-def _subscription_row(session: Session, key: str) -> Subscription:
-    product, principal = key.split("|")
-    row = session.execute(
-        select(Subscription)
-        .join(DataProduct, DataProduct.id == Subscription.product_id)
-        .where(DataProduct.name == product, Subscription.principal == principal)
-        .order_by(Subscription.id.desc())
-        .limit(1)
-    ).scalar()
-    if row is None:
-        raise NotFoundError(
-            f"Subscription does not exist: {principal} to {product}",
-            details={"product": product, "principal": principal},
-        )
-    return row
-
-
-def _move_subscription(
-    session: Session, context: Context, row: Subscription, body: dict[str, Any]
-) -> None:
-    """Take a subscription from its status to the one the files say."""
-    wanted, actor = body["status"], context.actor
-    comment = body["comment"] or ""
-    if row.status == wanted:
-        return
-    if row.status == "pending" and wanted == "approved":
-        subscriptions.approve_subscription(
-            session, actor=actor, subscription_id=row.id, comment=comment
-        )
-    elif row.status == "pending" and wanted == "rejected":
-        subscriptions.reject_subscription(
-            session, actor=actor, subscription_id=row.id, reason=comment
-        )
-    elif row.status == "approved" and wanted == "revoked":
-        subscriptions.revoke_subscription(
-            session, actor=actor, subscription_id=row.id, reason=comment
-        )
-    elif row.status == "pending" and wanted == "revoked":
-        subscriptions.approve_subscription(session, actor=actor, subscription_id=row.id)
-        subscriptions.revoke_subscription(
-            session, actor=actor, subscription_id=row.id, reason=comment
-        )
-    else:
-        raise InvalidInputError(
-            f"A subscription of {row.principal} to {row.product.name} cannot go from "
-            f"{row.status} to {wanted}",
-            details={"subscription": row.id, "status": row.status, "wanted": wanted},
-        )
 
 
 # -- change -----------------------------------------------------------------------------------
@@ -458,16 +294,29 @@ def change(session: Session, context: Context, before: Resource, after: Resource
     elif kind == "grant":
         _change_grant(session, context, before, after)
     elif kind == "share":
-        _answer_share(session, context, after)
+        answer_share(session, context, after)
     elif kind == "product":
-        _publish(session, context, after)
+        publish(session, context, after)
     elif kind == "subscription":
         fixed = [name for name in differing if name not in ("status", "comment")]
         if fixed:
             raise _unchangeable(after, fixed)
-        _move_subscription(session, context, _subscription_row(session, key), new)
+        move_subscription(session, context, subscription_row(session, key), new)
     else:  # pragma: no cover - every kind with a body is handled above
         raise _unchangeable(after, differing)
+
+
+def _grant(session: Session, context: Context, resource: Resource, permissions: list[str]) -> Grant:
+    """Grant ``permissions`` of the grant ``resource`` (derived from its parent, if any)."""
+    grantee, target, option = grant_parts(resource.key)
+    parent = resource.body["derived_from"]
+    return grants.grant(
+        session,
+        actor=context.actor,
+        grantee=grantee,
+        request=grant_request(target, permissions, option),
+        derived_from=context.grant_id(parent) if parent else None,
+    )
 
 
 def _change_grant(session: Session, context: Context, before: Resource, after: Resource) -> None:
@@ -475,23 +324,16 @@ def _change_grant(session: Session, context: Context, before: Resource, after: R
         remove(session, context, before)
         create(session, context, after)
         return
-    grantee, target, option = _grant_parts(after.key)
+    grantee, target, option = grant_parts(after.key)
     old, new = set(before.body["permissions"]), set(after.body["permissions"])
     if new - old:
-        parent = after.body["derived_from"]
-        grants.grant(
-            session,
-            actor=context.actor,
-            grantee=grantee,
-            request=_request(target, sorted(new - old), option),
-            derived_from=context.grant_id(parent) if parent else None,
-        )
+        _grant(session, context, after, sorted(new - old))
     if old - new:
         grants.revoke(
             session,
             actor=context.actor,
             grantee=grantee,
-            request=_request(target, sorted(old - new), option),
+            request=grant_request(target, sorted(old - new), option),
         )
 
 
@@ -549,10 +391,10 @@ def remove(session: Session, context: Context, resource: Resource) -> None:
         products.deprecate_product(session, actor=actor, name=key, message=RETIRED_BY_PRUNE)
     elif kind == "subscription":
         wanted = "revoked" if resource.body["status"] == "approved" else "rejected"
-        _move_subscription(
+        move_subscription(
             session,
             context,
-            _subscription_row(session, key),
+            subscription_row(session, key),
             {"status": wanted, "comment": RETIRED_BY_PRUNE},
         )
     else:  # pragma: no cover - KINDS lists every kind

@@ -20,21 +20,26 @@ from sqlalchemy.orm import Session
 
 from lakemesh.errors import NotFoundError
 from lakemesh.identity.tokens import is_active, named_tokens
+from lakemesh.meshfile.grant_specs import (
+    ANSWERED,
+    ISSUED_ROLES,
+    CatalogIndex,
+    grant_folder,
+    grant_spec,
+    sorted_columns,
+    target_fields,
+)
+from lakemesh.meshfile.mesh_state import mesh_file
 from lakemesh.meshfile.model import (
     AccessFile,
-    AttributeSpec,
     CatalogFile,
     ColumnSpec,
     DatabaseSpec,
     DomainFile,
     DomainFolder,
     FilterSpec,
-    GrantRefSpec,
     GrantSpec,
-    GuardrailSpec,
     LinkSpec,
-    MaskSpec,
-    MeshFile,
     MeshFiles,
     PrincipalSpec,
     ProductsFile,
@@ -42,17 +47,11 @@ from lakemesh.meshfile.model import (
     ShareAnswerSpec,
     SubscriptionSpec,
     TableSpec,
-    TagSpec,
     TokenSpec,
-    WorkgroupSpec,
 )
-from lakemesh.meshfile.secrets import spark_token_name, split_spark_token
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
-from lakemesh.query.workgroups import format_duration
-from lakemesh.settings import all_settings
 from lakemesh.store.schema import (
-    AttributeKey,
     Column,
     Database,
     DataFilterRow,
@@ -61,9 +60,7 @@ from lakemesh.store.schema import (
     DomainAdmin,
     Grant,
     GroupMember,
-    Guardrail,
     Location,
-    MaskRule,
     Principal,
     ResourceLink,
     Share,
@@ -72,141 +69,7 @@ from lakemesh.store.schema import (
     Table,
     TagAssignment,
     TagKey,
-    Workgroup,
 )
-
-ISSUED_ROLES = ("share", "delegation")
-"""Roles of the grants a subscription issued: the subscription stands for them in the files."""
-ANSWERED = ("accepted", "declined")
-
-
-@dataclass
-class CatalogIndex:
-    """Names of the hub's objects by id, loaded once."""
-
-    domains: dict[int, str] = field(default_factory=dict)
-    databases: dict[int, tuple[int, str]] = field(default_factory=dict)
-    tables: dict[int, tuple[int, str]] = field(default_factory=dict)
-    filters: dict[int, tuple[int, str]] = field(default_factory=dict)
-    locations: dict[int, tuple[int, str]] = field(default_factory=dict)
-    principals: dict[int, str] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, session: Session) -> CatalogIndex:
-        index = cls()
-        index.domains = {i: name for i, name in session.execute(select(Domain.id, Domain.name))}
-        index.databases = {
-            row_id: (domain_id, name)
-            for row_id, domain_id, name in session.execute(
-                select(Database.id, Database.domain_id, Database.name)
-            )
-        }
-        index.tables = {
-            row_id: (database_id, name)
-            for row_id, database_id, name in session.execute(
-                select(Table.id, Table.database_id, Table.name)
-            )
-        }
-        index.filters = {
-            row_id: (table_id, name)
-            for row_id, table_id, name in session.execute(
-                select(DataFilterRow.id, DataFilterRow.table_id, DataFilterRow.name)
-            )
-        }
-        index.locations = {
-            row_id: (domain_id, uri)
-            for row_id, domain_id, uri in session.execute(
-                select(Location.id, Location.domain_id, Location.uri)
-            )
-        }
-        index.principals = {
-            i: ref for i, ref in session.execute(select(Principal.id, Principal.ref))
-        }
-        return index
-
-    def database(self, database_id: int) -> str:
-        domain_id, name = self.databases[database_id]
-        return f"{self.domains[domain_id]}.{name}"
-
-    def database_domain(self, database_id: int) -> str:
-        return self.domains[self.databases[database_id][0]]
-
-    def table(self, table_id: int) -> str:
-        database_id, name = self.tables[table_id]
-        return f"{self.database(database_id)}.{name}"
-
-    def table_domain(self, table_id: int) -> str:
-        return self.database_domain(self.tables[table_id][0])
-
-
-def _sorted_columns(values: Sequence[str] | None) -> list[str] | None:
-    return None if values is None else sorted(values)
-
-
-def grant_spec(row: Grant, names: CatalogIndex, parents: dict[int, Grant]) -> GrantSpec:
-    """A grant row as the files say it (``derived_from`` names the parent by grantee and
-    target)."""
-    target = target_fields(row, names)
-    parent = parents.get(row.parent_id) if row.parent_id is not None else None
-    derived = (
-        GrantRefSpec(
-            to=names.principals[parent.grantee_id],
-            with_grant_option=parent.with_grant_option,
-            **target_fields(parent, names),
-        )
-        if parent is not None
-        else None
-    )
-    return GrantSpec(
-        to=names.principals[row.grantee_id],
-        permissions=sorted(row.permissions),
-        with_grant_option=row.with_grant_option,
-        derived_from=derived,
-        **target,
-    )
-
-
-def target_fields(row: Grant, names: CatalogIndex) -> dict[str, Any]:
-    """The target of a grant row as :class:`GrantTargetSpec` fields."""
-    if row.target_kind == "filter" and row.filter_id is not None:
-        table_id, filter_name = names.filters[row.filter_id]
-        return {"on": names.table(table_id), "filter": filter_name}
-    if row.target_kind == "tag":
-        return {
-            "on_tags": row.tag_expression,
-            "tag_resource_type": row.tag_resource_type or "table",
-            "tag_scope": row.tag_scope,
-        }
-    if row.target_kind == "location" and row.location_id is not None:
-        return {"location": names.locations[row.location_id][1]}
-    if row.target_kind == "tag_values":
-        values = "|".join(sorted(row.tag_values)) if row.tag_values else ""
-        return {"tag_values": f"{row.tag_key}={values}" if values else row.tag_key}
-    if row.table_id is not None:
-        on = names.table(row.table_id)
-    elif row.database_id is not None:
-        on = names.database(row.database_id)
-    else:
-        on = names.domains[row.domain_id or 0]
-    return {
-        "on": on,
-        "columns": _sorted_columns(row.columns),
-        "exclude_columns": sorted(row.excluded_columns or []),
-    }
-
-
-def grant_folder(row: Grant, names: CatalogIndex) -> str:
-    """The domain folder a grant is written in: its target's domain (``governance`` for tag
-    expressions and tag values, which span the mesh; a scoped tag expression's domain)."""
-    if row.target_kind == "tag" and row.tag_scope:
-        return row.tag_scope.split(".", 1)[0]
-    if row.target_kind == "filter" and row.filter_id is not None:
-        return names.table_domain(names.filters[row.filter_id][0])
-    if row.target_kind == "location" and row.location_id is not None:
-        return names.domains[names.locations[row.location_id][0]]
-    if row.target_kind in ("tag", "tag_values") or row.domain_id is None:
-        return GOVERNANCE
-    return names.domains[row.domain_id]
 
 
 def export_scope(session: Session, *, actor: Actor, domains: Sequence[str] | None) -> list[str]:
@@ -261,7 +124,7 @@ def read_state(session: Session, scope: Iterable[str]) -> MeshFiles:
     _catalog(session, folders, names, domain_ids)
     _access(session, folders, names, chosen)
     _products(session, folders, names, chosen)
-    mesh = _mesh(session) if GOVERNANCE in chosen else None
+    mesh = mesh_file(session) if GOVERNANCE in chosen else None
     return MeshFiles(mesh=mesh, domains=[folder.build() for folder in folders.values()])
 
 
@@ -461,7 +324,7 @@ def _access(
                     name=filter_row.name,
                     table=names.table(filter_row.table_id),
                     rows=filter_row.predicate,
-                    columns=_sorted_columns(filter_row.columns),
+                    columns=sorted_columns(filter_row.columns),
                     exclude_columns=sorted(filter_row.excluded_columns or []),
                 )
             )
@@ -533,84 +396,10 @@ def _products(
                 product=product_name,
                 principal=principal,
                 reason=row.reason,
-                columns=_sorted_columns(row.columns),
+                columns=sorted_columns(row.columns),
                 exclude_columns=sorted(row.excluded_columns or []),
                 filter=row.filter,
                 status=row.status,
                 comment=row.comment,
             )
         )
-
-
-def _mesh(session: Session) -> MeshFile:
-    tags = [
-        TagSpec(
-            key=row.key, values=sorted(v.value for v in row.values), description=row.description
-        )
-        for row in session.execute(select(TagKey).order_by(TagKey.key)).scalars()
-    ]
-    attributes = [
-        AttributeSpec(
-            key=row.key,
-            values=sorted(row.allowed_values or []),
-            description=row.description or "",
-            delegates=sorted(delegate.principal.ref for delegate in row.delegates),
-        )
-        for row in session.execute(select(AttributeKey).order_by(AttributeKey.key)).scalars()
-    ]
-    masks = [
-        MaskSpec(name=row.name, on_tags=row.tag_expression, function=row.function)
-        for row in session.execute(select(MaskRule).order_by(MaskRule.name)).scalars()
-    ]
-    guardrails = [
-        _guardrail(row)
-        for row in session.execute(select(Guardrail).order_by(Guardrail.name)).scalars()
-    ]
-    workgroups = [
-        _workgroup(row)
-        for row in session.execute(select(Workgroup).order_by(Workgroup.name)).scalars()
-    ]
-    return MeshFile(
-        settings=dict(sorted(all_settings(session).items())),
-        tags=tags,
-        attributes=attributes,
-        masks=masks,
-        guardrails=guardrails,
-        workgroups=workgroups,
-    )
-
-
-def _guardrail(row: Guardrail) -> GuardrailSpec:
-    config = dict(row.config)
-    return GuardrailSpec(
-        name=row.name,
-        kind=row.kind,
-        keys=config.get("keys"),
-        on_tags=config.get("expression"),
-        prefixes=config.get("prefixes"),
-        max_lifetime=config.get("max"),
-    )
-
-
-def _workgroup(row: Workgroup) -> WorkgroupSpec:
-    """A workgroup as the files hold it: a Spark Connect token is referred to by a secret name,
-    never written."""
-    from datetime import timedelta
-
-    address, token = split_spark_token(row.spark_remote)
-    return WorkgroupSpec(
-        name=row.name,
-        engine=row.engine,
-        description=row.description or "",
-        max_bytes_per_query=row.max_bytes_per_query,
-        max_bytes_per_month=row.max_bytes_per_month,
-        max_concurrent=row.max_concurrent,
-        max_concurrent_per_principal=row.max_concurrent_per_principal,
-        timeout_seconds=row.timeout_seconds,
-        max_memory_bytes=row.max_memory_bytes,
-        max_rows=row.max_rows,
-        max_result_bytes=row.max_result_bytes,
-        result_retention=format_duration(timedelta(seconds=row.result_retention_seconds)),
-        spark_remote=address,
-        spark_token_env=spark_token_name(row.name) if token is not None else None,
-    )

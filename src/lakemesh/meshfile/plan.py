@@ -24,8 +24,10 @@ from lakemesh.errors import LakemeshError, NotFoundError
 from lakemesh.hub import Hub
 from lakemesh.identity.tokens import named_tokens
 from lakemesh.meshfile import changes as handlers
+from lakemesh.meshfile.change_context import Context, prune_action
 from lakemesh.meshfile.effects import AccessEffects, affected_pairs, snapshot
-from lakemesh.meshfile.export import CatalogIndex, grant_spec, read_state
+from lakemesh.meshfile.export import read_state
+from lakemesh.meshfile.grant_specs import CatalogIndex, grant_spec
 from lakemesh.meshfile.model import MeshFiles
 from lakemesh.meshfile.resources import (
     KINDS,
@@ -225,7 +227,7 @@ def diff(
     for ref, resource in current.items():
         if ref in desired or not _in_scope(resource, files, folders):
             continue
-        action = handlers.prune_action(resource)
+        action = prune_action(resource)
         if prune and action == "remove":
             found.append(Change("remove", resource))
         elif action is not None:
@@ -354,7 +356,7 @@ def _derivation_depth(found: Sequence[Change]) -> dict[str, int]:
     return depth
 
 
-def run(session: Session, context: handlers.Context, found: Sequence[Change]) -> None:
+def run(session: Session, context: Context, found: Sequence[Change]) -> None:
     """Make ``found`` in this transaction, in order; the first refusal raises."""
     for change in ordered(found):
         try:
@@ -374,7 +376,7 @@ def run(session: Session, context: handlers.Context, found: Sequence[Change]) ->
             raise
 
 
-def _grant_alive(session: Session, context: handlers.Context, change: Change) -> bool:
+def _grant_alive(session: Session, context: Context, change: Change) -> bool:
     try:
         grant_id = context.grant_id(change.resource.key)
     except NotFoundError:
@@ -382,7 +384,7 @@ def _grant_alive(session: Session, context: handlers.Context, change: Change) ->
     return session.get(Grant, grant_id) is not None
 
 
-def refused(context: handlers.Context, group: list[str], error: LakemeshError) -> Problem:
+def refused(context: Context, group: list[str], error: LakemeshError) -> Problem:
     """The problem of the change ``context`` saw refused with ``error``."""
     resource = context.refused
     if resource is None:
@@ -406,9 +408,7 @@ def dry_run(
     (:func:`plan_mesh` runs another without it).
     """
     before_index = policy_index(session)  # the committed state: the transaction forks its own
-    context = handlers.Context(
-        actor=actor, grant_ids=lazy_grant_keys(session), secrets=secrets or {}
-    )
+    context = Context(actor=actor, grant_ids=lazy_grant_keys(session), secrets=secrets or {})
     by_folder: dict[str, list[Change]] = defaultdict(list)
     for change in found:
         by_folder[change.resource.folder].append(change)
