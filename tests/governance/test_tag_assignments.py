@@ -165,20 +165,20 @@ def test_effective_tags_inherit_and_override(
         assert dict(facts.tags_of(view.name.column)) == expected["effective"]
 
 
-def test_table_json_carries_the_tags_of_the_table_and_of_each_column(mesh: Mesh) -> None:
+def test_a_table_has_its_own_tags_and_each_column_its_own(mesh: Mesh) -> None:
     _assign_all(mesh, [DB_OWNER, TABLE_PUBLIC, EMAIL_PII])
     with mesh.env.hub.read() as session:
         row = tables.show_table(session, actor=mesh.sam, name=CUSTOMERS)
-        shown = tag_assignments.describe_tagged_table(session, row)
-    assert shown["tags"]["effective"] == {"owner": "sales", "sensitivity": "public"}
-    by_column = {c["name"]: c["tags"]["effective"] for c in shown["columns"]}
+        shown = tag_assignments.table_tags(session, row)
+        column_names = [c.name for c in row.columns]
+    assert shown.table.effective == {"owner": "sales", "sensitivity": "public"}
+    by_column = {name: view.effective for name, view in shown.columns.items()}
     assert by_column["email"] == {"owner": "sales", "sensitivity": "pii"}
     assert by_column["phone"] == {"owner": "sales", "sensitivity": "public"}
-    email = next(c for c in shown["columns"] if c["name"] == "email")
-    assert email["tags"]["overridden"] == {
+    assert shown.columns["email"].tags_dict()["overridden"] == {
         "sensitivity": {"value": "public", "from": "sales.crm.customers"}
     }
-    assert shown["columns"][0]["type"] == "VARCHAR"
+    assert list(shown.columns) == column_names
 
 
 # -- assigning, replacing, removing ------------------------------------------------------------

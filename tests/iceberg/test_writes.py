@@ -22,6 +22,7 @@ from pyiceberg.exceptions import (
 from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField, StringType
 
+from lakemesh.api.routes.tables import table_public
 from lakemesh.api.server import serve_in_background
 from lakemesh.audit.search import search
 from lakemesh.catalog import databases, domains, locations, tables
@@ -63,7 +64,8 @@ class Served:
 
     def show(self, name: str) -> dict[str, object]:
         with self.hub.read() as session:
-            return tables.describe_table(tables.get_table_row(session, parse_resource(name)))
+            row = tables.get_table_row(session, parse_resource(name))
+            return table_public(session, row).model_dump(mode="json", by_alias=True)
 
     def query(self, sql: str, principal: str = SAM) -> list[dict[str, object]]:
         with self.hub.read() as session:

@@ -22,6 +22,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.table import Table as IcebergTable
 from pyiceberg.types import StringType
 
+from lakemesh.api.routes.tables import table_public
 from lakemesh.catalog import crawler, locations, tables
 from lakemesh.errors import InvalidInputError, QueryRejectedError
 from lakemesh.governance import filters
@@ -87,7 +88,8 @@ class Lake:
 
     def show(self, name: str) -> dict[str, Any]:
         with self.env.hub.read() as session:
-            return tables.describe_table(tables.get_table_row(session, parse_resource(name)))
+            row = tables.get_table_row(session, parse_resource(name))
+            return table_public(session, row).model_dump(mode="json", by_alias=True)
 
     def rows(self, sql: str, principal: str | None = None) -> list[dict[str, Any]]:
         actor = self.env.admin

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from lakemesh.api.schemas.workgroups import WorkgroupPublic
 from lakemesh.errors import LimitExceededError, QueryRejectedError
 from lakemesh.query import attempt, jobs, service, workgroups
 from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryLimits
@@ -73,9 +74,9 @@ def slow_sync_query(mesh: GovernedMesh, principal: str, workgroup: str) -> Itera
 
 def test_workgroups_have_concurrency_limits_and_a_timeout_by_default(mesh: GovernedMesh) -> None:
     with mesh.hub.transaction() as session:
-        primary = workgroups.describe_workgroup(workgroups.get_workgroup_row(session, "primary"))
+        primary = WorkgroupPublic.from_row(workgroups.get_workgroup_row(session, "primary"))
         created = workgroups.create_workgroup(session, actor=mesh.admin, name="team")
-        team = workgroups.describe_workgroup(created)
+        team = WorkgroupPublic.from_row(created)
         tuned = workgroups.create_workgroup(
             session, actor=mesh.admin, name="tuned", max_concurrent_per_principal=5
         )
@@ -85,10 +86,10 @@ def test_workgroups_have_concurrency_limits_and_a_timeout_by_default(mesh: Gover
         )
         assert lifted.max_concurrent_per_principal is None
     for shown in (primary, team):
-        assert shown["max_concurrent"] == 8
-        assert shown["max_concurrent_per_principal"] == 2
-        assert shown["timeout_seconds"] == 60
-    assert "no limits" not in primary["description"]
+        assert shown.max_concurrent == 8
+        assert shown.max_concurrent_per_principal == 2
+        assert shown.timeout_seconds == 60
+    assert "no limits" not in (primary.description or "")
     with (
         mesh.hub.transaction() as session,
         pytest.raises(match="Invalid max_concurrent_per_principal: 0"),

@@ -86,10 +86,8 @@ def test_create_update_delete(mesh: GovernedMesh) -> None:
             name="analysts",
             changes={"max_bytes_per_query": None, "max_concurrent": 3},
         )
-        described = workgroups.describe_workgroup(row)
-    assert described["max_bytes_per_query"] is None
-    assert described["max_concurrent"] == 3
-    assert described["result_retention"] == "12h"
+        limits = (row.max_bytes_per_query, row.max_concurrent, workgroups.retention_text(row))
+    assert limits == (None, 3, "12h")
     with pytest.raises(AlreadyExistsError, match="Workgroup already exists: analysts"):
         make_workgroup(mesh, "analysts")
     with mesh.hub.transaction() as session:

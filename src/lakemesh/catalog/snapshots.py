@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import clock
+from lakemesh.storage.open_tables import OPEN_FORMATS
 from lakemesh.storage.table_metadata import Snapshot
 from lakemesh.store.schema import Table, TableSnapshot
 
@@ -47,22 +47,15 @@ def record_snapshots(session: Session, row: Table, snapshots: Sequence[Snapshot]
     return added
 
 
-def list_snapshots(session: Session, row: Table) -> list[dict[str, Any]]:
-    """The recorded snapshots of ``row``, oldest first."""
-    found = session.execute(
-        select(TableSnapshot)
-        .where(TableSnapshot.table_id == row.id)
-        .order_by(TableSnapshot.sequence, TableSnapshot.committed_at, TableSnapshot.id)
-    ).scalars()
-    return [
-        {
-            "id": snapshot.snapshot_id,
-            "parent_id": snapshot.parent_id,
-            "sequence": snapshot.sequence,
-            "committed_at": snapshot.committed_at.isoformat(),
-            "operation": snapshot.operation,
-            "schema_version": snapshot.schema_version,
-            "summary": snapshot.summary,
-        }
-        for snapshot in found
-    ]
+def list_snapshots(session: Session, row: Table) -> list[TableSnapshot] | None:
+    """The recorded snapshots (Iceberg) or versions (Delta) of ``row``, oldest first; None for a
+    format that has neither."""
+    if row.format not in OPEN_FORMATS:
+        return None
+    return list(
+        session.execute(
+            select(TableSnapshot)
+            .where(TableSnapshot.table_id == row.id)
+            .order_by(TableSnapshot.sequence, TableSnapshot.committed_at, TableSnapshot.id)
+        ).scalars()
+    )

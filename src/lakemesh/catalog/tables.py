@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.authz import require, require_seen, require_visible, visible
 from lakemesh.catalog.databases import database_not_found, get_database_row
 from lakemesh.catalog.location_rules import holds_location_access
 from lakemesh.catalog.locations import owning_location
-from lakemesh.catalog.snapshots import list_snapshots
 from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.actions import Action
@@ -22,7 +21,6 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.model.permissions import Permission
 from lakemesh.storage import is_within, real_uri
-from lakemesh.storage.open_tables import OPEN_FORMATS
 from lakemesh.store.schema import Column, Database, Domain, Location, SchemaVersion, Table
 
 FORMATS = ("parquet", "csv", "json", "iceberg", "delta")
@@ -393,41 +391,6 @@ def schema_history(session: Session, row: Table) -> list[dict[str, Any]]:
         }
         for v in versions
     ]
-
-
-def describe_table(row: Table) -> dict[str, Any]:
-    """A table as ``lakemesh table show --json`` prints it."""
-    described: dict[str, Any] = {
-        "name": str(table_name(row)),
-        "domain": row.database.domain.name,
-        "database": row.database.name,
-        "table": row.name,
-        "location": row.location,
-        "format": row.format,
-        "description": row.description,
-        "properties": dict(row.properties),
-        "columns": [
-            {
-                "name": c.name,
-                "type": c.type,
-                "partition": c.is_partition,
-                "nullable": c.nullable,
-                "description": c.description,
-            }
-            for c in row.columns
-        ],
-        "partition_columns": [c.name for c in row.columns if c.is_partition],
-        "schema_version": row.schema_version,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-    }
-    if row.format in OPEN_FORMATS:
-        # Iceberg snapshots or Delta versions, as crawls recorded them.
-        session = object_session(row)
-        current = row.properties.get(f"{row.format}.current-snapshot") or None
-        described["current_snapshot"] = current
-        described["snapshots"] = list_snapshots(session, row) if session is not None else []
-    return described
 
 
 def visible_tables(

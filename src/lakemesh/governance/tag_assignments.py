@@ -7,7 +7,7 @@ domain's objects the values it holds ASSOCIATE on (a grant on tag values).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit
 from lakemesh.authz import policy_index, require, require_visible, visible
-from lakemesh.catalog.tables import describe_table, table_name
+from lakemesh.catalog.tables import table_name
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.governance.tagged import TaggedObject, own_tags, tagged_object
 from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
@@ -236,11 +236,18 @@ def resource_tags(session: Session, *, actor: Actor, resource: str | ResourceNam
     return effective_view(session, tagged_object(session, name))
 
 
-def describe_tagged_table(session: Session, row: Table) -> dict[str, Any]:
-    """:func:`~lakemesh.catalog.tables.describe_table` with the table's and each column's tags."""
+@dataclass(frozen=True)
+class TableTags:
+    """The tags of a table and of each of its columns (by column name)."""
+
+    table: TagView
+    columns: dict[str, TagView]
+
+
+def table_tags(session: Session, row: Table) -> TableTags:
+    """The own, inherited and overridden tags of ``row`` and of each of its columns."""
     name = table_name(row)
-    target = TaggedObject(name, row.database, row)
-    levels = _levels(session, target)
+    levels = _levels(session, TaggedObject(name, row.database, row))
     by_column: dict[int, dict[str, str]] = {}
     assignments = session.execute(
         select(TagAssignment)
@@ -251,13 +258,11 @@ def describe_tagged_table(session: Session, row: Table) -> dict[str, Any]:
         by_column.setdefault(assignment.column_id or 0, {})[assignment.key.key] = (
             assignment.value.value
         )
-    described = describe_table(row)
-    described["tags"] = view_of(levels).tags_dict()
-    for column, shown in zip(row.columns, described["columns"], strict=True):
+    columns: dict[str, TagView] = {}
+    for column in row.columns:
         column_name = ResourceName(name.domain, name.database, name.table, column.name)
-        own = by_column.get(column.id, {})
-        shown["tags"] = view_of([*levels, (column_name, own)]).tags_dict()
-    return described
+        columns[column.name] = view_of([*levels, (column_name, by_column.get(column.id, {}))])
+    return TableTags(view_of(levels), columns)
 
 
 # -- search ------------------------------------------------------------------------------------
@@ -281,12 +286,3 @@ def search_tables(session: Session, *, actor: Actor, expression: str) -> list[di
         columns = [c for c in facts.columns if parsed.matches(facts.tags_of(c))]
         found.append({"name": str(name), "columns": columns})
     return found
-
-
-def describe_changes(resource: str, changes: Iterable[TagChange], view: TagView) -> dict[str, Any]:
-    """The answer of an assignment or removal: what changed and the object's tags after it."""
-    return {
-        "resource": resource,
-        "changes": [change.to_dict() for change in changes],
-        "tags": view.tags_dict(),
-    }

@@ -15,7 +15,7 @@ from lakemesh.meshfile.model import (
     WorkgroupSpec,
 )
 from lakemesh.meshfile.secrets import spark_token_name, split_spark_token
-from lakemesh.query.workgroups import format_duration
+from lakemesh.model.durations import format_duration
 from lakemesh.settings import all_settings
 from lakemesh.store.schema import (
     AttributeKey,

@@ -25,3 +25,16 @@ def parse_duration(text: str) -> timedelta:
             details={"duration": text},
         )
     return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest ``30d`` / ``12h`` / ``90m`` / ``45s`` spelling of ``delta``.
+
+    >>> format_duration(timedelta(days=7)), format_duration(timedelta(minutes=90))
+    ('7d', '90m')
+    """
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

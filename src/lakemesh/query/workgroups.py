@@ -18,7 +18,7 @@ from lakemesh import audit, clock
 from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
-from lakemesh.model.durations import parse_duration
+from lakemesh.model.durations import format_duration, parse_duration
 from lakemesh.model.names import check_identifier
 from lakemesh.query.engines import AVAILABLE_ENGINES, QueryLimits
 from lakemesh.query.engines.limits import memory_size
@@ -108,19 +108,6 @@ class WorkgroupSettings:
         return {}
 
 
-def format_duration(delta: timedelta) -> str:
-    """The shortest ``30d`` / ``12h`` / ``90m`` / ``45s`` spelling of ``delta``.
-
-    >>> format_duration(timedelta(days=7)), format_duration(timedelta(minutes=90))
-    ('7d', '90m')
-    """
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def get_workgroup_row(session: Session, name: str) -> Workgroup:
     """The workgroup called ``name``."""
     row = session.execute(select(Workgroup).where(Workgroup.name == name)).scalar()
@@ -139,26 +126,9 @@ def list_workgroups(session: Session) -> Sequence[Workgroup]:
     return session.execute(select(Workgroup).order_by(Workgroup.name)).scalars().all()
 
 
-def describe_workgroup(row: Workgroup) -> dict[str, Any]:
-    """A workgroup as the API shows it."""
-    return {
-        "name": row.name,
-        "engine": row.engine,
-        "description": row.description,
-        "max_bytes_per_query": row.max_bytes_per_query,
-        "max_bytes_per_month": row.max_bytes_per_month,
-        "max_concurrent": row.max_concurrent,
-        "max_concurrent_per_principal": row.max_concurrent_per_principal,
-        "timeout_seconds": row.timeout_seconds,
-        "max_memory_bytes": row.max_memory_bytes,
-        "max_rows": row.max_rows,
-        "max_result_bytes": row.max_result_bytes,
-        "result_retention": format_duration(timedelta(seconds=row.result_retention_seconds)),
-        "spark_remote": row.spark_remote,
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-    }
+def retention_text(row: Workgroup) -> str:
+    """How long the workgroup keeps a background query's result, as ``7d``."""
+    return format_duration(timedelta(seconds=row.result_retention_seconds))
 
 
 def _check_engine(engine: str) -> str:
@@ -271,7 +241,10 @@ def create_workgroup(
         actor=actor.ref,
         action=Action.WORKGROUP_CREATE,
         resource=f"workgroup:{name}",
-        details=describe_workgroup(row),
+        details={
+            **{key: getattr(row, key) for key in UPDATABLE if key != "result_retention"},
+            "result_retention": retention_text(row),
+        },
     )
     return row
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.schemas import (
@@ -17,11 +18,20 @@ from lakemesh.api.schemas import (
 )
 from lakemesh.api.schemas.tables import TableDiffPublic
 from lakemesh.catalog import tables
+from lakemesh.catalog.snapshots import list_snapshots
 from lakemesh.catalog.table_diff import diff_table
-from lakemesh.governance import tag_assignments
+from lakemesh.governance.tag_assignments import table_tags
 from lakemesh.model.names import ResourceName, parse_resource
+from lakemesh.store.schema import Table
 
 router = APIRouter(prefix="/tables", tags=["catalog"])
+
+
+def table_public(session: Session, row: Table) -> TablePublic:
+    """``row`` as every route answers it: with its tags, and its snapshots when it has any."""
+    return TablePublic.from_row(
+        row, tags=table_tags(session, row), snapshots=list_snapshots(session, row)
+    )
 
 
 def _table_name(name: str) -> ResourceName:
@@ -47,10 +57,10 @@ def list_tables(
     actor: CurrentActor,
     domain: str | None = None,
     database: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[TablePublic]:
     # The same shape as one table's (tags included), so a client reads both alike.
     return [
-        tag_assignments.describe_tagged_table(session, row)
+        table_public(session, row)
         for row in tables.visible_tables(session, actor=actor, domain=domain, database=database)
     ]
 
@@ -61,7 +71,7 @@ def list_tables(
     summary="Register a table whose files lie in a location",
     response_model=TablePublic,
 )
-def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) -> TablePublic:
     row = tables.create_table(
         session,
         actor=actor,
@@ -72,13 +82,13 @@ def create_table(body: TableCreate, session: SessionDep, actor: CurrentActor) ->
         description=body.description or "",
         properties=body.properties,
     )
-    return tag_assignments.describe_tagged_table(session, row)
+    return table_public(session, row)
 
 
 @router.get("/{name}", summary="One table (domain.database.table)", response_model=TablePublic)
-def show_table(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def show_table(name: str, session: SessionDep, actor: CurrentActor) -> TablePublic:
     row = tables.show_table(session, actor=actor, name=_table_name(name))
-    return tag_assignments.describe_tagged_table(session, row)
+    return table_public(session, row)
 
 
 @router.patch(
@@ -88,7 +98,7 @@ def show_table(name: str, session: SessionDep, actor: CurrentActor) -> dict[str,
 )
 def update_table(
     name: str, body: TableUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> TableChanged:
     resource = _table_name(name)
     changes = tables.alter_table(
         session,
@@ -98,12 +108,9 @@ def update_table(
         properties=body.properties,
         columns=_column_specs(body.columns) if body.columns is not None else None,
     )
-    return {
-        "table": tag_assignments.describe_tagged_table(
-            session, tables.get_table_row(session, resource)
-        ),
-        "changes": changes,
-    }
+    return TableChanged(
+        table=table_public(session, tables.get_table_row(session, resource)), changes=changes
+    )
 
 
 @router.delete(

@@ -92,7 +92,7 @@ def resource_tags(name: str, session: SessionDep, actor: CurrentActor) -> dict[s
 )
 def assign_tags(
     name: str, body: TagAssign, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> TagAssignment:
     changes = tag_assignments.assign_tags(session, actor=actor, resource=name, tags=body.tags)
     return _answer(session, name, changes)
 
@@ -103,17 +103,16 @@ def remove_tags(
     session: SessionDep,
     actor: CurrentActor,
     key: Annotated[list[str] | None, Query(description="A tag key to remove (repeatable)")] = None,
-) -> dict[str, Any]:
+) -> TagAssignment:
     changes = tag_assignments.remove_tags(session, actor=actor, resource=name, keys=key or [])
     return _answer(session, name, changes)
 
 
 def _answer(
     session: SessionDep, name: str, changes: list[tag_assignments.TagChange]
-) -> dict[str, Any]:
-    target = tagged.tagged_object(session, name)
-    view = tag_assignments.effective_view(session, target)
-    return tag_assignments.describe_changes(str(target.name), changes, view)
+) -> TagAssignment:
+    view = tag_assignments.effective_view(session, tagged.tagged_object(session, name))
+    return TagAssignment.of(changes, view)
 
 
 @router.get(

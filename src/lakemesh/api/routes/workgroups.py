@@ -21,8 +21,8 @@ DAYS_HELP = "How many UTC days back, today included"
 
 
 @router.get("", summary="Every workgroup", response_model=list[WorkgroupPublic])
-def list_workgroups(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    return [workgroups.describe_workgroup(row) for row in workgroups.list_workgroups(session)]
+def list_workgroups(session: SessionDep, actor: CurrentActor) -> list[WorkgroupPublic]:
+    return [WorkgroupPublic.from_row(row) for row in workgroups.list_workgroups(session)]
 
 
 @router.post(
@@ -34,7 +34,7 @@ def list_workgroups(session: SessionDep, actor: CurrentActor) -> list[dict[str, 
 )
 def create_workgroup(
     body: WorkgroupCreate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> WorkgroupPublic:
     # Settings left out keep their defaults; a limit sent as null is lifted.
     settings = body.model_dump(exclude_unset=True, exclude={"name", "engine", "description"})
     row = workgroups.create_workgroup(
@@ -45,12 +45,12 @@ def create_workgroup(
         description=body.description or "",
         **settings,
     )
-    return workgroups.describe_workgroup(row)
+    return WorkgroupPublic.from_row(row)
 
 
 @router.get("/{name}", summary="One workgroup", response_model=WorkgroupPublic)
-def show_workgroup(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return workgroups.describe_workgroup(workgroups.get_workgroup_row(session, name))
+def show_workgroup(name: str, session: SessionDep, actor: CurrentActor) -> WorkgroupPublic:
+    return WorkgroupPublic.from_row(workgroups.get_workgroup_row(session, name))
 
 
 @router.get(
@@ -89,11 +89,11 @@ def workgroup_usage(
 )
 def update_workgroup(
     name: str, body: WorkgroupUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> WorkgroupPublic:
     row = workgroups.update_workgroup(
         session, actor=actor, name=name, changes=body.model_dump(exclude_unset=True)
     )
-    return workgroups.describe_workgroup(row)
+    return WorkgroupPublic.from_row(row)
 
 
 @router.delete(

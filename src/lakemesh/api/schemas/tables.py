@@ -5,12 +5,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
 from lakemesh.api.schemas.tags import ObjectTags
+from lakemesh.model.names import ResourceName
+
+if TYPE_CHECKING:
+    from lakemesh.governance.tag_assignments import TableTags, TagView
+    from lakemesh.store.schema import Column, Table, TableSnapshot
 
 
 class ColumnCreate(RequestBody):
@@ -48,6 +54,17 @@ class ColumnPublic(ResponseModel):
     description: str | None = None
     tags: ObjectTags | None = None
 
+    @classmethod
+    def from_row(cls, row: Column, tags: TagView | None = None) -> ColumnPublic:
+        return cls(
+            name=row.name,
+            type=row.type,
+            partition=row.is_partition,
+            nullable=row.nullable,
+            description=row.description,
+            tags=None if tags is None else ObjectTags.of(tags),
+        )
+
 
 class SnapshotPublic(ResponseModel):
     id: str = Field(description="Iceberg snapshot id or Delta version")
@@ -57,6 +74,18 @@ class SnapshotPublic(ResponseModel):
     operation: str
     schema_version: int = Field(description="The table's schema version when the crawl found it")
     summary: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: TableSnapshot) -> SnapshotPublic:
+        return cls(
+            id=row.snapshot_id,
+            parent_id=row.parent_id,
+            sequence=row.sequence,
+            committed_at=row.committed_at.isoformat(),
+            operation=row.operation,
+            schema_version=row.schema_version,
+            summary=row.summary,
+        )
 
 
 class TablePublic(ResponseModel):
@@ -80,6 +109,43 @@ class TablePublic(ResponseModel):
     snapshots: list[SnapshotPublic] | None = Field(
         default=None, description="Iceberg and Delta tables: snapshots or versions, oldest first"
     )
+
+    @classmethod
+    def from_row(
+        cls,
+        row: Table,
+        *,
+        tags: TableTags | None = None,
+        snapshots: Sequence[TableSnapshot] | None = None,
+    ) -> TablePublic:
+        """``row`` with its tags and, for Iceberg and Delta (``snapshots`` not None), the
+        snapshots or versions crawls recorded."""
+        database = row.database
+        described = cls(
+            name=str(ResourceName(database.domain.name, database.name, row.name)),
+            domain=database.domain.name,
+            database=database.name,
+            table=row.name,
+            location=row.location,
+            format=row.format,
+            description=row.description,
+            properties=dict(row.properties),
+            columns=[
+                ColumnPublic.from_row(c, None if tags is None else tags.columns[c.name])
+                for c in row.columns
+            ],
+            partition_columns=[c.name for c in row.columns if c.is_partition],
+            schema_version=row.schema_version,
+            created_at=row.created_at.isoformat(),
+            updated_at=row.updated_at.isoformat(),
+            tags=None if tags is None else ObjectTags.of(tags.table),
+        )
+        if snapshots is not None:
+            described.current_snapshot = (
+                row.properties.get(f"{row.format}.current-snapshot") or None
+            )
+            described.snapshots = [SnapshotPublic.from_row(s) for s in snapshots]
+        return described
 
 
 class TableChanged(ResponseModel):

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
-from lakemesh.store.schema import TagKey
+
+if TYPE_CHECKING:
+    from lakemesh.governance.tag_assignments import TagChange as TagChangeRecord
+    from lakemesh.governance.tag_assignments import TagView
+    from lakemesh.store.schema import TagKey
 
 
 class TagCreate(RequestBody):
@@ -51,6 +58,10 @@ class ObjectTags(ResponseModel):
     overridden: dict[str, InheritedTag]
     effective: dict[str, str]
 
+    @classmethod
+    def of(cls, view: TagView) -> ObjectTags:
+        return cls.model_validate(view.tags_dict())
+
 
 class ResourceTags(ObjectTags):
     resource: str
@@ -67,6 +78,15 @@ class TagAssignment(ResponseModel):
     resource: str
     changes: list[TagChange]
     tags: ObjectTags
+
+    @classmethod
+    def of(cls, changes: Iterable[TagChangeRecord], view: TagView) -> TagAssignment:
+        """What an assignment or removal changed, and the object's tags after it."""
+        return cls(
+            resource=str(view.name),
+            changes=[TagChange.model_validate(change.to_dict()) for change in changes],
+            tags=ObjectTags.of(view),
+        )
 
 
 class TableMatch(ResponseModel):

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
 from lakemesh.api.schemas.base import Count, RequestBody, ResponseModel, Timestamp
+from lakemesh.model.durations import format_duration
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import Workgroup
 
 
 class WorkgroupUpdate(RequestBody):
@@ -42,6 +49,27 @@ class WorkgroupPublic(ResponseModel):
     created_by: str | None
     created_at: Timestamp
     updated_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: Workgroup) -> WorkgroupPublic:
+        return cls(
+            name=row.name,
+            engine=row.engine,
+            description=row.description,
+            max_bytes_per_query=row.max_bytes_per_query,
+            max_bytes_per_month=row.max_bytes_per_month,
+            max_concurrent=row.max_concurrent,
+            max_concurrent_per_principal=row.max_concurrent_per_principal,
+            timeout_seconds=row.timeout_seconds,
+            max_memory_bytes=row.max_memory_bytes,
+            max_rows=row.max_rows,
+            max_result_bytes=row.max_result_bytes,
+            result_retention=format_duration(timedelta(seconds=row.result_retention_seconds)),
+            spark_remote=row.spark_remote,
+            created_by=row.created_by,
+            created_at=row.created_at.isoformat(),
+            updated_at=row.updated_at.isoformat(),
+        )
 
 
 class DailyBytes(ResponseModel):

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lakemesh.authz import policy_index
-from lakemesh.catalog.tables import describe_table, table_name
+from lakemesh.catalog.tables import table_name
 from lakemesh.errors import LakemeshError
 from lakemesh.hub import Hub
 from lakemesh.model.access import ColumnAccess
@@ -62,7 +62,6 @@ class TableView:
     name: str
     description: str
     tags: dict[str, str]
-    described: dict[str, Any]
     columns: list[ColumnView]
     allowed: bool
     row_filter: str | None
@@ -112,35 +111,34 @@ def column_outcome(column: str, decision: Decision) -> tuple[str, str | None, st
 def table_view(session: Session, *, viewer: Actor, row: Table) -> TableView:
     """``row`` as ``viewer`` gets it: its own explanation of SELECT on it, column by column,
     with the effective tags decisions read (the policy index's)."""
-    described = describe_table(row)
+    name = str(table_name(row))
     facts = policy_index(session).table_facts(table_name(row))
     decision = explain_access(
         session,
         actor=viewer,
         principal=viewer.ref,
         permission=Permission.SELECT,
-        resource=described["name"],
+        resource=name,
     )
     columns = []
-    for column in described["columns"]:
-        outcome, mask, shown_rows = column_outcome(column["name"], decision)
+    for column in row.columns:
+        outcome, mask, shown_rows = column_outcome(column.name, decision)
         columns.append(
             ColumnView(
-                name=column["name"],
-                type=column["type"],
-                description=column["description"] or "",
-                partition=column["partition"],
-                tags=dict(facts.tags_of(column["name"])),
+                name=column.name,
+                type=column.type,
+                description=column.description or "",
+                partition=column.is_partition,
+                tags=dict(facts.tags_of(column.name)),
                 outcome=outcome,
                 mask=mask,
                 shown_rows=shown_rows,
             )
         )
     return TableView(
-        name=described["name"],
+        name=name,
         description=row.description,
         tags=dict(facts.table_tags),
-        described=described,
         columns=columns,
         allowed=decision.allowed,
         row_filter=decision.row_filter,
