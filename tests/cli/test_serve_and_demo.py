@@ -65,7 +65,7 @@ def test_serve_runs_the_hub_api(admin_cli: Cli) -> None:
     with _served(admin_cli.home) as url:
         token = HubHome(admin_cli.home).profile(None)["token"]
         with Client.connect(url, token=token) as client:
-            assert client.whoami()["name"] == "user:admin@governance"
+            assert client.whoami().name == "user:admin@governance"
         # The CLI on a served home asks its server (no hub loaded in process): a database the
         # CLI could not open itself does not matter.
         elsewhere = {"LAKEMESH_DATABASE_URL": "sqlite:////nonexistent/hub.db"}
@@ -110,7 +110,7 @@ def test_demo_builds_once_and_is_never_rebuilt_under_its_server(tmp_path: Path) 
         assert error["message"].endswith(f"then run: lakemesh --home {cli.home} init --force")
         # Same tokens, same database: the live demo still answers as before.
         with Client.connect(url, token=tokens["marketing-analyst"]) as client:
-            assert client.whoami()["name"] == "user:mia@marketing"
+            assert client.whoami().name == "user:mia@marketing"
     assert (cli.home / "hub.db").read_bytes() == database
     # Stopped, `demo` serves what it built (same tokens); `demo --reset` builds it anew.
     again = cli.run("demo", "--no-serve", "--orders", "1000")

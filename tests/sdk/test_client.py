@@ -30,27 +30,27 @@ def test_lakemesh_exports_the_sdk_client() -> None:
 def test_health_and_whoami(client: Client) -> None:
     assert client.health()["status"] == "ok"
     me = client.whoami()
-    assert me["name"] == "user:admin@governance"
-    assert me["is_mesh_admin"] is True
+    assert me.name == "user:admin@governance"
+    assert me.is_mesh_admin is True
 
 
 def test_domain_lifecycle(client: Client) -> None:
     created = client.create_domain(
         "sales", producer=True, description="Shops", admins=["user:sam@sales"]
     )
-    assert created["name"] == "sales"
-    assert created["producer"] is True
-    assert created["admins"] == ["user:sam@sales"]
-    assert [d["name"] for d in client.list_domains()] == ["governance", "sales"]
+    assert created.name == "sales"
+    assert created.producer is True
+    assert created.admins == ["user:sam@sales"]
+    assert [d.name for d in client.list_domains()] == ["governance", "sales"]
 
     updated = client.update_domain("sales", consumer=True, description="Shops and web")
-    assert updated["consumer"] is True
-    assert updated["producer"] is True
-    assert updated["description"] == "Shops and web"
+    assert updated.consumer is True
+    assert updated.producer is True
+    assert updated.description == "Shops and web"
 
     with_admin = client.add_domain_admin("sales", "user:sue@sales")
-    assert with_admin["admins"] == ["user:sam@sales", "user:sue@sales"]
-    assert client.remove_domain_admin("sales", "user:sam@sales")["admins"] == ["user:sue@sales"]
+    assert with_admin.admins == ["user:sam@sales", "user:sue@sales"]
+    assert client.remove_domain_admin("sales", "user:sam@sales").admins == ["user:sue@sales"]
 
     client.delete_domain("sales")
     with pytest.raises(NotFoundError, match="Domain does not exist: sales"):
@@ -62,21 +62,21 @@ def test_principals_attributes_and_groups(client: Client) -> None:
     client.create_attribute_key("region", values=["EU", "US"])
     client.create_attribute_key("team", values=["crm", "growth"])
     alice = client.create_principal("user:alice@marketing", attributes={"region": "EU"})
-    assert alice["attributes"] == {"region": "EU"}
+    assert alice.attributes == {"region": "EU"}
     client.create_principal("group:analysts@marketing")
 
     group = client.add_member("group:analysts@marketing", "user:alice@marketing")
     assert group["members"] == ["user:alice@marketing"]
-    assert client.get_principal("user:alice@marketing")["groups"] == ["group:analysts@marketing"]
+    assert client.get_principal("user:alice@marketing").groups == ["group:analysts@marketing"]
 
     changed = client.set_attributes("user:alice@marketing", {"team": "growth"}, unset=["region"])
-    assert changed["attributes"] == {"team": "growth"}
+    assert changed.attributes == {"team": "growth"}
 
     users = client.list_principals(domain="marketing", kind="user")
-    assert [p["name"] for p in users] == ["user:alice@marketing", "user:maria@marketing"]
+    assert [p.name for p in users] == ["user:alice@marketing", "user:maria@marketing"]
 
     client.remove_member("group:analysts@marketing", "user:alice@marketing")
-    assert client.get_principal("group:analysts@marketing")["members"] == []
+    assert client.get_principal("group:analysts@marketing").members == []
     client.delete_principal("user:alice@marketing")
     with pytest.raises(NotFoundError, match=r"user:alice@marketing"):
         client.get_principal("user:alice@marketing")
@@ -91,9 +91,9 @@ def test_tokens_act_as_their_principal_until_revoked(mesh: Mesh, client: Client)
 
     with mesh.client(issued["token"]) as sam:
         me = sam.whoami()
-        assert me["name"] == "user:sam@sales"
-        assert me["is_mesh_admin"] is False
-        assert me["admin_of"] == ["sales"]
+        assert me.name == "user:sam@sales"
+        assert me.is_mesh_admin is False
+        assert me.admin_of == ["sales"]
 
     listed = client.list_tokens(principal="user:sam@sales")
     assert [(t["id"], t["active"], t["description"]) for t in listed] == [
@@ -175,7 +175,7 @@ def test_an_embedded_client_left_open_exits_cleanly(tmp_path: Path) -> None:
     script = (
         "from lakemesh.sdk import Client\n"
         f"client = Client.open({str(tmp_path / 'home')!r})\n"
-        "print(client.whoami()['name'])\n"
+        "print(client.whoami().name)\n"
         "with Client.open(" + repr(str(tmp_path / "home")) + ") as other:\n"
         "    other.whoami()\n"
     )
@@ -194,5 +194,5 @@ def test_embedded_clients_of_one_home_share_one_hub(tmp_path: Path) -> None:
             assert embedded._OPEN[home].hub is hub  # built once, for both
             assert embedded._OPEN[home].clients == 2
             second.create_domain("sales")
-        assert [d["name"] for d in first.list_domains()] == ["governance", "sales"]
+        assert [d.name for d in first.list_domains()] == ["governance", "sales"]
     assert home not in embedded._OPEN  # the last client let the hub go

@@ -46,14 +46,14 @@ def test_crawl_reports_progress_and_registers_tables(sales: Client, lake: Lake) 
     assert by_name["sales.shop.orders"]["files"] == 3
 
     orders = sales.get_table("sales.shop.orders")
-    assert orders["partition_columns"] == ["day"]
-    assert [(c["name"], c["type"]) for c in orders["columns"]] == [
+    assert orders.partition_columns == ["day"]
+    assert [(c.name, c.type) for c in orders.columns] == [
         ("id", "BIGINT"),
         ("amount", "DOUBLE"),
         ("day", "DATE"),
     ]
     listed = sales.list_tables(domain="sales", database="shop")
-    assert [t["name"] for t in listed] == ["sales.shop.customers", "sales.shop.orders"]
+    assert [t.name for t in listed] == ["sales.shop.customers", "sales.shop.orders"]
 
 
 def test_recrawl_is_idempotent_and_records_schema_changes(sales: Client, lake: Lake) -> None:
@@ -68,7 +68,7 @@ def test_recrawl_is_idempotent_and_records_schema_changes(sales: Client, lake: L
     assert [c["name"] for c in changed[0]["changes"]["added"]] == ["discount"]
 
     history = sales.table_history("sales.shop.orders")
-    assert [v["version"] for v in history] == [1, 2]
+    assert [v.version for v in history] == [1, 2]
 
 
 def test_crawl_without_progress_callback(sales: Client, lake: Lake) -> None:

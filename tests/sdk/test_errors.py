@@ -83,6 +83,6 @@ def test_opening_without_token_uses_the_default_profile(tmp_path: Path) -> None:
     initialised = init_home(tmp_path / "home")
     initialised.hub.close()
     with Client.open(tmp_path / "home") as client:
-        assert client.whoami()["name"] == "user:admin@governance"
+        assert client.whoami().name == "user:admin@governance"
     with pytest.raises(NotFoundError, match="Profile does not exist: ci"):
         Client.open(tmp_path / "home", profile="ci")

@@ -37,7 +37,9 @@ def test_tags_through_the_sdk(client: Client, lake: Lake) -> None:
     assert client.resource_tags(f"{TABLE}.id")["inherited"] == {
         "sensitivity": {"value": "internal", "from": "sales.crm"}
     }
-    assert client.get_table(TABLE)["columns"][1]["tags"]["own"] == {"sensitivity": "pii"}
+    email = client.get_table(TABLE).columns[1]
+    assert email.tags is not None
+    assert email.tags.own == {"sensitivity": "pii"}
     assert client.search_tables("sensitivity=pii") == [{"name": TABLE, "columns": ["email"]}]
     with pytest.raises(ConflictError, match=f"column {TABLE}.email \\(sensitivity=pii\\)"):
         client.delete_tag("sensitivity")

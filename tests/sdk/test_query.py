@@ -6,12 +6,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from lakemesh.api.schemas.queries import JobStatus
 from lakemesh.errors import AccessDeniedError, InvalidInputError, LimitExceededError
 from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
@@ -74,14 +74,14 @@ def test_errors_come_back_as_lakemesh_errors(mesh: Mesh, governed: Governed) -> 
         with pytest.raises(AccessDeniedError, match=f"{MIA} lacks SELECT on {CUSTOMERS}.email"):
             client.query(f"SELECT email FROM {CUSTOMERS}")
         history = client.query_history(limit=1)
-    assert history[0]["status"] == "denied"
+    assert history[0].status == "denied"
 
 
-def wait(client: Client, job_id: str, *statuses: str) -> dict[str, Any]:
+def wait(client: Client, job_id: str, *statuses: str) -> JobStatus:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         status = client.query_status(job_id)
-        if status["status"] in statuses:
+        if status.status in statuses:
             return status
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} never reached {statuses}")
@@ -97,21 +97,21 @@ def test_jobs(mesh: Mesh, governed: Governed) -> None:
         assert client.query_results_json(job["id"])["query_id"] == job["id"]
         slow = client.submit_query(SLOW)
         wait(client, slow["id"], "running")
-        assert client.cancel_query(slow["id"])["status"] == "cancelled"
+        assert client.cancel_query(slow["id"]).status == "cancelled"
 
 
 def test_workgroups(mesh: Mesh, governed: Governed) -> None:
     with mesh.client() as admin:
         created = admin.create_workgroup("tiny", max_bytes_per_query=10, result_retention="1d")
-        assert created["result_retention"] == "1d"
-        assert [w["name"] for w in admin.list_workgroups()] == ["primary", "tiny"]
+        assert created.result_retention == "1d"
+        assert [w.name for w in admin.list_workgroups()] == ["primary", "tiny"]
         with client_of(mesh, governed, EMMA) as client, pytest.raises(LimitExceededError):
             client.query(f"SELECT * FROM {ORDERS}", workgroup="tiny")
         updated = admin.update_workgroup("tiny", max_bytes_per_query=None, max_concurrent=2)
-        assert (updated["max_bytes_per_query"], updated["max_concurrent"]) == (None, 2)
-        assert admin.get_workgroup("tiny")["max_concurrent"] == 2
+        assert (updated.max_bytes_per_query, updated.max_concurrent) == (None, 2)
+        assert admin.get_workgroup("tiny").max_concurrent == 2
         admin.delete_workgroup("tiny")
-        assert [w["name"] for w in admin.list_workgroups()] == ["primary"]
+        assert [w.name for w in admin.list_workgroups()] == ["primary"]
 
 
 def test_a_large_result_is_decoded_as_it_arrives(mesh: Mesh, governed: Governed) -> None:

@@ -58,7 +58,7 @@ def create(
             description=description,
             admins=admin or (),
         )
-    out(ctx).done(domain, f"Created domain {domain['name']}")
+    out(ctx).done(domain, f"Created domain {domain.name}")
 
 
 @app.command("list")
@@ -121,7 +121,7 @@ def update(
             schema_changes=schema_changes,
             check_schedule=check_schedule,
         )
-    out(ctx).done(domain, f"Updated domain {domain['name']}")
+    out(ctx).done(domain, f"Updated domain {domain.name}")
 
 
 @app.command("delete")

@@ -155,10 +155,10 @@ def grant(
         )
 
     def human() -> None:
-        permissions_text = ", ".join(granted["permissions"])
+        permissions_text = ", ".join(granted.permissions)
         output.success(
-            f"Granted {permissions_text} on {granted['target']} to {granted['grantee']} "
-            f"(grant #{granted['id']})"
+            f"Granted {permissions_text} on {granted.target} to {granted.grantee} "
+            f"(grant #{granted.id})"
         )
 
     out(ctx).show(granted, human)

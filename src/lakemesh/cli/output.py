@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -206,6 +207,27 @@ def print_error(
         stderr().print(Text(f"Error: {printable(error.message)}", style="red"), soft_wrap=True)
 
 
+Row = Mapping[str, Any] | BaseModel
+"""What a table row or a record may be: a dict, or one of the API's models the SDK returns."""
+
+
+def plain(data: Any) -> Any:
+    """``data`` with the API's models (:mod:`lakemesh.api.schemas`) as the JSON the hub sent:
+    dicts, and lists of them.
+
+    >>> from lakemesh.api.schemas.tags import InheritedTag
+    >>> plain([{"tag": InheritedTag.model_validate({"value": "pii", "from": "s.crm"})}])
+    [{'tag': {'value': 'pii', 'from': 's.crm'}}]
+    """
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json", by_alias=True)
+    if isinstance(data, list):
+        return [plain(item) for item in data]
+    if isinstance(data, dict):
+        return {key: plain(item) for key, item in data.items()}
+    return data
+
+
 def json_text(data: Any) -> str:
     r"""``data`` as indented JSON that keeps letters as they are but writes every control
     character and bidirectional mark in a string as a ``\u`` escape (the same string once
@@ -214,7 +236,7 @@ def json_text(data: Any) -> str:
     >>> json_text(["é‮"])
     '[\n  "é\\u202e\\u001b"\n]'
     """
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    text = json.dumps(plain(data), indent=2, ensure_ascii=False, default=str)
     # Outside strings JSON is plain ASCII, so every match is inside a string.
     return CONTROL_CHARACTERS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
@@ -231,7 +253,7 @@ def problem(message: str) -> None:
 
 def print_json(data: Any) -> None:
     """Machine output on stdout (never wrapped or coloured)."""
-    typer.echo(json.dumps(data, indent=2, default=str))
+    typer.echo(json.dumps(plain(data), indent=2, default=str))
 
 
 def cell(value: Any) -> str:
@@ -252,32 +274,33 @@ Column = tuple[str, str]
 
 
 def print_table(
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Row],
     columns: Sequence[Column],
     *,
     title: str | None = None,
     empty: str = "Nothing to show.",
 ) -> None:
     """Rows as a Rich table (or ``empty`` when there are none)."""
-    rows = list(rows)
-    if not rows:
+    shown: list[Mapping[str, Any]] = plain(list(rows))
+    if not shown:
         stdout().print(empty)
         return
     table = Table(title=title, title_justify="left")
     for header, _ in columns:
         table.add_column(header, overflow="fold")
-    for row in rows:
+    for row in shown:
         table.add_row(*(Text(cell(row.get(key))) for _, key in columns))
     stdout().print(table)
 
 
-def print_record(record: Mapping[str, Any], fields: Sequence[Column] | None = None) -> None:
+def print_record(record: Row, fields: Sequence[Column] | None = None) -> None:
     """One object as a two-column table of its fields."""
+    fields_of: Mapping[str, Any] = plain(record)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
-    for label, key in fields or [(key, key) for key in record]:
-        table.add_row(label, Text(cell(record.get(key))))
+    for label, key in fields or [(key, key) for key in fields_of]:
+        table.add_row(label, Text(cell(fields_of.get(key))))
     stdout().print(table)
 
 
@@ -306,7 +329,7 @@ class Output(ABC):
         data: Any,
         columns: Sequence[Column],
         *,
-        rows: Iterable[Mapping[str, Any]] | None = None,
+        rows: Iterable[Row] | None = None,
         title: str | None = None,
         empty: str = "Nothing to show.",
     ) -> None:
@@ -318,7 +341,7 @@ class Output(ABC):
         data: Any,
         fields: Sequence[Column] | None = None,
         *,
-        shown: Mapping[str, Any] | None = None,
+        shown: Row | None = None,
     ) -> None:
         """One object: for people, ``shown`` (default: ``data``) as a table of its ``fields``."""
 
@@ -343,7 +366,7 @@ class ConsoleOutput(Output):
         data: Any,
         columns: Sequence[Column],
         *,
-        rows: Iterable[Mapping[str, Any]] | None = None,
+        rows: Iterable[Row] | None = None,
         title: str | None = None,
         empty: str = "Nothing to show.",
     ) -> None:
@@ -354,7 +377,7 @@ class ConsoleOutput(Output):
         data: Any,
         fields: Sequence[Column] | None = None,
         *,
-        shown: Mapping[str, Any] | None = None,
+        shown: Row | None = None,
     ) -> None:
         print_record(data if shown is None else shown, fields)
 
@@ -376,7 +399,7 @@ class JsonOutput(Output):
         data: Any,
         columns: Sequence[Column],
         *,
-        rows: Iterable[Mapping[str, Any]] | None = None,
+        rows: Iterable[Row] | None = None,
         title: str | None = None,
         empty: str = "Nothing to show.",
     ) -> None:
@@ -387,7 +410,7 @@ class JsonOutput(Output):
         data: Any,
         fields: Sequence[Column] | None = None,
         *,
-        shown: Mapping[str, Any] | None = None,
+        shown: Row | None = None,
     ) -> None:
         print_json(data)
 

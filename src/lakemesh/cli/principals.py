@@ -45,7 +45,7 @@ def create(
     attributes = parse_pairs(attr, "attribute")
     with connect(ctx) as client:
         principal = client.create_principal(name, attributes=attributes)
-    out(ctx).done(principal, f"Created {principal['name']}")
+    out(ctx).done(principal, f"Created {principal.name}")
 
 
 @app.command("list")
@@ -91,7 +91,7 @@ def set_attr(
     with connect(ctx) as client:
         principal = client.set_attributes(name, attributes, unset=unset or ())
     out(ctx).done(
-        principal, f"Attributes of {name}: {output.cell(principal.get('attributes')) or '(none)'}"
+        principal, f"Attributes of {name}: {output.cell(principal.attributes) or '(none)'}"
     )
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
 
+from lakemesh.api.schemas.queries import JobStatus
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import Limit
@@ -154,10 +155,10 @@ def history(
         queries = client.query_history(limit=limit, principal=principal)
     rows = [
         {
-            **query,
-            "short_id": str(query["query_id"])[:8],
-            "submitted": str(query.get("submitted_at") or "")[:19].replace("T", " "),
-            "sql": _one_line(str(query.get("sql") or "")),
+            **output.plain(query),
+            "short_id": query.query_id[:8],
+            "submitted": (query.submitted_at or "")[:19].replace("T", " "),
+            "sql": _one_line(query.sql),
         }
         for query in queries
     ]
@@ -187,9 +188,9 @@ def submit(
     out(ctx).text(job, str(job["id"]))
 
 
-def _print_status(job: dict[str, Any]) -> None:
-    error = job.get("error") or {}
-    output.print_record({**job, "error_message": error.get("message")}, STATUS_FIELDS)
+def _print_status(job: JobStatus) -> None:
+    error = job.error or {}
+    output.print_record({**output.plain(job), "error_message": error.get("message")}, STATUS_FIELDS)
 
 
 @app.command("status")
@@ -224,4 +225,4 @@ def cancel(ctx: typer.Context, query_id: QueryId) -> None:
     """Cancel a queued or running background query."""
     with connect(ctx) as client:
         job = client.cancel_query(query_id)
-    out(ctx).done(job, f"Query {query_id} is {job['status']}")
+    out(ctx).done(job, f"Query {query_id} is {job.status}")

@@ -56,7 +56,7 @@ def login(
 
     def human() -> None:
         where = f"hub {hub}" if hub else f"hub home {globals_.home}"
-        output.success(f"Logged in as {me['name']} on {where}; saved as profile '{name}'")
+        output.success(f"Logged in as {me.name} on {where}; saved as profile '{name}'")
 
     globals_.output.show(result, human)
 

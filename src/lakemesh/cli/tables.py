@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lakemesh.api.schemas.tables import ColumnPublic, TablePublic
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out, parse_pairs
 from lakemesh.cli.params import DomainFilter, NewDescription
@@ -100,20 +101,21 @@ def show(ctx: typer.Context, name: Name) -> None:
     def human() -> None:
         output.print_record(with_tags(table), SHOW_FIELDS)
         columns = [
-            {**with_tags(column), "not_null": "yes" if column.get("nullable") is False else ""}
-            for column in table.get("columns", [])
+            {**with_tags(column), "not_null": "yes" if column.nullable is False else ""}
+            for column in table.columns
         ]
         output.print_table(columns, COLUMN_COLUMNS, empty="No columns.")
-        if table.get("snapshots") is not None:  # Iceberg snapshots, Delta versions
-            title = f"snapshots (current: {table.get('current_snapshot') or 'none'})"
-            output.print_table(table["snapshots"], SNAPSHOT_COLUMNS, title=title)
+        if table.snapshots is not None:  # Iceberg snapshots, Delta versions
+            title = f"snapshots (current: {table.current_snapshot or 'none'})"
+            output.print_table(table.snapshots, SNAPSHOT_COLUMNS, title=title)
 
     out(ctx).show(table, human)
 
 
-def with_tags(item: dict[str, Any]) -> dict[str, Any]:
+def with_tags(item: TablePublic | ColumnPublic) -> dict[str, Any]:
     """A table or column with its effective tags under ``effective_tags``, for display."""
-    return {**item, "effective_tags": (item.get("tags") or {}).get("effective", {})}
+    effective = item.tags.effective if item.tags is not None else {}
+    return {**output.plain(item), "effective_tags": effective}
 
 
 @app.command("search")
@@ -136,7 +138,7 @@ def history(ctx: typer.Context, name: Name) -> None:
     with connect(ctx) as client:
         versions = client.table_history(name)
     rows = [
-        {**version, **{kind: change_names(version.get("changes"), kind) for kind in CHANGES}}
+        {**output.plain(version), **{kind: change_names(version.changes, kind) for kind in CHANGES}}
         for version in versions
     ]
     out(ctx).table(versions, HISTORY_COLUMNS, rows=rows, title=name, empty="No versions.")
@@ -169,32 +171,32 @@ def diff(
         found = client.table_diff(
             name, from_version=from_version, to_version=to_version, proposal=proposal
         )
-    rows = [{"change": "added", "column": c["name"], "detail": c["type"]} for c in found["added"]]
+    rows = [{"change": "added", "column": c["name"], "detail": c["type"]} for c in found.added]
     rows += [
-        {"change": "removed", "column": c["name"], "detail": "breaking"} for c in found["removed"]
+        {"change": "removed", "column": c["name"], "detail": "breaking"} for c in found.removed
     ]
     rows += [
         {
             "change": "changed",
-            "column": c["name"],
-            "detail": change_text(c)
-            + (f" (breaking: {'; '.join(c['reasons'])})" if c["breaking"] else ""),
+            "column": c.name,
+            "detail": change_text(output.plain(c))
+            + (f" (breaking: {'; '.join(c.reasons)})" if c.breaking else ""),
         }
-        for c in found["changed"]
+        for c in found.changed
     ]
-    verdict = "breaking" if found["breaking"] else "compatible"
-    target = f"proposal {found['proposal']}" if found.get("proposal") else f"v{found['to']}"
-    if found.get("pending_proposal") and not found.get("proposal"):
+    verdict = "breaking" if found.breaking else "compatible"
+    target = f"proposal {found.proposal}" if found.proposal else f"v{found.to}"
+    if found.pending_proposal and not found.proposal:
         output.warning(
-            f"Schema proposal {found['pending_proposal']} of {name} waits for review "
-            f"(lakemesh table diff {name} --proposal {found['pending_proposal']})"
+            f"Schema proposal {found.pending_proposal} of {name} waits for review "
+            f"(lakemesh table diff {name} --proposal {found.pending_proposal})"
         )
     out(ctx).table(
         found,
         [("change", "change"), ("column", "column"), ("detail", "detail")],
         rows=rows,
-        title=f"{name} v{found['from']} -> {target}: {verdict}",
-        empty=f"{name} v{found['from']} -> {target}: no change",
+        title=f"{name} v{found.from_} -> {target}: {verdict}",
+        empty=f"{name} v{found.from_} -> {target}: no change",
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lakemesh.api.schemas.workgroups import WorkgroupPublic
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
 from lakemesh.cli.results import human_bytes
@@ -207,21 +208,21 @@ def _settings(
     return settings
 
 
-def _readable(workgroup: dict[str, Any]) -> dict[str, Any]:
+def _readable(workgroup: WorkgroupPublic) -> dict[str, Any]:
     def limit(value: Any) -> str:
         return "no limit" if value is None else human_bytes(value)
 
     return {
-        **workgroup,
-        "per_query": limit(workgroup.get("max_bytes_per_query")),
-        "per_month": limit(workgroup.get("max_bytes_per_month")),
-        "memory": limit(workgroup.get("max_memory_bytes")),
-        "rows": "no limit" if workgroup.get("max_rows") is None else workgroup["max_rows"],
-        "result_size": limit(workgroup.get("max_result_bytes")),
+        **output.plain(workgroup),
+        "per_query": limit(workgroup.max_bytes_per_query),
+        "per_month": limit(workgroup.max_bytes_per_month),
+        "memory": limit(workgroup.max_memory_bytes),
+        "rows": "no limit" if workgroup.max_rows is None else workgroup.max_rows,
+        "result_size": limit(workgroup.max_result_bytes),
     }
 
 
-def _show(workgroup: dict[str, Any]) -> None:
+def _show(workgroup: WorkgroupPublic) -> None:
     output.print_record(_readable(workgroup), SHOW_FIELDS)
 
 
@@ -259,7 +260,7 @@ def create(
     )
     with connect(ctx) as client:
         created = client.create_workgroup(name, **settings)
-    out(ctx).done(created, f"Created workgroup {name} ({created['engine']})")
+    out(ctx).done(created, f"Created workgroup {name} ({created.engine})")
 
 
 @app.command("list")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel
 
 from lakemesh.errors import HubUnreachableError, LakemeshError, error_class
 from lakemesh.sdk.transport import error_body
@@ -15,6 +16,23 @@ from lakemesh.sdk.transport import error_body
 def segment(name: str) -> str:
     """One path segment: a dotted name or a principal ref, percent-encoded."""
     return quote(name, safe="")
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parsed(model: type[Model], body: Any) -> Model:
+    """A response body as the API's model of it (:mod:`lakemesh.api.schemas`). A field a newer
+    hub adds is kept where the model allows extra fields, and dropped where it is shaped exactly
+    (``RowModel``), never an error."""
+    if model.model_config.get("extra") == "forbid":
+        return model.model_validate(body, extra="ignore")
+    return model.model_validate(body)
+
+
+def parsed_list(model: type[Model], body: Any) -> list[Model]:
+    """A list response body as the API's models."""
+    return [parsed(model, item) for item in body]
 
 
 def only_set(**values: Any) -> dict[str, Any]:

@@ -8,8 +8,14 @@ from typing import Any
 
 import httpx
 
+from lakemesh.api.schemas.tables import (
+    SchemaVersionPublic,
+    TableChanged,
+    TableDiffPublic,
+    TablePublic,
+)
 from lakemesh.errors import InvalidInputError, LakemeshError
-from lakemesh.sdk.base import ApiBase, only_set, segment
+from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 NDJSON = "application/x-ndjson"
 
@@ -87,9 +93,8 @@ class CatalogMethods(ApiBase):
 
     def list_tables(
         self, *, domain: str | None = None, database: str | None = None
-    ) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/tables", domain=domain, database=database)
-        return result
+    ) -> list[TablePublic]:
+        return parsed_list(TablePublic, self._get("/tables", domain=domain, database=database))
 
     def create_table(
         self,
@@ -100,7 +105,7 @@ class CatalogMethods(ApiBase):
         columns: Iterable[Mapping[str, Any]],
         description: str = "",
         properties: Mapping[str, str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> TablePublic:
         """Register ``D.DB.T`` by hand; columns are ``{"name", "type", "partition"}``."""
         body = {
             "name": name,
@@ -110,13 +115,11 @@ class CatalogMethods(ApiBase):
             "description": description,
             "properties": dict(properties or {}),
         }
-        result: dict[str, Any] = self.request("POST", "/tables", json=body)
-        return result
+        return parsed(TablePublic, self.request("POST", "/tables", json=body))
 
-    def get_table(self, name: str) -> dict[str, Any]:
-        """``D.DB.T`` with its location, format, columns and partition columns."""
-        result: dict[str, Any] = self._get(f"/tables/{segment(name)}")
-        return result
+    def get_table(self, name: str) -> TablePublic:
+        """``D.DB.T`` with its location, format, columns, partition columns and tags."""
+        return parsed(TablePublic, self._get(f"/tables/{segment(name)}"))
 
     def update_table(
         self,
@@ -125,15 +128,14 @@ class CatalogMethods(ApiBase):
         description: str | None = None,
         properties: Mapping[str, str] | None = None,
         columns: Iterable[Mapping[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        """Alter a table; returns ``{"table": ..., "changes": ...}``."""
+    ) -> TableChanged:
+        """Alter a table; returns the table and the changes to its columns."""
         body: dict[str, Any] = only_set(description=description)
         if properties is not None:
             body["properties"] = dict(properties)
         if columns is not None:
             body["columns"] = [dict(column) for column in columns]
-        result: dict[str, Any] = self.request("PATCH", f"/tables/{segment(name)}", json=body)
-        return result
+        return parsed(TableChanged, self.request("PATCH", f"/tables/{segment(name)}", json=body))
 
     def drop_table(self, name: str) -> None:
         self.request("DELETE", f"/tables/{segment(name)}")
@@ -145,20 +147,19 @@ class CatalogMethods(ApiBase):
         from_version: int | None = None,
         to_version: int | None = None,
         proposal: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> TableDiffPublic:
         """Two schema versions compared (default: the current one and the one before), or a
         schema proposal against the version it would replace: added, removed and changed
         columns, and whether the change breaks consumers."""
-        result: dict[str, Any] = self._get(
+        found = self._get(
             f"/tables/{segment(name)}/diff",
             **{"from": from_version, "to": to_version, "proposal": proposal},
         )
-        return result
+        return parsed(TableDiffPublic, found)
 
-    def table_history(self, name: str) -> list[dict[str, Any]]:
+    def table_history(self, name: str) -> list[SchemaVersionPublic]:
         """The schema versions of a table, oldest first."""
-        result: list[dict[str, Any]] = self._get(f"/tables/{segment(name)}/history")
-        return result
+        return parsed_list(SchemaVersionPublic, self._get(f"/tables/{segment(name)}/history"))
 
     # -- crawling -------------------------------------------------------------------------------
 

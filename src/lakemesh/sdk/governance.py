@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypedDict, Unpack
 
-from lakemesh.sdk.base import ApiBase, only_set, segment
+from lakemesh.api.schemas.grants import GrantPublic
+from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 
 def permission_list(permissions: str | Iterable[str]) -> list[str]:
@@ -82,7 +83,7 @@ class GovernanceMethods(ApiBase):
         grantee: str,
         with_grant_option: bool = False,
         **target: Unpack[GrantTarget],
-    ) -> dict[str, Any]:
+    ) -> GrantPublic:
         """Grant ``permissions`` (``"SELECT"``, ``"SELECT,DESCRIBE"`` or a list) to ``grantee``
         on exactly one target: ``on`` a resource (with ``columns``, ``exclude_columns`` or a data
         ``filter``), ``on_tags`` a tag expression (``resource_type`` table or database),
@@ -90,13 +91,12 @@ class GovernanceMethods(ApiBase):
 
         >>> client.grant("SELECT", on="sales.crm.orders", grantee="user:mia@x")  # doctest: +SKIP
 
-        Returns the grant: ``{"id", "grantee", "permissions", "target", ...}``.
+        Returns the grant (its ``id``, ``grantee``, ``permissions``, ``target``, ...).
         """
         body = grant_body(
             permissions, grantee=grantee, with_grant_option=with_grant_option, target=target
         )
-        result: dict[str, Any] = self.request("POST", "/grants", json=body)
-        return result
+        return parsed(GrantPublic, self.request("POST", "/grants", json=body))
 
     def revoke(
         self,
@@ -119,10 +119,11 @@ class GovernanceMethods(ApiBase):
 
     def list_grants(
         self, *, principal: str | None = None, resource: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[GrantPublic]:
         """Grants to ``principal`` and/or concerning ``resource``, as far as the caller sees."""
-        result: list[dict[str, Any]] = self._get("/grants", principal=principal, resource=resource)
-        return result
+        return parsed_list(
+            GrantPublic, self._get("/grants", principal=principal, resource=resource)
+        )
 
     def explain(self, principal: str, permission: str, resource: str) -> dict[str, Any]:
         """Whether ``principal`` may use ``permission`` on ``resource``, and why:

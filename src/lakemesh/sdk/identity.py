@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from lakemesh.sdk.base import ApiBase, only_set, segment
+from lakemesh.api.schemas.domains import DomainPublic
+from lakemesh.api.schemas.principals import PrincipalPublic, WhoAmI
+from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 
 class IdentityMethods(ApiBase):
@@ -18,10 +20,9 @@ class IdentityMethods(ApiBase):
         result: dict[str, Any] = self._get("/health")
         return result
 
-    def whoami(self) -> dict[str, Any]:
+    def whoami(self) -> WhoAmI:
         """The caller: its principal, groups, admin roles and ``is_mesh_admin``."""
-        result: dict[str, Any] = self._get("/whoami")
-        return result
+        return parsed(WhoAmI, self._get("/whoami"))
 
     def get_settings(self) -> dict[str, Any]:
         """Every mesh setting with its value."""
@@ -34,10 +35,9 @@ class IdentityMethods(ApiBase):
 
     # -- domains --------------------------------------------------------------------------------
 
-    def list_domains(self) -> list[dict[str, Any]]:
+    def list_domains(self) -> list[DomainPublic]:
         """Every domain of the mesh."""
-        result: list[dict[str, Any]] = self._get("/domains")
-        return result
+        return parsed_list(DomainPublic, self._get("/domains"))
 
     def create_domain(
         self,
@@ -47,7 +47,7 @@ class IdentityMethods(ApiBase):
         consumer: bool = False,
         description: str = "",
         admins: Iterable[str] = (),
-    ) -> dict[str, Any]:
+    ) -> DomainPublic:
         """Create a domain (mesh admins only) with its admins (``user:x@NAME`` are created)."""
         body = {
             "name": name,
@@ -56,12 +56,10 @@ class IdentityMethods(ApiBase):
             "description": description,
             "admins": list(admins),
         }
-        result: dict[str, Any] = self.request("POST", "/domains", json=body)
-        return result
+        return parsed(DomainPublic, self.request("POST", "/domains", json=body))
 
-    def get_domain(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/domains/{segment(name)}")
-        return result
+    def get_domain(self, name: str) -> DomainPublic:
+        return parsed(DomainPublic, self._get(f"/domains/{segment(name)}"))
 
     def update_domain(
         self,
@@ -72,7 +70,7 @@ class IdentityMethods(ApiBase):
         description: str | None = None,
         schema_changes: str | None = None,
         check_schedule: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> DomainPublic:
         """Change a domain's flags, description, ``schema_changes`` setting (``hold`` or
         ``violate``) or default ``check_schedule`` (cron; ``""`` removes it); arguments left
         ``None`` stay as they are."""
@@ -83,40 +81,38 @@ class IdentityMethods(ApiBase):
             schema_changes=schema_changes,
             check_schedule=check_schedule,
         )
-        result: dict[str, Any] = self.request("PATCH", f"/domains/{segment(name)}", json=body)
-        return result
+        return parsed(DomainPublic, self.request("PATCH", f"/domains/{segment(name)}", json=body))
 
     def delete_domain(self, name: str) -> None:
         """Delete an empty domain (mesh admins only)."""
         self.request("DELETE", f"/domains/{segment(name)}")
 
-    def add_domain_admin(self, domain: str, principal: str) -> Any:
-        return self.request(
-            "POST", f"/domains/{segment(domain)}/admins", json={"principal": principal}
+    def add_domain_admin(self, domain: str, principal: str) -> DomainPublic:
+        body = {"principal": principal}
+        return parsed(
+            DomainPublic, self.request("POST", f"/domains/{segment(domain)}/admins", json=body)
         )
 
-    def remove_domain_admin(self, domain: str, principal: str) -> Any:
-        return self.request("DELETE", f"/domains/{segment(domain)}/admins/{segment(principal)}")
+    def remove_domain_admin(self, domain: str, principal: str) -> DomainPublic:
+        path = f"/domains/{segment(domain)}/admins/{segment(principal)}"
+        return parsed(DomainPublic, self.request("DELETE", path))
 
     # -- principals and groups ------------------------------------------------------------------
 
     def list_principals(
         self, *, domain: str | None = None, kind: str | None = None
-    ) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/principals", domain=domain, kind=kind)
-        return result
+    ) -> list[PrincipalPublic]:
+        return parsed_list(PrincipalPublic, self._get("/principals", domain=domain, kind=kind))
 
     def create_principal(
         self, name: str, *, attributes: Mapping[str, str] | None = None
-    ) -> dict[str, Any]:
+    ) -> PrincipalPublic:
         """Create ``user:alice@marketing``, ``group:…`` or ``service:…`` with attributes."""
         body = {"name": name, "attributes": dict(attributes or {})}
-        result: dict[str, Any] = self.request("POST", "/principals", json=body)
-        return result
+        return parsed(PrincipalPublic, self.request("POST", "/principals", json=body))
 
-    def get_principal(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/principals/{segment(name)}")
-        return result
+    def get_principal(self, name: str) -> PrincipalPublic:
+        return parsed(PrincipalPublic, self._get(f"/principals/{segment(name)}"))
 
     def set_attributes(
         self,
@@ -124,11 +120,11 @@ class IdentityMethods(ApiBase):
         attributes: Mapping[str, str] | None = None,
         *,
         unset: Iterable[str] = (),
-    ) -> dict[str, Any]:
+    ) -> PrincipalPublic:
         """Set some attributes of a user or service and remove others."""
         body = {"set": dict(attributes or {}), "unset": list(unset)}
-        result: dict[str, Any] = self.request("PATCH", f"/principals/{segment(name)}", json=body)
-        return result
+        changed = self.request("PATCH", f"/principals/{segment(name)}", json=body)
+        return parsed(PrincipalPublic, changed)
 
     # -- attribute keys (what row filters read through principal_attribute) ----------------------
 

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from lakemesh.api.schemas.queries import JobStatus, QueryPublic
+from lakemesh.api.schemas.workgroups import WorkgroupPublic
 from lakemesh.errors import InvalidInputError
-from lakemesh.sdk.base import ApiBase, segment
+from lakemesh.sdk.base import ApiBase, parsed, parsed_list, segment
 
 ARROW = "application/vnd.apache.arrow.stream"
 EXPORT_FORMATS = ("csv", "arrow")
@@ -115,10 +117,9 @@ class QueryMethods(ApiBase):
         )
         return result
 
-    def query_status(self, query_id: str) -> dict[str, Any]:
+    def query_status(self, query_id: str) -> JobStatus:
         """A job's status (``queued``, ``running``, or its outcome) and figures."""
-        result: dict[str, Any] = self._get(f"/queries/jobs/{segment(query_id)}")
-        return result
+        return parsed(JobStatus, self._get(f"/queries/jobs/{segment(query_id)}"))
 
     def query_results(self, query_id: str) -> pa.Table:
         """A finished job's rows as an Arrow table (the job's error when it did not succeed)."""
@@ -141,48 +142,42 @@ class QueryMethods(ApiBase):
         )
         return result
 
-    def cancel_query(self, query_id: str) -> dict[str, Any]:
+    def cancel_query(self, query_id: str) -> JobStatus:
         """Cancel a queued or running job; returns its status."""
-        result: dict[str, Any] = self.request("DELETE", f"/queries/jobs/{segment(query_id)}")
-        return result
+        return parsed(JobStatus, self.request("DELETE", f"/queries/jobs/{segment(query_id)}"))
 
     def query_history(
         self, *, limit: int | None = None, principal: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[QueryPublic]:
         """Your newest queries (mesh admins may ask for another principal's)."""
-        result: list[dict[str, Any]] = self._get(
-            "/queries/history", limit=limit, principal=principal
-        )
-        return result
+        found = self._get("/queries/history", limit=limit, principal=principal)
+        return parsed_list(QueryPublic, found)
 
 
 class WorkgroupMethods(ApiBase):
     """Workgroups: where queries run and the limits they obey."""
 
-    def list_workgroups(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/workgroups")
-        return result
+    def list_workgroups(self) -> list[WorkgroupPublic]:
+        return parsed_list(WorkgroupPublic, self._get("/workgroups"))
 
-    def get_workgroup(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/workgroups/{segment(name)}")
-        return result
+    def get_workgroup(self, name: str) -> WorkgroupPublic:
+        return parsed(WorkgroupPublic, self._get(f"/workgroups/{segment(name)}"))
 
     def create_workgroup(
         self, name: str, *, engine: str = "duckdb", **settings: Any
-    ) -> dict[str, Any]:
+    ) -> WorkgroupPublic:
         """Create a workgroup; ``settings`` are ``description``, ``max_bytes_per_query``,
         ``max_bytes_per_month``, ``max_concurrent``, ``max_concurrent_per_principal``,
         ``timeout_seconds``, ``max_memory_bytes``, ``max_rows``, ``max_result_bytes``,
         ``result_retention`` (``7d``) and ``spark_remote`` (``sc://host:port``). A limit given
         as None is no limit; one left out has its default."""
         body = {"name": name, "engine": engine, **settings}
-        result: dict[str, Any] = self.request("POST", "/workgroups", json=body)
-        return result
+        return parsed(WorkgroupPublic, self.request("POST", "/workgroups", json=body))
 
-    def update_workgroup(self, name: str, **changes: Any) -> dict[str, Any]:
+    def update_workgroup(self, name: str, **changes: Any) -> WorkgroupPublic:
         """Change a workgroup's settings; a limit given as None is lifted."""
-        result: dict[str, Any] = self.request("PATCH", f"/workgroups/{segment(name)}", json=changes)
-        return result
+        changed = self.request("PATCH", f"/workgroups/{segment(name)}", json=changes)
+        return parsed(WorkgroupPublic, changed)
 
     def delete_workgroup(self, name: str) -> None:
         self.request("DELETE", f"/workgroups/{segment(name)}")

@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import GrantCreate, GrantPublic, Id, Revoked
+from lakemesh.api.paths import Id
+from lakemesh.api.schemas import GrantCreate, GrantPublic, Revoked
 from lakemesh.governance import grants
 from lakemesh.store.schema import Grant
 

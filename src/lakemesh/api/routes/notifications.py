@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import Id
+from lakemesh.api.paths import Id
 from lakemesh.api.schemas.notifications import (
     DeliveryPublic,
     InboxRead,

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import Id
+from lakemesh.api.paths import Id
 from lakemesh.api.schemas.notifications import (
     ProductVersions,
     ProposalDecision,

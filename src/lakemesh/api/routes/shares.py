@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import Id, SharePublic
+from lakemesh.api.paths import Id
+from lakemesh.api.schemas import SharePublic
 from lakemesh.sharing import shares
 
 router = APIRouter(prefix="/shares", tags=["sharing"])

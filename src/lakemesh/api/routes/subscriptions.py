@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from lakemesh.api.deps import CurrentActor, SessionDep
+from lakemesh.api.paths import Id
 from lakemesh.api.schemas import (
-    Id,
     SubscriptionApprove,
     SubscriptionCreate,
     SubscriptionPublic,

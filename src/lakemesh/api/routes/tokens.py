@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
-from lakemesh.api.schemas import Id, TokenCreate, TokenIssued, TokenPublic
+from lakemesh.api.paths import Id
+from lakemesh.api.schemas import TokenCreate, TokenIssued, TokenPublic
 from lakemesh.identity import tokens
 from lakemesh.model.durations import parse_duration
 

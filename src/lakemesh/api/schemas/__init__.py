@@ -18,7 +18,6 @@ from lakemesh.api.schemas.audit import AuditEvent, AuditVerification
 from lakemesh.api.schemas.base import (
     MAX_STORED_INTEGER,
     Count,
-    Id,
     RequestBody,
     ResponseModel,
     Timestamp,
@@ -141,7 +140,6 @@ __all__ = [
     "GuardrailPublic",
     "GuardrailUpdate",
     "Health",
-    "Id",
     "JobCreate",
     "JobStatus",
     "JobSubmitted",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakemesh.api.schemas.base import ResponseModel, RowModel, Timestamp
-from lakemesh.store.schema import AuditEvent as AuditEventRow
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import AuditEvent as AuditEventRow
 
 
 class AuditEvent(RowModel):

@@ -6,16 +6,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakemesh.model.names import check_text
 
 # The largest integer the store keeps (a signed 64-bit column on SQLite and PostgreSQL).
 MAX_STORED_INTEGER = 2**63 - 1
-
-Id = Annotated[int, Path(ge=1, le=MAX_STORED_INTEGER, description="A number the hub gave out")]
-"""A numbered object in a path (grant, share, subscription, token): larger ones are a 400."""
 
 Count = Annotated[int, Field(ge=0, le=MAX_STORED_INTEGER)]
 """A non-negative integer a request sets and the store keeps (bytes, seconds, a concurrency)."""

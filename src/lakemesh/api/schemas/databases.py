@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp
-from lakemesh.store.schema import Database
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import Database
 
 
 class DatabaseCreate(RequestBody):

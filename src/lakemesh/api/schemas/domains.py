@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp
-from lakemesh.store.schema import Domain
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import Domain
 
 
 class DomainCreate(RequestBody):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
-from lakemesh.catalog.tables import table_name
-from lakemesh.store.schema import DataFilterRow, Grant
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import DataFilterRow, Grant
 
 
 class FilterCreate(RequestBody):
@@ -49,6 +52,10 @@ class FilterPublic(RowModel):
     @classmethod
     def from_row(cls, row: DataFilterRow, grants: list[Grant]) -> FilterPublic:
         """The filter with the grants through it (``filters.filter_grants``)."""
+        # Here, not at the top: the SDK (and so the CLI at startup) imports this module, and
+        # the service layer must not load with it.
+        from lakemesh.catalog.tables import table_name
+
         return cls(
             name=row.name,
             table=str(table_name(row.table)),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
-from lakemesh.governance.grant_targets import GrantRequest
 from lakemesh.model.permissions import parse_permissions
-from lakemesh.store.schema import Grant
+
+if TYPE_CHECKING:
+    from lakemesh.governance.grant_targets import GrantRequest
+    from lakemesh.store.schema import Grant
 
 
 class GrantCreate(RequestBody):
@@ -29,6 +31,10 @@ class GrantCreate(RequestBody):
     with_grant_option: bool = False
 
     def request(self) -> GrantRequest:
+        # Here, not at the top: the SDK (and so the CLI at startup) imports this module, and
+        # the service layer must not load with it.
+        from lakemesh.governance.grant_targets import GrantRequest
+
         return GrantRequest(
             permissions=parse_permissions(",".join(self.permissions)),
             on=self.on,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
-from lakemesh.authz.guardrail_rules import rule_text
-from lakemesh.store.schema import Guardrail
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import Guardrail
 
 
 class GuardrailUpdate(RequestBody):
@@ -35,6 +36,10 @@ class GuardrailPublic(RowModel):
 
     @classmethod
     def from_row(cls, row: Guardrail) -> GuardrailPublic:
+        # Here, not at the top: the SDK (and so the CLI at startup) imports this module, and
+        # the service layer must not load with it.
+        from lakemesh.authz.guardrail_rules import rule_text
+
         return cls(
             name=row.name,
             kind=row.kind,

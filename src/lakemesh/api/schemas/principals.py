@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
-from lakemesh.identity.principals import Relations
-from lakemesh.store.schema import Principal
+
+if TYPE_CHECKING:
+    from lakemesh.identity.principals import Relations
+    from lakemesh.store.schema import Principal
 
 
 class PrincipalCreate(RequestBody):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp, stamp
-from lakemesh.sharing.issuance import scope_of
-from lakemesh.sharing.products import warning
-from lakemesh.sharing.subscriptions import SubscriptionRecord
-from lakemesh.store.schema import SubscriptionEvent as SubscriptionEventRow
-from lakemesh.store.schema import SubscriptionGrant as SubscriptionGrantRow
+
+if TYPE_CHECKING:
+    from lakemesh.sharing.subscriptions import SubscriptionRecord
+    from lakemesh.store.schema import SubscriptionEvent as SubscriptionEventRow
+    from lakemesh.store.schema import SubscriptionGrant as SubscriptionGrantRow
 
 
 class SharePublic(ResponseModel):
@@ -181,6 +181,11 @@ class SubscriptionPublic(RowModel):
     @classmethod
     def from_record(cls, record: SubscriptionRecord) -> SubscriptionPublic:
         """A subscription as the API shows it: decision, live grants and full history."""
+        # Here, not at the top: the SDK (and so the CLI at startup) imports this module, and
+        # the service layer must not load with it.
+        from lakemesh.sharing.issuance import scope_of
+        from lakemesh.sharing.products import warning
+
         row = record.row
         return cls(
             id=row.id,

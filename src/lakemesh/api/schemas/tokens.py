@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp, stamp
-from lakemesh.identity.tokens import is_active
-from lakemesh.store.schema import ApiToken
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import ApiToken
 
 
 class TokenCreate(RequestBody):
@@ -27,6 +30,10 @@ class TokenPublic(RowModel):
 
     @classmethod
     def from_row(cls, row: ApiToken) -> TokenPublic:
+        # Here, not at the top: the SDK (and so the CLI at startup) imports this module, and
+        # the service layer must not load with it.
+        from lakemesh.identity.tokens import is_active
+
         return cls(
             id=row.id,
             principal=row.principal.ref,
