@@ -330,12 +330,10 @@ def test_the_domains_default_through_the_cli_rest_and_mesh_files(
     shown = runner.invoke(app, [*base, "--json", "domain", "show", "shop"])
     assert json.loads(shown.stdout)["check_schedule"] == "0 6 * * *"
     with serve_in_background(shop.env.hub) as url, Client.connect(url, token=shop.env.token) as c:
-        assert c.get_domain("shop")["check_schedule"] == "0 6 * * *"
+        assert c.get_domain("shop").check_schedule == "0 6 * * *"
         with pytest.raises(InvalidInputError, match="Invalid cron expression: '0 6'"):
             c.update_domain("shop", check_schedule="0 6")
-        assert (
-            c.update_domain("shop", check_schedule="30 5 * * *")["check_schedule"] == "30 5 * * *"
-        )
+        assert c.update_domain("shop", check_schedule="30 5 * * *").check_schedule == "30 5 * * *"
     with shop.env.hub.read() as session:
         files = meshfile.export_mesh(session, actor=shop.env.admin, domains=["shop"])
     assert "check_schedule: 30 5 * * *\n" in meshfile.render_files(files)["shop/domain.yaml"]
