@@ -410,6 +410,35 @@ def test_workgroups_over_http(as_user: Callable[[str], httpx.Client]) -> None:
     )
 
 
+def test_a_spark_connect_token_is_never_shown(as_user: Callable[[str], httpx.Client]) -> None:
+    """The hub keeps a Spark Connect address's token to connect with, but its responses, its
+    audit trail and its error messages carry the address with the token's value replaced."""
+    admin = as_user(ADMIN)
+    name = f"remote_{next(_names)}"
+    secret = "s3cr3t-spark-token"
+    remote = f"sc://spark.example:15002/;user_id=etl;token={secret}"
+    body = {"name": name, "engine": "spark", "spark_remote": remote}
+    created = admin.post("/workgroups", json=body)
+    assert created.status_code == 201, created.text
+    shown = "sc://spark.example:15002/;user_id=etl;token=***"
+    assert created.json()["spark_remote"] == shown
+    assert ok(admin.get(f"/workgroups/{name}"))["spark_remote"] == shown
+    assert shown in [w["spark_remote"] for w in ok(admin.get("/workgroups"))]
+    changed = admin.patch(f"/workgroups/{name}", json={"spark_remote": remote + "2"})
+    assert changed.status_code == 200, changed.text
+    refused = admin.patch(f"/workgroups/{name}", json={"engine": "duckdb", "spark_remote": remote})
+    assert refused.status_code == 400
+    bad = admin.post(
+        "/workgroups", json={**body, "name": f"{name}_bad", "spark_remote": f"x;token={secret}"}
+    )
+    assert bad.status_code == 400
+    events = admin.get("/audit/events", params={"resource": f"workgroup:{name}"})
+    for text in (created.text, changed.text, refused.text, bad.text, events.text):
+        assert secret not in text
+    assert len(ok(events)) >= 2
+    assert admin.delete(f"/workgroups/{name}").status_code == 204
+
+
 # -- result size ------------------------------------------------------------------------------
 
 

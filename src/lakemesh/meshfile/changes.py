@@ -26,7 +26,6 @@ from lakemesh.meshfile.change_context import (
     grant_request,
 )
 from lakemesh.meshfile.resources import Resource
-from lakemesh.meshfile.secrets import split_spark_token, with_spark_token
 from lakemesh.meshfile.sharing_changes import (
     answer_share,
     move_subscription,
@@ -34,6 +33,7 @@ from lakemesh.meshfile.sharing_changes import (
     subscription_row,
 )
 from lakemesh.model.names import parse_resource
+from lakemesh.model.spark_remote import split_spark_token, with_spark_token
 from lakemesh.query import workgroups
 from lakemesh.settings import DEFAULTS, change_setting
 from lakemesh.sharing import links, products, shares, subscriptions

@@ -14,8 +14,9 @@ from lakemesh.meshfile.model import (
     TagSpec,
     WorkgroupSpec,
 )
-from lakemesh.meshfile.secrets import spark_token_name, split_spark_token
+from lakemesh.meshfile.secrets import spark_token_name
 from lakemesh.model.durations import format_duration
+from lakemesh.model.spark_remote import split_spark_token
 from lakemesh.settings import all_settings
 from lakemesh.store.schema import (
     AttributeKey,

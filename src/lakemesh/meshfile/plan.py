@@ -42,10 +42,10 @@ from lakemesh.meshfile.secrets import (
     fingerprint,
     fingerprint_of_hash,
     missing_secret,
-    split_spark_token,
 )
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
+from lakemesh.model.spark_remote import split_spark_token
 from lakemesh.store.schema import Domain, Grant, Workgroup
 
 MAX_PROBLEMS = 100

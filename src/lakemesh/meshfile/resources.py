@@ -25,10 +25,10 @@ from lakemesh.meshfile.model import (
     MeshFiles,
     WorkgroupSpec,
 )
-from lakemesh.meshfile.secrets import split_spark_token
 from lakemesh.model.actors import GOVERNANCE
 from lakemesh.model.names import parse_principal, parse_resource
 from lakemesh.model.permissions import Permission
+from lakemesh.model.spark_remote import split_spark_token
 from lakemesh.policy import validate_predicate
 from lakemesh.policy.tag_expressions import parse_tag_expression
 from lakemesh.storage import normalize_uri

@@ -32,43 +32,6 @@ def referenced_secrets(files: MeshFiles) -> list[str]:
     return sorted(tokens | spark)
 
 
-SPARK_TOKEN_PARAMETER = "token"
-"""The parameter of a Spark Connect address (``sc://host:port/;token=...``) holding a secret."""
-
-
-def split_spark_token(remote: str | None) -> tuple[str | None, str | None]:
-    """A Spark Connect address without its token, and the token (None without one).
-
-    >>> split_spark_token("sc://spark:15002/;user_id=etl;token=abc")
-    ('sc://spark:15002/;user_id=etl', 'abc')
-    >>> split_spark_token("sc://spark:15002")
-    ('sc://spark:15002', None)
-    """
-    if remote is None:
-        return None, None
-    address, *parameters = remote.split(";")
-    token: str | None = None
-    kept: list[str] = []
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == SPARK_TOKEN_PARAMETER:
-            token = value
-        else:
-            kept.append(parameter)
-    return ";".join([address, *kept]), token
-
-
-def with_spark_token(remote: str | None, token: str | None) -> str | None:
-    """The address the hub keeps: ``remote`` with ``token`` as its last parameter.
-
-    >>> with_spark_token("sc://spark:15002/", "abc")
-    'sc://spark:15002/;token=abc'
-    """
-    if remote is None or token is None:
-        return remote
-    return f"{remote};{SPARK_TOKEN_PARAMETER}={token}"
-
-
 def spark_token_name(workgroup: str) -> str:
     """The secret name an export gives a workgroup's Spark Connect token.
 

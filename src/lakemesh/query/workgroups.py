@@ -20,6 +20,7 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.durations import format_duration, parse_duration
 from lakemesh.model.names import check_identifier
+from lakemesh.model.spark_remote import redact_spark_token
 from lakemesh.query.engines import AVAILABLE_ENGINES, QueryLimits
 from lakemesh.query.engines.limits import memory_size
 from lakemesh.store.schema import Workgroup
@@ -169,15 +170,22 @@ def _check_remote(engine: str, remote: str | None) -> str | None:
         return None
     if not remote.startswith("sc://"):
         raise InvalidInputError(
-            f"Invalid Spark Connect address: {remote!r} (expected sc://HOST:PORT)",
-            details={"spark_remote": remote},
+            f"Invalid Spark Connect address: {redact_spark_token(remote)!r} (expected sc://HOST:PORT)",
+            details={"spark_remote": redact_spark_token(remote)},
         )
     if engine != "spark":
         raise InvalidInputError(
             f"A Spark Connect address needs the spark engine, not {engine}",
-            details={"engine": engine, "spark_remote": remote},
+            details={"engine": engine, "spark_remote": redact_spark_token(remote)},
         )
     return remote
+
+
+def _audited(settings: dict[str, Any]) -> dict[str, Any]:
+    """Workgroup settings as the audit trail keeps them: a Spark Connect token redacted."""
+    if settings.get("spark_remote") is not None:
+        settings["spark_remote"] = redact_spark_token(str(settings["spark_remote"]))
+    return settings
 
 
 def _retention_seconds(text: str) -> int:
@@ -241,10 +249,12 @@ def create_workgroup(
         actor=actor.ref,
         action=Action.WORKGROUP_CREATE,
         resource=f"workgroup:{name}",
-        details={
-            **{key: getattr(row, key) for key in UPDATABLE if key != "result_retention"},
-            "result_retention": retention_text(row),
-        },
+        details=_audited(
+            {
+                **{key: getattr(row, key) for key in UPDATABLE if key != "result_retention"},
+                "result_retention": retention_text(row),
+            }
+        ),
     )
     return row
 
@@ -284,7 +294,7 @@ def update_workgroup(
         actor=actor.ref,
         action=Action.WORKGROUP_UPDATE,
         resource=f"workgroup:{name}",
-        details={key: changes[key] for key in sorted(changes)},
+        details=_audited({key: changes[key] for key in sorted(changes)}),
     )
     return row
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from lakemesh.api.schemas.base import Count, RequestBody, ResponseModel, Timestamp
 from lakemesh.model.durations import format_duration
+from lakemesh.model.spark_remote import redact_spark_token
 
 if TYPE_CHECKING:
     from lakemesh.store.schema import Workgroup
@@ -65,7 +66,7 @@ class WorkgroupPublic(ResponseModel):
             max_rows=row.max_rows,
             max_result_bytes=row.max_result_bytes,
             result_retention=format_duration(timedelta(seconds=row.result_retention_seconds)),
-            spark_remote=row.spark_remote,
+            spark_remote=redact_spark_token(row.spark_remote),
             created_by=row.created_by,
             created_at=row.created_at.isoformat(),
             updated_at=row.updated_at.isoformat(),
