@@ -11,7 +11,9 @@ from lakemesh.cli.params import DomainFilter
 
 app = typer.Typer(
     help="Schedules: a product's contract checks (on a cron expression in UTC, and/or after "
-    "every crawl that changes its tables) or a table's re-crawl (cron), run by the hub's "
+    "every crawl that changes its tables; a published product without one set is checked on "
+    "its contract's cron, else its domain's default, as a derived schedule) or a table's "
+    "re-crawl (cron), run by the hub's "
     "scheduler ('lakemesh serve'), each run once however many hub processes share the store.",
     no_args_is_help=True,
 )
@@ -25,6 +27,7 @@ COLUMNS = [
     ("target", "target"),
     ("cron", "cron"),
     ("after crawl", "after_crawl"),
+    ("derived", "derived"),
     ("next run", "next_run_at"),
     ("last run", "last_text"),
 ]
@@ -63,7 +66,9 @@ def set_schedule(
         ),
     ] = False,
 ) -> None:
-    """Set (or replace) the schedule of a product's checks or a table's crawl."""
+    """Set (or replace) the schedule of a product's checks or a table's crawl. A check
+    schedule set here is explicit: it wins over the one the scheduler derives from the
+    contract's cron or the domain's default check schedule."""
     with connect(ctx) as client:
         found = client.set_schedule(kind, target, cron=cron, after_crawl=after_crawl)
     when = " and ".join(
@@ -88,10 +93,20 @@ def list_schedules(ctx: typer.Context, domain: DomainFilter = None) -> None:
 
 @app.command("remove")
 def remove(ctx: typer.Context, kind: Kind, target: Target) -> None:
-    """Remove a schedule and its runs' history."""
+    """Remove a schedule and its runs' history. A published product's check schedule comes
+    back, derived, at the scheduler's next tick when its contract gives a cron or its domain a
+    default check schedule."""
     with connect(ctx) as client:
         client.remove_schedule(kind, target)
-    out(ctx).done({"kind": kind, "target": target}, f"Removed the {kind} schedule of {target}")
+    note = (
+        " (a check schedule its contract's cron or its domain's default gives comes back, "
+        "derived, at the scheduler's next tick)"
+        if kind == "check"
+        else ""
+    )
+    out(ctx).done(
+        {"kind": kind, "target": target}, f"Removed the {kind} schedule of {target}{note}"
+    )
 
 
 @app.command("runs")

@@ -1,7 +1,11 @@
 """The hub process's scheduler: it starts the due runs of every schedule, once across all the
 hub processes that share a store.
 
-Each tick, in a transaction of its own per run:
+Each tick first brings the derived check schedules in line with the published products'
+contracts and their domains' defaults (:func:`~lakemesh.scheduling.schedules.derived_changes`),
+each change in a transaction of its own made by compare and set (a row another process created
+first fails on the unique ``(kind, target)`` and is left to it). Then, in a transaction of its
+own per run:
 
 - a cron schedule whose ``next_run_at`` has come is claimed by moving ``next_run_at`` on, on the
   condition that it still holds the value read (compare and set), and its run row is inserted
@@ -45,7 +49,7 @@ from lakemesh.model.names import ResourceName
 from lakemesh.quality.checks import CRAWL as CRAWL_TRIGGER
 from lakemesh.quality.checks import SCHEDULE as SCHEDULE_TRIGGER
 from lakemesh.quality.checks import run_checks
-from lakemesh.scheduling.schedules import CHECK, changes_marker
+from lakemesh.scheduling.schedules import CHECK, apply_derived, changes_marker, derived_changes
 from lakemesh.store.schema import Schedule, ScheduledRun
 
 log = logging.getLogger(__name__)
@@ -144,11 +148,27 @@ class Scheduler:
     def tick(self) -> list[int]:
         """Take over runs whose holder died, claim the due ones, and do them; returns the ids
         of the runs this process did."""
+        self.sync_derived()
         done: list[int] = []
         for claimed in self._take_over() + self._claim_due():
             self._execute(claimed)
             done.append(claimed.run_id)
         return done
+
+    def sync_derived(self) -> int:
+        """Create, move and remove derived check schedules to match the contracts and domains'
+        defaults; only a change found in a read takes a write transaction. Returns how many
+        changes this process made."""
+        with self.hub.read() as session:
+            changes = derived_changes(session)
+        made = 0
+        for change in changes:
+            try:
+                with self.hub.transaction() as session:
+                    made += apply_derived(session, change)
+            except (AlreadyExistsError, ConflictError):  # another process created it first
+                continue
+        return made
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -333,6 +353,8 @@ class Scheduler:
                 log.exception("renewing the lease of scheduled run %s failed", run_id)
 
     def _actor(self, ref: str) -> Actor:
+        if ref == SYSTEM.ref:  # a derived schedule's runs
+            return SYSTEM
         with self.hub.read() as session:
             return load_actor(session, get_principal(session, ref))
 

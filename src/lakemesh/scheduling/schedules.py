@@ -4,23 +4,32 @@ that changes its tables) or a table's crawl (cron), by the admins of the owning 
 Cron expressions have five fields and are read in UTC (:mod:`lakemesh.model.cron`). A check
 schedule set without one takes the contract's (a quality rule's ``scheduler: cron``), else the
 default check schedule of the product's domain.
+
+A published product that has no check schedule set is checked anyway on that same cron: the
+scheduler keeps a *derived* schedule for it (:func:`derived_changes`, :func:`apply_derived`),
+created, moved and removed as the contract, the domain's default and the product's status
+change, and attributed to the system actor. Setting a schedule makes it explicit; removing an
+explicit one lets the derived one come back at the scheduler's next tick.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.catalog.tables import get_table_row
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.model.actions import Action
-from lakemesh.model.actors import Actor
+from lakemesh.model.actors import SYSTEM, Actor
 from lakemesh.model.cron import check_cron, next_time
 from lakemesh.model.names import parse_resource
+from lakemesh.model.statuses import ProductStatus
 from lakemesh.sharing.products import resource as product_resource
 from lakemesh.sharing.products import show_product
 from lakemesh.store.schema import (
@@ -32,6 +41,8 @@ from lakemesh.store.schema import (
     Table,
     TableSnapshot,
 )
+
+log = logging.getLogger(__name__)
 
 CHECK, CRAWL = "check", "crawl"
 KINDS = (CHECK, CRAWL)
@@ -160,6 +171,8 @@ def set_schedule(
             changes_seen_at=EPOCH,
         )
         session.add(row)
+    elif row.derived:  # set by hand from now on: runs as its setter, the scheduler leaves it
+        row.derived, row.created_by, row.created_at = False, actor.ref, now
     row.cron, row.after_crawl = cron, after_crawl
     row.next_run_at = next_time(cron, now) if cron is not None else None
     row.changes_seen_at = changes_marker(session, row)
@@ -175,7 +188,8 @@ def set_schedule(
 
 
 def remove_schedule(session: Session, *, actor: Actor, kind: str, target: str) -> None:
-    """Remove a schedule (its runs' history goes with it).
+    """Remove a schedule (its runs' history goes with it). A published product whose contract
+    or domain gives a check schedule gets a derived one again at the scheduler's next tick.
 
     Raises:
         NotFoundError: no such schedule.
@@ -195,7 +209,7 @@ def remove_schedule(session: Session, *, actor: Actor, kind: str, target: str) -
         actor=actor.ref,
         action=Action.SCHEDULE_REMOVE,
         resource=_resource(kind, row.target),
-        details={"cron": row.cron, "after_crawl": row.after_crawl},
+        details={"cron": row.cron, "after_crawl": row.after_crawl, "derived": row.derived},
     )
 
 
@@ -237,6 +251,104 @@ def schedule_runs(
     return [describe_run(run) for run in runs]
 
 
+@dataclass(frozen=True)
+class DerivedChange:
+    """One derived check schedule to create (``schedule_id`` None), move to ``cron`` or remove
+    (``cron`` None); ``was`` is the cron it had when read, the condition of the change."""
+
+    target: str
+    domain_id: int
+    cron: str | None
+    schedule_id: int | None = None
+    was: str | None = None
+
+
+def derived_crons(session: Session) -> dict[str, tuple[str, int, str]]:
+    """The check schedules published products are due: lower-cased name → (name, domain id,
+    cron), the contract's cron else the domain's default (a contract's bad cron is skipped)."""
+    rows = session.execute(
+        select(DataProduct).where(DataProduct.status == ProductStatus.PUBLISHED)
+    ).scalars()
+    wanted: dict[str, tuple[str, int, str]] = {}
+    for row in rows:
+        given = contract_schedule(row.contract) or row.domain.check_schedule
+        if not given:
+            continue
+        try:
+            wanted[row.name.lower()] = (row.name, row.domain_id, check_cron(given))
+        except InvalidInputError:
+            log.warning("data product %s: its contract's schedule %r is not cron", row.name, given)
+    return wanted
+
+
+def derived_changes(session: Session) -> list[DerivedChange]:
+    """What makes the derived check schedules match the published products' contracts and
+    domains' defaults; a product with a schedule set by hand keeps it."""
+    wanted = derived_crons(session)
+    changes: list[DerivedChange] = []
+    for row in session.execute(select(Schedule).where(Schedule.kind == CHECK)).scalars():
+        found = wanted.pop(row.target.lower(), None)
+        if not row.derived:
+            continue
+        cron = found[2] if found is not None else None
+        if cron != row.cron:
+            changes.append(DerivedChange(row.target, row.domain_id, cron, row.id, row.cron))
+    changes += [DerivedChange(name, domain_id, cron) for name, domain_id, cron in wanted.values()]
+    return changes
+
+
+def apply_derived(session: Session, change: DerivedChange) -> bool:
+    """Make ``change`` if the schedule is still as read (compare and set: of two processes
+    making it, one does, and audits it as the system actor); whether this one did."""
+    now = clock.now()
+    details = {"cron": change.cron, "after_crawl": False, "derived": True}
+    if change.schedule_id is None:
+        if _find(session, CHECK, change.target) is not None:
+            return False
+        row = Schedule(
+            kind=CHECK,
+            target=change.target,
+            domain_id=change.domain_id,
+            cron=change.cron,
+            after_crawl=False,
+            derived=True,
+            next_run_at=next_time(change.cron, now) if change.cron else None,
+            changes_seen_at=EPOCH,
+            created_by=SYSTEM.ref,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()  # a row another process inserted first fails here
+        action = Action.SCHEDULE_SET
+    else:
+        same = (
+            Schedule.id == change.schedule_id,
+            Schedule.derived.is_(True),
+            Schedule.cron == change.was,
+        )
+        if change.cron is None:
+            done = session.execute(delete(Schedule).where(*same))
+            action = Action.SCHEDULE_REMOVE
+            details["cron"] = change.was
+        else:
+            done = session.execute(
+                update(Schedule)
+                .where(*same)
+                .values(cron=change.cron, next_run_at=next_time(change.cron, now))
+            )
+            action = Action.SCHEDULE_SET
+        if getattr(done, "rowcount", 0) != 1:
+            return False
+    audit.record(
+        session,
+        actor=SYSTEM.ref,
+        action=action,
+        resource=_resource(CHECK, change.target),
+        details=details,
+    )
+    return True
+
+
 def describe_schedule(row: Schedule, *, domain: str) -> dict[str, Any]:
     return {
         "kind": row.kind,
@@ -244,6 +356,7 @@ def describe_schedule(row: Schedule, *, domain: str) -> dict[str, Any]:
         "domain": domain,
         "cron": row.cron,
         "after_crawl": row.after_crawl,
+        "derived": row.derived,
         "next_run_at": row.next_run_at.isoformat() if row.next_run_at else None,
         "created_by": row.created_by,
         "created_at": row.created_at.isoformat(),

@@ -43,6 +43,11 @@ class SchedulePublic(ResponseModel):
     domain: str
     cron: str | None
     after_crawl: bool
+    derived: bool = Field(
+        False,
+        description="Kept by the scheduler from the contract's cron or the domain's default "
+        "check schedule (created_by is the system actor), not set by hand",
+    )
     next_run_at: Timestamp | None
     created_by: str
     created_at: Timestamp

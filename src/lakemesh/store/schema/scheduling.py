@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +41,8 @@ class Schedule(Base):
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     cron: Mapped[str | None] = mapped_column(String(200), nullable=True)
     after_crawl: Mapped[bool] = mapped_column(Boolean, default=False)
+    # kept by the scheduler from the contract's cron or the domain's default (not set by hand)
+    derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     changes_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(300))
