@@ -17,6 +17,7 @@ from lakemesh.meshfile.model import (
 from lakemesh.meshfile.secrets import spark_token_name
 from lakemesh.model.durations import format_duration
 from lakemesh.model.spark_remote import split_spark_token
+from lakemesh.model.workgroup_limits import limits_of
 from lakemesh.settings import all_settings
 from lakemesh.store.schema import (
     AttributeKey,
@@ -88,14 +89,7 @@ def _workgroup(row: Workgroup) -> WorkgroupSpec:
         name=row.name,
         engine=row.engine,
         description=row.description or "",
-        max_bytes_per_query=row.max_bytes_per_query,
-        max_bytes_per_month=row.max_bytes_per_month,
-        max_concurrent=row.max_concurrent,
-        max_concurrent_per_principal=row.max_concurrent_per_principal,
-        timeout_seconds=row.timeout_seconds,
-        max_memory_bytes=row.max_memory_bytes,
-        max_rows=row.max_rows,
-        max_result_bytes=row.max_result_bytes,
+        **limits_of(row),
         result_retention=format_duration(timedelta(seconds=row.result_retention_seconds)),
         spark_remote=address,
         spark_token_env=spark_token_name(row.name) if token is not None else None,

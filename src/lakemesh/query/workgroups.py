@@ -21,6 +21,7 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.durations import format_duration, parse_duration
 from lakemesh.model.names import check_identifier
 from lakemesh.model.spark_remote import redact_spark_token
+from lakemesh.model.workgroup_limits import LIMIT_FIELDS
 from lakemesh.query.engines import AVAILABLE_ENGINES, QueryLimits
 from lakemesh.query.engines.limits import memory_size
 from lakemesh.store.schema import Workgroup
@@ -37,15 +38,6 @@ DEFAULT_MAX_RESULT_BYTES = 100 * 1024**2
 and a query's memory, rows and result size."""
 MIN_MEMORY_BYTES = 64 * 1024**2
 
-LIMIT_FIELDS = (
-    "max_bytes_per_query",
-    "max_bytes_per_month",
-    "max_concurrent",
-    "max_concurrent_per_principal",
-    "timeout_seconds",
-    "max_rows",
-    "max_result_bytes",
-)
 UPDATABLE = (
     "engine",
     "description",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from lakemesh.api.schemas.base import Count, RequestBody, ResponseModel, Timestamp
 from lakemesh.model.durations import format_duration
 from lakemesh.model.spark_remote import redact_spark_token
+from lakemesh.model.workgroup_limits import limits_of
 
 if TYPE_CHECKING:
     from lakemesh.store.schema import Workgroup
@@ -57,14 +58,7 @@ class WorkgroupPublic(ResponseModel):
             name=row.name,
             engine=row.engine,
             description=row.description,
-            max_bytes_per_query=row.max_bytes_per_query,
-            max_bytes_per_month=row.max_bytes_per_month,
-            max_concurrent=row.max_concurrent,
-            max_concurrent_per_principal=row.max_concurrent_per_principal,
-            timeout_seconds=row.timeout_seconds,
-            max_memory_bytes=row.max_memory_bytes,
-            max_rows=row.max_rows,
-            max_result_bytes=row.max_result_bytes,
+            **limits_of(row),
             result_retention=format_duration(timedelta(seconds=row.result_retention_seconds)),
             spark_remote=redact_spark_token(row.spark_remote),
             created_by=row.created_by,
