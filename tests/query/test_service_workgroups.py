@@ -21,9 +21,10 @@ from lakemesh.errors import (
     LimitExceededError,
     NotFoundError,
 )
+from lakemesh.model.workgroup_limits import ALL_LIMITS
 from lakemesh.query import jobs, load_engine, service, usage, workgroups
 from lakemesh.query.history import QueryFacts, insert_query
-from lakemesh.store.schema import QueryRecord
+from lakemesh.store.schema import QueryRecord, Workgroup
 from tests.conftest import FrozenClock, HubEnv
 from tests.factories.query import (
     BOB,
@@ -109,6 +110,21 @@ def test_create_update_delete(mesh: GovernedMesh) -> None:
 def test_invalid_settings(mesh: GovernedMesh, settings: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         make_workgroup(mesh, "bad", **settings)
+
+
+def test_a_query_sees_every_limit_of_its_workgroup(mesh: GovernedMesh) -> None:
+    limits = {name: 64 * 1024**2 + number for number, name in enumerate(ALL_LIMITS)}
+    make_workgroup(mesh, "analysts", **limits)
+    with mesh.hub.read() as session:
+        settings = workgroups.workgroup_settings(session, "analysts")
+    assert {name: getattr(settings, name) for name in ALL_LIMITS} == limits
+
+
+def test_an_unset_memory_limit_is_the_default() -> None:
+    row = Workgroup(name="w", engine="duckdb", result_retention_seconds=60, max_memory_bytes=None)
+    settings = workgroups.WorkgroupSettings.of(row)
+    assert settings.max_memory_bytes == workgroups.DEFAULT_MEMORY_BYTES
+    assert settings.result_retention == timedelta(seconds=60)
 
 
 def test_only_mesh_admins_manage_workgroups(mesh: GovernedMesh) -> None:

@@ -21,7 +21,7 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.durations import format_duration, parse_duration
 from lakemesh.model.names import check_identifier
 from lakemesh.model.spark_remote import redact_spark_token
-from lakemesh.model.workgroup_limits import LIMIT_FIELDS
+from lakemesh.model.workgroup_limits import LIMIT_FIELDS, limits_of
 from lakemesh.query.engines import AVAILABLE_ENGINES, QueryLimits
 from lakemesh.query.engines.limits import memory_size
 from lakemesh.store.schema import Workgroup
@@ -68,19 +68,14 @@ class WorkgroupSettings:
 
     @classmethod
     def of(cls, row: Workgroup) -> WorkgroupSettings:
+        limits: dict[str, Any] = limits_of(row)
+        limits["max_memory_bytes"] = limits["max_memory_bytes"] or DEFAULT_MEMORY_BYTES
         return cls(
             name=row.name,
             engine=row.engine,
-            max_bytes_per_query=row.max_bytes_per_query,
-            max_bytes_per_month=row.max_bytes_per_month,
-            max_concurrent=row.max_concurrent,
-            max_concurrent_per_principal=row.max_concurrent_per_principal,
-            timeout_seconds=row.timeout_seconds,
-            max_memory_bytes=row.max_memory_bytes or DEFAULT_MEMORY_BYTES,
-            max_rows=row.max_rows,
-            max_result_bytes=row.max_result_bytes,
             result_retention=timedelta(seconds=row.result_retention_seconds),
             spark_remote=row.spark_remote,
+            **limits,
         )
 
     def limits(self) -> QueryLimits:
