@@ -29,6 +29,7 @@ from lakemesh.governance import filters
 from lakemesh.identity import principals
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import parse_resource
+from lakemesh.portal.views.tables import table_page
 from lakemesh.query import service
 from lakemesh.query.workgroups import create_workgroup
 from tests.cli.conftest import Cli
@@ -148,6 +149,14 @@ def test_the_crawl_registers_iceberg_and_delta_tables(lake: Lake) -> None:
     assert events["partition_columns"] == ["day"]
     assert events["current_snapshot"] == "1"
     assert [s["id"] for s in events["snapshots"]] == ["0", "1"]
+
+
+def test_the_portal_lists_the_snapshots_the_api_shows(lake: Lake) -> None:
+    lake.crawl()
+    with lake.env.hub.read() as session:
+        page = table_page(session, viewer=lake.env.admin, name=ORDERS)
+    assert len(page.snapshots) == 2
+    assert page.snapshots == lake.show(ORDERS)["snapshots"]
 
 
 def test_a_recrawl_follows_new_snapshots_and_schema_changes(lake: Lake) -> None:

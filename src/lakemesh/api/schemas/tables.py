@@ -13,6 +13,7 @@ from pydantic import Field
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
 from lakemesh.api.schemas.tags import ObjectTags
 from lakemesh.model.names import ResourceName
+from lakemesh.model.table_snapshots import snapshot_fields
 
 if TYPE_CHECKING:
     from lakemesh.governance.tag_assignments import TableTags, TagView
@@ -77,15 +78,7 @@ class SnapshotPublic(ResponseModel):
 
     @classmethod
     def from_row(cls, row: TableSnapshot) -> SnapshotPublic:
-        return cls(
-            id=row.snapshot_id,
-            parent_id=row.parent_id,
-            sequence=row.sequence,
-            committed_at=row.committed_at.isoformat(),
-            operation=row.operation,
-            schema_version=row.schema_version,
-            summary=row.summary,
-        )
+        return cls(**snapshot_fields(row))
 
 
 class TablePublic(ResponseModel):

@@ -12,9 +12,9 @@ from lakemesh.catalog import tables
 from lakemesh.catalog.snapshots import list_snapshots
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
+from lakemesh.model.table_snapshots import snapshot_fields
 from lakemesh.portal.views.access import TableView, table_view
 from lakemesh.sharing import products
-from lakemesh.store.schema import TableSnapshot
 
 
 @dataclass(frozen=True)
@@ -54,19 +54,6 @@ def table_page(session: Session, *, viewer: Actor, name: str) -> TablePage:
         partition_columns=[c.name for c in row.columns if c.is_partition],
         schema_version=row.schema_version,
         history=list(reversed(tables.schema_history(session, row))),
-        snapshots=[_snapshot(s) for s in list_snapshots(session, row) or []],
+        snapshots=[snapshot_fields(s) for s in list_snapshots(session, row) or []],
         products=holding,
     )
-
-
-def _snapshot(row: TableSnapshot) -> dict[str, Any]:
-    """One Iceberg snapshot or Delta version as the page lists it."""
-    return {
-        "id": row.snapshot_id,
-        "parent_id": row.parent_id,
-        "sequence": row.sequence,
-        "committed_at": row.committed_at.isoformat(),
-        "operation": row.operation,
-        "schema_version": row.schema_version,
-        "summary": row.summary,
-    }
