@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from lakemesh.api.server import serve_in_background
 from lakemesh.cli.main import app
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
-from lakemesh.lineage import export_events, record_event, table_lineage
+from lakemesh.lineage import MAX_DEPTH, export_events, record_event, table_lineage
 from lakemesh.sdk import Client
 from tests.factories.quality import ANA, SHOP_ADMIN, Shop
 from tests.factories.tokens import clear_cli_environment, token_of
@@ -125,6 +125,13 @@ def test_lineage_over_http_and_the_cli(shop: Shop, monkeypatch: pytest.MonkeyPat
             headers={"Authorization": f"Bearer {token}"},
         )
         assert posted.status_code == 200, posted.text
+        headers = {"Authorization": f"Bearer {token}"}
+        for depth, status in ((MAX_DEPTH, 200), (MAX_DEPTH + 1, 400), (0, 400)):
+            answer = httpx.get(
+                f"{url}/api/v1/lineage/{TARGET}", params={"depth": depth}, headers=headers
+            )
+            assert answer.status_code == status, answer.text
+        assert "query.depth" in answer.text
         with Client.connect(url, token=token_of(shop.env, ANA)) as client:
             assert client.lineage(TARGET)["upstream"][1]["node"] == {
                 "kind": "table",

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from lakemesh.api.server import serve_in_background
 from lakemesh.cli.main import app
 from lakemesh.errors import NotFoundError
-from lakemesh.lineage import product_lineage
+from lakemesh.lineage import MAX_DEPTH, product_lineage
 from lakemesh.quality import run_checks
 from lakemesh.sdk import Client
 from lakemesh.sharing import products
@@ -88,6 +89,13 @@ def test_product_lineage_over_http_and_the_cli(late: Shop, monkeypatch: pytest.M
     token = token_of(late.env, ANA)
     with serve_in_background(late.env.hub) as url, Client.connect(url, token=token) as client:
         assert client.product_lineage("orders_parquet")["late_upstream"] == ["orders_parts"]
+        for depth, status in ((MAX_DEPTH, 200), (MAX_DEPTH + 1, 400), (0, 400)):
+            answer = httpx.get(
+                f"{url}/api/v1/lineage/products/orders_parquet",
+                params={"depth": depth},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == status, answer.text
     clear_cli_environment(monkeypatch)
     base = ["--home", str(late.env.home), "--token", token]
     shown = CliRunner().invoke(app, [*base, "lineage", "product", "orders_parquet"])

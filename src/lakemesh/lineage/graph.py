@@ -23,6 +23,9 @@ from lakemesh.store.schema import LineageEdge, Table
 
 NAMESPACE = "lakemesh"
 """The OpenLineage namespace of catalog tables in exported events (names: domain.db.table)."""
+DEFAULT_DEPTH = 5
+MAX_DEPTH = 20
+"""How many steps lineage follows each way unless asked, and at the most."""
 HIDDEN: dict[str, Any] = {"kind": "table", "hidden": True}
 
 
@@ -73,7 +76,9 @@ def _edges(session: Session, key: str, *, upstream: bool) -> list[LineageEdge]:
     )
 
 
-def table_lineage(session: Session, *, actor: Actor, table: str, depth: int = 5) -> dict[str, Any]:
+def table_lineage(
+    session: Session, *, actor: Actor, table: str, depth: int = DEFAULT_DEPTH
+) -> dict[str, Any]:
     """The tables and datasets ``table`` derives from (``upstream``) and that derive from it
     (``downstream``), up to ``depth`` steps, each ``{"depth", "node", "via"}``.
 
@@ -93,7 +98,7 @@ def table_lineage(session: Session, *, actor: Actor, table: str, depth: int = 5)
         reached = {start}
         while queue:
             key, level = queue.popleft()
-            if level >= max(1, min(depth, 20)):
+            if level >= max(1, min(depth, MAX_DEPTH)):
                 continue
             for edge in _edges(session, key, upstream=upstream):
                 other = edge.source if upstream else edge.target

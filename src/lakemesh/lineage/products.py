@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lakemesh.authz import visible
 from lakemesh.catalog.tables import get_table_row, table_name
 from lakemesh.contracts.health import LATE, matches
-from lakemesh.lineage.graph import table_lineage
+from lakemesh.lineage.graph import DEFAULT_DEPTH, table_lineage
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
 from lakemesh.sharing.products import can_see, show_product, view_products
@@ -24,7 +24,7 @@ from lakemesh.store.schema import DataProduct, DataProductTable
 
 
 def product_lineage(
-    session: Session, *, actor: Actor, product: str, depth: int = 5
+    session: Session, *, actor: Actor, product: str, depth: int = DEFAULT_DEPTH
 ) -> dict[str, Any]:
     """``{"product", "health", "upstream": [{"product", "domain", "status", "depth",
     "tables", "health"}], "upstream_tables": [names], "hidden": N, "late_upstream": [names]}``.

@@ -17,6 +17,10 @@ from lakemesh.api.schemas.lineage import (
 
 router = APIRouter(prefix="/lineage", tags=["lineage"])
 
+Depth = Annotated[
+    int, Query(ge=1, le=lineage.MAX_DEPTH, description="How many steps to follow each way")
+]
+
 
 @router.post(
     "",
@@ -41,7 +45,7 @@ def product_lineage(
     product: str,
     session: SessionDep,
     actor: CurrentActor,
-    depth: Annotated[int, Query(ge=1, le=20)] = 5,
+    depth: Depth = lineage.DEFAULT_DEPTH,
 ) -> dict[str, Any]:
     return lineage.product_lineage(session, actor=actor, product=product, depth=depth)
 
@@ -56,7 +60,7 @@ def table_lineage(
     table: str,
     session: SessionDep,
     actor: CurrentActor,
-    depth: Annotated[int, Query(ge=1, le=20)] = 5,
+    depth: Depth = lineage.DEFAULT_DEPTH,
 ) -> dict[str, Any]:
     return lineage.table_lineage(session, actor=actor, table=table, depth=depth)
 
