@@ -13,7 +13,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from lakemesh.errors import InvalidInputError, StorageError
-from lakemesh.storage.delta import live_files
+from lakemesh.storage.delta import describe, live_files
 
 
 def listing(folder: Path) -> dict[str, int]:
@@ -46,6 +46,10 @@ def test_every_version_and_after_a_checkpoint(tmp_path: Path) -> None:
     for commit in ("0", "1"):
         (folder / "_delta_log" / f"{int(commit):020d}.json").unlink()
     assert files_of(folder) == latest
+    described = describe(fsspec.filesystem("file"), root=str(folder), files=listing(folder))
+    assert described.columns == (("id", "BIGINT", True), ("day", "VARCHAR", True))
+    assert (described.partition_columns, described.current_snapshot) == (("day",), "3")
+    assert [snapshot.id for snapshot in described.snapshots] == ["2", "3"]
     with pytest.raises(StorageError, match="Delta version 0 cannot be read"):
         files_of(folder, 0)
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import fsspec
 
 from lakemesh.errors import InvalidInputError, StorageError
-from lakemesh.storage.table_metadata import OpenTable, Snapshot, TypeSpelling
+from lakemesh.storage.table_metadata import OpenTable, Snapshot, TypeSpelling, read_text
 
 _SPELLING = TypeSpelling(
     "Delta",
@@ -133,19 +133,26 @@ def _log_files(log: str, files: Mapping[str, int]) -> tuple[dict[int, str], dict
 
 
 def _actions(filesystem: fsspec.AbstractFileSystem, path: str) -> list[dict[str, Any]]:
-    with filesystem.open(path, "rb") as handle:
-        text = handle.read().decode()
+    """The actions of one commit file, one JSON document a line."""
+    text = read_text(filesystem, path)
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def _checkpoint_metadata(filesystem: fsspec.AbstractFileSystem, path: str) -> dict[str, Any] | None:
+def _checkpoint_rows(
+    filesystem: fsspec.AbstractFileSystem, path: str, columns: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The rows of one checkpoint file (of ``columns`` only, when given)."""
     import pyarrow.parquet as pq  # only a checkpoint needs it; a table list reaches this module
 
     with filesystem.open(path, "rb") as handle:
-        table = pq.read_table(handle, columns=["metaData"])
-    for row in table.column("metaData").to_pylist():
-        if row:
-            return dict(row)
+        rows: list[dict[str, Any]] = pq.read_table(handle, columns=columns).to_pylist()
+    return rows
+
+
+def _checkpoint_metadata(filesystem: fsspec.AbstractFileSystem, path: str) -> dict[str, Any] | None:
+    for row in _checkpoint_rows(filesystem, path, columns=["metaData"]):
+        if row["metaData"]:
+            return dict(row["metaData"])
     return None
 
 
@@ -222,11 +229,7 @@ def _member(root: str, relative: str, log: str) -> str:
 
 
 def _checkpoint_actions(filesystem: fsspec.AbstractFileSystem, path: str) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    with filesystem.open(path, "rb") as handle:
-        table = pq.read_table(handle)
     actions: list[dict[str, Any]] = []
-    for row in table.to_pylist():
+    for row in _checkpoint_rows(filesystem, path):
         actions.extend({key: value} for key, value in row.items() if value)
     return actions

@@ -14,7 +14,13 @@ from typing import Any
 import fsspec
 
 from lakemesh.errors import StorageError
-from lakemesh.storage.table_metadata import OpenTable, Snapshot, TypeSpelling, read_json
+from lakemesh.storage.table_metadata import (
+    OpenTable,
+    Snapshot,
+    TypeSpelling,
+    read_json,
+    read_text,
+)
 
 _SPELLING = TypeSpelling(
     "Iceberg",
@@ -77,8 +83,7 @@ def current_metadata(root: str, files: Mapping[str, int], filesystem: Any) -> st
                 versions[int(match.group(1) or match.group(2))] = path
     hint = folder + "version-hint.text"
     if hint in files:
-        with filesystem.open(hint, "rb") as handle:
-            text = handle.read().decode().strip()
+        text = read_text(filesystem, hint).strip()
         if text.isdigit() and int(text) in versions:
             return versions[int(text)]
     if not versions:

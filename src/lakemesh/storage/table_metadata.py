@@ -114,7 +114,12 @@ class TypeSpelling:
         raise ValueError(f"unknown {self.format} type {spelled!r}")
 
 
+def read_text(filesystem: fsspec.AbstractFileSystem, path: str) -> str:
+    """The text of the metadata file at ``path`` (UTF-8)."""
+    with filesystem.open(path, "rb") as handle:
+        return bytes(handle.read()).decode()
+
+
 def read_json(filesystem: fsspec.AbstractFileSystem, path: str) -> Any:
     """The JSON document at ``path``."""
-    with filesystem.open(path, "rb") as handle:
-        return json.loads(handle.read())
+    return json.loads(read_text(filesystem, path))
