@@ -224,8 +224,12 @@ TEXT_ENCODERS: dict[int, Callable[[pa.Array], Values]] = {
 }
 
 
-def _packer(fmt: str) -> Callable[[pa.Array], Values]:
-    pack = struct.Struct(fmt).pack
+FIXED_WIDTH = {INT2.oid: "h", INT4.oid: "i", INT8.oid: "q", FLOAT4.oid: "f", FLOAT8.oid: "d"}
+"""The ``struct`` code of each fixed-width number type; the wire writes them big-endian."""
+
+
+def _packer(code: str) -> Callable[[pa.Array], Values]:
+    pack = struct.Struct("!" + code).pack
     return _each(lambda v: pack(v))
 
 
@@ -285,12 +289,8 @@ def _intervals_binary(array: pa.Array) -> Values:
 
 BINARY_ENCODERS: dict[int, Callable[[pa.Array], Values]] = {
     BOOL.oid: _each(lambda v: b"\x01" if v else b"\x00"),
-    INT2.oid: _packer("!h"),
-    INT4.oid: _packer("!i"),
-    INT8.oid: _packer("!q"),
+    **{oid: _packer(code) for oid, code in FIXED_WIDTH.items()},
     NUMERIC.oid: _each(numeric_binary),
-    FLOAT4.oid: _packer("!f"),
-    FLOAT8.oid: _packer("!d"),
     TEXT_TYPE.oid: _each(lambda v: str(v).encode()),
     BYTEA.oid: _each(bytes),
     DATE.oid: _date_binary,

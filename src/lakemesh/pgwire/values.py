@@ -21,34 +21,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakemesh.pgwire import types
 from lakemesh.pgwire.messages import BINARY, TEXT
 from lakemesh.pgwire.scalars import (
     BINARY_ENCODERS,
+    FIXED_WIDTH,
     TEXT_ENCODERS,
     Values,
     zoned_timestamps_text,
 )
-from lakemesh.pgwire.types import (
-    BOOL,
-    BYTEA,
-    DATE,
-    FLOAT4,
-    FLOAT8,
-    INT2,
-    INT4,
-    INT8,
-    INTERVAL,
-    JSON,
-    NUMERIC,
-    POSTGRES_EPOCH_DAYS,
-    POSTGRES_EPOCH_MICROS,
-    TEXT_TYPE,
-    TIMESTAMP,
-    TIMESTAMPTZ,
-    VARCHAR,
-    PgType,
-    pg_type,
-)
+from lakemesh.pgwire.types import PgType, pg_type
 
 
 def encode_array(
@@ -61,7 +43,7 @@ def encode_array(
     which timestamps with a zone are written as text, with their offset, as PostgreSQL does.
     """
     array = _plain_array(array)
-    if time_zone and format == TEXT and pg_type(array.type).type is TIMESTAMPTZ:
+    if time_zone and format == TEXT and pg_type(array.type).type is types.TIMESTAMPTZ:
         return zoned_timestamps_text(array, time_zone)
     fast = _vectorized(array, format)
     return fast if fast is not None else encode_column(array, format)
@@ -78,36 +60,34 @@ def _plain_array(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 # Days and microseconds (since 1970) that Arrow prints as PostgreSQL does (years 1 to 9999).
 _FIRST_DAY, _LAST_DAY = -719162, 2932896
 _FIRST_MICRO, _LAST_MICRO = _FIRST_DAY * 86_400_000_000, (_LAST_DAY + 1) * 86_400_000_000 - 1
-_BIG_ENDIAN = {INT2.oid: ">i2", INT4.oid: ">i4", INT8.oid: ">i8", FLOAT4.oid: ">f4",
-               FLOAT8.oid: ">f8"}  # fmt: skip
 
 
 def _vectorized(array: pa.Array, format: int) -> pa.Array | None:
     """The encoding of ``array`` computed by Arrow and NumPy, or ``None`` for the slower path."""
     column = pg_type(array.type)
     oid = column.type.oid
-    if column.element is not None or column.type is JSON:
+    if column.element is not None or column.type is types.JSON:
         return None
-    if oid == TEXT_TYPE.oid and (pa.types.is_string(array.type) or pa.types.is_large_string(
-        array.type
-    )):  # fmt: skip
+    if oid == types.TEXT_TYPE.oid and (
+        pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+    ):
         return array.cast(pa.binary())
     if format == TEXT:
-        if oid in (INT2.oid, INT4.oid, INT8.oid) or (
-            oid == NUMERIC.oid and pa.types.is_decimal(array.type)
+        if oid in (types.INT2.oid, types.INT4.oid, types.INT8.oid) or (
+            oid == types.NUMERIC.oid and pa.types.is_decimal(array.type)
         ):
             return pc.cast(array, pa.string()).cast(pa.binary())
-        if oid == BOOL.oid:
+        if oid == types.BOOL.oid:
             return pc.if_else(array, b"t", b"f")
-        if oid in (FLOAT4.oid, FLOAT8.oid):
+        if oid in (types.FLOAT4.oid, types.FLOAT8.oid):
             text = pc.cast(pc.cast(array, pa.float64()), pa.string())
             for arrow, postgres in (("inf", "Infinity"), ("-inf", "-Infinity"), ("nan", "NaN")):
                 text = pc.replace_substring_regex(text, f"^{arrow}$", postgres)
             return text.cast(pa.binary())
-        if oid == DATE.oid and _within(pc.cast(pc.cast(array, pa.date32()), pa.int32()),
-                                       _FIRST_DAY, _LAST_DAY):  # fmt: skip
+        days = pc.cast(pc.cast(array, pa.date32()), pa.int32()) if oid == types.DATE.oid else None
+        if days is not None and _within(days, _FIRST_DAY, _LAST_DAY):
             return pc.cast(pc.cast(array, pa.date32()), pa.string()).cast(pa.binary())
-        if oid in (TIMESTAMP.oid, TIMESTAMPTZ.oid):
+        if oid in (types.TIMESTAMP.oid, types.TIMESTAMPTZ.oid):
             micros = pc.cast(array, pa.timestamp("us", array.type.tz))
             if not _within(pc.cast(micros, pa.int64()), _FIRST_MICRO, _LAST_MICRO):
                 return None
@@ -118,18 +98,20 @@ def _vectorized(array: pa.Array, format: int) -> pa.Array | None:
                 text = pc.binary_join_element_wise(text, pa.scalar("+00"), "")
             return text.cast(pa.binary())
         return None
-    if oid in _BIG_ENDIAN:
+    if oid in FIXED_WIDTH:
         values = pc.fill_null(array, 0).to_numpy(zero_copy_only=False)
-        return _fixed_width(values.astype(_BIG_ENDIAN[oid]), array)
-    if oid == DATE.oid:
+        return _fixed_width(values.astype(">" + FIXED_WIDTH[oid]), array)
+    if oid == types.DATE.oid:
         days = pc.fill_null(pc.cast(pc.cast(array, pa.date32()), pa.int32()), 0)
-        shifted = days.to_numpy(zero_copy_only=False).astype(np.int64) - POSTGRES_EPOCH_DAYS
+        shifted = days.to_numpy(zero_copy_only=False).astype(np.int64) - types.POSTGRES_EPOCH_DAYS
         return _fixed_width(shifted.astype(">i4"), array)
-    if oid in (TIMESTAMP.oid, TIMESTAMPTZ.oid):
+    if oid in (types.TIMESTAMP.oid, types.TIMESTAMPTZ.oid):
         micros = pc.cast(pc.cast(array, pa.timestamp("us", array.type.tz)), pa.int64())
-        values = pc.fill_null(micros, 0).to_numpy(zero_copy_only=False) - POSTGRES_EPOCH_MICROS
+        values = (
+            pc.fill_null(micros, 0).to_numpy(zero_copy_only=False) - types.POSTGRES_EPOCH_MICROS
+        )
         return _fixed_width(values.astype(">i8"), array)
-    if oid == BOOL.oid:
+    if oid == types.BOOL.oid:
         return pc.if_else(array, b"\x01", b"\x00")
     return None
 
@@ -157,7 +139,7 @@ def encode_column(array: pa.Array | pa.ChunkedArray, format: int) -> Values:
     column = pg_type(array.type)
     if column.element is not None:
         return _encode_lists(array, column.element, format)
-    if column.type is JSON:
+    if column.type is types.JSON:
         return [None if v is None else _json(v).encode() for v in _python(array)]
     encoder = (BINARY_ENCODERS if format == BINARY else TEXT_ENCODERS)[column.type.oid]
     return encoder(array)
@@ -205,7 +187,7 @@ def _encode_lists(array: pa.Array, element: PgType, format: int) -> Values:
 
 
 def _array_text(items: Sequence[bytes | None], element: PgType) -> bytes:
-    quoted = element.oid in (TEXT_TYPE.oid, VARCHAR.oid, BYTEA.oid, JSON.oid, INTERVAL.oid)
+    quoted = element in (types.TEXT_TYPE, types.VARCHAR, types.BYTEA, types.JSON, types.INTERVAL)
     parts = []
     for item in items:
         if item is None:
