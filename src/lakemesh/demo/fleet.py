@@ -8,7 +8,8 @@ day``; ``email`` tagged pii), publishes them as the product ``<domain>_core``, l
 analysts read the database, and lets the next consumer's analysts read the first table through
 the regional filter ``by_region``. Each consumer subscribes (approved, without ``email``) to the
 products of the two producers before it; every consumer analyst reads the mesh's public tables
-through one tag grant. The files are deterministic: the same arguments give the same bytes.
+through one tag grant. The files are deterministic: the same arguments give the same bytes. They
+are laid out by ``lakemesh.demo.mesh_generator.MeshBuilder``, as the random meshes are.
 
 >>> from pathlib import Path
 >>> fleet = generate_fleet(Path("/tmp/fleet/files"), data=Path("/tmp/fleet/data"))  # doctest: +SKIP
@@ -25,25 +26,19 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from lakemesh.demo.mesh_generator import MeshBuilder
 from lakemesh.demo.synth import write_parquet
-from lakemesh.meshfile import MeshFiles, write_files
+from lakemesh.meshfile import write_files
 from lakemesh.meshfile.model import (
-    AccessFile,
     AttributeSpec,
-    CatalogFile,
     ColumnSpec,
-    DatabaseSpec,
-    DomainFile,
-    DomainFolder,
     FilterSpec,
     GrantSpec,
     MaskSpec,
     MeshFile,
     PrincipalSpec,
-    ProductsFile,
     ProductSpec,
     SubscriptionSpec,
-    TableSpec,
     TagSpec,
 )
 from lakemesh.model.actors import GOVERNANCE
@@ -90,18 +85,15 @@ def generate_fleet(
     """Write the mesh files of ``domains`` domains under ``files`` and their Parquet data under
     ``data`` (both folders are created; existing files are overwritten)."""
     producers, consumers = domain_names(domains)
-    data = data.absolute()
-    folders = [_governance(consumers)]
-    grants = len(consumers)
+    builder = MeshBuilder(data.absolute(), steward=MESH_ADMIN, description="Mesh administration.")
     for number, producer in enumerate(producers):
         reader = consumers[number] if number < len(consumers) else None
-        folder = _producer(producer, data, tables_per_producer, rows, seed, reader)
-        folders.append(folder)
-        grants += len(folder.access.grants)
+        _producer(builder, producer, tables_per_producer, rows, seed, reader)
+    subscriptions = 0
     for number, consumer in enumerate(consumers):
         sources = producers[max(0, number + 1 - SUBSCRIPTIONS_PER_CONSUMER) : number + 1]
-        folders.append(_consumer(consumer, sources))
-        grants += len(sources)
+        _consumer(builder, consumer, sources)
+        subscriptions += len(sources)
     mesh = MeshFile(
         tags=[
             TagSpec(key="owner", values=sorted([GOVERNANCE, *producers, *consumers])),
@@ -110,9 +102,9 @@ def generate_fleet(
         attributes=[AttributeSpec(key="region", values=REGIONS)],
         masks=[MaskSpec(name="pii_hash", on_tags="sensitivity=pii", function="hash")],
     )
-    write_files(MeshFiles(mesh=mesh, domains=folders), files)
+    write_files(builder.files(mesh), files)
     tables = len(producers) * tables_per_producer
-    return Fleet(files, data, producers, consumers, tables, grants)
+    return Fleet(files, data, producers, consumers, tables, builder.grants + subscriptions)
 
 
 def _people(domain: str) -> list[PrincipalSpec]:
@@ -129,120 +121,79 @@ def _analysts(domain: str) -> list[str]:
     return [f"user:analyst1@{domain}", f"user:analyst2@{domain}"]
 
 
-def _governance(consumers: list[str]) -> DomainFolder:
-    return DomainFolder(
-        domain=DomainFile(
-            name=GOVERNANCE,
-            description="Mesh administration.",
-            admins=[MESH_ADMIN],
-            principals=[PrincipalSpec(name=MESH_ADMIN)],
-        ),
-        access=AccessFile(
-            grants=[
-                GrantSpec(
-                    on_tags="sensitivity=public",
-                    to=f"group:analysts@{consumer}",
-                    permissions=["SELECT"],
-                )
-                for consumer in consumers
-            ]
-        ),
-    )
-
-
 def _producer(
-    domain: str, data: Path, tables: int, rows: int, seed: int, reader: str | None
-) -> DomainFolder:
-    location = data / domain
-    specs = []
-    for number in range(1, tables + 1):
-        name = f"t{number}"
-        _write_table(location / "core" / name, rows, random.Random(f"{seed}/{domain}/{name}"))
-        columns = [
-            ColumnSpec(
-                name=column, type=kind, tags={"sensitivity": "pii"} if column == "email" else {}
-            )
-            for column, kind in (*COLUMNS, DAY)
-        ]
-        specs.append(
-            TableSpec(
-                name=name,
-                location=(location / "core" / name).as_uri(),
-                format="parquet",
-                tags={"sensitivity": "public"} if number == 1 else {},
-                columns=columns,
-            )
+    builder: MeshBuilder, domain: str, tables: int, rows: int, seed: int, reader: str | None
+) -> None:
+    folder = builder.domain(
+        domain, principals=_people(domain), producer=True, description=f"Producer {domain}."
+    )
+    builder.database(domain, "core", tags={"owner": domain, "sensitivity": "internal"})
+    names = [f"t{number}" for number in range(1, tables + 1)]
+    for name in names:
+        rng = random.Random(f"{seed}/{domain}/{name}")
+        _write_table(builder.location(domain, "core", name), rows, rng)
+        builder.table(
+            f"{domain}.core",
+            name,
+            [
+                ColumnSpec(
+                    name=column,
+                    type=kind,
+                    tags={"sensitivity": "pii"} if column == "email" else {},
+                )
+                for column, kind in (*COLUMNS, DAY)
+            ],
+            tags={"sensitivity": "public"} if name == "t1" else {},
         )
     first = f"{domain}.core.t1"
-    grants = [GrantSpec(on=f"{domain}.core", to=f"group:analysts@{domain}", permissions=["SELECT"])]
+    builder.filter(
+        FilterSpec(name="by_region", table=first, rows="region = principal_attribute('region')")
+    )
+    builder.grant(
+        GrantSpec(on=f"{domain}.core", to=f"group:analysts@{domain}", permissions=["SELECT"])
+    )
     if reader is not None:
-        grants.append(
+        builder.grant(
             GrantSpec(
                 on=first, filter="by_region", to=f"group:analysts@{reader}", permissions=["SELECT"]
             )
         )
-    return DomainFolder(
-        domain=DomainFile(
-            name=domain,
-            producer=True,
-            description=f"Producer {domain}.",
-            admins=[f"user:admin@{domain}"],
-            principals=_people(domain),
-            locations=[location.as_uri()],
-        ),
-        catalog=CatalogFile(
-            databases=[
-                DatabaseSpec(
-                    name="core",
-                    tags={"owner": domain, "sensitivity": "internal"},
-                    tables=specs,
-                )
-            ]
-        ),
-        access=AccessFile(
-            filters=[
-                FilterSpec(
-                    name="by_region", table=first, rows="region = principal_attribute('region')"
-                )
-            ],
-            grants=grants,
-        ),
-        products=ProductsFile(
-            products=[
-                ProductSpec(
-                    name=f"{domain}_core",
-                    title=f"Core tables of {domain}",
-                    owner=f"user:admin@{domain}",
-                    tags={"owner": domain, "sensitivity": "internal"},
-                    version="1.0.0",
-                    tables=[f"{domain}.core.{spec.name}" for spec in specs],
-                )
-            ]
-        ),
+    folder.products.products.append(
+        ProductSpec(
+            name=f"{domain}_core",
+            title=f"Core tables of {domain}",
+            owner=f"user:admin@{domain}",
+            tags={"owner": domain, "sensitivity": "internal"},
+            version="1.0.0",
+            tables=[f"{domain}.core.{name}" for name in names],
+        )
     )
 
 
-def _consumer(domain: str, sources: list[str]) -> DomainFolder:
-    return DomainFolder(
-        domain=DomainFile(
-            name=domain,
-            consumer=True,
-            description=f"Consumer {domain}.",
-            admins=[f"user:admin@{domain}"],
-            principals=_people(domain),
-        ),
-        products=ProductsFile(
-            subscriptions=[
-                SubscriptionSpec(
-                    product=f"{source}_core",
-                    principal=f"group:analysts@{domain}",
-                    reason=f"{domain} reports on {source}",
-                    exclude_columns=["email"],
-                    status="approved",
-                )
-                for source in sources
-            ]
-        ),
+def _consumer(builder: MeshBuilder, domain: str, sources: list[str]) -> None:
+    """A consumer domain (no location) subscribed to ``sources``' products, whose analysts read
+    the mesh's public tables."""
+    folder = builder.domain(
+        domain,
+        principals=_people(domain),
+        consumer=True,
+        description=f"Consumer {domain}.",
+        location=False,
+    )
+    folder.products.subscriptions.extend(
+        SubscriptionSpec(
+            product=f"{source}_core",
+            principal=f"group:analysts@{domain}",
+            reason=f"{domain} reports on {source}",
+            exclude_columns=["email"],
+            status="approved",
+        )
+        for source in sources
+    )
+    builder.grant(
+        GrantSpec(
+            on_tags="sensitivity=public", to=f"group:analysts@{domain}", permissions=["SELECT"]
+        )
     )
 
 
