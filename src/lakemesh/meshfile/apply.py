@@ -22,20 +22,10 @@ from lakemesh.audit.chain import AUDIT_CONTEXT
 from lakemesh.errors import LakemeshError
 from lakemesh.hub import Hub
 from lakemesh.meshfile.change_context import Context
+from lakemesh.meshfile.diff import Change, Problem, diff, lazy_grant_keys
 from lakemesh.meshfile.model import MeshFiles
-from lakemesh.meshfile.plan import (
-    Change,
-    Plan,
-    Problem,
-    check_authority,
-    diff,
-    lazy_grant_keys,
-    ordered,
-    plan_mesh,
-    refused,
-    run,
-    transaction_groups,
-)
+from lakemesh.meshfile.ordering import ordered, transaction_groups
+from lakemesh.meshfile.plan import Plan, check_authority, plan_mesh, refused, run
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 
