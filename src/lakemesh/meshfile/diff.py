@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from lakemesh.errors import LakemeshError, NotFoundError
 from lakemesh.identity.tokens import named_tokens
+from lakemesh.meshfile.canonical import grant_key
 from lakemesh.meshfile.change_context import prune_action
 from lakemesh.meshfile.export import read_state
+from lakemesh.meshfile.flatten import flatten
 from lakemesh.meshfile.grant_specs import CatalogIndex, grant_spec
 from lakemesh.meshfile.model import MeshFiles
-from lakemesh.meshfile.resources import KINDS, Fingerprints, Ref, Resource, flatten, grant_key
+from lakemesh.meshfile.resources import KINDS, Fingerprints, Ref, Resource
 from lakemesh.meshfile.secrets import fingerprint, fingerprint_of_hash, missing_secret
 from lakemesh.model.actors import GOVERNANCE
 from lakemesh.model.spark_remote import split_spark_token
