@@ -5,7 +5,8 @@ sorted by name, so two exports of the same mesh are byte-identical. Times, ids a
 are not exported (they are the audit trail's), nor crawled partitions, nor secrets: a token made
 from a named secret is written with that name (``secret_env``), others not at all; the token of a
 workgroup's Spark Connect address is written as the name ``SPARK_TOKEN_<WORKGROUP>``
-(``spark_token_env``).
+(``spark_token_env``). The catalog is read by :mod:`.catalog_state`, ``mesh.yaml`` by
+:mod:`.mesh_state`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh.errors import NotFoundError
 from lakemesh.identity.tokens import is_active, named_tokens
+from lakemesh.meshfile.catalog_state import catalog_databases, sorted_tags
 from lakemesh.meshfile.grant_specs import (
     ANSWERED,
     ISSUED_ROLES,
@@ -33,7 +35,6 @@ from lakemesh.meshfile.mesh_state import mesh_file
 from lakemesh.meshfile.model import (
     AccessFile,
     CatalogFile,
-    ColumnSpec,
     DatabaseSpec,
     DomainFile,
     DomainFolder,
@@ -46,14 +47,11 @@ from lakemesh.meshfile.model import (
     ProductSpec,
     ShareAnswerSpec,
     SubscriptionSpec,
-    TableSpec,
     TokenSpec,
 )
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import GOVERNANCE, Actor
 from lakemesh.store.schema import (
-    Column,
-    Database,
     DataFilterRow,
     DataProduct,
     Domain,
@@ -66,9 +64,6 @@ from lakemesh.store.schema import (
     Share,
     Subscription,
     SubscriptionGrant,
-    Table,
-    TagAssignment,
-    TagKey,
 )
 
 
@@ -121,7 +116,8 @@ def read_state(session: Session, scope: Iterable[str]) -> MeshFiles:
     domain_ids = {domain_id for domain_id, name in names.domains.items() if name in chosen}
     _domains(session, folders, domain_ids)
     _principals(session, folders, names, domain_ids)
-    _catalog(session, folders, names, domain_ids)
+    for domain_id, databases in catalog_databases(session, domain_ids).items():
+        folders[names.domains[domain_id]].databases = databases
     _access(session, folders, names, chosen)
     _products(session, folders, names, chosen)
     mesh = mesh_file(session) if GOVERNANCE in chosen else None
@@ -224,95 +220,6 @@ def _principals(
         )
 
 
-def _tags_by_target(session: Session) -> dict[tuple[str, int], dict[str, str]]:
-    keys = {i: k for i, k in session.execute(select(TagKey.id, TagKey.key))}
-    from lakemesh.store.schema import TagValue
-
-    values = {i: v for i, v in session.execute(select(TagValue.id, TagValue.value))}
-    found: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
-    for key_id, value_id, database_id, table_id, column_id in session.execute(
-        select(
-            TagAssignment.key_id,
-            TagAssignment.value_id,
-            TagAssignment.database_id,
-            TagAssignment.table_id,
-            TagAssignment.column_id,
-        )
-    ):
-        if column_id is not None:
-            target = ("column", column_id)
-        elif table_id is not None:
-            target = ("table", table_id)
-        else:
-            target = ("database", database_id or 0)
-        found[target][keys[key_id]] = values[value_id]
-    return found
-
-
-def _sorted_tags(tags: dict[str, str] | None) -> dict[str, str]:
-    return dict(sorted((tags or {}).items()))
-
-
-def _catalog(
-    session: Session, folders: dict[str, _Folder], names: CatalogIndex, domain_ids: set[int]
-) -> None:
-    tags = _tags_by_target(session)
-    database_rows = (
-        session.execute(select(Database).where(Database.domain_id.in_(domain_ids))).scalars().all()
-    )
-    columns: dict[int, list[Column]] = defaultdict(list)
-    database_ids = [row.id for row in database_rows]
-    table_rows = (
-        session.execute(
-            select(Table)
-            .where(Table.database_id.in_(database_ids))
-            .execution_options(populate_existing=False)
-            .options()
-        )
-        .unique()
-        .scalars()
-        .all()
-        if database_ids
-        else []
-    )
-    tables_of: dict[int, list[TableSpec]] = defaultdict(list)
-    for column in session.execute(
-        select(Column).where(Column.table_id.in_([t.id for t in table_rows]))
-    ).scalars():
-        columns[column.table_id].append(column)
-    for table in table_rows:
-        tables_of[table.database_id].append(
-            TableSpec(
-                name=table.name,
-                location=table.location,
-                format=table.format,
-                description=table.description or "",
-                properties=dict(sorted((table.properties or {}).items())),
-                tags=_sorted_tags(tags.get(("table", table.id))),
-                columns=[
-                    ColumnSpec(
-                        name=column.name,
-                        type=column.type,
-                        partition=column.is_partition,
-                        description=column.description or "",
-                        tags=_sorted_tags(tags.get(("column", column.id))),
-                    )
-                    for column in sorted(columns[table.id], key=lambda c: c.position)
-                ],
-            )
-        )
-    for database in database_rows:
-        folders[names.domains[database.domain_id]].databases.append(
-            DatabaseSpec(
-                name=database.name,
-                description=database.description or "",
-                location=database.location,
-                tags=_sorted_tags(tags.get(("database", database.id))),
-                tables=sorted(tables_of[database.id], key=lambda t: t.name),
-            )
-        )
-
-
 def _access(
     session: Session, folders: dict[str, _Folder], names: CatalogIndex, chosen: set[str]
 ) -> None:
@@ -376,7 +283,7 @@ def _products(
                 title=product.title,
                 description=product.description or "",
                 owner=product.owner,
-                tags=_sorted_tags(product.tags),
+                tags=sorted_tags(product.tags),
                 version=product.version,
                 status=product.status,
                 deprecation_message=product.deprecation_message,
