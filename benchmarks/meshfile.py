@@ -17,7 +17,8 @@ from pathlib import Path
 
 from lakemesh import meshfile
 from lakemesh.catalog.domains import bootstrap
-from lakemesh.demo.mesh_generator import BENCHMARK, STEWARD, SeededSource, random_mesh
+from lakemesh.demo.mesh_builder import STEWARD
+from lakemesh.demo.mesh_generator import BENCHMARK, SeededSource, random_mesh
 from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from lakemesh.meshfile.model import MeshFiles

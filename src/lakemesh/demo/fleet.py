@@ -9,7 +9,7 @@ analysts read the database, and lets the next consumer's analysts read the first
 the regional filter ``by_region``. Each consumer subscribes (approved, without ``email``) to the
 products of the two producers before it; every consumer analyst reads the mesh's public tables
 through one tag grant. The files are deterministic: the same arguments give the same bytes. They
-are laid out by ``lakemesh.demo.mesh_generator.MeshBuilder``, as the random meshes are.
+are laid out by ``lakemesh.demo.mesh_builder.MeshBuilder``, as the random meshes are.
 
 >>> from pathlib import Path
 >>> fleet = generate_fleet(Path("/tmp/fleet/files"), data=Path("/tmp/fleet/data"))  # doctest: +SKIP
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from lakemesh.demo.mesh_generator import MeshBuilder
+from lakemesh.demo.mesh_builder import MeshBuilder
 from lakemesh.demo.synth import write_parquet
 from lakemesh.meshfile import write_files
 from lakemesh.meshfile.model import (
