@@ -257,8 +257,8 @@ def test_the_sdk_reads_hidden_as_missing(demo_server: DemoServer) -> None:
     with Client.connect(demo_server.url, token=demo_server.tokens["marketing-analyst"]) as sdk:
         hidden = sdk.explain(MIA, "SELECT", "finance.hr.salaries")
         missing = sdk.explain(MIA, "SELECT", "finance.hr.gone")
-    assert hidden["reasons"] == [f"{MIA} lacks DESCRIBE on finance.hr.salaries"]
-    assert missing["reasons"] == [f"{MIA} lacks DESCRIBE on finance.hr.gone"]
+    assert hidden.reasons == [f"{MIA} lacks DESCRIBE on finance.hr.salaries"]
+    assert missing.reasons == [f"{MIA} lacks DESCRIBE on finance.hr.gone"]
 
 
 def test_the_sdk_grants_to_a_hidden_principal_as_to_a_missing_one(demo_server: DemoServer) -> None:

@@ -107,6 +107,17 @@ def test_crawl_then_show_tables(admin_cli: Cli, lake: Lake) -> None:
     assert [(t["name"], t["status"], t["files"]) for t in crawled] == [
         ("sales.shop.orders", "created", 2)
     ]
+    # The fields in the order crawls have always printed them.
+    assert list(crawled[0]) == [
+        "proposal",
+        "name",
+        "status",
+        "schema_version",
+        "files",
+        "bytes",
+        "changes",
+        "warnings",
+    ]
 
     table = cli.json("table", "show", "sales.shop.orders")
     assert table["name"] == "sales.shop.orders"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from lakemesh.api.schemas.grants import DecisionPublic
 from lakemesh.errors import GuardrailViolationError
 from lakemesh.governance import doctor, explanations, grants
 from lakemesh.governance.grants import GrantRequest
@@ -30,7 +31,7 @@ def _explain(demo: tuple[Hub, Actor], principal: str, resource: str) -> dict[str
             permission=Permission.SELECT,
             resource=resource,
         )
-    return decision.to_dict()
+    return DecisionPublic.of(decision).model_dump()
 
 
 @pytest.mark.parametrize(

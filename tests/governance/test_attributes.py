@@ -187,11 +187,11 @@ def test_a_delegate_sets_values_and_explain_says_who(env: HubEnv, mark: Actor) -
     with env.hub.read() as session:
         explained = explanations.explain(
             session, actor=env.admin, principal=MIA, permission=Permission.SELECT, resource=ORDERS
-        ).to_dict()
+        )
         event = audit.search(session, reader=env.admin, actor=HR, action="principal.update")[0]
-    assert explained["attributes"]["region"]["value"] == "US"
-    assert explained["attributes"]["region"]["set_by"] == HR
-    assert f"attribute region of {MIA} = US (set by {HR} at " in explained["reasons"][-1]
+    assert explained.attributes["region"]["value"] == "US"
+    assert explained.attributes["region"]["set_by"] == HR
+    assert f"attribute region of {MIA} = US (set by {HR} at " in explained.reasons[-1]
     assert event.details["set"] == {"region": "US"}
     assert event.details["before"] == {"region": "EU"}
     with env.hub.transaction() as session:

@@ -294,11 +294,11 @@ def test_deleting_a_filter_in_use_is_refused_unless_forced(mesh: Mesh) -> None:
     assert _select(mesh).allowed
     with mesh.env.hub.transaction() as session:
         deleted = filters.delete_filter(session, actor=mesh.sam, name="eu_rows", force=True)
-    assert deleted.to_dict() == {
-        "name": "eu_rows",
-        "table": "sales.crm.customers",
-        "revoked_grants": [first, second],
-    }
+    assert (deleted.name, str(deleted.table), deleted.revoked_grants) == (
+        "eu_rows",
+        "sales.crm.customers",
+        [first, second],
+    )
     assert not _select(mesh).allowed
     with mesh.env.hub.read() as session:
         assert session.execute(select(Grant.id)).all() == []

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from lakemesh import audit
+from lakemesh.api.schemas.tags import ResourceTags
 from lakemesh.authz.state import policy_index
 from lakemesh.catalog import databases, tables
 from lakemesh.catalog.tables import ColumnSpec
@@ -159,7 +160,8 @@ def test_effective_tags_inherit_and_override(
         view = tag_assignments.resource_tags(session, actor=mesh.sam, resource=resource)
         table = view.name.table_name if view.name.level in ("table", "column") else None
         facts = policy_index(session).table_facts(table) if table else None
-    assert view.to_dict() == {"resource": str(view.name), "level": view.name.level, **expected}
+    shown = ResourceTags.of(view).model_dump(by_alias=True)
+    assert shown == {"resource": str(view.name), "level": view.name.level, **expected}
     if facts is not None and view.name.column is not None:
         # The policy engine decides on the very same effective tags.
         assert dict(facts.tags_of(view.name.column)) == expected["effective"]
@@ -175,8 +177,9 @@ def test_a_table_has_its_own_tags_and_each_column_its_own(mesh: Mesh) -> None:
     by_column = {name: view.effective for name, view in shown.columns.items()}
     assert by_column["email"] == {"owner": "sales", "sensitivity": "pii"}
     assert by_column["phone"] == {"owner": "sales", "sensitivity": "public"}
-    assert shown.columns["email"].tags_dict()["overridden"] == {
-        "sensitivity": {"value": "public", "from": "sales.crm.customers"}
+    overridden = shown.columns["email"].overridden
+    assert {key: (tag.value, str(tag.source)) for key, tag in overridden.items()} == {
+        "sensitivity": ("public", "sales.crm.customers")
     }
     assert list(shown.columns) == column_names
 
@@ -514,8 +517,8 @@ def test_search_by_expression(
         found = tag_assignments.search_tables(
             session, actor=mesh.actor(principal), expression=expression
         )
-    assert {hit["name"]: hit["columns"] for hit in found} == expected
-    assert [hit["name"] for hit in found] == sorted(expected)
+    assert {str(hit.name): hit.columns for hit in found} == expected
+    assert [str(hit.name) for hit in found] == sorted(expected)
 
 
 def test_search_shows_only_what_the_caller_may_describe(mesh: Mesh) -> None:
@@ -525,7 +528,7 @@ def test_search_shows_only_what_the_caller_may_describe(mesh: Mesh) -> None:
         grants.grant(session, actor=mesh.env.admin, grantee=MIA, request=request)
     with mesh.env.hub.read() as session:
         found = tag_assignments.search_tables(session, actor=mesh.mia, expression="owner=sales")
-    assert found == [{"name": "sales.crm.orders", "columns": ALL_ORDERS}]
+    assert [(str(hit.name), hit.columns) for hit in found] == [("sales.crm.orders", ALL_ORDERS)]
 
 
 @pytest.mark.parametrize(

@@ -253,7 +253,7 @@ def test_explain_says_whether_credentials_would_be_vended(
             permission=Permission.SELECT,
             resource="sales.shop.orders",
         )
-    assert decision.to_dict()["vended_credentials"] == expected
+    assert decision.vended_credentials == expected
 
 
 def test_a_producer_writes_its_own_table_only(served: Served) -> None:

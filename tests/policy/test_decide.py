@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lakemesh.api.schemas.grants import DecisionPublic
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from lakemesh.model.access import CellPair
 from lakemesh.policy import (
@@ -310,7 +311,7 @@ def test_explain_json_has_the_design_shape() -> None:
             mask_rules=(PII_HASH,),
         )
     )
-    assert decision.to_dict() == {
+    assert DecisionPublic.of(decision).model_dump() == {
         "allowed": True,
         "columns": list(ALL_COLUMNS),
         "row_filter": EU,

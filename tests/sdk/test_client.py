@@ -9,6 +9,13 @@ from pathlib import Path
 import pytest
 
 from lakemesh import Client as ExportedClient
+from lakemesh._version import __version__
+from lakemesh.api.schemas.audit import AuditEvent, AuditVerification
+from lakemesh.api.schemas.databases import DatabasePublic
+from lakemesh.api.schemas.locations import LocationPublic
+from lakemesh.api.schemas.principals import Health, PrincipalPublic
+from lakemesh.api.schemas.settings import Settings
+from lakemesh.api.schemas.tokens import TokenIssued, TokenPublic
 from lakemesh.bootstrap import init_home
 from lakemesh.errors import (
     AccessDeniedError,
@@ -19,6 +26,7 @@ from lakemesh.errors import (
     NotFoundError,
 )
 from lakemesh.sdk import Client, embedded
+from lakemesh.settings import DEFAULTS
 from tests.factories.lake import Lake
 from tests.sdk.conftest import Mesh
 
@@ -28,7 +36,9 @@ def test_lakemesh_exports_the_sdk_client() -> None:
 
 
 def test_health_and_whoami(client: Client) -> None:
-    assert client.health()["status"] == "ok"
+    health = client.health()
+    assert isinstance(health, Health)
+    assert (health.status, health.version) == ("ok", __version__)
     me = client.whoami()
     assert me.name == "user:admin@governance"
     assert me.is_mesh_admin is True
@@ -66,7 +76,8 @@ def test_principals_attributes_and_groups(client: Client) -> None:
     client.create_principal("group:analysts@marketing")
 
     group = client.add_member("group:analysts@marketing", "user:alice@marketing")
-    assert group["members"] == ["user:alice@marketing"]
+    assert isinstance(group, PrincipalPublic)
+    assert (group.name, group.members) == ("group:analysts@marketing", ["user:alice@marketing"])
     assert client.get_principal("user:alice@marketing").groups == ["group:analysts@marketing"]
 
     changed = client.set_attributes("user:alice@marketing", {"team": "growth"}, unset=["region"])
@@ -75,8 +86,9 @@ def test_principals_attributes_and_groups(client: Client) -> None:
     users = client.list_principals(domain="marketing", kind="user")
     assert [p.name for p in users] == ["user:alice@marketing", "user:maria@marketing"]
 
-    client.remove_member("group:analysts@marketing", "user:alice@marketing")
-    assert client.get_principal("group:analysts@marketing").members == []
+    left = client.remove_member("group:analysts@marketing", "user:alice@marketing")
+    assert left.members == []
+    assert client.get_principal("group:analysts@marketing") == left
     client.delete_principal("user:alice@marketing")
     with pytest.raises(NotFoundError, match=r"user:alice@marketing"):
         client.get_principal("user:alice@marketing")
@@ -85,26 +97,27 @@ def test_principals_attributes_and_groups(client: Client) -> None:
 def test_tokens_act_as_their_principal_until_revoked(mesh: Mesh, client: Client) -> None:
     client.create_domain("sales", admins=["user:sam@sales"])
     issued = client.create_token("user:sam@sales", expires_in="30d", description="laptop")
-    assert issued["principal"] == "user:sam@sales"
-    assert issued["token"].startswith("lm_")
-    assert issued["expires_at"] is not None
+    assert isinstance(issued, TokenIssued)
+    assert issued.principal == "user:sam@sales"
+    assert issued.token.startswith("lm_")
+    assert issued.expires_at is not None
 
-    with mesh.client(issued["token"]) as sam:
+    with mesh.client(issued.token) as sam:
         me = sam.whoami()
         assert me.name == "user:sam@sales"
         assert me.is_mesh_admin is False
         assert me.admin_of == ["sales"]
 
     listed = client.list_tokens(principal="user:sam@sales")
-    assert [(t["id"], t["active"], t["description"]) for t in listed] == [
-        (issued["id"], True, "laptop")
-    ]
-    assert "token" not in listed[0]
+    assert all(isinstance(token, TokenPublic) for token in listed)
+    assert [(t.id, t.active, t.description) for t in listed] == [(issued.id, True, "laptop")]
+    assert "token" not in listed[0].model_dump()
 
-    revoked = client.revoke_token(issued["id"])
-    assert revoked["active"] is False
+    revoked = client.revoke_token(issued.id)
+    assert isinstance(revoked, TokenPublic)
+    assert (revoked.id, revoked.active, revoked.revoked_at is not None) == (issued.id, False, True)
     with (
-        mesh.client(issued["token"]) as sam,
+        mesh.client(issued.token) as sam,
         pytest.raises(AuthenticationError, match="API token was revoked"),
     ):
         sam.whoami()
@@ -112,7 +125,7 @@ def test_tokens_act_as_their_principal_until_revoked(mesh: Mesh, client: Client)
 
 def test_a_non_admin_is_denied_with_the_reason(mesh: Mesh, client: Client) -> None:
     client.create_domain("sales", admins=["user:sam@sales"])
-    token = client.create_token("user:sam@sales")["token"]
+    token = client.create_token("user:sam@sales").token
     with (
         mesh.client(token) as sam,
         pytest.raises(AccessDeniedError, match="user:sam@sales is not a mesh admin") as info,
@@ -124,16 +137,19 @@ def test_a_non_admin_is_denied_with_the_reason(mesh: Mesh, client: Client) -> No
 def test_locations_and_databases(client: Client, lake: Lake) -> None:
     client.create_domain("sales")
     location = client.register_location(str(lake.root), domain="sales")
-    assert location == {**location, "uri": lake.uri, "domain": "sales"}
+    assert isinstance(location, LocationPublic)
+    assert (location.uri, location.domain) == (lake.uri, "sales")
     with pytest.raises(AlreadyExistsError, match=f"Location already registered: {lake.uri}"):
         client.register_location(lake.uri, domain="sales")
-    assert [loc["uri"] for loc in client.list_locations(domain="sales")] == [lake.uri]
+    assert client.list_locations(domain="sales") == [location]
 
     database = client.create_database("sales.crm", description="Customers")
-    assert database["name"] == "sales.crm"
-    assert [d["name"] for d in client.list_databases(domain="sales")] == ["sales.crm"]
-    assert client.update_database("sales.crm", description="CRM")["description"] == "CRM"
-    assert client.get_database("sales.crm")["description"] == "CRM"
+    assert isinstance(database, DatabasePublic)
+    assert (database.name, database.domain, database.database) == ("sales.crm", "sales", "crm")
+    assert client.list_databases(domain="sales") == [database]
+    updated = client.update_database("sales.crm", description="CRM")
+    assert updated == database.model_copy(update={"description": "CRM"})
+    assert client.get_database("sales.crm") == updated
     client.drop_database("sales.crm")
     assert client.list_databases(domain="sales") == []
 
@@ -154,20 +170,29 @@ def test_deleting_a_domain_with_databases_is_a_conflict(client: Client) -> None:
 
 
 def test_settings(client: Client) -> None:
-    assert client.get_settings()["discovery"] == "published"
-    assert client.put_setting("discovery", "granted")["discovery"] == "granted"
-    assert client.get_settings()["discovery"] == "granted"
+    settings = client.get_settings()
+    assert isinstance(settings, Settings)
+    assert settings.discovery == "published"
+    changed = client.put_setting("discovery", "granted")
+    assert changed == settings.model_copy(update={"discovery": "granted"})
+    assert client.get_settings() == changed
+
+
+def test_the_settings_model_names_every_setting() -> None:
+    assert list(Settings.model_fields) == list(DEFAULTS)
 
 
 def test_audit_search_and_verify(client: Client) -> None:
     client.create_domain("sales")
     events = client.audit_events(action="domain", since="1d")
-    assert [(e["action"], e["resource"]) for e in events] == [("domain.create", "sales")]
-    assert events[0]["actor"] == "user:admin@governance"
+    assert all(isinstance(event, AuditEvent) for event in events)
+    assert [(e.action, e.resource) for e in events] == [("domain.create", "sales")]
+    assert events[0].actor == "user:admin@governance"
     assert client.audit_events(actor="user:nobody@sales") == []
     verified = client.audit_verify()
-    assert verified["ok"] is True
-    assert verified["events"] >= 2
+    assert isinstance(verified, AuditVerification)
+    assert (verified.ok, verified.broken_seq, verified.reason) == (True, None, None)
+    assert verified.events >= 2
 
 
 def test_an_embedded_client_left_open_exits_cleanly(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lakemesh.api.schemas.crawls import CrawledTable
 from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.sdk import Client
 from tests.factories.lake import Lake
@@ -40,10 +41,11 @@ def test_crawl_reports_progress_and_registers_tables(sales: Client, lake: Lake) 
     assert progress[-1] == (4, 4)
     assert all(total == 4 for _, total in progress)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
-    by_name = {t["name"]: t for t in tables}
+    assert all(isinstance(table, CrawledTable) for table in tables)
+    by_name = {t.name: t for t in tables}
     assert set(by_name) == {"sales.shop.customers", "sales.shop.orders"}
-    assert by_name["sales.shop.orders"]["status"] == "created"
-    assert by_name["sales.shop.orders"]["files"] == 3
+    assert by_name["sales.shop.orders"].status == "created"
+    assert by_name["sales.shop.orders"].files == 3
 
     orders = sales.get_table("sales.shop.orders")
     assert orders.partition_columns == ["day"]
@@ -60,12 +62,12 @@ def test_recrawl_is_idempotent_and_records_schema_changes(sales: Client, lake: L
     _orders(lake)
     sales.crawl(lake.uri, domain="sales", database="shop")
     again = sales.crawl(lake.uri, domain="sales", database="shop")
-    assert [(t["status"], t["schema_version"]) for t in again] == [("unchanged", 1)]
+    assert [(t.status, t.schema_version) for t in again] == [("unchanged", 1)]
 
     _orders(lake, with_discount=True)
     changed = sales.crawl(lake.uri, domain="sales", database="shop")
-    assert [(t["status"], t["schema_version"]) for t in changed] == [("updated", 2)]
-    assert [c["name"] for c in changed[0]["changes"]["added"]] == ["discount"]
+    assert [(t.status, t.schema_version) for t in changed] == [("updated", 2)]
+    assert [c["name"] for c in changed[0].changes["added"]] == ["discount"]
 
     history = sales.table_history("sales.shop.orders")
     assert [v.version for v in history] == [1, 2]
@@ -73,7 +75,7 @@ def test_recrawl_is_idempotent_and_records_schema_changes(sales: Client, lake: L
 
 def test_crawl_without_progress_callback(sales: Client, lake: Lake) -> None:
     _orders(lake)
-    assert [t["name"] for t in sales.crawl(lake.uri, domain="sales", database="shop")] == [
+    assert [t.name for t in sales.crawl(lake.uri, domain="sales", database="shop")] == [
         "sales.shop.orders"
     ]
 

@@ -30,7 +30,7 @@ def test_a_wrong_token_is_unauthenticated(mesh: Mesh) -> None:
     with mesh.client("lm_not-a-token") as stranger:
         with pytest.raises(AuthenticationError, match="Invalid API token"):
             stranger.whoami()
-        assert stranger.health()["status"] == "ok"
+        assert stranger.health().status == "ok"
 
 
 def test_request_validation_errors_are_invalid_input(client: Client) -> None:

@@ -61,7 +61,7 @@ def _set_up_mesh(steward: Client, lake: Lake) -> dict[str, str]:
         steward.assign_tags(f"sales.crm.customers.{column}", {"sensitivity": "pii"})
     steward.onboard_consumer("marketing", admin=MARIA)
     steward.create_principal(MIA)
-    return {ref: steward.create_token(ref)["token"] for ref in (SAM, MARIA, MIA)}
+    return {ref: steward.create_token(ref).token for ref in (SAM, MARIA, MIA)}
 
 
 def test_sharing_acceptance_scenario(connect: Connect, tmp_path: Path) -> None:
@@ -136,9 +136,9 @@ def test_sharing_acceptance_scenario(connect: Connect, tmp_path: Path) -> None:
     with connect(None) as steward:
         events = list(reversed(steward.audit_events(limit=500)))
     steps = [
-        (event["actor"], event["action"], event["outcome"])
+        (event.actor, event.action, event.outcome)
         for event in events
-        if event["action"]
+        if event.action
         in ("product.publish", "subscription.request", "subscription.approve", "link.create",
             "query", "subscription.revoke")
     ]  # fmt: skip
@@ -154,6 +154,6 @@ def test_sharing_acceptance_scenario(connect: Connect, tmp_path: Path) -> None:
         (SAM, "subscription.revoke", "success"),
         (MIA, "query", "denied"),
     ]
-    revokes = [e for e in events if e["action"] == "grant.revoke"]
-    assert {e["actor"] for e in revokes} == {SAM}
+    revokes = [e for e in events if e.action == "grant.revoke"]
+    assert {e.actor for e in revokes} == {SAM}
     assert len(revokes) == 4  # two shares and the analyst's two delegations

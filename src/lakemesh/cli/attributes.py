@@ -45,7 +45,7 @@ def create(
     """Define an attribute key with its allowed values (mesh admins)."""
     with connect(ctx) as client:
         row = client.create_attribute_key(key, values=split_list(values), description=description)
-    out(ctx).done(row, f"Created attribute {row['key']} ({', '.join(row['values'])})")
+    out(ctx).done(row, f"Created attribute {row.key} ({', '.join(row.values)})")
 
 
 @app.command("update")
@@ -63,7 +63,7 @@ def update(
         row = client.update_attribute_key(
             key, values=None if values is None else split_list(values), description=description
         )
-    out(ctx).done(row, f"Updated attribute {row['key']} ({', '.join(row['values'])})")
+    out(ctx).done(row, f"Updated attribute {row.key} ({', '.join(row.values)})")
 
 
 @app.command("list")

@@ -61,7 +61,7 @@ def search(
         events = client.audit_events(
             actor=actor, resource=resource, action=action, since=since, until=until, limit=limit
         )
-    rows = [{**event, "time": _short_time(event.get("time"))} for event in events]
+    rows = [{**output.plain(event), "time": _short_time(event.time)} for event in events]
     out(ctx).table(events, COLUMNS, rows=rows, empty="No matching events.")
 
 
@@ -75,13 +75,11 @@ def verify(ctx: typer.Context) -> None:
         result = client.audit_verify()
 
     def human() -> None:
-        if result["ok"]:
-            output.success(f"OK: {result['events']} audit events verified")
+        if result.ok:
+            output.success(f"OK: {result.events} audit events verified")
         else:
-            output.problem(
-                f"Audit chain broken at event {result['broken_seq']}: {result['reason']}"
-            )
+            output.problem(f"Audit chain broken at event {result.broken_seq}: {result.reason}")
 
     out(ctx).show(result, human)
-    if not result["ok"]:
+    if not result.ok:
         raise typer.Exit(output.EXIT_UNEXPECTED)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from lakemesh.api.schemas.crawls import CrawledTable
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, local_uri, options
 from lakemesh.cli.tables import CHANGES, change_names
@@ -22,9 +23,9 @@ COLUMNS = [
 ]
 
 
-def _rows(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _rows(tables: list[CrawledTable]) -> list[dict[str, Any]]:
     return [
-        {**table, **{kind: change_names(table.get("changes"), kind) for kind in CHANGES}}
+        {**output.plain(table), **{kind: change_names(table.changes, kind) for kind in CHANGES}}
         for table in tables
     ]
 
@@ -77,7 +78,7 @@ def crawl(
             empty=f"No tables found under {target}.",
         )
         for table in tables:
-            for warning in table.get("warnings") or ():
+            for warning in table.warnings:
                 output.note(f"warning: {warning}")
 
     globals_.output.show(tables, human)

@@ -40,7 +40,7 @@ def create(
             description=description,
             location=local_uri(location) if location else None,
         )
-    out(ctx).done(database, f"Created database {database['name']}")
+    out(ctx).done(database, f"Created database {database.name}")
 
 
 @app.command("list")
@@ -71,7 +71,7 @@ def update(
     """Change a database's description."""
     with connect(ctx) as client:
         database = client.update_database(name, description=description)
-    out(ctx).done(database, f"Updated database {database['name']}")
+    out(ctx).done(database, f"Updated database {database.name}")
 
 
 @app.command("drop")

@@ -42,12 +42,12 @@ def doctor(
         result = client.doctor()
 
     def human() -> None:
-        output.print_table(result["findings"], COLUMNS, empty="No findings.")
-        counts = result["counts"]
+        output.print_table(result.findings, COLUMNS, empty="No findings.")
+        counts = result.counts
         output.line(", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES))
 
     out(ctx).show(result, human)
     if fail_on is not None:
         worst = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
-        if any(result["counts"].get(severity, 0) for severity in worst):
+        if any(result.counts.get(severity, 0) for severity in worst):
             raise typer.Exit(EXIT_UNEXPECTED)

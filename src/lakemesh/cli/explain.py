@@ -28,21 +28,24 @@ def explain(
         decision = client.explain(principal, permission, resource)
 
     def human() -> None:
-        verdict = "ALLOWED" if decision["allowed"] else "DENIED"
-        style = output.success if decision["allowed"] else output.line
+        verdict = "ALLOWED" if decision.allowed else "DENIED"
+        style = output.success if decision.allowed else output.line
         style(f"{verdict}: {principal} {permission.upper()} on {resource}")
-        shown = {key: output.cell(decision.get(key)) or NONE for key in ("columns", "masks")}
-        every_row = f"{NONE} (every row)" if decision["allowed"] else NONE
-        shown["row_filter"] = decision.get("row_filter") or every_row
+        shown = {
+            "columns": output.cell(decision.columns) or NONE,
+            "masks": output.cell(decision.masks) or NONE,
+            "row_filter": decision.row_filter
+            or (f"{NONE} (every row)" if decision.allowed else NONE),
+        }
         output.print_record(
             shown, [("columns", "columns"), ("row filter", "row_filter"), ("masks", "masks")]
         )
         output.line("reasons:")
-        for reason in decision["reasons"] or [NONE]:
+        for reason in decision.reasons or [NONE]:
             output.line(f"  - {reason}")
-        vending = decision.get("vended_credentials")
-        if vending:  # SELECT on a table
-            why = "yes" if vending["allowed"] else f"no, {vending['reason']}"
+        vending = decision.vended_credentials
+        if vending is not None:  # SELECT on a table
+            why = "yes" if vending.allowed else f"no, {vending.reason}"
             output.line(f"vended storage credentials: {why}")
 
     out(ctx).show(decision, human)

@@ -67,7 +67,7 @@ def create(
             columns=_optional_list(columns),
             excluded_columns=split_list(exclude_columns),
         )
-    out(ctx).done(created, f"Created filter {created['name']} on {created['table']}")
+    out(ctx).done(created, f"Created filter {created.name} on {created.table}")
 
 
 @app.command("update")
@@ -94,7 +94,7 @@ def update(
             excluded_columns=_optional_list(exclude_columns),
             all_columns=all_columns,
         )
-    out(ctx).done(updated, f"Updated filter {updated['name']} on {updated['table']}")
+    out(ctx).done(updated, f"Updated filter {updated.name} on {updated.table}")
 
 
 @app.command("delete")
@@ -111,9 +111,9 @@ def delete(
         deleted = client.delete_filter(name, table=table, force=force)
 
     def human() -> None:
-        output.success(f"Deleted filter {deleted['name']} on {deleted['table']}")
-        if deleted["revoked_grants"]:
-            revoked = ", ".join(f"#{grant}" for grant in deleted["revoked_grants"])
+        output.success(f"Deleted filter {deleted.name} on {deleted.table}")
+        if deleted.revoked_grants:
+            revoked = ", ".join(f"#{grant}" for grant in deleted.revoked_grants)
             output.line(f"Revoked grants: {revoked}")
 
     out(ctx).show(deleted, human)
@@ -135,5 +135,6 @@ def show(ctx: typer.Context, name: Name, table: TableOption = None) -> None:
     """Show a filter with the grants through it."""
     with connect(ctx) as client:
         shown = client.get_filter(name, table=table)
-    record = {**shown, "grant_ids": [f"#{g['id']} to {g['grantee']}" for g in shown["grants"]]}
+    grant_ids = [f"#{grant.id} to {grant.grantee}" for grant in shown.grants]
+    record = {**output.plain(shown), "grant_ids": grant_ids}
     out(ctx).record(shown, FIELDS, shown=record)

@@ -19,10 +19,7 @@ def add_member(ctx: typer.Context, group: Group, member: Member) -> None:
     """Add a member to a group."""
     with connect(ctx) as client:
         result = client.add_member(group, member)
-    out(ctx).done(
-        result if result is not None else {"group": group, "member": member},
-        f"{member} is now a member of {group}",
-    )
+    out(ctx).done(result, f"{member} is now a member of {group}")
 
 
 @app.command("remove-member")
@@ -30,7 +27,4 @@ def remove_member(ctx: typer.Context, group: Group, member: Member) -> None:
     """Remove a member from a group."""
     with connect(ctx) as client:
         result = client.remove_member(group, member)
-    out(ctx).done(
-        result if result is not None else {"group": group, "removed": member},
-        f"{member} is no longer a member of {group}",
-    )
+    out(ctx).done(result, f"{member} is no longer a member of {group}")

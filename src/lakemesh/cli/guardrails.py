@@ -71,7 +71,7 @@ def create(
             prefixes=split_list(prefixes),
             max_lifetime=max_lifetime,
         )
-    out(ctx).done(created, f"Created guardrail {created['name']} ({created['rule']})")
+    out(ctx).done(created, f"Created guardrail {created.name} ({created.rule})")
 
 
 @app.command("list")
@@ -113,7 +113,7 @@ def update(
             prefixes=split_list(prefixes),
             max_lifetime=max_lifetime,
         )
-    out(ctx).done(updated, f"Updated guardrail {updated['name']} ({updated['rule']})")
+    out(ctx).done(updated, f"Updated guardrail {updated.name} ({updated.rule})")
 
 
 @app.command("delete")

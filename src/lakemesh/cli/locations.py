@@ -27,7 +27,7 @@ def register(
     """Register a location for a domain; refused inside another domain's location."""
     with connect(ctx) as client:
         location = client.register_location(local_uri(uri), domain=domain)
-    out(ctx).done(location, f"Registered {location['uri']} for domain {location['domain']}")
+    out(ctx).done(location, f"Registered {location.uri} for domain {location.domain}")
 
 
 @app.command("list")

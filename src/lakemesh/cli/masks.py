@@ -36,9 +36,7 @@ def create(
     """Create a mask (mesh admins)."""
     with connect(ctx) as client:
         mask = client.create_mask(name, tag_expression=on_tags, function=function)
-    out(ctx).done(
-        mask, f"Created mask {mask['name']}: {mask['function']} on {mask['tag_expression']}"
-    )
+    out(ctx).done(mask, f"Created mask {mask.name}: {mask.function} on {mask.tag_expression}")
 
 
 @app.command("list")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from lakemesh.api.schemas.tags import ObjectTags, TagChange
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import NewDescription
@@ -65,7 +66,7 @@ def create(
     """Define a tag key with its allowed values (mesh admins)."""
     with connect(ctx) as client:
         tag = client.create_tag(key, values=split_list(values), description=description)
-    out(ctx).done(tag, f"Created tag {tag['key']} ({', '.join(tag['values'])})")
+    out(ctx).done(tag, f"Created tag {tag.key} ({', '.join(tag.values)})")
 
 
 @app.command("update")
@@ -89,7 +90,7 @@ def update(
             remove_values=split_list(remove),
             description=description,
         )
-    out(ctx).done(tag, f"Updated tag {tag['key']} ({', '.join(tag['values'])})")
+    out(ctx).done(tag, f"Updated tag {tag.key} ({', '.join(tag.values)})")
 
 
 @app.command("list")
@@ -116,8 +117,8 @@ def delete(ctx: typer.Context, key: Key) -> None:
     out(ctx).done({"deleted": key}, f"Deleted tag {key}")
 
 
-def _change_line(resource: str, change: dict[str, Any]) -> str:
-    key, value, previous = change["key"], change["value"], change["previous"]
+def _change_line(resource: str, change: TagChange) -> str:
+    key, value, previous = change.key, change.value, change.previous
     if value is None:
         return f"Removed {key}={previous} from {resource}"
     replaced = f" (replaced {key}={previous})" if previous is not None else ""
@@ -140,11 +141,11 @@ def assign(
         answer = client.assign_tags(resource, tags)
 
     def human() -> None:
-        changed = {change["key"] for change in answer["changes"]}
-        for change in answer["changes"]:
-            output.success(_change_line(answer["resource"], change))
+        changed = {change.key for change in answer.changes}
+        for change in answer.changes:
+            output.success(_change_line(answer.resource, change))
         for key in sorted(set(tags) - changed):
-            output.line(f"{key}={tags[key]} was already assigned on {answer['resource']}")
+            output.line(f"{key}={tags[key]} was already assigned on {answer.resource}")
 
     out(ctx).show(answer, human)
 
@@ -160,23 +161,23 @@ def remove(
         answer = client.remove_tags(resource, keys)
 
     def human() -> None:
-        for change in answer["changes"]:
-            output.success(_change_line(answer["resource"], change))
+        for change in answer.changes:
+            output.success(_change_line(answer.resource, change))
 
     out(ctx).show(answer, human)
 
 
-def tag_rows(tags: dict[str, Any]) -> list[dict[str, str]]:
+def tag_rows(tags: ObjectTags) -> list[dict[str, str]]:
     """Effective tags as rows: key, value and where the value comes from."""
     rows: list[dict[str, str]] = []
-    for key, value in tags["effective"].items():
-        if key in tags["own"]:
-            hidden = tags["overridden"].get(key)
+    for key, value in tags.effective.items():
+        if key in tags.own:
+            hidden = tags.overridden.get(key)
             source = "own"
             if hidden:
-                source += f" (overrides {hidden['value']} from {hidden['from']})"
+                source += f" (overrides {hidden.value} from {hidden.from_})"
         else:
-            source = f"inherited from {tags['inherited'][key]['from']}"
+            source = f"inherited from {tags.inherited[key].from_}"
         rows.append({"key": key, "value": value, "source": source})
     return rows
 
@@ -187,5 +188,5 @@ def show_resource(ctx: typer.Context, resource: Resource) -> None:
     with connect(ctx) as client:
         view = client.resource_tags(resource)
     out(ctx).table(
-        view, RESOURCE_COLUMNS, rows=tag_rows(view), title=view["resource"], empty="No tags."
+        view, RESOURCE_COLUMNS, rows=tag_rows(view), title=view.resource, empty="No tags."
     )

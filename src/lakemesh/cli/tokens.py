@@ -38,8 +38,8 @@ def create(
         issued = client.create_token(principal, expires_in=expires, description=description)
 
     def human() -> None:
-        output.success(f"Created token {issued['id']} for {issued['principal']}")
-        output.line(issued["token"])
+        output.success(f"Created token {issued.id} for {issued.principal}")
+        output.line(issued.token)
         output.note("Store it now: the secret is not shown again.")
 
     out(ctx).show(issued, human)
@@ -67,4 +67,4 @@ def revoke(
     """Revoke a token: the next request that presents it is refused."""
     with connect(ctx) as client:
         token = client.revoke_token(token_id)
-    out(ctx).done(token, f"Revoked token {token_id} of {token['principal']}")
+    out(ctx).done(token, f"Revoked token {token_id} of {token.principal}")

@@ -29,7 +29,6 @@ about and a message. What is checked, and why:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,12 +78,12 @@ def diagnose(session: Session, *, actor: Actor) -> list[Finding]:
     return sorted(findings, key=lambda f: (order[f.severity], f.kind, f.resource))
 
 
-def report(findings: list[Finding]) -> dict[str, Any]:
-    """The doctor's answer: findings and a count per severity."""
+def severity_counts(findings: list[Finding]) -> dict[str, int]:
+    """How many findings of each severity, most severe first (every severity, even at 0)."""
     counts = {severity: 0 for severity in SEVERITIES}
     for finding in findings:
         counts[finding.severity] += 1
-    return {"findings": [finding.to_dict() for finding in findings], "counts": counts}
+    return counts
 
 
 def _tokens(session: Session) -> Iterator[Finding]:

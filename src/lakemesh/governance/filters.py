@@ -259,9 +259,6 @@ class FilterDeletion:
     table: ResourceName
     revoked_grants: list[int]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "table": str(self.table), "revoked_grants": self.revoked_grants}
-
 
 def delete_filter(
     session: Session,

@@ -17,12 +17,3 @@ class Finding:
     resource: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "resource": self.resource,
-            "message": self.message,
-            "details": self.details,
-        }

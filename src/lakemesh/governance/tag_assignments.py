@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -176,19 +175,6 @@ class TagView:
         merged.update(self.own)
         return dict(sorted(merged.items()))
 
-    def tags_dict(self) -> dict[str, Any]:
-        """The tags alone, as embedded in a table's JSON."""
-        return {
-            "own": dict(sorted(self.own.items())),
-            "inherited": {k: t.to_dict() for k, t in sorted(self.inherited.items())},
-            "overridden": {k: t.to_dict() for k, t in sorted(self.overridden.items())},
-            "effective": self.effective,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        """``lakemesh tag show-resource --json``."""
-        return {"resource": str(self.name), "level": self.name.level, **self.tags_dict()}
-
 
 def view_of(levels: Sequence[tuple[ResourceName, Tags]]) -> TagView:
     """The view of the last level, inheriting from the levels before it (highest first).
@@ -268,9 +254,17 @@ def table_tags(session: Session, row: Table) -> TableTags:
 # -- search ------------------------------------------------------------------------------------
 
 
-def search_tables(session: Session, *, actor: Actor, expression: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class TableMatch:
+    """A table with the columns whose effective tags match a tag expression."""
+
+    name: ResourceName
+    columns: list[str]
+
+
+def search_tables(session: Session, *, actor: Actor, expression: str) -> list[TableMatch]:
     """Tables with a column whose effective tags match ``expression``, among those the actor may
-    DESCRIBE: ``[{"name", "columns": [matching columns]}]`` sorted by name.
+    DESCRIBE, sorted by name.
 
     Raises:
         InvalidInputError: a parse error naming its position, or a tag key or value the
@@ -278,11 +272,11 @@ def search_tables(session: Session, *, actor: Actor, expression: str) -> list[di
     """
     parsed = check_tag_expression(session, expression)
     index = policy_index(session)
-    found: list[dict[str, Any]] = []
+    found: list[TableMatch] = []
     for name in sorted(index.tables_matching(parsed), key=str):
         if not visible(session, actor, name):
             continue
         facts = index.table_facts(name)
         columns = [c for c in facts.columns if parsed.matches(facts.tags_of(c))]
-        found.append({"name": str(name), "columns": columns})
+        found.append(TableMatch(name, columns))
     return found

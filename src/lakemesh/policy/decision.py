@@ -44,20 +44,6 @@ class Decision:
     """For ``explain`` of SELECT on a table: whether the principal would be vended storage
     credentials for it (``{"allowed": bool, "reason": str | None}``)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """The explain JSON of DESIGN §9."""
-        described = {
-            "allowed": self.allowed,
-            "columns": list(self.columns),
-            "row_filter": self.row_filter,
-            "masks": dict(self.masks),
-            "reasons": list(self.reasons),
-            "attributes": {key: dict(value) for key, value in self.attributes.items()},
-        }
-        if self.vended_credentials is not None:
-            described["vended_credentials"] = dict(self.vended_credentials)
-        return described
-
     def require(self) -> Decision:
         """Return self when allowed, else raise the denial naming what was missing.
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from lakemesh.sdk.base import ApiBase
+from lakemesh.api.schemas.audit import AuditEvent, AuditVerification
+from lakemesh.sdk.base import ApiBase, parsed, parsed_list
 
 
 class AuditMethods(ApiBase):
@@ -21,12 +20,12 @@ class AuditMethods(ApiBase):
         since: str | None = None,
         until: str | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditEvent]:
         """Audit events matching every given criterion, newest first.
 
         ``since``/``until`` take ISO timestamps or durations (``90d`` means 90 days ago).
         """
-        result: list[dict[str, Any]] = self._get(
+        found = self._get(
             "/audit/events",
             actor=actor,
             resource=resource,
@@ -35,9 +34,9 @@ class AuditMethods(ApiBase):
             until=until,
             limit=limit,
         )
-        return result
+        return parsed_list(AuditEvent, found)
 
-    def audit_verify(self) -> dict[str, Any]:
-        """Check the audit hash chain: ``{"ok", "events", "broken_seq", "reason"}``."""
-        result: dict[str, Any] = self._get("/audit/verify")
-        return result
+    def audit_verify(self) -> AuditVerification:
+        """Check the audit hash chain: ``ok``, the ``events`` checked, and where it is broken
+        (``broken_seq``) and why (``reason``)."""
+        return parsed(AuditVerification, self._get("/audit/verify"))

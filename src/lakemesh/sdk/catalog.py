@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 
+from lakemesh.api.schemas.crawls import CrawledTable
+from lakemesh.api.schemas.databases import DatabasePublic
+from lakemesh.api.schemas.locations import LocationPublic
 from lakemesh.api.schemas.tables import (
     SchemaVersionPublic,
     TableChanged,
@@ -39,16 +42,13 @@ class CatalogMethods(ApiBase):
 
     # -- locations ------------------------------------------------------------------------------
 
-    def list_locations(self, *, domain: str | None = None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/locations", domain=domain)
-        return result
+    def list_locations(self, *, domain: str | None = None) -> list[LocationPublic]:
+        return parsed_list(LocationPublic, self._get("/locations", domain=domain))
 
-    def register_location(self, uri: str, *, domain: str) -> dict[str, Any]:
+    def register_location(self, uri: str, *, domain: str) -> LocationPublic:
         """Register a storage URI (``file://…``, ``s3://…``) as owned by ``domain``."""
-        result: dict[str, Any] = self.request(
-            "POST", "/locations", json={"uri": uri, "domain": domain}
-        )
-        return result
+        body = {"uri": uri, "domain": domain}
+        return parsed(LocationPublic, self.request("POST", "/locations", json=body))
 
     def remove_location(self, uri: str) -> None:
         """Deregister a location no table uses any more."""
@@ -56,30 +56,26 @@ class CatalogMethods(ApiBase):
 
     # -- databases ------------------------------------------------------------------------------
 
-    def list_databases(self, *, domain: str | None = None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/databases", domain=domain)
-        return result
+    def list_databases(self, *, domain: str | None = None) -> list[DatabasePublic]:
+        return parsed_list(DatabasePublic, self._get("/databases", domain=domain))
 
     def create_database(
         self, name: str, *, description: str = "", location: str | None = None
-    ) -> dict[str, Any]:
+    ) -> DatabasePublic:
         """Create ``DOMAIN.DATABASE``."""
         domain, database = split_database(name)
         body = {"domain": domain, "name": database, "description": description}
         if location is not None:
             body["location"] = location
-        result: dict[str, Any] = self.request("POST", "/databases", json=body)
-        return result
+        return parsed(DatabasePublic, self.request("POST", "/databases", json=body))
 
-    def get_database(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/databases/{segment(name)}")
-        return result
+    def get_database(self, name: str) -> DatabasePublic:
+        return parsed(DatabasePublic, self._get(f"/databases/{segment(name)}"))
 
-    def update_database(self, name: str, *, description: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "PATCH", f"/databases/{segment(name)}", json={"description": description}
-        )
-        return result
+    def update_database(self, name: str, *, description: str) -> DatabasePublic:
+        body = {"description": description}
+        changed = self.request("PATCH", f"/databases/{segment(name)}", json=body)
+        return parsed(DatabasePublic, changed)
 
     def drop_database(self, name: str, *, cascade: bool = False) -> None:
         """Drop a database; ``cascade`` also drops its tables."""
@@ -170,11 +166,12 @@ class CatalogMethods(ApiBase):
         domain: str,
         database: str,
         progress: ProgressCallback | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[CrawledTable]:
         """Discover the tables under ``uri`` and register them in ``domain.database``.
 
-        ``progress(done, total)`` is called as the hub reads files. Returns one dict per table:
-        ``{"name", "status": created|updated|unchanged, "schema_version", "changes", ...}``.
+        ``progress(done, total)`` is called as the hub reads files. Returns what the crawl did
+        to each table: its ``name``, ``status`` (created, updated, unchanged, skipped or held),
+        ``schema_version``, ``changes``, ...
         """
         body = {"uri": uri, "domain": domain, "database": database}
         try:
@@ -186,8 +183,7 @@ class CatalogMethods(ApiBase):
                     self._raise_for_status(response)
                 if NDJSON not in response.headers.get("content-type", ""):
                     response.read()
-                    tables: list[dict[str, Any]] = response.json()["tables"]
-                    return tables
+                    return parsed_list(CrawledTable, response.json()["tables"])
                 for line in response.iter_lines():
                     if line.strip():
                         result = self._crawl_event(json.loads(line), progress)
@@ -202,7 +198,7 @@ class CatalogMethods(ApiBase):
 
     def _crawl_event(
         self, event: dict[str, Any], progress: ProgressCallback | None
-    ) -> list[dict[str, Any]] | None:
+    ) -> list[CrawledTable] | None:
         kind = event.get("event")
         if kind == "progress":
             if progress is not None:
@@ -211,6 +207,5 @@ class CatalogMethods(ApiBase):
         if kind == "error":
             raise self._error(event["error"])
         if kind == "result":
-            tables: list[dict[str, Any]] = event["tables"]
-            return tables
+            return parsed_list(CrawledTable, event["tables"])
         return None

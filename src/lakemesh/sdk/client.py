@@ -4,9 +4,10 @@
 >>> client = Client.open("~/.lakemesh")                             # doctest: +SKIP
 >>> client.list_domains()                                          # doctest: +SKIP
 
-Both modes speak the same REST API (docs/rest-api.md); only the transport differs. Every method
-returns plain dicts and lists as the API returns them, and every API error is raised again as the
-matching :class:`~lakemesh.errors.LakemeshError` subclass with its message and details.
+Both modes speak the same REST API (docs/rest-api.md); only the transport differs. A method
+returns the API's own response models (:mod:`lakemesh.api.schemas`, the ones the OpenAPI document
+describes), and every API error is raised again as the matching
+:class:`~lakemesh.errors.LakemeshError` subclass with its message and details.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ class Client(
     def __repr__(self) -> str:
         return f"Client({self.url!r})"
 
-    # ``explain(principal, permission, resource) -> dict`` comes with the governance methods.
+    # ``explain(principal, permission, resource) -> DecisionPublic`` comes with the governance
+    # methods.
 
 
 def _verification(base: str) -> ssl.SSLContext | bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypedDict, Unpack
 
-from lakemesh.api.schemas.grants import GrantPublic
+from lakemesh.api.schemas.grants import DecisionPublic, GrantPublic
+from lakemesh.api.schemas.guardrails import Diagnosis, GuardrailPublic
 from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 
@@ -125,23 +126,21 @@ class GovernanceMethods(ApiBase):
             GrantPublic, self._get("/grants", principal=principal, resource=resource)
         )
 
-    def explain(self, principal: str, permission: str, resource: str) -> dict[str, Any]:
-        """Whether ``principal`` may use ``permission`` on ``resource``, and why:
-        ``{"allowed", "columns", "row_filter", "masks", "reasons", "attributes"}``.
+    def explain(self, principal: str, permission: str, resource: str) -> DecisionPublic:
+        """Whether ``principal`` may use ``permission`` on ``resource``, and why: ``allowed``,
+        ``columns``, ``row_filter``, ``masks``, ``reasons`` and ``attributes`` (its
+        ``model_dump()`` is the CLI's ``--json``).
 
         >>> client.explain("user:mia@sales", "SELECT", "sales.crm.customers")  # doctest: +SKIP
         """
-        result: dict[str, Any] = self._get(
-            "/explain", principal=principal, permission=permission, resource=resource
-        )
-        return result
+        found = self._get("/explain", principal=principal, permission=permission, resource=resource)
+        return parsed(DecisionPublic, found)
 
     # -- guardrails -----------------------------------------------------------------------------
 
-    def list_guardrails(self, *, kind: str | None = None) -> list[dict[str, Any]]:
+    def list_guardrails(self, *, kind: str | None = None) -> list[GuardrailPublic]:
         """Every guardrail (of one kind)."""
-        result: list[dict[str, Any]] = self._get("/guardrails", kind=kind)
-        return result
+        return parsed_list(GuardrailPublic, self._get("/guardrails", kind=kind))
 
     def create_guardrail(
         self,
@@ -152,7 +151,7 @@ class GovernanceMethods(ApiBase):
         on_tags: str | None = None,
         prefixes: Iterable[str] | None = None,
         max_lifetime: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> GuardrailPublic:
         """Create a guardrail (mesh admins): ``kind`` ``required-tags`` takes ``keys``,
         ``sensitive-scope`` ``on_tags``, ``location-prefixes`` ``prefixes``,
         ``max-token-lifetime`` ``max_lifetime`` (like ``"90d"``)."""
@@ -161,12 +160,10 @@ class GovernanceMethods(ApiBase):
             "kind": kind,
             **_guardrail_options(keys, on_tags, prefixes, max_lifetime),
         }
-        result: dict[str, Any] = self.request("POST", "/guardrails", json=body)
-        return result
+        return parsed(GuardrailPublic, self.request("POST", "/guardrails", json=body))
 
-    def get_guardrail(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/guardrails/{segment(name)}")
-        return result
+    def get_guardrail(self, name: str) -> GuardrailPublic:
+        return parsed(GuardrailPublic, self._get(f"/guardrails/{segment(name)}"))
 
     def update_guardrail(
         self,
@@ -176,11 +173,11 @@ class GovernanceMethods(ApiBase):
         on_tags: str | None = None,
         prefixes: Iterable[str] | None = None,
         max_lifetime: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> GuardrailPublic:
         """Replace a guardrail's configuration (its kind stays; mesh admins)."""
         body = _guardrail_options(keys, on_tags, prefixes, max_lifetime)
-        result: dict[str, Any] = self.request("PATCH", f"/guardrails/{segment(name)}", json=body)
-        return result
+        changed = self.request("PATCH", f"/guardrails/{segment(name)}", json=body)
+        return parsed(GuardrailPublic, changed)
 
     def delete_guardrail(self, name: str) -> None:
         """Delete a guardrail (mesh admins)."""
@@ -188,11 +185,11 @@ class GovernanceMethods(ApiBase):
 
     # -- doctor ---------------------------------------------------------------------------------
 
-    def doctor(self) -> dict[str, Any]:
-        """The mesh's risky states (mesh admins): ``{"findings": [{"kind", "severity",
-        "resource", "message", "details"}], "counts": {severity: n}}``."""
-        result: dict[str, Any] = self._get("/doctor")
-        return result
+    def doctor(self) -> Diagnosis:
+        """The mesh's risky states (mesh admins): the ``findings`` (each its ``kind``,
+        ``severity``, ``resource``, ``message`` and ``details``) and their ``counts`` by
+        severity."""
+        return parsed(Diagnosis, self._get("/doctor"))
 
 
 def _guardrail_options(

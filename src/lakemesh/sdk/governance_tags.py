@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from lakemesh.sdk.base import ApiBase, only_set, segment
+from lakemesh.api.schemas.filters import FilterDeletion, FilterPublic
+from lakemesh.api.schemas.masks import MaskPublic
+from lakemesh.api.schemas.tags import (
+    ResourceTags,
+    TableMatch,
+    TagAssignment,
+    TagPublic,
+)
+from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 
 class GovernanceTagMethods(ApiBase):
@@ -13,22 +21,17 @@ class GovernanceTagMethods(ApiBase):
 
     # -- tag keys -------------------------------------------------------------------------------
 
-    def list_tags(self) -> list[dict[str, Any]]:
+    def list_tags(self) -> list[TagPublic]:
         """Every tag key with its allowed values."""
-        result: list[dict[str, Any]] = self._get("/tags")
-        return result
+        return parsed_list(TagPublic, self._get("/tags"))
 
-    def create_tag(
-        self, key: str, *, values: Iterable[str], description: str = ""
-    ) -> dict[str, Any]:
+    def create_tag(self, key: str, *, values: Iterable[str], description: str = "") -> TagPublic:
         """Define a tag key and its allowed values (mesh admins)."""
         body = {"key": key, "values": list(values), "description": description}
-        result: dict[str, Any] = self.request("POST", "/tags", json=body)
-        return result
+        return parsed(TagPublic, self.request("POST", "/tags", json=body))
 
-    def get_tag(self, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/tags/{segment(key)}")
-        return result
+    def get_tag(self, key: str) -> TagPublic:
+        return parsed(TagPublic, self._get(f"/tags/{segment(key)}"))
 
     def update_tag(
         self,
@@ -37,15 +40,14 @@ class GovernanceTagMethods(ApiBase):
         add_values: Iterable[str] = (),
         remove_values: Iterable[str] = (),
         description: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> TagPublic:
         """Add or remove allowed values (a value in use cannot go), or change the description."""
         body: dict[str, Any] = {
             "add_values": list(add_values),
             "remove_values": list(remove_values),
             **only_set(description=description),
         }
-        result: dict[str, Any] = self.request("PATCH", f"/tags/{segment(key)}", json=body)
-        return result
+        return parsed(TagPublic, self.request("PATCH", f"/tags/{segment(key)}", json=body))
 
     def delete_tag(self, key: str) -> None:
         """Delete a tag key that no resource, grant or mask uses."""
@@ -53,37 +55,30 @@ class GovernanceTagMethods(ApiBase):
 
     # -- tags on resources ----------------------------------------------------------------------
 
-    def resource_tags(self, name: str) -> dict[str, Any]:
-        """``{"resource", "level", "own", "inherited", "overridden", "effective"}`` of
+    def resource_tags(self, name: str) -> ResourceTags:
+        """The ``own``, ``inherited``, ``overridden`` and ``effective`` tags of
         ``D.DB[.T[.C]]``."""
-        result: dict[str, Any] = self._get(f"/resources/{segment(name)}/tags")
-        return result
+        return parsed(ResourceTags, self._get(f"/resources/{segment(name)}/tags"))
 
-    def assign_tags(self, name: str, tags: Mapping[str, str]) -> dict[str, Any]:
-        """Assign ``{key: value}`` on ``D.DB[.T[.C]]``; returns ``{"resource", "changes",
-        "tags"}`` where each change names the value it replaced (``previous``)."""
-        result: dict[str, Any] = self.request(
-            "POST", f"/resources/{segment(name)}/tags", json={"tags": dict(tags)}
-        )
-        return result
+    def assign_tags(self, name: str, tags: Mapping[str, str]) -> TagAssignment:
+        """Assign ``{key: value}`` on ``D.DB[.T[.C]]``; returns the ``changes`` (each naming
+        the value it replaced, ``previous``) and the object's ``tags`` after them."""
+        path = f"/resources/{segment(name)}/tags"
+        return parsed(TagAssignment, self.request("POST", path, json={"tags": dict(tags)}))
 
-    def remove_tags(self, name: str, keys: Iterable[str]) -> dict[str, Any]:
+    def remove_tags(self, name: str, keys: Iterable[str]) -> TagAssignment:
         """Remove tags by key from ``D.DB[.T[.C]]`` (it inherits again)."""
-        result: dict[str, Any] = self.request(
-            "DELETE", f"/resources/{segment(name)}/tags", params={"key": list(keys)}
-        )
-        return result
+        path = f"/resources/{segment(name)}/tags"
+        return parsed(TagAssignment, self.request("DELETE", path, params={"key": list(keys)}))
 
-    def search_tables(self, tags: str) -> list[dict[str, Any]]:
-        """Tables with columns matching a tag expression: ``[{"name", "columns"}]``."""
-        result: list[dict[str, Any]] = self._get("/search/tables", tags=tags)
-        return result
+    def search_tables(self, tags: str) -> list[TableMatch]:
+        """Tables with columns matching a tag expression, with the ``columns`` that match."""
+        return parsed_list(TableMatch, self._get("/search/tables", tags=tags))
 
     # -- data filters ---------------------------------------------------------------------------
 
-    def list_filters(self, *, table: str | None = None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/filters", table=table)
-        return result
+    def list_filters(self, *, table: str | None = None) -> list[FilterPublic]:
+        return parsed_list(FilterPublic, self._get("/filters", table=table))
 
     def create_filter(
         self,
@@ -93,7 +88,7 @@ class GovernanceTagMethods(ApiBase):
         rows: str | None = None,
         columns: Iterable[str] | None = None,
         excluded_columns: Iterable[str] = (),
-    ) -> dict[str, Any]:
+    ) -> FilterPublic:
         """A data filter on ``table``: a row predicate and a column include or exclude list."""
         body: dict[str, Any] = {
             "name": name,
@@ -102,12 +97,10 @@ class GovernanceTagMethods(ApiBase):
             "columns": list(columns) if columns is not None else None,
             "excluded_columns": list(excluded_columns),
         }
-        result: dict[str, Any] = self.request("POST", "/filters", json=body)
-        return result
+        return parsed(FilterPublic, self.request("POST", "/filters", json=body))
 
-    def get_filter(self, name: str, *, table: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/filters/{segment(name)}", table=table)
-        return result
+    def get_filter(self, name: str, *, table: str | None = None) -> FilterPublic:
+        return parsed(FilterPublic, self._get(f"/filters/{segment(name)}", table=table))
 
     def update_filter(
         self,
@@ -119,7 +112,7 @@ class GovernanceTagMethods(ApiBase):
         columns: Iterable[str] | None = None,
         excluded_columns: Iterable[str] | None = None,
         all_columns: bool = False,
-    ) -> dict[str, Any]:
+    ) -> FilterPublic:
         """Change a filter's rows or columns; every grant through it changes with it."""
         body: dict[str, Any] = {"all_rows": all_rows, "all_columns": all_columns}
         body.update(only_set(rows=rows))
@@ -127,37 +120,31 @@ class GovernanceTagMethods(ApiBase):
             body["columns"] = list(columns)
         if excluded_columns is not None:
             body["excluded_columns"] = list(excluded_columns)
-        result: dict[str, Any] = self.request(
+        changed = self.request(
             "PATCH", f"/filters/{segment(name)}", params=only_set(table=table), json=body
         )
-        return result
+        return parsed(FilterPublic, changed)
 
     def delete_filter(
         self, name: str, *, table: str | None = None, force: bool = False
-    ) -> dict[str, Any]:
-        """Delete a filter; ``force`` also revokes the grants through it.
-
-        Returns ``{"name", "table", "revoked_grants"}``.
-        """
+    ) -> FilterDeletion:
+        """Delete a filter; ``force`` also revokes the grants through it (``revoked_grants``)."""
         params = {**only_set(table=table), "force": "true" if force else "false"}
-        result: dict[str, Any] = self.request("DELETE", f"/filters/{segment(name)}", params=params)
-        return result
+        deleted = self.request("DELETE", f"/filters/{segment(name)}", params=params)
+        return parsed(FilterDeletion, deleted)
 
     # -- masks ----------------------------------------------------------------------------------
 
-    def list_masks(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/masks")
-        return result
+    def list_masks(self) -> list[MaskPublic]:
+        return parsed_list(MaskPublic, self._get("/masks"))
 
-    def create_mask(self, name: str, *, tag_expression: str, function: str) -> dict[str, Any]:
+    def create_mask(self, name: str, *, tag_expression: str, function: str) -> MaskPublic:
         """Mask the columns matching ``tag_expression`` with ``function`` (mesh admins)."""
         body = {"name": name, "tag_expression": tag_expression, "function": function}
-        result: dict[str, Any] = self.request("POST", "/masks", json=body)
-        return result
+        return parsed(MaskPublic, self.request("POST", "/masks", json=body))
 
-    def get_mask(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/masks/{segment(name)}")
-        return result
+    def get_mask(self, name: str) -> MaskPublic:
+        return parsed(MaskPublic, self._get(f"/masks/{segment(name)}"))
 
     def delete_mask(self, name: str) -> None:
         self.request("DELETE", f"/masks/{segment(name)}")

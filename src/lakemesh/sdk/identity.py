@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from lakemesh.api.schemas.attributes import AttributeKeyPublic
 from lakemesh.api.schemas.domains import DomainPublic
-from lakemesh.api.schemas.principals import PrincipalPublic, WhoAmI
+from lakemesh.api.schemas.principals import Health, PrincipalPublic, WhoAmI
+from lakemesh.api.schemas.settings import Settings
+from lakemesh.api.schemas.tokens import TokenIssued, TokenPublic
 from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 
@@ -15,23 +18,22 @@ class IdentityMethods(ApiBase):
 
     # -- hub and identity -----------------------------------------------------------------------
 
-    def health(self) -> dict[str, Any]:
-        """``{"status": "ok", "version": ...}``; needs no valid token."""
-        result: dict[str, Any] = self._get("/health")
-        return result
+    def health(self) -> Health:
+        """The hub's ``status`` (``ok``) and ``version``; needs no valid token."""
+        return parsed(Health, self._get("/health"))
 
     def whoami(self) -> WhoAmI:
         """The caller: its principal, groups, admin roles and ``is_mesh_admin``."""
         return parsed(WhoAmI, self._get("/whoami"))
 
-    def get_settings(self) -> dict[str, Any]:
-        """Every mesh setting with its value."""
-        result: dict[str, Any] = self._get("/settings")
-        return result
+    def get_settings(self) -> Settings:
+        """Every mesh setting with its value (mesh admins only)."""
+        return parsed(Settings, self._get("/settings"))
 
-    def put_setting(self, key: str, value: Any) -> Any:
-        """Change a mesh setting (mesh admins only)."""
-        return self.request("PUT", f"/settings/{segment(key)}", json={"value": value})
+    def put_setting(self, key: str, value: Any) -> Settings:
+        """Change a mesh setting (mesh admins only); returns every setting."""
+        changed = self.request("PUT", f"/settings/{segment(key)}", json={"value": value})
+        return parsed(Settings, changed)
 
     # -- domains --------------------------------------------------------------------------------
 
@@ -128,78 +130,71 @@ class IdentityMethods(ApiBase):
 
     # -- attribute keys (what row filters read through principal_attribute) ----------------------
 
-    def list_attribute_keys(self) -> list[dict[str, Any]]:
+    def list_attribute_keys(self) -> list[AttributeKeyPublic]:
         """Every attribute key with its allowed values and delegates."""
-        result: list[dict[str, Any]] = self._get("/attribute-keys")
-        return result
+        return parsed_list(AttributeKeyPublic, self._get("/attribute-keys"))
 
     def create_attribute_key(
         self, key: str, *, values: Iterable[str], description: str = ""
-    ) -> dict[str, Any]:
+    ) -> AttributeKeyPublic:
         """Define an attribute key and its allowed values (mesh admins)."""
         body = {"key": key, "values": list(values), "description": description}
-        result: dict[str, Any] = self.request("POST", "/attribute-keys", json=body)
-        return result
+        return parsed(AttributeKeyPublic, self.request("POST", "/attribute-keys", json=body))
 
-    def get_attribute_key(self, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/attribute-keys/{segment(key)}")
-        return result
+    def get_attribute_key(self, key: str) -> AttributeKeyPublic:
+        return parsed(AttributeKeyPublic, self._get(f"/attribute-keys/{segment(key)}"))
 
     def update_attribute_key(
         self, key: str, *, values: Iterable[str] | None = None, description: str | None = None
-    ) -> dict[str, Any]:
+    ) -> AttributeKeyPublic:
         """Replace the allowed values (a value some principal holds cannot go) or the
         description (mesh admins)."""
         body = only_set(values=None if values is None else list(values), description=description)
-        result: dict[str, Any] = self.request("PATCH", f"/attribute-keys/{segment(key)}", json=body)
-        return result
+        changed = self.request("PATCH", f"/attribute-keys/{segment(key)}", json=body)
+        return parsed(AttributeKeyPublic, changed)
 
     def delete_attribute_key(self, key: str) -> None:
         """Delete an attribute key no principal holds (mesh admins)."""
         self.request("DELETE", f"/attribute-keys/{segment(key)}")
 
-    def delegate_attribute(self, key: str, principal: str) -> dict[str, Any]:
+    def delegate_attribute(self, key: str, principal: str) -> AttributeKeyPublic:
         """Let ``principal`` (a user, a group, ``domain:X``'s admins) set ``key``'s values."""
-        result: dict[str, Any] = self.request(
-            "POST", f"/attribute-keys/{segment(key)}/delegates", json={"principal": principal}
-        )
-        return result
+        path = f"/attribute-keys/{segment(key)}/delegates"
+        delegated = self.request("POST", path, json={"principal": principal})
+        return parsed(AttributeKeyPublic, delegated)
 
-    def undelegate_attribute(self, key: str, principal: str) -> dict[str, Any]:
+    def undelegate_attribute(self, key: str, principal: str) -> AttributeKeyPublic:
         """Take back a delegation of ``key``."""
-        result: dict[str, Any] = self.request(
-            "DELETE", f"/attribute-keys/{segment(key)}/delegates/{segment(principal)}"
-        )
-        return result
+        path = f"/attribute-keys/{segment(key)}/delegates/{segment(principal)}"
+        return parsed(AttributeKeyPublic, self.request("DELETE", path))
 
     def delete_principal(self, name: str) -> None:
         self.request("DELETE", f"/principals/{segment(name)}")
 
-    def add_member(self, group: str, member: str) -> Any:
-        """Add ``member`` (a user, service or group) to ``group``."""
-        return self.request("POST", f"/groups/{segment(group)}/members", json={"member": member})
+    def add_member(self, group: str, member: str) -> PrincipalPublic:
+        """Add ``member`` (a user, service or group) to ``group``; returns the group."""
+        path = f"/groups/{segment(group)}/members"
+        return parsed(PrincipalPublic, self.request("POST", path, json={"member": member}))
 
-    def remove_member(self, group: str, member: str) -> Any:
-        return self.request("DELETE", f"/groups/{segment(group)}/members/{segment(member)}")
+    def remove_member(self, group: str, member: str) -> PrincipalPublic:
+        """Take ``member`` out of ``group``; returns the group."""
+        path = f"/groups/{segment(group)}/members/{segment(member)}"
+        return parsed(PrincipalPublic, self.request("DELETE", path))
 
     # -- tokens ---------------------------------------------------------------------------------
 
     def create_token(
         self, principal: str, *, expires_in: str | None = None, description: str = ""
-    ) -> dict[str, Any]:
-        """A new token for ``principal`` (``expires_in`` like ``30d``); the secret is shown once.
-
-        Returns ``{"id", "token", "principal", "expires_at"}``.
-        """
+    ) -> TokenIssued:
+        """A new token for ``principal`` (``expires_in`` like ``30d``); its secret, ``token``,
+        is shown this once."""
         body = {"principal": principal, "expires_in": expires_in, "description": description}
-        result: dict[str, Any] = self.request("POST", "/tokens", json=body)
-        return result
+        return parsed(TokenIssued, self.request("POST", "/tokens", json=body))
 
-    def list_tokens(self, *, principal: str | None = None) -> list[dict[str, Any]]:
+    def list_tokens(self, *, principal: str | None = None) -> list[TokenPublic]:
         """Tokens (never their secrets) of ``principal``, or of the caller."""
-        result: list[dict[str, Any]] = self._get("/tokens", principal=principal)
-        return result
+        return parsed_list(TokenPublic, self._get("/tokens", principal=principal))
 
-    def revoke_token(self, token_id: int) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("DELETE", f"/tokens/{int(token_id)}")
-        return result
+    def revoke_token(self, token_id: int) -> TokenPublic:
+        """Revoke a token; returns it."""
+        return parsed(TokenPublic, self.request("DELETE", f"/tokens/{int(token_id)}"))

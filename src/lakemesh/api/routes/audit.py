@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -49,5 +49,5 @@ def search_events(
     summary="Walk the whole chain; report the first broken event",
     response_model=AuditVerification,
 )
-def verify(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return audit.verify_trail(session, reader=actor).to_dict()
+def verify(session: SessionDep, actor: CurrentActor) -> AuditVerification:
+    return AuditVerification.from_row(audit.verify_trail(session, reader=actor))

@@ -56,7 +56,7 @@ def _run(hub: Hub, actor: Actor, body: CrawlCreate, events: queue.Queue[Event | 
                 {"event": "progress", "done": done, "total": total}
             ),
         )
-        events.put({"event": "result", "tables": [table.to_dict() for table in tables]})
+        events.put({"event": "result", **CrawlResult.of(tables).model_dump(mode="json")})
     except LakemeshError as error:
         events.put({"event": "error", **error.to_dict()})
     except Exception:
@@ -99,4 +99,4 @@ def start_crawl(
     if NDJSON in request.headers.get("accept", ""):
         return StreamingResponse(_stream(hub, actor, body), media_type=NDJSON)
     tables = crawl(hub, actor=actor, uri=body.uri, domain=body.domain, database=body.database)
-    return JSONResponse({"tables": [table.to_dict() for table in tables]})
+    return JSONResponse(CrawlResult.of(tables).model_dump(mode="json"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
@@ -19,5 +17,6 @@ router = APIRouter(prefix="/doctor", tags=["governance"])
     '"message", "details"}], "counts": {severity: n}} (mesh admins)',
     response_model=Diagnosis,
 )
-def diagnose(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return doctor.report(doctor.diagnose(session, actor=actor))
+def diagnose(session: SessionDep, actor: CurrentActor) -> Diagnosis:
+    findings = doctor.diagnose(session, actor=actor)
+    return Diagnosis.of(findings, doctor.severity_counts(findings))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
@@ -23,7 +21,7 @@ router = APIRouter(prefix="/explain", tags=["governance"])
 )
 def explain(
     principal: str, permission: str, resource: str, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> DecisionPublic:
     permissions = parse_permissions(permission)
     if len(permissions) != 1:
         raise InvalidInputError(
@@ -34,4 +32,4 @@ def explain(
     decision = link_access.explain_access(
         session, actor=actor, principal=principal, permission=chosen, resource=resource
     )
-    return decision.to_dict()
+    return DecisionPublic.of(decision)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
@@ -97,6 +95,6 @@ def delete_filter(
     actor: CurrentActor,
     table: str | None = None,
     force: bool = False,
-) -> dict[str, Any]:
+) -> FilterDeletion:
     deleted = filters.delete_filter(session, actor=actor, name=name, table=table, force=force)
-    return deleted.to_dict()
+    return FilterDeletion.of(deleted)

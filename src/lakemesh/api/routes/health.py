@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from lakemesh._version import __version__
@@ -15,8 +13,8 @@ router = APIRouter(tags=["hub"])
 
 
 @router.get("/health", summary="Is the hub up? (no token needed)", response_model=Health)
-def health() -> dict[str, Any]:
-    return {"status": "ok", "version": __version__}
+def health() -> Health:
+    return Health(status="ok", version=__version__)
 
 
 @router.get("/whoami", summary="The principal the token stands for", response_model=WhoAmI)

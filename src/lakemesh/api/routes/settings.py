@@ -3,8 +3,6 @@ lake settings): they describe how the whole mesh is run, which is no business of
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from lakemesh import settings
@@ -15,8 +13,8 @@ router = APIRouter(prefix="/settings", tags=["settings"])
 
 
 @router.get("", summary="Every mesh setting with its value (mesh admins)", response_model=Settings)
-def list_settings(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return settings.read_settings(session, actor=actor)
+def list_settings(session: SessionDep, actor: CurrentActor) -> Settings:
+    return Settings.of(settings.read_settings(session, actor=actor))
 
 
 @router.put(
@@ -26,6 +24,6 @@ def list_settings(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
 )
 def change_setting(
     key: str, body: SettingUpdate, session: SessionDep, actor: CurrentActor
-) -> dict[str, Any]:
+) -> Settings:
     settings.change_setting(session, actor=actor, key=key, value=body.value)
-    return settings.all_settings(session)
+    return Settings.of(settings.all_settings(session))

@@ -3,7 +3,7 @@ and columns; ``/search/tables``: tables by tag expression."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -81,8 +81,8 @@ def delete_tag(key: str, session: SessionDep, actor: CurrentActor) -> Response:
     summary="Own, inherited and effective tags of an object",
     response_model=ResourceTags,
 )
-def resource_tags(name: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return tag_assignments.resource_tags(session, actor=actor, resource=name).to_dict()
+def resource_tags(name: str, session: SessionDep, actor: CurrentActor) -> ResourceTags:
+    return ResourceTags.of(tag_assignments.resource_tags(session, actor=actor, resource=name))
 
 
 @router.post(
@@ -126,5 +126,6 @@ def search_tables(
     expression: Annotated[
         str, Query(alias="tags", description="A tag expression: sensitivity=pii OR owner!=hr")
     ],
-) -> list[dict[str, Any]]:
-    return tag_assignments.search_tables(session, actor=actor, expression=expression)
+) -> list[TableMatch]:
+    found = tag_assignments.search_tables(session, actor=actor, expression=expression)
+    return [TableMatch.from_row(match) for match in found]

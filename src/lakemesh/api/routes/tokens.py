@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from lakemesh.api.deps import CurrentActor, SessionDep
@@ -21,7 +19,7 @@ router = APIRouter(prefix="/tokens", tags=["tokens"])
     summary="Create a token (the only time its secret is shown)",
     response_model=TokenIssued,
 )
-def create_token(body: TokenCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def create_token(body: TokenCreate, session: SessionDep, actor: CurrentActor) -> TokenIssued:
     expires_in = parse_duration(body.expires_in) if body.expires_in else None
     issued = tokens.create_token(
         session,
@@ -30,12 +28,7 @@ def create_token(body: TokenCreate, session: SessionDep, actor: CurrentActor) ->
         expires_in=expires_in,
         description=body.description or "",
     )
-    return {
-        "id": issued.id,
-        "token": issued.token,
-        "principal": issued.principal,
-        "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
-    }
+    return TokenIssued.of(issued)
 
 
 @router.get(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakemesh.api.schemas.base import ResponseModel, RowModel, Timestamp
+from pydantic import Field
+
+from lakemesh.api.schemas.base import RowModel, Timestamp
 
 if TYPE_CHECKING:
+    from lakemesh.audit.chain import VerifyResult
     from lakemesh.store.schema import AuditEvent as AuditEventRow
 
 
@@ -34,8 +37,12 @@ class AuditEvent(RowModel):
         )
 
 
-class AuditVerification(ResponseModel):
+class AuditVerification(RowModel):
     ok: bool
-    events: int
-    broken_seq: int | None
-    reason: str | None
+    events: int = Field(description="The events checked")
+    broken_seq: int | None = Field(description="The first event that breaks the chain")
+    reason: str | None = Field(description="Why it breaks it: altered, removed or reordered")
+
+    @classmethod
+    def from_row(cls, row: VerifyResult) -> AuditVerification:
+        return cls(ok=row.ok, events=row.events, broken_seq=row.broken_seq, reason=row.reason)

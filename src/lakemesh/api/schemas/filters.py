@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp
 
 if TYPE_CHECKING:
+    from lakemesh.governance.filters import FilterDeletion as FilterDeletionRecord
     from lakemesh.store.schema import DataFilterRow, Grant
 
 
@@ -69,7 +70,13 @@ class FilterPublic(RowModel):
         )
 
 
-class FilterDeletion(ResponseModel):
+class FilterDeletion(RowModel):
     name: str
     table: str
-    revoked_grants: list[int]
+    revoked_grants: list[int] = Field(description="The grants through the filter, revoked with it")
+
+    @classmethod
+    def of(cls, deleted: FilterDeletionRecord) -> FilterDeletion:
+        return cls(
+            name=deleted.name, table=str(deleted.table), revoked_grants=deleted.revoked_grants
+        )

@@ -11,6 +11,7 @@ from lakemesh.model.permissions import parse_permissions
 
 if TYPE_CHECKING:
     from lakemesh.governance.grant_targets import GrantRequest
+    from lakemesh.policy.decision import Decision
     from lakemesh.store.schema import Grant
 
 
@@ -90,10 +91,13 @@ class Revoked(ResponseModel):
     revoked: list[int] = Field(description="The ids of the grants revoked or changed")
 
 
+class VendedCredentials(ResponseModel):
+    allowed: bool = Field(description="Would the principal be vended storage credentials")
+    reason: str | None = Field(description="Why not")
+
+
 class DecisionPublic(ResponseModel):
-    """A decision; for SELECT on a table it also carries ``vended_credentials``
-    (``{"allowed": bool, "reason": str | null}``: would the principal be vended storage
-    credentials for the table, and why not)."""
+    """A decision: allowed or not, in what shape, and why."""
 
     allowed: bool
     columns: list[str]
@@ -104,3 +108,23 @@ class DecisionPublic(ResponseModel):
         default_factory=dict,
         description="The principal attributes the row filters read: value, set_by, set_at",
     )
+    vended_credentials: VendedCredentials | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="For SELECT on a table only (absent otherwise): would the principal be "
+        "vended storage credentials for it, and why not",
+    )
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionPublic:
+        """The explain JSON of DESIGN §9 (``vended_credentials`` only where it was asked)."""
+        vended = decision.vended_credentials
+        return cls(
+            allowed=decision.allowed,
+            columns=list(decision.columns),
+            row_filter=decision.row_filter,
+            masks=dict(decision.masks),
+            reasons=list(decision.reasons),
+            attributes={key: dict(value) for key, value in decision.attributes.items()},
+            vended_credentials=None if vended is None else VendedCredentials(**vended),
+        )

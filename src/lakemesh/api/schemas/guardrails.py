@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
 
 if TYPE_CHECKING:
+    from lakemesh.governance.findings import Finding as FindingRecord
     from lakemesh.store.schema import Guardrail
 
 
@@ -50,14 +53,29 @@ class GuardrailPublic(RowModel):
         )
 
 
-class Finding(ResponseModel):
+class Finding(RowModel):
     kind: str
-    severity: str
+    severity: str = Field(description="high, medium, low or info")
     resource: str
     message: str
     details: dict[str, Any]
 
+    @classmethod
+    def from_row(cls, row: FindingRecord) -> Finding:
+        return cls(
+            kind=row.kind,
+            severity=row.severity,
+            resource=row.resource,
+            message=row.message,
+            details=dict(row.details),
+        )
+
 
 class Diagnosis(ResponseModel):
     findings: list[Finding]
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(description="Findings per severity, most severe first")
+
+    @classmethod
+    def of(cls, findings: list[FindingRecord], counts: dict[str, int]) -> Diagnosis:
+        """The findings, most severe first, and ``doctor.severity_counts`` of them."""
+        return cls(findings=[Finding.from_row(finding) for finding in findings], counts=counts)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp
 
 if TYPE_CHECKING:
+    from lakemesh.governance.tag_assignments import InheritedTag as InheritedTagRecord
+    from lakemesh.governance.tag_assignments import TableMatch as TableMatchRecord
     from lakemesh.governance.tag_assignments import TagChange as TagChangeRecord
     from lakemesh.governance.tag_assignments import TagView
     from lakemesh.store.schema import TagKey
@@ -51,6 +53,10 @@ class InheritedTag(ResponseModel):
     value: str
     from_: str = Field(alias="from", description="The object the value comes from")
 
+    @classmethod
+    def of(cls, tag: InheritedTagRecord) -> InheritedTag:
+        return cls.model_validate({"value": tag.value, "from": str(tag.source)})
+
 
 class ObjectTags(ResponseModel):
     own: dict[str, str]
@@ -60,12 +66,25 @@ class ObjectTags(ResponseModel):
 
     @classmethod
     def of(cls, view: TagView) -> ObjectTags:
-        return cls.model_validate(view.tags_dict())
+        return cls(**_tag_fields(view))
+
+
+def _tag_fields(view: TagView) -> dict[str, Any]:
+    return {
+        "own": dict(sorted(view.own.items())),
+        "inherited": {key: InheritedTag.of(tag) for key, tag in sorted(view.inherited.items())},
+        "overridden": {key: InheritedTag.of(tag) for key, tag in sorted(view.overridden.items())},
+        "effective": view.effective,
+    }
 
 
 class ResourceTags(ObjectTags):
     resource: str
-    level: str
+    level: str = Field(description="database, table or column")
+
+    @classmethod
+    def of(cls, view: TagView) -> ResourceTags:
+        return cls(**_tag_fields(view), resource=str(view.name), level=view.name.level)
 
 
 class TagChange(ResponseModel):
@@ -89,6 +108,10 @@ class TagAssignment(ResponseModel):
         )
 
 
-class TableMatch(ResponseModel):
+class TableMatch(RowModel):
     name: str
     columns: list[str] = Field(description="The columns whose effective tags match")
+
+    @classmethod
+    def from_row(cls, row: TableMatchRecord) -> TableMatch:
+        return cls(name=str(row.name), columns=list(row.columns))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, RowModel, Timestamp, stamp
+from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp, stamp
 
 if TYPE_CHECKING:
+    from lakemesh.identity.tokens import IssuedToken
     from lakemesh.store.schema import ApiToken
 
 
@@ -46,8 +47,19 @@ class TokenPublic(RowModel):
         )
 
 
-class TokenIssued(ResponseModel):
+class TokenIssued(RowModel):
+    """A token as created: the only time its secret (``token``) is shown."""
+
     id: int
     token: str
     principal: str
     expires_at: Timestamp | None
+
+    @classmethod
+    def of(cls, issued: IssuedToken) -> TokenIssued:
+        return cls(
+            id=issued.id,
+            token=issued.token,
+            principal=issued.principal,
+            expires_at=stamp(issued.expires_at),
+        )

@@ -122,7 +122,7 @@ class Governance:
 
     @property
     def finding_counts(self) -> dict[str, int]:
-        return dict(doctor.report(self.findings or [])["counts"])
+        return doctor.severity_counts(self.findings or [])
 
 
 def _filter_line(session: Session, row: DataFilterRow) -> FilterLine:
