@@ -133,7 +133,7 @@ def test_lineage_over_http_and_the_cli(shop: Shop, monkeypatch: pytest.MonkeyPat
             assert answer.status_code == status, answer.text
         assert "query.depth" in answer.text
         with Client.connect(url, token=token_of(shop.env, ANA)) as client:
-            assert client.lineage(TARGET)["upstream"][1]["node"] == {
+            assert client.lineage(TARGET).upstream[1].node == {
                 "kind": "table",
                 "hidden": True,
             }

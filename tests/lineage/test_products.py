@@ -88,7 +88,7 @@ def test_upstream_products_with_their_health(late: Shop) -> None:
 def test_product_lineage_over_http_and_the_cli(late: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     token = token_of(late.env, ANA)
     with serve_in_background(late.env.hub) as url, Client.connect(url, token=token) as client:
-        assert client.product_lineage("orders_parquet")["late_upstream"] == ["orders_parts"]
+        assert client.product_lineage("orders_parquet").late_upstream == ["orders_parts"]
         for depth, status in ((MAX_DEPTH, 200), (MAX_DEPTH + 1, 400), (0, 400)):
             answer = httpx.get(
                 f"{url}/api/v1/lineage/products/orders_parquet",

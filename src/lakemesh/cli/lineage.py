@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.cli.context import connect, out
-from lakemesh.cli.output import line, print_table
+from lakemesh.cli.output import line, plain, print_table
 from lakemesh.errors import InvalidInputError
 
 app = typer.Typer(
@@ -39,10 +39,12 @@ def show(
     """What TABLE derives from (upstream) and what derives from it (downstream)."""
     with connect(ctx) as client:
         found = client.lineage(table, depth=depth)
+    steps = [("upstream", step) for step in found.upstream] + [
+        ("downstream", step) for step in found.downstream
+    ]
     rows = [
-        {**step, "direction": direction, "text": _text(step["node"]), "via": step["via"] or ""}
-        for direction in ("upstream", "downstream")
-        for step in found[direction]
+        {**plain(step), "direction": direction, "text": _text(step.node), "via": step.via or ""}
+        for direction, step in steps
     ]
     out(ctx).table(found, COLUMNS, rows=rows, empty=f"No lineage recorded for {table}.")
 
@@ -68,24 +70,23 @@ def product(
         found = client.product_lineage(name, depth=depth)
     rows = [
         {
-            **item,
-            "health_text": item["health"]["status"],
-            "freshness": (item["health"].get("freshness") or {}).get("status", ""),
-            "tables_text": ", ".join(item["tables"]),
+            **plain(item),
+            "health_text": item.health["status"],
+            "freshness": (item.health.get("freshness") or {}).get("status", ""),
+            "tables_text": ", ".join(item.tables),
         }
-        for item in found["upstream"]
+        for item in found.upstream
     ]
 
     def human() -> None:
-        health = found["health"]
-        line(f"{found['product']}: {health['status']}")
+        line(f"{found.product}: {found.health['status']}")
         print_table(
             rows, PRODUCT_COLUMNS, title="Upstream", empty=f"No upstream products of {name}."
         )
-        if found["hidden"]:
-            line(f"{found['hidden']} upstream source(s) you may not see.")
-        if found["late_upstream"]:
-            line(f"Late upstream: {', '.join(found['late_upstream'])} (so {name} may be late)")
+        if found.hidden:
+            line(f"{found.hidden} upstream source(s) you may not see.")
+        if found.late_upstream:
+            line(f"Late upstream: {', '.join(found.late_upstream)} (so {name} may be late)")
 
     out(ctx).show(found, human)
 
@@ -103,7 +104,7 @@ def send(
         raise InvalidInputError(f"Not a JSON OpenLineage event: {file} ({e})") from e
     with connect(ctx) as client:
         found = client.send_lineage_event(event)
-    out(ctx).done(found, f"Recorded {found['edges']} new edge(s) of job {found['job']}")
+    out(ctx).done(found, f"Recorded {found.edges} new edge(s) of job {found.job}")
 
 
 @app.command("export")
@@ -111,4 +112,4 @@ def export(ctx: typer.Context, table: Table) -> None:
     """TABLE's lineage as OpenLineage RunEvents (JSON, one per job that wrote it)."""
     with connect(ctx) as client:
         found = client.lineage_events(table)
-    out(ctx).text(found, json.dumps(found, indent=2))
+    out(ctx).text(found, json.dumps(plain(found), indent=2))

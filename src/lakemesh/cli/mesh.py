@@ -7,12 +7,15 @@ or remote, like every command).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options, out
+
+if TYPE_CHECKING:
+    from lakemesh.api.schemas.mesh import MeshPlanPublic
 
 PRUNE_HELP = "Also remove what the files' domains hold in the hub and the files lack."
 SECRETS_HELP = (
@@ -50,17 +53,16 @@ def export(
     name (secret_env), other tokens not at all; storage keys stay in the hub's configuration.
     """
     from lakemesh.meshfile.files import write_files
-    from lakemesh.meshfile.model import MeshFiles
 
     with connect(ctx) as client:
-        data = client.mesh_export(domain)
-    written = write_files(MeshFiles.model_validate(data), directory)
+        files = client.mesh_export(domain)
+    written = write_files(files, directory)
     result = {"directory": str(directory), "files": written}
     out(ctx).done(result, f"Exported {len(written)} files to {directory}")
 
 
-def _print_plan(plan: dict[str, Any]) -> None:
-    for change in plan["changes"]:
+def _print_plan(plan: MeshPlanPublic) -> None:
+    for change in plan.changes:
         sign = ACTIONS[change["action"]]
         output.line(f"{sign} {change['kind'].replace('_', ' ')} {_label(change)}")
         if change["action"] == "change":
@@ -71,7 +73,7 @@ def _print_plan(plan: dict[str, Any]) -> None:
                         f"    {field}: {output.cell(before.get(field))} -> "
                         f"{output.cell(after.get(field))}"
                     )
-    effects = plan["effects"]
+    effects = plan.effects
     if effects["changes"]:
         output.line("effect on access:")
     for effect in effects["changes"]:
@@ -90,11 +92,11 @@ def _print_plan(plan: dict[str, Any]) -> None:
         output.line(f"  {effect['principal']} on {effect['table']}: {'; '.join(parts)}")
     if effects["skipped"]:
         output.note(f"effect on access not compared: {effects['skipped']}")
-    for kept in plan["kept"]:
+    for kept in plan.kept:
         output.note(f"kept (not in the files; --prune removes it): {kept['kind']} {kept['key']}")
-    for problem in plan["problems"]:
+    for problem in plan.problems:
         output.problem(f"problem: {problem['kind']} {problem['key']}: {problem['message']}")
-    summary = plan["summary"]
+    summary = plan.summary
     output.line(
         f"Plan: {summary['create']} to create, {summary['change']} to change, "
         f"{summary['remove']} to remove, {summary['problems']} problems."
@@ -135,7 +137,7 @@ def plan(
     with connect(ctx) as client:
         result = client.mesh_plan(files, prune=prune, secrets=values)
     out(ctx).show(result, lambda: _print_plan(result))
-    if result["problems"]:
+    if result.problems:
         raise typer.Exit(output.EXIT_UNEXPECTED)
 
 
@@ -171,10 +173,10 @@ def apply(
 
     def human() -> None:
         _print_plan(result)
-        if result["changes"]:
+        if result.changes:
             output.success(
-                f"Applied {len(result['changes'])} changes in {len(result['committed'])} "
-                f"transactions (apply id {result['apply_id']})"
+                f"Applied {len(result.changes)} changes in {len(result.committed)} "
+                f"transactions (apply id {result.apply_id})"
             )
         else:
             output.success("Nothing to apply: the hub is what the files say")

@@ -138,7 +138,7 @@ def _running_hub_decisions(globals_: GlobalOptions, against: str) -> Any:
             details={"against": against},
         )
     with Client.connect(against, token=globals_.token) as client:
-        return DecisionSnapshot.from_dict(client.mesh_decisions())
+        return DecisionSnapshot.from_dict(client.mesh_decisions().model_dump())
 
 
 def dr_check(
