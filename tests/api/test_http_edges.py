@@ -50,6 +50,85 @@ def test_integers_past_64_bits_in_bodies_are_refused(admin: httpx.Client, field:
     )
 
 
+def _unbounded_integers(document: dict[str, Any]) -> list[str]:
+    """Every integer a request may carry (a path or query parameter, a body field at any depth)
+    that the document does not bound to what the store keeps."""
+    components = document["components"]["schemas"]
+    found: list[str] = []
+
+    def walk(schema: dict[str, Any], where: str, seen: frozenset[str]) -> None:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                walk(components[name], where, seen | {name})
+            return
+        # The document writes 2**63 - 1 as a float, which rounds to 2**63.
+        if schema.get("type") == "integer" and schema.get("maximum", 2**64) > 2**63:
+            found.append(where)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for inner in schema.get(key, []):
+                walk(inner, where, seen)
+        for name, inner in schema.get("properties", {}).items():
+            walk(inner, f"{where}.{name}", seen)
+        for key in ("items", "additionalProperties"):
+            if isinstance(schema.get(key), dict):
+                walk(schema[key], f"{where}[]", seen)
+
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                where = f"{method.upper()} {path} {parameter['in']}.{parameter['name']}"
+                walk(parameter["schema"], where, frozenset())
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                walk(content["schema"], f"{method.upper()} {path} body", frozenset())
+    return found
+
+
+def test_every_integer_a_request_carries_is_bounded(admin: httpx.Client) -> None:
+    """A number past 64 bits anywhere in a request is a 400, never an overflow in the store."""
+    assert _unbounded_integers(ok(admin.get("/openapi.json"))) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/inbox/read", {"ids": [2**63]}, "body.ids.0"),
+        ("GET", f"/webhooks/deliveries?webhook={2**63}", None, "query.webhook"),
+    ],
+)
+def test_integers_past_64_bits_in_lists_and_queries_are_refused(
+    admin: httpx.Client, method: str, path: str, body: Any, field: str
+) -> None:
+    error = error_of(admin.request(method, path, json=body), 400)
+    assert error["message"] == (
+        f"Invalid request: {field}: Input should be less than or equal to 9223372036854775807"
+    )
+
+
+LONGEST = "Invalid duration: '99999999d' (the longest is 36500d, 100 years)"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/tokens", {"principal": "user:admin@governance", "expires_in": "99999999d"}),
+        ("POST", "/workgroups", {"name": "forever", "result_retention": "99999999d"}),
+        (
+            "POST",
+            "/guardrails",
+            {"name": "forever", "kind": "max-token-lifetime", "max_lifetime": "99999999d"},
+        ),
+        ("GET", "/audit/events?since=99999999d", None),
+    ],
+)
+def test_durations_past_the_calendar_are_refused(
+    admin: httpx.Client, method: str, path: str, body: Any
+) -> None:
+    """A duration no date can hold is a 400 naming the longest one, not an overflow."""
+    error = error_of(admin.request(method, path, json=body), 400)
+    assert error["message"] == LONGEST
+
+
 @pytest.mark.parametrize(
     ("path", "allowed"),
     [

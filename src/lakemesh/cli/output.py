@@ -123,13 +123,19 @@ def parameter_label(parameter: CommandParameter) -> str:
 
 
 def option_for(field: str, parameters: Sequence[CommandParameter]) -> str | None:
-    """The option or argument of a command that sets the request field ``field``, if any.
+    """The option or argument of a command that sets the request field ``field``, if any: the
+    parameter of that name (or of a name in FIELD_PARAMETERS), the option spelled ``--field``,
+    or, for a path's ``x_id``, the parameter ``x``.
 
     >>> from types import SimpleNamespace as Parameter
     >>> name = Parameter(name="name", opts=["name"], param_type_name="argument")
     >>> timeout = Parameter(name="timeout", opts=["--timeout", "-t"], param_type_name="option")
+    >>> older = Parameter(name="from_version", opts=["--from"], param_type_name="option")
+    >>> hook = Parameter(name="webhook", opts=["webhook"], param_type_name="argument")
     >>> option_for("name", [name, timeout]), option_for("timeout_seconds", [name, timeout])
     ('NAME', '--timeout')
+    >>> option_for("from", [older]), option_for("webhook_id", [hook])
+    ('--from', 'WEBHOOK')
     >>> option_for("limit", [name, timeout]) is None
     True
     """
@@ -137,6 +143,12 @@ def option_for(field: str, parameters: Sequence[CommandParameter]) -> str | None
     for name in (field, *FIELD_PARAMETERS.get(field, ())):
         if name in by_name:
             return parameter_label(by_name[name])
+    spelled = f"--{field.replace('_', '-')}"
+    for parameter in parameters:
+        if parameter.param_type_name == "option" and spelled in parameter.opts:
+            return parameter_label(parameter)
+    if field.endswith("_id") and field.removesuffix("_id") in by_name:
+        return parameter_label(by_name[field.removesuffix("_id")])
     return None
 
 

@@ -17,10 +17,11 @@ value comes from the environment or a secrets file when the files are planned or
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lakemesh.model.integers import MAX_STORED_INTEGER
 from lakemesh.query.workgroups import (
     DEFAULT_MAX_CONCURRENT,
     DEFAULT_MAX_CONCURRENT_PER_PRINCIPAL,
@@ -31,6 +32,10 @@ from lakemesh.query.workgroups import (
 )
 
 FORMAT_VERSION = 1
+
+StoredInteger = Annotated[int, Field(le=MAX_STORED_INTEGER)]
+"""A number of the files the store keeps (a workgroup's limit, whose service checks that it is
+positive; a format version): a larger one is refused, never overflowed."""
 
 
 class Spec(BaseModel):
@@ -85,14 +90,14 @@ class WorkgroupSpec(Spec):
     name: str
     engine: str = "duckdb"
     description: str = ""
-    max_bytes_per_query: int | None = None
-    max_bytes_per_month: int | None = None
-    max_concurrent: int | None = DEFAULT_MAX_CONCURRENT
-    max_concurrent_per_principal: int | None = DEFAULT_MAX_CONCURRENT_PER_PRINCIPAL
-    timeout_seconds: int | None = DEFAULT_TIMEOUT_SECONDS
-    max_memory_bytes: int = DEFAULT_MEMORY_BYTES
-    max_rows: int | None = DEFAULT_MAX_ROWS
-    max_result_bytes: int | None = DEFAULT_MAX_RESULT_BYTES
+    max_bytes_per_query: StoredInteger | None = None
+    max_bytes_per_month: StoredInteger | None = None
+    max_concurrent: StoredInteger | None = DEFAULT_MAX_CONCURRENT
+    max_concurrent_per_principal: StoredInteger | None = DEFAULT_MAX_CONCURRENT_PER_PRINCIPAL
+    timeout_seconds: StoredInteger | None = DEFAULT_TIMEOUT_SECONDS
+    max_memory_bytes: StoredInteger = DEFAULT_MEMORY_BYTES
+    max_rows: StoredInteger | None = DEFAULT_MAX_ROWS
+    max_result_bytes: StoredInteger | None = DEFAULT_MAX_RESULT_BYTES
     result_retention: str = "7d"
     spark_remote: str | None = None
     """The Spark Connect address without its token (``sc://host:port/``)."""
@@ -105,7 +110,7 @@ class WorkgroupSpec(Spec):
 class MeshFile(Spec):
     """``governance/mesh.yaml``: what holds for the whole mesh."""
 
-    lakemesh_mesh: int = FORMAT_VERSION
+    lakemesh_mesh: StoredInteger = FORMAT_VERSION
     settings: dict[str, Any] = Field(default_factory=dict)
     tags: list[TagSpec] = Field(default_factory=list)
     attributes: list[AttributeSpec] = Field(default_factory=list)
@@ -140,7 +145,7 @@ class PrincipalSpec(Spec):
 class DomainFile(Spec):
     """``<domain>/domain.yaml``: the domain itself."""
 
-    lakemesh_mesh: int = FORMAT_VERSION
+    lakemesh_mesh: StoredInteger = FORMAT_VERSION
     name: str
     producer: bool = False
     consumer: bool = False
@@ -199,7 +204,7 @@ class DatabaseSpec(Spec):
 class CatalogFile(Spec):
     """``<domain>/catalog.yaml``: the domain's catalog."""
 
-    lakemesh_mesh: int = FORMAT_VERSION
+    lakemesh_mesh: StoredInteger = FORMAT_VERSION
     databases: list[DatabaseSpec] = Field(default_factory=list)
 
 
@@ -266,7 +271,7 @@ class AccessFile(Spec):
     """``<domain>/access.yaml``: filters and grants on the domain's objects, its share answers and
     its resource links."""
 
-    lakemesh_mesh: int = FORMAT_VERSION
+    lakemesh_mesh: StoredInteger = FORMAT_VERSION
     filters: list[FilterSpec] = Field(default_factory=list)
     grants: list[GrantSpec] = Field(default_factory=list)
     shares: list[ShareAnswerSpec] = Field(default_factory=list)
@@ -308,7 +313,7 @@ class SubscriptionSpec(Spec):
 class ProductsFile(Spec):
     """``<domain>/products.yaml``: the domain's products and its principals' subscriptions."""
 
-    lakemesh_mesh: int = FORMAT_VERSION
+    lakemesh_mesh: StoredInteger = FORMAT_VERSION
     products: list[ProductSpec] = Field(default_factory=list)
     subscriptions: list[SubscriptionSpec] = Field(default_factory=list)
 

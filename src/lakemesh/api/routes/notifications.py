@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from lakemesh.api.deps import CurrentActor, SessionDep
 from lakemesh.api.paths import Id
+from lakemesh.api.schemas.base import MAX_STORED_INTEGER
 from lakemesh.api.schemas.notifications import (
     DeliveryPublic,
     InboxRead,
@@ -127,7 +128,7 @@ def delete_webhook(webhook_id: Id, session: SessionDep, actor: CurrentActor) -> 
 def list_deliveries(
     session: SessionDep,
     actor: CurrentActor,
-    webhook: Annotated[int | None, Query(ge=1)] = None,
+    webhook: Annotated[int | None, Query(ge=1, le=MAX_STORED_INTEGER)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     rows = webhooks.list_deliveries(session, actor=actor, webhook_id=webhook, limit=limit)

@@ -8,10 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lakemesh.model.integers import MAX_STORED_INTEGER as MAX_STORED_INTEGER
 from lakemesh.model.names import check_text
-
-# The largest integer the store keeps (a signed 64-bit column on SQLite and PostgreSQL).
-MAX_STORED_INTEGER = 2**63 - 1
 
 Count = Annotated[int, Field(ge=0, le=MAX_STORED_INTEGER)]
 """A non-negative integer a request sets and the store keeps (bytes, seconds, a concurrency)."""

@@ -3,7 +3,7 @@ proposals and product versions."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -23,7 +23,9 @@ class NotificationPublic(ResponseModel):
 
 
 class InboxRead(RequestBody):
-    ids: list[int] = Field(default_factory=list, max_length=10_000)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_STORED_INTEGER)]] = Field(
+        default_factory=list, max_length=10_000
+    )
     all: bool = Field(default=False, description="Mark every unread notification read")
 
 
