@@ -9,12 +9,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from lakemesh.api.schemas.quality import QualityRunPublic
 from lakemesh.errors import AccessDeniedError, InvalidInputError
-from lakemesh.quality import check_history, run_checks
+from lakemesh.quality import CheckRun, check_history, run_checks
 from lakemesh.store.schema import AuditEvent, QueryRecord
 from tests.conftest import HubEnv
 from tests.factories.lake import Lake
 from tests.factories.quality import ANA, QUALITY, SHOP_ADMIN, TABLES, Shop, build_shop
+
+
+def shown(run: CheckRun) -> dict[str, Any]:
+    """A check run as the API shows it."""
+    return QualityRunPublic.from_run(run).model_dump()
 
 
 def _by_rule(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -46,7 +52,7 @@ def _expected(table: str) -> dict[str, tuple[str, float | None, list[dict[str, A
 
 @pytest.mark.parametrize("table", TABLES)
 def test_every_metric_gives_the_known_answer(shop: Shop, table: str) -> None:
-    run = run_checks(shop.env.hub, actor=shop.actor(SHOP_ADMIN), product=table)
+    run = shown(run_checks(shop.env.hub, actor=shop.actor(SHOP_ADMIN), product=table))
     found = {
         rule: (result["status"], result["value"], result["sample"])
         for rule, result in _by_rule(run).items()
@@ -88,8 +94,16 @@ def test_metrics_run_in_one_statement_as_the_quality_principal(shop: Shop) -> No
 def test_samples_leave_out_pii_and_are_shown_to_the_domain_admins_only(shop: Shop) -> None:
     run_checks(shop.env.hub, actor=shop.actor(SHOP_ADMIN), product="orders_parquet")
     with shop.env.hub.read() as session:
-        mine = check_history(session, actor=shop.actor(SHOP_ADMIN), product="orders_parquet")
-        theirs = check_history(session, actor=shop.actor(ANA), product="orders_parquet")
+        mine = [
+            shown(run)
+            for run in check_history(
+                session, actor=shop.actor(SHOP_ADMIN), product="orders_parquet"
+            )
+        ]
+        theirs = [
+            shown(run)
+            for run in check_history(session, actor=shop.actor(ANA), product="orders_parquet")
+        ]
     samples = [r["sample"] for r in mine[0]["results"] if r["sample"]]
     assert samples
     assert all("email" not in row for sample in samples for row in sample)
@@ -102,7 +116,7 @@ def test_history_keeps_every_run_newest_first(shop: Shop) -> None:
     second = run_checks(shop.env.hub, actor=shop.actor(SHOP_ADMIN), product="orders_csv")
     with shop.env.hub.read() as session:
         history = check_history(session, actor=shop.actor(SHOP_ADMIN), product="orders_csv")
-    assert [run["id"] for run in history] == [second["id"], first["id"]]
+    assert [run.row.id for run in history] == [second.row.id, first.row.id]
 
 
 def test_only_the_domain_admins_run_checks(shop: Shop) -> None:
@@ -123,5 +137,5 @@ def test_a_domain_without_a_quality_principal_is_told_what_to_do(
 
 def test_checks_run_on_postgres_too(env: HubEnv, tmp_path: Path) -> None:
     shop = build_shop(env, Lake(tmp_path / "lake"))
-    run = run_checks(shop.env.hub, actor=shop.actor(SHOP_ADMIN), product="orders_parts")
+    run = shown(run_checks(shop.env.hub, actor=shop.actor(SHOP_ADMIN), product="orders_parts"))
     assert {rule: r["value"] for rule, r in _by_rule(run).items()}["duplicateValues"] == 2

@@ -12,6 +12,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from pyiceberg.catalog.sql import SqlCatalog
 
+from lakemesh.api.schemas.quality import QualityRunPublic
 from lakemesh.catalog import crawler
 from lakemesh.governance import grants
 from lakemesh.governance.grants import GrantRequest
@@ -48,7 +49,8 @@ def _publish(shop: Shop, table: str, slas: str) -> None:
 
 def _slas(shop: Shop, table: str) -> dict[str, dict[str, object]]:
     run = run_checks(shop.env.hub, actor=shop.actor(SHOP_ADMIN), product=table)
-    return {r["rule"]: r for r in run["results"] if r["kind"] == "sla"}
+    results = QualityRunPublic.from_run(run).model_dump()["results"]
+    return {r["rule"]: r for r in results if r["kind"] == "sla"}
 
 
 def test_freshness_from_the_newest_date_partition(shop: Shop, frozen_clock: FrozenClock) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from lakemesh.api.schemas.quality import QualityRunPublic
 from lakemesh.api.server import serve_in_background
 from lakemesh.cli.main import app
 from lakemesh.sdk import Client
@@ -52,8 +53,9 @@ def test_rest_and_sdk_run_checks_for_admins_only(shop: Shop) -> None:
         assert ran.json()["status"] == "error"
         with Client.connect(url, token=ana) as client:
             runs = client.product_checks("orders_csv")
-        assert [r["id"] for r in runs] == [ran.json()["id"]]
-        assert all(result["sample"] is None for result in runs[0]["results"])
+        assert [r.id for r in runs] == [ran.json()["id"]]
+        assert all(result.sample is None for result in runs[0].results)
         with Client.connect(url, token=sue) as client:
             again = client.check_product("orders_csv")
-        assert again["rules_passed"] == 5
+        assert isinstance(again, QualityRunPublic)
+        assert again.rules_passed == 5

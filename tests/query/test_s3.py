@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql.types import LongType, StructField, StructType
 
+from lakemesh.api.schemas.queries import QueryPublic
 from lakemesh.catalog import crawler, locations, tables
 from lakemesh.catalog.tables import ColumnSpec
 from lakemesh.errors import (
@@ -53,7 +54,7 @@ from lakemesh.query.engines.spark_objects import (
     scan_files,
 )
 from lakemesh.query.engines.spark_sql import view_name
-from lakemesh.query.history import describe_query, list_history
+from lakemesh.query.history import list_history
 from lakemesh.query.table import TableAccess, s3_credentials
 from lakemesh.query.workgroups import create_workgroup
 from lakemesh.sdk import Client
@@ -186,7 +187,10 @@ def test_a_query_is_recorded_with_the_objects_sizes(s3: S3Server, mesh: Governed
     objects = s3.sizes(f"{LOCATION}/crm/orders")
     assert outcome.result.bytes_scanned == sum(objects.values()) > 0
     with mesh.hub.read() as session:
-        records = [describe_query(r) for r in list_history(session, actor=mesh.actor(EMMA))]
+        records = [
+            QueryPublic.from_row(r).model_dump()
+            for r in list_history(session, actor=mesh.actor(EMMA))
+        ]
     record = next(r for r in records if r["query_id"] == outcome.query_id)
     assert record["outcome"] == "succeeded"
     assert record["tables"] == [ORDERS]

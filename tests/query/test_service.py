@@ -14,10 +14,11 @@ import pyarrow.compute as pc
 import pytest
 
 from lakemesh import audit
+from lakemesh.api.schemas.queries import QueryPublic
 from lakemesh.errors import AccessDeniedError, NotFoundError, QueryRejectedError
 from lakemesh.governance import masks, tag_assignments, tags
 from lakemesh.query import service
-from lakemesh.query.history import describe_query, list_history
+from lakemesh.query.history import list_history
 from lakemesh.store.schema import AuditEvent
 from tests.conftest import HubEnv
 from tests.factories.query import (
@@ -195,7 +196,7 @@ def test_a_query_is_recorded_and_audited_per_table(mesh: GovernedMesh) -> None:
     )
     with mesh.hub.read() as session:
         (row,) = list_history(session, actor=mesh.actor(EMMA))
-        record = describe_query(row)
+        record = QueryPublic.from_row(row).model_dump()
     assert record["query_id"] == outcome.query_id
     assert record["status"] == record["outcome"] == "succeeded"
     assert record["tables"] == [ORDERS, STORES]

@@ -122,18 +122,18 @@ def test_a_principal_over_its_limit_gets_limit_exceeded_others_still_run(
 def test_one_principals_queued_jobs_never_hold_up_anothers(mesh: GovernedMesh) -> None:
     """Six slow jobs of one analyst: two run (its limit), four wait; another's job runs at once."""
     emma = mesh.actor(EMMA)
-    flood = [str(jobs.submit_job(mesh.hub, actor=emma, sql=SLOW)["id"]) for _ in range(6)]
+    flood = [jobs.submit_job(mesh.hub, actor=emma, sql=SLOW) for _ in range(6)]
     try:
         ulf = mesh.actor(ULF)
         quick = jobs.submit_job(mesh.hub, actor=ulf, sql=f"SELECT count(*) AS n FROM {ORDERS}")
-        assert wait(mesh, str(quick["id"]))["status"] == "succeeded"
-        statuses = [jobs.job_status(mesh.hub, actor=emma, query_id=q)["status"] for q in flood]
+        assert wait(mesh, quick).status == "succeeded"
+        statuses = [jobs.job_status(mesh.hub, actor=emma, query_id=q).status for q in flood]
         assert sorted(statuses) == ["queued"] * 4 + ["running"] * 2
         assert "rejected" not in statuses
     finally:
         for query_id in flood:
             jobs.cancel_job(mesh.hub, actor=emma, query_id=query_id)
-    statuses = [jobs.job_status(mesh.hub, actor=emma, query_id=q)["status"] for q in flood]
+    statuses = [jobs.job_status(mesh.hub, actor=emma, query_id=q).status for q in flood]
     assert statuses == ["cancelled"] * 6
 
 
@@ -144,12 +144,12 @@ def test_a_job_waits_for_its_principals_slot_instead_of_failing(mesh: GovernedMe
         )
     emma = mesh.actor(EMMA)
     with slow_sync_query(mesh, EMMA, "single"):
-        job = jobs.submit_job(mesh.hub, actor=emma, sql="SELECT 42 AS n", workgroup="single")
+        query_id = jobs.submit_job(mesh.hub, actor=emma, sql="SELECT 42 AS n", workgroup="single")
         time.sleep(4 * jobs.RETRY_SECONDS)
-        assert jobs.job_status(mesh.hub, actor=emma, query_id=str(job["id"]))["status"] == "queued"
-    status = wait(mesh, str(job["id"]))
-    assert status["status"] == "succeeded"
-    assert jobs.job_results(mesh.hub, actor=emma, query_id=str(job["id"]))[1].num_rows == 1
+        assert jobs.job_status(mesh.hub, actor=emma, query_id=query_id).status == "queued"
+    status = wait(mesh, query_id)
+    assert status.status == "succeeded"
+    assert jobs.job_results(mesh.hub, actor=emma, query_id=query_id)[1].num_rows == 1
 
 
 def test_history_and_audit_keep_a_prefix_and_hash_of_long_sql(mesh: GovernedMesh) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from lakemesh.api.schemas.queries import QueryPublic
 from lakemesh.errors import AccessDeniedError, LimitExceededError
 from lakemesh.query import service
-from lakemesh.query.history import describe_query, list_history
+from lakemesh.query.history import list_history
 from lakemesh.query.workgroups import create_workgroup
 from tests.conftest import HubEnv
 from tests.factories.query import (
@@ -32,7 +33,10 @@ def mesh(sqlite_env: HubEnv, tmp_path: Path) -> GovernedMesh:
 
 def history(mesh: GovernedMesh, principal: str) -> list[dict[str, Any]]:
     with mesh.hub.read() as session:
-        return [describe_query(row) for row in list_history(session, actor=mesh.actor(principal))]
+        return [
+            QueryPublic.from_row(row).model_dump()
+            for row in list_history(session, actor=mesh.actor(principal))
+        ]
 
 
 def test_a_stream_returns_what_run_returns_and_records_it_the_same(mesh: GovernedMesh) -> None:

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from lakemesh.api.schemas.schedules import SchedulePublic
 from lakemesh.catalog import domains
 from lakemesh.cli.main import app
 from lakemesh.model.actors import SYSTEM
@@ -58,10 +59,11 @@ def _default(shop: Shop, cron: str) -> None:
 def _schedules(shop: Shop) -> dict[str, tuple[str | None, bool, str | None, str]]:
     """target → (cron, derived, next run, created by)."""
     with shop.env.hub.read() as session:
-        return {
-            s["target"]: (s["cron"], s["derived"], s["next_run_at"], s["created_by"])
+        shown = [
+            SchedulePublic.from_row(s.row)
             for s in list_schedules(session, actor=shop.actor(SHOP_ADMIN))
-        }
+        ]
+    return {s.target: (s.cron, s.derived, s.next_run_at, s.created_by) for s in shown}
 
 
 def _system_audit(shop: Shop) -> list[tuple[str, str, str | None]]:

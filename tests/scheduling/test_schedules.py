@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from lakemesh import meshfile
+from lakemesh.api.schemas.schedules import ScheduledRunPublic, SchedulePublic
 from lakemesh.api.server import serve_in_background
 from lakemesh.catalog import crawler, domains
 from lakemesh.cli.main import app
@@ -39,15 +41,17 @@ def shop(env: HubEnv, tmp_path: Path, frozen_clock: FrozenClock) -> Shop:
     return build_shop(env, Lake(tmp_path / "lake"))
 
 
-def _set(shop: Shop, kind: str, target: str, **options: object) -> dict[str, object]:
+def _set(shop: Shop, kind: str, target: str, **options: object) -> dict[str, Any]:
+    """The schedule set, as the API shows it."""
     with shop.env.hub.transaction() as session:
-        return set_schedule(
+        row = set_schedule(
             session,
             actor=shop.actor(SHOP_ADMIN),
             kind=kind,
             target=target,
             **options,  # type: ignore[arg-type]
         )
+        return SchedulePublic.from_row(row).model_dump()
 
 
 def _check_runs(shop: Shop) -> list[str]:
@@ -57,11 +61,11 @@ def _check_runs(shop: Shop) -> list[str]:
         return [row.trigger for row in rows]
 
 
-def _runs(
-    shop: Shop, kind: str = "check", target: str = "orders_parquet"
-) -> list[dict[str, object]]:
+def _runs(shop: Shop, kind: str = "check", target: str = "orders_parquet") -> list[dict[str, Any]]:
+    """The schedule's runs, as the API shows them."""
     with shop.env.hub.read() as session:
-        return schedule_runs(session, actor=shop.actor(SHOP_ADMIN), kind=kind, target=target)
+        runs = schedule_runs(session, actor=shop.actor(SHOP_ADMIN), kind=kind, target=target)
+        return [ScheduledRunPublic.from_row(run).model_dump() for run in runs]
 
 
 def test_a_cron_schedule_runs_once_when_due_whoever_ticks(
@@ -84,7 +88,10 @@ def test_a_cron_schedule_runs_once_when_due_whoever_ticks(
     assert run["result"]["check_status"] == "error"  # the contract reads email: not granted
     with shop.env.hub.read() as session:
         (listed,) = list_schedules(session, actor=shop.actor(SHOP_ADMIN))
-    assert listed["next_run_at"] == "2026-01-02T03:00:00+00:00"
+        shown = SchedulePublic.from_row(listed.row, last_run=listed.last_run)
+    assert shown.next_run_at == "2026-01-02T03:00:00+00:00"
+    assert shown.last_run is not None
+    assert shown.last_run.status == "succeeded"
     frozen_clock.current = datetime(2026, 1, 5, 12, tzinfo=UTC)  # four missed days: one run
     assert len(second.tick() + first.tick()) == 1
 
@@ -266,8 +273,9 @@ def test_a_check_schedule_takes_the_contracts_cron(shop: Shop) -> None:
 def test_schedules_through_rest_and_the_sdk(shop: Shop) -> None:
     with serve_in_background(shop.env.hub) as url, Client.connect(url, token=shop.env.token) as c:
         made = c.set_schedule("check", "orders_parquet", cron="0 3 * * *", after_crawl=True)
-        assert (made["domain"], made["after_crawl"]) == ("shop", True)
-        assert [s["target"] for s in c.list_schedules(domain="shop")] == ["orders_parquet"]
+        assert isinstance(made, SchedulePublic)
+        assert (made.domain, made.after_crawl, made.last_run) == ("shop", True, None)
+        assert [s.target for s in c.list_schedules(domain="shop")] == ["orders_parquet"]
         assert c.list_schedules(domain="other") == []
         assert c.schedule_runs("check", "orders_parquet") == []
         with pytest.raises(InvalidInputError, match="Invalid cron expression: 'every day'"):

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from lakemesh.api.schemas.queries import JobStatus
+from lakemesh.api.schemas.queries import JobStatus, JobSubmitted, QueryResult
 from lakemesh.errors import AccessDeniedError, InvalidInputError, LimitExceededError
 from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
@@ -63,7 +63,9 @@ def test_query_json_and_export(mesh: Mesh, governed: Governed) -> None:
         content, figures = client.query_export("SELECT 42 AS answer", format="csv")
         with pytest.raises(InvalidInputError, match="Unknown export format: xml"):
             client.query_export("SELECT 1", format="xml")
-    assert result["rows"] == [[governed.raw(CUSTOMERS).num_rows]]
+    assert isinstance(result, QueryResult)
+    assert result.rows == [[governed.raw(CUSTOMERS).num_rows]]
+    assert [(column.name, column.type) for column in result.columns] == [("n", "BIGINT")]
     assert content.decode() == '"answer"\n42\n'
     assert figures["rows_returned"] == 1
     assert len(figures["query_id"]) == 32
@@ -90,14 +92,24 @@ def wait(client: Client, job_id: str, *statuses: str) -> JobStatus:
 def test_jobs(mesh: Mesh, governed: Governed) -> None:
     with client_of(mesh, governed, EMMA) as client:
         job = client.submit_query(f"SELECT * FROM {ORDERS} ORDER BY order_id")
-        wait(client, job["id"], "succeeded")
-        assert client.query_results(job["id"]).equals(
+        assert isinstance(job, JobSubmitted)
+        assert job.status == "queued"
+        done = wait(client, job.id, "succeeded")
+        assert (done.id, done.query_id, done.outcome) == (job.id, job.id, "succeeded")
+        assert done.error is None
+        assert client.query_results(job.id).equals(
             client.query(f"SELECT * FROM {ORDERS} ORDER BY order_id")
         )
-        assert client.query_results_json(job["id"])["query_id"] == job["id"]
+        results = client.query_results_json(job.id)
+        assert isinstance(results, QueryResult)
+        assert (results.query_id, results.rows_returned) == (job.id, done.rows_returned)
         slow = client.submit_query(SLOW)
-        wait(client, slow["id"], "running")
-        assert client.cancel_query(slow["id"]).status == "cancelled"
+        wait(client, slow.id, "running")
+        cancelled = client.cancel_query(slow.id)
+        assert isinstance(cancelled, JobStatus)
+        assert cancelled.status == "cancelled"
+        assert cancelled.error is not None
+        assert cancelled.error.type == "query_cancelled"
 
 
 def test_workgroups(mesh: Mesh, governed: Governed) -> None:

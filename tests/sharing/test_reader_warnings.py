@@ -40,13 +40,13 @@ def test_sdk_query_warns_and_still_reads(demo: DemoHome) -> None:
 def test_json_result_carries_the_warning(demo: DemoHome) -> None:
     with _reader(demo) as client:
         result = client.query_json(SQL)
-    assert result["warnings"] == [NOTICE]
+    assert result.warnings == [NOTICE]
 
 
 def test_queries_of_other_products_carry_no_warning(demo: DemoHome) -> None:
     with Client.open(demo.home, token=demo.tokens["analytics-admin"]) as client:
         result = client.query_json("SELECT count(*) FROM analytics.shared_sales.customers")
-    assert result["warnings"] == []
+    assert result.warnings == []
 
 
 def test_cli_prints_the_warning_on_stderr(demo: DemoHome, tmp_path: Path) -> None:

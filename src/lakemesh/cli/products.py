@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lakemesh.api.schemas.quality import QualityRunPublic
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out, parse_pairs
 from lakemesh.cli.grants import split_list
@@ -295,10 +296,10 @@ RUN_COLUMNS = [
 ]
 
 
-def _result_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
+def _result_rows(run: QualityRunPublic) -> list[dict[str, Any]]:
     return [
-        {**result, "note": result.get("message") or result.get("sample") or ""}
-        for result in run["results"]
+        {**output.plain(result), "note": result.message or result.sample or ""}
+        for result in run.results
     ]
 
 
@@ -312,11 +313,11 @@ def check(ctx: typer.Context, name: Name) -> None:
         run,
         RESULT_COLUMNS,
         rows=_result_rows(run),
-        title=f"{name}: {run['status']} ({run['rules_passed']}/{run['rules_total']} passed, "
-        f"as {run['principal']})",
+        title=f"{name}: {run.status} ({run.rules_passed}/{run.rules_total} passed, "
+        f"as {run.principal})",
         empty="The contract has no rule lakemesh runs.",
     )
-    if run["status"] != "passed":
+    if run.status != "passed":
         raise typer.Exit(1)
 
 
@@ -329,5 +330,7 @@ def checks(
     """The product's latest check runs, newest first (JSON: each run with its results)."""
     with connect(ctx) as client:
         runs = client.product_checks(name, limit=limit)
-    rows = [{**run, "passed": f"{run['rules_passed']}/{run['rules_total']}"} for run in runs]
+    rows = [
+        {**output.plain(run), "passed": f"{run.rules_passed}/{run.rules_total}"} for run in runs
+    ]
     out(ctx).table(runs, RUN_COLUMNS, rows=rows, empty=f"{name} was never checked.")

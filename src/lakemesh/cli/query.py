@@ -185,12 +185,12 @@ def submit(
     sql = statement(sql, file)
     with connect(ctx) as client:
         job = client.submit_query(sql, workgroup=workgroup)
-    out(ctx).text(job, str(job["id"]))
+    out(ctx).text(job, job.id)
 
 
 def _print_status(job: JobStatus) -> None:
-    error = job.error or {}
-    output.print_record({**output.plain(job), "error_message": error.get("message")}, STATUS_FIELDS)
+    error = None if job.error is None else job.error.message
+    output.print_record({**output.plain(job), "error_message": error}, STATUS_FIELDS)
 
 
 @app.command("status")

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from lakemesh.api.schemas.queries import QueryResult
 from lakemesh.cli import output
 from lakemesh.cli.context import options, out
 from lakemesh.errors import InvalidInputError
@@ -96,15 +97,14 @@ def _summary(figures: dict[str, Any]) -> str:
     )
 
 
-def _print_rows(result: dict[str, Any]) -> None:
-    columns = result.get("columns") or []
+def _print_rows(result: QueryResult, figures: dict[str, Any]) -> None:
     table = Table(show_lines=False)
-    for column in columns:
-        table.add_column(output.printable(str(column["name"])), overflow="fold")
-    for row in result.get("rows") or []:
+    for column in result.columns:
+        table.add_column(output.printable(column.name), overflow="fold")
+    for row in result.rows:
         table.add_row(*(Text("NULL", style="dim") if v is None else Text(_cell(v)) for v in row))
     output.stdout().print(table)
-    output.note(_summary(result))
+    output.note(_summary(figures))
 
 
 def _cell(value: Any) -> str:
@@ -165,17 +165,17 @@ def emit(
     *,
     fmt: Format,
     target: Path | None,
-    as_json_result: Callable[[], dict[str, Any]],
+    as_json_result: Callable[[], QueryResult],
     export: Callable[[str], tuple[bytes, dict[str, Any]]],
 ) -> None:
     """Fetch the rows in ``fmt`` and write them to the terminal or ``target``."""
     as_json = options(ctx).json
     if fmt in (Format.TABLE, Format.JSON):
         result = as_json_result()
-        figures: dict[str, Any] = {k: v for k, v in result.items() if k not in ("rows", "columns")}
+        figures: dict[str, Any] = result.model_dump(mode="json", exclude={"rows", "columns"})
         _warn(figures.get("warnings") or [], as_json)
         if fmt == Format.TABLE:
-            _print_rows(result)
+            _print_rows(result, figures)
             return
         content = (output.json_text(result) + "\n").encode()
         if target is None:

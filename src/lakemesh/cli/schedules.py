@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from lakemesh.api.schemas.schedules import SchedulePublic
+from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import DomainFilter
 
@@ -42,12 +44,12 @@ RUN_COLUMNS = [
 ]
 
 
-def _last(schedule: dict[str, Any]) -> str:
-    run = schedule.get("last_run")
-    if not run:
+def _last(schedule: SchedulePublic) -> str:
+    run = schedule.last_run
+    if run is None:
         return ""
-    check = (run.get("result") or {}).get("check_status")
-    return f"{run['status']} ({check})" if check else str(run["status"])
+    check = run.result.get("check_status")
+    return f"{run.status} ({check})" if check else run.status
 
 
 @app.command("set")
@@ -74,12 +76,12 @@ def set_schedule(
     when = " and ".join(
         part
         for part in (
-            f"on '{found['cron']}' (next {found['next_run_at']})" if found["cron"] else "",
-            "after every crawl that changes its tables" if found["after_crawl"] else "",
+            f"on '{found.cron}' (next {found.next_run_at})" if found.cron else "",
+            "after every crawl that changes its tables" if found.after_crawl else "",
         )
         if part
     )
-    out(ctx).done(found, f"Scheduled {found['kind']} of {found['target']} {when}")
+    out(ctx).done(found, f"Scheduled {found.kind} of {found.target} {when}")
 
 
 @app.command("list")
@@ -87,7 +89,7 @@ def list_schedules(ctx: typer.Context, domain: DomainFilter = None) -> None:
     """Schedules of the domains you administer, with their last run."""
     with connect(ctx) as client:
         found = client.list_schedules(domain=domain)
-    rows = [{**s, "last_text": _last(s)} for s in found]
+    rows = [{**output.plain(s), "last_text": _last(s)} for s in found]
     out(ctx).table(found, COLUMNS, rows=rows, empty="No schedules.")
 
 
@@ -119,7 +121,7 @@ def runs(
     """A schedule's latest runs: why each was due, how it went, every try."""
     with connect(ctx) as client:
         found = client.schedule_runs(kind, target, limit=limit)
-    rows = [{**run, "tries": len(run.get("attempts") or [])} for run in found]
+    rows = [{**output.plain(run), "tries": len(run.attempts)} for run in found]
     out(ctx).table(found, RUN_COLUMNS, rows=rows, empty="No runs yet.")
 
 

@@ -1,14 +1,13 @@
-"""The history of a product's contract checks: runs and their results as the API shows them."""
+"""The history of a product's contract checks: runs and their outcome."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lakemesh.store.schema import QualityResult, QualityRun
+from lakemesh.store.schema import QualityRun
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 
@@ -20,45 +19,6 @@ def run_status(statuses: Iterable[str]) -> str:
     if ERROR in found:
         return ERROR
     return FAILED if FAILED in found else PASSED
-
-
-def describe_result(row: QualityResult, *, samples: bool) -> dict[str, Any]:
-    """One rule's result; ``samples`` shows the failing keys (for the product's admins)."""
-    return {
-        "rule": row.rule,
-        "table": row.table,
-        "column": row.column,
-        "kind": row.kind,
-        "metric": row.metric,
-        "dimension": row.dimension,
-        "threshold": row.threshold,
-        "unit": row.unit,
-        "value": row.value,
-        "status": row.status,
-        "rows_scanned": row.rows_scanned,
-        "duration_ms": row.duration_ms,
-        "sample": row.sample if samples else None,
-        "message": row.message,
-        "details": dict(row.details or {}),
-    }
-
-
-def describe_run(row: QualityRun, *, product: str, samples: bool) -> dict[str, Any]:
-    """A run with its results."""
-    return {
-        "id": row.id,
-        "product": product,
-        "status": row.status,
-        "trigger": row.trigger,
-        "principal": row.principal,
-        "requested_by": row.requested_by,
-        "contract_version": row.contract_version,
-        "started_at": row.started_at.isoformat(),
-        "finished_at": row.finished_at.isoformat(),
-        "rules_total": row.rules_total,
-        "rules_passed": row.rules_passed,
-        "results": [describe_result(result, samples=samples) for result in row.results],
-    }
 
 
 def product_runs(session: Session, product_id: int, *, limit: int = 20) -> list[QualityRun]:

@@ -49,3 +49,12 @@ class QueryStatus(StrEnum):
     DENIED = "denied"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """An outcome: the query no longer waits or runs.
+
+        >>> QueryStatus.RUNNING.finished, QueryStatus.DENIED.finished
+        (False, True)
+        """
+        return self not in (QueryStatus.QUEUED, QueryStatus.RUNNING)

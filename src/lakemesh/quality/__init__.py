@@ -3,6 +3,6 @@ gateway as the producer domain's quality principal, kept with their history."""
 
 from __future__ import annotations
 
-from lakemesh.quality.checks import check_history, quality_principal, run_checks
+from lakemesh.quality.checks import CheckRun, check_history, quality_principal, run_checks
 
-__all__ = ["check_history", "quality_principal", "run_checks"]
+__all__ = ["CheckRun", "check_history", "quality_principal", "run_checks"]

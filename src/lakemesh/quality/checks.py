@@ -11,11 +11,9 @@ kept with its results (:mod:`lakemesh.contracts.history`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,23 +21,8 @@ from sqlalchemy.orm import Session
 from lakemesh import audit, clock
 from lakemesh.authz import decide
 from lakemesh.contracts import Contract, QualityRule, SchemaObject, TableShape, validate_contract
-from lakemesh.contracts.history import (
-    ERROR,
-    FAILED,
-    PASSED,
-    describe_run,
-    product_runs,
-    run_status,
-)
-from lakemesh.contracts.metrics import (
-    ROWS_ALIAS,
-    metric_value,
-    metrics_sql,
-    sample_sql,
-    sql_rule_statement,
-)
-from lakemesh.contracts.rules import LIBRARY, SQL
-from lakemesh.errors import InvalidInputError, LakemeshError, NotFoundError
+from lakemesh.contracts.history import ERROR, FAILED, PASSED, product_runs, run_status
+from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.hub import Hub
 from lakemesh.identity.actors import load_actor
 from lakemesh.identity.principals import get_principal
@@ -49,8 +32,14 @@ from lakemesh.model.names import parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.notifications.events import notify_product
 from lakemesh.notifications.kinds import EventKind
-from lakemesh.quality.freshness import Runner, TableSource, measure_sla
-from lakemesh.query.service import run as run_query
+from lakemesh.quality.freshness import TableSource, measure_sla
+from lakemesh.quality.measures import (
+    Measured,
+    TablePlan,
+    gateway_runner,
+    measure_library,
+    measure_sql,
+)
 from lakemesh.sharing.product_contracts import table_shapes
 from lakemesh.sharing.products import resource, show_product
 from lakemesh.storage.iceberg import METADATA_POINTER
@@ -64,32 +53,6 @@ PII_VALUES = ("pii", "restricted")
 def quality_principal(domain: str) -> str:
     """The principal a domain's checks run as."""
     return f"service:quality@{domain}"
-
-
-@dataclass
-class TablePlan:
-    """What to check on one product table."""
-
-    name: str  # domain.database.table
-    shape: TableShape
-    rules: list[QualityRule] = field(default_factory=list)
-    keys: tuple[str, ...] = ()
-    private: frozenset[str] = frozenset()
-    readable: frozenset[str] = frozenset()
-
-
-@dataclass
-class Measured:
-    """A result before it is stored."""
-
-    rule: QualityRule
-    table: str
-    status: str
-    value: float | None = None
-    rows_scanned: int | None = None
-    duration_ms: int = 0
-    sample: list[dict[str, Any]] | None = None
-    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,111 +183,6 @@ def _shape_named(shapes: Sequence[TableShape], name: str) -> TableShape | None:
     return None
 
 
-def gateway_runner(hub: Hub, runner: Actor) -> Runner:
-    """Runs one statement through the governed gateway as ``runner``: rows and milliseconds."""
-
-    def run(sql: str) -> tuple[list[dict[str, Any]], int]:
-        outcome = run_query(hub, actor=runner, sql=sql)
-        return outcome.result.table.to_pylist(), outcome.duration_ms
-
-    return run
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _sample_keys(plan: TablePlan, rule: QualityRule) -> list[str]:
-    """The columns a failure sample of ``rule`` shows (never a PII column)."""
-    if rule.metric == "duplicateValues":
-        return [column for column in rule.columns if column.lower() not in plan.private]
-    if plan.keys:
-        return list(plan.keys)
-    column = rule.column
-    return [column] if column and column.lower() not in plan.private else []
-
-
-def _sample(run: Runner, plan: TablePlan, rule: QualityRule) -> list[dict[str, Any]] | None:
-    statement = sample_sql(plan.name, rule, _sample_keys(plan, rule), plan.shape.columns)
-    if statement is None:
-        return None
-    try:
-        rows, _ = run(statement)
-    except LakemeshError:
-        return None
-    return [{key: _plain(value) for key, value in row.items()} for row in rows]
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-able form of a sampled value (dates and decimals as text)."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def measure_library(run: Runner, plan: TablePlan) -> list[Measured]:
-    """Every library metric of one table, in one statement, compared with its threshold."""
-    rules = [rule for rule in plan.rules if rule.type == LIBRARY]
-    if not rules:
-        return []
-    statement = metrics_sql(plan.name, rules, plan.shape.columns)
-    try:
-        rows, duration = run(statement)
-    except LakemeshError as error:
-        return [Measured(rule, plan.name, ERROR, message=error.message) for rule in rules]
-    values = rows[0]
-    scanned = int(values[ROWS_ALIAS])
-    measured: list[Measured] = []
-    for position, rule in enumerate(rules):
-        value = metric_value(rule, _number(values[f"m{position}"]), scanned)
-        passed = rule.passes(value)
-        measured.append(
-            Measured(
-                rule,
-                plan.name,
-                PASSED if passed else FAILED,
-                value,
-                scanned,
-                duration,
-                None if passed else _sample(run, plan, rule),
-            )
-        )
-    return measured
-
-
-def measure_sql(run: Runner, plan: TablePlan) -> list[Measured]:
-    """Each ``sql`` rule of one table: the single value its query returns."""
-    measured: list[Measured] = []
-    for rule in plan.rules:
-        if rule.type != SQL:
-            continue
-        started = time.perf_counter()
-        try:
-            rows, duration = run(sql_rule_statement(rule, plan.name))
-        except LakemeshError as error:
-            elapsed = int((time.perf_counter() - started) * 1000)
-            measured.append(
-                Measured(rule, plan.name, ERROR, None, None, elapsed, None, error.message)
-            )
-            continue
-        first = next(iter(rows[0].values()), None) if rows else None
-        value = _number(first)
-        if value is None:
-            message = f"the query returned no number (got {first!r})"
-            measured.append(Measured(rule, plan.name, ERROR, None, None, duration, None, message))
-            continue
-        status = PASSED if rule.passes(value) else FAILED
-        measured.append(Measured(rule, plan.name, status, value, None, duration))
-    return measured
-
-
 def _result_row(item: Measured) -> QualityResult:
     rule = item.rule
     return QualityResult(
@@ -346,6 +204,16 @@ def _result_row(item: Measured) -> QualityResult:
     )
 
 
+@dataclass(frozen=True)
+class CheckRun:
+    """A run of a product's checks with its results, and whether its failure samples may be
+    shown (to the admins of the product's domain)."""
+
+    row: QualityRun
+    product: str
+    samples: bool
+
+
 def store_run(
     hub: Hub,
     *,
@@ -355,7 +223,7 @@ def store_run(
     extra: Sequence[QualityResult] = (),
     trigger: str,
     started_at: datetime,
-) -> dict[str, Any]:
+) -> CheckRun:
     """Keep the run and its results, and audit it, in one transaction."""
     results = [_result_row(item) for item in measured] + list(extra)
     name = plan.product.name
@@ -389,7 +257,7 @@ def store_run(
             },
         )
         _tell(session, actor=actor, product=plan.product, run=run, results=results)
-        return describe_run(run, product=name, samples=True)
+        return CheckRun(run, name, samples=True)
 
 
 def _tell(
@@ -432,7 +300,7 @@ def _tell(
         )
 
 
-def run_checks(hub: Hub, *, actor: Actor, product: str, trigger: str = MANUAL) -> dict[str, Any]:
+def run_checks(hub: Hub, *, actor: Actor, product: str, trigger: str = MANUAL) -> CheckRun:
     """Run the product's contract checks now and keep the results; returns the run.
 
     Raises:
@@ -467,12 +335,12 @@ def run_checks(hub: Hub, *, actor: Actor, product: str, trigger: str = MANUAL) -
 
 def check_history(
     session: Session, *, actor: Actor, product: str, limit: int = 20
-) -> list[dict[str, Any]]:
+) -> list[CheckRun]:
     """The product's latest runs, newest first, for anyone who may see the product; failure
     samples only for the admins of its domain."""
     row = show_product(session, actor=actor, name=product)
     samples = actor.administers(row.domain.name)
     return [
-        describe_run(run, product=row.name, samples=samples)
+        CheckRun(run, row.name, samples)
         for run in product_runs(session, row.id, limit=max(1, min(limit, 200)))
     ]

@@ -352,35 +352,3 @@ def list_history(
         .scalars()
         .all()
     )
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def describe_query(row: QueryRecord) -> dict[str, Any]:
-    """A history row as the API shows it."""
-    return {
-        "query_id": row.id,
-        "principal": row.principal,
-        "sql": row.sql,
-        "sql_bytes": row.sql_bytes,
-        "sql_sha256": row.sql_sha256,
-        "workgroup": row.workgroup,
-        "engine": row.engine,
-        "mode": row.mode,
-        "status": row.status,
-        "outcome": row.status if row.status in OUTCOMES else None,
-        "tables": row.tables,
-        "columns": row.columns,
-        "filters": row.filters,
-        "masks": row.masks,
-        "bytes_scanned": row.bytes_scanned,
-        "rows_returned": row.rows_returned,
-        "duration_ms": row.duration_ms,
-        "error": {"type": row.error_type, "message": row.error} if row.error else None,
-        "submitted_at": _time(row.submitted_at),
-        "started_at": _time(row.started_at),
-        "finished_at": _time(row.finished_at),
-        "result_expires_at": _time(row.result_expires_at),
-    }

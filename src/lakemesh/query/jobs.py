@@ -17,7 +17,6 @@ import time
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import select, update
@@ -33,7 +32,6 @@ from lakemesh.query.history import (
     QUEUED,
     SUCCEEDED,
     cancel_queued,
-    describe_query,
     facts_of,
     get_query_row,
     new_query_id,
@@ -249,8 +247,8 @@ def runner(hub: Hub) -> JobRunner:
     return found
 
 
-def submit_job(hub: Hub, *, actor: Actor, sql: str, workgroup: str | None = None) -> dict[str, Any]:
-    """Queue ``sql`` for ``actor``; returns ``{"id", "status"}`` at once.
+def submit_job(hub: Hub, *, actor: Actor, sql: str, workgroup: str | None = None) -> str:
+    """Queue ``sql`` for ``actor``; returns the job's query id at once (the job is queued).
 
     Raises:
         NotFoundError: the workgroup does not exist.
@@ -269,7 +267,7 @@ def submit_job(hub: Hub, *, actor: Actor, sql: str, workgroup: str | None = None
         submitted=submitted,
         per_principal=per_principal,
     )
-    return {"id": query_id, "status": QUEUED}
+    return query_id
 
 
 def _job(hub: Hub, *, actor: Actor, query_id: str, own: bool = False) -> QueryRecord:
@@ -281,16 +279,13 @@ def _job(hub: Hub, *, actor: Actor, query_id: str, own: bool = False) -> QueryRe
     return row
 
 
-def job_status(hub: Hub, *, actor: Actor, query_id: str) -> dict[str, Any]:
-    """The job's history record with ``id``: its status, and its outcome once it finished;
-    ``cancel_requested_at`` when a cancellation was asked for from another hub process."""
-    row = _job(hub, actor=actor, query_id=query_id)
-    requested = row.cancel_requested_at.isoformat() if row.cancel_requested_at else None
-    return {"id": query_id, **describe_query(row), "cancel_requested_at": requested}
+def job_status(hub: Hub, *, actor: Actor, query_id: str) -> QueryRecord:
+    """The job's history row: its status, and its outcome once it finished."""
+    return _job(hub, actor=actor, query_id=query_id)
 
 
-def job_results(hub: Hub, *, actor: Actor, query_id: str) -> tuple[dict[str, Any], pa.Table]:
-    """The job's record and result (only for its own principal).
+def job_results(hub: Hub, *, actor: Actor, query_id: str) -> tuple[QueryRecord, pa.Table]:
+    """The job's history row and result (only for its own principal).
 
     Raises:
         ConflictError: the job has not finished.
@@ -298,7 +293,6 @@ def job_results(hub: Hub, *, actor: Actor, query_id: str) -> tuple[dict[str, Any
         LakemeshError: the error that stopped the job (denied, rejected, failed, cancelled).
     """
     row = _job(hub, actor=actor, query_id=query_id, own=True)
-    record = {"id": query_id, **describe_query(row)}
     if row.status not in OUTCOMES:
         raise ConflictError(
             f"Query job {query_id} has not finished: it is {row.status}",
@@ -311,12 +305,16 @@ def job_results(hub: Hub, *, actor: Actor, query_id: str) -> tuple[dict[str, Any
     if table is None:
         raise NotFoundError(
             f"Results of query job {query_id} are no longer kept (workgroup {row.workgroup})",
-            details={"id": query_id, "expired_at": describe_query(row)["result_expires_at"]},
+            details={"id": query_id, "expired_at": _stamp(row.result_expires_at)},
         )
-    return record, table
+    return row, table
 
 
-def cancel_job(hub: Hub, *, actor: Actor, query_id: str) -> dict[str, Any]:
+def _stamp(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def cancel_job(hub: Hub, *, actor: Actor, query_id: str) -> QueryRecord:
     """Cancel a queued or running job (its principal or a mesh admin); returns its status.
 
     Cancelling a finished job changes nothing.

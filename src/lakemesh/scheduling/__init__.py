@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lakemesh.scheduling.scheduler import Scheduler, scheduler_settings
 from lakemesh.scheduling.schedules import (
+    ScheduleRecord,
     list_schedules,
     remove_schedule,
     schedule_runs,
@@ -12,6 +13,7 @@ from lakemesh.scheduling.schedules import (
 )
 
 __all__ = [
+    "ScheduleRecord",
     "Scheduler",
     "list_schedules",
     "remove_schedule",

@@ -2,7 +2,7 @@
 hub processes that share a store.
 
 Each tick first brings the derived check schedules in line with the published products'
-contracts and their domains' defaults (:func:`~lakemesh.scheduling.schedules.derived_changes`),
+contracts and their domains' defaults (:func:`~lakemesh.scheduling.derived.derived_changes`),
 each change in a transaction of its own made by compare and set (a row another process created
 first fails on the unique ``(kind, target)`` and is left to it). Then, in a transaction of its
 own per run:
@@ -49,7 +49,8 @@ from lakemesh.model.names import ResourceName
 from lakemesh.quality.checks import CRAWL as CRAWL_TRIGGER
 from lakemesh.quality.checks import SCHEDULE as SCHEDULE_TRIGGER
 from lakemesh.quality.checks import run_checks
-from lakemesh.scheduling.schedules import CHECK, apply_derived, changes_marker, derived_changes
+from lakemesh.scheduling.derived import apply_derived, derived_changes
+from lakemesh.scheduling.targets import CHECK, changes_marker
 from lakemesh.store.schema import Schedule, ScheduledRun
 
 log = logging.getLogger(__name__)
@@ -365,7 +366,7 @@ class Scheduler:
             if claimed.kind == CHECK:
                 trigger = CRAWL_TRIGGER if claimed.reason == AFTER_CRAWL else SCHEDULE_TRIGGER
                 run = run_checks(self.hub, actor=actor, product=claimed.target, trigger=trigger)
-                return SUCCEEDED, None, {"check_run": run["id"], "check_status": run["status"]}
+                return SUCCEEDED, None, {"check_run": run.row.id, "check_status": run.row.status}
             return self._crawl(actor, claimed.target)
         except LakemeshError as error:
             return FAILED, error.message, {}

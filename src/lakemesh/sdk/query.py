@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from lakemesh.api.schemas.queries import JobStatus, QueryPublic
+from lakemesh.api.schemas.queries import JobStatus, JobSubmitted, QueryPublic, QueryResult
 from lakemesh.api.schemas.workgroups import WorkgroupPublic
 from lakemesh.errors import InvalidInputError
 from lakemesh.sdk.base import ApiBase, parsed, parsed_list, segment
@@ -90,13 +90,12 @@ class QueryMethods(ApiBase):
             warnings.warn(notice, ReaderWarning, stacklevel=2)
         return table
 
-    def query_json(self, sql: str, *, workgroup: str | None = None) -> dict[str, Any]:
-        """Run ``sql``: ``{"query_id", "columns": [{"name", "type"}], "rows": [[...]],
-        "bytes_scanned", "rows_returned", "duration_ms"}``."""
-        result: dict[str, Any] = self.request(
-            "POST", "/queries", json={"sql": sql, "workgroup": workgroup, "format": "json"}
-        )
-        return result
+    def query_json(self, sql: str, *, workgroup: str | None = None) -> QueryResult:
+        """Run ``sql``: its ``columns`` (name, type), ``rows`` as lists in column order, and the
+        query's figures (``query_id``, ``bytes_scanned``, ``rows_returned``, ``duration_ms``,
+        ``warnings``)."""
+        body = {"sql": sql, "workgroup": workgroup, "format": "json"}
+        return parsed(QueryResult, self.request("POST", "/queries", json=body))
 
     def query_export(
         self, sql: str, *, format: str, workgroup: str | None = None
@@ -110,12 +109,10 @@ class QueryMethods(ApiBase):
 
     # -- jobs -----------------------------------------------------------------------------------
 
-    def submit_query(self, sql: str, *, workgroup: str | None = None) -> dict[str, Any]:
-        """Start ``sql`` in the background: ``{"id", "status"}``."""
-        result: dict[str, Any] = self.request(
-            "POST", "/queries/jobs", json={"sql": sql, "workgroup": workgroup}
-        )
-        return result
+    def submit_query(self, sql: str, *, workgroup: str | None = None) -> JobSubmitted:
+        """Start ``sql`` in the background: the job's ``id`` and ``status`` (queued)."""
+        body = {"sql": sql, "workgroup": workgroup}
+        return parsed(JobSubmitted, self.request("POST", "/queries/jobs", json=body))
 
     def query_status(self, query_id: str) -> JobStatus:
         """A job's status (``queued``, ``running``, or its outcome) and figures."""
@@ -135,12 +132,10 @@ class QueryMethods(ApiBase):
         )
         return response.content, _figures(response)
 
-    def query_results_json(self, query_id: str) -> dict[str, Any]:
-        """A finished job's rows in the JSON shape of :meth:`query_json`."""
-        result: dict[str, Any] = self._get(
-            f"/queries/jobs/{segment(query_id)}/results", format="json"
-        )
-        return result
+    def query_results_json(self, query_id: str) -> QueryResult:
+        """A finished job's rows as :meth:`query_json` gives them."""
+        found = self._get(f"/queries/jobs/{segment(query_id)}/results", format="json")
+        return parsed(QueryResult, found)
 
     def cancel_query(self, query_id: str) -> JobStatus:
         """Cancel a queued or running job; returns its status."""

@@ -6,9 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from lakemesh.sdk.base import ApiBase, segment
+from lakemesh.api.schemas.schedules import ScheduledRunPublic, SchedulePublic, TickResult
+from lakemesh.sdk.base import ApiBase, parsed, parsed_list, segment
 
 
 class ScheduleMethods(ApiBase):
@@ -16,30 +15,25 @@ class ScheduleMethods(ApiBase):
 
     def set_schedule(
         self, kind: str, target: str, *, cron: str | None = None, after_crawl: bool = False
-    ) -> dict[str, Any]:
+    ) -> SchedulePublic:
         """Set when ``kind`` (``check``: a product's checks; ``crawl``: a table's re-crawl) runs
         on ``target``: a cron expression in UTC, and for checks ``after_crawl`` (after every crawl
         that changes the product's tables)."""
         body = {"kind": kind, "target": target, "cron": cron, "after_crawl": after_crawl}
-        result: dict[str, Any] = self.request("PUT", "/schedules", json=body)
-        return result
+        return parsed(SchedulePublic, self.request("PUT", "/schedules", json=body))
 
-    def list_schedules(self, *, domain: str | None = None) -> list[dict[str, Any]]:
+    def list_schedules(self, *, domain: str | None = None) -> list[SchedulePublic]:
         """The schedules of the domains the caller administers, each with its last run."""
-        result: list[dict[str, Any]] = self._get("/schedules", domain=domain)
-        return result
+        return parsed_list(SchedulePublic, self._get("/schedules", domain=domain))
 
     def remove_schedule(self, kind: str, target: str) -> None:
         self.request("DELETE", f"/schedules/{segment(kind)}/{segment(target)}")
 
-    def schedule_runs(self, kind: str, target: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    def schedule_runs(self, kind: str, target: str, *, limit: int = 20) -> list[ScheduledRunPublic]:
         """A schedule's latest runs, newest first (each try of each run in ``attempts``)."""
-        result: list[dict[str, Any]] = self._get(
-            f"/schedules/{segment(kind)}/{segment(target)}/runs", limit=limit
-        )
-        return result
+        found = self._get(f"/schedules/{segment(kind)}/{segment(target)}/runs", limit=limit)
+        return parsed_list(ScheduledRunPublic, found)
 
     def run_due_schedules(self) -> list[int]:
         """Do the due runs now in the hub's process (mesh admins); the ids of the runs done."""
-        result: dict[str, Any] = self.request("POST", "/schedules/tick")
-        return list(result["runs"])
+        return parsed(TickResult, self.request("POST", "/schedules/tick")).runs

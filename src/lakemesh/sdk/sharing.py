@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lakemesh.sdk.base import ApiBase, only_set, segment
+from lakemesh.api.schemas.quality import QualityRunPublic
+from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 
 class SharingMethods(ApiBase):
@@ -130,16 +131,16 @@ class SharingMethods(ApiBase):
         result: dict[str, Any] = self._get("/products/search/facets", text=text, tags=tags)
         return result
 
-    def check_product(self, name: str) -> dict[str, Any]:
+    def check_product(self, name: str) -> QualityRunPublic:
         """Run the product's contract checks now (its domain's admins); returns the run with
         each rule's value, threshold and status."""
-        result: dict[str, Any] = self.request("POST", f"/products/{segment(name)}/checks")
-        return result
+        ran = self.request("POST", f"/products/{segment(name)}/checks")
+        return parsed(QualityRunPublic, ran)
 
-    def product_checks(self, name: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    def product_checks(self, name: str, *, limit: int = 20) -> list[QualityRunPublic]:
         """The product's latest check runs, newest first."""
-        result: list[dict[str, Any]] = self._get(f"/products/{segment(name)}/checks", limit=limit)
-        return result
+        found = self._get(f"/products/{segment(name)}/checks", limit=limit)
+        return parsed_list(QualityRunPublic, found)
 
     def product_versions(self, name: str) -> dict[str, Any]:
         """The product's versions (oldest first) and its tables' schema proposals (newest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -18,8 +18,8 @@ router = APIRouter(prefix="/products", tags=["products"])
     summary="Run the product's contract checks now (its domain's admins)",
     response_model=QualityRunPublic,
 )
-def run_checks(name: str, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
-    return quality.run_checks(hub, actor=actor, product=name)
+def run_checks(name: str, hub: HubDep, actor: StandaloneActor) -> QualityRunPublic:
+    return QualityRunPublic.from_run(quality.run_checks(hub, actor=actor, product=name))
 
 
 @router.get(
@@ -32,5 +32,6 @@ def list_checks(
     session: SessionDep,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> list[dict[str, Any]]:
-    return quality.check_history(session, actor=actor, product=name, limit=limit)
+) -> list[QualityRunPublic]:
+    runs = quality.check_history(session, actor=actor, product=name, limit=limit)
+    return [QualityRunPublic.from_run(run) for run in runs]

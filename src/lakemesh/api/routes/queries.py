@@ -28,7 +28,7 @@ from lakemesh.api.schemas import (
 from lakemesh.query import jobs, service
 from lakemesh.query.engines import Cancellation
 from lakemesh.query.formats import arrow_chunks, csv_chunks
-from lakemesh.query.history import MAX_HISTORY, describe_query, list_history
+from lakemesh.query.history import MAX_HISTORY, list_history
 from lakemesh.query.results import json_chunks
 
 router = APIRouter(prefix="/queries", tags=["queries"])
@@ -111,8 +111,9 @@ async def run_query(
     summary="Submit a query to run in the background",
     response_model=JobSubmitted,
 )
-def submit_job(body: JobCreate, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
-    return jobs.submit_job(hub, actor=actor, sql=body.sql, workgroup=body.workgroup)
+def submit_job(body: JobCreate, hub: HubDep, actor: StandaloneActor) -> JobSubmitted:
+    query_id = jobs.submit_job(hub, actor=actor, sql=body.sql, workgroup=body.workgroup)
+    return JobSubmitted.of(query_id)
 
 
 @router.get(
@@ -120,8 +121,8 @@ def submit_job(body: JobCreate, hub: HubDep, actor: StandaloneActor) -> dict[str
     summary="A query job's status (and outcome once finished)",
     response_model=JobStatus,
 )
-def job_status(query_id: str, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
-    return jobs.job_status(hub, actor=actor, query_id=query_id)
+def job_status(query_id: str, hub: HubDep, actor: StandaloneActor) -> JobStatus:
+    return JobStatus.from_row(jobs.job_status(hub, actor=actor, query_id=query_id))
 
 
 @router.get("/jobs/{query_id}/results", summary="A finished job's rows", responses=RESULT_DOC)
@@ -131,12 +132,12 @@ def job_results(
     actor: StandaloneActor,
     format: Annotated[Format, Query(description=FORMAT_DOC)] = "json",
 ) -> Response:
-    record, table = jobs.job_results(hub, actor=actor, query_id=query_id)
+    row, table = jobs.job_results(hub, actor=actor, query_id=query_id)
     return result_response(
         query_id=query_id,
         table=table,
-        bytes_scanned=int(record["bytes_scanned"]),
-        duration_ms=record["duration_ms"],
+        bytes_scanned=row.bytes_scanned,
+        duration_ms=row.duration_ms,
         format=format,
     )
 
@@ -144,8 +145,8 @@ def job_results(
 @router.delete(
     "/jobs/{query_id}", summary="Cancel a queued or running query job", response_model=JobStatus
 )
-def cancel_job(query_id: str, hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
-    return jobs.cancel_job(hub, actor=actor, query_id=query_id)
+def cancel_job(query_id: str, hub: HubDep, actor: StandaloneActor) -> JobStatus:
+    return JobStatus.from_row(jobs.cancel_job(hub, actor=actor, query_id=query_id))
 
 
 @router.get(
@@ -160,6 +161,6 @@ def history(
         str | None, Query(description="Whose queries (mesh admins may name anyone)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY)] = 100,
-) -> list[dict[str, Any]]:
+) -> list[QueryPublic]:
     rows = list_history(session, actor=actor, principal=principal, limit=limit)
-    return [describe_query(row) for row in rows]
+    return [QueryPublic.from_row(row) for row in rows]

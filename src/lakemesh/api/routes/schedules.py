@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -28,8 +28,9 @@ authenticated = [Depends(current_actor)]
 )
 def list_schedules(
     session: SessionDep, actor: CurrentActor, domain: str | None = None
-) -> list[dict[str, Any]]:
-    return scheduling.list_schedules(session, actor=actor, domain=domain)
+) -> list[SchedulePublic]:
+    found = scheduling.list_schedules(session, actor=actor, domain=domain)
+    return [SchedulePublic.from_row(one.row, last_run=one.last_run) for one in found]
 
 
 @router.put(
@@ -38,8 +39,9 @@ def list_schedules(
     dependencies=authenticated,
     response_model=SchedulePublic,
 )
-def set_schedule(body: ScheduleSet, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return scheduling.set_schedule(session, actor=actor, **body.model_dump())
+def set_schedule(body: ScheduleSet, session: SessionDep, actor: CurrentActor) -> SchedulePublic:
+    row = scheduling.set_schedule(session, actor=actor, **body.model_dump())
+    return SchedulePublic.from_row(row)
 
 
 @router.delete(
@@ -65,8 +67,9 @@ def schedule_runs(
     session: SessionDep,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> list[dict[str, Any]]:
-    return scheduling.schedule_runs(session, actor=actor, kind=kind, target=target, limit=limit)
+) -> list[ScheduledRunPublic]:
+    runs = scheduling.schedule_runs(session, actor=actor, kind=kind, target=target, limit=limit)
+    return [ScheduledRunPublic.from_row(run) for run in runs]
 
 
 @router.post(
@@ -75,7 +78,7 @@ def schedule_runs(
     "does it every interval)",
     response_model=TickResult,
 )
-def tick(hub: HubDep, actor: StandaloneActor) -> dict[str, Any]:
+def tick(hub: HubDep, actor: StandaloneActor) -> TickResult:
     with hub.read():  # a denial is audited
         actor.require_mesh_admin(action=Action.SCHEDULE_RUN, resource="schedules")
-    return {"runs": scheduling.Scheduler(hub).tick()}
+    return TickResult(runs=scheduling.Scheduler(hub).tick())

@@ -59,6 +59,7 @@ from lakemesh.api.schemas.queries import (
     JobStatus,
     JobSubmitted,
     QueryCreate,
+    QueryError,
     QueryPublic,
     QueryResult,
 )
@@ -159,6 +160,7 @@ __all__ = [
     "ProductPublic",
     "ProductPublish",
     "QueryCreate",
+    "QueryError",
     "QueryPublic",
     "QueryResult",
     "RequestBody",

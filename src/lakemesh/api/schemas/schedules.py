@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import RequestBody, RowModel, Timestamp, stamp
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import Schedule, ScheduledRun
 
 
 class ScheduleSet(RequestBody):
@@ -22,7 +25,7 @@ class ScheduleSet(RequestBody):
     )
 
 
-class ScheduledRunPublic(ResponseModel):
+class ScheduledRunPublic(RowModel):
     id: int
     due_at: Timestamp
     reason: str = Field(description="cron, or crawl (the product's tables changed)")
@@ -36,8 +39,23 @@ class ScheduledRunPublic(ResponseModel):
         description="Every try: holder, started_at, status, message (a holder that died: failed)"
     )
 
+    @classmethod
+    def from_row(cls, row: ScheduledRun) -> ScheduledRunPublic:
+        return cls(
+            id=row.id,
+            due_at=row.due_at.isoformat(),
+            reason=row.reason,
+            status=row.status,
+            holder=row.holder,
+            started_at=row.started_at.isoformat(),
+            finished_at=stamp(row.finished_at),
+            message=row.message,
+            result=dict(row.result or {}),
+            attempts=list(row.attempts or []),
+        )
 
-class SchedulePublic(ResponseModel):
+
+class SchedulePublic(RowModel):
     kind: str
     target: str
     domain: str
@@ -53,6 +71,22 @@ class SchedulePublic(ResponseModel):
     created_at: Timestamp
     last_run: ScheduledRunPublic | None = None
 
+    @classmethod
+    def from_row(cls, row: Schedule, *, last_run: ScheduledRun | None = None) -> SchedulePublic:
+        """``row`` with its latest run (None before its first, or when not asked for)."""
+        return cls(
+            kind=row.kind,
+            target=row.target,
+            domain=row.domain.name,
+            cron=row.cron,
+            after_crawl=row.after_crawl,
+            derived=row.derived,
+            next_run_at=stamp(row.next_run_at),
+            created_by=row.created_by,
+            created_at=row.created_at.isoformat(),
+            last_run=None if last_run is None else ScheduledRunPublic.from_row(last_run),
+        )
 
-class TickResult(ResponseModel):
+
+class TickResult(RowModel):
     runs: list[int] = Field(description="The runs this hub process did")

@@ -41,20 +41,20 @@ def query_page(page: PageDep, sql: str = "", workgroup: str = "") -> Response:
 @router.post("/query")
 def run_query(page: StandalonePageDep) -> Response:
     """Submit the statement as a job of the viewer and follow it on its page."""
-    submitted = jobs.submit_job(
+    query_id = jobs.submit_job(
         page.hub,
         actor=page.viewer,
         sql=page.field("sql"),
         workgroup=page.field("workgroup") or None,
     )
-    return page.redirect(f"/query/jobs/{quote(submitted['id'])}")
+    return page.redirect(f"/query/jobs/{quote(query_id)}")
 
 
 @router.get("/query/jobs/{query_id}")
 def job_page(query_id: str, page: PageDep) -> Response:
     status = jobs.job_status(page.hub, actor=page.viewer, query_id=query_id)
     result, error = None, None
-    if status["status"] == SUCCEEDED:
+    if status.status == SUCCEEDED:
         try:
             _, table = jobs.job_results(page.hub, actor=page.viewer, query_id=query_id)
             result = preview(table)
@@ -66,10 +66,10 @@ def job_page(query_id: str, page: PageDep) -> Response:
         title=f"Query {query_id}",
         editor=found,
         charts=[usage_chart(one) for one in found.usage],
-        sql=status["sql"],
-        workgroup=status["workgroup"],
+        sql=status.sql,
+        workgroup=status.workgroup,
         job=status,
-        finished=status["status"] in OUTCOMES,
+        finished=status.status in OUTCOMES,
         result=result,
         error=error,
     )
