@@ -16,7 +16,7 @@ from lakemesh.api.schemas.workgroups import WorkgroupPublic
 from lakemesh.errors import LimitExceededError, QueryRejectedError
 from lakemesh.query import attempt, jobs, service, workgroups
 from lakemesh.query.engines import Cancellation, QueryCancelledError, QueryLimits
-from lakemesh.query.gateway import after_planning
+from lakemesh.query.execution import after_planning
 from lakemesh.query.history import SQL_PREFIX_BYTES
 from lakemesh.store.schema import AuditEvent, QueryRecord
 from tests.conftest import HubEnv

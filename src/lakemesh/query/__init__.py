@@ -15,8 +15,9 @@ from lakemesh.query.engines import (
     QueryLimits,
     load_engine,
 )
+from lakemesh.query.execution import QueryResult
 from lakemesh.query.formats import to_arrow_ipc, to_csv, to_json
-from lakemesh.query.gateway import QueryResult, plan_query, run_query
+from lakemesh.query.gateway import plan_query, run_query
 from lakemesh.query.rewrite import RewrittenQuery, TableRead, rewrite
 from lakemesh.query.table import Resolver, TableAccess
 from lakemesh.query.validate import parse_statement

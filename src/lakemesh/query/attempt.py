@@ -14,7 +14,8 @@ from lakemesh.hub import Hub
 from lakemesh.model.actors import Actor
 from lakemesh.query.admission import ASYNC, SlotBusyError, WithdrawnError, admit, needs_admission
 from lakemesh.query.engines import QueryEngine, QueryLimits
-from lakemesh.query.gateway import after_planning, plan
+from lakemesh.query.execution import after_planning
+from lakemesh.query.gateway import plan
 from lakemesh.query.history import (
     CANCELLED,
     FAILED,

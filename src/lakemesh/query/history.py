@@ -29,7 +29,7 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.statuses import QueryStatus
 from lakemesh.query.engines import QueryCancelledError
-from lakemesh.query.gateway import QueryResult
+from lakemesh.query.execution import QueryResult
 from lakemesh.store.schema import QueryRecord
 
 QUEUED, RUNNING = QueryStatus.QUEUED, QueryStatus.RUNNING

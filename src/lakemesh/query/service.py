@@ -33,8 +33,8 @@ from lakemesh.model.actors import Actor
 from lakemesh.query.admission import ASYNC, SYNC, SlotBusyError, WithdrawnError, queue_job
 from lakemesh.query.attempt import Attempt, elapsed_ms, query_facts
 from lakemesh.query.engines import Cancellation, QueryCancelledError
-from lakemesh.query.gateway import QueryResult, StreamedQuery, execute
-from lakemesh.query.gateway import stream as gateway_stream
+from lakemesh.query.execution import QueryResult, StreamedQuery, execute
+from lakemesh.query.execution import stream as stream_plan
 from lakemesh.query.history import record_success
 from lakemesh.query.runtime import mask_salt
 from lakemesh.query.workgroups import WorkgroupSettings
@@ -150,7 +150,7 @@ def stream(
     attempt = Attempt(hub, query_facts(sql, actor, workgroup, None, SYNC, None), probe=probe)
     try:
         planned, engine, limits = attempt.plan(actor=actor, sql=sql, search_path=search_path)
-        streamed = gateway_stream(
+        streamed = stream_plan(
             planned,
             sql=sql,
             engine=engine,
