@@ -21,7 +21,8 @@ import pytest
 
 from lakemesh import clock
 from lakemesh.api.server import serve_in_background
-from lakemesh.catalog.tables import current_columns, get_table_row
+from lakemesh.catalog.columns import current_columns
+from lakemesh.catalog.tables import get_table_row
 from lakemesh.hub import Hub
 from lakemesh.model.names import parse_resource
 from lakemesh.store.schema import SchemaProposal

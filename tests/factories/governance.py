@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh import clock
 from lakemesh.catalog import databases, domains, locations, tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.identity import principals
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.actors import Actor

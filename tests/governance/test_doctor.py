@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from lakemesh.catalog import domains, tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.errors import AccessDeniedError
 from lakemesh.governance import doctor, grants, guardrails, masks, tag_assignments, tags
 from lakemesh.governance.doctor import Finding

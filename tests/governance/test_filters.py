@@ -12,7 +12,7 @@ from sqlalchemy import select
 from lakemesh import audit
 from lakemesh.authz.state import policy_index
 from lakemesh.catalog import tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.errors import (
     AccessDeniedError,
     AlreadyExistsError,

@@ -16,7 +16,7 @@ from lakemesh.authz import decisions
 from lakemesh.authz.loader import load_index
 from lakemesh.authz.state import full_loads, policy_index
 from lakemesh.catalog import tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.errors import InvalidInputError
 from lakemesh.governance import grants, tag_assignments
 from lakemesh.governance.grants import GrantRequest

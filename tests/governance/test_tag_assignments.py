@@ -13,7 +13,7 @@ from lakemesh import audit
 from lakemesh.api.schemas.tags import ResourceTags
 from lakemesh.authz.state import policy_index
 from lakemesh.catalog import databases, tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.errors import AccessDeniedError, InvalidInputError, LakemeshError, NotFoundError
 from lakemesh.governance import grants, tag_assignments, tags
 from lakemesh.governance.grant_targets import GrantRequest

@@ -24,6 +24,7 @@ from pyiceberg.types import StringType
 
 from lakemesh.api.routes.tables import table_public
 from lakemesh.catalog import crawler, locations, tables
+from lakemesh.catalog.columns import schema_history
 from lakemesh.errors import InvalidInputError, QueryRejectedError
 from lakemesh.governance import filters
 from lakemesh.identity import principals
@@ -180,9 +181,7 @@ def test_a_recrawl_follows_new_snapshots_and_schema_changes(lake: Lake) -> None:
     assert orders["snapshots"][-1]["schema_version"] == 2
     assert orders["current_snapshot"] == orders["snapshots"][-1]["id"]
     with lake.env.hub.read() as session:
-        history = tables.schema_history(
-            session, tables.get_table_row(session, parse_resource(ORDERS))
-        )
+        history = schema_history(session, tables.get_table_row(session, parse_resource(ORDERS)))
     assert [c["name"] for c in history[-1]["changes"]["added"]] == ["note"]
     events = lake.show(EVENTS)
     assert (events["schema_version"], events["current_snapshot"]) == (1, "2")

@@ -27,7 +27,7 @@ from pyspark.sql.types import LongType, StructField, StructType
 
 from lakemesh.api.schemas.queries import QueryPublic
 from lakemesh.catalog import crawler, locations, tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.errors import (
     AccessDeniedError,
     InvalidInputError,

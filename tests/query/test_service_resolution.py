@@ -12,7 +12,7 @@ import pytest
 
 from lakemesh import audit
 from lakemesh.catalog import domains, tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.errors import AccessDeniedError
 from lakemesh.governance import grants
 from lakemesh.governance.grant_targets import GrantRequest

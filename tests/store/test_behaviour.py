@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lakemesh import audit
 from lakemesh.catalog import databases, domains, locations, tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec, schema_history
 from lakemesh.errors import (
     AccessDeniedError,
     AlreadyExistsError,
@@ -308,7 +308,7 @@ def test_tables_keep_schema_history(env: HubEnv, tmp_path: Path) -> None:
         row = tables.get_table_row(session, name)
         version = row.schema_version
         columns = [(c.name, c.is_partition) for c in row.columns]
-        history = tables.schema_history(session, row)
+        history = schema_history(session, row)
     assert changes["added"] == [{"name": "currency", "type": "VARCHAR", "partition": False}]
     assert changes["changed"] == [{"name": "amount", "from": "DOUBLE", "to": "DECIMAL(12,2)"}]
     assert version == 2

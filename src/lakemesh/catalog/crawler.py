@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lakemesh import audit
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.catalog.crawl import DiscoveredTable, discover
 from lakemesh.catalog.databases import ensure_database
 from lakemesh.catalog.locations import owning_location
 from lakemesh.catalog.schema_review import record_applied, review_schema
 from lakemesh.catalog.snapshots import record_snapshots
-from lakemesh.catalog.tables import ColumnSpec, alter_table, create_table, get_table_row
+from lakemesh.catalog.tables import alter_table, create_table, get_table_row
 from lakemesh.errors import NotFoundError
 from lakemesh.hub import Hub
 from lakemesh.identity.principals import get_domain_row

@@ -25,8 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.catalog.columns import ColumnSpec, current_columns
 from lakemesh.catalog.domains import SCHEMA_CHANGE_MODES
-from lakemesh.catalog.tables import ColumnSpec, current_columns, table_name
+from lakemesh.catalog.tables import table_name
 from lakemesh.contracts.schema_diff import contract_required, diff_schemas, same_columns
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor

@@ -1,9 +1,9 @@
-"""Databases and tables of a domain's catalog, with schema history."""
+"""Tables of a domain's catalog: created, altered and dropped (a schema change makes a new
+version, :mod:`lakemesh.catalog.columns`), where a new one may lie, and who sees which."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +11,15 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.authz import require, require_seen, require_visible, visible
+from lakemesh.catalog.columns import (
+    ColumnSpec,
+    check_columns,
+    current_columns,
+    learns_nullability,
+    record_version,
+    schema_changes,
+    set_columns,
+)
 from lakemesh.catalog.databases import database_not_found, get_database_row
 from lakemesh.catalog.location_rules import holds_location_access
 from lakemesh.catalog.locations import owning_location
@@ -21,35 +30,9 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier
 from lakemesh.model.permissions import Permission
 from lakemesh.storage import is_within, real_uri
-from lakemesh.store.schema import Column, Database, Domain, Location, SchemaVersion, Table
+from lakemesh.store.schema import Database, Domain, Location, Table
 
 FORMATS = ("parquet", "csv", "json", "iceberg", "delta")
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """A column as a caller declares it.
-
-    ``nullable``: False for NOT NULL (as a crawl reads it from the files' format), None when not
-    said (a column keeps the nullability it had; a new one has none known).
-    """
-
-    name: str
-    type: str
-    is_partition: bool = False
-    description: str = ""
-    nullable: bool | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """As schema versions keep it; ``nullable`` only when known."""
-        found: dict[str, Any] = {
-            "name": self.name,
-            "type": self.type,
-            "partition": self.is_partition,
-        }
-        if self.nullable is not None:
-            found["nullable"] = self.nullable
-        return found
 
 
 def get_table_row(session: Session, name: ResourceName) -> Table:
@@ -70,89 +53,6 @@ def get_table_row(session: Session, name: ResourceName) -> Table:
 
 def table_name(row: Table) -> ResourceName:
     return ResourceName(row.database.domain.name, row.database.name, row.name)
-
-
-def _check_columns(columns: Sequence[ColumnSpec]) -> None:
-    if not columns:
-        raise InvalidInputError("A table needs at least one column")
-    seen: set[str] = set()
-    for column in columns:
-        if not column.name or column.name.lower() in seen:
-            raise InvalidInputError(
-                f"Duplicate or empty column name: {column.name!r}", details={"column": column.name}
-            )
-        if not column.type:
-            raise InvalidInputError(
-                f"Column {column.name} has no type", details={"column": column.name}
-            )
-        seen.add(column.name.lower())
-
-
-def _set_columns(row: Table, columns: Sequence[ColumnSpec]) -> None:
-    by_name = {c.name: c for c in row.columns}
-    keep: list[Column] = []
-    for position, spec in enumerate(columns):
-        column = by_name.get(spec.name) or Column(name=spec.name, description=spec.description)
-        column.type, column.position, column.is_partition = spec.type, position, spec.is_partition
-        if spec.nullable is not None:
-            column.nullable = spec.nullable
-        keep.append(column)
-    row.columns = keep
-
-
-def _nullability_changed(old: ColumnSpec, new: ColumnSpec) -> bool:
-    """Whether both say a nullability and they differ (learning an unknown one is no change)."""
-    return None not in (old.nullable, new.nullable) and old.nullable != new.nullable
-
-
-def _learns_nullability(old: Sequence[ColumnSpec], new: Sequence[ColumnSpec]) -> bool:
-    unknown = {c.name for c in old if c.nullable is None}
-    return any(c.nullable is not None and c.name in unknown for c in new)
-
-
-def schema_changes(old: Sequence[ColumnSpec], new: Sequence[ColumnSpec]) -> dict[str, list[Any]]:
-    """What changed between two schemas: added, removed and retyped columns (and those whose
-    nullability changed: ``nullable_from`` and ``nullable_to`` then say how)."""
-    before = {c.name: c for c in old}
-    after = {c.name: c for c in new}
-    changed: list[dict[str, Any]] = []
-    for name, column in after.items():
-        previous = before.get(name)
-        if previous is None:
-            continue
-        nullability = _nullability_changed(previous, column)
-        if nullability or (previous.type, previous.is_partition) != (
-            column.type,
-            column.is_partition,
-        ):
-            change: dict[str, Any] = {"name": name, "from": previous.type, "to": column.type}
-            if nullability:
-                change |= {"nullable_from": previous.nullable, "nullable_to": column.nullable}
-            changed.append(change)
-    return {
-        "added": [c.to_dict() for c in new if c.name not in before],
-        "removed": [c.to_dict() for c in old if c.name not in after],
-        "changed": changed,
-    }
-
-
-def current_columns(row: Table) -> list[ColumnSpec]:
-    return [
-        ColumnSpec(c.name, c.type, c.is_partition, c.description, c.nullable) for c in row.columns
-    ]
-
-
-def _record_version(session: Session, row: Table, *, actor: Actor, changes: dict[str, Any]) -> None:
-    session.add(
-        SchemaVersion(
-            table_id=row.id,
-            version=row.schema_version,
-            columns=[c.to_dict() for c in current_columns(row)],
-            changes=changes,
-            actor=actor.ref,
-            created_at=clock.now(),
-        )
-    )
 
 
 def create_table(
@@ -186,7 +86,7 @@ def create_table(
             f"Unknown table format: {format} (known: {', '.join(FORMATS)})",
             details={"format": format},
         )
-    _check_columns(columns)
+    check_columns(columns)
     if session.execute(
         select(Table.id).where(Table.database_id == database.id, Table.name == name.table)
     ).first():
@@ -207,10 +107,10 @@ def create_table(
         updated_at=now,
     )
     session.add(row)
-    _set_columns(row, columns)
+    set_columns(row, columns)
     session.flush()
     changes = schema_changes([], columns)
-    _record_version(session, row, actor=actor, changes=changes)
+    record_version(session, row, actor=actor, changes=changes)
     audit.record(
         session,
         actor=actor.ref,
@@ -246,17 +146,17 @@ def alter_table(
         row.properties = {**row.properties, **properties}
         details["properties"] = properties
     if columns is not None:
-        _check_columns(columns)
+        check_columns(columns)
         changes = schema_changes(current_columns(row), columns)
         if any(changes.values()):
             row.schema_version += 1
-            _set_columns(row, columns)
+            set_columns(row, columns)
             session.flush()
-            _record_version(session, row, actor=actor, changes=changes)
+            record_version(session, row, actor=actor, changes=changes)
             details["schema_version"] = row.schema_version
             details["changes"] = changes
-        elif _learns_nullability(current_columns(row), columns):
-            _set_columns(row, columns)  # the files' nullability, first read: no new version
+        elif learns_nullability(current_columns(row), columns):
+            set_columns(row, columns)  # the files' nullability, first read: no new version
     if details:
         row.updated_at = clock.now()
         audit.record(
@@ -373,24 +273,6 @@ def list_tables(
     if database:
         query = query.where(Database.name == database)
     return session.execute(query).scalars().all()
-
-
-def schema_history(session: Session, row: Table) -> list[dict[str, Any]]:
-    versions = session.execute(
-        select(SchemaVersion)
-        .where(SchemaVersion.table_id == row.id)
-        .order_by(SchemaVersion.version)
-    ).scalars()
-    return [
-        {
-            "version": v.version,
-            "columns": v.columns,
-            "changes": v.changes,
-            "actor": v.actor,
-            "created_at": v.created_at.isoformat(),
-        }
-        for v in versions
-    ]
 
 
 def visible_tables(

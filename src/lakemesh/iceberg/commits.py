@@ -14,14 +14,9 @@ from sqlalchemy.orm import Session
 
 from lakemesh import audit
 from lakemesh.authz import require
+from lakemesh.catalog.columns import ColumnSpec, current_columns
 from lakemesh.catalog.snapshots import record_snapshots
-from lakemesh.catalog.tables import (
-    ColumnSpec,
-    alter_table,
-    current_columns,
-    require_change,
-    table_name,
-)
+from lakemesh.catalog.tables import alter_table, require_change, table_name
 from lakemesh.errors import ConflictError, InvalidInputError
 from lakemesh.iceberg.catalog import namespace_database, table_row
 from lakemesh.iceberg.metadata import CACHE, current_metadata

@@ -10,15 +10,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.catalog.locations import list_locations
-from lakemesh.catalog.tables import (
-    ColumnSpec,
-    check_table_location,
-    get_table_row,
-)
-from lakemesh.catalog.tables import (
-    create_table as create_catalog_table,
-)
+from lakemesh.catalog.tables import check_table_location, get_table_row
+from lakemesh.catalog.tables import create_table as create_catalog_table
 from lakemesh.errors import (
     AlreadyExistsError,
     InvalidInputError,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lakemesh.catalog import databases, domains, locations, tables
-from lakemesh.catalog.tables import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec
 from lakemesh.errors import InvalidInputError
 from lakemesh.governance import filters, grants, guardrails, masks, tag_assignments, tags
 from lakemesh.identity import attributes, principals, tokens

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
+from lakemesh.catalog.columns import ColumnSpec, current_columns
 from lakemesh.catalog.schema_review import ACCEPTED, PENDING, REJECTED, decide, summary
-from lakemesh.catalog.tables import ColumnSpec, alter_table, current_columns, table_name
+from lakemesh.catalog.tables import alter_table, table_name
 from lakemesh.contracts.revision import next_major, revise_contract
 from lakemesh.contracts.schema_diff import nullability, same_columns
 from lakemesh.errors import ConflictError, InvalidInputError, NotFoundError

@@ -18,6 +18,7 @@ from lakemesh.api.schemas import (
 )
 from lakemesh.api.schemas.tables import TableDiffPublic
 from lakemesh.catalog import tables
+from lakemesh.catalog.columns import ColumnSpec, schema_history
 from lakemesh.catalog.snapshots import list_snapshots
 from lakemesh.catalog.table_diff import diff_table
 from lakemesh.governance.tag_assignments import table_tags
@@ -38,9 +39,9 @@ def _table_name(name: str) -> ResourceName:
     return parse_resource(name, level="table")
 
 
-def _column_specs(columns: list[ColumnCreate]) -> list[tables.ColumnSpec]:
+def _column_specs(columns: list[ColumnCreate]) -> list[ColumnSpec]:
     return [
-        tables.ColumnSpec(
+        ColumnSpec(
             c.name,
             c.type,
             is_partition=c.partition,
@@ -131,7 +132,7 @@ def drop_table(name: str, session: SessionDep, actor: CurrentActor) -> Response:
 )
 def table_history(name: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     row = tables.show_table(session, actor=actor, name=_table_name(name))
-    return tables.schema_history(session, row)
+    return schema_history(session, row)
 
 
 @router.get(

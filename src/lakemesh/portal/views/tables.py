@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lakemesh.catalog import tables
+from lakemesh.catalog.columns import schema_history
 from lakemesh.catalog.snapshots import list_snapshots
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import parse_resource
@@ -53,7 +54,7 @@ def table_page(session: Session, *, viewer: Actor, name: str) -> TablePage:
         location=row.location if viewer.administers(domain) else None,
         partition_columns=[c.name for c in row.columns if c.is_partition],
         schema_version=row.schema_version,
-        history=list(reversed(tables.schema_history(session, row))),
+        history=list(reversed(schema_history(session, row))),
         snapshots=[snapshot_fields(s) for s in list_snapshots(session, row) or []],
         products=holding,
     )
