@@ -9,6 +9,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
+from lakemesh.cli.errors import EXIT_UNEXPECTED
 from lakemesh.cli.params import Limit
 
 app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
@@ -82,4 +83,4 @@ def verify(ctx: typer.Context) -> None:
 
     out(ctx).show(result, human)
     if not result.ok:
-        raise typer.Exit(output.EXIT_UNEXPECTED)
+        raise typer.Exit(EXIT_UNEXPECTED)

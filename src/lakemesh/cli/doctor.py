@@ -8,7 +8,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
-from lakemesh.cli.output import EXIT_UNEXPECTED
+from lakemesh.cli.errors import EXIT_UNEXPECTED
 from lakemesh.errors import InvalidInputError
 
 SEVERITIES = ("high", "medium", "low", "info")

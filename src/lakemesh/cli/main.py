@@ -52,7 +52,7 @@ from lakemesh.cli import (
     workgroups,
 )
 from lakemesh.cli.context import GlobalOptions
-from lakemesh.cli.output import EXIT_CODES_HELP, EXIT_UNEXPECTED, exit_code, print_error
+from lakemesh.cli.errors import EXIT_CODES_HELP, EXIT_UNEXPECTED, exit_code, print_error
 from lakemesh.errors import LakemeshError
 from lakemesh.home import DEFAULT_HOME
 

@@ -13,6 +13,7 @@ import typer
 
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, options, out
+from lakemesh.cli.errors import EXIT_UNEXPECTED
 
 if TYPE_CHECKING:
     from lakemesh.api.schemas.mesh import MeshPlanPublic
@@ -138,7 +139,7 @@ def plan(
         result = client.mesh_plan(files, prune=prune, secrets=values)
     out(ctx).show(result, lambda: _print_plan(result))
     if result.problems:
-        raise typer.Exit(output.EXIT_UNEXPECTED)
+        raise typer.Exit(EXIT_UNEXPECTED)
 
 
 def apply(
