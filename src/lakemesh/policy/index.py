@@ -39,6 +39,7 @@ from lakemesh.policy.decide import DEFAULT_SETTINGS, decide_reached
 from lakemesh.policy.decision import Decision
 from lakemesh.policy.facts import CatalogTable, TableFacts, TagAssignment
 from lakemesh.policy.grant_option import can_grant
+from lakemesh.policy.principal_index import Membership, PrincipalIndex
 from lakemesh.policy.rules import (
     FilterTarget,
     GrantRule,
@@ -52,9 +53,6 @@ from lakemesh.policy.rules import (
 )
 from lakemesh.policy.tag_expressions import TagExpression, parse_tag_expression
 from lakemesh.policy.tag_index import TableTagIndex
-
-Membership = tuple[PrincipalName, PrincipalName]
-"""``(member, group)``: the member belongs to the group directly."""
 
 SCOPE_CACHE_SIZE = 1024
 _BY_ID = attrgetter("id")
@@ -71,8 +69,7 @@ class PolicyIndex:
         self._grants: dict[int, GrantRule] = {}
         self._by_grantee: dict[PrincipalName, dict[int, GrantRule]] = {}
         self._masks: dict[str, MaskRule] = {}
-        self._principals: dict[PrincipalName, PrincipalFacts] = {}
-        self._groups_of: dict[PrincipalName, set[PrincipalName]] = {}
+        self._principals = PrincipalIndex()
         self._scopes: OrderedDict[str, int] = OrderedDict()
 
     @classmethod
@@ -94,10 +91,7 @@ class PolicyIndex:
             index._put_grant(rule)
         for mask in masks:
             index._masks[mask.name] = mask
-        for facts in principals:
-            index._principals[facts.name] = facts
-        for member, group in memberships:
-            index._groups_of.setdefault(member, set()).add(group)
+        index._principals.load(principals, memberships)
         return index
 
     def fork(self, *, tables: bool = False) -> PolicyIndex:
@@ -117,8 +111,7 @@ class PolicyIndex:
             fork._grants = dict(self._grants)
             fork._by_grantee = {name: dict(rules) for name, rules in self._by_grantee.items()}
             fork._masks = dict(self._masks)
-            fork._principals = dict(self._principals)
-            fork._groups_of = {name: set(groups) for name, groups in self._groups_of.items()}
+            fork._principals = self._principals.copy()
             return fork
 
     @contextmanager
@@ -223,12 +216,7 @@ class PolicyIndex:
                 "matching": matching,
                 "grants": sorted(self._grants.values(), key=_BY_ID),
                 "masks": dict(self._masks),
-                "principals": {
-                    name: facts
-                    for name, facts in self._principals.items()
-                    if facts.attributes or facts.admin_of_domains
-                },
-                "groups": {member: groups for member, groups in self._groups_of.items() if groups},
+                **self._principals.content(),
             }
 
     # -- grants and masks ------------------------------------------------------------------
@@ -275,43 +263,25 @@ class PolicyIndex:
     def set_principal(self, facts: PrincipalFacts) -> None:
         """Record a principal's attributes and roles."""
         with self._lock:
-            self._principals[facts.name] = facts
+            self._principals.set_facts(facts)
             self._changed()
 
     def remove_principal(self, name: PrincipalName) -> None:
         """Forget a principal and its memberships (its grants stay until revoked)."""
         with self._lock:
-            self._principals.pop(name, None)
-            self._groups_of.pop(name, None)
-            for groups in self._groups_of.values():
-                groups.discard(name)
+            self._principals.remove(name)
             self._changed()
 
     def set_groups(self, *, member: PrincipalName, groups: Iterable[PrincipalName]) -> None:
         """Make ``groups`` exactly the groups ``member`` belongs to directly."""
         with self._lock:
-            self._groups_of[member] = set(groups)
+            self._principals.set_groups(member, groups)
             self._changed()
 
     def subject(self, principal: PrincipalName) -> Subject:
         """The subject for ``principal``: transitive groups, attributes, roles (groups' too)."""
         with self._lock:
-            groups: set[PrincipalName] = set()
-            pending = list(self._groups_of.get(principal, ()))
-            while pending:
-                group = pending.pop()
-                if group not in groups and group != principal:
-                    groups.add(group)
-                    pending.extend(self._groups_of.get(group, ()))
-            holders = [f for f in map(self._principals.get, [principal, *groups]) if f]
-            own = self._principals.get(principal)
-            return Subject(
-                principal,
-                frozenset(groups),
-                dict(own.attributes) if own else {},
-                any(facts.is_mesh_admin for facts in holders),
-                frozenset(domain for facts in holders for domain in facts.admin_of_domains),
-            )
+            return self._principals.subject(principal)
 
     # -- decisions -------------------------------------------------------------------------
 
