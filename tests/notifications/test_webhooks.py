@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
+from lakemesh.api.schemas.notifications import DeliveryPublic, WebhookPublic
 from lakemesh.api.server import serve_in_background
 from lakemesh.cli.main import app
 from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, NotFoundError
@@ -44,8 +45,12 @@ def test_a_subscriber_is_told_by_inbox_and_signed_webhook_and_reads_unchanged_un
         with Client.connect(url, token=mia) as client:
             client.set_webhook_secret("hooks", value=SECRET)
             hook = client.create_webhook(receiver.url, secret="hooks", product="items")
-            assert (hook["secret"], hook["owner"]) == ("hooks", MIA)
-            assert SECRET not in json.dumps(client.list_webhooks() + client.list_webhook_secrets())
+            assert isinstance(hook, WebhookPublic)
+            assert (hook.secret, hook.owner) == ("hooks", MIA)
+            shown = [
+                m.model_dump() for m in [*client.list_webhooks(), *client.list_webhook_secrets()]
+            ]
+            assert SECRET not in json.dumps(shown, default=str)
             before = client.query(SELECT)
             crawled = shop.crawl(NARROWED)
             assert crawled.status == "held"
@@ -56,7 +61,7 @@ def test_a_subscriber_is_told_by_inbox_and_signed_webhook_and_reads_unchanged_un
             assert proposed.headers["x-lakemesh-event"] == "schema_change_proposed"
             assert proposed.event["details"]["proposal"] == crawled.proposal
             [told] = client.inbox(unread=True)
-            assert told["kind"] == "schema_change_proposed"
+            assert told.kind == "schema_change_proposed"
 
         base = ["--hub", url, "--token", sue, "--json"]
         listed = runner.invoke(app, [*base, "product", "versions", "items"])
@@ -88,7 +93,7 @@ def test_a_subscriber_is_told_by_inbox_and_signed_webhook_and_reads_unchanged_un
             assert after.column_names == ["id", "name", "amount", "note"]
             assert after.schema.field("id").type == pa.int32()
             deliveries = client.webhook_deliveries()
-            assert [(d["kind"], d["status"], d["attempts"]) for d in deliveries] == [
+            assert [(d.kind, d.status, d.attempts) for d in deliveries] == [
                 ("schema_change_accepted", "delivered", 1),
                 ("schema_change_proposed", "delivered", 1),
             ]
@@ -116,7 +121,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_the_outcome_recorded(
         shop.crawl(NARROWED)
         assert wait_for_deliveries()
         [delivered] = client.webhook_deliveries()
-        assert (delivered["status"], delivered["attempts"]) == ("delivered", 3)
+        assert (delivered.status, delivered.attempts) == ("delivered", 3)
         assert len(receiver.received) == 3
     with (
         webhook_receiver(SECRET, statuses=[500, 500, 500]) as down,
@@ -127,17 +132,18 @@ def test_a_failing_receiver_is_retried_with_backoff_and_the_outcome_recorded(
         client.deprecate_product("items", message="use items_v2")
         assert wait_for_deliveries()
         [failed] = client.webhook_deliveries()
-        assert (failed["kind"], failed["status"], failed["attempts"]) == (
+        assert (failed.kind, failed.status, failed.attempts) == (
             "product_deprecated",
             "failed",
             3,
         )
-        assert failed["error"] == "HTTP 500"
-        again = client.redeliver(failed["id"])
-        assert again["status"] == "pending"
+        assert failed.error == "HTTP 500"
+        again = client.redeliver(failed.id)
+        assert isinstance(again, DeliveryPublic)
+        assert again.status == "pending"
         assert wait_for_deliveries()
         [retried] = client.webhook_deliveries()
-        assert (retried["status"], retried["response_status"]) == ("delivered", 200)
+        assert (retried.status, retried.response_status) == ("delivered", 200)
     assert [item.signed for item in down.received] == [True] * 4
 
 
@@ -157,7 +163,7 @@ def test_webhooks_refuse_bad_urls_secrets_and_kinds_naming_them(shop: Shop) -> N
         with pytest.raises(InvalidInputError, match="Unknown event kind: late"):
             client.create_webhook("https://example.org/h", secret="hooks", kinds=["late"])
         hook = client.create_webhook("https://example.org/h", secret="hooks")
-        with pytest.raises(ConflictError, match=f"used by webhook {hook['id']}"):
+        with pytest.raises(ConflictError, match=f"used by webhook {hook.id}"):
             client.delete_webhook_secret("hooks")
         with pytest.raises(NotFoundError, match="Notification does not exist: 9"):
             client.mark_read([9])

@@ -12,12 +12,13 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from pyiceberg.catalog.sql import SqlCatalog
 
+from lakemesh.api.schemas.notifications import NotificationPublic
 from lakemesh.api.schemas.quality import QualityRunPublic
 from lakemesh.catalog import crawler
 from lakemesh.governance import grants
 from lakemesh.governance.grants import GrantRequest
 from lakemesh.model.permissions import parse_permissions
-from lakemesh.notifications.inbox import describe_notification, list_inbox
+from lakemesh.notifications.inbox import list_inbox
 from lakemesh.quality import run_checks
 from lakemesh.sharing import products
 from lakemesh.sharing.products import ProductSpec
@@ -212,7 +213,7 @@ def test_freshness_of_unreadable_metadata_from_the_recorded_snapshots(
 def _inbox(shop: Shop) -> list[dict[str, object]]:
     with shop.env.hub.read() as session:
         rows = list_inbox(session, actor=shop.actor(SHOP_ADMIN))
-        found = [describe_notification(row) for row in rows]
+        found = [NotificationPublic.from_row(row).model_dump() for row in rows]
     return [n for n in found if n["recipient"] == "domain:shop"]
 
 

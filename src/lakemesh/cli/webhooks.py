@@ -65,7 +65,7 @@ def secret(
         )
     with connect(ctx) as client:
         saved = client.set_webhook_secret(name, value=value, domain=domain)
-    out(ctx).done(saved, f"Saved webhook secret {saved['name']} of {saved['owner']}")
+    out(ctx).done(saved, f"Saved webhook secret {saved.name} of {saved.owner}")
 
 
 @app.command("secrets")
@@ -107,7 +107,7 @@ def create(
         hook = client.create_webhook(
             url, secret=secret, domain=domain, kinds=split_list(events) or [], product=product
         )
-    out(ctx).done(hook, f"Created webhook {hook['id']} of {hook['owner']} to {hook['url']}")
+    out(ctx).done(hook, f"Created webhook {hook.id} of {hook.owner} to {hook.url}")
 
 
 @app.command("list")

@@ -4,7 +4,6 @@ administers (``domain:X``), newest first; marking them read."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,18 +68,3 @@ def mark_read(
             details={"notifications": [row.id for row in marked]},
         )
     return rows
-
-
-def describe_notification(row: Notification) -> dict[str, Any]:
-    """A notification as the API shows it."""
-    return {
-        "id": row.id,
-        "event": row.event,
-        "recipient": row.recipient,
-        "kind": row.kind,
-        "product": row.product,
-        "subject": row.subject,
-        "details": dict(row.details or {}),
-        "created_at": row.created_at.isoformat(),
-        "read_at": row.read_at.isoformat() if row.read_at else None,
-    }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -273,44 +272,3 @@ def redeliver(session: Session, *, actor: Actor, delivery_id: int) -> WebhookDel
         details={"delivery": delivery_id, "event": row.event},
     )
     return row
-
-
-def describe_secret(row: WebhookSecret) -> dict[str, Any]:
-    """A secret as the API shows it: never its value."""
-    return {
-        "owner": row.owner,
-        "name": row.name,
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-    }
-
-
-def describe_webhook(row: Webhook) -> dict[str, Any]:
-    """A webhook as the API shows it: its secret by name."""
-    return {
-        "id": row.id,
-        "owner": row.owner,
-        "url": row.url,
-        "secret": row.secret.name,
-        "kinds": list(row.kinds or []),
-        "product": row.product,
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-    }
-
-
-def describe_delivery(row: WebhookDelivery) -> dict[str, Any]:
-    """A delivery and its outcome."""
-    return {
-        "id": row.id,
-        "webhook": row.webhook_id,
-        "event": row.event,
-        "kind": row.kind,
-        "status": row.status,
-        "attempts": row.attempts,
-        "response_status": row.response_status,
-        "error": row.error,
-        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-        "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
-        "created_at": row.created_at.isoformat(),
-    }

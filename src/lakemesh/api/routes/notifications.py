@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -34,9 +34,9 @@ def list_inbox(
     actor: CurrentActor,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
+) -> list[NotificationPublic]:
     rows = inbox.list_inbox(session, actor=actor, unread=unread, limit=limit)
-    return [inbox.describe_notification(row) for row in rows]
+    return [NotificationPublic.from_row(row) for row in rows]
 
 
 @router.post(
@@ -44,11 +44,13 @@ def list_inbox(
     summary="Mark notifications read (by id, or all)",
     response_model=list[NotificationPublic],
 )
-def mark_read(body: InboxRead, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+def mark_read(
+    body: InboxRead, session: SessionDep, actor: CurrentActor
+) -> list[NotificationPublic]:
     if not body.ids and not body.all:
         raise InvalidInputError("Name the notifications to mark read (ids), or all")
     rows = inbox.mark_read(session, actor=actor, ids=body.ids, everything=body.all)
-    return [inbox.describe_notification(row) for row in rows]
+    return [NotificationPublic.from_row(row) for row in rows]
 
 
 @router.get(
@@ -56,8 +58,8 @@ def mark_read(body: InboxRead, session: SessionDep, actor: CurrentActor) -> list
     summary="Webhook secrets of the caller and its domains (names only)",
     response_model=list[SecretPublic],
 )
-def list_secrets(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    return [webhooks.describe_secret(row) for row in webhooks.list_secrets(session, actor=actor)]
+def list_secrets(session: SessionDep, actor: CurrentActor) -> list[SecretPublic]:
+    return [SecretPublic.from_row(row) for row in webhooks.list_secrets(session, actor=actor)]
 
 
 @router.put(
@@ -65,11 +67,11 @@ def list_secrets(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any
     summary="Set a webhook secret of the caller (or of a domain it administers)",
     response_model=SecretPublic,
 )
-def set_secret(body: SecretSet, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def set_secret(body: SecretSet, session: SessionDep, actor: CurrentActor) -> SecretPublic:
     row = webhooks.set_secret(
         session, actor=actor, name=body.name, value=body.value, domain=body.domain
     )
-    return webhooks.describe_secret(row)
+    return SecretPublic.from_row(row)
 
 
 @router.delete(
@@ -90,8 +92,8 @@ def delete_secret(
     summary="Webhooks of the caller and its domains",
     response_model=list[WebhookPublic],
 )
-def list_webhooks(session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    return [webhooks.describe_webhook(row) for row in webhooks.list_webhooks(session, actor=actor)]
+def list_webhooks(session: SessionDep, actor: CurrentActor) -> list[WebhookPublic]:
+    return [WebhookPublic.from_row(row) for row in webhooks.list_webhooks(session, actor=actor)]
 
 
 @router.post(
@@ -99,7 +101,7 @@ def list_webhooks(session: SessionDep, actor: CurrentActor) -> list[dict[str, An
     summary="Register a webhook for the caller's (or a domain's) notifications",
     response_model=WebhookPublic,
 )
-def create_webhook(body: WebhookCreate, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def create_webhook(body: WebhookCreate, session: SessionDep, actor: CurrentActor) -> WebhookPublic:
     row = webhooks.create_webhook(
         session,
         actor=actor,
@@ -109,7 +111,7 @@ def create_webhook(body: WebhookCreate, session: SessionDep, actor: CurrentActor
         kinds=body.kinds,
         product=body.product,
     )
-    return webhooks.describe_webhook(row)
+    return WebhookPublic.from_row(row)
 
 
 @router.delete(
@@ -130,9 +132,9 @@ def list_deliveries(
     actor: CurrentActor,
     webhook: Annotated[int | None, Query(ge=1, le=MAX_STORED_INTEGER)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
+) -> list[DeliveryPublic]:
     rows = webhooks.list_deliveries(session, actor=actor, webhook_id=webhook, limit=limit)
-    return [webhooks.describe_delivery(row) for row in rows]
+    return [DeliveryPublic.from_row(row) for row in rows]
 
 
 @router.post(
@@ -140,6 +142,6 @@ def list_deliveries(
     summary="Try a delivery again (a fresh round of tries)",
     response_model=DeliveryPublic,
 )
-def redeliver(delivery_id: Id, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def redeliver(delivery_id: Id, session: SessionDep, actor: CurrentActor) -> DeliveryPublic:
     row = webhooks.redeliver(session, actor=actor, delivery_id=delivery_id)
-    return webhooks.describe_delivery(row)
+    return DeliveryPublic.from_row(row)

@@ -3,14 +3,24 @@ proposals and product versions."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import MAX_STORED_INTEGER, RequestBody, ResponseModel, Timestamp
+from lakemesh.api.schemas.base import (
+    MAX_STORED_INTEGER,
+    RequestBody,
+    ResponseModel,
+    RowModel,
+    Timestamp,
+    stamp,
+)
+
+if TYPE_CHECKING:
+    from lakemesh.store.schema import Notification, Webhook, WebhookDelivery, WebhookSecret
 
 
-class NotificationPublic(ResponseModel):
+class NotificationPublic(RowModel):
     id: int
     event: str = Field(description="The event's id: every recipient's copy and delivery share it")
     recipient: str = Field(description="The principal told, or domain:X for X's admins")
@@ -20,6 +30,20 @@ class NotificationPublic(ResponseModel):
     details: dict[str, Any]
     created_at: Timestamp
     read_at: Timestamp | None
+
+    @classmethod
+    def from_row(cls, row: Notification) -> NotificationPublic:
+        return cls(
+            id=row.id,
+            event=row.event,
+            recipient=row.recipient,
+            kind=row.kind,
+            product=row.product,
+            subject=row.subject,
+            details=dict(row.details or {}),
+            created_at=row.created_at.isoformat(),
+            read_at=stamp(row.read_at),
+        )
 
 
 class InboxRead(RequestBody):
@@ -35,11 +59,21 @@ class SecretSet(RequestBody):
     domain: str | None = Field(default=None, description="A domain's secret (its admins)")
 
 
-class SecretPublic(ResponseModel):
+class SecretPublic(RowModel):
     owner: str
     name: str
     created_by: str
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: WebhookSecret) -> SecretPublic:
+        """A secret by name: never its value."""
+        return cls(
+            owner=row.owner,
+            name=row.name,
+            created_by=row.created_by,
+            created_at=row.created_at.isoformat(),
+        )
 
 
 class WebhookCreate(RequestBody):
@@ -50,7 +84,7 @@ class WebhookCreate(RequestBody):
     product: str | None = None
 
 
-class WebhookPublic(ResponseModel):
+class WebhookPublic(RowModel):
     id: int
     owner: str
     url: str
@@ -60,8 +94,21 @@ class WebhookPublic(ResponseModel):
     created_by: str
     created_at: Timestamp
 
+    @classmethod
+    def from_row(cls, row: Webhook) -> WebhookPublic:
+        return cls(
+            id=row.id,
+            owner=row.owner,
+            url=row.url,
+            secret=row.secret.name,
+            kinds=list(row.kinds or []),
+            product=row.product,
+            created_by=row.created_by,
+            created_at=row.created_at.isoformat(),
+        )
 
-class DeliveryPublic(ResponseModel):
+
+class DeliveryPublic(RowModel):
     id: int
     webhook: int
     event: str
@@ -73,6 +120,23 @@ class DeliveryPublic(ResponseModel):
     next_attempt_at: Timestamp | None
     delivered_at: Timestamp | None
     created_at: Timestamp
+
+    @classmethod
+    def from_row(cls, row: WebhookDelivery) -> DeliveryPublic:
+        """A delivery and its outcome."""
+        return cls(
+            id=row.id,
+            webhook=row.webhook_id,
+            event=row.event,
+            kind=row.kind,
+            status=row.status,
+            attempts=row.attempts,
+            response_status=row.response_status,
+            error=row.error,
+            next_attempt_at=stamp(row.next_attempt_at),
+            delivered_at=stamp(row.delivered_at),
+            created_at=row.created_at.isoformat(),
+        )
 
 
 class ProposalDecision(RequestBody):
