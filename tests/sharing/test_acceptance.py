@@ -94,15 +94,15 @@ def test_sharing_acceptance_scenario(connect: Connect, tmp_path: Path) -> None:
             reason="campaign targeting by region",
             exclude_columns=["email", "phone"],
         )
-        assert requested["status"] == "pending"
+        assert requested.status == "pending"
         # sales sees the request and approves it.
         [incoming] = sales.list_subscriptions(status="pending")
-        assert (incoming["id"], incoming["principal"]) == (requested["id"], MIA)
-        approved = sales.approve_subscription(requested["id"], comment="no PII, fine")
-        assert approved["status"] == "approved"
+        assert (incoming.id, incoming.principal) == (requested.id, MIA)
+        approved = sales.approve_subscription(requested.id, comment="no PII, fine")
+        assert approved.status == "approved"
         # marketing's admin links the shared tables and lets the analyst see the links.
         for name, target in ((LINK, "sales.crm.customers"), (ORDERS_LINK, "sales.crm.orders")):
-            assert marketing.create_link(name, target=target)["status"] == "ok"
+            assert marketing.create_link(name, target=target).status == "ok"
         marketing.grant("DESCRIBE", on="marketing.shared_sales", grantee=MIA)
         # The analyst reads every column but email and phone through the link.
         table = analyst.query(f"SELECT * FROM {LINK} ORDER BY customer_id")
@@ -116,13 +116,13 @@ def test_sharing_acceptance_scenario(connect: Connect, tmp_path: Path) -> None:
         with pytest.raises(AccessDeniedError, match="email"):
             analyst.query(f"SELECT email FROM {LINK}")
         # sales revokes; the analyst's next query is denied and the link is broken.
-        sales.revoke_subscription(requested["id"], reason="campaign over")
+        sales.revoke_subscription(requested.id, reason="campaign over")
         with pytest.raises(AccessDeniedError) as denied:
             analyst.query(f"SELECT * FROM {LINK}")
         [share] = [
-            g["grant_id"]
-            for g in approved["grants"]
-            if g["role"] == "share" and g["table"] == "sales.crm.customers"
+            g.grant_id
+            for g in approved.grants
+            if g.role == "share" and g.table == "sales.crm.customers"
         ]
         message = (
             f"Link {LINK} is broken: its target sales.crm.customers is no longer shared with "
@@ -130,8 +130,8 @@ def test_sharing_acceptance_scenario(connect: Connect, tmp_path: Path) -> None:
             "was revoked)"
         )
         assert denied.value.message == message
-        links = {link["name"]: link for link in marketing.list_links(domain="marketing")}
-        assert (links[LINK]["status"], links[LINK]["message"]) == ("broken", message)
+        links = {link.name: link for link in marketing.list_links(domain="marketing")}
+        assert (links[LINK].status, links[LINK].message) == ("broken", message)
     # The audit trail shows each step with its actor.
     with connect(None) as steward:
         events = list(reversed(steward.audit_events(limit=500)))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from lakemesh.api.schemas.sharing import LinkPublic
 from lakemesh.cli.context import connect, out
 from lakemesh.cli.params import DomainFilter
 from lakemesh.cli.products import warn
@@ -32,10 +33,10 @@ COLUMNS = [
 FIELDS = [*COLUMNS, ("created by", "created_by"), ("created", "created_at")]
 
 
-def _warn_broken(links: list[dict[str, Any]]) -> None:
+def _warn_broken(links: list[LinkPublic]) -> None:
     for link in links:
-        if link.get("status") == "broken":
-            warn(link.get("message"))
+        if link.status == "broken":
+            warn(link.message)
 
 
 @app.command("create")
@@ -52,7 +53,7 @@ def create(
     """Create a link in a domain you administer (its database is made when missing)."""
     with connect(ctx) as client:
         link = client.create_link(name, target=target)
-    out(ctx).done(link, f"Linked {link['name']} -> {link['target']} ({link['status']})")
+    out(ctx).done(link, f"Linked {link.name} -> {link.target} ({link.status})")
 
 
 @app.command("list")

@@ -77,9 +77,7 @@ def accept(ctx: typer.Context, share_id: ShareId) -> None:
     """Accept a share to a domain you administer: it takes effect at once."""
     with connect(ctx) as client:
         share = client.accept_share(share_id)
-    out(ctx).done(
-        share, f"Accepted share #{share['id']} of {share['resource']} from {share['from_domain']}"
-    )
+    out(ctx).done(share, f"Accepted share #{share.id} of {share.resource} from {share.from_domain}")
 
 
 @app.command("decline")
@@ -87,6 +85,4 @@ def decline(ctx: typer.Context, share_id: ShareId) -> None:
     """Decline a share: it stays inert until accepted (refused while it is delegated)."""
     with connect(ctx) as client:
         share = client.decline_share(share_id)
-    out(ctx).done(
-        share, f"Declined share #{share['id']} of {share['resource']} from {share['from_domain']}"
-    )
+    out(ctx).done(share, f"Declined share #{share.id} of {share.resource} from {share.from_domain}")

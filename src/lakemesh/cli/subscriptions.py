@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lakemesh.api.schemas.sharing import SubscriptionPublic
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out
 from lakemesh.cli.grants import split_list
@@ -42,8 +43,8 @@ FIELDS = [
 HISTORY = [("when", "time"), ("action", "action"), ("by", "actor"), ("details", "details")]
 
 
-def _row(subscription: dict[str, Any]) -> dict[str, Any]:
-    scope = subscription.get("scope") or {}
+def _row(subscription: SubscriptionPublic) -> dict[str, Any]:
+    scope = subscription.scope
     if scope.get("filter"):
         text = f"filter {scope['filter']}"
     elif scope.get("columns") is not None:
@@ -52,14 +53,14 @@ def _row(subscription: dict[str, Any]) -> dict[str, Any]:
         text = f"all but {', '.join(scope['exclude_columns'])}"
     else:
         text = "all columns"
-    grants = [f"#{g['grant_id']} {g['role']}" for g in subscription.get("grants", [])]
-    return {**subscription, "scope_text": text, "grant_ids": grants}
+    grants = [f"#{g.grant_id} {g.role}" for g in subscription.grants]
+    return {**output.plain(subscription), "scope_text": text, "grant_ids": grants}
 
 
-def _done(verb: str, subscription: dict[str, Any]) -> None:
+def _done(verb: str, subscription: SubscriptionPublic) -> None:
     output.success(
-        f"{verb} subscription #{subscription['id']} of {subscription['principal']} to "
-        f"{subscription['product']} ({subscription['status']})"
+        f"{verb} subscription #{subscription.id} of {subscription.principal} to "
+        f"{subscription.product} ({subscription.status})"
     )
 
 
@@ -92,7 +93,7 @@ def request(
             exclude_columns=split_list(exclude_columns) or [],
             filter=filter_name,
         )
-    warn(subscription.get("warning"))
+    warn(subscription.warning)
     out(ctx).show(subscription, lambda: _done("Requested", subscription))
 
 
@@ -126,11 +127,11 @@ def show(ctx: typer.Context, subscription_id: SubscriptionId) -> None:
     """Show a subscription, its grants and its history."""
     with connect(ctx) as client:
         subscription = client.get_subscription(subscription_id)
-    warn(subscription.get("warning"))
+    warn(subscription.warning)
 
     def human() -> None:
         output.print_record(_row(subscription), FIELDS)
-        output.print_table(subscription["history"], HISTORY, title="history")
+        output.print_table(subscription.history, HISTORY, title="history")
 
     out(ctx).show(subscription, human)
 

@@ -4,7 +4,7 @@
 >>> sub = client.request_subscription(
 ...     "sales_customers", principal="user:mia@marketing", reason="churn model",
 ...     exclude_columns=["email"])  # doctest: +SKIP
->>> client.approve_subscription(sub["id"], comment="ok")  # doctest: +SKIP
+>>> client.approve_subscription(sub.id, comment="ok")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lakemesh.api.schemas.quality import QualityRunPublic
+from lakemesh.api.schemas.sharing import LinkPublic, SharePublic, SubscriptionPublic
 from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 
@@ -28,43 +29,34 @@ class SharingMethods(ApiBase):
         direction: str | None = None,
         domain: str | None = None,
         status: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[SharePublic]:
         """Shares you may see: ``direction`` ``incoming`` or ``outgoing`` (of ``domain``)."""
-        result: list[dict[str, Any]] = self._get(
-            "/shares", direction=direction, domain=domain, status=status
-        )
-        return result
+        found = self._get("/shares", direction=direction, domain=domain, status=status)
+        return parsed_list(SharePublic, found)
 
-    def get_share(self, share_id: int) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/shares/{share_id}")
-        return result
+    def get_share(self, share_id: int) -> SharePublic:
+        return parsed(SharePublic, self._get(f"/shares/{share_id}"))
 
-    def accept_share(self, share_id: int) -> dict[str, Any]:
+    def accept_share(self, share_id: int) -> SharePublic:
         """Accept a share to a domain you administer; it takes effect at once."""
-        result: dict[str, Any] = self.request("POST", f"/shares/{share_id}/accept")
-        return result
+        return parsed(SharePublic, self.request("POST", f"/shares/{share_id}/accept"))
 
-    def decline_share(self, share_id: int) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", f"/shares/{share_id}/decline")
-        return result
+    def decline_share(self, share_id: int) -> SharePublic:
+        return parsed(SharePublic, self.request("POST", f"/shares/{share_id}/decline"))
 
     # -- resource links -------------------------------------------------------------------------
 
-    def create_link(self, name: str, *, target: str) -> dict[str, Any]:
+    def create_link(self, name: str, *, target: str) -> LinkPublic:
         """Link ``CONSUMER.DB.T`` to ``PRODUCER.DB.T`` (or a database to a database)."""
-        result: dict[str, Any] = self.request(
-            "POST", "/links", json={"name": name, "target": target}
-        )
-        return result
+        made = self.request("POST", "/links", json={"name": name, "target": target})
+        return parsed(LinkPublic, made)
 
-    def list_links(self, *, domain: str | None = None) -> list[dict[str, Any]]:
+    def list_links(self, *, domain: str | None = None) -> list[LinkPublic]:
         """Links you may DESCRIBE, each with ``status`` ``ok`` or ``broken`` and a message."""
-        result: list[dict[str, Any]] = self._get("/links", domain=domain)
-        return result
+        return parsed_list(LinkPublic, self._get("/links", domain=domain))
 
-    def get_link(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/links/{segment(name)}")
-        return result
+    def get_link(self, name: str) -> LinkPublic:
+        return parsed(LinkPublic, self._get(f"/links/{segment(name)}"))
 
     def drop_link(self, name: str) -> None:
         self.request("DELETE", f"/links/{segment(name)}")
@@ -200,7 +192,7 @@ class SharingMethods(ApiBase):
         columns: Iterable[str] | None = None,
         exclude_columns: Iterable[str] = (),
         filter: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> SubscriptionPublic:
         """Ask for access to ``product`` for ``principal``; the answer has ``id`` and ``status``."""
         body: dict[str, Any] = {
             "product": product,
@@ -212,8 +204,7 @@ class SharingMethods(ApiBase):
             body["columns"] = list(columns)
         if filter is not None:
             body["filter"] = filter
-        result: dict[str, Any] = self.request("POST", "/subscriptions", json=body)
-        return result
+        return parsed(SubscriptionPublic, self.request("POST", "/subscriptions", json=body))
 
     def list_subscriptions(
         self,
@@ -222,42 +213,39 @@ class SharingMethods(ApiBase):
         consumer: str | None = None,
         principal: str | None = None,
         status: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[SubscriptionPublic]:
         """Subscriptions you may see, newest first, each with its history."""
-        result: list[dict[str, Any]] = self._get(
+        found = self._get(
             "/subscriptions",
             product=product,
             consumer=consumer,
             principal=principal,
             status=status,
         )
-        return result
+        return parsed_list(SubscriptionPublic, found)
 
-    def get_subscription(self, subscription_id: int) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/subscriptions/{subscription_id}")
-        return result
+    def get_subscription(self, subscription_id: int) -> SubscriptionPublic:
+        return parsed(SubscriptionPublic, self._get(f"/subscriptions/{subscription_id}"))
 
     def approve_subscription(
         self, subscription_id: int, *, comment: str = "", exclude_columns: Sequence[str] = ()
-    ) -> dict[str, Any]:
+    ) -> SubscriptionPublic:
         """Approve as asked, or with ``exclude_columns`` left out of what was asked for."""
         body = {"comment": comment, "exclude_columns": list(exclude_columns)}
-        result: dict[str, Any] = self.request(
-            "POST", f"/subscriptions/{subscription_id}/approve", json=body
-        )
-        return result
+        decided = self.request("POST", f"/subscriptions/{subscription_id}/approve", json=body)
+        return parsed(SubscriptionPublic, decided)
 
-    def reject_subscription(self, subscription_id: int, *, reason: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
+    def reject_subscription(self, subscription_id: int, *, reason: str) -> SubscriptionPublic:
+        decided = self.request(
             "POST", f"/subscriptions/{subscription_id}/reject", json={"reason": reason}
         )
-        return result
+        return parsed(SubscriptionPublic, decided)
 
-    def revoke_subscription(self, subscription_id: int, *, reason: str = "") -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
+    def revoke_subscription(self, subscription_id: int, *, reason: str = "") -> SubscriptionPublic:
+        decided = self.request(
             "POST", f"/subscriptions/{subscription_id}/revoke", json={"reason": reason}
         )
-        return result
+        return parsed(SubscriptionPublic, decided)
 
     # -- onboarding -----------------------------------------------------------------------------
 
