@@ -1,4 +1,5 @@
-"""SDK methods answer with the API's models, and a remote client's equal an embedded one's."""
+"""SDK methods of queries, schedules, notifications and sharing answer with the API's models, and a
+remote client's equal an embedded one's."""
 
 from __future__ import annotations
 
