@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from lakemesh.api.schemas.lineage import TableLineage
 from lakemesh.catalog import crawler
 from lakemesh.cli.main import app
 from lakemesh.errors import InvalidInputError
@@ -51,7 +52,8 @@ def _publish(shop: Shop, ref: str, text: str) -> None:
 
 def _upstream(shop: Shop, ref: str) -> list[dict[str, Any]]:
     with shop.env.hub.read() as session:
-        return table_lineage(session, actor=shop.actor(ref), table=TARGET)["upstream"]
+        found = table_lineage(session, actor=shop.actor(ref), table=TARGET)
+    return TableLineage.from_row(found).model_dump()["upstream"]  # as the API shows it
 
 
 def test_a_contract_declares_its_input_products_and_tables(shop: Shop) -> None:
@@ -67,7 +69,7 @@ def test_a_contract_declares_its_input_products_and_tables(shop: Shop) -> None:
     with shop.env.hub.read() as session:
         downstream = table_lineage(session, actor=shop.actor(ANA), table="shop.sales.orders_csv")
         published = session.query(AuditEvent).filter(AuditEvent.action == "product.publish").all()
-    assert downstream["downstream"][0]["node"] == {"kind": "table", "name": TARGET}
+    assert downstream.downstream[0].node == {"kind": "table", "name": TARGET}
     assert published[-1].details["declared_inputs"] == ["orders_csv", "shop.sales.orders_parts"]
     _publish(shop, SHOP_ADMIN, declaring("orders_csv"))  # published again: replaced
     assert [step["node"]["name"] for step in _upstream(shop, ANA)] == ["shop.sales.orders_csv"]
@@ -170,7 +172,7 @@ def test_an_accepted_schema_proposal_records_its_contracts_inputs(
         seen = table_lineage(session, actor=items.actor(contracted.SUE), table=contracted.TABLE)
         mia = table_lineage(session, actor=items.actor(contracted.MIA), table=contracted.TABLE)
         [edge] = declared_edges(session, "items")
-    assert [step["node"]["name"] for step in seen["upstream"]] == ["shop.raw.b"]
+    assert [step.node["name"] for step in seen.upstream] == ["shop.raw.b"]
     # The subscriber may read items, not the raw table it is made from.
-    assert [step["node"] for step in mia["upstream"]] == [{"kind": "table", "hidden": True}]
+    assert [step.node for step in mia.upstream] == [{"kind": "table", "hidden": True}]
     assert edge.run_id == "1.0.0"  # the contract's own version, as given

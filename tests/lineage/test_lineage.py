@@ -12,6 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from lakemesh.api.schemas.lineage import LineageRecorded, TableLineage
 from lakemesh.api.server import serve_in_background
 from lakemesh.cli.main import app
 from lakemesh.errors import AccessDeniedError, InvalidInputError, NotFoundError
@@ -43,12 +44,14 @@ def event(shop: Shop, *, output: str = "shop/sales/orders_parquet") -> dict[str,
 
 def _record(shop: Shop, ref: str, sent: dict[str, Any]) -> dict[str, Any]:
     with shop.env.hub.transaction() as session:
-        return record_event(session, actor=shop.actor(ref), event=sent)
+        recorded = record_event(session, actor=shop.actor(ref), event=sent)
+    return LineageRecorded.from_row(recorded).model_dump()
 
 
 def _lineage(shop: Shop, ref: str, table: str = TARGET) -> dict[str, Any]:
     with shop.env.hub.read() as session:
-        return table_lineage(session, actor=shop.actor(ref), table=table)
+        found = table_lineage(session, actor=shop.actor(ref), table=table)
+    return TableLineage.from_row(found).model_dump()  # as the API shows it
 
 
 def test_an_event_links_inputs_to_outputs_by_location(shop: Shop) -> None:

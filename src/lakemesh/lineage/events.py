@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -105,7 +106,17 @@ def _field(event: Mapping[str, Any], path: str) -> str:
     return value
 
 
-def record_event(session: Session, *, actor: Actor, event: Mapping[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RecordedRun:
+    """What recording one run event did: its run, its job (``namespace/name``) and the new
+    input-to-output edges."""
+
+    run_id: str
+    job: str
+    edges: int
+
+
+def record_event(session: Session, *, actor: Actor, event: Mapping[str, Any]) -> RecordedRun:
     """Record the lineage an OpenLineage ``RunEvent`` gives: each input of each output.
 
     Raises:
@@ -123,7 +134,7 @@ def record_event(session: Session, *, actor: Actor, event: Mapping[str, Any]) ->
     job = f"{_field(event, 'job.namespace')}/{_field(event, 'job.name')}"
     inputs, outputs = _datasets(event, "inputs"), _datasets(event, "outputs")
     if event_type not in RECORDED:
-        return {"run_id": run_id, "job": job, "edges": 0}
+        return RecordedRun(run_id, job, 0)
     targets: list[tuple[str, str]] = []
     for namespace, name in outputs:
         uri = dataset_uri(namespace, name)
@@ -171,4 +182,4 @@ def record_event(session: Session, *, actor: Actor, event: Mapping[str, Any]) ->
             resource=name,
             details={"job": job, "run_id": run_id, "inputs": len(sources)},
         )
-    return {"run_id": run_id, "job": job, "edges": added}
+    return RecordedRun(run_id, job, added)

@@ -8,6 +8,7 @@ the principal learns that something feeds the table, never what. Datasets outsid
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -76,11 +77,31 @@ def _edges(session: Session, key: str, *, upstream: bool) -> list[LineageEdge]:
     )
 
 
+@dataclass(frozen=True)
+class LineageStep:
+    """One node reached from the table: how many steps away, what the principal may see of it
+    (``{"kind", "name"}``, or ``{"kind", "hidden": true}``), and the job between them when both
+    ends are visible."""
+
+    depth: int
+    node: dict[str, Any]
+    via: str | None
+
+
+@dataclass(frozen=True)
+class TableLineage:
+    """What a table derives from (``upstream``) and what derives from it (``downstream``)."""
+
+    table: str
+    upstream: list[LineageStep]
+    downstream: list[LineageStep]
+
+
 def table_lineage(
     session: Session, *, actor: Actor, table: str, depth: int = DEFAULT_DEPTH
-) -> dict[str, Any]:
+) -> TableLineage:
     """The tables and datasets ``table`` derives from (``upstream``) and that derive from it
-    (``downstream``), up to ``depth`` steps, each ``{"depth", "node", "via"}``.
+    (``downstream``), up to ``depth`` steps.
 
     Raises:
         NotFoundError: no such table, or one ``actor`` may not DESCRIBE.
@@ -91,9 +112,9 @@ def table_lineage(
         raise NotFoundError(f"Table does not exist: {name}", details={"table": str(name)})
     nodes = _Nodes(session, actor)
     start = f"table:{row.id}"
-    found: dict[str, list[dict[str, Any]]] = {}
-    for direction, upstream in (("upstream", True), ("downstream", False)):
-        listed: list[dict[str, Any]] = []
+    found: dict[bool, list[LineageStep]] = {}
+    for upstream in (True, False):
+        listed: list[LineageStep] = []
         queue: deque[tuple[str, int]] = deque([(start, 0)])
         reached = {start}
         while queue:
@@ -108,11 +129,11 @@ def table_lineage(
                 node = nodes.show(other, near=key if key.startswith("table:") else start)
                 here = nodes.show(key, near=start) if key != start else {"hidden": False}
                 via = edge.job if not node.get("hidden") and not here.get("hidden") else None
-                listed.append({"depth": level + 1, "node": node, "via": via})
+                listed.append(LineageStep(level + 1, node, via))
                 if other.startswith("table:"):
                     queue.append((other, level + 1))
-        found[direction] = listed
-    return {"table": str(table_name(row)), **found}
+        found[upstream] = listed
+    return TableLineage(str(table_name(row)), upstream=found[True], downstream=found[False])
 
 
 def export_events(session: Session, *, actor: Actor, table: str) -> list[dict[str, Any]]:
@@ -120,7 +141,7 @@ def export_events(session: Session, *, actor: Actor, table: str) -> list[dict[st
     inputs ``actor`` may see (catalog tables as namespace ``lakemesh``); hidden inputs are only
     counted, in the run facet ``lakemesh_hidden_inputs``."""
     found = table_lineage(session, actor=actor, table=table, depth=1)
-    row = get_table_row(session, parse_resource(found["table"]))
+    row = get_table_row(session, parse_resource(found.table))
     by_job: dict[str, list[LineageEdge]] = {}
     for edge in _edges(session, f"table:{row.id}", upstream=True):
         by_job.setdefault(edge.job, []).append(edge)
@@ -155,7 +176,7 @@ def export_events(session: Session, *, actor: Actor, table: str) -> list[dict[st
                 },
                 "job": {"namespace": namespace, "name": job_name},
                 "inputs": inputs,
-                "outputs": [{"namespace": NAMESPACE, "name": found["table"]}],
+                "outputs": [{"namespace": NAMESPACE, "name": found.table}],
             }
         )
     return events

@@ -40,12 +40,12 @@ def product_lineage(
         if not visible(session, actor, own_table):
             continue
         found = table_lineage(session, actor=actor, table=str(own_table), depth=depth)
-        for step in found["upstream"]:
-            node = step["node"]
+        for step in found.upstream:
+            node = step.node
             if node.get("hidden"):
                 hidden += 1  # per table of the product: what is hidden cannot be told apart
             elif node["kind"] == "table":
-                nearest[node["name"]] = min(step["depth"], nearest.get(node["name"], step["depth"]))
+                nearest[node["name"]] = min(step.depth, nearest.get(node["name"], step.depth))
     own = {str(table_name(item.table)) for item in row.tables}
     by_product: dict[str, dict[str, Any]] = {}
     rows: dict[str, DataProduct] = {}

@@ -32,8 +32,8 @@ def record_event(
     event: Annotated[dict[str, Any], Body(description="An OpenLineage RunEvent")],
     session: SessionDep,
     actor: CurrentActor,
-) -> dict[str, Any]:
-    return lineage.record_event(session, actor=actor, event=event)
+) -> LineageRecorded:
+    return LineageRecorded.from_row(lineage.record_event(session, actor=actor, event=event))
 
 
 @router.get(
@@ -61,8 +61,10 @@ def table_lineage(
     session: SessionDep,
     actor: CurrentActor,
     depth: Depth = lineage.DEFAULT_DEPTH,
-) -> dict[str, Any]:
-    return lineage.table_lineage(session, actor=actor, table=table, depth=depth)
+) -> TableLineage:
+    return TableLineage.from_row(
+        lineage.table_lineage(session, actor=actor, table=table, depth=depth)
+    )
 
 
 @router.get(

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from lakemesh.api.schemas.base import ResponseModel
+from lakemesh.api.schemas.base import ResponseModel, RowModel
+
+if TYPE_CHECKING:
+    from lakemesh.lineage.events import RecordedRun
+    from lakemesh.lineage.graph import LineageStep as LineageStepRecord
+    from lakemesh.lineage.graph import TableLineage as TableLineageRecord
 
 
-class LineageRecorded(ResponseModel):
+class LineageRecorded(RowModel):
     run_id: str
     job: str = Field(description="namespace/name of the event's job")
     edges: int = Field(description="New input-to-output edges recorded")
+
+    @classmethod
+    def from_row(cls, row: RecordedRun) -> LineageRecorded:
+        return cls(run_id=row.run_id, job=row.job, edges=row.edges)
 
 
 class LineageStep(ResponseModel):
@@ -22,11 +31,23 @@ class LineageStep(ResponseModel):
     )
     via: str | None = Field(description="The job, when both ends are visible")
 
+    @classmethod
+    def from_row(cls, row: LineageStepRecord) -> LineageStep:
+        return cls(depth=row.depth, node=dict(row.node), via=row.via)
+
 
 class TableLineage(ResponseModel):
     table: str
     upstream: list[LineageStep]
     downstream: list[LineageStep]
+
+    @classmethod
+    def from_row(cls, row: TableLineageRecord) -> TableLineage:
+        return cls(
+            table=row.table,
+            upstream=[LineageStep.from_row(step) for step in row.upstream],
+            downstream=[LineageStep.from_row(step) for step in row.downstream],
+        )
 
 
 class OpenLineageEvent(ResponseModel):
