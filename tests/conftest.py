@@ -21,11 +21,13 @@ from lakemesh import clock
 from lakemesh.authz.loader import load_index
 from lakemesh.authz.state import CACHE_KEY, policy_index
 from lakemesh.catalog.domains import bootstrap
+from lakemesh.home import HubHome
 from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from lakemesh.model.actors import Actor
 from tests.factories.demo import DemoHome, copy_demo, shared_demo
 from tests.seaweedfs import S3_VARIABLES, S3Server, seaweedfs_server
+from tests.stores import SQLITE_TEMPLATE, PostgresStores
 
 POSTGRES_URL = os.environ.get(
     "LAKEMESH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -70,21 +72,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and callspec.params.get("env") == "postgres"
-        if on_postgres or "postgres_database" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if on_postgres or fixtures & {"postgres_database", "migrated_postgres_database"}:
             item.add_marker(pytest.mark.postgres)
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards.
-
-    Skipped when no server is reachable, except under CI (CI=true), where that fails the run.
-    """
+def _require_postgres() -> None:
+    """Skip when no server is reachable, except under CI (CI=true), where that fails the run."""
     if _POSTGRES_REASON is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(_POSTGRES_REASON)
         pytest.skip(_POSTGRES_REASON)
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    _require_postgres()
     with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_stores() -> Iterator[PostgresStores]:
+    """This test process's migrated PostgreSQL databases (:mod:`tests.stores`)."""
+    _require_postgres()
+    stores = PostgresStores(POSTGRES_URL)
+    yield stores
+    stores.close()
+
+
+@pytest.fixture
+def migrated_postgres_database(postgres_stores: PostgresStores) -> Iterator[str]:
+    """A PostgreSQL database for one test holding what the migrations make and nothing else
+    (a copy of one migrated once, reset afterwards for the next test: :mod:`tests.stores`)."""
+    with postgres_stores.database() as url:
         yield url
 
 
@@ -128,10 +150,18 @@ class HubEnv:
         return self.hub.home.path
 
 
-def make_hub_env(home: Path, database_url: str | None = None) -> HubEnv:
-    """A new hub home with a mesh admin (``user:admin@governance``)."""
+def make_hub_env(
+    home: Path, database_url: str | None = None, *, run_migrations: bool = False
+) -> HubEnv:
+    """A new hub home with a mesh admin (``user:admin@governance``).
+
+    Its SQLite store (without ``database_url``) is a copy of one migrated once per test process
+    (:mod:`tests.stores`), unless ``run_migrations``: then the hub migrates an empty store.
+    """
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(f'database_url = "{database_url}"\n' if database_url else "")
+    if database_url is None and not run_migrations:
+        SQLITE_TEMPLATE.copy_to(HubHome(home).database_file)
     hub = Hub(home=home)
     with hub.transaction() as session:
         issued = bootstrap(session, admin="user:admin@governance")
@@ -142,8 +172,10 @@ def make_hub_env(home: Path, database_url: str | None = None) -> HubEnv:
 
 @pytest.fixture(params=BACKENDS)
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubEnv]:
-    """A hub on each store backend: the behaviour suites run on SQLite and PostgreSQL."""
-    url = request.getfixturevalue("postgres_database") if request.param == "postgres" else None
+    """A hub on each store backend: the behaviour suites run on SQLite and PostgreSQL (stores
+    the migrations made, copied: :mod:`tests.stores`)."""
+    postgres = request.param == "postgres"
+    url = request.getfixturevalue("migrated_postgres_database") if postgres else None
     hub_env = make_hub_env(tmp_path / "home", url)
     yield hub_env
     assert_policy_index_current(hub_env.hub)

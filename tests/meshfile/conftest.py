@@ -9,18 +9,23 @@ import pytest
 
 from lakemesh import meshfile
 from lakemesh.catalog.domains import bootstrap
+from lakemesh.home import HubHome
 from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from lakemesh.model.actors import Actor
 from tests.conftest import HubEnv, assert_policy_index_current
+from tests.stores import SQLITE_TEMPLATE
 
 STEWARD = "user:steward@governance"
 
 
 def fresh_hub(home: Path, *, admin: str = STEWARD, database_url: str | None = None) -> HubEnv:
-    """A new, empty hub whose first mesh admin is ``admin`` (the demo's steward by default)."""
+    """A new, empty hub whose first mesh admin is ``admin`` (the demo's steward by default); on
+    SQLite its store is a copy of one migrated once (:mod:`tests.stores`)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(f'database_url = "{database_url}"\n' if database_url else "")
+    if database_url is None:
+        SQLITE_TEMPLATE.copy_to(HubHome(home).database_file)
     hub = Hub(home=home)
     with hub.transaction() as session:
         issued = bootstrap(session, admin=admin)

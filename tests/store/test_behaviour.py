@@ -25,13 +25,28 @@ from lakemesh.governance import guardrails
 from lakemesh.identity import attributes, principals, tokens
 from lakemesh.identity.actors import load_actor
 from lakemesh.model.names import ResourceName
+from lakemesh.store import connect
 from lakemesh.store.migrate import current_revision, head_revision
 from lakemesh.store.schema import ApiToken, AuditEvent
-from tests.conftest import FrozenClock, HubEnv
+from tests.conftest import FrozenClock, HubEnv, make_hub_env
 
 
-def test_migrations_are_applied_at_start(env: HubEnv) -> None:
-    assert current_revision(env.hub.engine) == head_revision()
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_migrations_are_applied_at_start(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A hub started on an empty store migrates it (the ``env`` hubs' stores come migrated)."""
+    url = request.getfixturevalue("postgres_database") if backend == "postgres" else None
+    empty = connect(url or f"sqlite:///{tmp_path / 'home' / 'hub.db'}")
+    assert current_revision(empty) is None
+    empty.dispose()
+    started = make_hub_env(tmp_path / "home", url, run_migrations=True)
+    try:
+        assert current_revision(started.hub.engine) == head_revision()
+    finally:
+        started.hub.close()
 
 
 def test_governance_domain_and_first_mesh_admin_exist(env: HubEnv) -> None:
