@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lakemesh.api.schemas.sharing import ProductPublic
 from lakemesh.api.server import serve_in_background
 from lakemesh.bootstrap import init_home
 from lakemesh.errors import AccessDeniedError
@@ -84,7 +85,8 @@ def test_sharing_acceptance_scenario(connect: Connect, tmp_path: Path) -> None:
         )
         # The analyst finds them by searching "customers" and asks for everything but PII.
         [found] = analyst.search_products("customers")
-        assert (found["name"], found["tables"]) == (
+        assert isinstance(found, ProductPublic)
+        assert (found.name, found.tables) == (
             "sales_customers",
             ["sales.crm.customers", "sales.crm.orders"],
         )

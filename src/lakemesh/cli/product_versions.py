@@ -45,13 +45,13 @@ def versions(ctx: typer.Context, name: Name) -> None:
 
     def human() -> None:
         print_table(
-            found["versions"],
+            found.versions,
             VERSION_COLUMNS,
-            title=f"{name} {found['version']} ({found['status']})",
+            title=f"{name} {found.version} ({found.status})",
             empty="No version recorded yet.",
         )
         print_table(
-            found["proposals"],
+            found.proposals,
             PROPOSAL_COLUMNS,
             title="Schema proposals",
             empty="No schema change.",
@@ -88,8 +88,8 @@ def accept_change(
         product = client.get_product(name)
     out(ctx).done(
         decided,
-        f"Accepted schema proposal {proposal}: {decided['table']} serves schema version "
-        f"{decided['schema_version']}; {name} is now version {product['version']}",
+        f"Accepted schema proposal {proposal}: {decided.table} serves schema version "
+        f"{decided.schema_version}; {name} is now version {product.version}",
     )
 
 
@@ -102,6 +102,5 @@ def reject_change(
         decided = client.reject_schema_change(name, proposal, comment=comment)
     out(ctx).done(
         decided,
-        f"Rejected schema proposal {proposal}: {decided['table']} keeps serving its "
-        "contracted schema",
+        f"Rejected schema proposal {proposal}: {decided.table} keeps serving its contracted schema",
     )

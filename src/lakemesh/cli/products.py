@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from lakemesh.api.schemas.quality import QualityRunPublic
+from lakemesh.api.schemas.sharing import ProductPublic
 from lakemesh.cli import output
 from lakemesh.cli.context import connect, out, parse_pairs
 from lakemesh.cli.grants import split_list
@@ -68,8 +69,9 @@ def _freshness(health: dict[str, Any]) -> str:
     return str(freshness.get("status", "")).replace("_", " ")
 
 
-def _record(product: dict[str, Any]) -> dict[str, Any]:
+def _record(model: ProductPublic) -> dict[str, Any]:
     """A product with the columns people read: contract id and health in words."""
+    product: dict[str, Any] = output.plain(model)
     contract = product.get("contract") or {}
     health = product.get("health") or {}
     rate, complete = health.get("quality_pass_rate"), health.get("completeness")
@@ -163,8 +165,8 @@ def publish(
         )
     out(ctx).done(
         product,
-        f"{'Saved draft' if product['status'] == 'draft' else 'Published'} data product "
-        f"{product['name']} {product['version']} ({', '.join(product['tables'])})",
+        f"{'Saved draft' if product.status == 'draft' else 'Published'} data product "
+        f"{product.name} {product.version} ({', '.join(product.tables)})",
     )
 
 
@@ -236,7 +238,7 @@ def facets(
     {"passed": n, "failed": n, "error": n, "unchecked": n, "on_time": n, "late": n}})."""
     with connect(ctx) as client:
         found = client.product_facets(text, tags=tags)
-    rows = [{"facet": facet, "products": count} for facet, count in found["health"].items()]
+    rows = [{"facet": facet, "products": count} for facet, count in found.health.items()]
     out(ctx).table(
         found, [("facet", "facet"), ("products", "products")], rows=rows, empty="No facet."
     )
@@ -247,15 +249,15 @@ def show(ctx: typer.Context, name: Name) -> None:
     """Show a data product, its tables' columns and its contract."""
     with connect(ctx) as client:
         product = client.get_product(name)
-    warn(product.get("warning"))
-    for problem in product.get("contract_warnings") or []:
+    warn(product.warning)
+    for problem in product.contract_warnings or []:
         warn(f"contract: {problem}")
 
     def human() -> None:
         output.print_record(_record(product), FIELDS)
-        for table in product.get("schema", []):
+        for table in product.schema_ or []:
             output.print_table(
-                table["columns"], [("column", "name"), ("type", "type")], title=table["table"]
+                table.columns, [("column", "name"), ("type", "type")], title=table.table
             )
 
     out(ctx).show(product, human)
@@ -272,7 +274,7 @@ def deprecate(
     """Deprecate a data product: existing access stays, readers are warned."""
     with connect(ctx) as client:
         product = client.deprecate_product(name, message=message)
-    out(ctx).done(product, f"Deprecated data product {product['name']}")
+    out(ctx).done(product, f"Deprecated data product {product.name}")
 
 
 RESULT_COLUMNS = [

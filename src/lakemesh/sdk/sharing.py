@@ -13,8 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lakemesh.api.schemas.notifications import ProductVersions, SchemaProposalPublic
 from lakemesh.api.schemas.quality import QualityRunPublic
-from lakemesh.api.schemas.sharing import LinkPublic, SharePublic, SubscriptionPublic
+from lakemesh.api.schemas.sharing import (
+    LinkPublic,
+    ProductFacets,
+    ProductPublic,
+    SharePublic,
+    SubscriptionPublic,
+)
 from lakemesh.sdk.base import ApiBase, only_set, parsed, parsed_list, segment
 
 
@@ -77,7 +84,7 @@ class SharingMethods(ApiBase):
         contract: str | Path | None = None,
         draft: bool = False,
         auto_approve: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ProductPublic:
         """Publish (create or change) a data product; ``contract`` is ODCS v3 YAML text or a
         path to such a file; ``draft=True`` keeps a new product unpublished."""
         if isinstance(contract, Path):
@@ -92,14 +99,12 @@ class SharingMethods(ApiBase):
             auto_approve=auto_approve,
         )
         body.update(name=name, domain=domain, tables=list(tables), draft=draft)
-        result: dict[str, Any] = self.request("POST", "/products", json=body)
-        return result
+        return parsed(ProductPublic, self.request("POST", "/products", json=body))
 
     def list_products(
         self, *, domain: str | None = None, status: str | None = None
-    ) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/products", domain=domain, status=status)
-        return result
+    ) -> list[ProductPublic]:
+        return parsed_list(ProductPublic, self._get("/products", domain=domain, status=status))
 
     def search_products(
         self,
@@ -108,20 +113,18 @@ class SharingMethods(ApiBase):
         tags: str | None = None,
         health: str | None = None,
         sort: str = "name",
-    ) -> list[dict[str, Any]]:
+    ) -> list[ProductPublic]:
         """Products whose text holds every word of ``text`` and that match the tag expression;
         ``health`` keeps one health facet (``passed``, ``failed``, ``error``, ``unchecked``,
         ``on_time``, ``late``); ``sort`` is ``name``, ``quality`` or ``checked``."""
-        result: list[dict[str, Any]] = self._get(
-            "/products/search", text=text, tags=tags, health=health, sort=sort
-        )
-        return result
+        found = self._get("/products/search", text=text, tags=tags, health=health, sort=sort)
+        return parsed_list(ProductPublic, found)
 
-    def product_facets(self, text: str = "", *, tags: str | None = None) -> dict[str, Any]:
-        """How many products the search finds in each health facet:
-        ``{"total": n, "health": {"passed": n, "failed": n, ..., "late": n}}``."""
-        result: dict[str, Any] = self._get("/products/search/facets", text=text, tags=tags)
-        return result
+    def product_facets(self, text: str = "", *, tags: str | None = None) -> ProductFacets:
+        """How many products the search finds (``total``) and in each health facet
+        (``health``: passed, failed, error, unchecked, on_time, late)."""
+        found = self._get("/products/search/facets", text=text, tags=tags)
+        return parsed(ProductFacets, found)
 
     def check_product(self, name: str) -> QualityRunPublic:
         """Run the product's contract checks now (its domain's admins); returns the run with
@@ -134,11 +137,10 @@ class SharingMethods(ApiBase):
         found = self._get(f"/products/{segment(name)}/checks", limit=limit)
         return parsed_list(QualityRunPublic, found)
 
-    def product_versions(self, name: str) -> dict[str, Any]:
+    def product_versions(self, name: str) -> ProductVersions:
         """The product's versions (oldest first) and its tables' schema proposals (newest
-        first): ``{"product", "version", "status", "versions", "proposals"}``."""
-        result: dict[str, Any] = self._get(f"/products/{segment(name)}/versions")
-        return result
+        first)."""
+        return parsed(ProductVersions, self._get(f"/products/{segment(name)}/versions"))
 
     def accept_schema_change(
         self,
@@ -148,38 +150,29 @@ class SharingMethods(ApiBase):
         contract: str | Path | None = None,
         version: str | None = None,
         comment: str = "",
-    ) -> dict[str, Any]:
+    ) -> SchemaProposalPublic:
         """Accept a pending schema proposal of the product (its domain's admins): the table
         serves the new schema and the product is published at its next major version, with
         ``contract`` (ODCS YAML text or a file) or the current contract revised."""
         text = Path(contract).read_text() if isinstance(contract, Path) else contract
         body = only_set(contract=text, version=version) | {"comment": comment}
-        result: dict[str, Any] = self.request(
-            "POST", f"/products/{segment(name)}/proposals/{proposal}/accept", json=body
-        )
-        return result
+        path = f"/products/{segment(name)}/proposals/{proposal}/accept"
+        return parsed(SchemaProposalPublic, self.request("POST", path, json=body))
 
     def reject_schema_change(
         self, name: str, proposal: int, *, comment: str = ""
-    ) -> dict[str, Any]:
+    ) -> SchemaProposalPublic:
         """Reject a pending schema proposal: the table keeps serving the contracted schema."""
-        result: dict[str, Any] = self.request(
-            "POST",
-            f"/products/{segment(name)}/proposals/{proposal}/reject",
-            json={"comment": comment},
-        )
-        return result
+        path = f"/products/{segment(name)}/proposals/{proposal}/reject"
+        return parsed(SchemaProposalPublic, self.request("POST", path, json={"comment": comment}))
 
-    def get_product(self, name: str) -> dict[str, Any]:
+    def get_product(self, name: str) -> ProductPublic:
         """One product with its tables' columns (``warning`` is set when it is deprecated)."""
-        result: dict[str, Any] = self._get(f"/products/{segment(name)}")
-        return result
+        return parsed(ProductPublic, self._get(f"/products/{segment(name)}"))
 
-    def deprecate_product(self, name: str, *, message: str = "") -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "POST", f"/products/{segment(name)}/deprecate", json={"message": message}
-        )
-        return result
+    def deprecate_product(self, name: str, *, message: str = "") -> ProductPublic:
+        path = f"/products/{segment(name)}/deprecate"
+        return parsed(ProductPublic, self.request("POST", path, json={"message": message}))
 
     # -- subscriptions --------------------------------------------------------------------------
 
