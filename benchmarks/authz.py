@@ -43,8 +43,8 @@ from lakemesh.policy import (
     TagAssignment,
     TagTarget,
     parse_tag_expression,
-    validate_predicate,
 )
+from lakemesh.policy.predicates import validate_predicate
 from lakemesh.policy.tag_expressions import TagAnd, TagAtom, TagNode, TagNot, TagOr
 
 sys.path.insert(0, str(Path(__file__).parent))

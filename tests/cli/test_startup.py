@@ -60,7 +60,9 @@ main()
 """
 
 # What an embedded `table list` must not load: the portal (Jinja2, the OIDC client and its
-# cryptography), the query engine and the data libraries, the routers of other resources.
+# cryptography), the query engine and the data libraries, the routers of other resources; the
+# row-filter grammar (sqlglot: only a decision with a row filter binds one), fsspec (only reading
+# files needs a filesystem), and `table diff`'s schema review with the contracts and their YAML.
 NOT_FOR_TABLE_LIST = (
     "lakemesh.portal.app",
     "lakemesh.portal.pages",
@@ -69,11 +71,18 @@ NOT_FOR_TABLE_LIST = (
     "lakemesh.api.routes.iceberg",
     "lakemesh.api.routes.domains",
     "lakemesh.query",
+    "lakemesh.policy.predicates",
+    "lakemesh.catalog.table_diff",
+    "lakemesh.catalog.schema_review",
+    "lakemesh.contracts",
     "jinja2",
     "authlib",
     "cryptography",
     "duckdb",
     "pyarrow",
+    "sqlglot",
+    "fsspec",
+    "yaml",
 )
 
 

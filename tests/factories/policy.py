@@ -30,8 +30,8 @@ from lakemesh.policy import (
     TagValue,
     decide,
     parse_tag_expression,
-    validate_predicate,
 )
+from lakemesh.policy.predicates import validate_predicate
 
 CUSTOMERS = parse_resource("sales.crm.customers")
 ORDERS = parse_resource("sales.crm.orders")

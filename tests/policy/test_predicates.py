@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from lakemesh.errors import InvalidInputError
-from lakemesh.policy import attributes_read, bind_predicate, validate_predicate
+from lakemesh.policy.predicates import attributes_read, bind_predicate, validate_predicate
 
 COLUMNS = ("id", "region", "amount", "name", "created", "active", "Country")
 

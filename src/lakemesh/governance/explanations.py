@@ -18,7 +18,8 @@ from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_principal, parse_resource
 from lakemesh.model.permissions import Permission
-from lakemesh.policy import Decision, Location, TagValue, attributes_read
+from lakemesh.policy import Decision, Location, TagValue
+from lakemesh.policy.predicates import attributes_read
 from lakemesh.policy.rules import Resource
 from lakemesh.storage import is_within, real_uri
 from lakemesh.store.schema import Database, DataFilterRow, Domain, Table

@@ -22,7 +22,7 @@ from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, check_identifier, parse_resource
-from lakemesh.policy import validate_predicate
+from lakemesh.policy.predicates import validate_predicate
 from lakemesh.store.schema import Database, DataFilterRow, Domain, Grant, Table
 
 

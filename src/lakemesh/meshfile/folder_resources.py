@@ -32,7 +32,7 @@ from lakemesh.meshfile.model import (
 )
 from lakemesh.meshfile.resources import Fingerprints, Ref, Resource
 from lakemesh.model.names import parse_principal, parse_resource
-from lakemesh.policy import validate_predicate
+from lakemesh.policy.predicates import validate_predicate
 from lakemesh.storage import normalize_uri
 
 

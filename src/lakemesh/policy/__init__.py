@@ -1,7 +1,8 @@
 """The policy engine: who may see what (DESIGN §4), pure — no database, web framework or engine.
 
 - :mod:`~lakemesh.policy.tag_expressions`: parse and evaluate ``k=v1|v2 AND NOT k2=v3``.
-- :mod:`~lakemesh.policy.predicates`: check and bind row-filter predicates.
+- :mod:`~lakemesh.policy.predicates`: check and bind row-filter predicates (imported on its own:
+  its grammar loads sqlglot, which a decision without a row filter never needs).
 - :mod:`~lakemesh.policy.decide`: the one decision function; :mod:`~lakemesh.policy.grant_option`:
   who may grant what.
 - :mod:`~lakemesh.policy.index`: everything indexed for fast decisions and incremental changes.
@@ -14,7 +15,6 @@ from lakemesh.policy.decision import Decision
 from lakemesh.policy.facts import CatalogTable, TableFacts, TagAssignment, effective_tags
 from lakemesh.policy.grant_option import can_grant
 from lakemesh.policy.index import PolicyIndex
-from lakemesh.policy.predicates import attributes_read, bind_predicate, validate_predicate
 from lakemesh.policy.rules import (
     ColumnChoice,
     DataFilter,
@@ -59,12 +59,9 @@ __all__ = [
     "TagTarget",
     "TagValue",
     "TagValuesTarget",
-    "attributes_read",
-    "bind_predicate",
     "can_grant",
     "decide",
     "effective_tags",
     "implies",
     "parse_tag_expression",
-    "validate_predicate",
 ]

@@ -21,13 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlglot import exp
-
 from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import Permission
 from lakemesh.policy.coverage import contains, granted_permissions, location_contains
 from lakemesh.policy.decision import Decision
-from lakemesh.policy.predicates import parse_predicate
 from lakemesh.policy.rules import (
     ColumnChoice,
     FilterTarget,
@@ -93,6 +90,11 @@ def _columns_within(inner: ColumnChoice, outer: ColumnChoice) -> bool:
 
 
 def _conjuncts(sql: str) -> set[str]:
+    # Imported here for the CLI's startup time: only comparing row filters needs sqlglot.
+    from sqlglot import exp
+
+    from lakemesh.policy.predicates import parse_predicate
+
     tree = parse_predicate(sql).unnest()
     parts = tree.flatten() if isinstance(tree, exp.And) else [tree]
     return {part.unnest().sql(dialect="duckdb", identify=True) for part in parts}

@@ -13,7 +13,6 @@ from lakemesh.model.access import CellPair, ColumnAccess
 from lakemesh.model.permissions import Permission
 from lakemesh.policy.coverage import TagGroups, grant_columns, tag_columns
 from lakemesh.policy.facts import TableFacts
-from lakemesh.policy.predicates import bind_predicate
 from lakemesh.policy.rules import (
     MASK_STRENGTH,
     FilterTarget,
@@ -78,6 +77,10 @@ def collect_pairs(
                 continue
         shown = ", ".join(columns)
         if isinstance(target, FilterTarget) and target.data_filter.predicate is not None:
+            # Imported here for the CLI's startup time: the predicate grammar loads sqlglot, and
+            # only a decision with a row filter needs it (not loading the policy index).
+            from lakemesh.policy.predicates import bind_predicate
+
             bound = bind_predicate(target.data_filter.predicate, attributes=subject.attributes)
             pairs.append((bound, columns))
             detail = f"rows: {bound}; columns: {shown}"

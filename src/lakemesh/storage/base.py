@@ -6,11 +6,12 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
-
-import fsspec
+from typing import TYPE_CHECKING, ClassVar
 
 from lakemesh.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import fsspec
 
 Properties = Mapping[str, str]
 """Backend settings from the hub configuration, keyed like pyiceberg's (``s3.endpoint``)."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
-
-import fsspec
 
 from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.storage.table_metadata import OpenTable, Snapshot, TypeSpelling, read_text
+
+if TYPE_CHECKING:
+    import fsspec
 
 _SPELLING = TypeSpelling(
     "Delta",

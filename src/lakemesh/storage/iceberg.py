@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
-
-import fsspec
+from typing import TYPE_CHECKING, Any
 
 from lakemesh.errors import StorageError
 from lakemesh.storage.table_metadata import (
@@ -21,6 +19,9 @@ from lakemesh.storage.table_metadata import (
     read_json,
     read_text,
 )
+
+if TYPE_CHECKING:
+    import fsspec
 
 _SPELLING = TypeSpelling(
     "Iceberg",

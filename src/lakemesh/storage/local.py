@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
+from typing import TYPE_CHECKING
 
 from lakemesh.errors import InvalidInputError
 from lakemesh.storage.base import Link, Listing, StorageBackend, check_literal_path
+
+if TYPE_CHECKING:
+    import fsspec
 
 # file:///abs, file://localhost/abs or file:/abs; any other host is refused.
 _FILE_PREFIX = re.compile(r"^file:(?://(?:localhost)?(?=/)|(?=/(?!/)))", re.IGNORECASE)
@@ -58,6 +59,9 @@ class LocalStorage(StorageBackend):
         return self.normalize(path)
 
     def filesystem(self) -> fsspec.AbstractFileSystem:
+        # Imported here for the CLI's startup time: fsspec loads only when files are read.
+        from fsspec.implementations.local import LocalFileSystem
+
         return LocalFileSystem()
 
     def real_uri(self, uri: str) -> str:

@@ -8,12 +8,14 @@ its current snapshot (Iceberg) or version (Delta) and the history of snapshots o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-
-import fsspec
+from typing import TYPE_CHECKING
 
 from lakemesh.errors import StorageError
 from lakemesh.storage import delta, iceberg
 from lakemesh.storage.table_metadata import OpenTable
+
+if TYPE_CHECKING:
+    import fsspec
 
 OPEN_FORMATS = ("iceberg", "delta")
 """Table formats whose folder holds its own metadata (as opposed to plain data files)."""

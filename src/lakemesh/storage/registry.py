@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-
-import fsspec
+from typing import TYPE_CHECKING
 
 from lakemesh.errors import InvalidInputError
 from lakemesh.storage.base import Properties, StorageBackend
 from lakemesh.storage.local import LocalStorage
 from lakemesh.storage.s3 import S3Storage
+
+if TYPE_CHECKING:
+    import fsspec
 
 AVAILABLE_BACKENDS: dict[str, Callable[[Properties | None], StorageBackend]] = {
     "file": LocalStorage,

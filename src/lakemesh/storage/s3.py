@@ -6,12 +6,13 @@ import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
-
-import fsspec
+from typing import TYPE_CHECKING, Any
 
 from lakemesh.errors import InvalidInputError, StorageError
 from lakemesh.storage.base import Properties, StorageBackend, check_literal_path
+
+if TYPE_CHECKING:
+    import fsspec
 
 S3_SCHEMES = ("s3", "s3a", "s3n")
 

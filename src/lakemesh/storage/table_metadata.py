@@ -9,11 +9,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import fsspec
+from typing import TYPE_CHECKING, Any
 
 from lakemesh.storage.type_names import quote_field
+
+if TYPE_CHECKING:
+    import fsspec
 
 _DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 

@@ -20,7 +20,6 @@ from lakemesh.api.schemas.tables import TableDiffPublic
 from lakemesh.catalog import tables
 from lakemesh.catalog.columns import ColumnSpec, schema_history
 from lakemesh.catalog.snapshots import list_snapshots
-from lakemesh.catalog.table_diff import diff_table
 from lakemesh.governance.tag_assignments import table_tags
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.store.schema import Table
@@ -148,6 +147,10 @@ def table_diff(
     to_version: Annotated[int | None, Query(alias="to", ge=1, le=2**31)] = None,
     proposal: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> dict[str, Any]:
+    # Imported here for the CLI's startup time: the schema review behind a diff loads the
+    # contracts (YAML, sqlglot), which an embedded `table list` or `table show` never needs.
+    from lakemesh.catalog.table_diff import diff_table
+
     return diff_table(
         session,
         actor=actor,
