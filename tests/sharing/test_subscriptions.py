@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh.api.schemas import SubscriptionPublic
+from lakemesh.api.schemas.grants import DecisionPublic
 from lakemesh.errors import AccessDeniedError, ConflictError, InvalidInputError, NotFoundError
 from lakemesh.governance import grants
 from lakemesh.governance.filters import create_filter
@@ -404,10 +405,10 @@ def test_an_approved_subscriber_reads_through_her_domains_link(published: Sharin
     assert outcome.result.table.num_rows > 0
     with mesh.read() as session:
         assert [view.name for view in links.list_links(session, actor=mesh.actor(MIA))] == [link]
-        explained = link_access.explain_access(
+        explained = DecisionPublic.of(link_access.explain_access(
             session, actor=mesh.actor(MIA), principal=MIA, permission=Permission.SELECT,
             resource=link,
-        ).to_dict()  # fmt: skip
+        )).model_dump()  # fmt: skip
     assert explained["allowed"] is True
     assert explained["reasons"][:2] == [
         f"{link} is a resource link to {CUSTOMERS}",
@@ -418,9 +419,9 @@ def test_an_approved_subscriber_reads_through_her_domains_link(published: Sharin
     with pytest.raises(AccessDeniedError, match=f"{MAX} lacks DESCRIBE on {link}"):
         service.run(mesh.env.hub, actor=mesh.actor(MAX), sql=f"SELECT name FROM {link}")
     with mesh.read() as session:
-        refused = link_access.explain_access(
+        refused = DecisionPublic.of(link_access.explain_access(
             session, actor=mesh.actor(MAX), principal=MAX, permission=Permission.SELECT,
             resource=link,
-        ).to_dict()  # fmt: skip
+        )).model_dump()  # fmt: skip
     assert refused["allowed"] is False
     assert refused["reasons"][1] == f"{MAX} may not use the link: it lacks DESCRIBE on {link}"
