@@ -1,4 +1,4 @@
-"""Browser fixtures: Debian's Chromium driven by Playwright (one browser for the session), a
+"""Browser fixtures: Debian's Chromium driven by Playwright (one browser for the package's tests), a
 demo mesh of their own served on a free 127.0.0.1 port, and a persona's tab that signs in
 through the sign-in form, screenshots every page it checks and runs axe on it.
 
@@ -39,11 +39,13 @@ TIMEOUT_MS = 30_000
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the browser tests of a module. Not one per session: while
+    """One headless Chromium for the browser tests (this package; under ``make test`` they run
+    on one worker together, see :mod:`tests.worker_groups`). Not one per session: while
     Playwright's sync API is open, its event loop counts as running in the main thread, and a
-    later test's asyncio.run() (asyncpg, in the pgwire tests) on the same worker would fail."""
+    later test's asyncio.run() (asyncpg, in the pgwire tests) on the same worker would fail;
+    pytest closes it before the first test outside this package."""
     if shutil.which(CHROMIUM) is None:
         pytest.skip(
             f"Debian's chromium is not installed at {CHROMIUM} (make test-deps installs it)"
