@@ -13,6 +13,8 @@ client (the SDK, a remote CLI) turns an API error back into the same class:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -27,6 +29,8 @@ class LakemeshError(Exception):
         super().__init__(message)
         self.message = message
         self.details: dict[str, Any] = details or {}
+        self.batch_item: int | None = None
+        """The position of the refused item in a batch a service was given (None otherwise)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON error shape: ``{"error": {"type", "message", "details"}}``."""
@@ -208,3 +212,15 @@ ERROR_TYPES: dict[str, type[LakemeshError]] = {
 def error_class(error_type: str) -> type[LakemeshError]:
     """The error class for a JSON error shape's ``type`` (:class:`LakemeshError` when unknown)."""
     return ERROR_TYPES.get(error_type, LakemeshError)
+
+
+@contextmanager
+def batch_item(position: int) -> Iterator[None]:
+    """Mark an error raised while a batched service handles its item at ``position`` (a caller
+    of the batch learns which item was refused)."""
+    try:
+        yield
+    except LakemeshError as error:
+        if error.batch_item is None:
+            error.batch_item = position
+        raise

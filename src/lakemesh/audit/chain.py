@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,17 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event to append (see :func:`record_many`)."""
+
+    actor: str
+    action: Action
+    resource: str
+    outcome: str = "success"
+    details: dict[str, Any] | None = None
+
+
 def record(
     session: Session,
     *,
@@ -59,30 +70,44 @@ def record(
 
     The transaction's :data:`AUDIT_CONTEXT` details (``{"apply_id": ...}``) go into every event.
     """
+    entry = Entry(actor, action, resource, outcome, details)
+    return record_many(session, [entry])[0]
+
+
+def record_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append ``entries`` in order in the caller's transaction, as :func:`record` appends each,
+    under one read of the chain's head and one flush (a service making many changes at once)."""
+    if not entries:
+        return []
     context = session.info.get(AUDIT_CONTEXT)
-    if context:
-        details = {**context, **(details or {})}
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
-    # Round-trip through JSON so the hash is computed over exactly what the store will return.
-    clean_details: dict[str, Any] = json.loads(json.dumps(details or {}, default=str))
-    event = AuditEvent(
-        seq=head.seq + 1,
-        time=clock.now(),
-        actor=actor,
-        action=str(action),  # the plain value: the trail is read by other tools too
-        resource=resource,
-        outcome=outcome,
-        details=clean_details,
-        prev_hash=head.hash,
-    )
-    event.hash = event_hash(event)
-    session.add(event)
-    head.seq, head.hash = event.seq, event.hash
+    now = clock.now()
+    events: list[AuditEvent] = []
+    seq, previous = head.seq, head.hash
+    for entry in entries:
+        details = {**context, **(entry.details or {})} if context else entry.details
+        # Round-trip through JSON so the hash is computed over exactly what the store returns.
+        clean_details: dict[str, Any] = json.loads(json.dumps(details or {}, default=str))
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            time=now,
+            actor=entry.actor,
+            action=str(entry.action),  # the plain value: the trail is read by other tools too
+            resource=entry.resource,
+            outcome=entry.outcome,
+            details=clean_details,
+            prev_hash=previous,
+        )
+        event.hash = previous = event_hash(event)
+        events.append(event)
+    session.add_all(events)
+    head.seq, head.hash = seq, previous
     session.flush()
-    return event
+    return events
 
 
 @dataclass(frozen=True)

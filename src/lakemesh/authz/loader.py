@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh.authz.share_status import inactive_shares
@@ -51,6 +53,8 @@ from lakemesh.store.schema import (
 from lakemesh.store.schema import (
     TagAssignment as TagAssignmentRow,
 )
+
+T = TypeVar("T")
 
 DISCOVERABLE = ("published", "deprecated")
 """Data product statuses whose tables every principal may DESCRIBE (DESIGN §4 discovery)."""
@@ -223,14 +227,6 @@ def _principal_facts(session: Session, domains: dict[int, str]) -> list[Principa
     ]
 
 
-def _tag_resource(assignment: TagAssignmentRow, names: CatalogNames) -> ResourceName:
-    if assignment.column_id is not None:
-        return names.column(assignment.column_id)
-    if assignment.table_id is not None:
-        return names.table(assignment.table_id)
-    return names.database(assignment.database_id or 0)
-
-
 def _mask_rule(row: MaskRow) -> MaskRule:
     return MaskRule(row.name, parse_tag_expression(row.tag_expression), row.function)
 
@@ -284,77 +280,175 @@ def load_index(session: Session) -> PolicyIndex:
     )
 
 
-# -- one thing at a time (applying the policy change log) ---------------------------------------
+# -- the things a change names (applying the policy change log) ---------------------------------
+
+CHUNK = 500
+"""Names or ids per ``IN`` list when the things a change names are read (well under every
+backend's parameter limit)."""
 
 
-def load_grant(session: Session, grant_id: int, names: CatalogNames) -> GrantRule | None:
-    """The grant as decisions see it, or None when it is gone or does not take effect (a share
-    that is pending or declined)."""
-    row = session.get(Grant, grant_id)
-    if row is None or inactive_shares(session, [row]):
-        return None
-    return grant_rule(row, names)
+def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    listed = list(items)
+    for start in range(0, len(listed), CHUNK):
+        yield listed[start : start + CHUNK]
 
 
-def load_table(session: Session, name: ResourceName) -> TableState | None:
-    """The table with the tags assigned on it and its columns, or None when it does not exist."""
-    table_id = _table_id(session, name)
-    row = None if table_id is None else session.get(Table, table_id)
-    if row is None:
-        return None
-    columns = [column.name for column in sorted(row.columns, key=lambda c: c.position)]
-    names = CatalogNames(session)
-    tags: dict[ResourceName, dict[str, str]] = {name: {}}
-    for column in columns:
-        tags[ResourceName(name.domain, name.database, name.table, column)] = {}
-    condition = TagAssignmentRow.table_id == row.id
-    column_ids = [column.id for column in row.columns]
-    if column_ids:
-        condition = condition | TagAssignmentRow.column_id.in_(column_ids)
-    for assignment in session.execute(select(TagAssignmentRow).where(condition)).scalars():
-        resource = _tag_resource(assignment, names)
-        tags.setdefault(resource, {})[assignment.key.key] = assignment.value.value
-    published = session.execute(
-        select(DataProductTable.table_id)
-        .join(DataProduct, DataProduct.id == DataProductTable.product_id)
-        .where(DataProductTable.table_id == row.id, DataProduct.status.in_(DISCOVERABLE))
-    ).first()
-    return TableState(CatalogTable(name, tuple(columns), published is not None), tags)
+def load_grants(
+    session: Session, grant_ids: Collection[int], names: CatalogNames
+) -> dict[int, GrantRule]:
+    """The grants among ``grant_ids`` as decisions see them; those gone or not taking effect (a
+    share that is pending or declined) are left out."""
+    rows: list[Grant] = []
+    for chunk in _chunks(sorted(grant_ids)):
+        rows.extend(session.execute(select(Grant).where(Grant.id.in_(chunk))).scalars())
+    inactive = inactive_shares(session, rows) if rows else set()
+    return {row.id: grant_rule(row, names) for row in rows if row.id not in inactive}
 
 
-def _table_id(session: Session, name: ResourceName) -> int | None:
-    return session.execute(
-        select(Table.id)
-        .join(Database)
-        .join(Domain)
-        .where(Domain.name == name.domain, Database.name == name.database, Table.name == name.table)
-    ).scalar()
+def _table_ids(session: Session, tables: Collection[ResourceName]) -> dict[ResourceName, int]:
+    """The ids of the tables of ``tables`` that exist."""
+    wanted = {table.table_name for table in tables}
+    found: dict[ResourceName, int] = {}
+    for chunk in _chunks(sorted({table.table or "" for table in wanted})):
+        query = (
+            select(Table.id, Domain.name, Database.name, Table.name)
+            .join(Database, Database.id == Table.database_id)
+            .join(Domain, Domain.id == Database.domain_id)
+            .where(
+                Table.name.in_(chunk),
+                Domain.name.in_({table.domain for table in wanted}),
+                Database.name.in_({table.database or "" for table in wanted}),
+            )
+        )
+        for table_id, domain, database, table in session.execute(query):
+            name = ResourceName(domain, database, table)
+            if name in wanted:
+                found[name] = table_id
+    return found
 
 
-def load_own_tags(session: Session, resource: ResourceName) -> dict[str, str] | None:
-    """The tags assigned on a database, table or column itself; None when it does not exist."""
-    if resource.level == "database":
-        found = session.execute(
-            select(Database.id)
-            .join(Domain)
-            .where(Domain.name == resource.domain, Database.name == resource.database)
-        ).scalar()
-        condition = TagAssignmentRow.database_id == found
-    else:
-        found = _table_id(session, resource.table_name)
-        condition = TagAssignmentRow.table_id == found
-        if found is not None and resource.level == "column":
-            found = session.execute(
-                select(Column.id).where(
-                    Column.table_id == found,
-                    func.lower(Column.name) == (resource.column or "").lower(),
-                )
-            ).scalar()
-            condition = TagAssignmentRow.column_id == found
-    if found is None:
-        return None
-    rows = session.execute(select(TagAssignmentRow).where(condition)).scalars()
-    return {row.key.key: row.value.value for row in rows}
+def _assigned(session: Session, condition: Any) -> Iterator[tuple[Any, ...]]:
+    """``(database id, table id, column id, key, value)`` of the tag assignments matching
+    ``condition``."""
+    query = (
+        select(
+            TagAssignmentRow.database_id,
+            TagAssignmentRow.table_id,
+            TagAssignmentRow.column_id,
+            TagKey.key,
+            TagValue.value,
+        )
+        .join(TagKey, TagKey.id == TagAssignmentRow.key_id)
+        .join(TagValue, TagValue.id == TagAssignmentRow.value_id)
+        .where(condition)
+    )
+    yield from (tuple(row) for row in session.execute(query))
+
+
+def load_tables(
+    session: Session, tables: Collection[ResourceName]
+) -> dict[ResourceName, TableState]:
+    """Each of ``tables`` that exists, with the tags assigned on it and its columns."""
+    ids = _table_ids(session, tables)
+    by_id = {table_id: name for name, table_id in ids.items()}
+    columns: dict[int, list[tuple[int, str]]] = {table_id: [] for table_id in by_id}
+    published: set[int] = set()
+    tags: dict[int, dict[ResourceName, dict[str, str]]] = {}
+    for chunk in _chunks(sorted(by_id)):
+        query = (
+            select(Column.table_id, Column.id, Column.name)
+            .where(Column.table_id.in_(chunk))
+            .order_by(Column.table_id, Column.position)
+        )
+        for table_id, column_id, column in session.execute(query):
+            columns[table_id].append((column_id, column))
+        published.update(
+            session.execute(
+                select(DataProductTable.table_id)
+                .join(DataProduct, DataProduct.id == DataProductTable.product_id)
+                .where(DataProductTable.table_id.in_(chunk), DataProduct.status.in_(DISCOVERABLE))
+            ).scalars()
+        )
+        column_of = {
+            column_id: (table_id, column)
+            for table_id in chunk
+            for column_id, column in columns[table_id]
+        }
+        for table_id in chunk:
+            name = by_id[table_id]
+            own: dict[ResourceName, dict[str, str]] = {name: {}}
+            for _, column in columns[table_id]:
+                own[ResourceName(name.domain, name.database, name.table, column)] = {}
+            tags[table_id] = own
+        for _, table_id, _, key, value in _assigned(session, TagAssignmentRow.table_id.in_(chunk)):
+            tags[table_id][by_id[table_id]][key] = value
+        for column_chunk in _chunks(sorted(column_of)):
+            condition = TagAssignmentRow.column_id.in_(column_chunk)
+            for _, _, column_id, key, value in _assigned(session, condition):
+                table_id, column = column_of[column_id]
+                name = by_id[table_id]
+                column_name = ResourceName(name.domain, name.database, name.table, column)
+                tags[table_id][column_name][key] = value
+    return {
+        name: TableState(
+            CatalogTable(
+                name, tuple(column for _, column in columns[table_id]), table_id in published
+            ),
+            tags[table_id],
+        )
+        for name, table_id in ids.items()
+    }
+
+
+def load_own_tags(
+    session: Session, resources: Collection[ResourceName]
+) -> dict[ResourceName, dict[str, str]]:
+    """The tags assigned on each of ``resources`` (databases, tables and columns) itself; those
+    that do not exist are left out."""
+    databases: dict[ResourceName, int] = {}
+    wanted = {resource for resource in resources if resource.level == "database"}
+    if wanted:
+        query = (
+            select(Database.id, Domain.name, Database.name)
+            .join(Domain, Domain.id == Database.domain_id)
+            .where(
+                Domain.name.in_({r.domain for r in wanted}),
+                Database.name.in_({r.database or "" for r in wanted}),
+            )
+        )
+        for database_id, domain, database in session.execute(query):
+            if (name := ResourceName(domain, database)) in wanted:
+                databases[name] = database_id
+    others = [resource for resource in resources if resource.level in ("table", "column")]
+    table_ids = _table_ids(session, others)
+    tables = {r: table_ids[r] for r in others if r.level == "table" and r in table_ids}
+    columns: dict[ResourceName, int] = {}
+    in_tables = {
+        table_ids[r.table_name] for r in others if r.level == "column" and r.table_name in table_ids
+    }
+    lookup: dict[tuple[int, str], int] = {}
+    for chunk in _chunks(sorted(in_tables)):
+        in_chunk = select(Column.id, Column.table_id, Column.name).where(Column.table_id.in_(chunk))
+        for found_id, found_table, found_column in session.execute(in_chunk.order_by(Column.id)):
+            lookup.setdefault((found_table, found_column.lower()), found_id)
+    for resource in others:
+        owner = table_ids.get(resource.table_name)
+        if resource.level == "column" and owner is not None:
+            column_id = lookup.get((owner, (resource.column or "").lower()))
+            if column_id is not None:
+                columns[resource] = column_id
+    found: dict[ResourceName, dict[str, str]] = {}
+    for kind, ids in (("database", databases), ("table", tables), ("column", columns)):
+        by_id = {row_id: resource for resource, row_id in ids.items()}
+        found.update({resource: {} for resource in ids})
+        field = getattr(TagAssignmentRow, f"{kind}_id")
+        for chunk in _chunks(sorted(by_id)):
+            for database_id, table_id, column_id, key, value in _assigned(
+                session, field.in_(chunk)
+            ):
+                row_id = {"database": database_id, "table": table_id, "column": column_id}[kind]
+                found[by_id[row_id]][key] = value
+    return found
 
 
 def load_mask(session: Session, name: str) -> MaskRule | None:
@@ -362,26 +456,36 @@ def load_mask(session: Session, name: str) -> MaskRule | None:
     return None if row is None else _mask_rule(row)
 
 
-def load_principal(session: Session, ref: str) -> PrincipalState | None:
-    """A principal's attributes, administered domains and direct groups; None when deleted."""
-    row = session.execute(select(Principal).where(Principal.ref == ref)).scalar()
-    if row is None:
-        return None
-    administered = set(
-        session.execute(
-            select(Domain.name)
-            .join(DomainAdmin, DomainAdmin.domain_id == Domain.id)
-            .where(DomainAdmin.principal_id == row.id)
-        ).scalars()
-    )
-    groups = session.execute(
-        select(Principal.ref)
-        .join(GroupMember, GroupMember.group_id == Principal.id)
-        .where(GroupMember.member_id == row.id)
-    ).scalars()
-    return PrincipalState(
-        _facts(row.ref, row.attributes, administered), frozenset(map(parse_principal, groups))
-    )
+def load_principals(session: Session, refs: Collection[str]) -> dict[str, PrincipalState]:
+    """Attributes, administered domains and direct groups of each of ``refs`` that exists."""
+    found: dict[str, PrincipalState] = {}
+    for chunk in _chunks(sorted(refs)):
+        rows = session.execute(
+            select(Principal.id, Principal.ref, Principal.attributes).where(
+                Principal.ref.in_(chunk)
+            )
+        ).all()
+        ids = [row.id for row in rows]
+        administered: dict[int, set[str]] = {row.id: set() for row in rows}
+        for principal_id, domain in session.execute(
+            select(DomainAdmin.principal_id, Domain.name)
+            .join(Domain, Domain.id == DomainAdmin.domain_id)
+            .where(DomainAdmin.principal_id.in_(ids))
+        ):
+            administered[principal_id].add(domain)
+        groups: dict[int, set[str]] = {row.id: set() for row in rows}
+        for member_id, group in session.execute(
+            select(GroupMember.member_id, Principal.ref)
+            .join(Principal, GroupMember.group_id == Principal.id)
+            .where(GroupMember.member_id.in_(ids))
+        ):
+            groups[member_id].add(group)
+        for row in rows:
+            found[row.ref] = PrincipalState(
+                _facts(row.ref, row.attributes, administered[row.id]),
+                frozenset(map(parse_principal, groups[row.id])),
+            )
+    return found
 
 
 def published_tables(session: Session) -> set[ResourceName]:

@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 
 from lakemesh.authz.loader import (
     CatalogNames,
-    load_grant,
+    load_grants,
     load_index,
     load_mask,
     load_own_tags,
-    load_principal,
-    load_table,
+    load_principals,
+    load_tables,
 )
 from lakemesh.errors import NotFoundError
 from lakemesh.hub import WROTE, Hub
@@ -175,26 +175,30 @@ def full_loads(hub: Hub) -> int:
 
 def apply_changes(session: Session, index: PolicyIndex, changes: Sequence[PolicyChange]) -> None:
     """Replace what ``index`` holds of everything ``changes`` name with the store's state as the
-    caller's transaction sees it. Tables first, so that tags and grants find them."""
+    caller's transaction sees it, each kind read at once. Tables first, so that tags and grants
+    find them."""
     grants = set().union(*(change.grants for change in changes))
-    tables = set().union(*(change.tables for change in changes))
-    tags = set().union(*(change.tags for change in changes))
+    tables = sorted(set().union(*(change.tables for change in changes)))
+    tags = sorted(set().union(*(change.tags for change in changes)))
     masks = set().union(*(change.masks for change in changes))
-    principals = set().union(*(change.principals for change in changes))
-    names = CatalogNames(session)
+    principals = sorted(set().union(*(change.principals for change in changes)))
+    table_names = [parse_resource(text) for text in tables]
+    tag_resources = [parse_resource(text) for text in tags]
+    loaded_tables = load_tables(session, table_names)
+    own_tags = load_own_tags(session, tag_resources)
+    loaded_principals = load_principals(session, principals)
+    loaded_grants = load_grants(session, grants, CatalogNames(session))
     with index.batch():
-        for text in sorted(tables):
-            table = parse_resource(text)
-            state = load_table(session, table)
+        for table in table_names:
+            state = loaded_tables.get(table)
             if state is None:
                 index.remove_table(table)
                 continue
             index.upsert_table(state.table)
             for resource, own in state.tags.items():
                 index.set_tags(resource=resource, tags=own)
-        for text in sorted(tags):
-            resource = parse_resource(text)
-            assigned = load_own_tags(session, resource)
+        for resource in tag_resources:
+            assigned = own_tags.get(resource)
             placed = resource.level == "database" or index.has_table(resource.table_name)
             if assigned is not None and placed:
                 index.set_tags(resource=resource, tags=assigned)
@@ -204,16 +208,16 @@ def apply_changes(session: Session, index: PolicyIndex, changes: Sequence[Policy
                 index.remove_mask(name)
             else:
                 index.add_mask(mask)
-        for ref in sorted(principals):
+        for ref in principals:
             principal = parse_principal(ref)
-            found = load_principal(session, ref)
+            found = loaded_principals.get(ref)
             if found is None:
                 index.remove_principal(principal)
             else:
                 index.set_principal(found.facts)
                 index.set_groups(member=principal, groups=found.groups)
         for grant_id in sorted(grants):
-            rule = load_grant(session, grant_id, names)
+            rule = loaded_grants.get(grant_id)
             if rule is None:
                 index.remove_grant(grant_id)
             else:

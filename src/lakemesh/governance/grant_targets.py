@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lakemesh.authz import CatalogNames, grant_rule
 from lakemesh.catalog.databases import get_database_row
-from lakemesh.catalog.tables import get_table_row
+from lakemesh.catalog.lookups import CatalogRows
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
 from lakemesh.identity.principals import get_domain_row
@@ -95,7 +95,9 @@ def _check_tag_values(session: Session, key: str, values: Sequence[str] | None) 
         raise InvalidInputError(missing.message, details=missing.details) from None
 
 
-def _named_target(session: Session, request: GrantRequest, row: Grant) -> None:
+def _named_target(
+    session: Session, request: GrantRequest, row: Grant, catalog: CatalogRows
+) -> None:
     assert request.on is not None
     name = parse_resource(request.on)
     if name.level == "column":
@@ -119,17 +121,17 @@ def _named_target(session: Session, request: GrantRequest, row: Grant) -> None:
         )
     if request.columns is not None and request.exclude_columns:
         raise InvalidInputError("Give --columns or --exclude-columns, not both")
-    domain = get_domain_row(session, name.domain)
+    domain = catalog.domain(name.domain)
     row.domain_id = domain.id
     if name.level == "domain":
         _check_permissions(request.permissions, CATALOG_PERMISSIONS, f"domain {name}")
         return
-    database = get_database_row(session, name.domain, name.database or "")
+    database = catalog.database(name.domain, name.database or "")
     row.database_id = database.id
     if name.level == "database":
         _check_permissions(request.permissions, CATALOG_PERMISSIONS, f"database {name}")
         return
-    table = get_table_row(session, name)
+    table = catalog.table(name)
     row.table_id = table.id
     table_columns = [c.name for c in table.columns]
     if request.filter is not None:
@@ -171,8 +173,18 @@ def _tag_scope(session: Session, scope: str) -> str:
     return str(name)
 
 
-def build_row(session: Session, request: GrantRequest) -> Grant:
-    """An unsaved grant row for ``request``, every name checked against the catalog."""
+def build_row(
+    session: Session,
+    request: GrantRequest,
+    *,
+    catalog: CatalogRows | None = None,
+    expressions: dict[str, str] | None = None,
+) -> Grant:
+    """An unsaved grant row for ``request``, every name checked against the catalog.
+
+    A caller building many rows passes the ``catalog`` rows it read at once, and ``expressions``
+    in which the tag expressions checked so far are kept (checked once each).
+    """
     targets = [
         t
         for t in (request.on, request.on_tags, request.location, request.tag_values)
@@ -194,7 +206,7 @@ def build_row(session: Session, request: GrantRequest) -> Grant:
         excluded_columns=[],
     )
     if request.on is not None:
-        _named_target(session, request, row)
+        _named_target(session, request, row, catalog or CatalogRows(session))
     elif request.on_tags is not None:
         if request.tag_resource_type not in ("table", "database"):
             raise InvalidInputError(
@@ -202,7 +214,10 @@ def build_row(session: Session, request: GrantRequest) -> Grant:
             )
         _check_permissions(request.permissions, CATALOG_PERMISSIONS, "a tag expression")
         row.target_kind = "tag"
-        row.tag_expression = str(check_tag_expression(session, request.on_tags))
+        checked = {} if expressions is None else expressions
+        if request.on_tags not in checked:
+            checked[request.on_tags] = str(check_tag_expression(session, request.on_tags))
+        row.tag_expression = checked[request.on_tags]
         row.tag_resource_type = request.tag_resource_type
         if request.tag_scope is not None:
             row.tag_scope = _tag_scope(session, request.tag_scope)

@@ -8,32 +8,40 @@ in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
 from lakemesh.authz import CatalogNames, grant_rule, policy_index, require_seen, subject_of
 from lakemesh.authz.guardrail_checks import check_grant
-from lakemesh.errors import NotFoundError
+from lakemesh.catalog.lookups import CHUNK, CatalogRows
+from lakemesh.errors import NotFoundError, batch_item
 from lakemesh.governance.grant_listing import GrantSeer, list_grants, target_text
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
 from lakemesh.identity.principals import find_principal, get_principal, require_knows_of
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import SYSTEM, Actor
-from lakemesh.model.names import ResourceName, parse_principal, parse_resource
+from lakemesh.model.names import PrincipalName, ResourceName, parse_principal, parse_resource
 from lakemesh.model.permissions import Permission, expand
 from lakemesh.policy import (
     FilterTarget,
     GrantRule,
     LocationTarget,
+    PolicyIndex,
     ResourceTarget,
+    Subject,
     TagValuesTarget,
 )
-from lakemesh.store.schema import Grant
+from lakemesh.store.schema import Grant, Principal
 
 __all__ = [
+    "GrantItem",
     "GrantRequest",
     "grant",
+    "grant_many",
     "grant_to_creator",
     "list_grants",
     "revoke",
@@ -55,6 +63,15 @@ def _descendants(session: Session, grant_id: int) -> list[Grant]:
     return found
 
 
+@dataclass(frozen=True)
+class GrantItem:
+    """One grant of a batch (see :func:`grant_many`)."""
+
+    grantee: str
+    request: GrantRequest
+    derived_from: int | None = None
+
+
 def grant(
     session: Session,
     *,
@@ -70,8 +87,98 @@ def grant(
     that revokes this one too), or from ``derived_from`` when given (a subscription's delegation
     derives from the share it delegates).
     """
-    grantee_name = parse_principal(grantee)
-    if derived_from is None:
+    return grant_many(session, actor=actor, grants=[GrantItem(grantee, request, derived_from)])[0]
+
+
+def _principal_rows(session: Session, names: Iterable[PrincipalName]) -> dict[str, Principal]:
+    refs = sorted({str(name) for name in names})
+    rows: dict[str, Principal] = {}
+    for start in range(0, len(refs), CHUNK):
+        chunk = refs[start : start + CHUNK]
+        query = select(Principal).where(Principal.ref.in_(chunk))
+        rows.update((row.ref, row) for row in session.execute(query).scalars())
+    return rows
+
+
+def _grants_of(session: Session, grantees: Iterable[Principal]) -> dict[int, list[Grant]]:
+    ids = sorted({row.id for row in grantees})
+    held: dict[int, list[Grant]] = {grantee_id: [] for grantee_id in ids}
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(Grant).where(Grant.grantee_id.in_(ids[start : start + CHUNK])).order_by(Grant.id)
+        )
+        for row in session.execute(query).scalars():
+            held[row.grantee_id].append(row)
+    return held
+
+
+@dataclass
+class _Batch:
+    """What the grants of one :func:`grant_many` call read once: the catalog objects and grantees
+    they name, the grantees' grants, and the actor as the policy index sees it."""
+
+    catalog: CatalogRows
+    names: CatalogNames
+    principals: dict[str, Principal]
+    held: dict[int, list[Grant]]
+    index: PolicyIndex
+    subject: Subject
+    expressions: dict[str, str] = field(default_factory=dict)
+
+    def grantee(self, session: Session, name: PrincipalName) -> Principal:
+        return self.principals.get(str(name)) or get_principal(session, name)
+
+
+def grant_many(session: Session, *, actor: Actor, grants: Sequence[GrantItem]) -> list[Grant]:
+    """Make ``grants`` in order, each checked exactly as :func:`grant` checks one made by hand
+    after the ones before it (authority, grant option, guardrails), with one audit event each;
+    the catalog objects and principals they name are read at once and the grants written in one
+    flush. Returns the grant row of each item (the existing one it added permissions to).
+
+    Raises:
+        LakemeshError: the first refusal, its ``batch_item`` the position of the refused item;
+            the caller's transaction then holds part of the batch (roll it back).
+    """
+    if not grants:
+        return []
+    grantees = [parse_principal(item.grantee) for item in grants]
+    principals = _principal_rows(session, grantees)
+    index = policy_index(session)
+    batch = _Batch(
+        catalog=CatalogRows(session).preload(
+            parse_resource(item.request.on) for item in grants if item.request.on is not None
+        ),
+        names=CatalogNames(session),
+        principals=principals,
+        held=_grants_of(session, principals.values()),
+        index=index,
+        subject=index.subject(actor.principal),
+    )
+    entries: list[tuple[Grant, audit.Entry]] = []
+    with session.no_autoflush:
+        for position, (item, grantee_name) in enumerate(zip(grants, grantees, strict=True)):
+            with batch_item(position):
+                entries.append(_grant_one(session, actor, item, grantee_name, batch))
+            if grantee_name in batch.subject.grantees and position + 1 < len(grants):
+                # A grant reaching the actor may allow (or be the source of) the grants after it.
+                batch.index = policy_index(session)
+    session.flush()
+    audit.record_many(
+        session,
+        [
+            replace(entry, details={"grant_id": row.id, **(entry.details or {})})
+            for row, entry in entries
+        ],
+    )
+    return [row for row, _ in entries]
+
+
+def _grant_one(
+    session: Session, actor: Actor, item: GrantItem, grantee_name: PrincipalName, batch: _Batch
+) -> tuple[Grant, audit.Entry]:
+    """Check one grant of :func:`grant_many` and add it (or its permissions) to the session."""
+    request = item.request
+    if item.derived_from is None:
         # A subscription's delegation goes to its subscriber, whom the approver knows of.
         require_knows_of(
             actor,
@@ -83,12 +190,11 @@ def grant(
     if request.on is not None:
         # A database, table or column the actor may not see reads as one that does not exist.
         require_seen(session, actor, parse_resource(request.on), action=Action.GRANT_CREATE)
-    row = build_row(session, request)
+    row = build_row(session, request, catalog=batch.catalog, expressions=batch.expressions)
     # Authority first, on the grantee's name: the grantee is looked up once it is allowed.
-    rule = grant_rule(row, CatalogNames(session), grantee=grantee_name)
+    rule = grant_rule(row, batch.names, grantee=grantee_name)
     target = str(rule.target)
-    index = policy_index(session)
-    decision = index.can_grant(subject=subject_of(session, actor), rule=rule)
+    decision = batch.index.can_grant(subject=batch.subject, rule=rule)
     if not decision.allowed:
         reason = decision.reasons[0] if decision.reasons else "no grant with grant option"
         raise actor.deny(
@@ -97,20 +203,17 @@ def grant(
             resource=target,
         )
     check_grant(session, actor=actor, rule=rule)
-    grantee_row = get_principal(session, grantee_name)
-    row.grantee = grantee_row
-    parent_id = derived_from or (decision.sources[0] if decision.sources else None)
+    grantee = batch.grantee(session, grantee_name)
+    row.grantee = grantee
+    parent_id = item.derived_from or (decision.sources[0] if decision.sources else None)
+    held = batch.held.setdefault(grantee.id, [])
     existing = next(
         (
             other
-            for other in session.execute(
-                select(Grant).where(
-                    Grant.grantee_id == grantee_row.id,
-                    Grant.with_grant_option == row.with_grant_option,
-                    Grant.parent_id == parent_id if parent_id else Grant.parent_id.is_(None),
-                )
-            ).scalars()
-            if same_target(other, row)
+            for other in held
+            if other.with_grant_option == row.with_grant_option
+            and (other.parent_id == parent_id if parent_id else other.parent_id is None)
+            and same_target(other, row)
         ),
         None,
     )
@@ -122,22 +225,20 @@ def grant(
         row.granted_by = actor.ref
         row.created_at = clock.now()
         session.add(row)
-    session.flush()
-    audit.record(
-        session,
+        held.append(row)
+    entry = audit.Entry(
         actor=actor.ref,
         action=Action.GRANT_CREATE,
         resource=target,
         details={
-            "grant_id": row.id,
-            "grantee": grantee_row.ref,
+            "grantee": grantee.ref,
             "permissions": sorted(request.permissions),
             "with_grant_option": row.with_grant_option,
             "derived_from": parent_id,
             "reasons": decision.reasons,
         },
     )
-    return row
+    return row, entry
 
 
 def grant_to_creator(session: Session, *, creator: Actor, table: ResourceName) -> Grant:

@@ -7,16 +7,17 @@ domain's objects the values it holds ASSOCIATE on (a grant on tag values).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lakemesh import audit
 from lakemesh.authz import policy_index, require, require_visible, visible
+from lakemesh.catalog.lookups import CHUNK, CatalogRows
 from lakemesh.catalog.tables import table_name
-from lakemesh.errors import InvalidInputError, NotFoundError
+from lakemesh.errors import InvalidInputError, LakemeshError, NotFoundError, batch_item
 from lakemesh.governance.tagged import TaggedObject, own_tags, tagged_object
 from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
 from lakemesh.model.actions import Action
@@ -24,7 +25,7 @@ from lakemesh.model.actors import Actor
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.model.permissions import Permission
 from lakemesh.policy import TagValue as TagValueResource
-from lakemesh.store.schema import Column, Table, TagAssignment
+from lakemesh.store.schema import Column, Table, TagAssignment, TagKey, TagValue
 
 Tags = Mapping[str, str]
 
@@ -62,6 +63,14 @@ def _assignments(session: Session, target: TaggedObject) -> dict[str, TagAssignm
     return {row.key.key: row for row in rows}
 
 
+@dataclass(frozen=True)
+class TagAssignmentItem:
+    """The tags to assign on one object in a batch (see :func:`assign_tags_many`)."""
+
+    resource: str | ResourceName
+    tags: Tags
+
+
 def assign_tags(
     session: Session, *, actor: Actor, resource: str | ResourceName, tags: Tags
 ) -> list[TagChange]:
@@ -70,29 +79,141 @@ def assign_tags(
     Mesh admins may assign anything; others must administer the object's domain and hold
     ASSOCIATE on each value. Returns the changes (unchanged tags are left out).
     """
-    # Authority first: to anyone else an object that exists reads as one that does not.
-    name = resource if isinstance(resource, ResourceName) else parse_resource(resource)
-    actor.require_domain_admin(name.domain, action=Action.TAG_ASSIGN, resource=str(name))
-    target = tagged_object(session, name)
-    resource_text = str(target.name)
+    item = TagAssignmentItem(resource, tags)
+    return assign_tags_many(session, actor=actor, assignments=[item])[0]
+
+
+class _Assigned:
+    """The tag assignments on the objects of a batch, read at once, with those the batch adds."""
+
+    def __init__(self, session: Session) -> None:
+        self._by_object: dict[tuple[str, int], dict[str, TagAssignment]] = {}
+        self._session = session
+
+    def on(self, target: TaggedObject) -> dict[str, TagAssignment]:
+        key = _object_key(target)
+        if key not in self._by_object:
+            self._by_object[key] = _assignments(self._session, target)
+        return self._by_object[key]
+
+    def preload(self, targets: Sequence[TaggedObject]) -> None:
+        wanted: dict[str, set[int]] = {}
+        for target in targets:
+            kind, object_id = _object_key(target)
+            wanted.setdefault(kind, set()).add(object_id)
+        for kind, ids in wanted.items():
+            field_ = getattr(TagAssignment, f"{kind}_id")
+            listed = sorted(ids)
+            for object_id in listed:
+                self._by_object.setdefault((kind, object_id), {})
+            for start in range(0, len(listed), CHUNK):
+                query = select(TagAssignment).where(field_.in_(listed[start : start + CHUNK]))
+                for row in self._session.execute(query).scalars():
+                    self._by_object[(kind, getattr(row, f"{kind}_id"))][row.key.key] = row
+
+
+def _existing_objects(
+    session: Session, names: Sequence[ResourceName], catalog: CatalogRows
+) -> list[TaggedObject]:
+    """The objects of ``names`` that exist (the others are refused in turn)."""
+    found: list[TaggedObject] = []
+    for name in names:
+        try:
+            found.append(tagged_object(session, name, catalog=catalog))
+        except LakemeshError:
+            continue
+    return found
+
+
+def _object_key(target: TaggedObject) -> tuple[str, int]:
+    kind, object_id = next((k, v) for k, v in target.ids().items() if v is not None)
+    return kind.removesuffix("_id"), object_id
+
+
+def _tag_keys(session: Session, keys: Iterable[str]) -> dict[str, TagKey]:
+    """The tag keys of ``keys`` that exist, with their values, read at once."""
+    wanted = sorted(set(keys))
+    query = select(TagKey).where(TagKey.key.in_(wanted)).options(selectinload(TagKey.values))
+    return {row.key: row for row in session.execute(query).scalars()}
+
+
+def _tag_value(session: Session, keys: dict[str, TagKey], key: str, value: str) -> TagValue:
+    """As :func:`get_tag_value`, from the keys read at once (it raises for what they lack)."""
+    for allowed in keys[key].values if key in keys else ():
+        if allowed.value == value:
+            return allowed
+    return get_tag_value(session, key, value)
+
+
+def assign_tags_many(
+    session: Session, *, actor: Actor, assignments: Sequence[TagAssignmentItem]
+) -> list[list[TagChange]]:
+    """Make ``assignments`` in order, each checked exactly as :func:`assign_tags` checks one
+    made by hand after the ones before it, with one audit event for each that changes
+    something; the objects, tag keys and current assignments are read at once and the changes
+    written in one flush. Returns each item's changes.
+
+    Raises:
+        LakemeshError: the first refusal, its ``batch_item`` the position of the refused item;
+            the caller's transaction then holds part of the batch (roll it back).
+    """
+    names = [
+        item.resource if isinstance(item.resource, ResourceName) else parse_resource(item.resource)
+        for item in assignments
+    ]
+    catalog = CatalogRows(session).preload(names)
+    keys = _tag_keys(session, (key for item in assignments for key in item.tags))
+    assigned = _Assigned(session)
+    assigned.preload(_existing_objects(session, names, catalog))
+    results: list[list[TagChange]] = []
+    entries: list[audit.Entry] = []
+    with session.no_autoflush:
+        for position, (item, name) in enumerate(zip(assignments, names, strict=True)):
+            with batch_item(position):
+                # Authority first: to anyone else an object that exists reads as one that
+                # does not.
+                actor.require_domain_admin(
+                    name.domain, action=Action.TAG_ASSIGN, resource=str(name)
+                )
+                target = tagged_object(session, name, catalog=catalog)
+                changes = _assign(session, actor, target, item.tags, keys, assigned)
+            results.append(changes)
+            if changes:
+                entries.append(_entry(actor, Action.TAG_ASSIGN, str(target.name), changes))
+    session.flush()
+    audit.record_many(session, entries)
+    return results
+
+
+def _assign(
+    session: Session,
+    actor: Actor,
+    target: TaggedObject,
+    tags: Tags,
+    keys: dict[str, TagKey],
+    assigned: _Assigned,
+) -> list[TagChange]:
+    """Check one item of :func:`assign_tags_many` and add its changes to the session."""
     if not tags:
         raise InvalidInputError("Name at least one tag KEY=VALUE to assign")
-    values = {key: get_tag_value(session, key, value) for key, value in sorted(tags.items())}
+    values = {key: _tag_value(session, keys, key, value) for key, value in sorted(tags.items())}
     for key, value in sorted(tags.items()):
         _require_associate(session, actor, key, value, action=Action.TAG_ASSIGN)
-    existing = _assignments(session, target)
+    existing = assigned.on(target)
     changes: list[TagChange] = []
     for key, value_row in values.items():
         current = existing.get(key)
         if current is None:
-            key_row = get_tag(session, key)
-            session.add(TagAssignment(key_id=key_row.id, value_id=value_row.id, **target.ids()))
+            key_row = keys.get(key) or get_tag(session, key)
+            row = TagAssignment(key_id=key_row.id, value_id=value_row.id, **target.ids())
+            row.key, row.value = key_row, value_row
+            session.add(row)
+            existing[key] = row
             changes.append(TagChange(key, value_row.value, None))
         elif current.value_id != value_row.id:
             changes.append(TagChange(key, value_row.value, current.value.value))
             current.value_id = value_row.id
-    if changes:
-        _record(session, actor, Action.TAG_ASSIGN, resource_text, changes)
+            current.value = value_row
     return changes
 
 
@@ -132,17 +253,22 @@ def remove_tags(
     return changes
 
 
-def _record(
-    session: Session, actor: Actor, action: Action, resource: str, changes: Sequence[TagChange]
-) -> None:
-    session.flush()
-    audit.record(
-        session,
+def _entry(
+    actor: Actor, action: Action, resource: str, changes: Sequence[TagChange]
+) -> audit.Entry:
+    return audit.Entry(
         actor=actor.ref,
         action=action,
         resource=resource,
         details={"changes": [change.to_dict() for change in changes]},
     )
+
+
+def _record(
+    session: Session, actor: Actor, action: Action, resource: str, changes: Sequence[TagChange]
+) -> None:
+    session.flush()
+    audit.record_many(session, [_entry(actor, action, resource, changes)])
 
 
 # -- effective tags ----------------------------------------------------------------------------

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakemesh.catalog.databases import get_database_row
-from lakemesh.catalog.tables import get_table_row
+from lakemesh.catalog.lookups import CatalogRows
 from lakemesh.errors import InvalidInputError, NotFoundError
 from lakemesh.model.names import ResourceName, parse_resource
 from lakemesh.store.schema import Column, Database, Table, TagAssignment
@@ -42,8 +41,11 @@ class TaggedObject:
         return {"database_id": self.database.id}
 
 
-def tagged_object(session: Session, resource: str | ResourceName) -> TaggedObject:
-    """The database, table or column named ``resource`` (``D.DB[.T[.C]]``).
+def tagged_object(
+    session: Session, resource: str | ResourceName, *, catalog: CatalogRows | None = None
+) -> TaggedObject:
+    """The database, table or column named ``resource`` (``D.DB[.T[.C]]``); ``catalog`` holds
+    the rows a caller naming many objects read at once.
 
     Raises:
         InvalidInputError: a domain name (tags go on databases, tables and columns).
@@ -55,10 +57,11 @@ def tagged_object(session: Session, resource: str | ResourceName) -> TaggedObjec
             f"Tags are assigned on databases, tables and columns, not on domain {name}",
             details={"resource": str(name)},
         )
-    database = get_database_row(session, name.domain, name.database or "")
+    rows = catalog or CatalogRows(session)
+    database = rows.database(name.domain, name.database or "")
     if name.level == "database":
         return TaggedObject(name, database)
-    table = get_table_row(session, name)
+    table = rows.table(name)
     if name.column is None:
         return TaggedObject(name.table_name, database, table)
     wanted = name.column.lower()

@@ -38,6 +38,15 @@ def get_attribute_key(session: Session, key: str) -> AttributeKey:
     return row
 
 
+def attribute_keys(session: Session, keys: Iterable[str]) -> dict[str, AttributeKey]:
+    """The attribute keys of ``keys`` that exist, read at once."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    query = select(AttributeKey).where(AttributeKey.key.in_(wanted))
+    return {row.key: row for row in session.execute(query).scalars()}
+
+
 def list_attribute_keys(session: Session) -> Sequence[AttributeKey]:
     """Every attribute key, by name."""
     return session.execute(select(AttributeKey).order_by(AttributeKey.key)).scalars().all()
@@ -228,9 +237,11 @@ def apply_attributes(
     principal: Principal,
     set_: Mapping[str, str],
     unset: Sequence[str] = (),
+    keys: Mapping[str, AttributeKey] | None = None,
 ) -> None:
     """Set and remove ``principal``'s attribute values, each on a defined key, with an allowed
-    value, by someone who may set that key; record who set each value.
+    value, by someone who may set that key; record who set each value. ``keys`` are attribute
+    keys a caller setting many principals' values read at once.
 
     Raises:
         InvalidInputError: an undefined key or a value the key does not allow.
@@ -241,7 +252,7 @@ def apply_attributes(
     sources = dict(principal.attribute_sources or {})
     for key in [*set_, *unset]:
         try:
-            row = get_attribute_key(session, key)
+            row = keys[key] if keys is not None and key in keys else get_attribute_key(session, key)
         except NotFoundError as missing:
             if key not in set_ and actor.administers(principal.domain.name):
                 continue  # a value set before keys were governed may still be removed

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakemesh import audit, clock
-from lakemesh.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from lakemesh.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    batch_item,
+)
 from lakemesh.identity.actors import group_closure
-from lakemesh.identity.attributes import apply_attributes, require_may_set
+from lakemesh.identity.attributes import apply_attributes, attribute_keys, require_may_set
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
 from lakemesh.model.names import PrincipalName, check_identifier, parse_principal
 from lakemesh.store.schema import Domain, DomainAdmin, GroupMember, Principal
 
 ATTRIBUTE_LIMIT = 64
+CHUNK = 500
+"""Names per ``IN`` list when many are read at once."""
 
 
 def get_domain_row(session: Session, name: str) -> Domain:
@@ -125,26 +133,75 @@ def check_attributes(attributes: dict[str, str]) -> dict[str, str]:
     return dict(attributes)
 
 
+class _Principals:
+    """Domains and principals by name for a service that names many at once, read in one query
+    each, with the principals the caller adds; a name not read is looked up on its own."""
+
+    def __init__(self, session: Session, names: Iterable[PrincipalName]) -> None:
+        self.session = session
+        listed = list(names)
+        refs = sorted({str(name) for name in listed})
+        self.read = set(refs)
+        """The refs read up front: one of them missing from ``rows`` does not exist."""
+        self.rows: dict[str, Principal] = {}
+        for start in range(0, len(refs), CHUNK):
+            query = select(Principal).where(Principal.ref.in_(refs[start : start + CHUNK]))
+            self.rows.update((row.ref, row) for row in session.execute(query).scalars())
+        domains = sorted({name.domain for name in listed})
+        self.domains = {
+            row.name: row
+            for row in session.execute(select(Domain).where(Domain.name.in_(domains))).scalars()
+        }
+
+    def domain(self, name: str) -> Domain:
+        """As :func:`get_domain_row`."""
+        return self.domains.get(name) or get_domain_row(self.session, name)
+
+    def find(self, name: PrincipalName) -> Principal | None:
+        """As :func:`find_principal`."""
+        ref = str(name)
+        return self.rows.get(ref) if ref in self.read else find_principal(self.session, name)
+
+    def get(self, name: PrincipalName) -> Principal:
+        """As :func:`get_principal`."""
+        return self.rows.get(str(name)) or get_principal(self.session, name)
+
+    def insert(self, name: PrincipalName, attributes: dict[str, str] | None = None) -> Principal:
+        """A new principal row, added to the session (not flushed), without authorization or
+        audit (callers do both)."""
+        domain = self.domain(name.domain)
+        if self.find(name) is not None:
+            raise AlreadyExistsError(
+                f"Principal already exists: {name}", details={"principal": str(name)}
+            )
+        row = Principal(
+            ref=str(name),
+            kind=name.kind,
+            name=name.name,
+            domain_id=domain.id,
+            attributes=check_attributes(attributes or {}),
+            created_at=clock.now(),
+        )
+        self.session.add(row)
+        self.rows[row.ref] = row
+        return row
+
+
 def insert_principal(
     session: Session, name: PrincipalName, *, attributes: dict[str, str] | None = None
 ) -> Principal:
     """Insert a principal row without authorization or audit (callers do both)."""
-    domain = get_domain_row(session, name.domain)
-    if session.execute(select(Principal.id).where(Principal.ref == str(name))).first():
-        raise AlreadyExistsError(
-            f"Principal already exists: {name}", details={"principal": str(name)}
-        )
-    row = Principal(
-        ref=str(name),
-        kind=name.kind,
-        name=name.name,
-        domain_id=domain.id,
-        attributes=check_attributes(attributes or {}),
-        created_at=clock.now(),
-    )
-    session.add(row)
+    row = _Principals(session, [name]).insert(name, attributes)
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class NewPrincipal:
+    """A principal to create in a batch (see :func:`create_principals`)."""
+
+    principal: str
+    attributes: dict[str, str] | None = None
 
 
 def create_principal(
@@ -152,26 +209,64 @@ def create_principal(
 ) -> Principal:
     """Create a user, group or service in a domain the actor administers (attribute values only
     on keys the actor may set, see :mod:`lakemesh.identity.attributes`)."""
-    name = parse_principal(principal)
-    if name.kind == "domain":
-        raise InvalidInputError(
-            f"Domain principals are created with their domain: {name}",
-            details={"principal": str(name)},
-        )
-    actor.require_domain_admin(name.domain, action=Action.PRINCIPAL_CREATE, resource=str(name))
-    row = insert_principal(session, name)
-    if attributes:
-        if row.kind not in ("user", "service"):
-            raise InvalidInputError(f"Only users and services carry attributes: {row.ref}")
-        apply_attributes(session, actor=actor, principal=row, set_=check_attributes(attributes))
-    audit.record(
+    new = NewPrincipal(principal, attributes)
+    return create_principals(session, actor=actor, principals=[new])[0]
+
+
+def create_principals(
+    session: Session, *, actor: Actor, principals: Sequence[NewPrincipal]
+) -> list[Principal]:
+    """Create ``principals`` in order, each checked exactly as :func:`create_principal` checks
+    one made by hand after the ones before it, with one audit event each; the domains,
+    principals and attribute keys they name are read at once and the rows written in one flush.
+
+    Raises:
+        LakemeshError: the first refusal, its ``batch_item`` the position of the refused item;
+            the caller's transaction then holds part of the batch (roll it back).
+    """
+    names = [parse_principal(new.principal) for new in principals]
+    known = _Principals(session, names)
+    keys = attribute_keys(session, (key for new in principals for key in new.attributes or {}))
+    rows: list[Principal] = []
+    with session.no_autoflush:
+        for position, (new, name) in enumerate(zip(principals, names, strict=True)):
+            with batch_item(position):
+                if name.kind == "domain":
+                    raise InvalidInputError(
+                        f"Domain principals are created with their domain: {name}",
+                        details={"principal": str(name)},
+                    )
+                actor.require_domain_admin(
+                    name.domain, action=Action.PRINCIPAL_CREATE, resource=str(name)
+                )
+                row = known.insert(name)
+                if new.attributes:
+                    if row.kind not in ("user", "service"):
+                        raise InvalidInputError(
+                            f"Only users and services carry attributes: {row.ref}"
+                        )
+                    apply_attributes(
+                        session,
+                        actor=actor,
+                        principal=row,
+                        set_=check_attributes(new.attributes),
+                        keys=keys,
+                    )
+            rows.append(row)
+    session.flush()
+    audit.record_many(
         session,
-        actor=actor.ref,
-        action=Action.PRINCIPAL_CREATE,
-        resource=row.ref,
-        details={"attributes": row.attributes},
+        [
+            audit.Entry(
+                actor=actor.ref,
+                action=Action.PRINCIPAL_CREATE,
+                resource=row.ref,
+                details={"attributes": row.attributes},
+            )
+            for row in rows
+        ],
     )
-    return row
+    return rows
 
 
 def update_attributes(
@@ -249,39 +344,96 @@ def members_of(session: Session, group: Principal) -> list[str]:
 
 def add_member(session: Session, *, actor: Actor, group: str, member: str) -> None:
     """Add ``member`` (a user, service or group) to ``group``; nesting may not form a cycle."""
-    group_row = administered_principal(
-        session, actor=actor, principal=group, action=Action.GROUP_ADD_MEMBER
+    add_members(session, actor=actor, memberships=[(group, member)])
+
+
+def _nested_groups(session: Session) -> dict[int, set[int]]:
+    """``{group id: the groups it belongs to directly}`` of every group inside another."""
+    nested: dict[int, set[int]] = {}
+    query = (
+        select(GroupMember.member_id, GroupMember.group_id)
+        .join(Principal, Principal.id == GroupMember.member_id)
+        .where(Principal.kind == "group")
     )
-    if group_row.kind != "group":
-        raise InvalidInputError(
-            f"Not a group: {group_row.ref}", details={"principal": group_row.ref}
+    for member_id, group_id in session.execute(query):
+        nested.setdefault(member_id, set()).add(group_id)
+    return nested
+
+
+def _closure(nested: dict[int, set[int]], group_id: int) -> set[int]:
+    """Every group ``group_id`` belongs to, directly or through others (:func:`group_closure`
+    over ``nested``)."""
+    found: set[int] = set()
+    frontier = {group_id}
+    while frontier:
+        frontier = {g for member in frontier for g in nested.get(member, ())} - found
+        found |= frontier
+    return found
+
+
+def add_members(session: Session, *, actor: Actor, memberships: Sequence[tuple[str, str]]) -> None:
+    """Add each ``(group, member)`` of ``memberships`` in order, each checked exactly as
+    :func:`add_member` checks one made by hand after the ones before it, with one audit event
+    each; the principals, nested groups and current members are read at once and the rows
+    written in one flush.
+
+    Raises:
+        LakemeshError: the first refusal, its ``batch_item`` the position of the refused item;
+            the caller's transaction then holds part of the batch (roll it back).
+    """
+    pairs = [(parse_principal(group), parse_principal(member)) for group, member in memberships]
+    known = _Principals(session, [name for pair in pairs for name in pair])
+    nested = _nested_groups(session)
+    group_ids = sorted({row.id for name, _ in pairs if (row := known.rows.get(str(name)))})
+    members: set[tuple[int, int]] = set()
+    for start in range(0, len(group_ids), CHUNK):
+        query = select(GroupMember.group_id, GroupMember.member_id).where(
+            GroupMember.group_id.in_(group_ids[start : start + CHUNK])
         )
-    member_row = known_principal(
-        session,
-        actor=actor,
-        principal=member,
-        action=Action.GROUP_ADD_MEMBER,
-        doing=f"add {{}} to {group_row.ref}",
-    )
-    if member_row.kind == "domain":
-        raise InvalidInputError(f"A domain cannot join a group: {member_row.ref}")
-    if member_row.id == group_row.id:
-        raise ConflictError(f"A group cannot contain itself: {group_row.ref}")
-    if member_row.kind == "group" and member_row.id in group_closure(session, group_row.id):
-        raise ConflictError(
-            f"Adding {member_row.ref} to {group_row.ref} would make a cycle of groups",
-            details={"group": group_row.ref, "member": member_row.ref},
-        )
-    exists = session.get(GroupMember, (group_row.id, member_row.id))
-    if exists is None:
-        session.add(GroupMember(group_id=group_row.id, member_id=member_row.id))
-    audit.record(
-        session,
-        actor=actor.ref,
-        action=Action.GROUP_ADD_MEMBER,
-        resource=group_row.ref,
-        details={"member": member_row.ref},
-    )
+        members.update((group_id, member_id) for group_id, member_id in session.execute(query))
+    entries: list[audit.Entry] = []
+    with session.no_autoflush:
+        for position, (group_name, member_name) in enumerate(pairs):
+            with batch_item(position):
+                actor.require_domain_admin(
+                    group_name.domain, action=Action.GROUP_ADD_MEMBER, resource=str(group_name)
+                )
+                group_row = known.get(group_name)
+                if group_row.kind != "group":
+                    raise InvalidInputError(
+                        f"Not a group: {group_row.ref}", details={"principal": group_row.ref}
+                    )
+                require_knows_of(
+                    actor,
+                    member_name,
+                    action=Action.GROUP_ADD_MEMBER,
+                    doing=f"add {{}} to {group_row.ref}",
+                )
+                member_row = known.get(member_name)
+                if member_row.kind == "domain":
+                    raise InvalidInputError(f"A domain cannot join a group: {member_row.ref}")
+                if member_row.id == group_row.id:
+                    raise ConflictError(f"A group cannot contain itself: {group_row.ref}")
+                if member_row.kind == "group" and member_row.id in _closure(nested, group_row.id):
+                    raise ConflictError(
+                        f"Adding {member_row.ref} to {group_row.ref} would make a cycle of groups",
+                        details={"group": group_row.ref, "member": member_row.ref},
+                    )
+            if (group_row.id, member_row.id) not in members:
+                members.add((group_row.id, member_row.id))
+                session.add(GroupMember(group_id=group_row.id, member_id=member_row.id))
+                if member_row.kind == "group":
+                    nested.setdefault(member_row.id, set()).add(group_row.id)
+            entries.append(
+                audit.Entry(
+                    actor=actor.ref,
+                    action=Action.GROUP_ADD_MEMBER,
+                    resource=group_row.ref,
+                    details={"member": member_row.ref},
+                )
+            )
+    session.flush()
+    audit.record_many(session, entries)
 
 
 def remove_member(session: Session, *, actor: Actor, group: str, member: str) -> None:

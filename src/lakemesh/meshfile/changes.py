@@ -9,6 +9,7 @@ declined, a product deprecated, a subscription revoked (or rejected while pendin
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from lakemesh.catalog import databases, domains, locations, tables
 from lakemesh.catalog.columns import ColumnSpec
-from lakemesh.errors import InvalidInputError
+from lakemesh.errors import InvalidInputError, LakemeshError, batch_item
 from lakemesh.governance import filters, grants, guardrails, masks, tag_assignments, tags
+from lakemesh.governance.grants import GrantItem
+from lakemesh.governance.tag_assignments import TagAssignmentItem
 from lakemesh.identity import attributes, principals, tokens
 from lakemesh.meshfile.change_context import (
     RETIRED_BY_PRUNE,
@@ -40,6 +43,87 @@ from lakemesh.sharing import links, products, shares, subscriptions
 from lakemesh.store.schema import Grant
 
 # -- create -----------------------------------------------------------------------------------
+
+
+def create_many(session: Session, context: Context, resources: Sequence[Resource]) -> None:
+    """Create ``resources`` (of one kind, in order) in the hub: a kind of :data:`BATCHED` through
+    its service's batched entry point (the same checks and audit events as one by one), the
+    others one by one. A refusal sets ``context.refused`` and raises."""
+    batched = BATCHES.get(resources[0].kind) if resources else None
+    if batched is not None:
+        try:
+            batched(session, context, resources)
+        except LakemeshError as error:
+            if error.batch_item is not None:
+                context.refused = resources[error.batch_item]
+            raise
+        return
+    for resource in resources:
+        try:
+            create(session, context, resource)
+        except LakemeshError:
+            context.refused = resource
+            raise
+
+
+def _create_principals(session: Session, context: Context, resources: Sequence[Resource]) -> None:
+    new = [principals.NewPrincipal(r.key, r.body["attributes"] or None) for r in resources]
+    principals.create_principals(session, actor=context.actor, principals=new)
+
+
+def _add_members(session: Session, context: Context, resources: Sequence[Resource]) -> None:
+    pairs = [_membership(resource) for resource in resources]
+    principals.add_members(session, actor=context.actor, memberships=pairs)
+
+
+def _membership(resource: Resource) -> tuple[str, str]:
+    group, member = resource.key.split("|")
+    return group, member
+
+
+def _assign_tags(session: Session, context: Context, resources: Sequence[Resource]) -> None:
+    items = [_tag_assignment(resource) for resource in resources]
+    tag_assignments.assign_tags_many(session, actor=context.actor, assignments=items)
+
+
+def _tag_assignment(resource: Resource) -> TagAssignmentItem:
+    target, tag_key = resource.key.rsplit("|", 1)
+    return TagAssignmentItem(target, {tag_key: resource.body["value"]})
+
+
+def _create_grants(session: Session, context: Context, resources: Sequence[Resource]) -> None:
+    """Grants in batches: a grant derived from one of the batch waits for the batch (it needs
+    its parent's id)."""
+    start = 0
+    while start < len(resources):
+        keys: set[str] = set()
+        items: list[GrantItem] = []
+        end = start
+        while end < len(resources) and resources[end].body["derived_from"] not in keys:
+            resource = resources[end]
+            with batch_item(end):
+                items.append(_grant_item(context, resource, resource.body["permissions"]))
+            keys.add(resource.key)
+            end += 1
+        try:
+            rows = grants.grant_many(session, actor=context.actor, grants=items)
+        except LakemeshError as error:
+            if error.batch_item is not None:
+                error.batch_item += start
+            raise
+        for resource, row in zip(resources[start:end], rows, strict=True):
+            context.created_grants[resource.key] = row.id
+        start = end
+
+
+BATCHES: dict[str, Callable[[Session, Context, Sequence[Resource]], None]] = {
+    "principal": _create_principals,
+    "member": _add_members,
+    "tag_assignment": _assign_tags,
+    "grant": _create_grants,
+}
+"""The kinds whose creations go to a service's batched entry point together."""
+BATCHED = frozenset(BATCHES)
 
 
 def create(session: Session, context: Context, resource: Resource) -> None:
@@ -72,16 +156,11 @@ def create(session: Session, context: Context, resource: Resource) -> None:
         workgroups.create_workgroup(session, actor=actor, name=key, **_workgroup(context, body))
     elif kind == "domain":
         domains.create_domain(session, actor=actor, name=key, **body)
-    elif kind == "principal":
-        principals.create_principal(
-            session, actor=actor, principal=key, attributes=body["attributes"] or None
-        )
+    elif kind in BATCHES:
+        BATCHES[kind](session, context, [resource])
     elif kind == "admin":
         domain, principal = key.split("|")
         domains.add_admin(session, actor=actor, domain=domain, principal=principal)
-    elif kind == "member":
-        group, member = key.split("|")
-        principals.add_member(session, actor=actor, group=group, member=member)
     elif kind == "token":
         _register_token(session, context, resource)
     elif kind == "location":
@@ -107,11 +186,6 @@ def create(session: Session, context: Context, resource: Resource) -> None:
             description=body["description"],
             properties=body["properties"],
         )
-    elif kind == "tag_assignment":
-        target, tag_key = key.rsplit("|", 1)
-        tag_assignments.assign_tags(
-            session, actor=actor, resource=target, tags={tag_key: body["value"]}
-        )
     elif kind == "filter":
         table, name = key.split("|")
         filters.create_filter(
@@ -123,8 +197,6 @@ def create(session: Session, context: Context, resource: Resource) -> None:
             columns=body["columns"],
             excluded_columns=body["exclude_columns"],
         )
-    elif kind == "grant":
-        context.created_grants[key] = _grant(session, context, resource, body["permissions"]).id
     elif kind == "share":
         answer_share(session, context, resource)
     elif kind == "product":
@@ -306,17 +378,23 @@ def change(session: Session, context: Context, before: Resource, after: Resource
         raise _unchangeable(after, differing)
 
 
-def _grant(session: Session, context: Context, resource: Resource, permissions: list[str]) -> Grant:
-    """Grant ``permissions`` of the grant ``resource`` (derived from its parent, if any)."""
+def _grant_item(context: Context, resource: Resource, permissions: list[str]) -> GrantItem:
+    """The service request granting ``permissions`` of the grant ``resource`` (derived from its
+    parent, if any)."""
     grantee, target, option = grant_parts(resource.key)
     parent = resource.body["derived_from"]
-    return grants.grant(
-        session,
-        actor=context.actor,
+    return GrantItem(
         grantee=grantee,
         request=grant_request(target, permissions, option),
         derived_from=context.grant_id(parent) if parent else None,
     )
+
+
+def _grant(session: Session, context: Context, resource: Resource, permissions: list[str]) -> Grant:
+    """Grant ``permissions`` of the grant ``resource`` (derived from its parent, if any)."""
+    return grants.grant_many(
+        session, actor=context.actor, grants=[_grant_item(context, resource, permissions)]
+    )[0]
 
 
 def _change_grant(session: Session, context: Context, before: Resource, after: Resource) -> None:

@@ -79,12 +79,24 @@ def check_authority(session: Session, *, actor: Actor, files: MeshFiles) -> None
 
 
 def run(session: Session, context: Context, found: Sequence[Change]) -> None:
-    """Make ``found`` in this transaction, in order; the first refusal raises."""
-    for change in ordered(found):
+    """Make ``found`` in this transaction, in order; the first refusal raises. Creations of a
+    kind with a batched service entry point go to it together."""
+    changes = ordered(found)
+    position = 0
+    while position < len(changes):
+        change = changes[position]
+        if change.action == "create":
+            kind, end = change.resource.kind, position + 1
+            while kind in handlers.BATCHED and end < len(changes):
+                if (changes[end].action, changes[end].resource.kind) != ("create", kind):
+                    break
+                end += 1
+            handlers.create_many(session, context, [c.resource for c in changes[position:end]])
+            position = end
+            continue
+        position += 1
         try:
-            if change.action == "create":
-                handlers.create(session, context, change.resource)
-            elif change.action == "change":
+            if change.action == "change":
                 assert change.before is not None
                 handlers.change(session, context, change.before, change.resource)
             elif change.resource.kind in ("grant", "share") and not _grant_alive(

@@ -56,45 +56,124 @@ TRANSACTION_KEYS = (CHANGED, PENDING, DELETED_BEFORE_FLUSH)
 """Keys in ``Session.info`` that hold the state of one transaction (forgotten when it ends)."""
 
 
+CHUNK = 500
+"""Ids per ``IN`` list when names are read in bulk (well under every backend's parameter limit)."""
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    listed = sorted(ids)
+    for start in range(0, len(listed), CHUNK):
+        yield listed[start : start + CHUNK]
+
+
 class _Names:
-    """Names of catalog objects and principals by id, read once per flush."""
+    """Names of catalog objects and principals by id, read once per flush: :meth:`prefetch`
+    reads those of many rows in a few queries; a name it did not read is read on its own."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._databases: dict[int, str | None] = {}
         self._tables: dict[int, str | None] = {}
+        self._columns: dict[int, tuple[int, str] | None] = {}
+        self._principals: dict[int, str | None] = {}
+
+    def prefetch(self, rows: Iterable[object]) -> None:
+        """Read at once the names that deriving the changes of ``rows`` will ask for."""
+        databases: set[int] = set()
+        tables: set[int] = set()
+        columns: set[int] = set()
+        principals: set[int] = set()
+        for row in rows:
+            if isinstance(row, TagAssignment):
+                for ids, value in (
+                    (columns, row.column_id),
+                    (tables, row.table_id),
+                    (databases, row.database_id),
+                ):
+                    if value is not None:
+                        ids.add(value)
+                        break
+            elif isinstance(row, Table) and row.id is not None:
+                tables.add(row.id)
+            elif isinstance(row, (Column, DataProductTable)) and row.table_id is not None:
+                tables.add(row.table_id)
+            elif isinstance(row, GroupMember) and row.member_id is not None:
+                principals.add(row.member_id)
+            elif isinstance(row, DomainAdmin) and row.principal_id is not None:
+                principals.add(row.principal_id)
+        self.load(databases=databases, tables=tables, columns=columns, principals=principals)
+
+    def load(
+        self,
+        *,
+        databases: Iterable[int] = (),
+        tables: Iterable[int] = (),
+        columns: Iterable[int] = (),
+        principals: Iterable[int] = (),
+    ) -> None:
+        """Read the names of these ids not read yet (a column's table's too), a few at a query."""
+        for chunk in _chunks(set(columns) - self._columns.keys()):
+            of_columns = select(Column.id, Column.table_id, Column.name).where(Column.id.in_(chunk))
+            found = {row.id: (row.table_id, row.name) for row in self.session.execute(of_columns)}
+            self._columns.update({column_id: found.get(column_id) for column_id in chunk})
+        wanted = set(tables) | {found[0] for found in self._columns.values() if found is not None}
+        for chunk in _chunks(wanted - self._tables.keys()):
+            of_tables = (
+                select(Table.id, Domain.name, Database.name, Table.name)
+                .join(Database, Database.id == Table.database_id)
+                .join(Domain, Domain.id == Database.domain_id)
+                .where(Table.id.in_(chunk))
+            )
+            named = {
+                table_id: f"{domain}.{database}.{table}"
+                for table_id, domain, database, table in self.session.execute(of_tables)
+            }
+            self._tables.update({table_id: named.get(table_id) for table_id in chunk})
+        for chunk in _chunks(set(databases) - self._databases.keys()):
+            of_databases = (
+                select(Database.id, Domain.name, Database.name)
+                .join(Domain, Domain.id == Database.domain_id)
+                .where(Database.id.in_(chunk))
+            )
+            names = {
+                database_id: f"{domain}.{database}"
+                for database_id, domain, database in self.session.execute(of_databases)
+            }
+            self._databases.update({database_id: names.get(database_id) for database_id in chunk})
+        for chunk in _chunks(set(principals) - self._principals.keys()):
+            of_principals = select(Principal.id, Principal.ref).where(Principal.id.in_(chunk))
+            refs = {row.id: row.ref for row in self.session.execute(of_principals)}
+            self._principals.update({id_: refs.get(id_) for id_ in chunk})
 
     def database(self, database_id: int | None) -> str | None:
-        row = self.session.execute(
-            select(Domain.name, Database.name)
-            .join(Domain, Domain.id == Database.domain_id)
-            .where(Database.id == database_id)
-        ).first()
-        return None if row is None else f"{row[0]}.{row[1]}"
+        if database_id is None:
+            return None
+        if database_id not in self._databases:
+            self.load(databases=[database_id])
+        return self._databases[database_id]
 
     def table(self, table_id: int | None) -> str | None:
         if table_id is None:
             return None
         if table_id not in self._tables:
-            row = self.session.execute(
-                select(Domain.name, Database.name, Table.name)
-                .join(Database, Database.id == Table.database_id)
-                .join(Domain, Domain.id == Database.domain_id)
-                .where(Table.id == table_id)
-            ).first()
-            self._tables[table_id] = None if row is None else ".".join(row)
+            self.load(tables=[table_id])
         return self._tables[table_id]
 
     def column(self, column_id: int | None) -> str | None:
-        row = self.session.execute(
-            select(Column.table_id, Column.name).where(Column.id == column_id)
-        ).first()
-        table = None if row is None else self.table(row[0])
-        return None if table is None or row is None else f"{table}.{row[1]}"
+        if column_id is None:
+            return None
+        if column_id not in self._columns:
+            self.load(columns=[column_id])
+        found = self._columns[column_id]
+        table = None if found is None else self.table(found[0])
+        return None if table is None or found is None else f"{table}.{found[1]}"
 
     def principal(self, principal_id: int | None) -> str | None:
-        return self.session.execute(
-            select(Principal.ref).where(Principal.id == principal_id)
-        ).scalar()
+        if principal_id is None:
+            return None
+        if principal_id not in self._principals:
+            self.load(principals=[principal_id])
+        return self._principals[principal_id]
 
 
 def _changed(row: object, *attributes: str) -> bool:
@@ -240,10 +319,12 @@ DERIVE: dict[type[Any], Callable[[Any, Kind, _Names], PolicyChange]] = {
 
 def derive_change(session: Session, rows: Iterable[tuple[object, Kind]]) -> PolicyChange:
     """What writing ``rows`` (each with how it is written) changes of the state decisions read."""
+    listed = list(rows)
     names = _Names(session)
+    names.prefetch(row for row, _kind in listed)
     changes = [
         derive(row, kind, names)
-        for row, kind in rows
+        for row, kind in listed
         if (derive := DERIVE.get(type(row))) is not None
     ]
     return PolicyChange.union(changes)
