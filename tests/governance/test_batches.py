@@ -1,5 +1,5 @@
-"""The services' batched entry points (many grants, tag assignments, principals or memberships
-in one call): the same refusals as one by one, nothing applied when one item is refused, one
+"""The services' batched entry points (many grants, tag assignments, principals, memberships or
+tables in one call): the same refusals as one by one, nothing applied when one item is refused, one
 audit event per change, and a policy index that equals a fresh load afterwards (both backends:
 the ``env`` fixture checks the index after each test)."""
 
@@ -12,10 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from lakemesh import audit
+from lakemesh.catalog import tables
+from lakemesh.catalog.columns import ColumnSpec
+from lakemesh.catalog.tables import NewTable
 from lakemesh.errors import (
     AccessDeniedError,
     AlreadyExistsError,
     ConflictError,
+    InvalidInputError,
     LakemeshError,
     NotFoundError,
 )
@@ -25,9 +29,17 @@ from lakemesh.governance.tag_assignments import TagAssignmentItem
 from lakemesh.identity import principals
 from lakemesh.identity.principals import NewPrincipal
 from lakemesh.model.actions import Action
+from lakemesh.model.names import ResourceName
 from lakemesh.model.permissions import parse_permissions
 from lakemesh.sharing import shares
-from lakemesh.store.schema import AuditEvent, Grant, GroupMember, Principal, TagAssignment
+from lakemesh.store.schema import (
+    AuditEvent,
+    Grant,
+    GroupMember,
+    Principal,
+    Table,
+    TagAssignment,
+)
 from tests.conftest import HubEnv
 from tests.factories.governance import CUSTOMERS, Mesh, build_mesh
 
@@ -341,3 +353,49 @@ def test_record_many_chains_like_one_by_one(mesh: Mesh) -> None:
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
     with mesh.env.hub.read() as session:
         assert audit.verify(session).ok
+
+
+def _new_table(tmp_path: Path, name: str, location: str | None = None) -> NewTable:
+    return NewTable(
+        name=ResourceName("sales", "crm", name),
+        location=location or str(tmp_path / "sales" / name),
+        format="parquet",
+        columns=[ColumnSpec("id", "BIGINT"), ColumnSpec("note", "VARCHAR")],
+    )
+
+
+def test_create_tables(mesh: Mesh, tmp_path: Path) -> None:
+    before = _last_seq(mesh)
+    with mesh.env.hub.transaction() as session:
+        rows = tables.create_tables(
+            session,
+            actor=mesh.sam,
+            tables=[_new_table(tmp_path, "orders"), _new_table(tmp_path, "returns")],
+        )
+        assert [tables.schema_history(session, row)[0]["version"] for row in rows] == [1, 1]
+    assert [(e.action, e.resource, e.details["columns"]) for e in _events(mesh, before)] == [
+        ("table.create", "sales.crm.orders", 2),
+        ("table.create", "sales.crm.returns", 2),
+    ]
+    with mesh.env.hub.read() as session:
+        assert audit.verify(session).ok
+
+
+@pytest.mark.parametrize(
+    ("second", "error", "message"),
+    [
+        ("orders", AlreadyExistsError, "^Table already exists: sales.crm.orders$"),
+        ("customers", AlreadyExistsError, f"^Table already exists: {CUSTOMERS}$"),
+        ("elsewhere", InvalidInputError, "is not inside any location registered by domain"),
+    ],
+)
+def test_a_refused_table_in_a_batch_applies_nothing(
+    mesh: Mesh, tmp_path: Path, second: str, error: type[LakemeshError], message: str
+) -> None:
+    location = "/nowhere/elsewhere" if second == "elsewhere" else None
+    batch = [_new_table(tmp_path, "orders"), _new_table(tmp_path, second, location)]
+    count = _count(mesh, Table)
+    with pytest.raises(error, match=message) as raised, mesh.env.hub.transaction() as session:
+        tables.create_tables(session, actor=mesh.sam, tables=batch)
+    assert raised.value.batch_item == 1
+    assert _count(mesh, Table) == count

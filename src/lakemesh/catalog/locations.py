@@ -87,15 +87,18 @@ def register_location(session: Session, *, actor: Actor, uri: str, domain: str) 
     return row
 
 
-def owning_location(session: Session, *, uri: str, domain: str) -> Location:
-    """The location of ``domain`` that contains ``uri``, compared on real paths.
+def owning_location(
+    session: Session, *, uri: str, domain: str, rows: Sequence[Location] | None = None
+) -> Location:
+    """The location of ``domain`` that contains ``uri``, compared on real paths (among ``rows``,
+    the domain's locations, when the caller read them already).
 
     Raises:
         InvalidInputError: ``uri`` lies in no location of the domain.
     """
     normalized = normalize_uri(uri)
     real = real_uri(normalized)
-    found = containing_location(session, uri=real, domain=domain)
+    found = containing_location(session, uri=real, domain=domain, rows=rows)
     if found is None:
         raise InvalidInputError(
             f"{shown(normalized, real)} is not inside any location registered by domain {domain} "
@@ -105,11 +108,21 @@ def owning_location(session: Session, *, uri: str, domain: str) -> Location:
     return found
 
 
-def containing_location(session: Session, *, uri: str, domain: str) -> Location | None:
-    """The innermost location of ``domain`` that contains the real URI ``uri``, if any."""
-    rows = session.execute(select(Location).join(Domain).where(Domain.name == domain)).scalars()
+def containing_location(
+    session: Session, *, uri: str, domain: str, rows: Sequence[Location] | None = None
+) -> Location | None:
+    """The innermost location of ``domain`` (among ``rows``, its locations, when the caller read
+    them already) that contains the real URI ``uri``, if any."""
+    if rows is None:
+        rows = domain_locations(session, domain)
     inside = [row for row in rows if is_within(uri, row.uri)]
     return max(inside, key=lambda row: len(row.uri), default=None)
+
+
+def domain_locations(session: Session, domain: str) -> list[Location]:
+    """The locations ``domain`` registered."""
+    query = select(Location).join(Domain).where(Domain.name == domain)
+    return list(session.execute(query).scalars())
 
 
 def list_locations(session: Session, *, domain: str | None = None) -> Sequence[Location]:

@@ -4,6 +4,7 @@ version, :mod:`lakemesh.catalog.columns`), where a new one may lie, and who sees
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -22,8 +23,8 @@ from lakemesh.catalog.columns import (
 )
 from lakemesh.catalog.databases import database_not_found, get_database_row
 from lakemesh.catalog.location_rules import holds_location_access
-from lakemesh.catalog.locations import owning_location
-from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from lakemesh.catalog.locations import domain_locations, owning_location
+from lakemesh.errors import AlreadyExistsError, InvalidInputError, NotFoundError, batch_item
 from lakemesh.identity.principals import get_domain_row
 from lakemesh.model.actions import Action
 from lakemesh.model.actors import Actor
@@ -55,6 +56,19 @@ def table_name(row: Table) -> ResourceName:
     return ResourceName(row.database.domain.name, row.database.name, row.name)
 
 
+@dataclass(frozen=True)
+class NewTable:
+    """A table to register in a batch (see :func:`create_tables`)."""
+
+    name: ResourceName
+    location: str
+    format: str
+    columns: Sequence[ColumnSpec]
+    description: str = ""
+    properties: dict[str, str] | None = None
+    default_location: str | None = None
+
+
 def create_table(
     session: Session,
     *,
@@ -74,50 +88,120 @@ def create_table(
     table of that name) or in a location it holds DATA_LOCATION_ACCESS on (as in Lake
     Formation), never where another table's files are.
     """
+    new = NewTable(name, location, format, columns, description, properties, default_location)
+    return create_tables(session, actor=actor, tables=[new])[0]
+
+
+class _Existing:
+    """The databases, their tables' names and their domains' locations that a batch of new
+    tables names, read at once (with the tables the batch adds)."""
+
+    def __init__(self, session: Session, names: Sequence[ResourceName]) -> None:
+        self.session = session
+        self.databases: dict[tuple[str, str], Database] = {}
+        query = (
+            select(Database, Domain.name)
+            .join(Domain, Domain.id == Database.domain_id)
+            .where(
+                Domain.name.in_({n.domain for n in names}),
+                Database.name.in_({n.database or "" for n in names}),
+            )
+        )
+        for database, domain in session.execute(query):
+            self.databases[(domain, database.name)] = database
+        ids = [database.id for database in self.databases.values()]
+        self.tables = set(
+            tuple(row)
+            for row in session.execute(
+                select(Table.database_id, Table.name).where(Table.database_id.in_(ids))
+            )
+        )
+        self.locations: dict[str, list[Location]] = {}
+
+    def database(self, domain: str, name: str) -> Database:
+        """As :func:`get_database_row`."""
+        row = self.databases.get((domain, name))
+        return row if row is not None else get_database_row(self.session, domain, name)
+
+    def domain_locations(self, domain: str) -> list[Location]:
+        if domain not in self.locations:
+            self.locations[domain] = domain_locations(self.session, domain)
+        return self.locations[domain]
+
+
+def create_tables(session: Session, *, actor: Actor, tables: Sequence[NewTable]) -> list[Table]:
+    """Register ``tables`` in order, each checked exactly as :func:`create_table` checks one
+    made by hand after the ones before it, with one audit event each; the databases, the names
+    taken and the domains' locations are read at once and the rows written in one flush.
+
+    Raises:
+        LakemeshError: the first refusal, its ``batch_item`` the position of the refused item;
+            the caller's transaction then holds part of the batch (roll it back).
+    """
+    existing = _Existing(session, [new.name for new in tables])
+    rows: list[Table] = []
+    with session.no_autoflush:
+        for position, new in enumerate(tables):
+            with batch_item(position):
+                rows.append(_new_table(session, actor, new, existing))
+    session.flush()
+    entries: list[audit.Entry] = []
+    for new, row in zip(tables, rows, strict=True):
+        record_version(session, row, actor=actor, changes=schema_changes([], new.columns))
+        details = {"location": row.location, "format": new.format, "columns": len(new.columns)}
+        entries.append(
+            audit.Entry(
+                actor=actor.ref,
+                action=Action.TABLE_CREATE,
+                resource=str(new.name.table_name),
+                details=details,
+            )
+        )
+    audit.record_many(session, entries)
+    return rows
+
+
+def _new_table(session: Session, actor: Actor, new: NewTable, existing: _Existing) -> Table:
+    """Check one table of :func:`create_tables` and add it to the session."""
+    name = new.name
     resource = str(name.table_name)
-    database = get_database_row(session, name.domain, name.database or "")
+    database = existing.database(name.domain, name.database or "")
     database_name = ResourceName(name.domain, database.name)
     require_change(
         session, actor, Permission.CREATE_TABLE, database_name, action=Action.TABLE_CREATE
     )
     check_identifier(name.table or "", "table name")
-    if format not in FORMATS:
+    if new.format not in FORMATS:
         raise InvalidInputError(
-            f"Unknown table format: {format} (known: {', '.join(FORMATS)})",
-            details={"format": format},
+            f"Unknown table format: {new.format} (known: {', '.join(FORMATS)})",
+            details={"format": new.format},
         )
-    check_columns(columns)
-    if session.execute(
-        select(Table.id).where(Table.database_id == database.id, Table.name == name.table)
-    ).first():
+    check_columns(new.columns)
+    if (database.id, name.table) in existing.tables:
         raise AlreadyExistsError(f"Table already exists: {resource}", details={"table": resource})
     check_table_location(
-        session, actor=actor, name=name, location=location, default_location=default_location
+        session,
+        actor=actor,
+        name=name,
+        location=new.location,
+        default_location=new.default_location,
+        locations=existing.domain_locations(name.domain),
     )
     now = clock.now()
     row = Table(
         database_id=database.id,
         name=name.table,
-        location=real_uri(location),
-        format=format,
-        description=description,
-        properties=dict(properties or {}),
+        location=real_uri(new.location),
+        format=new.format,
+        description=new.description,
+        properties=dict(new.properties or {}),
         schema_version=1,
         created_at=now,
         updated_at=now,
     )
     session.add(row)
-    set_columns(row, columns)
-    session.flush()
-    changes = schema_changes([], columns)
-    record_version(session, row, actor=actor, changes=changes)
-    audit.record(
-        session,
-        actor=actor.ref,
-        action=Action.TABLE_CREATE,
-        resource=resource,
-        details={"location": row.location, "format": format, "columns": len(columns)},
-    )
+    set_columns(row, new.columns)
+    existing.tables.add((database.id, name.table))
     return row
 
 
@@ -200,16 +284,17 @@ def check_table_location(
     name: ResourceName,
     location: str,
     default_location: str | None = None,
+    locations: Sequence[Location] | None = None,
 ) -> None:
     """Raise unless the new table ``name`` may lie at ``location``: in a location of its
-    domain, and where :func:`_check_creator_location` allows for a creator that is not an
-    admin of the domain.
+    domain (``locations``, when the caller read them already), and where
+    :func:`_check_creator_location` allows for a creator that is not an admin of the domain.
 
     Raises:
         InvalidInputError: ``location`` lies in no location of the domain.
         AccessDeniedError: the creator may not put a table there (the reason named).
     """
-    owner = owning_location(session, uri=location, domain=name.domain)
+    owner = owning_location(session, uri=location, domain=name.domain, rows=locations)
     if not actor.administers(name.domain):
         _check_creator_location(
             session,

@@ -91,6 +91,21 @@ def _tag_assignment(resource: Resource) -> TagAssignmentItem:
     return TagAssignmentItem(target, {tag_key: resource.body["value"]})
 
 
+def _create_tables(session: Session, context: Context, resources: Sequence[Resource]) -> None:
+    new = [
+        tables.NewTable(
+            name=parse_resource(resource.key),
+            location=resource.body["location"],
+            format=resource.body["format"],
+            columns=_columns(resource.body["columns"]),
+            description=resource.body["description"],
+            properties=resource.body["properties"],
+        )
+        for resource in resources
+    ]
+    tables.create_tables(session, actor=context.actor, tables=new)
+
+
 def _create_grants(session: Session, context: Context, resources: Sequence[Resource]) -> None:
     """Grants in batches: a grant derived from one of the batch waits for the batch (it needs
     its parent's id)."""
@@ -119,6 +134,7 @@ def _create_grants(session: Session, context: Context, resources: Sequence[Resou
 BATCHES: dict[str, Callable[[Session, Context, Sequence[Resource]], None]] = {
     "principal": _create_principals,
     "member": _add_members,
+    "table": _create_tables,
     "tag_assignment": _assign_tags,
     "grant": _create_grants,
 }
@@ -174,17 +190,6 @@ def create(session: Session, context: Context, resource: Resource) -> None:
             name=name,
             description=body["description"],
             location=body["location"],
-        )
-    elif kind == "table":
-        tables.create_table(
-            session,
-            actor=actor,
-            name=parse_resource(key),
-            location=body["location"],
-            format=body["format"],
-            columns=_columns(body["columns"]),
-            description=body["description"],
-            properties=body["properties"],
         )
     elif kind == "filter":
         table, name = key.split("|")
