@@ -13,9 +13,12 @@ client (the SDK, a remote CLI) turns an API error back into the same class:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 
 class LakemeshError(Exception):
@@ -224,3 +227,15 @@ def batch_item(position: int) -> Iterator[None]:
         if error.batch_item is None:
             error.batch_item = position
         raise
+
+
+def parsing(parse: Callable[[S], T], texts: Iterable[S]) -> list[T]:
+    """Those of ``texts`` that ``parse`` accepts: what a batched service reads ahead (it refuses
+    the others in turn, when it comes to them)."""
+    parsed: list[T] = []
+    for text in texts:
+        try:
+            parsed.append(parse(text))
+        except LakemeshError:
+            continue
+    return parsed

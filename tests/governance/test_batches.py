@@ -301,6 +301,11 @@ def test_create_principals_and_add_members(mesh: Mesh) -> None:
             AlreadyExistsError,
             "^Principal already exists: user:mia@marketing$",
         ),
+        (
+            [NewPrincipal("user:ann@marketing"), NewPrincipal("nonsense")],
+            InvalidInputError,
+            "^Invalid principal: 'nonsense'",
+        ),
     ],
 )
 def test_a_refused_principal_in_a_batch_applies_nothing(

@@ -18,7 +18,7 @@ from lakemesh import audit, clock
 from lakemesh.authz import CatalogNames, grant_rule, policy_index, require_seen, subject_of
 from lakemesh.authz.guardrail_checks import check_grant
 from lakemesh.catalog.lookups import CHUNK, CatalogRows
-from lakemesh.errors import NotFoundError, batch_item
+from lakemesh.errors import NotFoundError, batch_item, parsing
 from lakemesh.governance.grant_listing import GrantSeer, list_grants, target_text
 from lakemesh.governance.grant_targets import GrantRequest, build_row, same_target
 from lakemesh.identity.principals import find_principal, get_principal, require_knows_of
@@ -141,13 +141,11 @@ def grant_many(session: Session, *, actor: Actor, grants: Sequence[GrantItem]) -
     """
     if not grants:
         return []
-    grantees = [parse_principal(item.grantee) for item in grants]
-    principals = _principal_rows(session, grantees)
+    principals = _principal_rows(session, parsing(parse_principal, [i.grantee for i in grants]))
     index = policy_index(session)
+    on = [item.request.on for item in grants if item.request.on is not None]
     batch = _Batch(
-        catalog=CatalogRows(session).preload(
-            parse_resource(item.request.on) for item in grants if item.request.on is not None
-        ),
+        catalog=CatalogRows(session).preload(parsing(parse_resource, on)),
         names=CatalogNames(session),
         principals=principals,
         held=_grants_of(session, principals.values()),
@@ -156,8 +154,9 @@ def grant_many(session: Session, *, actor: Actor, grants: Sequence[GrantItem]) -
     )
     entries: list[tuple[Grant, audit.Entry]] = []
     with session.no_autoflush:
-        for position, (item, grantee_name) in enumerate(zip(grants, grantees, strict=True)):
+        for position, item in enumerate(grants):
             with batch_item(position):
+                grantee_name = parse_principal(item.grantee)
                 entries.append(_grant_one(session, actor, item, grantee_name, batch))
             if grantee_name in batch.subject.grantees and position + 1 < len(grants):
                 # A grant reaching the actor may allow (or be the source of) the grants after it.

@@ -17,7 +17,13 @@ from lakemesh import audit
 from lakemesh.authz import policy_index, require, require_visible, visible
 from lakemesh.catalog.lookups import CHUNK, CatalogRows
 from lakemesh.catalog.tables import table_name
-from lakemesh.errors import InvalidInputError, LakemeshError, NotFoundError, batch_item
+from lakemesh.errors import (
+    InvalidInputError,
+    LakemeshError,
+    NotFoundError,
+    batch_item,
+    parsing,
+)
 from lakemesh.governance.tagged import TaggedObject, own_tags, tagged_object
 from lakemesh.governance.tags import check_tag_expression, get_tag, get_tag_value
 from lakemesh.model.actions import Action
@@ -112,6 +118,10 @@ class _Assigned:
                     self._by_object[(kind, getattr(row, f"{kind}_id"))][row.key.key] = row
 
 
+def _name(resource: str | ResourceName) -> ResourceName:
+    return resource if isinstance(resource, ResourceName) else parse_resource(resource)
+
+
 def _existing_objects(
     session: Session, names: Sequence[ResourceName], catalog: CatalogRows
 ) -> list[TaggedObject]:
@@ -157,10 +167,7 @@ def assign_tags_many(
         LakemeshError: the first refusal, its ``batch_item`` the position of the refused item;
             the caller's transaction then holds part of the batch (roll it back).
     """
-    names = [
-        item.resource if isinstance(item.resource, ResourceName) else parse_resource(item.resource)
-        for item in assignments
-    ]
+    names = parsing(_name, [item.resource for item in assignments])
     catalog = CatalogRows(session).preload(names)
     keys = _tag_keys(session, (key for item in assignments for key in item.tags))
     assigned = _Assigned(session)
@@ -168,8 +175,9 @@ def assign_tags_many(
     results: list[list[TagChange]] = []
     entries: list[audit.Entry] = []
     with session.no_autoflush:
-        for position, (item, name) in enumerate(zip(assignments, names, strict=True)):
+        for position, item in enumerate(assignments):
             with batch_item(position):
+                name = _name(item.resource)
                 # Authority first: to anyone else an object that exists reads as one that
                 # does not.
                 actor.require_domain_admin(

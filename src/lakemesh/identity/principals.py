@@ -15,6 +15,7 @@ from lakemesh.errors import (
     InvalidInputError,
     NotFoundError,
     batch_item,
+    parsing,
 )
 from lakemesh.identity.actors import group_closure
 from lakemesh.identity.attributes import apply_attributes, attribute_keys, require_may_set
@@ -224,13 +225,13 @@ def create_principals(
         LakemeshError: the first refusal, its ``batch_item`` the position of the refused item;
             the caller's transaction then holds part of the batch (roll it back).
     """
-    names = [parse_principal(new.principal) for new in principals]
-    known = _Principals(session, names)
+    known = _Principals(session, parsing(parse_principal, [new.principal for new in principals]))
     keys = attribute_keys(session, (key for new in principals for key in new.attributes or {}))
     rows: list[Principal] = []
     with session.no_autoflush:
-        for position, (new, name) in enumerate(zip(principals, names, strict=True)):
+        for position, new in enumerate(principals):
             with batch_item(position):
+                name = parse_principal(new.principal)
                 if name.kind == "domain":
                     raise InvalidInputError(
                         f"Domain principals are created with their domain: {name}",
@@ -381,10 +382,10 @@ def add_members(session: Session, *, actor: Actor, memberships: Sequence[tuple[s
         LakemeshError: the first refusal, its ``batch_item`` the position of the refused item;
             the caller's transaction then holds part of the batch (roll it back).
     """
-    pairs = [(parse_principal(group), parse_principal(member)) for group, member in memberships]
-    known = _Principals(session, [name for pair in pairs for name in pair])
+    refs = [ref for pair in memberships for ref in pair]
+    known = _Principals(session, parsing(parse_principal, refs))
     nested = _nested_groups(session)
-    group_ids = sorted({row.id for name, _ in pairs if (row := known.rows.get(str(name)))})
+    group_ids = sorted(row.id for row in known.rows.values() if row.kind == "group")
     members: set[tuple[int, int]] = set()
     for start in range(0, len(group_ids), CHUNK):
         query = select(GroupMember.group_id, GroupMember.member_id).where(
@@ -393,8 +394,9 @@ def add_members(session: Session, *, actor: Actor, memberships: Sequence[tuple[s
         members.update((group_id, member_id) for group_id, member_id in session.execute(query))
     entries: list[audit.Entry] = []
     with session.no_autoflush:
-        for position, (group_name, member_name) in enumerate(pairs):
+        for position, (group, member) in enumerate(memberships):
             with batch_item(position):
+                group_name, member_name = parse_principal(group), parse_principal(member)
                 actor.require_domain_admin(
                     group_name.domain, action=Action.GROUP_ADD_MEMBER, resource=str(group_name)
                 )

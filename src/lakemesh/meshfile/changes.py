@@ -92,17 +92,19 @@ def _tag_assignment(resource: Resource) -> TagAssignmentItem:
 
 
 def _create_tables(session: Session, context: Context, resources: Sequence[Resource]) -> None:
-    new = [
-        tables.NewTable(
-            name=parse_resource(resource.key),
-            location=resource.body["location"],
-            format=resource.body["format"],
-            columns=_columns(resource.body["columns"]),
-            description=resource.body["description"],
-            properties=resource.body["properties"],
-        )
-        for resource in resources
-    ]
+    new: list[tables.NewTable] = []
+    for position, resource in enumerate(resources):
+        with batch_item(position):
+            new.append(
+                tables.NewTable(
+                    name=parse_resource(resource.key),
+                    location=resource.body["location"],
+                    format=resource.body["format"],
+                    columns=_columns(resource.body["columns"]),
+                    description=resource.body["description"],
+                    properties=resource.body["properties"],
+                )
+            )
     tables.create_tables(session, actor=context.actor, tables=new)
 
 
