@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from lakemesh import audit
 from lakemesh.catalog import tables
-from lakemesh.catalog.columns import ColumnSpec
+from lakemesh.catalog.columns import ColumnSpec, schema_history
 from lakemesh.catalog.tables import NewTable
 from lakemesh.errors import (
     AccessDeniedError,
@@ -377,7 +377,7 @@ def test_create_tables(mesh: Mesh, tmp_path: Path) -> None:
             actor=mesh.sam,
             tables=[_new_table(tmp_path, "orders"), _new_table(tmp_path, "returns")],
         )
-        assert [tables.schema_history(session, row)[0]["version"] for row in rows] == [1, 1]
+        assert [schema_history(session, row)[0]["version"] for row in rows] == [1, 1]
     assert [(e.action, e.resource, e.details["columns"]) for e in _events(mesh, before)] == [
         ("table.create", "sales.crm.orders", 2),
         ("table.create", "sales.crm.returns", 2),
