@@ -57,7 +57,7 @@ def table_bytes(mesh: GovernedMesh, table: str) -> int:
 def wait_for_status(mesh: GovernedMesh, query_id: str, *statuses: str) -> str:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        status = jobs.job_status(mesh.hub, actor=mesh.admin, query_id=query_id)["status"]
+        status = jobs.job_status(mesh.hub, actor=mesh.admin, query_id=query_id).status
         if status in statuses:
             return str(status)
         time.sleep(0.05)
@@ -173,15 +173,15 @@ def test_bytes_per_month(mesh: GovernedMesh, frozen_clock: FrozenClock) -> None:
 def test_concurrent_queries(mesh: GovernedMesh) -> None:
     make_workgroup(mesh, "single", max_concurrent=1)
     actor = mesh.actor(BOB)
-    job = jobs.submit_job(mesh.hub, actor=actor, sql=SLOW, workgroup="single")
-    wait_for_status(mesh, job["id"], "running")
+    query_id = jobs.submit_job(mesh.hub, actor=actor, sql=SLOW, workgroup="single")
+    wait_for_status(mesh, query_id, "running")
     with pytest.raises(LimitExceededError) as info:
         service.run(mesh.hub, actor=actor, sql="SELECT 1", workgroup="single")
     assert info.value.message.startswith(
         "Workgroup single is at its limit of 1 concurrent queries (max_concurrent)"
     )
-    cancelled = jobs.cancel_job(mesh.hub, actor=actor, query_id=job["id"])
-    assert cancelled["status"] == "cancelled"
+    cancelled = jobs.cancel_job(mesh.hub, actor=actor, query_id=query_id)
+    assert cancelled.status == "cancelled"
     assert service.run(mesh.hub, actor=actor, sql="SELECT 1", workgroup="single").result.rows == 1
 
 
